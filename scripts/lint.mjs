@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Project lint: enforces the rules a type checker cannot see.
+//  - the dependency direction of DESIGN.md (a plugin never imports another plugin or the trainer;
+//    stylegan2 and tensor-io stand alone; libraries never import the CLI);
+//  - every @gan-control import is declared in the importing package's package.json;
+//  - no deep imports into a sibling's src/; no focused tests (`.only`) left behind.
+import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+
+const pkgDir = resolve(process.argv[2] ?? '.');
+const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+const declared = new Set([
+  ...Object.keys(pkg.dependencies ?? {}),
+  ...Object.keys(pkg.peerDependencies ?? {}),
+  ...Object.keys(pkg.devDependencies ?? {}),
+  ...Object.keys(pkg.optionalDependencies ?? {}),
+]);
+const forbidden = {
+  '@gan-control/latent': [/^@gan-control\/(?!latent$)/],
+  '@gan-control/stylegan2': [/^@gan-control\/(?!stylegan2$|tensor-io$|test-utils$)/],
+  '@gan-control/tensor-io': [/^@gan-control\//],
+  '@gan-control/backend': [/^@gan-control\/(?!test-utils$)/],
+  '@gan-control/contrastive-loss': [/^@gan-control\/(?!latent$|test-utils$)/],
+};
+const pluginRule = [/^@gan-control\/attribute-/, /^@gan-control\/domain-/, /^@gan-control\/trainer/, /^@gan-control\/encoders/, /^gan-control$/];
+const rules = forbidden[pkg.name] ?? (pkg.name.startsWith('@gan-control/attribute-') ? pluginRule : [/^gan-control$/]);
+
+const problems = [];
+function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (/\.(ts|mts|tsx|js|mjs)$/.test(name) && !name.endsWith('.d.ts')) check(p);
+  }
+}
+function check(file) {
+  const text = readFileSync(file, 'utf8');
+  const rel = relative(pkgDir, file);
+  const isTest = /\.(test|bench)\.ts$/.test(file) || rel.startsWith('test');
+  for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|require\s*\(\s*)['"]([^'"]+)['"]/g)) {
+    const spec = m[1];
+    if (spec.startsWith('.') || spec.startsWith('node:')) {
+      if (/\.\.\/\.\.\/(packages|apps)\//.test(spec) || /^\.\.\/\.\.\/[a-z-]+\/src/.test(spec))
+        problems.push(`${rel}: deep import '${spec}' into another package; import it by its package name`);
+      continue;
+    }
+    const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+    if (name === pkg.name) continue;
+    if (!isTest) {
+      for (const r of rules) if (r.test(name)) problems.push(`${rel}: ${pkg.name} must not import '${name}' (dependency direction, DESIGN.md)`);
+    }
+    if (name.startsWith('@gan-control/') || name === 'gan-control') {
+      if (!declared.has(name)) problems.push(`${rel}: imports '${name}' but package.json does not declare it`);
+    }
+  }
+  if (isTest && /\b(it|test|describe)\.only\(/.test(text)) problems.push(`${rel}: focused test (.only) left in`);
+}
+if (existsSync(join(pkgDir, 'src'))) walk(join(pkgDir, 'src'));
+if (existsSync(join(pkgDir, 'test'))) walk(join(pkgDir, 'test'));
+if (problems.length) {
+  console.error(`lint ${pkg.name}: ${problems.length} problem(s)\n  ` + problems.join('\n  '));
+  process.exit(1);
+}
+console.log(`lint ${pkg.name}: ok`);
