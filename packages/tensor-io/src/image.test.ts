@@ -1,0 +1,74 @@
+import * as tf from '@tensorflow/tfjs-core';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { decodeImage, imageToTensor, tensorToPng, tensorToPngs } from './image.js';
+import { crc32, encodePng } from './png.js';
+
+function pattern(w: number, h: number, c: number): Uint8Array {
+  const d = new Uint8Array(w * h * c);
+  for (let i = 0; i < d.length; i++) d[i] = (i * 37 + ((i / c) | 0) * 11) & 0xff;
+  return d;
+}
+
+describe('PNG and images', () => {
+  it('crc32 matches the standard check value', () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+  });
+
+  it.each([1, 3, 4] as const)('encodePng is decoded exactly by libpng (channels %i)', async (c) => {
+    const data = pattern(13, 7, c);
+    const png = encodePng({ width: 13, height: 7, channels: c, data });
+    const decoded = c === 1 ? sharp(png).toColourspace('b-w') : sharp(png);
+    const { data: out, info } = await decoded.raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height, info.channels]).toEqual([13, 7, c]);
+    expect(Array.from(out)).toEqual(Array.from(data));
+  });
+
+  it('encodePng validates its input', () => {
+    expect(() => encodePng({ width: 2, height: 2, channels: 3, data: new Uint8Array(5) })).toThrow(/12 bytes/);
+    expect(() => encodePng({ width: 0, height: 2, channels: 3, data: new Uint8Array(0) })).toThrow(/positive integers/);
+  });
+
+  it('decodeImage reads PNG and JPEG, imageToTensor maps to [-1, 1]', async () => {
+    const data = pattern(8, 6, 4);
+    const rgba = await decodeImage(encodePng({ width: 8, height: 6, channels: 4, data }), { channels: 4 });
+    expect(Array.from(rgba.data)).toEqual(Array.from(data));
+    const rgb = await decodeImage(encodePng({ width: 8, height: 6, channels: 4, data }));
+    expect(rgb.channels).toBe(3);
+    expect(rgb.data[3]).toBe(data[4]);
+    const jpeg = await sharp(Buffer.from(pattern(16, 16, 3)), { raw: { width: 16, height: 16, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+    const j = await decodeImage(new Uint8Array(jpeg), { resize: { width: 8, height: 4 } });
+    expect([j.width, j.height, j.channels]).toEqual([8, 4, 3]);
+    const t = imageToTensor({ width: 2, height: 1, channels: 3, data: new Uint8Array([0, 255, 127.5, 51, 0, 255]) });
+    expect(t.shape).toEqual([1, 1, 2, 3]);
+    const v = await t.data();
+    expect(v[0]).toBe(-1);
+    expect(v[1]).toBe(1);
+    t.dispose();
+    await expect(decodeImage(new Uint8Array([1, 2, 3]))).rejects.toMatchObject({ code: 'IMAGE_DECODE_FAILED' });
+  });
+
+  it('tensorToPng maps x*0.5+0.5 clamped, builds grids, and leaks nothing', async () => {
+    const before = tf.memory().numTensors;
+    const img = tf.tensor4d([-1, 0, 1, 2, -3, 0.5], [1, 1, 2, 3]);
+    const png = await tensorToPng(img);
+    const { data } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+    expect(Array.from(data)).toEqual([0, 128, 255, 255, 0, 191]);
+    const batch = tf.tidy(() => tf.concat([img, tf.neg(img), img, tf.neg(img), img], 0));
+    const grid = await tensorToPng(batch, { grid: { rows: 2, cols: 3 }, padding: 1, padValue: 7 });
+    const meta = await sharp(grid).metadata();
+    expect([meta.width, meta.height]).toEqual([3 * (2 + 1) + 1, 2 * (1 + 1) + 1]);
+    const g = await sharp(grid).raw().toBuffer();
+    expect(Array.from(g.subarray(0, 3))).toEqual([7, 7, 7]);
+    const W = 10;
+    // second cell of the first row: x0 = 1 + 3 = 4, y0 = 1 → the negated image
+    expect(Array.from(g.subarray((1 * W + 4) * 3, (1 * W + 4) * 3 + 3))).toEqual([255, 128, 0]);
+    await expect(tensorToPng(batch, { grid: { rows: 1, cols: 2 } })).rejects.toThrow(/cannot hold 5 images/);
+    await expect(tensorToPng(tf.zeros([1, 3, 6, 6]))).rejects.toThrow(/NCHW/);
+    const pngs = await tensorToPngs(batch);
+    expect(pngs).toHaveLength(5);
+    img.dispose();
+    batch.dispose();
+    expect(tf.memory().numTensors).toBe(before + 1); // the rejected NCHW zeros tensor (test-owned)
+  });
+});
