@@ -1,1 +1,7 @@
-export {};
+export { GanControlError, isGanControlError, formatZodIssues } from './errors';
+export { createRng, restoreRng, toRng } from './rng';
+export type { Rng, RngState } from './rng';
+export { LatentLayout, latentLayoutSchema, officialFfhqLayout } from './layout';
+export type { LatentGroup, LatentLayoutInput } from './layout';
+export { buildContrastiveBatch, planContrastiveBatch, pairMask, sampleLatents } from './batch';
+export type { ContrastiveBatch, ContrastiveBatchOptions, ContrastiveBatchPlan } from './batch';
