@@ -1,1 +1,6 @@
-export {};
+export { setupBackend, BACKEND_PREFERENCES } from './setup.js';
+export type { BackendInfo, BackendPreference } from './setup.js';
+export { installGradientKernels, installedKernels, restoreStockKernels } from './kernels/install.js';
+export { BackendError } from './errors.js';
+export type { BackendErrorCode } from './errors.js';
+export type { NativeStatus } from './native/install.js';

@@ -1,0 +1,53 @@
+// Registration of this package's kernels over the stock ones. Kernel registries are global to a
+// tfjs-core copy, so installation is idempotent and remembers the stock kernels it replaced.
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import type { BackendKind } from './access.js';
+import { jsKernels } from './js-kernels.js';
+import { wasmConvGradKernels } from './wasm-conv.js';
+
+const stock = new Map<string, KernelConfig | undefined>();
+const installed = new Map<string, string>();
+
+/** Registers `config` in place of whatever is registered under its name and backend. */
+export function replaceKernel(config: KernelConfig, tag: string): void {
+  const key = `${config.backendName}_${config.kernelName}`;
+  const current = getKernel(config.kernelName, config.backendName);
+  if (!stock.has(key)) stock.set(key, current);
+  if (current) unregisterKernel(config.kernelName, config.backendName);
+  registerKernel(config);
+  installed.set(key, tag);
+}
+
+/** Installs the correct gradient kernels for `kind` (idempotent). */
+export function installGradientKernels(kind: BackendKind): void {
+  const list = kind === 'wasm' ? [...wasmConvGradKernels, ...jsKernels('wasm')] : jsKernels('cpu');
+  for (const k of list) {
+    if (installed.has(`${k.backendName}_${k.kernelName}`)) continue;
+    replaceKernel(k, 'js');
+  }
+}
+
+/** Kernel name → which implementation of this package serves it, for a backend name. */
+export function installedKernels(backendName: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, tag] of installed) {
+    if (key.startsWith(`${backendName}_`)) out[key.slice(backendName.length + 1)] = tag;
+  }
+  return out;
+}
+
+/**
+ * Puts the stock tfjs kernels back for `backendName` (for comparisons in benchmarks and tests).
+ * Kernels the stock backend lacks are unregistered.
+ */
+export function restoreStockKernels(backendName: string): void {
+  for (const key of [...installed.keys()]) {
+    if (!key.startsWith(`${backendName}_`)) continue;
+    const kernelName = key.slice(backendName.length + 1);
+    unregisterKernel(kernelName, backendName);
+    const original = stock.get(key);
+    if (original) registerKernel(original);
+    installed.delete(key);
+    stock.delete(key);
+  }
+}

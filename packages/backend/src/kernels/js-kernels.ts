@@ -1,0 +1,140 @@
+// Small gradient kernels written in plain TypeScript over the backends' float32 data, for the
+// cases where a stock tfjs kernel is missing (wasm: UnsortedSegmentSum) or wrong (wasm MaxPoolGrad
+// drops windows whose maximum is negative; cpu ResizeNearestNeighborGrad reads dy with the
+// input's batch stride and ignores halfPixelCenters, so batch > 1 is wrong).
+import {
+  backend_util,
+  MaxPoolGrad,
+  ResizeNearestNeighborGrad,
+  UnsortedSegmentSum,
+  util,
+  type KernelBackend,
+  type KernelConfig,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { output, values, type BackendKind } from './access.js';
+
+type Args = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
+
+/**
+ * Max-pool gradient: each window's dy goes to the first position (row-major) that holds the
+ * window's maximum among the real (unpadded) inputs, as tf.maxPool's cpu reference picks it.
+ */
+export function maxPoolGradJs(kind: BackendKind) {
+  return (args: Args): TensorInfo => {
+    const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as {
+      filterSize: [number, number] | number; strides: [number, number] | number; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    };
+    const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    const x = values(args.backend, kind, input);
+    const g = values(args.backend, kind, dy);
+    const { batchSize: n, inHeight: h, inWidth: w, inChannels: ch, outHeight: oh, outWidth: ow } = info;
+    const dx = new Float32Array(n * h * w * ch);
+    for (let b = 0; b < n; b++) {
+      for (let r = 0; r < oh; r++) {
+        const r0 = r * info.strideHeight - info.padInfo.top;
+        for (let q = 0; q < ow; q++) {
+          const q0 = q * info.strideWidth - info.padInfo.left;
+          const gBase = ((b * oh + r) * ow + q) * ch;
+          for (let c = 0; c < ch; c++) {
+            let best = -Infinity;
+            let at = -1;
+            for (let i = 0; i < info.effectiveFilterHeight; i += info.dilationHeight) {
+              const y = r0 + i;
+              if (y < 0 || y >= h) continue;
+              for (let j = 0; j < info.effectiveFilterWidth; j += info.dilationWidth) {
+                const xx = q0 + j;
+                if (xx < 0 || xx >= w) continue;
+                const idx = ((b * h + y) * w + xx) * ch + c;
+                const v = x[idx]!;
+                if (v > best || at < 0) {
+                  best = v;
+                  at = idx;
+                }
+              }
+            }
+            if (at >= 0) dx[at]! += g[gBase + c]!;
+          }
+        }
+      }
+    }
+    return output(args.backend, kind, input.shape, dx);
+  };
+}
+
+/** Source row/col of each output row/col of tf.image.resizeNearestNeighbor (same arithmetic as the forward). */
+function nearestSources(inSize: number, outSize: number, alignCorners: boolean, halfPixelCenters: boolean): Int32Array {
+  const effIn = alignCorners && outSize > 1 ? inSize - 1 : inSize;
+  const effOut = alignCorners && outSize > 1 ? outSize - 1 : outSize;
+  const ratio = effIn / effOut;
+  const src = new Int32Array(outSize);
+  for (let o = 0; o < outSize; o++) {
+    const frac = halfPixelCenters ? ratio * (o + 0.5) : ratio * o;
+    let s = Math.min(inSize - 1, alignCorners ? Math.round(frac) : Math.floor(frac));
+    if (halfPixelCenters) s = Math.max(0, s);
+    src[o] = s;
+  }
+  return src;
+}
+
+/** Nearest-neighbour resize gradient: scatter-adds dy to the pixel each output was copied from. */
+export function resizeNearestNeighborGradJs(kind: BackendKind) {
+  return (args: Args): TensorInfo => {
+    const { images, dy } = args.inputs as { images: TensorInfo; dy: TensorInfo };
+    const { alignCorners, halfPixelCenters } = args.attrs as unknown as { alignCorners: boolean; halfPixelCenters: boolean };
+    const [n, h, w, ch] = images.shape as [number, number, number, number];
+    const [, oh, ow] = dy.shape as [number, number, number, number];
+    const rows = nearestSources(h, oh, alignCorners, halfPixelCenters);
+    const cols = nearestSources(w, ow, alignCorners, halfPixelCenters);
+    const g = values(args.backend, kind, dy);
+    const dx = new Float32Array(n * h * w * ch);
+    for (let b = 0; b < n; b++) {
+      for (let r = 0; r < oh; r++) {
+        for (let q = 0; q < ow; q++) {
+          const to = ((b * h + rows[r]!) * w + cols[q]!) * ch;
+          const from = ((b * oh + r) * ow + q) * ch;
+          for (let c = 0; c < ch; c++) dx[to + c]! += g[from + c]!;
+        }
+      }
+    }
+    return output(args.backend, kind, images.shape, dx);
+  };
+}
+
+/** UnsortedSegmentSum (the gradient of tf.gather), float32 data. */
+export function unsortedSegmentSumJs(kind: BackendKind) {
+  return (args: Args): TensorInfo => {
+    const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
+    const { numSegments } = args.attrs as unknown as { numSegments: number };
+    if (x.dtype !== 'float32') {
+      throw new Error(`@gan-control/backend: UnsortedSegmentSum on ${kind} is implemented for float32 only (got ${x.dtype}).`);
+    }
+    const ids = values(args.backend, kind, segmentIds);
+    const xv = values(args.backend, kind, x);
+    const inner = util.sizeFromShape(x.shape.slice(segmentIds.shape.length));
+    const outShape = [numSegments, ...x.shape.slice(segmentIds.shape.length)];
+    const out = new Float32Array(numSegments * inner);
+    for (let i = 0; i < ids.length; i++) {
+      const s = ids[i]!;
+      if (s < 0 || s >= numSegments) continue;
+      const to = s * inner;
+      const from = i * inner;
+      for (let j = 0; j < inner; j++) out[to + j]! += xv[from + j]!;
+    }
+    return output(args.backend, kind, outShape, out);
+  };
+}
+
+/** The JS kernels this module registers, per backend. */
+export function jsKernels(kind: BackendKind): KernelConfig[] {
+  const list: KernelConfig[] = [
+    { kernelName: ResizeNearestNeighborGrad, backendName: kind, kernelFunc: resizeNearestNeighborGradJs(kind) as never },
+  ];
+  if (kind === 'wasm') {
+    list.push({ kernelName: MaxPoolGrad, backendName: kind, kernelFunc: maxPoolGradJs(kind) as never });
+    list.push({ kernelName: UnsortedSegmentSum, backendName: kind, kernelFunc: unsortedSegmentSumJs(kind) as never });
+  }
+  return list;
+}
