@@ -1,0 +1,109 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { COLOR_MEAN } from './render.js';
+
+/**
+ * Analytic, differentiable read-outs of a shapes image (NHWC in [-1, 1]). They invert the
+ * renderer's colour model (see `COLOR_MEAN` in render.ts): on the black background a pixel's
+ * coverage is α = (R + G + B) / (3·COLOR_MEAN) with R, G, B in [0, 1], and the hue of the shape is
+ * the opponent-colour angle of the summed colour. All functions are synchronous tensor code, safe
+ * under `tf.tidy` and `tf.grad`; they never dispose their input.
+ */
+
+const EPS = 1e-6;
+
+function checkImages(images: tf.Tensor4D, who: string): void {
+  if (images.rank !== 4 || images.shape[3] !== 3) {
+    throw new Error(`domain-shapes ${who}: expected images [B, H, W, 3] (NHWC, RGB in [-1, 1]), got shape [${images.shape.join(', ')}]`);
+  }
+}
+
+/** Per-channel colour in [0, 1], clipped. */
+function rgb01(images: tf.Tensor4D): tf.Tensor4D {
+  return tf.clipByValue(tf.add(tf.mul(images, 0.5), 0.5), 0, 1) as tf.Tensor4D;
+}
+
+/**
+ * Coverage α ∈ [0, 1] of every pixel, `[B, H, W]`.
+ *
+ * @example
+ * const a = tf.tidy(() => coverage(images)); // 1 inside the shape, 0 on the background
+ */
+export function coverage(images: tf.Tensor4D): tf.Tensor3D {
+  checkImages(images, 'coverage');
+  return tf.tidy(() => tf.clipByValue(tf.div(tf.sum(rgb01(images), 3), 3 * COLOR_MEAN), 0, 1) as tf.Tensor3D);
+}
+
+/**
+ * Unit hue vectors `[B, 2]` = (cos hue, sin hue) of the summed colour.
+ * Hue angle = atan2(√3·(ΣG − ΣB), 2ΣR − ΣG − ΣB), exact for the renderer's colours.
+ */
+export function hueVector(images: tf.Tensor4D): tf.Tensor2D {
+  checkImages(images, 'hueVector');
+  return tf.tidy(() => {
+    const s = tf.sum(rgb01(images), [1, 2]); // [B, 3]
+    const [r, g, b] = tf.split(s, 3, 1);
+    const c = tf.sub(tf.sub(tf.mul(r, 2), g), b);
+    const sn = tf.mul(tf.sub(g, b), Math.sqrt(3));
+    const v = tf.concat([c, sn], 1);
+    const norm = tf.sqrt(tf.add(tf.sum(tf.square(v), 1, true), EPS));
+    return tf.div(v, norm) as tf.Tensor2D;
+  });
+}
+
+/** Hue in degrees `[B, 1]`, in [0, 360). Not differentiable at the wrap; use `hueVector` for losses. */
+export function hueDegrees(images: tf.Tensor4D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const v = hueVector(images);
+    const [c, s] = tf.split(v, 2, 1);
+    const deg = tf.mul(tf.atan2(s, c), 180 / Math.PI);
+    return tf.mod(tf.add(deg, 360), 360) as tf.Tensor2D;
+  });
+}
+
+/**
+ * Coverage-weighted centroid `[B, 2]` = (x, y) in pixels (pixel i spans [i, i+1]).
+ */
+export function centroidPixels(images: tf.Tensor4D): tf.Tensor2D {
+  checkImages(images, 'centroidPixels');
+  const [, h, w] = images.shape;
+  return tf.tidy(() => {
+    const a = coverage(images); // [B, H, W]
+    const mass = tf.add(tf.sum(a, [1, 2]), EPS); // [B]
+    const xs = tf.reshape(tf.add(tf.range(0, w, 1, 'float32'), 0.5), [1, 1, w]);
+    const ys = tf.reshape(tf.add(tf.range(0, h, 1, 'float32'), 0.5), [1, h, 1]);
+    const cx = tf.div(tf.sum(tf.mul(a, xs), [1, 2]), mass);
+    const cy = tf.div(tf.sum(tf.mul(a, ys), [1, 2]), mass);
+    return tf.stack([cx, cy], 1) as tf.Tensor2D;
+  });
+}
+
+/** Size `[B, 1]` = √(covered area) / image side, the dataset's size factor. */
+export function sizeFraction(images: tf.Tensor4D): tf.Tensor2D {
+  checkImages(images, 'sizeFraction');
+  const [, h, w] = images.shape;
+  return tf.tidy(() => {
+    const area = tf.div(tf.sum(coverage(images), [1, 2]), h * w);
+    return tf.reshape(tf.sqrt(tf.add(area, EPS * EPS)), [-1, 1]) as tf.Tensor2D;
+  });
+}
+
+/**
+ * Pairwise `1 − cos(Δhue)` from unit hue vectors `[B, 2]` → `[B, B]` in [0, 2]; circular, so 359°
+ * and 1° are close. Smooth everywhere (no square root), zero diagonal.
+ */
+export function hueDistance(features: tf.Tensor): tf.Tensor2D {
+  return tf.tidy(() => {
+    const f = tf.reshape(features, [features.shape[0], -1]) as tf.Tensor2D;
+    const d = tf.relu(tf.sub(1, tf.matMul(f, f, false, true)));
+    return tf.mul(d, tf.sub(1, tf.eye(f.shape[0]))) as tf.Tensor2D;
+  });
+}
+
+/** Pairwise squared Euclidean distance `[B, B]` of features `[B, ...]` (exact zero diagonal). */
+export function squaredDistance(features: tf.Tensor): tf.Tensor2D {
+  return tf.tidy(() => {
+    const f = tf.reshape(features, [features.shape[0], -1]);
+    const diff = tf.sub(tf.expandDims(f, 1), tf.expandDims(f, 0));
+    return tf.sum(tf.square(diff), 2) as tf.Tensor2D;
+  });
+}
