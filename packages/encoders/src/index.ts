@@ -1,1 +1,34 @@
-export {};
+export { EncodersError } from './errors';
+export type { EncodersErrorCode } from './errors';
+export {
+  AttributeEncoder,
+  createEncoder,
+  encoderFromWeights,
+  encoderArchitectureSchema,
+  encoderInputSchema,
+  encoderMetadataSchema,
+  inputWidth,
+  layerNames,
+} from './encoder';
+export type { EncoderArchitecture, EncoderArchitectureInput, EncoderInput, EncoderMetadata, EncoderSpec } from './encoder';
+export { resolveGroups, circularPeriod, circularDiff } from './model';
+export type { AttributeBinding, GeneratorLike, GroupSlice, LayoutLike } from './model';
+export {
+  sampleEncoderDataset,
+  readEncoderDataset,
+  samplerOptionsSchema,
+  datasetManifestSchema,
+  shardFileName,
+  SAMPLER_PRESETS,
+  DATASET_MANIFEST,
+} from './sampler';
+export type { AttributeRows, DatasetManifest, SampleEncoderDatasetArgs, SamplerOptions, SamplerProgress } from './sampler';
+export { trainEncoder, trainEncoders, trainOptionsSchema } from './train';
+export type { TrainEncoderArgs, TrainEncodersArgs, TrainMetrics, TrainOptions, TrainProgress } from './train';
+export { saveEncoder, loadEncoder, loadEncoders } from './io';
+export { Controller, generateOptionsSchema } from './controller';
+export type { ControlInfo, ControllerInit, EncoderLike, GenerateOptions, GenerateResult } from './controller';
+export { evaluateControl, formatControlReport, evaluateOptionsSchema } from './evaluate';
+export type { AttributeControlReport, ControlReport, EvaluateOptions, ValueControlReport } from './evaluate';
+export { buildEncodersForModel } from './build';
+export type { BuildEncodersArgs, BuildEncodersResult } from './build';

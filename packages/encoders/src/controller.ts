@@ -1,0 +1,422 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { createRng, sampleLatents } from '@gan-control/latent';
+import type { Attribute } from '@gan-control/contrastive-loss';
+import { EncodersError, parseOptions } from './errors';
+import type { EncoderInput } from './encoder';
+import { resolveGroups } from './model';
+import type { AttributeBinding, GeneratorLike, GroupSlice, LayoutLike } from './model';
+
+/**
+ * What the controller needs from an encoder: `AttributeEncoder` satisfies it, and so does any
+ * imported encoder (e.g. from the official controller checkpoints) that maps y → w^k.
+ */
+export interface EncoderLike {
+  readonly attribute: string;
+  readonly group: string;
+  readonly wSlice: { readonly offset: number; readonly size: number };
+  readonly values: readonly EncoderInput[];
+  encode(y: tf.Tensor2D): tf.Tensor2D;
+  dispose(): void;
+}
+
+/** What `new Controller(...)` takes. */
+export interface ControllerInit {
+  readonly generator: GeneratorLike;
+  /** Latent layout; default: the generator's partitioned mapping groups. */
+  readonly layout?: LayoutLike;
+  /** One encoder per controlled attribute. The controller owns them (`dispose` releases them). */
+  readonly encoders: readonly EncoderLike[];
+  /**
+   * Attribute runtimes with `measure`, keyed by group (or an array bound by name): needed for
+   * `reference.image` and to fill unset values from the sampled image (`fill: 'measured'`).
+   * Not owned by the controller.
+   */
+  readonly attributes?: AttributeBinding;
+  /** Synthesis noise (default 'const', so the same seed gives the same image). */
+  readonly noiseMode?: 'const' | 'random' | 'none';
+}
+
+const perRow = z.union([z.number(), z.array(z.number())]);
+
+/** Options of `Controller.generate` (zod). */
+export const generateOptionsSchema = z.object({
+  /**
+   * Values to set, by attribute (or group) name: a number (one-value attribute), an object of
+   * named values (`{ yaw: 30 }`, missing names are filled, see `fill`), a vector of all values
+   * (`[30, 0, 0]`, or an embedding), or per-row forms: a number[] for a one-value attribute,
+   * number[][] rows, or named number[] columns. Per-row lengths must equal `count`.
+   */
+  set: z.record(z.string(), z.union([perRow, z.array(z.array(z.number())), z.record(z.string(), perRow)])).default({}),
+  /** Groups whose sampled sub-vector is shared by every row (row 0's): same identity, other poses. */
+  keep: z.array(z.string()).default([]),
+  /** Seed of the latents of the unset groups. */
+  seed: z.number().int().nonnegative().default(0),
+  count: z.number().int().positive().default(1),
+  /** ψ for all groups, or per group (missing groups: 1). Applies to sampled sub-vectors only. */
+  truncation: z.union([z.number().min(0).max(1), z.record(z.string(), z.number().min(0).max(1))]).optional(),
+  /** An attribute set from a reference: measured values (`[V]` or `[count, V]`) or an image to measure. */
+  reference: z
+    .object({
+      attribute: z.string(),
+      values: z.union([z.array(z.number()), z.array(z.array(z.number()))]).optional(),
+      image: z.custom<tf.Tensor4D>((v) => v instanceof tf.Tensor && v.rank === 4, 'must be an NHWC tf.Tensor4D').optional(),
+    })
+    .optional(),
+  /**
+   * How values missing from a partial set are filled: `'measured'` = measured on the image the
+   * seed gives without edits (needs `attributes`), `'mean'` = the encoder's training mean
+   * (circular values: the mid-range). Default: measured when the attribute runtime is available.
+   */
+  fill: z.enum(['measured', 'mean']).optional(),
+  /** `'error'` (default) rejects values outside the range the encoder was trained on. */
+  outOfRange: z.enum(['error', 'allow']).default('error'),
+});
+export type GenerateOptions = z.input<typeof generateOptionsSchema>;
+
+/** What `generate` returns; the caller disposes `images` and `ws` (`tf.dispose(result.images)`…). */
+export interface GenerateResult {
+  /** NHWC in [-1, 1], `[count, H, W, C]`. */
+  readonly images: tf.Tensor4D;
+  /** The w+ used, `[count, numWs, wDim]` (the same w on every layer). */
+  readonly ws: tf.Tensor3D;
+  /** The y given to each encoder, by group: `count` rows of V values. */
+  readonly values: Record<string, number[][]>;
+}
+
+/** Description of one controllable attribute (what `supported` lists and errors print). */
+export interface ControlInfo {
+  readonly name: string;
+  readonly group: string;
+  readonly values: readonly { readonly name: string; readonly unit: string; readonly range: readonly [number, number]; readonly circular: boolean }[];
+}
+
+/**
+ * The GAN-Control controller: composes w from explicit attribute values (through the encoders
+ * E_k) and sampled sub-vectors, and renders it. The encoder's w^k replaces the group's slice on
+ * every style layer (official `Controller.insert_group_w_latent`, applied to the 2-D w before
+ * broadcasting, which is equivalent and works for any batch size).
+ *
+ * @example
+ * const controller = new Controller({ generator: G, encoders: await loadEncoders('run/encoders') });
+ * const { images, ws } = controller.generate({ set: { color: 120, size: 0.4 }, seed: 3, count: 4 });
+ * await writeFileAtomic('out.png', await tensorToPng(images));
+ * tf.dispose([images, ws]);
+ */
+export class Controller {
+  readonly generator: GeneratorLike;
+  readonly groups: readonly GroupSlice[];
+  readonly encoders: readonly EncoderLike[];
+  private readonly byName = new Map<string, EncoderLike>();
+  private readonly runtimes = new Map<string, Attribute>();
+  private readonly noiseMode: 'const' | 'random' | 'none';
+
+  constructor(init: ControllerInit) {
+    this.generator = init.generator;
+    this.groups = resolveGroups(init.generator, init.layout);
+    this.encoders = [...init.encoders];
+    this.noiseMode = init.noiseMode ?? 'const';
+    for (const enc of this.encoders) {
+      const g = this.groups.find((x) => x.name === enc.group);
+      if (!g) {
+        throw new EncodersError(
+          'ENCODERS_UNKNOWN_ATTRIBUTE',
+          `encoder '${enc.attribute}' is for latent group '${enc.group}', which this generator does not have; its groups are: ${this.groups.map((x) => x.name).join(', ')}`,
+        );
+      }
+      if (g.offset !== enc.wSlice.offset || g.size !== enc.wSlice.size) {
+        throw new EncodersError(
+          'ENCODERS_SHAPE_MISMATCH',
+          `encoder '${enc.attribute}' predicts w[${enc.wSlice.offset}:${enc.wSlice.offset + enc.wSlice.size}) but group '${g.name}' is w[${g.offset}:${g.offset + g.size}); the encoder was trained for another generator`,
+        );
+      }
+      if (this.byName.has(enc.group)) throw new EncodersError('ENCODERS_INVALID_OPTIONS', `two encoders for latent group '${enc.group}'`);
+      this.byName.set(enc.group, enc);
+    }
+    // Attribute names are aliases of their group when they differ and are unambiguous.
+    for (const enc of this.encoders) if (!this.byName.has(enc.attribute)) this.byName.set(enc.attribute, enc);
+    if (init.attributes) {
+      const entries: [string, Attribute][] = Array.isArray(init.attributes)
+        ? (init.attributes as readonly Attribute[]).map((a) => [a.name, a])
+        : Object.entries(init.attributes as Record<string, Attribute>);
+      for (const [key, a] of entries) {
+        const enc = this.byName.get(key);
+        this.runtimes.set(enc ? enc.group : key, a);
+      }
+    }
+  }
+
+  /** The controllable attributes with their values, units and accepted ranges. */
+  get supported(): ControlInfo[] {
+    return this.encoders.map((e) => ({
+      name: e.attribute,
+      group: e.group,
+      values: e.values.map((v) => ({ name: v.name, unit: v.unit, range: v.range, circular: v.kind === 'circular' })),
+    }));
+  }
+
+  /** One line per attribute: `pose (group pose): yaw [-40, 40] deg, pitch …`. */
+  describe(): string {
+    return this.supported
+      .map((a) => {
+        const vals = a.values.length > 8
+          ? `${a.values.length} values (${a.values[0].unit})`
+          : a.values.map((v) => `${v.name} ${v.circular ? `(circular, period ${v.range[1] - v.range[0]})` : `[${fmt(v.range[0])}, ${fmt(v.range[1])}]`} ${v.unit}`).join(', ');
+        return `${a.name}${a.group !== a.name ? ` (group ${a.group})` : ''}: ${vals}`;
+      })
+      .join('\n');
+  }
+
+  /** The encoder for an attribute or group name, or an error listing what the model supports. */
+  encoder(name: string): EncoderLike {
+    const enc = this.byName.get(name);
+    if (!enc) {
+      throw new EncodersError(
+        'ENCODERS_UNKNOWN_ATTRIBUTE',
+        `unknown attribute '${name}'; this model controls:\n${this.describe()}` +
+          (this.groups.some((g) => g.name === name) ? `\n('${name}' is a latent group without an encoder: it can be kept or truncated, not set)` : ''),
+      );
+    }
+    return enc;
+  }
+
+  /**
+   * Samples `count` latents from `seed`, sets the requested attributes, and renders.
+   *
+   * @example
+   * const r = controller.generate({ set: { pose: { yaw: 30 }, age: 60 }, keep: ['id'], seed: 7, count: 4, truncation: { id: 0.7 } });
+   */
+  generate(options: GenerateOptions = {}): GenerateResult {
+    const opts = parseOptions(generateOptionsSchema, options, 'Controller.generate');
+    const n = opts.count;
+    const G = this.generator;
+    const plan = this.planValues(opts);
+    const values: Record<string, number[][]> = {};
+    const w = tf.tidy(() => {
+      let w2 = this.sampleW(opts.seed, n, opts.truncation);
+      w2 = this.applyKeep(w2, opts.keep, plan);
+      if (plan.size === 0) return w2;
+      const needMeasure = [...plan.values()].some((p) => p.needsMeasure);
+      let measured: Map<string, Float32Array> | undefined;
+      if (needMeasure) {
+        measured = new Map();
+        const images = G.synthesis(this.broadcast(w2), { noiseMode: this.noiseMode });
+        for (const [group, p] of plan) {
+          if (!p.needsMeasure) continue;
+          const y = this.measure(group, images);
+          measured.set(group, y.dataSync() as Float32Array);
+        }
+      }
+      const parts: Record<string, tf.Tensor2D> = {};
+      for (const [group, p] of plan) {
+        const enc = this.byName.get(group)!;
+        const rows = p.resolve(n, measured?.get(group));
+        this.checkRange(enc, rows, opts.outOfRange);
+        values[group] = rows;
+        parts[group] = enc.encode(tf.tensor2d(rows.flat(), [n, enc.values.length]));
+      }
+      return this.replaceSlices(w2, parts);
+    });
+    try {
+      const ws = this.broadcast(w);
+      const images = tf.tidy(() => G.synthesis(ws, { noiseMode: this.noiseMode }));
+      return { images, ws, values };
+    } finally {
+      w.dispose();
+    }
+  }
+
+  /** Releases the encoders (not the generator or the attribute runtimes, which the caller owns). */
+  dispose(): void {
+    for (const e of this.encoders) e.dispose();
+  }
+
+  /** w `[n, wDim]` from the seed, truncated toward the generator's w average. */
+  private sampleW(seed: number, n: number, truncation: number | Record<string, number> | undefined): tf.Tensor2D {
+    const G = this.generator;
+    const z = sampleLatents(G.zDim, n, createRng(seed));
+    const ws = G.mapping(z);
+    let w = tf.reshape(tf.slice(ws, [0, 0, 0], [n, 1, G.wDim]), [n, G.wDim]) as tf.Tensor2D;
+    if (truncation === undefined) return w;
+    const psi = new Float32Array(G.wDim).fill(1);
+    if (typeof truncation === 'number') psi.fill(truncation);
+    else {
+      for (const [name, p] of Object.entries(truncation)) {
+        const g = this.groups.find((x) => x.name === name);
+        if (!g) throw new EncodersError('ENCODERS_UNKNOWN_ATTRIBUTE', `truncation: unknown latent group '${name}'; the groups are: ${this.groups.map((x) => x.name).join(', ')}`);
+        psi.fill(p, g.offset, g.offset + g.size);
+      }
+    }
+    if (psi.every((p) => p === 1)) return w;
+    if (!G.wAvg) throw new EncodersError('ENCODERS_INVALID_OPTIONS', 'truncation needs the generator\'s wAvg (the running mean of w), which this generator does not have');
+    const avg = tf.reshape(G.wAvg, [1, G.wDim]);
+    w = tf.add(avg, tf.mul(tf.tensor2d(psi, [1, G.wDim]), tf.sub(w, avg))) as tf.Tensor2D;
+    return w;
+  }
+
+  private applyKeep(w: tf.Tensor2D, keep: readonly string[], plan: Map<string, ValuePlan>): tf.Tensor2D {
+    if (keep.length === 0) return w;
+    const n = w.shape[0];
+    const parts: Record<string, tf.Tensor2D> = {};
+    for (const name of keep) {
+      const g = this.groups.find((x) => x.name === name) ?? this.groups.find((x) => x.name === this.byName.get(name)?.group);
+      if (!g) throw new EncodersError('ENCODERS_UNKNOWN_ATTRIBUTE', `keep: unknown latent group '${name}'; the groups are: ${this.groups.map((x) => x.name).join(', ')}`);
+      if (plan.has(g.name)) throw new EncodersError('ENCODERS_INVALID_OPTIONS', `'${name}' is both kept and set; keep shares the sampled sub-vector, set replaces it — choose one`);
+      parts[g.name] = tf.tile(tf.slice(w, [0, g.offset], [1, g.size]), [n, 1]) as tf.Tensor2D;
+    }
+    return this.replaceSlices(w, parts);
+  }
+
+  private replaceSlices(w: tf.Tensor2D, parts: Record<string, tf.Tensor2D>): tf.Tensor2D {
+    const n = w.shape[0];
+    const cols = this.groups.map((g) => parts[g.name] ?? tf.slice(w, [0, g.offset], [n, g.size]));
+    return tf.concat(cols, 1) as tf.Tensor2D;
+  }
+
+  private broadcast(w: tf.Tensor2D): tf.Tensor3D {
+    const [n, d] = w.shape;
+    return tf.tidy(() => tf.tile(tf.reshape(w, [n, 1, d]), [1, this.generator.numWs, 1]) as tf.Tensor3D);
+  }
+
+  private measure(group: string, images: tf.Tensor4D): tf.Tensor2D {
+    const a = this.runtimes.get(group);
+    const enc = this.byName.get(group)!;
+    if (!a || typeof a.measure !== 'function') {
+      throw new EncodersError(
+        'ENCODERS_NO_MEASURE',
+        `measuring '${enc.attribute}' needs its attribute runtime (with measure) in the controller's \`attributes\`; pass it, or use fill: 'mean' / give all values`,
+      );
+    }
+    const y = a.measure(images);
+    if (y.rank !== 2 || y.shape[1] !== enc.values.length) {
+      throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `attribute '${a.name}': measure returned [${y.shape.join(', ')}], the encoder expects [B, ${enc.values.length}]`);
+    }
+    return y;
+  }
+
+  /** Validates names and shapes of `set` and `reference` before any tensor work. */
+  private planValues(opts: z.output<typeof generateOptionsSchema>): Map<string, ValuePlan> {
+    const plan = new Map<string, ValuePlan>();
+    const n = opts.count;
+    for (const [name, spec] of Object.entries(opts.set)) {
+      const enc = this.encoder(name);
+      if (plan.has(enc.group)) throw new EncodersError('ENCODERS_INVALID_OPTIONS', `set: '${name}' and another key both name group '${enc.group}'`);
+      plan.set(enc.group, this.planOne(enc, spec, n, opts.fill, `set.${name}`));
+    }
+    if (opts.reference) {
+      const { attribute, values, image } = opts.reference;
+      const enc = this.encoder(attribute);
+      if (plan.has(enc.group)) throw new EncodersError('ENCODERS_INVALID_OPTIONS', `'${attribute}' is given both in set and as reference; give it once`);
+      if ((values === undefined) === (image === undefined)) {
+        throw new EncodersError('ENCODERS_INVALID_OPTIONS', `reference for '${attribute}': give exactly one of values (its measured values) or image (an NHWC tensor to measure)`);
+      }
+      if (values) plan.set(enc.group, this.planOne(enc, values, n, opts.fill, 'reference.values'));
+      else {
+        const y = tf.tidy(() => this.measure(enc.group, image!));
+        const data = y.dataSync();
+        y.dispose();
+        const rows = y.shape[0];
+        if (rows !== 1 && rows !== n) {
+          throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `reference.image has ${rows} images; give 1 (used for every row) or count = ${n}`);
+        }
+        const V = enc.values.length;
+        const out = Array.from({ length: n }, (_, r) => Array.from(data.subarray((rows === 1 ? 0 : r) * V, (rows === 1 ? 0 : r) * V + V)));
+        plan.set(enc.group, { needsMeasure: false, resolve: () => out });
+      }
+    }
+    return plan;
+  }
+
+  private planOne(enc: EncoderLike, spec: unknown, n: number, fill: 'measured' | 'mean' | undefined, where: string): ValuePlan {
+    const V = enc.values.length;
+    const names = enc.values.map((v) => v.name);
+    const shapeError = (msg: string) =>
+      new EncodersError('ENCODERS_SHAPE_MISMATCH', `${where}: ${msg}; '${enc.attribute}' has ${V} value(s): ${V > 8 ? `${V} numbers` : names.join(', ')}`);
+    const rowsOf = (v: number | number[], what: string): number[] => {
+      if (typeof v === 'number') return Array(n).fill(v);
+      if (v.length !== n) throw shapeError(`${what} has ${v.length} per-row values but count is ${n}`);
+      return v;
+    };
+    if (typeof spec === 'number') {
+      if (V !== 1) throw shapeError('a single number was given');
+      return { needsMeasure: false, resolve: () => Array.from({ length: n }, () => [spec]) };
+    }
+    if (Array.isArray(spec)) {
+      if (spec.length > 0 && Array.isArray(spec[0])) {
+        const rows = spec as number[][];
+        if (rows.length !== n && rows.length !== 1) throw shapeError(`${rows.length} rows were given but count is ${n} (give 1 row or ${n})`);
+        for (const r of rows) if (r.length !== V) throw shapeError(`a row has ${r.length} values`);
+        return { needsMeasure: false, resolve: () => Array.from({ length: n }, (_, i) => [...rows[rows.length === 1 ? 0 : i]]) };
+      }
+      const flat = spec as number[];
+      if (V === 1) {
+        const col = rowsOf(flat, 'the array');
+        return { needsMeasure: false, resolve: () => col.map((x) => [x]) };
+      }
+      if (flat.length !== V) throw shapeError(`a vector of ${flat.length} numbers was given`);
+      return { needsMeasure: false, resolve: () => Array.from({ length: n }, () => [...flat]) };
+    }
+    const named = spec as Record<string, number | number[]>;
+    const unknown = Object.keys(named).filter((k) => !names.includes(k));
+    if (unknown.length) {
+      throw new EncodersError(
+        'ENCODERS_UNKNOWN_VALUE',
+        `${where}: unknown value name(s) ${unknown.map((u) => `'${u}'`).join(', ')} for '${enc.attribute}'; its values are: ${enc.values.map((v) => `${v.name} (${v.unit})`).join(', ')}`,
+      );
+    }
+    const cols = enc.values.map((v) => (v.name in named ? rowsOf(named[v.name], `${where}.${v.name}`) : undefined));
+    const missing = cols.some((c) => c === undefined);
+    const mode = fill ?? (this.runtimes.has(enc.group) ? 'measured' : 'mean');
+    if (missing && mode === 'measured' && !this.runtimes.has(enc.group)) {
+      throw new EncodersError(
+        'ENCODERS_NO_MEASURE',
+        `${where}: ${enc.values.filter((_, i) => !cols[i]).map((v) => v.name).join(', ')} not given and fill is 'measured', but the controller has no attribute runtime for '${enc.attribute}'; pass attributes or use fill: 'mean'`,
+      );
+    }
+    return {
+      needsMeasure: missing && mode === 'measured',
+      resolve: (rows, measured) =>
+        Array.from({ length: rows }, (_, r) =>
+          enc.values.map((v, c) => {
+            const col = cols[c];
+            if (col) return col[r];
+            if (measured) return measured[r * V + c];
+            return v.kind === 'linear' ? v.mean : (v.range[0] + v.range[1]) / 2;
+          }),
+        ),
+    };
+  }
+
+  private checkRange(enc: EncoderLike, rows: number[][], mode: 'error' | 'allow'): void {
+    if (mode === 'allow') return;
+    const bad: string[] = [];
+    enc.values.forEach((v, c) => {
+      if (v.kind === 'circular') return;
+      const [lo, hi] = v.range;
+      const slack = (hi - lo) * 1e-6;
+      for (const row of rows) {
+        const x = row[c];
+        if (!Number.isFinite(x) || x < lo - slack || x > hi + slack) {
+          bad.push(`${v.name} = ${fmt(x)} ${v.unit} (supported [${fmt(lo)}, ${fmt(hi)}])`);
+          break;
+        }
+      }
+    });
+    if (bad.length) {
+      throw new EncodersError(
+        'ENCODERS_VALUE_OUT_OF_RANGE',
+        `'${enc.attribute}': ${bad.slice(0, 8).join('; ')}${bad.length > 8 ? `; and ${bad.length - 8} more` : ''}. ` +
+          `The range is what the generator produced in the encoder's training set; pass outOfRange: 'allow' to extrapolate anyway`,
+      );
+    }
+  }
+}
+
+interface ValuePlan {
+  readonly needsMeasure: boolean;
+  resolve(rows: number, measured?: Float32Array): number[][];
+}
+
+function fmt(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toPrecision(4);
+}

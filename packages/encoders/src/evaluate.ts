@@ -1,0 +1,333 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Attribute, ValueInfo } from '@gan-control/contrastive-loss';
+import { tensorToPng, writeFileAtomic } from '@gan-control/tensor-io';
+import { EncodersError, parseOptions } from './errors';
+import type { Controller } from './controller';
+import { circularDiff, circularPeriod } from './model';
+import type { AttributeBinding } from './model';
+
+/** Options of `evaluateControl` (zod). */
+export const evaluateOptionsSchema = z.object({
+  /** Base samples per attribute: the rows of each grid. */
+  seeds: z.number().int().positive().default(8),
+  /** Requested values per attribute: the columns of each grid. */
+  steps: z.number().int().min(2).default(7),
+  /** Random samples used to measure each attribute's range. */
+  rangeSamples: z.number().int().positive().default(256),
+  /** Images per generator call while measuring ranges. */
+  batchSize: z.number().int().positive().default(32),
+  /** Requested values span the [margin, 1 − margin] quantiles of the random samples (linear values). */
+  margin: z.number().min(0).lt(0.5).default(0.05),
+  /** Seed of the random samples and base samples. */
+  seed: z.number().int().nonnegative().default(0),
+  /** Truncation ψ of the sampled groups (as in `Controller.generate`). */
+  truncation: z.union([z.number().min(0).max(1), z.record(z.string(), z.number().min(0).max(1))]).optional(),
+  /** Folder for one PNG grid per attribute (`<gridDir>/<attribute>.png`); none when absent. */
+  gridDir: z.string().optional(),
+  /** Evaluate only these controlled attributes (all attributes are still measured for leakage). */
+  only: z.array(z.string()).optional(),
+  /** Extra circular values, as in training (`circularPeriod`). */
+  circular: z.record(z.string(), z.number().positive()).optional(),
+});
+export type EvaluateOptions = z.input<typeof evaluateOptionsSchema>;
+
+/** Per value of a multi-valued attribute. */
+export interface ValueControlReport {
+  readonly unit: string;
+  readonly range: [number, number];
+  readonly meanError: number;
+  readonly p90Error: number;
+}
+
+/** One attribute of the report. */
+export interface AttributeControlReport {
+  /** Unit of its values (joined with '/' when they differ). */
+  readonly unit: string;
+  /** [min, max] of its measured values over random samples (over all its values). */
+  readonly range: [number, number];
+  /** Mean |requested − measured| in its unit (averaged over its values; circular values wrap). */
+  readonly meanError: number;
+  /** 90th percentile of the same per-image error. */
+  readonly p90Error: number;
+  /** For every other attribute: mean |change| when this one is swept, divided by that attribute's range width. */
+  readonly leakage: Record<string, number>;
+  /** The same mean |change| in the other attribute's unit. */
+  readonly leakageAbs: Record<string, number>;
+  /** Per-value breakdown (when the attribute has more than one value, at most 8). */
+  readonly values?: Record<string, ValueControlReport>;
+  /** The requested values (steps × V), for the grid's columns. */
+  readonly requested: number[][];
+}
+
+/** `evaluateControl`'s result, keyed by attribute (as in the `attributes` argument). Attributes measured but not controlled have no entry. */
+export type ControlReport = Record<string, AttributeControlReport>;
+
+interface Measured {
+  readonly key: string;
+  readonly attribute: Attribute;
+  readonly values: readonly ValueInfo[];
+  readonly periods: (number | undefined)[];
+}
+
+/**
+ * Control precision and leakage, the protocol of the paper (section 4, "control precision"
+ * with the same attribute networks) plus the disentanglement check:
+ * 1. measure every attribute on `rangeSamples` random images → its range per value;
+ * 2. for each controlled attribute k, request `steps` values spread over its range (linear
+ *    values: evenly between the `margin` quantiles, all values together; circular: evenly over
+ *    the period; attributes with more than 4 values: measured vectors of random samples), on
+ *    `seeds` base samples whose other sub-vectors stay fixed (`keep`), and measure;
+ * 3. precision = |requested − measured| per image (mean over values, circular wrap);
+ *    leakage into attribute j = mean |y_j(edited) − y_j(base)| / width of j's range.
+ *
+ * @example
+ * const report = await evaluateControl(controller, { color, size, position }, { seeds: 8, steps: 7, gridDir: 'eval' });
+ * console.log(formatControlReport(report));
+ */
+export async function evaluateControl(controller: Controller, attributes: AttributeBinding, options: EvaluateOptions = {}): Promise<ControlReport> {
+  const opts = parseOptions(evaluateOptionsSchema, options, 'evaluateControl');
+  const measured = bindMeasured(attributes, opts.circular);
+  const controlled = measured.filter((m) => {
+    try {
+      controller.encoder(m.key);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (opts.only) for (const name of opts.only) controller.encoder(name);
+  const targets = opts.only ? controlled.filter((m) => opts.only!.includes(m.key)) : controlled;
+  if (targets.length === 0) {
+    throw new EncodersError(
+      'ENCODERS_UNKNOWN_ATTRIBUTE',
+      `evaluateControl: none of the attributes (${measured.map((m) => m.key).join(', ')}) has an encoder; the model controls:\n${controller.describe()}`,
+    );
+  }
+  for (const m of targets) {
+    const enc = controller.encoder(m.key);
+    if (enc.values.length !== m.values.length) {
+      throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `attribute '${m.key}' measures ${m.values.length} values but its encoder takes ${enc.values.length}`);
+    }
+  }
+
+  // 1. Ranges over random samples.
+  const random: Record<string, number[][]> = Object.fromEntries(measured.map((m) => [m.key, [] as number[][]]));
+  for (let done = 0, b = 0; done < opts.rangeSamples; b++) {
+    const count = Math.min(opts.batchSize, opts.rangeSamples - done);
+    const rows = await generateAndMeasure(controller, measured, { seed: opts.seed * 1_000_003 + 1_000_000 + b, count, truncation: opts.truncation });
+    for (const m of measured) random[m.key].push(...rows.y[m.key]);
+    tf.dispose(rows.images);
+    done += count;
+  }
+  const colRange = (key: string, c: number): [number, number] => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const r of random[key]) {
+      lo = Math.min(lo, r[c]);
+      hi = Math.max(hi, r[c]);
+    }
+    return [lo, hi];
+  };
+  const widths: Record<string, number[]> = Object.fromEntries(
+    measured.map((m) => [m.key, m.values.map((_, c) => {
+      const [lo, hi] = colRange(m.key, c);
+      return hi - lo > 0 ? hi - lo : 1;
+    })]),
+  );
+
+  if (opts.gridDir) await mkdir(opts.gridDir, { recursive: true });
+  const report: ControlReport = {};
+  for (const target of targets) {
+    const enc = controller.encoder(target.key);
+    const requested = requestValues(target, random[target.key], opts.steps, opts.margin);
+    const errors: number[] = [];
+    const colErrors: number[][] = target.values.map(() => []);
+    const changeSum: Record<string, number> = {};
+    const changeAbsSum: Record<string, number> = {};
+    let changeCount = 0;
+    const gridImages: tf.Tensor4D[] = [];
+    const keep = controller.groups.map((g) => g.name).filter((g) => g !== enc.group);
+    try {
+      for (let r = 0; r < opts.seeds; r++) {
+        const seed = opts.seed * 1_000_003 + r;
+        const base = await generateAndMeasure(controller, measured, { seed, count: 1, truncation: opts.truncation });
+        tf.dispose(base.images);
+        const swept = await generateAndMeasure(controller, measured, {
+          seed,
+          count: opts.steps,
+          truncation: opts.truncation,
+          keep,
+          set: { [target.key]: requested },
+          outOfRange: 'allow',
+        });
+        if (opts.gridDir) gridImages.push(swept.images);
+        else tf.dispose(swept.images);
+        for (let s = 0; s < opts.steps; s++) {
+          const y = swept.y[target.key][s];
+          let e = 0;
+          target.values.forEach((_, c) => {
+            const p = target.periods[c];
+            const d = Math.abs(p ? circularDiff(y[c], requested[s][c], p) : y[c] - requested[s][c]);
+            colErrors[c].push(d);
+            e += d;
+          });
+          errors.push(e / target.values.length);
+          for (const other of measured) {
+            if (other.key === target.key) continue;
+            let rel = 0;
+            let abs = 0;
+            other.values.forEach((_, c) => {
+              const p = other.periods[c];
+              const a = swept.y[other.key][s][c];
+              const b0 = base.y[other.key][0][c];
+              const d = Math.abs(p ? circularDiff(a, b0, p) : a - b0);
+              abs += d;
+              rel += d / widths[other.key][c];
+            });
+            changeSum[other.key] = (changeSum[other.key] ?? 0) + rel / other.values.length;
+            changeAbsSum[other.key] = (changeAbsSum[other.key] ?? 0) + abs / other.values.length;
+          }
+          changeCount++;
+        }
+      }
+      if (opts.gridDir) {
+        const grid = tf.concat(gridImages);
+        try {
+          const png = await tensorToPng(grid, { grid: { rows: opts.seeds, cols: opts.steps } });
+          await writeFileAtomic(join(opts.gridDir, `${target.key}.png`), png);
+        } finally {
+          grid.dispose();
+        }
+      }
+    } finally {
+      tf.dispose(gridImages);
+    }
+    const ranges = target.values.map((_, c) => colRange(target.key, c));
+    const units = [...new Set(target.values.map((v) => v.unit))];
+    const leakage: Record<string, number> = {};
+    const leakageAbs: Record<string, number> = {};
+    for (const k of Object.keys(changeSum)) {
+      leakage[k] = changeSum[k] / changeCount;
+      leakageAbs[k] = changeAbsSum[k] / changeCount;
+    }
+    report[target.key] = {
+      unit: units.join('/'),
+      range: [Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))],
+      meanError: mean(errors),
+      p90Error: quantile(errors, 0.9),
+      leakage,
+      leakageAbs,
+      ...(target.values.length > 1 && target.values.length <= 8
+        ? {
+            values: Object.fromEntries(
+              target.values.map((v, c) => [v.name, { unit: v.unit, range: ranges[c], meanError: mean(colErrors[c]), p90Error: quantile(colErrors[c], 0.9) }]),
+            ),
+          }
+        : {}),
+      requested,
+    };
+  }
+  return report;
+}
+
+function bindMeasured(attributes: AttributeBinding, circular?: Record<string, number>): Measured[] {
+  const entries: [string, Attribute][] = Array.isArray(attributes)
+    ? (attributes as readonly Attribute[]).map((a) => [a.name, a])
+    : Object.entries(attributes as Record<string, Attribute>);
+  return entries.map(([key, attribute]) => {
+    if (typeof attribute.measure !== 'function' || !attribute.values?.length) {
+      throw new EncodersError('ENCODERS_NO_MEASURE', `evaluateControl: attribute '${key}' has no measure()/values; evaluation measures every attribute it is given`);
+    }
+    return { key, attribute, values: attribute.values, periods: attribute.values.map((v) => circularPeriod(attribute.name, v, circular)) };
+  });
+}
+
+/** Requested values per step (`steps × V`). */
+function requestValues(target: Measured, random: number[][], steps: number, margin: number): number[][] {
+  const V = target.values.length;
+  if (V > 4) {
+    // High-dimensional values (an embedding): request vectors the generator actually produced.
+    const stride = Math.max(1, Math.floor(random.length / steps));
+    return Array.from({ length: steps }, (_, s) => [...random[(s * stride) % random.length]]);
+  }
+  const cols = target.values.map((_, c) => {
+    const p = target.periods[c];
+    if (p) return Array.from({ length: steps }, (_, s) => (s * p) / steps);
+    const sorted = random.map((r) => r[c]).sort((a, b) => a - b);
+    const lo = quantileSorted(sorted, margin);
+    const hi = quantileSorted(sorted, 1 - margin);
+    return Array.from({ length: steps }, (_, s) => lo + ((hi - lo) * s) / (steps - 1));
+  });
+  return Array.from({ length: steps }, (_, s) => cols.map((col) => col[s]));
+}
+
+async function generateAndMeasure(
+  controller: Controller,
+  measured: readonly Measured[],
+  opts: Parameters<Controller['generate']>[0],
+): Promise<{ images: tf.Tensor4D; y: Record<string, number[][]> }> {
+  const { images, ws } = controller.generate(opts);
+  ws.dispose();
+  const y: Record<string, number[][]> = {};
+  try {
+    for (const m of measured) {
+      const t = tf.tidy(() => m.attribute.measure!(images));
+      let data: Float32Array;
+      try {
+        data = (await t.data()) as Float32Array;
+      } finally {
+        t.dispose();
+      }
+      const V = m.values.length;
+      if (data.length !== images.shape[0] * V) {
+        throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `attribute '${m.key}': measure returned ${data.length} numbers for ${images.shape[0]} images × ${V} values`);
+      }
+      y[m.key] = Array.from({ length: images.shape[0] }, (_, r) => Array.from(data.subarray(r * V, r * V + V)));
+    }
+  } catch (e) {
+    images.dispose();
+    throw e;
+  }
+  return { images, y };
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+}
+
+function quantileSorted(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const i = Math.floor(pos);
+  const f = pos - i;
+  return i + 1 < sorted.length ? sorted[i] * (1 - f) + sorted[i + 1] * f : sorted[i];
+}
+
+function quantile(xs: readonly number[], q: number): number {
+  return quantileSorted([...xs].sort((a, b) => a - b), q);
+}
+
+/**
+ * The report as a text table: attribute, unit, range, mean and p90 error, and the two largest
+ * leakages.
+ *
+ * @example
+ * console.log(formatControlReport(await evaluateControl(controller, attributes)));
+ */
+export function formatControlReport(report: ControlReport): string {
+  const f = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3));
+  const rows = [['attribute', 'unit', 'range', 'mean err', 'p90 err', 'leakage (largest, fraction of range)']];
+  for (const [name, r] of Object.entries(report)) {
+    const leaks = Object.entries(r.leakage).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} ${f(v)}`).join(', ');
+    rows.push([name, r.unit, `[${f(r.range[0])}, ${f(r.range[1])}]`, f(r.meanError), f(r.p90Error), leaks || '—']);
+    if (r.values) {
+      for (const [v, vr] of Object.entries(r.values)) rows.push([`  ${v}`, vr.unit, `[${f(vr.range[0])}, ${f(vr.range[1])}]`, f(vr.meanError), f(vr.p90Error), '']);
+    }
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
