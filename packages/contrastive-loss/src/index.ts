@@ -1,1 +1,30 @@
-export {};
+export { PLUGIN_API_VERSION } from './contract';
+export type {
+  Attribute,
+  AttributePlugin,
+  DistanceFn,
+  DistanceName,
+  Features,
+  LayerFocus,
+  LayerSpec,
+  PluginOptions,
+  ValueInfo,
+} from './contract';
+export { GanControlError, isGanControlError } from '@gan-control/latent';
+export { createAttribute, validateAttribute, validatePlugin } from './attribute';
+export { DISTANCE_NAMES, isDistance, pairwiseDistances, scaledDistance } from './distances';
+export { contrastiveTerm } from './term';
+export type { ContrastiveTerm, TermOptions } from './term';
+export { FactorizedContrastiveLoss, readLossValues } from './loss';
+export type {
+  AttributeBinding,
+  AttributesInput,
+  AttributeTerm,
+  ContrastiveLossResult,
+  ContrastiveLossValues,
+  FactorizedContrastiveLossOptions,
+  LayerInfo,
+  LayerTerm,
+} from './loss';
+export { AttributeRegistry } from './registry';
+export type { AttributeRegistryOptions } from './registry';

@@ -1,0 +1,137 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { GanControlError } from '@gan-control/latent';
+import type { DistanceFn, DistanceName } from './contract';
+
+/** The built-in distance names, in documentation order. */
+export const DISTANCE_NAMES: readonly DistanceName[] = Object.freeze(['squared-l2', 'l1-mean', 'mse-mean', 'l2', 'cosine']);
+
+/** True when `value` is a built-in distance name or a function. */
+export function isDistance(value: unknown): value is DistanceName | DistanceFn {
+  return typeof value === 'function' || (typeof value === 'string' && (DISTANCE_NAMES as readonly string[]).includes(value));
+}
+
+// Above this many elements in the [B, B, F] difference tensor, distances are computed one row
+// at a time (same arithmetic, B× less peak memory). The Gram-matrix shortcut
+// |a|² + |b|² − 2ab is avoided on purpose: it cancels catastrophically for close pairs, which
+// are exactly the positives whose distances the loss compares with small τ+.
+const BROADCAST_LIMIT = 1 << 24;
+
+type Reduce = 'sum-square' | 'mean-square' | 'mean-abs';
+
+function reduceDiff(diff: tf.Tensor, how: Reduce, axis: number): tf.Tensor {
+  switch (how) {
+    case 'sum-square':
+      return tf.sum(tf.square(diff), axis);
+    case 'mean-square':
+      return tf.mean(tf.square(diff), axis);
+    case 'mean-abs':
+      return tf.mean(tf.abs(diff), axis);
+  }
+}
+
+/** `[B, F]` → `[B, B]` with entry (i, j) = reduce over k of op(f[i,k] − f[j,k]). */
+function pairwiseReduce(f: tf.Tensor2D, how: Reduce): tf.Tensor2D {
+  const [B, F] = f.shape;
+  if (B * B * F <= BROADCAST_LIMIT) {
+    return reduceDiff(tf.sub(tf.expandDims(f, 1), tf.expandDims(f, 0)), how, 2) as tf.Tensor2D;
+  }
+  const rows: tf.Tensor[] = [];
+  for (let i = 0; i < B; i++) rows.push(reduceDiff(tf.sub(tf.slice(f, [i, 0], [1, F]), f), how, 1));
+  return tf.stack(rows) as tf.Tensor2D;
+}
+
+function checkSquare(d: tf.Tensor, B: number, what: string): void {
+  if (d.rank !== 2 || d.shape[0] !== B || d.shape[1] !== B) {
+    throw new GanControlError(
+      'DISTANCE_SHAPE_MISMATCH',
+      `${what} returned a tensor of shape [${d.shape.join(', ')}]; a distance must return [B, B] = [${B}, ${B}] for ${B} feature rows.`,
+    );
+  }
+}
+
+/**
+ * Pairwise distance matrix `D[i, j] = d(f_i, f_j)` over the batch of `features` (`[B, ...]`,
+ * any rank ≥ 2, reduced over every non-batch element). Built-ins, as in the official
+ * GAN-Control criteria:
+ *
+ * | kind | d(a, b) | official criterion |
+ * |---|---|---|
+ * | `'squared-l2'` | Σ (a−b)² | ArcFace / DogFaceNet (`sq_l2_sum`) |
+ * | `'l1-mean'` | mean \|a−b\| | DeepAge, 3DMM, ImageNet, Hopenet, ESR9, intermediate maps |
+ * | `'mse-mean'` | mean (a−b)² | (Gram-matrix style ×1e5 via {@link scaledDistance}) |
+ * | `'l2'` | √Σ (a−b)² (gradient 0 at 0 instead of NaN) | — |
+ * | `'cosine'` | 1 − cos(a, b), zero diagonal | — |
+ *
+ * A custom {@link DistanceFn} is called with the features as they are and must return `[B, B]`.
+ * Synchronous and differentiable; the result is symmetric with a zero diagonal. The caller
+ * owns the returned tensor. Throws `GanControlError` `DISTANCE_INVALID` for an unknown name
+ * or rank < 2 and `DISTANCE_SHAPE_MISMATCH` when a custom distance returns another shape.
+ *
+ * @example
+ * ```ts
+ * const d = pairwiseDistances(tf.tensor2d([[0, 0], [3, 4]]), 'l2'); // [[0, 5], [5, 0]]
+ * ```
+ */
+export function pairwiseDistances(features: tf.Tensor, kind: DistanceName | DistanceFn): tf.Tensor2D {
+  if (features.rank < 2) {
+    throw new GanControlError(
+      'DISTANCE_INVALID',
+      `pairwiseDistances: features must be [B, ...] with rank ≥ 2 (batch first), got shape [${features.shape.join(', ')}].`,
+    );
+  }
+  const B = features.shape[0];
+  if (typeof kind === 'function') {
+    const d = tf.tidy(() => kind(features));
+    checkSquare(d, B, `the custom distance "${kind.name || 'anonymous'}"`);
+    return d;
+  }
+  if (!isDistance(kind)) {
+    throw new GanControlError(
+      'DISTANCE_INVALID',
+      `pairwiseDistances: unknown distance "${String(kind)}". Use one of ${DISTANCE_NAMES.join(', ')}, or pass a function (features) => [B, B].`,
+    );
+  }
+  return tf.tidy(() => {
+    const flat = tf.reshape(features.dtype === 'float32' ? features : tf.cast(features, 'float32'), [B, -1]) as tf.Tensor2D;
+    switch (kind) {
+      case 'squared-l2':
+        return pairwiseReduce(flat, 'sum-square');
+      case 'mse-mean':
+        return pairwiseReduce(flat, 'mean-square');
+      case 'l1-mean':
+        return pairwiseReduce(flat, 'mean-abs');
+      case 'l2': {
+        const sq = pairwiseReduce(flat, 'sum-square');
+        // sqrt'(0) = ∞ and ∞·0 = NaN under tf.grad; the double `where` keeps the gradient 0.
+        const positive = tf.greater(sq, 0);
+        return tf.where(positive, tf.sqrt(tf.where(positive, sq, tf.onesLike(sq))), tf.zerosLike(sq)) as tf.Tensor2D;
+      }
+      case 'cosine': {
+        const norm = tf.maximum(tf.norm(flat, 'euclidean', 1, true), 1e-12);
+        const unit = tf.div(flat, norm);
+        const cos = tf.matMul(unit, unit, false, true);
+        const offDiagonal = tf.sub(1, tf.eye(B));
+        return tf.mul(tf.sub(1, cos), offDiagonal) as tf.Tensor2D;
+      }
+    }
+  });
+}
+
+/**
+ * A custom distance: `factor ×` a built-in one. The official painting-style criterion is
+ * `scaledDistance('mse-mean', 1e5)` applied to Gram matrices.
+ *
+ * @example
+ * ```ts
+ * const gramMse = scaledDistance('mse-mean', 1e5);
+ * const d = pairwiseDistances(grams, gramMse);
+ * ```
+ */
+export function scaledDistance(kind: DistanceName, factor: number): DistanceFn {
+  if (!isDistance(kind) || typeof kind !== 'string' || !Number.isFinite(factor)) {
+    throw new GanControlError('DISTANCE_INVALID', `scaledDistance(kind, factor): kind must be one of ${DISTANCE_NAMES.join(', ')} and factor finite, got ${String(kind)}, ${factor}.`);
+  }
+  const fn: DistanceFn = (features) => tf.tidy(() => tf.mul(pairwiseDistances(features, kind), factor) as tf.Tensor2D);
+  Object.defineProperty(fn, 'name', { value: `${kind}×${factor}` });
+  return fn;
+}
