@@ -1,0 +1,147 @@
+/**
+ * Flag values → plain data for the library calls. Pure functions: every error is a CliError that
+ * quotes the flag and shows a correct example.
+ */
+import { CliError, usageError } from './errors.js';
+
+/** Values requested for one attribute: one number (`age=60`) or named fields (`pose.yaw=30`). */
+export type AttributeRequest = number | Record<string, number>;
+
+/** `--set` values by attribute name. */
+export type SetRequest = Record<string, AttributeRequest>;
+
+/** A repeated cac flag arrives as a string, an array, a number or undefined: make it a string list. */
+export function asList(value: unknown): string[] {
+  if (value === undefined || value === null || value === false) return [];
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((v) => String(v));
+}
+
+const NAME = /^[A-Za-z_][\w-]*$/;
+
+function parseNumber(text: string, flag: string, raw: string, example: string): number {
+  const trimmed = text.trim();
+  const n = trimmed === '' ? Number.NaN : Number(trimmed);
+  if (!Number.isFinite(n)) {
+    throw new CliError('CLI_BAD_VALUE', `bad ${flag} '${raw}': '${text}' is not a number; use for example ${flag} ${example}`);
+  }
+  return n;
+}
+
+function parseTarget(target: string, flag: string, raw: string, example: string): { attribute: string; field?: string } {
+  const parts = target.split('.');
+  if (parts.length > 2 || !parts.every((p) => NAME.test(p))) {
+    throw new CliError(
+      'CLI_BAD_VALUE',
+      `bad ${flag} '${raw}': '${target}' is not <attribute> or <attribute>.<value>; use for example ${flag} ${example}`,
+    );
+  }
+  return parts.length === 2 ? { attribute: parts[0], field: parts[1] } : { attribute: parts[0] };
+}
+
+/**
+ * Parses repeated `--set attribute.field=value` / `--set attribute=value` flags.
+ *
+ * @example
+ * parseSet(['pose.yaw=30', 'pose.pitch=0', 'age=60']); // { pose: { yaw: 30, pitch: 0 }, age: 60 }
+ */
+export function parseSet(values: readonly string[]): SetRequest {
+  const out: SetRequest = {};
+  for (const raw of values) {
+    const eq = raw.indexOf('=');
+    if (eq <= 0) {
+      throw new CliError('CLI_BAD_VALUE', `bad --set '${raw}': expected <attribute>[.<value>]=<number>; use for example --set pose.yaw=30 or --set age=60`);
+    }
+    const { attribute, field } = parseTarget(raw.slice(0, eq), '--set', raw, 'pose.yaw=30');
+    const value = parseNumber(raw.slice(eq + 1), '--set', raw, `${raw.slice(0, eq)}=30`);
+    const prev = out[attribute];
+    if (field === undefined) {
+      if (prev !== undefined) throw new CliError('CLI_BAD_VALUE', `bad --set '${raw}': '${attribute}' is already set; give each attribute value once`);
+      out[attribute] = value;
+    } else {
+      if (typeof prev === 'number') {
+        throw new CliError('CLI_BAD_VALUE', `bad --set '${raw}': '${attribute}' was set as a single number and by field; use one form`);
+      }
+      const fields = prev ?? {};
+      if (field in fields) throw new CliError('CLI_BAD_VALUE', `bad --set '${raw}': '${attribute}.${field}' is already set; give each value once`);
+      fields[field] = value;
+      out[attribute] = fields;
+    }
+  }
+  return out;
+}
+
+/** A parsed `--sweep`: one attribute value from `from` to `to` in `steps` columns. */
+export interface Sweep {
+  attribute: string;
+  field?: string;
+  values: number[];
+}
+
+/**
+ * Parses `--sweep attribute.field=from:to:steps` (`steps` ≥ 2 evenly spaced values, ends included).
+ *
+ * @example
+ * parseSweep('hue.hue=0:270:4'); // { attribute: 'hue', field: 'hue', values: [0, 90, 180, 270] }
+ */
+export function parseSweep(raw: string): Sweep {
+  const example = 'pose.yaw=-30:30:5';
+  const eq = raw.indexOf('=');
+  if (eq <= 0) throw new CliError('CLI_BAD_VALUE', `bad --sweep '${raw}': expected <attribute>[.<value>]=<from>:<to>:<steps>; use for example --sweep ${example}`);
+  const target = parseTarget(raw.slice(0, eq), '--sweep', raw, example);
+  const range = raw.slice(eq + 1).split(':');
+  if (range.length !== 3) {
+    throw new CliError('CLI_BAD_VALUE', `bad --sweep '${raw}': the range must be <from>:<to>:<steps>; use for example --sweep ${example}`);
+  }
+  const from = parseNumber(range[0], '--sweep', raw, example);
+  const to = parseNumber(range[1], '--sweep', raw, example);
+  const steps = parseNumber(range[2], '--sweep', raw, example);
+  if (!Number.isInteger(steps) || steps < 2 || steps > 64) {
+    throw new CliError('CLI_BAD_VALUE', `bad --sweep '${raw}': steps must be an integer from 2 to 64, got '${range[2]}'`);
+  }
+  const values = Array.from({ length: steps }, (_, i) => from + ((to - from) * i) / (steps - 1));
+  return { ...target, values };
+}
+
+/**
+ * Reads an integer flag within bounds; `undefined` gives the default.
+ *
+ * @example
+ * intFlag(opts.count, '--count', { min: 1, fallback: 1 });
+ */
+export function intFlag(value: unknown, flag: string, { min, max = Number.MAX_SAFE_INTEGER, fallback }: { min: number; max?: number; fallback: number }): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === 'number' ? value : Number(String(value));
+  if (Array.isArray(value) || !Number.isInteger(n) || n < min || n > max) {
+    throw usageError(`${flag} must be an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}, got '${String(value)}'`);
+  }
+  return n;
+}
+
+/**
+ * Reads a number flag within bounds; `undefined` gives the default.
+ *
+ * @example
+ * numberFlag(opts.truncation, '--truncation', { min: 0, max: 2, fallback: 1 });
+ */
+export function numberFlag(value: unknown, flag: string, { min, max, fallback }: { min: number; max: number; fallback: number }): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === 'number' ? value : Number(String(value));
+  if (Array.isArray(value) || !Number.isFinite(n) || n < min || n > max) {
+    throw usageError(`${flag} must be a number from ${min} to ${max}, got '${String(value)}'`);
+  }
+  return n;
+}
+
+/**
+ * Reads a string flag (cac turns `--out 5` into a number; a repeated flag into an array).
+ *
+ * @example
+ * stringFlag(opts.out, '--out'); // 'grid.png' or undefined
+ */
+export function stringFlag(value: unknown, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) throw usageError(`${flag} was given ${value.length} times; give it once`);
+  if (value === true || value === '') throw usageError(`${flag} needs a value`);
+  return String(value);
+}

@@ -1,0 +1,4 @@
+// The `gan-control` executable (tsup adds the shebang).
+import { main } from './main.js';
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,126 @@
+/** `gan-control generate`: images with attributes set by value, the rest sampled from a seed. */
+import { join } from 'node:path';
+import { asList, intFlag, numberFlag, parseSet, parseSweep, stringFlag, type SetRequest, type Sweep } from '../args.js';
+import { prepareBackend } from '../backend.js';
+import type { Context } from '../context.js';
+import { usageError } from '../errors.js';
+import { checkRequest, loadModel, resolveModelPath, type CliModel } from '../model.js';
+import { fileNumber, prepareOut } from '../output.js';
+import { createProgress } from '../progress.js';
+
+/** Everything `generate` needs, parsed and checked before any model loads. */
+export interface GeneratePlan {
+  model: string;
+  set: SetRequest;
+  keep: string[];
+  sweep?: Sweep;
+  seed: number;
+  count: number;
+  truncation: number;
+}
+
+/** Flags → plan (usage and value errors only; names are checked against the model later). */
+export function planGenerate(opts: Record<string, unknown>): GeneratePlan {
+  const sweeps = asList(opts.sweep);
+  if (sweeps.length > 1) throw usageError(`--sweep was given ${sweeps.length} times; a grid sweeps one value (rows are seeds, columns are values)`);
+  const sweep = sweeps.length ? parseSweep(sweeps[0]) : undefined;
+  const set = parseSet(asList(opts.set));
+  if (sweep) {
+    const prev = set[sweep.attribute];
+    if (prev !== undefined && (sweep.field === undefined || typeof prev === 'number' || sweep.field in prev)) {
+      throw usageError(`--sweep ${sweep.attribute}${sweep.field ? `.${sweep.field}` : ''} is also given with --set; set it with one of them`);
+    }
+  }
+  return {
+    model: stringFlag(opts.model, '--model') ?? 'shapes',
+    set,
+    keep: asList(opts.keep),
+    sweep,
+    seed: intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 }),
+    count: intFlag(opts.count, '--count', { min: 1, max: 4096, fallback: 1 }),
+    truncation: numberFlag(opts.truncation, '--truncation', { min: 0, max: 1, fallback: 1 }),
+  };
+}
+
+/** The `set` of one sweep column. */
+export function withSweepValue(set: SetRequest, sweep: Sweep, value: number): SetRequest {
+  const next: SetRequest = { ...set };
+  if (sweep.field === undefined) next[sweep.attribute] = value;
+  else next[sweep.attribute] = { ...((set[sweep.attribute] as Record<string, number> | undefined) ?? {}), [sweep.field]: value };
+  return next;
+}
+
+/**
+ * Renders the plan: without a sweep, `count` images; with a sweep, a grid of `count` rows (seeds)
+ * by `steps` columns (values). Returns NHWC images in row-major grid order and the grid shape.
+ */
+export async function renderPlan(
+  model: CliModel,
+  plan: GeneratePlan,
+  ctx: Context,
+  { json = false }: { json?: boolean } = {},
+): Promise<{ images: import('@tensorflow/tfjs-core').Tensor4D; rows: number; cols: number; columnLabels: string[] }> {
+  const tf = await import('@tensorflow/tfjs-core');
+  const base = { keep: plan.keep, seed: plan.seed, count: plan.count, truncation: plan.truncation };
+  if (!plan.sweep) {
+    const { images } = model.generate({ ...base, set: plan.set });
+    return { images, rows: 1, cols: plan.count, columnLabels: [] };
+  }
+  const sweep = plan.sweep;
+  const bar = createProgress({ label: 'generate', total: sweep.values.length, enabled: !json && ctx.isTTY });
+  const columns: import('@tensorflow/tfjs-core').Tensor4D[] = [];
+  try {
+    for (const [i, v] of sweep.values.entries()) {
+      columns.push(model.generate({ ...base, set: withSweepValue(plan.set, sweep, v) }).images);
+      bar.update(i + 1);
+      await new Promise((r) => setImmediate(r));
+    }
+    bar.finish();
+    // Row r, column c = seed row r of column c: stack on axis 1 then flatten rows first.
+    const images = tf.tidy(() => {
+      const stacked = tf.stack(columns, 1) as import('@tensorflow/tfjs-core').Tensor5D;
+      const [n, s, h, w, ch] = stacked.shape;
+      return tf.reshape(stacked, [n * s, h, w, ch]) as import('@tensorflow/tfjs-core').Tensor4D;
+    });
+    const name = `${sweep.attribute}${sweep.field ? `.${sweep.field}` : ''}`;
+    return { images, rows: plan.count, cols: sweep.values.length, columnLabels: sweep.values.map((v) => `${name}=${fileNumber(v)}`) };
+  } finally {
+    tf.dispose(columns);
+  }
+}
+
+export async function generateCommand(_args: string[], opts: Record<string, unknown>, ctx: Context): Promise<void> {
+  const plan = planGenerate(opts);
+  const target = prepareOut(stringFlag(opts.out, '--out') ?? 'generated.png', ctx.cwd, { allowFile: true });
+  const where = resolveModelPath(plan.model, ctx.cwd);
+  await prepareBackend(ctx);
+  const model = await loadModel(where, ctx);
+  try {
+    checkRequest(model, plan);
+    const tf = await import('@tensorflow/tfjs-core');
+    const { tensorToPng, tensorToPngs, writeFileAtomic } = await import('@gan-control/tensor-io');
+    const { images, rows, cols, columnLabels } = await renderPlan(model, plan, ctx);
+    try {
+      const [, h, w] = images.shape;
+      if (target.kind === 'file') {
+        const png = await tensorToPng(images, rows * cols === 1 ? {} : { grid: { rows, cols } });
+        await writeFileAtomic(target.path, png);
+        ctx.out(`wrote ${target.path} (${rows} × ${cols} grid of ${w}×${h} images${plan.sweep ? `; rows: seeds ${plan.seed}…, columns: ${columnLabels.join(', ')}` : ''})`);
+      } else {
+        const pngs = await tensorToPngs(images);
+        for (const [k, png] of pngs.entries()) {
+          const r = Math.floor(k / cols);
+          const c = k % cols;
+          const name = plan.sweep ? `seed${plan.seed}-row${r}-${columnLabels[c]}.png` : `seed${plan.seed}-${k}.png`;
+          const path = join(target.path, name);
+          await writeFileAtomic(path, png);
+          ctx.out(path);
+        }
+      }
+    } finally {
+      tf.dispose(images);
+    }
+  } finally {
+    model.dispose();
+  }
+}

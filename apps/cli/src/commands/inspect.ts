@@ -1,0 +1,7 @@
+/** `gan-control inspect`. */
+import type { Context } from '../context.js';
+import { CliError } from '../errors.js';
+
+export async function inspectCommand(_args: string[], _opts: Record<string, unknown>, _ctx: Context): Promise<void> {
+  throw new CliError('CLI_LIBRARY_MISSING', "'gan-control inspect' is not available in this build yet: the libraries it drives are not complete");
+}

@@ -1,0 +1,110 @@
+/**
+ * Errors the CLI shows to people: one line saying what happened, why, and what to do.
+ *
+ * Exit codes scripts can rely on: 0 success, 1 a user error (bad value, missing or corrupt file,
+ * unknown attribute…), 2 a usage error (unknown command or flag, missing argument).
+ */
+
+/** Exit code of a user error (the command was well formed but could not be carried out). */
+export const EXIT_USER = 1;
+/** Exit code of a usage error (the command line itself is wrong). */
+export const EXIT_USAGE = 2;
+
+/**
+ * An error meant for the terminal. `code` is stable (tests and scripts match on it).
+ *
+ * @example
+ * throw new CliError('CLI_BAD_SET', `bad --set 'age=old': 'old' is not a number; use for example --set age=60`);
+ */
+export class CliError extends Error {
+  readonly code: string;
+  readonly exitCode: number;
+  constructor(code: string, message: string, options: { exitCode?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CliError';
+    this.code = code;
+    this.exitCode = options.exitCode ?? EXIT_USER;
+  }
+}
+
+/**
+ * A usage error (exit code 2): the command line is malformed.
+ *
+ * @example
+ * throw usageError(`--count must be a positive integer, got '0'`);
+ */
+export function usageError(message: string): CliError {
+  return new CliError('CLI_USAGE', message, { exitCode: EXIT_USAGE });
+}
+
+interface ZodLikeIssue {
+  path: readonly PropertyKey[];
+  message: string;
+}
+
+function isZodError(err: unknown): err is Error & { issues: ZodLikeIssue[] } {
+  return (
+    err instanceof Error &&
+    Array.isArray((err as { issues?: unknown }).issues) &&
+    (err.name === 'ZodError' || err.constructor?.name === 'ZodError' || err.name === '$ZodError')
+  );
+}
+
+/**
+ * Formats zod issues by field path: `model.groups[2].size: Too small: expected number to be >0`.
+ *
+ * @example
+ * formatZodIssues([{ path: ['groups', 0, 'size'], message: 'Expected number' }]); // 'groups[0].size: Expected number'
+ */
+export function formatZodIssues(issues: readonly ZodLikeIssue[]): string {
+  return issues
+    .map((issue) => {
+      let path = '';
+      for (const key of issue.path) {
+        if (typeof key === 'number') path += `[${key}]`;
+        else path += path ? `.${String(key)}` : String(key);
+      }
+      return `${path || '(root)'}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+/** What the terminal shows for an error, and the exit code. */
+export interface Reported {
+  line: string;
+  exitCode: number;
+}
+
+/**
+ * Turns any thrown value into one line and an exit code. Library errors carry a stable `code`
+ * (`GanControlError`) and are user errors; cac's parse errors are usage errors; anything else is
+ * an internal error that asks for `--verbose`.
+ *
+ * @example
+ * const { line, exitCode } = reportError(err, { verbose: false });
+ */
+export function reportError(err: unknown, { verbose }: { verbose: boolean }): Reported {
+  const stack = verbose && err instanceof Error && err.stack ? `\n${err.stack}` : '';
+  if (err instanceof CliError) return { line: `error: ${err.message}${stack}`, exitCode: err.exitCode };
+  if (err instanceof Error && err.name === 'CACError') {
+    return { line: `error: ${err.message}; run 'gan-control --help' for the commands and flags${stack}`, exitCode: EXIT_USAGE };
+  }
+  if (isZodError(err)) {
+    return { line: `error: invalid input: ${formatZodIssues(err.issues)}${stack}`, exitCode: EXIT_USER };
+  }
+  if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string') {
+    const code = (err as unknown as { code: string }).code;
+    // Node's system errors (ENOENT, EACCES…) carry a path; library errors carry GANCONTROL_* codes.
+    const msg = oneLine(err.message);
+    return { line: `error: ${msg}${msg.includes(code) ? '' : ` [${code}]`}${stack}`, exitCode: EXIT_USER };
+  }
+  const msg = err instanceof Error ? oneLine(err.message) : String(err);
+  return {
+    line: `error: ${msg}${stack || ' (unexpected; rerun with --verbose for the stack trace and report it)'}`,
+    exitCode: EXIT_USER,
+  };
+}
+
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ').trim();
+}

@@ -1,0 +1,163 @@
+/**
+ * The command table: flags → library calls. Each command's module (and the heavy libraries it
+ * uses: tfjs, the generator, sharp) loads only when that command runs.
+ */
+import { cac } from 'cac';
+import { parseBackend } from './backend.js';
+import type { Context } from './context.js';
+import { EXIT_USAGE, reportError, usageError } from './errors.js';
+import { VERSION } from './version.js';
+
+/** Streams and folder the CLI runs against (tests pass their own). */
+export interface Io {
+  cwd: string;
+  stdout: { write(chunk: string): unknown };
+  stderr: { write(chunk: string): unknown; isTTY?: boolean };
+}
+
+const defaultIo = (): Io => ({ cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr });
+
+type Opts = Record<string, unknown>;
+
+/**
+ * Runs the CLI on `argv` (without `node` and the script) and returns the exit code.
+ *
+ * @example
+ * process.exitCode = await main(process.argv.slice(2));
+ */
+export async function main(argv: readonly string[], io: Io = defaultIo()): Promise<number> {
+  const cli = cac('gan-control');
+  let ctx: Context | undefined;
+  const verbose = argv.includes('--verbose');
+  const makeCtx = (opts: Opts): Context => {
+    ctx = {
+      cwd: io.cwd,
+      out: (line) => io.stdout.write(`${line}\n`),
+      info: (line) => io.stderr.write(`${line}\n`),
+      isTTY: Boolean(io.stderr.isTTY),
+      verbose,
+      backend: parseBackend(opts.backend),
+    };
+    return ctx;
+  };
+  // cac hands an action its positional arguments, then the options object.
+  const run =
+    (load: () => Promise<(args: string[], opts: Opts, ctx: Context) => Promise<void>>) =>
+    async (...params: unknown[]) => {
+      const opts = params[params.length - 1] as Opts;
+      const args = params.slice(0, -1).map((a) => (a === undefined ? undefined : String(a))) as string[];
+      const c = makeCtx(opts);
+      const fn = await load();
+      await fn(args, opts, c);
+    };
+
+  cli
+    .option('--backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu (auto: tfjs-node-gpu, then tfjs-node, then wasm, then cpu)', { default: 'auto' })
+    .option('--verbose', 'show stack traces on errors');
+
+  cli
+    .command('demo', 'the embedded default: sweep grids per attribute and the precision table on the bundled shapes model')
+    .option('--out <dir>', 'folder for the grids and the report', { default: 'gan-control-demo' })
+    .option('--seed <n>', 'seed of the rows', { default: 0 })
+    .option('--json', 'print the report as JSON')
+    .example('  gan-control demo --out demo/')
+    .action(run(async () => (await import('./commands/demo.js')).demoCommand));
+
+  cli
+    .command('generate', 'generate images with attributes set by value and the rest sampled')
+    .option('--model <name|path>', "bundled model name ('shapes') or a checkpoint path", { default: 'shapes' })
+    .option('--set <attr[.value]=number>', 'set an attribute value (repeatable): --set pose.yaw=30 --set age=60')
+    .option('--seed <n>', 'seed of the sampled latents (the same seed gives the same images)', { default: 0 })
+    .option('--count <n>', 'images (or rows of a --sweep grid)', { default: 1 })
+    .option('--truncation <psi>', 'truncation ψ toward the mean w (1 = none)', { default: 1 })
+    .option('--keep <attr>', 'hold this attribute\'s sampled sub-vector fixed across the batch (repeatable)')
+    .option('--sweep <attr[.value]=from:to:steps>', 'a grid: a row per seed, a column per value')
+    .option('--out <file.png|dir>', 'one PNG (a grid when there are several images) or a folder of PNGs', { default: 'generated.png' })
+    .example('  gan-control generate --model shapes --set color.hue=120 --set size=0.3 --count 4 --out green.png')
+    .example('  gan-control generate --model shapes --sweep color.hue=0:300:6 --count 3 --out hue-sweep.png')
+    .example('  gan-control generate --model ./runs/faces/model --set pose.yaw=30 --set age=60 --keep id --count 4 --out out/')
+    .action(run(async () => (await import('./commands/generate.js')).generateCommand));
+
+  cli
+    .command('evaluate', 'control precision (requested vs measured) and leakage per attribute')
+    .option('--model <name|path>', "bundled model name ('shapes') or a checkpoint path", { default: 'shapes' })
+    .option('--samples <n>', 'images per requested value', { default: 4 })
+    .option('--steps <n>', 'requested values per attribute', { default: 5 })
+    .option('--seed <n>', 'seed', { default: 0 })
+    .option('--out <dir>', 'also write a PNG grid per attribute into this folder')
+    .option('--json', 'print the report as JSON')
+    .example('  gan-control evaluate --model shapes --json > precision.json')
+    .action(run(async () => (await import('./commands/evaluate.js')).evaluateCommand));
+
+  cli
+    .command('train [config]', 'train a GAN-Control model from a config file or a preset')
+    .option('--preset <name>', 'a built-in configuration (e.g. shapes)')
+    .option('--out <dir>', 'run folder: checkpoints, metrics.jsonl, sample grids')
+    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--json', 'print metrics as JSON lines on stdout')
+    .example('  gan-control train --preset shapes --out runs/shapes')
+    .example('  gan-control train my-config.json --out runs/mine --resume')
+    .action(run(async () => (await import('./commands/train.js')).trainCommand));
+
+  cli
+    .command('encoders', 'sample (y, w) pairs from a trained model and train its attribute encoders')
+    .option('--model <path>', 'generator checkpoint (from train or convert)')
+    .option('--out <dir>', 'folder for the samples and encoders (default: next to the model)')
+    .option('--samples <n>', 'training pairs to sample')
+    .option('--resume', 'continue sampling/training from what --out holds')
+    .option('--json', 'print the validation report as JSON')
+    .example('  gan-control encoders --model runs/shapes/checkpoint --samples 20000 --out runs/shapes/encoders')
+    .action(run(async () => (await import('./commands/encoders.js')).encodersCommand));
+
+  cli
+    .command('plugins', 'list the attribute plugins installed in this project (read from package.json, not imported)')
+    .option('--json', 'print as JSON')
+    .example('  gan-control plugins')
+    .action(run(async () => (await import('./commands/plugins.js')).pluginsCommand));
+
+  cli
+    .command('plugin <action> <name>', "scaffold a plugin package: 'plugin new <name>'")
+    .option('--dir <path>', 'target folder (default: ./<package name>)')
+    .example('  gan-control plugin new brightness')
+    .example('  gan-control plugin new @me/attribute-glow --dir packages/glow')
+    .action(run(async () => (await import('./commands/plugin-new.js')).pluginCommand));
+
+  cli
+    .command('convert <input>', 'import an official checkpoint into the project format')
+    .option('--args <args.json>', 'official GAN-Control args.json (for a GAN-Control checkpoint.pt)')
+    .option('--kwargs <config.json>', 'official StyleGAN2-ADA G_kwargs JSON (for a generator .safetensors)')
+    .option('--encoder <attr=controller.pt>', 'also convert an official controller checkpoint (repeatable)')
+    .option('--out <path>', 'output checkpoint folder')
+    .example('  gan-control convert checkpoint.pt --args args.json --encoder orientation=controller_orientation.pt --out ffhq-model')
+    .example('  gan-control convert G.safetensors --kwargs G_kwargs.json --out sg2-model')
+    .action(run(async () => (await import('./commands/convert.js')).convertCommand));
+
+  cli
+    .command('inspect <path>', "print a checkpoint's resolution, latent groups, attributes and encoders")
+    .option('--json', 'print as JSON')
+    .example('  gan-control inspect shapes')
+    .example('  gan-control inspect runs/shapes/checkpoint --json')
+    .action(run(async () => (await import('./commands/inspect.js')).inspectCommand));
+
+  cli.help();
+  cli.version(VERSION);
+  cli.usage('<command> [options]\n\n  Start with: gan-control demo');
+
+  try {
+    cli.parse(['node', 'gan-control', ...argv], { run: false });
+    if (cli.options.help || cli.options.version) return 0;
+    if (!cli.matchedCommand) {
+      if (cli.args.length > 0) {
+        throw usageError(`unknown command '${cli.args[0]}'; commands: ${cli.commands.map((c) => c.name).join(', ')} (see gan-control --help)`);
+      }
+      cli.outputHelp();
+      return EXIT_USAGE;
+    }
+    await cli.runMatchedCommand();
+    return 0;
+  } catch (err) {
+    const { line, exitCode } = reportError(err, { verbose: ctx?.verbose ?? verbose });
+    io.stderr.write(`${line}\n`);
+    return exitCode;
+  }
+}
