@@ -1,10 +1,13 @@
 // Small gradient kernels written in plain TypeScript over the backends' float32 data, for the
 // cases where a stock tfjs kernel is missing (wasm: UnsortedSegmentSum) or wrong (wasm MaxPoolGrad
 // drops windows whose maximum is negative; cpu ResizeNearestNeighborGrad reads dy with the
-// input's batch stride and ignores halfPixelCenters, so batch > 1 is wrong).
+// input's batch stride and ignores halfPixelCenters, so batch > 1 is wrong; cpu
+// ResizeBilinearGrad returns [N,W,H,C] (wrong for non-square images) and both backends' ignore
+// halfPixelCenters).
 import {
   backend_util,
   MaxPoolGrad,
+  ResizeBilinearGrad,
   ResizeNearestNeighborGrad,
   UnsortedSegmentSum,
   util,
@@ -103,6 +106,64 @@ export function resizeNearestNeighborGradJs(kind: BackendKind) {
   };
 }
 
+/** Bilinear sample positions of tf.image.resizeBilinear along one axis (same arithmetic as the forward). */
+function bilinearTaps(inSize: number, outSize: number, alignCorners: boolean, halfPixelCenters: boolean) {
+  const effIn = alignCorners && outSize > 1 ? inSize - 1 : inSize;
+  const effOut = alignCorners && outSize > 1 ? outSize - 1 : outSize;
+  const ratio = effIn / effOut;
+  const lo = new Int32Array(outSize);
+  const hi = new Int32Array(outSize);
+  const frac = new Float64Array(outSize);
+  for (let o = 0; o < outSize; o++) {
+    const f = halfPixelCenters ? ratio * (o + 0.5) - 0.5 : ratio * o;
+    lo[o] = Math.max(0, Math.floor(f));
+    hi[o] = Math.min(inSize - 1, Math.ceil(f));
+    frac[o] = f - lo[o]!;
+  }
+  return { lo, hi, frac };
+}
+
+/** Bilinear resize gradient: the adjoint of the forward's four-tap interpolation. */
+export function resizeBilinearGradJs(kind: BackendKind) {
+  return (args: Args): TensorInfo => {
+    const { images, dy } = args.inputs as { images: TensorInfo; dy: TensorInfo };
+    const { alignCorners, halfPixelCenters } = args.attrs as unknown as { alignCorners: boolean; halfPixelCenters?: boolean };
+    const [n, h, w, ch] = images.shape as [number, number, number, number];
+    const [, oh, ow] = dy.shape as [number, number, number, number];
+    const rows = bilinearTaps(h, oh, alignCorners, halfPixelCenters ?? false);
+    const cols = bilinearTaps(w, ow, alignCorners, halfPixelCenters ?? false);
+    const g = values(args.backend, kind, dy);
+    const dx = new Float32Array(n * h * w * ch);
+    for (let b = 0; b < n; b++) {
+      for (let r = 0; r < oh; r++) {
+        const rf = rows.frac[r]!;
+        const top = (b * h + rows.lo[r]!) * w;
+        const bot = (b * h + rows.hi[r]!) * w;
+        for (let q = 0; q < ow; q++) {
+          const cf = cols.frac[q]!;
+          const tl = (top + cols.lo[q]!) * ch;
+          const tr = (top + cols.hi[q]!) * ch;
+          const bl = (bot + cols.lo[q]!) * ch;
+          const br = (bot + cols.hi[q]!) * ch;
+          const wtl = (1 - rf) * (1 - cf);
+          const wtr = (1 - rf) * cf;
+          const wbl = rf * (1 - cf);
+          const wbr = rf * cf;
+          const from = ((b * oh + r) * ow + q) * ch;
+          for (let c = 0; c < ch; c++) {
+            const v = g[from + c]!;
+            dx[tl + c]! += v * wtl;
+            dx[tr + c]! += v * wtr;
+            dx[bl + c]! += v * wbl;
+            dx[br + c]! += v * wbr;
+          }
+        }
+      }
+    }
+    return output(args.backend, kind, images.shape, dx);
+  };
+}
+
 /** UnsortedSegmentSum (the gradient of tf.gather), float32 data. */
 export function unsortedSegmentSumJs(kind: BackendKind) {
   return (args: Args): TensorInfo => {
@@ -131,6 +192,7 @@ export function unsortedSegmentSumJs(kind: BackendKind) {
 export function jsKernels(kind: BackendKind): KernelConfig[] {
   const list: KernelConfig[] = [
     { kernelName: ResizeNearestNeighborGrad, backendName: kind, kernelFunc: resizeNearestNeighborGradJs(kind) as never },
+    { kernelName: ResizeBilinearGrad, backendName: kind, kernelFunc: resizeBilinearGradJs(kind) as never },
   ];
   if (kind === 'wasm') {
     list.push({ kernelName: MaxPoolGrad, backendName: kind, kernelFunc: maxPoolGradJs(kind) as never });
