@@ -1,1 +1,35 @@
-export {};
+export {
+  generatorConfigSchema,
+  discriminatorConfigSchema,
+  mappingConfigSchema,
+  synthesisConfigSchema,
+  mappingGroupSchema,
+  parseGeneratorConfig,
+  parseDiscriminatorConfig,
+  channelsAt,
+  numWsFor,
+  formatZodIssues,
+  StyleGan2Error,
+} from './config.js';
+export type { GeneratorConfig, GeneratorConfigInput, DiscriminatorConfig, DiscriminatorConfigInput, MappingGroup } from './config.js';
+export { Generator, createGenerator, filter2d } from './generator.js';
+export type { MappingOptions, SynthesisOptions, NoiseMode } from './generator.js';
+export { Discriminator, createDiscriminator, minibatchStd } from './discriminator.js';
+export type { LoadReport, TensorRecord } from './params.js';
+export { generatorLogisticNS, discriminatorLogistic, r1Penalty, pathLengths, PathLengthRegularizer } from './losses.js';
+export type { PathLengthOptions, PathLengthInputs, SynthesisLike } from './losses.js';
+export { emaBeta, updateEma, lazyRegularizationAdam, sampleMixingCutoff, mixStyles } from './training.js';
+export type { EmaOptions, LazyAdamSettings, NamedVariables } from './training.js';
+export { ensureGradients, GRADIENT_KERNELS } from './gradients.js';
+export { upfirdnMatrix, firTaps } from './ops.js';
+export {
+  loadOfficialGenerator,
+  loadOfficialDiscriminator,
+  generatorConfigFromOfficial,
+  discriminatorConfigFromOfficial,
+  officialGeneratorKwargsSchema,
+  officialDiscriminatorKwargsSchema,
+  toFloatRecords,
+  assertComplete,
+} from './official.js';
+export type { OfficialGeneratorKwargs, OfficialDiscriminatorKwargs } from './official.js';

@@ -1,0 +1,152 @@
+/**
+ * Network configurations (zod, camelCase). The TypeScript types come from the schemas:
+ * `GeneratorConfigInput` (what users write, defaults optional) and `GeneratorConfig` (parsed).
+ */
+import { z } from 'zod';
+
+const pow2 = (v: number) => v >= 4 && (v & (v - 1)) === 0;
+const resolution = z.number().int().refine(pow2, { message: 'must be a power of two ≥ 4 (4, 8, 16, …)' });
+const filter = z.array(z.number()).min(1).default([1, 3, 3, 1]);
+const convClamp = z.number().positive().nullable().default(null);
+
+export const mappingGroupSchema = z.object({ name: z.string().min(1), size: z.number().int().positive() }).strict();
+
+export const mappingConfigSchema = z
+  .object({
+    /** Layers per stack (official default 8; `--cfg auto` uses 2). */
+    numLayers: z.number().int().positive().default(8),
+    /** Hidden width. Default: `wDim` (standard) or 256 (partitioned, as GAN-Control). */
+    layerFeatures: z.number().int().positive().nullable().default(null),
+    lrMultiplier: z.number().positive().default(0.01),
+    wAvgBeta: z.number().min(0).max(1).default(0.995),
+    /**
+     * GAN-Control's partitioned mapping: one stack per latent group, in latent order. Group k
+     * maps `z[offset_k : offset_k + size_k]` (normalised over that slice only) through
+     * `size_k → hidden → … → hidden → size_k`; the outputs are concatenated into w.
+     */
+    groups: z.array(mappingGroupSchema).min(1).optional(),
+  })
+  .strict();
+
+export const synthesisConfigSchema = z
+  .object({
+    channelBase: z.number().int().positive().default(32768),
+    channelMax: z.number().int().positive().default(512),
+    convClamp,
+    resampleFilter: filter,
+    architecture: z.literal('skip').default('skip'),
+    useNoise: z.boolean().default(true),
+  })
+  .strict();
+
+export const generatorConfigSchema = z
+  .object({
+    zDim: z.number().int().positive(),
+    wDim: z.number().int().positive(),
+    resolution,
+    imgChannels: z.number().int().positive().default(3),
+    mapping: mappingConfigSchema.default({
+      numLayers: 8,
+      layerFeatures: null,
+      lrMultiplier: 0.01,
+      wAvgBeta: 0.995,
+    }),
+    synthesis: synthesisConfigSchema.default({
+      channelBase: 32768,
+      channelMax: 512,
+      convClamp: null,
+      resampleFilter: [1, 3, 3, 1],
+      architecture: 'skip',
+      useNoise: true,
+    }),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const groups = c.mapping.groups;
+    if (!groups) return;
+    const names = new Set<string>();
+    groups.forEach((g, i) => {
+      if (names.has(g.name)) ctx.addIssue({ code: 'custom', path: ['mapping', 'groups', i, 'name'], message: `duplicate group name '${g.name}'` });
+      names.add(g.name);
+    });
+    const total = groups.reduce((s, g) => s + g.size, 0);
+    if (total !== c.zDim) ctx.addIssue({ code: 'custom', path: ['mapping', 'groups'], message: `group sizes sum to ${total}, but zDim is ${c.zDim}` });
+    if (total !== c.wDim) ctx.addIssue({ code: 'custom', path: ['mapping', 'groups'], message: `group sizes sum to ${total}, but wDim is ${c.wDim} (w is the concatenation of the group outputs)` });
+  });
+
+export const discriminatorConfigSchema = z
+  .object({
+    resolution,
+    imgChannels: z.number().int().positive().default(3),
+    channelBase: z.number().int().positive().default(32768),
+    channelMax: z.number().int().positive().default(512),
+    convClamp,
+    resampleFilter: filter,
+    architecture: z.literal('resnet').default('resnet'),
+    /** Minibatch-stddev group size (`null` = whole batch). Official default 4. */
+    mbstdGroupSize: z.number().int().positive().nullable().default(4),
+    mbstdNumChannels: z.number().int().positive().default(1),
+  })
+  .strict();
+
+export type MappingGroup = z.output<typeof mappingGroupSchema>;
+export type GeneratorConfigInput = z.input<typeof generatorConfigSchema>;
+export type GeneratorConfig = z.output<typeof generatorConfigSchema>;
+export type DiscriminatorConfigInput = z.input<typeof discriminatorConfigSchema>;
+export type DiscriminatorConfig = z.output<typeof discriminatorConfigSchema>;
+
+/** Error with a stable `code`, for errors that cross package boundaries. */
+export class StyleGan2Error extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StyleGan2Error';
+    this.code = code;
+  }
+}
+
+/** Formats zod issues as `field.path: message` lines. */
+export function formatZodIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('\n');
+}
+
+function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const r = schema.safeParse(input);
+  if (!r.success) {
+    throw new StyleGan2Error('STYLEGAN2_INVALID_CONFIG', `Invalid ${what} config:\n${formatZodIssues(r.error)}\nFix these fields (see generatorConfigSchema / discriminatorConfigSchema in @gan-control/stylegan2).`, {
+      cause: r.error,
+    });
+  }
+  return r.data;
+}
+
+/**
+ * Parses a generator config, throwing a `StyleGan2Error` (code `STYLEGAN2_INVALID_CONFIG`) that
+ * lists every bad field by path.
+ *
+ * @example
+ * const cfg = parseGeneratorConfig({ zDim: 64, wDim: 64, resolution: 32, mapping: { numLayers: 2 } });
+ */
+export function parseGeneratorConfig(input: unknown): GeneratorConfig {
+  return parseWith(generatorConfigSchema, input, 'generator');
+}
+
+/**
+ * Parses a discriminator config (see `parseGeneratorConfig`).
+ *
+ * @example
+ * const cfg = parseDiscriminatorConfig({ resolution: 32, channelBase: 512, channelMax: 64 });
+ */
+export function parseDiscriminatorConfig(input: unknown): DiscriminatorConfig {
+  return parseWith(discriminatorConfigSchema, input, 'discriminator');
+}
+
+/** `channels(res) = min(channelBase // res, channelMax)` (`networks.py:441, 694`). */
+export function channelsAt(res: number, channelBase: number, channelMax: number): number {
+  return Math.min(Math.floor(channelBase / res), channelMax);
+}
+
+/** `numWs = 2·log2(R) − 2` for the `skip` synthesis network. */
+export function numWsFor(resolution: number): number {
+  return 2 * Math.log2(resolution) - 2;
+}

@@ -1,0 +1,288 @@
+/**
+ * Gradient functions for the kernels this package uses, written so that every gradient is
+ * itself built from differentiable kernels (R1 and path-length regularisation need the
+ * gradient of a gradient).
+ *
+ * Why this exists: `@tensorflow/tfjs-core` registers its gradients only through
+ * `register_all_gradients`, which the Node builds (`tf-core.node.js`) do not include and which
+ * cannot be imported from Node ESM. Some of the stock gradients are also not twice
+ * differentiable (LeakyRelu's uses `Greater`, which has no gradient; Conv2DBackpropFilter has none).
+ *
+ * `ensureGradients()` registers a gradient only for kernels that have none, so it never
+ * replaces a gradient someone else registered (e.g. the full tfjs set); for the comparison
+ * kernels it adds the zero gradient that tfjs lacks, which makes the stock gradients twice
+ * differentiable too.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+type Saved = tf.Tensor[];
+type Attrs = Record<string, unknown>;
+type GradFn = (dy: tf.Tensor, saved: Saved, attrs: Attrs) => Record<string, () => tf.Tensor>;
+
+/** Sums `dy` over the axes that broadcasting added or stretched, back to `shape`. */
+function reduceTo(dy: tf.Tensor, shape: number[]): tf.Tensor {
+  if (tf.util.arraysEqual(dy.shape, shape)) return dy;
+  const axes = tf.backend_util.getReductionAxes(shape, dy.shape);
+  const s = axes.length > 0 ? tf.sum(dy, axes) : dy;
+  return tf.reshape(s, shape);
+}
+
+/** Broadcasts a reduced gradient back over the reduced axes (Tile, so it stays differentiable). */
+function expandTo(dy: tf.Tensor, xShape: number[], axes: number[]): tf.Tensor {
+  const keep = xShape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const reps = xShape.map((d, i) => (axes.includes(i) ? d : 1));
+  const r = tf.reshape(dy, keep);
+  return reps.every((v) => v === 1) ? r : tf.tile(r, reps);
+}
+
+function reductionAxes(attrs: Attrs, rank: number): number[] {
+  return tf.util.parseAxisParam(attrs.axis as number | number[], new Array(rank).fill(0));
+}
+
+type Shape4 = [number, number, number, number];
+
+/**
+ * ∂conv2d/∂filter. Uses the backend's `Conv2DBackpropFilter` kernel when it has one; otherwise
+ * (tfjs-backend-wasm 4.22 has none) the same sum as a dilated `conv2d` with the batch as the
+ * channel axis: `dW[a,b,i,o] = Σ_{n,y,x} xpad[n, y·s+a, x·s+b, i] · dy[n,y,x,o]`.
+ */
+function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: Shape4, strides: number | [number, number], pad: unknown, dimRoundingMode: unknown): tf.Tensor4D {
+  if (tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) != null) {
+    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides, pad, dataFormat: 'NHWC', dimRoundingMode, filterShape } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  }
+  const [kh, kw] = filterShape;
+  const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
+  let xp = x;
+  if (pad === 'same') {
+    const [, h, w] = x.shape;
+    const [, oh, ow] = dy.shape;
+    const ph = Math.max((oh - 1) * sh + kh - h, 0);
+    const pw = Math.max((ow - 1) * sw + kw - w, 0);
+    xp = tf.pad(x, [[0, 0], [Math.floor(ph / 2), ph - Math.floor(ph / 2)], [Math.floor(pw / 2), pw - Math.floor(pw / 2)], [0, 0]]);
+  } else if (typeof pad === 'number' && pad > 0) {
+    xp = tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
+  } else if (pad !== 'valid' && pad !== 0) {
+    throw new Error(`stylegan2 gradients: Conv2D filter gradient fallback does not support pad=${JSON.stringify(pad)}`);
+  }
+  const xt = tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D; // [I, Hp, Wp, N]
+  const dyt = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, N, O]
+  const r = tf.conv2d(xt, dyt, 1, 'valid', 'NHWC', [sh, sw]); // [I, Hp-(Ho-1)s, Wp-(Wo-1)s, O]
+  const cropped = r.shape[1] === kh && r.shape[2] === kw ? r : tf.slice(r, [0, 0, 0, 0], [r.shape[0], kh, kw, r.shape[3]]);
+  return tf.transpose(cropped, [1, 2, 0, 3]);
+}
+
+const f32 = (t: tf.Tensor): tf.Tensor => tf.cast(t, 'float32');
+const zeroGrad = (names: string[]): GradFn => (_dy, saved) => Object.fromEntries(names.map((n, i) => [n, () => tf.zerosLike(f32(saved[i]))]));
+
+const CONFIGS: { kernelName: string; inputsToSave?: string[]; saveAllInputs?: boolean; gradFunc: GradFn }[] = [
+  { kernelName: 'Add', inputsToSave: ['a', 'b'], gradFunc: (dy, [a, b]) => ({ a: () => reduceTo(dy, a.shape), b: () => reduceTo(dy, b.shape) }) },
+  { kernelName: 'Sub', inputsToSave: ['a', 'b'], gradFunc: (dy, [a, b]) => ({ a: () => reduceTo(dy, a.shape), b: () => reduceTo(tf.neg(dy), b.shape) }) },
+  {
+    kernelName: 'Multiply',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, [a, b]) => ({ a: () => reduceTo(tf.mul(dy, f32(b)), a.shape), b: () => reduceTo(tf.mul(dy, f32(a)), b.shape) }),
+  },
+  {
+    kernelName: 'RealDiv',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, [a, b]) => ({
+      a: () => reduceTo(tf.div(dy, b), a.shape),
+      b: () => reduceTo(tf.neg(tf.div(tf.mul(dy, a), tf.square(b))), b.shape),
+    }),
+  },
+  { kernelName: 'Neg', gradFunc: (dy) => ({ x: () => tf.neg(dy) }) },
+  { kernelName: 'Square', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy, tf.mul(x, 2)) }) },
+  { kernelName: 'Sqrt', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.div(dy, tf.mul(tf.sqrt(x), 2)) }) },
+  // d/dx x^(-1/2) = -rsqrt(x) / (2x)
+  { kernelName: 'Rsqrt', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.neg(tf.div(tf.mul(dy, tf.rsqrt(x)), tf.mul(x, 2))) }) },
+  { kernelName: 'Softplus', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy, tf.sigmoid(x)) }) },
+  {
+    kernelName: 'Sigmoid',
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x]) => ({
+      x: () => {
+        const s = tf.sigmoid(x);
+        return tf.mul(dy, tf.mul(s, tf.sub(1, s)));
+      },
+    }),
+  },
+  {
+    kernelName: 'LeakyRelu',
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x], attrs) => {
+      const alpha = attrs.alpha as number;
+      // slope = alpha + (1 - alpha) * [x > 0]; the mask has a zero gradient.
+      return { x: () => tf.mul(dy, tf.add(tf.mul(f32(tf.greater(x, 0)), 1 - alpha), alpha)) };
+    },
+  },
+  {
+    kernelName: 'ClipByValue',
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x], attrs) => ({
+      x: () => tf.mul(dy, tf.mul(f32(tf.greaterEqual(x, attrs.clipValueMin as number)), f32(tf.lessEqual(x, attrs.clipValueMax as number)))),
+    }),
+  },
+  {
+    kernelName: 'Maximum',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, [a, b]) => ({
+      a: () => reduceTo(tf.mul(dy, f32(tf.greaterEqual(a, b))), a.shape),
+      b: () => reduceTo(tf.mul(dy, f32(tf.less(a, b))), b.shape),
+    }),
+  },
+  {
+    kernelName: 'Minimum',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, [a, b]) => ({
+      a: () => reduceTo(tf.mul(dy, f32(tf.lessEqual(a, b))), a.shape),
+      b: () => reduceTo(tf.mul(dy, f32(tf.greater(a, b))), b.shape),
+    }),
+  },
+  { kernelName: 'Sum', inputsToSave: ['x'], gradFunc: (dy, [x], attrs) => ({ x: () => expandTo(dy, x.shape, reductionAxes(attrs, x.rank)) }) },
+  {
+    kernelName: 'Mean',
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x], attrs) => {
+      const axes = reductionAxes(attrs, x.rank);
+      const n = axes.reduce((p, a) => p * x.shape[a], 1);
+      return { x: () => tf.div(expandTo(dy, x.shape, axes), n) };
+    },
+  },
+  { kernelName: 'Reshape', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.reshape(dy, x.shape) }) },
+  { kernelName: 'Identity', gradFunc: (dy) => ({ x: () => tf.reshape(dy, dy.shape) }) },
+  { kernelName: 'Cast', gradFunc: (dy) => ({ x: () => tf.reshape(dy, dy.shape) }) },
+  {
+    kernelName: 'Transpose',
+    gradFunc: (dy, _s, attrs) => {
+      const perm = attrs.perm as number[];
+      const inv = perm.map((_, i) => perm.indexOf(i));
+      return { x: () => tf.transpose(dy, inv) };
+    },
+  },
+  {
+    kernelName: 'Slice',
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x], attrs) => {
+      const begin = attrs.begin as number[];
+      return { x: () => tf.pad(dy, x.shape.map((d, i) => [begin[i], d - begin[i] - dy.shape[i]] as [number, number])) };
+    },
+  },
+  {
+    kernelName: 'PadV2',
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x], attrs) => {
+      const pads = attrs.paddings as [number, number][];
+      return { x: () => tf.slice(dy, pads.map((p) => p[0]), x.shape) };
+    },
+  },
+  {
+    kernelName: 'Concat',
+    saveAllInputs: true,
+    gradFunc: (dy, saved, attrs) => {
+      const axis = tf.util.parseAxisParam(attrs.axis as number, saved[0].shape)[0];
+      const out: Record<string, () => tf.Tensor> = {};
+      let offset = 0;
+      saved.forEach((t, i) => {
+        const begin = dy.shape.map((_, j) => (j === axis ? offset : 0));
+        const size = dy.shape.map((d, j) => (j === axis ? t.shape[axis] : d));
+        out[i] = () => tf.slice(dy, begin, size);
+        offset += t.shape[axis];
+      });
+      return out;
+    },
+  },
+  {
+    kernelName: 'Tile',
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x], attrs) => {
+      const reps = attrs.reps as number[];
+      // dy viewed as [r0, d0, r1, d1, ...]; sum over the repetition axes.
+      const inter: number[] = [];
+      reps.forEach((r, i) => inter.push(r, x.shape[i]));
+      const axes = reps.map((_, i) => 2 * i);
+      return { x: () => tf.reshape(tf.sum(tf.reshape(dy, inter), axes), x.shape) };
+    },
+  },
+  {
+    kernelName: 'BatchMatMul',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, [a, b], attrs) => {
+      const tA = attrs.transposeA as boolean;
+      const tB = attrs.transposeB as boolean;
+      let da: () => tf.Tensor;
+      let db: () => tf.Tensor;
+      if (!tA && !tB) {
+        da = () => tf.matMul(dy, b, false, true);
+        db = () => tf.matMul(a, dy, true, false);
+      } else if (!tA && tB) {
+        da = () => tf.matMul(dy, b, false, false);
+        db = () => tf.matMul(dy, a, true, false);
+      } else if (tA && !tB) {
+        da = () => tf.matMul(b, dy, false, true);
+        db = () => tf.matMul(a, dy, false, false);
+      } else {
+        da = () => tf.matMul(b, dy, true, true);
+        db = () => tf.matMul(dy, a, true, true);
+      }
+      return { a: () => reduceTo(da(), a.shape), b: () => reduceTo(db(), b.shape) };
+    },
+  },
+  {
+    kernelName: 'Conv2D',
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy, [x, filter], attrs) => {
+      const strides = attrs.strides as [number, number];
+      const pad = attrs.pad as 'valid' | 'same' | number;
+      const dilations = attrs.dilations as number | [number, number];
+      if (!tf.backend_util.tupleValuesAreOne(dilations)) throw new Error('stylegan2 gradients: Conv2D with dilation is not supported');
+      return {
+        x: () => tf.conv2dTranspose(dy as tf.Tensor4D, filter as tf.Tensor4D, x.shape as [number, number, number, number], strides, pad, attrs.dimRoundingMode as 'floor'),
+        filter: () => conv2dFilterGrad(x as tf.Tensor4D, dy as tf.Tensor4D, filter.shape as Shape4, strides, pad, attrs.dimRoundingMode),
+      };
+    },
+  },
+  {
+    kernelName: 'Conv2DBackpropInput',
+    inputsToSave: ['dy', 'filter'],
+    gradFunc: (ddx, [dy, filter], attrs) => {
+      const strides = attrs.strides as [number, number];
+      const pad = attrs.pad as 'valid' | 'same' | number;
+      return {
+        dy: () => tf.conv2d(ddx as tf.Tensor4D, filter as tf.Tensor4D, strides, pad, 'NHWC', 1, attrs.dimRoundingMode as 'floor'),
+        filter: () => conv2dFilterGrad(ddx as tf.Tensor4D, dy as tf.Tensor4D, filter.shape as Shape4, strides, pad, attrs.dimRoundingMode),
+      };
+    },
+  },
+  // Comparisons and masks: piecewise constant, so their gradient is zero. tfjs registers none,
+  // which breaks second-order gradients of any gradient that builds a mask.
+  ...['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'LogicalAnd', 'LogicalOr'].map((kernelName) => ({
+    kernelName,
+    inputsToSave: ['a', 'b'],
+    gradFunc: zeroGrad(['a', 'b']),
+  })),
+  { kernelName: 'ZerosLike', inputsToSave: ['x'], gradFunc: zeroGrad(['x']) },
+  { kernelName: 'OnesLike', inputsToSave: ['x'], gradFunc: zeroGrad(['x']) },
+  { kernelName: 'Step', inputsToSave: ['x'], gradFunc: zeroGrad(['x']) },
+];
+
+let done = false;
+
+/**
+ * Registers, for every kernel stylegan2 differentiates (twice, for R1 and path length), a
+ * gradient if the kernel has none. Idempotent and cheap; every entry point that takes
+ * gradients calls it, so users normally never need to.
+ *
+ * @example
+ * ensureGradients();
+ * const g = tf.grad((x) => tf.sum(tf.square(x)))(tf.ones([2]));
+ */
+export function ensureGradients(): void {
+  if (done) return;
+  done = true;
+  for (const c of CONFIGS) {
+    if (tf.getGradient(c.kernelName) == null) tf.registerGradient(c as unknown as tf.GradConfig);
+  }
+}
+
+/** The kernels `ensureGradients` covers (for reports and tests). */
+export const GRADIENT_KERNELS: readonly string[] = CONFIGS.map((c) => c.kernelName);

@@ -1,0 +1,140 @@
+/**
+ * Primitive operations of StyleGAN2 (stylegan2-ada-pytorch `torch_utils/ops` and the layer
+ * classes of `training/networks.py`), NHWC, built only from kernels that exist on the `cpu` and
+ * `wasm` backends and whose gradients are themselves differentiable (see `gradients.ts`).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export const SQRT2 = Math.SQRT2;
+export const SQRT_HALF = Math.SQRT1_2;
+
+/**
+ * Bias + activation + gain + clamp, as `bias_act` (`torch_utils/ops/bias_act.py:94-123`):
+ * `y = act(x + b) · gain`, then `clamp(y, −clamp, clamp)`. `lrelu` is α = 0.2.
+ */
+export function biasAct(x: tf.Tensor, b: tf.Tensor | null, act: 'lrelu' | 'linear', gain: number, clamp: number | null): tf.Tensor {
+  let y = b ? tf.add(x, b) : x;
+  if (act === 'lrelu') y = tf.leakyRelu(y, 0.2);
+  if (gain !== 1) y = tf.mul(y, gain);
+  if (clamp != null && clamp >= 0) y = tf.clipByValue(y, -clamp, clamp);
+  return y;
+}
+
+/** `normalize_2nd_moment` (`networks.py:20-22`): `x · rsqrt(mean(x², 1) + 1e-8)`. */
+export function normalize2ndMoment(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), 1, true), 1e-8)));
+}
+
+/**
+ * The 1-D factor of a separable FIR filter, normalised like `setup_filter` (sum of the 2-D
+ * outer product = 1) and scaled by √gain (so the 2-D filter carries `gain`, as
+ * `upfirdn2d.py:110-111, 198`).
+ */
+export function firTaps(filter: readonly number[], gain: number): number[] {
+  const s = filter.reduce((a, b) => a + b, 0);
+  return filter.map((v) => (v / s) * Math.sqrt(gain));
+}
+
+/**
+ * The banded matrix `M[outLen, len]` of a 1-D `upfirdn` (upsample by zero insertion after each
+ * sample, pad `[p0, p1]` (negative = crop), true convolution with `taps`, keep every `down`-th).
+ * Applying it along H and along W equals `upfirdn2d` with the separable 2-D filter
+ * (`torch_utils/ops/upfirdn2d.py:169-208`). A matrix keeps the op a plain `matMul`, which is
+ * fast on every backend and differentiable to any order.
+ */
+export function upfirdnMatrix(len: number, taps: readonly number[], up: number, down: number, p0: number, p1: number): { data: Float32Array; outLen: number } {
+  const k = taps.length;
+  const lp = len * up + p0 + p1;
+  const outLen = Math.floor((lp - k) / down) + 1;
+  const data = new Float32Array(outLen * len);
+  for (let j = 0; j < outLen; j++) {
+    for (let t = 0; t < k; t++) {
+      const m = j * down + t - p0; // index into the upsampled, unpadded signal
+      if (m < 0 || m >= len * up || m % up !== 0) continue;
+      data[j * len + m / up] += taps[k - 1 - t];
+    }
+  }
+  return { data, outLen };
+}
+
+/** Cache of FIR matrices owned by one network (kept tensors, released by `dispose`). */
+export class FirCache {
+  private readonly cache = new Map<string, tf.Tensor3D>();
+  constructor(private readonly filter: readonly number[]) {}
+
+  /** `upfirdn2d(x, f, up, down, pad=[p0,p1,p0,p1], gain)` on NHWC `x` (square or not). */
+  apply(x: tf.Tensor4D, up: number, down: number, p0: number, p1: number, gain: number): tf.Tensor4D {
+    const [n, h, w, c] = x.shape;
+    const mh = this.matrix(h, up, down, p0, p1, gain);
+    const mw = this.matrix(w, up, down, p0, p1, gain);
+    const oh = mh.shape[1];
+    const ow = mw.shape[1];
+    let y: tf.Tensor = tf.matMul(mh, tf.reshape(x, [n, h, w * c]));
+    y = tf.matMul(mw, tf.reshape(y, [n * oh, w, c]));
+    return tf.reshape(y, [n, oh, ow, c]);
+  }
+
+  private matrix(len: number, up: number, down: number, p0: number, p1: number, gain: number): tf.Tensor3D {
+    const key = `${len},${up},${down},${p0},${p1},${gain}`;
+    let m = this.cache.get(key);
+    if (!m) {
+      const { data, outLen } = upfirdnMatrix(len, firTaps(this.filter, gain), up, down, p0, p1);
+      m = tf.keep(tf.tensor3d(data, [1, outLen, len]));
+      this.cache.set(key, m);
+    }
+    return m;
+  }
+
+  dispose(): void {
+    for (const m of this.cache.values()) m.dispose();
+    this.cache.clear();
+  }
+}
+
+/** 1×1 convolution as a matMul: `x [N,H,W,I] · w [I,O]`. */
+export function conv1x1(x: tf.Tensor4D, w: tf.Tensor2D): tf.Tensor4D {
+  const [n, h, ww, c] = x.shape;
+  return tf.reshape(tf.matMul(tf.reshape(x, [n * h * ww, c]), w), [n, h, ww, w.shape[1]]);
+}
+
+/**
+ * Modulated convolution, non-fused form (`networks.py:25-72`, the training path):
+ * `x·styles → conv(W) → ·dcoefs`, `dcoefs = rsqrt(Σ_{I,k,k} (W·s)² + 1e-8) = rsqrt(s² · ΣₖW² + 1e-8)`.
+ * `up = 2` uses the official transposed convolution (`conv2d_resample.py:125-142`): stride-2
+ * `conv2dTranspose` (output 2H+1), then the FIR with padding [1,1] and gain 4.
+ *
+ * @param weight raw weight in TF.js layout `[k, k, I, O]` (no gain: demodulation cancels it)
+ * @param styles `[N, I]`
+ */
+export function modulatedConv2d(
+  x: tf.Tensor4D,
+  weight: tf.Tensor4D,
+  styles: tf.Tensor2D,
+  opts: { demodulate: boolean; up: 1 | 2; fir?: FirCache },
+): tf.Tensor4D {
+  const [n, h, w, i] = x.shape;
+  const [k, , , o] = weight.shape;
+  const xs = tf.mul(x, tf.reshape(styles, [n, 1, 1, i])) as tf.Tensor4D;
+  let y: tf.Tensor4D;
+  if (opts.up === 2) {
+    if (!opts.fir) throw new Error('modulatedConv2d: up=2 needs a FirCache');
+    const wt = tf.transpose(weight, [0, 1, 3, 2]) as tf.Tensor4D; // [k,k,O,I] for conv2dTranspose
+    y = tf.conv2dTranspose(xs, wt, [n, 2 * (h - 1) + k, 2 * (w - 1) + k, o], 2, 'valid');
+    y = opts.fir.apply(y, 1, 1, 1, 1, 4);
+  } else if (k === 1) {
+    y = conv1x1(xs, tf.reshape(weight, [i, o]));
+  } else {
+    y = tf.conv2d(xs, weight, 1, 'same');
+  }
+  if (opts.demodulate) {
+    const wsq = tf.sum(tf.square(weight), [0, 1]) as tf.Tensor2D; // [I, O]
+    const d = tf.rsqrt(tf.add(tf.matMul(tf.square(styles), wsq), 1e-8));
+    y = tf.mul(y, tf.reshape(d, [n, 1, 1, o]));
+  }
+  return y;
+}
+
+/** Official conv weight `[O, I, kh, kw]` (row-major data) → TF.js `[kh, kw, I, O]`. */
+export function convWeightFromOfficial(data: Float32Array, shape: readonly number[]): tf.Tensor4D {
+  return tf.tidy(() => tf.transpose(tf.tensor4d(data, shape as [number, number, number, number]), [2, 3, 1, 0]));
+}

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { readSafetensors } from '@gan-control/tensor-io';
+
+export const TESTDATA = join(import.meta.dirname, '..', 'testdata');
+
+export function readBytes(name: string): Uint8Array {
+  return new Uint8Array(readFileSync(join(TESTDATA, name)));
+}
+
+export const fixtureConfig = JSON.parse(readFileSync(join(TESTDATA, 'config.json'), 'utf8')) as {
+  G_kwargs: Record<string, unknown>;
+  D_kwargs: Record<string, unknown>;
+  fixture: { truncation_psi: number; truncation_cutoff: number; mix_crossover: number; probe_conv_clamp: number; pl_batch: number };
+};
+
+let io: Record<string, { shape: number[]; data: Float32Array }> | null = null;
+
+/** An io.safetensors tensor; image tensors (NCHW in the file) are returned NHWC. */
+export function ref(name: string): tf.Tensor {
+  io ??= readSafetensors(readBytes('io.safetensors')).tensors as unknown as Record<string, { shape: number[]; data: Float32Array }>;
+  const e = io[name];
+  if (!e) throw new Error(`io.safetensors has no '${name}'`);
+  const t = tf.tensor(e.data, e.shape);
+  if (e.shape.length !== 4) return t;
+  const nhwc = tf.transpose(t, [0, 2, 3, 1]);
+  t.dispose();
+  return nhwc;
+}
+
+/** max|got − want| / max(max|want|, 1) (or / max|want| with `peak`). */
+export function relErr(got: tf.Tensor, want: tf.Tensor, opts: { peak?: boolean } = {}): number {
+  return tf.tidy(() => {
+    const diff = tf.max(tf.abs(tf.sub(got, want))).dataSync()[0];
+    const m = tf.max(tf.abs(want)).dataSync()[0];
+    return diff / (opts.peak ? m : Math.max(m, 1));
+  });
+}
+
+export const RTOL = 2e-5;
