@@ -1,1 +1,5 @@
-export {};
+export { expectNoLeaks } from './leaks';
+export type { LeakCheckOptions } from './leaks';
+export { fakeAttributePlugin, fakeOptionsSchema } from './fake-plugin';
+export type { FakePlugin, FakePluginCalls } from './fake-plugin';
+export { solidImages, randomImages } from './images';
