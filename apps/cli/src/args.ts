@@ -99,7 +99,8 @@ export function parseSweep(raw: string): Sweep {
   if (!Number.isInteger(steps) || steps < 2 || steps > 64) {
     throw new CliError('CLI_BAD_VALUE', `bad --sweep '${raw}': steps must be an integer from 2 to 64, got '${range[2]}'`);
   }
-  const values = Array.from({ length: steps }, (_, i) => from + ((to - from) * i) / (steps - 1));
+  // Rounded to 12 significant digits so 0.1-steps print as 0.3, not 0.30000000000000004.
+  const values = Array.from({ length: steps }, (_, i) => Number((from + ((to - from) * i) / (steps - 1)).toPrecision(12)));
   return { ...target, values };
 }
 
