@@ -33,3 +33,4 @@ export {
   assertComplete,
 } from './official.js';
 export type { OfficialGeneratorKwargs, OfficialDiscriminatorKwargs } from './official.js';
+export * from './gan-control/index.js';
