@@ -163,7 +163,10 @@ export async function trainEncoder(args: TrainEncoderArgs): Promise<{ encoder: A
             tf.tidy(() => {
               const x = tf.gather(xTrain, idx) as tf.Tensor2D;
               const w = tf.gather(wTrain, idx);
-              return tf.mean(tf.abs(tf.sub(encoder.forward(x), w))) as tf.Scalar;
+              const d = tf.sub(encoder.forward(x), w);
+              // |d| as max(d, −d): same value, built from kernels whose gradients stylegan2's
+              // ensureGradients registers in Node (tfjs-core's Node build registers none).
+              return tf.mean(tf.maximum(d, tf.neg(d))) as tf.Scalar;
             }),
           true,
           vars,
