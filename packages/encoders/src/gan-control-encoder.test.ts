@@ -27,7 +27,6 @@ describe('loadGanControlEncoder (official FcStack)', () => {
       const want = ref('edit_slice');
       expect(slice.shape).toEqual([4, 16]);
       const d = maxDiff(slice, want);
-      console.log(`${f}: edit_slice max |diff| ${d}`);
       expect(d).toBeLessThanOrEqual(bound(want));
       const wplus = tf.tile(tf.expandDims(ref('trunc_w'), 1), [1, 8, 1]) as tf.Tensor3D;
       const edited = replaceGanControlSlice(wplus, slice, 16);
