@@ -90,8 +90,11 @@ export class Discriminator {
 
   /** Equalized-lr Conv2dLayer (`networks.py:142-169`) with optional down-sampling by 2. */
   private conv(x: tf.Tensor4D, name: string, k: 1 | 3, down: 1 | 2, act: 'lrelu' | 'linear', gain: number, bias: boolean, clamp: number | null): tf.Tensor4D {
+    // The activation gain is folded into the weight and bias (lrelu and linear are positively
+    // homogeneous), saving a pass over the activations.
+    const defGain = act === 'lrelu' ? SQRT2 : 1;
     const w = this.params.get(`${name}.weight`) as tf.Variable<tf.Rank.R4>;
-    const wg = tf.mul(w, 1 / Math.sqrt(w.shape[2] * k * k)) as tf.Tensor4D;
+    const wg = tf.mul(w, (defGain * gain) / Math.sqrt(w.shape[2] * k * k)) as tf.Tensor4D;
     let y: tf.Tensor4D;
     if (k === 1) {
       // conv2d_resample.py:107-110: filter and decimate first, then the 1×1 conv.
@@ -103,15 +106,16 @@ export class Discriminator {
     } else {
       y = tf.conv2d(x, wg, 1, 'same');
     }
-    const defGain = act === 'lrelu' ? SQRT2 : 1;
-    return biasAct(y, bias ? this.params.get(`${name}.bias`) : null, act, defGain * gain, clamp === null ? null : clamp * gain) as tf.Tensor4D;
+    const b = bias ? tf.mul(this.params.get(`${name}.bias`), defGain * gain) : null;
+    return biasAct(y, b, act, 1, clamp === null ? null : clamp * gain) as tf.Tensor4D;
   }
 
   /** FullyConnectedLayer with lr multiplier 1 (`networks.py:100-118`). */
   private fc(x: tf.Tensor2D, name: string, act: 'lrelu' | 'linear'): tf.Tensor2D {
+    const g = act === 'lrelu' ? SQRT2 : 1;
     const w = this.params.get(`${name}.weight`);
-    const y = tf.mul(tf.matMul(x, w), 1 / Math.sqrt(w.shape[0]));
-    return biasAct(y, this.params.get(`${name}.bias`), act, act === 'lrelu' ? SQRT2 : 1, null) as tf.Tensor2D;
+    const y = tf.matMul(x, tf.mul(w, g / Math.sqrt(w.shape[0])));
+    return biasAct(y, tf.mul(this.params.get(`${name}.bias`), g), act, 1, null) as tf.Tensor2D;
   }
 
   /**

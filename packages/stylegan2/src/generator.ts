@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { channelsAt, numWsFor, parseGeneratorConfig, StyleGan2Error, type GeneratorConfig, type GeneratorConfigInput } from './config.js';
-import { biasAct, FirCache, modulatedConv2d, normalize2ndMoment, SQRT2 } from './ops.js';
+import { addSpatial, biasAct, FirCache, modulatedConv2d, normalize2ndMoment, SQRT2 } from './ops.js';
 import { ParamStore, paramSeed, type LoadReport, type TensorRecord } from './params.js';
 
 export type NoiseMode = 'const' | 'random' | 'none';
@@ -278,17 +278,20 @@ export class Generator {
 
   /** SynthesisLayer (networks.py:286-305). */
   private convLayer(x: tf.Tensor4D, w: tf.Tensor2D, l: ConvLayer, mode: NoiseMode, noise: tf.Tensor4D | undefined, seed: number | undefined): tf.Tensor4D {
+    // lrelu is positively homogeneous: lrelu(y + n + b)·√2 = lrelu(√2·y + √2·n + √2·b), so the
+    // activation gain is folded into the (small) demodulation coefficients, noise strength and
+    // bias instead of costing a pass over the activations.
     const styles = this.affine(w, l.name);
-    let y = modulatedConv2d(x, this.params.get(`${l.name}.weight`) as tf.Variable<tf.Rank.R4>, styles, { demodulate: true, up: l.up, fir: this.fir });
+    let y = modulatedConv2d(x, this.params.get(`${l.name}.weight`) as tf.Variable<tf.Rank.R4>, styles, { demodulate: true, up: l.up, fir: this.fir, gain: SQRT2 });
     if (this.config.synthesis.useNoise) {
       const strength = this.params.get(`${l.name}.noise_strength`);
       let nz: tf.Tensor | null = null;
       if (noise) nz = noise;
-      else if (mode === 'const') nz = tf.reshape(this.params.get(`${l.name}.noise_const`), [1, l.res, l.res, 1]);
+      else if (mode === 'const') nz = this.params.get(`${l.name}.noise_const`);
       else if (mode === 'random') nz = tf.randomNormal([x.shape[0], l.res, l.res, 1], 0, 1, 'float32', seed);
-      if (nz) y = tf.add(y, tf.mul(nz, strength)) as tf.Tensor4D;
+      if (nz) y = addSpatial(y, tf.mul(nz, tf.mul(strength, SQRT2)));
     }
-    return biasAct(y, this.params.get(`${l.name}.bias`), 'lrelu', SQRT2, this.config.synthesis.convClamp) as tf.Tensor4D;
+    return biasAct(y, tf.mul(this.params.get(`${l.name}.bias`), SQRT2), 'lrelu', 1, this.config.synthesis.convClamp) as tf.Tensor4D;
   }
 
   /** ToRGBLayer (networks.py:310-324). */

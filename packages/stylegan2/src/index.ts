@@ -34,3 +34,16 @@ export {
 } from './official.js';
 export type { OfficialGeneratorKwargs, OfficialDiscriminatorKwargs } from './official.js';
 export * from './gan-control/index.js';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  encodeCheckpoint,
+  decodeCheckpoint,
+  networkFromCheckpoint,
+  saveNetwork,
+  loadGenerator,
+  loadDiscriminator,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+} from './checkpoint.js';
+export type { Checkpoint, CheckpointInput, CheckpointKind } from './checkpoint.js';

@@ -91,6 +91,32 @@ export class FirCache {
   }
 }
 
+/**
+ * `x [N, H, W, C] · s` with `s [N, C]` broadcast over H and W (per-sample channel scaling).
+ * The `cpu` backend runs broadcasts that are not a trailing-dimension repeat through a slow
+ * per-element index path, so there `s` is first expanded with a K = 1 matMul (fast, and
+ * differentiable to any order); other backends broadcast natively.
+ */
+export function scaleChannels(x: tf.Tensor4D, s: tf.Tensor2D): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  if (tf.getBackend() !== 'cpu') return tf.mul(x, tf.reshape(s, [n, 1, 1, c]));
+  const expanded = tf.matMul(tf.ones([1, h * w, 1]), tf.reshape(s, [n, 1, c])); // [N, HW, C]
+  return tf.reshape(tf.mul(tf.reshape(x, [n, h * w, c]), expanded), [n, h, w, c]);
+}
+
+/**
+ * `x [N, H, W, C] + m` with `m` `[H, W]`, `[1, H, W, 1]` or `[N, H, W, 1]` broadcast over the
+ * channels (noise injection); on `cpu` the broadcast is a K = 1 matMul, see `scaleChannels`.
+ */
+export function addSpatial(x: tf.Tensor4D, m: tf.Tensor): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const perSample = m.rank === 4 && m.shape[0] !== 1;
+  if (tf.getBackend() !== 'cpu') return tf.add(x, m.rank === 4 ? m : tf.reshape(m, [1, h, w, 1])) as tf.Tensor4D;
+  if (perSample) return tf.add(x, tf.reshape(tf.matMul(tf.reshape(m, [n * h * w, 1]), tf.ones([1, c])), [n, h, w, c])) as tf.Tensor4D;
+  const expanded = tf.matMul(tf.reshape(m, [h * w, 1]), tf.ones([1, c])); // [HW, C]: a trailing repeat over N
+  return tf.reshape(tf.add(tf.reshape(x, [n, h * w, c]), expanded), [n, h, w, c]);
+}
+
 /** 1×1 convolution as a matMul: `x [N,H,W,I] · w [I,O]`. */
 export function conv1x1(x: tf.Tensor4D, w: tf.Tensor2D): tf.Tensor4D {
   const [n, h, ww, c] = x.shape;
@@ -105,16 +131,18 @@ export function conv1x1(x: tf.Tensor4D, w: tf.Tensor2D): tf.Tensor4D {
  *
  * @param weight raw weight in TF.js layout `[k, k, I, O]` (no gain: demodulation cancels it)
  * @param styles `[N, I]`
+ * @param opts.gain output gain folded into the demodulation coefficients (demodulate only)
  */
 export function modulatedConv2d(
   x: tf.Tensor4D,
   weight: tf.Tensor4D,
   styles: tf.Tensor2D,
-  opts: { demodulate: boolean; up: 1 | 2; fir?: FirCache },
+  opts: { demodulate: boolean; up: 1 | 2; fir?: FirCache; gain?: number },
 ): tf.Tensor4D {
   const [n, h, w, i] = x.shape;
   const [k, , , o] = weight.shape;
-  const xs = tf.mul(x, tf.reshape(styles, [n, 1, 1, i])) as tf.Tensor4D;
+  void i;
+  const xs = scaleChannels(x, styles);
   let y: tf.Tensor4D;
   if (opts.up === 2) {
     if (!opts.fir) throw new Error('modulatedConv2d: up=2 needs a FirCache');
@@ -127,9 +155,11 @@ export function modulatedConv2d(
     y = tf.conv2d(xs, weight, 1, 'same');
   }
   if (opts.demodulate) {
-    const wsq = tf.sum(tf.square(weight), [0, 1]) as tf.Tensor2D; // [I, O]
-    const d = tf.rsqrt(tf.add(tf.matMul(tf.square(styles), wsq), 1e-8));
-    y = tf.mul(y, tf.reshape(d, [n, 1, 1, o]));
+    // Σ over the k×k taps as a matMul with ones (a reduction over leading axes needs a transpose on cpu).
+    const wsq = tf.reshape(tf.matMul(tf.ones([1, k * k]), tf.reshape(tf.square(weight), [k * k, i * o])), [i, o]);
+    let d = tf.rsqrt(tf.add(tf.matMul(tf.square(styles), wsq), 1e-8)) as tf.Tensor2D;
+    if (opts.gain !== undefined && opts.gain !== 1) d = tf.mul(d, opts.gain);
+    y = scaleChannels(y, d);
   }
   return y;
 }
