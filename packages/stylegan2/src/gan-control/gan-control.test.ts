@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, readTorchCheckpoint, torchStateDict } from '@gan-control/tensor-io';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadGanControlDiscriminator, loadGanControlGenerator, parseGanControlArgs, mixGanControlStyles, type GanControlDiscriminator, type GanControlGenerator } from './index.js';
+import { convertGanControlGenerator, loadGanControlDiscriminator, loadGanControlGenerator, parseGanControlArgs, mixGanControlStyles, type GanControlDiscriminator, type GanControlGenerator } from './index.js';
 
 const dir = join(import.meta.dirname, '..', '..', 'testdata', 'gan-control');
 const file = (f: string) => new Uint8Array(readFileSync(join(dir, f)));
@@ -142,6 +142,8 @@ describe('official GAN-Control networks (fixture gan-control-official)', () => {
   });
 
   it('noise modes none/random differ from const; no tensor leaks; clear errors', () => {
+    // Warm-up: FIR filters are created (and kept) on first use per channel count.
+    tf.tidy(() => D.logits(G.synthesis(G.mapping(ref('z') as tf.Tensor2D))));
     const before = tf.memory().numTensors;
     tf.tidy(() => {
       const ws = G.mapping(ref('z') as tf.Tensor2D);
@@ -153,6 +155,12 @@ describe('official GAN-Control networks (fixture gan-control-official)', () => {
       expect(() => G.synthesis(tf.zeros([1, 8, 63]))).toThrow(/ws must be/);
       expect(() => G.synthesis(ws, { noise: [tf.zeros([4, 4, 4, 1])] })).toThrow(/7 noise tensors/);
       expect(() => D.logits(tf.zeros([1, 3, 32, 32]) as tf.Tensor4D)).toThrow(/NHWC/);
+      // meanW: deterministic for a seed, the mean of G.style over its samples.
+      const m1 = G.meanW({ samples: 300, seed: 5, batchSize: 128 });
+      const m2 = G.meanW({ samples: 300, seed: 5, batchSize: 128 });
+      expect(m1.shape).toEqual([1, 64]);
+      expect(tf.max(tf.abs(tf.sub(m1, m2))).dataSync()[0]).toBe(0);
+      expect(tf.max(tf.abs(tf.sub(m1, tf.mean(G.style(tf.randomNormal([128, 64], 0, 1, 'float32', 5)), 0, true)))).dataSync()[0]).toBeGreaterThan(0);
     });
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -167,8 +175,13 @@ describe('official GAN-Control networks (fixture gan-control-official)', () => {
     badGroups.training_config.sub_groups_dict.age.place_in_latent = [30, 48];
     expect(() => parseGanControlArgs(badGroups)).toThrow(/tile/);
     expect(() => parseGanControlArgs({ model_config: {} })).toThrow(/model_config\.size/);
-    // G.safetensors (the g_ema twin) loads as well as the checkpoint.
-    const G2 = loadGanControlGenerator(file('G.safetensors'), args);
+    // The converted file (and G.safetensors, the g_ema twin) load as well as the checkpoint.
+    const converted = convertGanControlGenerator(ckptBytes, args);
+    expect(converted.channels).toEqual({ 4: 64, 8: 48, 16: 32, 32: 24 });
+    const back = readSafetensors(converted.weights);
+    expect(JSON.parse(back.metadata!.args)).toEqual(args);
+    expect(Buffer.from(converted.weights.subarray(-1000)).equals(Buffer.from(file('G.safetensors').subarray(-1000)))).toBe(true);
+    const G2 = loadGanControlGenerator(converted.weights, args);
     tf.tidy(() => {
       expectParity(G2.style(ref('z') as tf.Tensor2D), 'w');
     });

@@ -5,6 +5,7 @@
  * size and the group slices (in latent order).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { writeSafetensors } from '@gan-control/tensor-io';
 import { parseGanControlArgs, type GanControlConfig, type GanControlGroup } from './config.js';
 import { GanControlModelError } from './errors.js';
 import { EqualLinear, fusedLrelu, ModulatedConv2d, Fir, pixelNorm } from './layers.js';
@@ -363,4 +364,40 @@ export function mixGanControlStyles(wsA: tf.Tensor3D, wsB: tf.Tensor3D, injectIn
     if (k === l) return tf.clone(wsA);
     return tf.concat([tf.slice(wsA, [0, 0, 0], [-1, k, -1]), tf.slice(wsB, [0, k, 0], [-1, -1, -1])], 1) as tf.Tensor3D;
   });
+}
+
+/** What `convertGanControlGenerator` returns. */
+export interface ConvertedGanControlGenerator {
+  /** safetensors bytes of the generator state_dict (official names, float32, file order = state_dict order). */
+  readonly weights: Uint8Array;
+  /** The normalised config (groups in latent order) and the inferred channel table. */
+  readonly config: GanControlConfig;
+  readonly channels: Readonly<Record<number, number>>;
+  readonly numWs: number;
+}
+
+/**
+ * Converts an official GAN-Control trainer checkpoint into a safetensors file of its `g_ema`
+ * state_dict (what `loadGanControlGenerator` reads back with the same `args`), after checking
+ * that the weights build a generator matching `args` (errors name the offending tensor).
+ * `__metadata__` records `format` = `gan-control-official/generator` and the `args` JSON.
+ *
+ * @example
+ * ```ts
+ * const { weights } = convertGanControlGenerator(await readFile('checkpoint/000800.pt'), args);
+ * await writeFileAtomic('model/generator.safetensors', weights);
+ * ```
+ */
+export function convertGanControlGenerator(checkpoint: GanControlWeightsSource, args: unknown, options: LoadGanControlOptions = {}): ConvertedGanControlGenerator {
+  const what = options.source ?? 'GAN-Control generator weights';
+  const config = parseGanControlArgs(args);
+  const sd = resolveStateDict(checkpoint, options.key ?? 'g_ema', what);
+  const G = new Generator(sd, config, what);
+  const info = { channels: { ...G.channels }, numWs: G.numWs };
+  G.dispose();
+  const weights = writeSafetensors(
+    Object.fromEntries(Object.entries(sd).map(([k, t]) => [k, { shape: t.shape, data: t.data, dtype: 'F32' as const }])),
+    { format: 'gan-control-official/generator', args: JSON.stringify(args) },
+  );
+  return { weights, config, ...info };
 }
