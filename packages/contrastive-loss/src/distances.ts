@@ -30,15 +30,32 @@ function reduceDiff(diff: tf.Tensor, how: Reduce, axis: number): tf.Tensor {
 }
 
 /** `[B, F]` → `[B, B]` with entry (i, j) = reduce over k of op(f[i,k] − f[j,k]). */
-function pairwiseReduce(f: tf.Tensor2D, how: Reduce): tf.Tensor2D {
+function pairwiseReduce(f: tf.Tensor2D, how: Reduce, limit: number): tf.Tensor2D {
   const [B, F] = f.shape;
-  if (B * B * F <= BROADCAST_LIMIT) {
+  if (B * B * F <= limit) {
     return reduceDiff(tf.sub(tf.expandDims(f, 1), tf.expandDims(f, 0)), how, 2) as tf.Tensor2D;
   }
   const rows: tf.Tensor[] = [];
   for (let i = 0; i < B; i++) rows.push(reduceDiff(tf.sub(tf.slice(f, [i, 0], [1, F]), f), how, 1));
   return tf.stack(rows) as tf.Tensor2D;
 }
+
+/**
+ * √x with gradient 0 (instead of ∞, which becomes NaN after ·0) where x = 0: on the
+ * diagonal and for identical rows.
+ */
+const safeSqrt = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const y = tf.sqrt(x);
+  save([y]);
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const root = saved[0];
+      const positive = tf.greater(root, 0);
+      return tf.where(positive, tf.div(dy, tf.mul(tf.where(positive, root, tf.onesLike(root)), 2)), tf.zerosLike(root));
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
 
 function checkSquare(d: tf.Tensor, B: number, what: string): void {
   if (d.rank !== 2 || d.shape[0] !== B || d.shape[1] !== B) {
@@ -47,6 +64,15 @@ function checkSquare(d: tf.Tensor, B: number, what: string): void {
       `${what} returned a tensor of shape [${d.shape.join(', ')}]; a distance must return [B, B] = [${B}, ${B}] for ${B} feature rows.`,
     );
   }
+}
+
+/** Memory tuning of {@link pairwiseDistances}. */
+export interface PairwiseOptions {
+  /**
+   * Largest `B·B·F` for which the `[B, B, F]` difference tensor is formed at once (default
+   * 2^24); above it the matrix is built one row at a time (same numbers, less memory).
+   */
+  readonly maxBroadcastElements?: number;
 }
 
 /**
@@ -72,7 +98,8 @@ function checkSquare(d: tf.Tensor, B: number, what: string): void {
  * const d = pairwiseDistances(tf.tensor2d([[0, 0], [3, 4]]), 'l2'); // [[0, 5], [5, 0]]
  * ```
  */
-export function pairwiseDistances(features: tf.Tensor, kind: DistanceName | DistanceFn): tf.Tensor2D {
+export function pairwiseDistances(features: tf.Tensor, kind: DistanceName | DistanceFn, options: PairwiseOptions = {}): tf.Tensor2D {
+  const limit = options.maxBroadcastElements ?? BROADCAST_LIMIT;
   if (features.rank < 2) {
     throw new GanControlError(
       'DISTANCE_INVALID',
@@ -95,17 +122,13 @@ export function pairwiseDistances(features: tf.Tensor, kind: DistanceName | Dist
     const flat = tf.reshape(features.dtype === 'float32' ? features : tf.cast(features, 'float32'), [B, -1]) as tf.Tensor2D;
     switch (kind) {
       case 'squared-l2':
-        return pairwiseReduce(flat, 'sum-square');
+        return pairwiseReduce(flat, 'sum-square', limit);
       case 'mse-mean':
-        return pairwiseReduce(flat, 'mean-square');
+        return pairwiseReduce(flat, 'mean-square', limit);
       case 'l1-mean':
-        return pairwiseReduce(flat, 'mean-abs');
-      case 'l2': {
-        const sq = pairwiseReduce(flat, 'sum-square');
-        // sqrt'(0) = ∞ and ∞·0 = NaN under tf.grad; the double `where` keeps the gradient 0.
-        const positive = tf.greater(sq, 0);
-        return tf.where(positive, tf.sqrt(tf.where(positive, sq, tf.onesLike(sq))), tf.zerosLike(sq)) as tf.Tensor2D;
-      }
+        return pairwiseReduce(flat, 'mean-abs', limit);
+      case 'l2':
+        return safeSqrt(pairwiseReduce(flat, 'sum-square', limit));
       case 'cosine': {
         const norm = tf.maximum(tf.norm(flat, 'euclidean', 1, true), 1e-12);
         const unit = tf.div(flat, norm);

@@ -13,6 +13,7 @@ export type {
 export { GanControlError, isGanControlError } from '@gan-control/latent';
 export { createAttribute, validateAttribute, validatePlugin } from './attribute';
 export { DISTANCE_NAMES, isDistance, pairwiseDistances, scaledDistance } from './distances';
+export type { PairwiseOptions } from './distances';
 export { contrastiveTerm } from './term';
 export type { ContrastiveTerm, TermOptions } from './term';
 export { FactorizedContrastiveLoss, readLossValues } from './loss';

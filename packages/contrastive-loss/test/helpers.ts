@@ -3,11 +3,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 
-/** Runs `fn` and asserts that the number of live tensors is unchanged afterwards. */
-export async function expectNoLeaks<T>(fn: () => T | Promise<T>): Promise<T> {
+/** Runs `fn` and asserts that it leaves exactly `allowed` new tensors alive (those it returns). */
+export async function expectNoLeaks<T>(fn: () => T | Promise<T>, allowed = 0): Promise<T> {
   const before = tf.memory().numTensors;
   const result = await fn();
-  expect(tf.memory().numTensors, 'tensors leaked').toBe(before);
+  expect(tf.memory().numTensors - before, 'tensors leaked').toBe(allowed);
   return result;
 }
 
