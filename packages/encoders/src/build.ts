@@ -15,10 +15,12 @@ export interface BuildEncodersArgs {
   /** Attributes with `measure`, keyed by latent group (or an array bound by name). */
   readonly attributes: AttributeBinding;
   /**
-   * Output folder: `<dir>/dataset/` (sampler shards + dataset.json, resumable) and
-   * `<dir>/encoders/` (`<group>.json` + `<group>.safetensors` per attribute).
+   * Output folder: the encoders go to `<dir>/encoders/` (`<group>.json` + `<group>.safetensors`
+   * per attribute), so a trainer model folder becomes loadable with `Controller.load(dir)`.
    */
   readonly dir: string;
+  /** Sampler folder (shards + dataset.json, resumable); default `<dir>/encoder-dataset`. */
+  readonly datasetDir?: string;
   /** Number of (y, w) samples (default 100,000; see `SAMPLER_PRESETS` for CPU sizes). */
   readonly count?: number;
   /** Maximum epochs per encoder (early stopping may end sooner). */
@@ -55,7 +57,7 @@ export interface BuildEncodersResult {
  * const controller = new Controller({ generator: G, encoders });
  */
 export async function buildEncodersForModel(args: BuildEncodersArgs): Promise<BuildEncodersResult> {
-  const datasetDir = join(args.dir, 'dataset');
+  const datasetDir = args.datasetDir ?? join(args.dir, 'encoder-dataset');
   const encodersDir = join(args.dir, 'encoders');
   const dataset = await sampleEncoderDataset({
     ...args.sampler,

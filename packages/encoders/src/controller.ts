@@ -1,9 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { createRng, sampleLatents } from '@gan-control/latent';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LatentLayout, createRng, sampleLatents } from '@gan-control/latent';
 import type { Attribute } from '@gan-control/contrastive-loss';
+import { assertComplete, createGenerator, loadGenerator } from '@gan-control/stylegan2';
+import type { GeneratorConfigInput } from '@gan-control/stylegan2';
+import { readSafetensors } from '@gan-control/tensor-io';
 import { EncodersError, parseOptions } from './errors';
 import type { EncoderInput } from './encoder';
+import { loadEncoders } from './io';
 import { resolveGroups } from './model';
 import type { AttributeBinding, GeneratorLike, GroupSlice, LayoutLike } from './model';
 
@@ -34,6 +40,16 @@ export interface ControllerInit {
    */
   readonly attributes?: AttributeBinding;
   /** Synthesis noise (default 'const', so the same seed gives the same image). */
+  readonly noiseMode?: 'const' | 'random' | 'none';
+  /** Whether `dispose` also disposes the generator (true when the controller loaded it). */
+  readonly ownsGenerator?: boolean;
+}
+
+/** Options of `Controller.load`. */
+export interface ControllerLoadOptions {
+  /** Folder of the encoders (default `<modelDir>/encoders`). */
+  readonly encodersDir?: string;
+  readonly attributes?: AttributeBinding;
   readonly noiseMode?: 'const' | 'random' | 'none';
 }
 
@@ -110,9 +126,73 @@ export class Controller {
   private readonly byName = new Map<string, EncoderLike>();
   private readonly runtimes = new Map<string, Attribute>();
   private readonly noiseMode: 'const' | 'random' | 'none';
+  private readonly ownsGenerator: boolean;
+
+  /**
+   * Loads a model folder and its encoders. The folder is either the trainer's export
+   * (`model.json` with `format: "gan-control-model"`, `generator` config and `latent` layout, plus
+   * `generator.safetensors`) or a folder with a stylegan2 checkpoint `generator.safetensors`
+   * (`saveNetwork` format, partitioned mapping). Encoders: `<modelDir>/encoders/*.json` unless
+   * `encodersDir` says otherwise. The controller owns (and disposes) what it loaded.
+   *
+   * @example
+   * const controller = await Controller.load('packages/domain-shapes/model', { attributes: { color, size, position } });
+   */
+  static async load(modelDir: string, options: ControllerLoadOptions = {}): Promise<Controller> {
+    const modelJson = join(modelDir, 'model.json');
+    const weightsPath = join(modelDir, 'generator.safetensors');
+    let info: { format?: unknown; generator?: unknown; latent?: unknown } | undefined;
+    try {
+      info = JSON.parse(await readFile(modelJson, 'utf8'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new EncodersError('ENCODERS_BAD_FILE', `${modelJson}: cannot read the model description (${(e as Error).message})`, { cause: e });
+      }
+    }
+    let generator: GeneratorLike & { dispose(): void };
+    let layout: LayoutLike | undefined;
+    if (info) {
+      if (info.format !== 'gan-control-model' || !info.generator) {
+        throw new EncodersError('ENCODERS_BAD_FILE', `${modelJson} is not a gan-control model folder (expected format "gan-control-model" with a generator config)`);
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await readFile(weightsPath));
+      } catch (e) {
+        throw new EncodersError('ENCODERS_BAD_FILE', `${weightsPath}: cannot read the generator weights (${(e as Error).message})`, { cause: e });
+      }
+      const file = readSafetensors(bytes);
+      const records: Record<string, { shape: number[]; data: Float32Array }> = {};
+      for (const [k, e] of Object.entries(file.tensors)) records[k] = { shape: e.shape, data: e.data instanceof Float32Array ? e.data : Float32Array.from(e.data as ArrayLike<number>) };
+      const G = createGenerator(info.generator as GeneratorConfigInput, { seed: 0 });
+      try {
+        assertComplete(G.loadStateDict(records, weightsPath), weightsPath);
+        if (info.latent) layout = LatentLayout.parse(info.latent as never);
+      } catch (e) {
+        G.dispose();
+        throw e;
+      }
+      generator = G;
+    } else {
+      generator = await loadGenerator(weightsPath);
+    }
+    try {
+      const encoders = await loadEncoders(options.encodersDir ?? join(modelDir, 'encoders'));
+      try {
+        return new Controller({ generator, layout, encoders, attributes: options.attributes, noiseMode: options.noiseMode, ownsGenerator: true });
+      } catch (e) {
+        for (const enc of encoders) enc.dispose();
+        throw e;
+      }
+    } catch (e) {
+      generator.dispose();
+      throw e;
+    }
+  }
 
   constructor(init: ControllerInit) {
     this.generator = init.generator;
+    this.ownsGenerator = init.ownsGenerator ?? false;
     this.groups = resolveGroups(init.generator, init.layout);
     this.encoders = [...init.encoders];
     this.noiseMode = init.noiseMode ?? 'const';
@@ -217,18 +297,24 @@ export class Controller {
       }
       return this.replaceSlices(w2, parts);
     });
+    const ws = this.broadcast(w);
+    w.dispose();
     try {
-      const ws = this.broadcast(w);
       const images = tf.tidy(() => G.synthesis(ws, { noiseMode: this.noiseMode }));
       return { images, ws, values };
-    } finally {
-      w.dispose();
+    } catch (e) {
+      ws.dispose();
+      throw e;
     }
   }
 
-  /** Releases the encoders (not the generator or the attribute runtimes, which the caller owns). */
+  /**
+   * Releases the encoders, and the generator when the controller loaded it (`Controller.load`);
+   * attribute runtimes stay with the caller.
+   */
   dispose(): void {
     for (const e of this.encoders) e.dispose();
+    if (this.ownsGenerator) (this.generator as { dispose?: () => void }).dispose?.();
   }
 
   /** w `[n, wDim]` from the seed, truncated toward the generator's w average. */
@@ -410,6 +496,53 @@ export class Controller {
       );
     }
   }
+}
+
+/** What `wrapEncoder` needs to know about a bare encoder (e.g. `loadGanControlEncoder`'s). */
+export interface WrapEncoderInfo {
+  /** Attribute name used in `set` (and errors). */
+  readonly attribute: string;
+  /** Latent group whose slice the encoder predicts (default: the attribute name). */
+  readonly group?: string;
+  /** Offset and size of the slice in w. */
+  readonly wSlice: { readonly offset: number; readonly size: number };
+  /** The encoder's input columns, in order, with their accepted range (and a fill value, default mid-range). */
+  readonly values: readonly { readonly name: string; readonly unit: string; readonly range: readonly [number, number]; readonly mean?: number; readonly circular?: boolean }[];
+}
+
+/**
+ * Gives a bare encoder (`{ encode(y), dispose() }` taking raw values, such as the official
+ * GAN-Control controllers from `loadGanControlEncoder`) the names, units and ranges the
+ * controller needs.
+ *
+ * @example
+ * const E = loadGanControlEncoder(await readFile('controller_orientation.pt'));
+ * const pose = wrapEncoder(E, { attribute: 'orientation', wSlice: { offset: 16, size: 16 },
+ *   values: ['yaw', 'pitch', 'roll'].map((name) => ({ name, unit: 'deg', range: [-10, 10] as const })) });
+ * const controller = new Controller({ generator: G, encoders: [pose] });
+ */
+export function wrapEncoder(encoder: { encode(y: tf.Tensor2D): tf.Tensor2D; dispose(): void }, info: WrapEncoderInfo): EncoderLike {
+  const values: EncoderInput[] = info.values.map((v) =>
+    v.circular
+      ? { kind: 'circular', name: v.name, unit: v.unit, period: v.range[1] - v.range[0], range: [v.range[0], v.range[1]] }
+      : { kind: 'linear', name: v.name, unit: v.unit, mean: v.mean ?? (v.range[0] + v.range[1]) / 2, std: 1, range: [v.range[0], v.range[1]] },
+  );
+  return {
+    attribute: info.attribute,
+    group: info.group ?? info.attribute,
+    wSlice: { offset: info.wSlice.offset, size: info.wSlice.size },
+    values,
+    encode: (y) => {
+      const out = encoder.encode(y);
+      if (out.rank !== 2 || out.shape[1] !== info.wSlice.size) {
+        const shape = out.shape.join(', ');
+        out.dispose();
+        throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `encoder '${info.attribute}' returned [${shape}], but its w slice has ${info.wSlice.size} columns`);
+      }
+      return out;
+    },
+    dispose: () => encoder.dispose(),
+  };
 }
 
 interface ValuePlan {

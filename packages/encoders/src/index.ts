@@ -26,8 +26,10 @@ export type { AttributeRows, DatasetManifest, SampleEncoderDatasetArgs, SamplerO
 export { trainEncoder, trainEncoders, trainOptionsSchema } from './train';
 export type { TrainEncoderArgs, TrainEncodersArgs, TrainMetrics, TrainOptions, TrainProgress } from './train';
 export { saveEncoder, loadEncoder, loadEncoders } from './io';
-export { Controller, generateOptionsSchema } from './controller';
-export type { ControlInfo, ControllerInit, EncoderLike, GenerateOptions, GenerateResult } from './controller';
+export { Controller, generateOptionsSchema, wrapEncoder } from './controller';
+export type { ControlInfo, ControllerInit, ControllerLoadOptions, EncoderLike, GenerateOptions, GenerateResult, WrapEncoderInfo } from './controller';
+export { loadGanControlEncoder, replaceGanControlSlice } from './gan-control-encoder';
+export type { GanControlEncoder, LoadGanControlEncoderOptions } from './gan-control-encoder';
 export { evaluateControl, formatControlReport, evaluateOptionsSchema } from './evaluate';
 export type { AttributeControlReport, ControlReport, EvaluateOptions, ValueControlReport } from './evaluate';
 export { buildEncodersForModel } from './build';

@@ -127,7 +127,7 @@ export async function sampleEncoderDataset(args: SampleEncoderDatasetArgs): Prom
         name: v.name,
         unit: v.unit,
         ...(v.range ? { range: [v.range[0], v.range[1]] as [number, number] } : {}),
-        ...(typeof (v as { period?: unknown }).period === 'number' ? { period: (v as { period: number }).period } : {}),
+        ...(typeof (v as { period?: unknown }).period === 'number' ? { period: (v as { period?: number }).period } : {}),
       })),
     })),
   };

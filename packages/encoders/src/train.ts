@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { createRng } from '@gan-control/latent';
+import { ensureGradients } from '@gan-control/stylegan2';
 import type { Rng } from '@gan-control/latent';
 import { EncodersError, parseOptions } from './errors';
 import { AttributeEncoder, createEncoder, encoderArchitectureSchema } from './encoder';
@@ -94,6 +95,8 @@ export interface TrainEncoderArgs extends TrainOptions {
 export async function trainEncoder(args: TrainEncoderArgs): Promise<{ encoder: AttributeEncoder; metrics: TrainMetrics }> {
   const { data, onProgress, signal, ...rest } = args;
   const opts = parseOptions(trainOptionsSchema, rest, `trainEncoder('${data.attribute}')`);
+  // tfjs-core's Node build registers no gradients; stylegan2 registers the ones the MLP uses.
+  ensureGradients();
   const V = data.values.length;
   const d = data.wSlice.size;
   const rng = createRng(opts.seed);
