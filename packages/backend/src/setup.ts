@@ -113,7 +113,7 @@ export async function setupBackend(preference: BackendPreference = 'auto'): Prom
   let native: NativeStatus = { enabled: false, threads: 1, reason: `not used with the '${name}' backend` };
   if (name === 'wasm' || name === 'cpu') {
     if (name === 'wasm') installGradientKernels('wasm');
-    native = installNativeKernels(name);
+    native = await installNativeKernels(name);
   }
   const why = preference === 'auto' ? `auto: ${notes.length ? notes.join('; ') + '; ' : ''}using ${name}` : `requested ${preference}`;
   const reason = `${why}; ${native.enabled ? `native kernels on ${native.threads} threads` : `native kernels off: ${native.reason}`}`;

@@ -18,6 +18,24 @@ export function replaceKernel(config: KernelConfig, tag: string): void {
   installed.set(key, tag);
 }
 
+/** The tag of this package's kernel serving `kernelName` on `backendName`, if any. */
+export function installedTag(kernelName: string, backendName: string): string | undefined {
+  return installed.get(`${backendName}_${kernelName}`);
+}
+
+/**
+ * Puts back a kernel configuration captured earlier (tag undefined: it was the stock kernel).
+ */
+export function putBackKernel(config: KernelConfig, tag: string | undefined): void {
+  const key = `${config.backendName}_${config.kernelName}`;
+  if (getKernel(config.kernelName, config.backendName)) unregisterKernel(config.kernelName, config.backendName);
+  registerKernel(config);
+  if (tag === undefined) {
+    installed.delete(key);
+    stock.delete(key);
+  } else installed.set(key, tag);
+}
+
 /** Installs the correct gradient kernels for `kind` (idempotent). */
 export function installGradientKernels(kind: BackendKind): void {
   const list = kind === 'wasm' ? [...wasmConvGradKernels, ...jsKernels('wasm')] : jsKernels('cpu');

@@ -1,0 +1,583 @@
+// Multi-threaded float32 kernels for @gan-control/backend: a blocked SGEMM (packed panels, a
+// register-blocked micro-kernel written with GCC/Clang vector extensions so it compiles to
+// AVX-512, AVX2 or SSE/NEON as the build machine allows) and the convolutions built on it
+// (im2col / col2im, NHWC). Operates in place on Float32Arrays owned by JavaScript (the wasm
+// heap or the cpu backend's arrays); every call is synchronous and joins its threads before
+// returning, so the JS engine never sees the memory while it is being written.
+#include <node_api.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace {
+
+#if defined(__AVX512F__)
+constexpr int VW = 16;
+constexpr int MR = 12;
+#elif defined(__AVX__)
+constexpr int VW = 8;
+constexpr int MR = 6;
+#else
+constexpr int VW = 4;
+constexpr int MR = 6;
+#endif
+constexpr int NR = 2 * VW;
+constexpr int KC = 256;
+constexpr int NC = 2048;
+
+typedef float vf __attribute__((vector_size(VW * 4)));
+typedef float vfu __attribute__((vector_size(VW * 4), aligned(4)));
+
+// ---------------------------------------------------------------------------------------------
+// Thread pool: workers sleep on a condition variable (never spin: the machines this runs on are
+// often shared), `run(n, fn)` hands out task indices through an atomic counter and the calling
+// thread works too.
+class Pool {
+ public:
+  explicit Pool(int n) { resize(n); }
+  ~Pool() { stop(); }
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+  void resize(int n) {
+    stop();
+    quit_ = false;
+    for (int i = 1; i < std::max(1, n); i++) workers_.emplace_back([this] { loop(); });
+  }
+  void run(int64_t tasks, const std::function<void(int64_t)>& fn) {
+    if (tasks <= 0) return;
+    if (tasks == 1 || workers_.empty()) {
+      for (int64_t t = 0; t < tasks; t++) fn(t);
+      return;
+    }
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      fn_ = &fn;
+      total_ = tasks;
+      next_.store(0);
+      active_ = static_cast<int>(workers_.size());
+      generation_++;
+    }
+    cv_.notify_all();
+    work(fn, tasks);
+    std::unique_lock<std::mutex> lk(mu_);
+    done_cv_.wait(lk, [this] { return active_ == 0; });
+    fn_ = nullptr;
+  }
+
+ private:
+  void work(const std::function<void(int64_t)>& fn, int64_t total) {
+    for (;;) {
+      int64_t t = next_.fetch_add(1);
+      if (t >= total) break;
+      fn(t);
+    }
+  }
+  void loop() {
+    uint64_t seen = 0;
+    for (;;) {
+      const std::function<void(int64_t)>* fn;
+      int64_t total;
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return quit_ || generation_ != seen; });
+        if (quit_) return;
+        seen = generation_;
+        fn = fn_;
+        total = total_;
+      }
+      work(*fn, total);
+      std::unique_lock<std::mutex> lk(mu_);
+      if (--active_ == 0) done_cv_.notify_one();
+    }
+  }
+  void stop() {
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+    workers_.clear();
+  }
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable cv_, done_cv_;
+  const std::function<void(int64_t)>* fn_ = nullptr;
+  int64_t total_ = 0;
+  std::atomic<int64_t> next_{0};
+  int active_ = 0;
+  uint64_t generation_ = 0;
+  bool quit_ = false;
+};
+
+Pool* pool = nullptr;
+// One native call at a time per process (worker_threads share the pool and the buffers).
+std::mutex callMu;
+
+float* scratch(std::vector<float>& v, size_t n) {
+  if (v.size() < n + 16) v.resize(n + 16);
+  uintptr_t p = reinterpret_cast<uintptr_t>(v.data());
+  return reinterpret_cast<float*>((p + 63) & ~uintptr_t(63));
+}
+
+// ---------------------------------------------------------------------------------------------
+// SGEMM: C[M,N] (+)= A[M,K] · B[K,N], A(i,k) = a[i*ars + k*acs], B(k,j) = b[k*brs + j*bcs],
+// C row-major with leading dimension ldc.
+struct Mat {
+  const float* p;
+  int64_t rs, cs;
+};
+
+// Packs rows [i0, i0+mc) × cols [k0, k0+kc) of A into MR-row slivers: sliver s holds, for each k,
+// the MR values of its rows (zero past the edge).
+void packA(const Mat& a, int64_t i0, int mc, int64_t k0, int kc, float* out) {
+  for (int s = 0; s < mc; s += MR) {
+    const int rows = std::min(MR, mc - s);
+    float* o = out + static_cast<int64_t>(s) * kc;
+    if (a.cs == 1) {
+      for (int r = 0; r < MR; r++) {
+        if (r < rows) {
+          const float* src = a.p + (i0 + s + r) * a.rs + k0;
+          for (int k = 0; k < kc; k++) o[k * MR + r] = src[k];
+        } else {
+          for (int k = 0; k < kc; k++) o[k * MR + r] = 0.f;
+        }
+      }
+    } else {
+      for (int k = 0; k < kc; k++) {
+        const float* src = a.p + (k0 + k) * a.cs + (i0 + s) * a.rs;
+        for (int r = 0; r < MR; r++) o[k * MR + r] = r < rows ? src[r * a.rs] : 0.f;
+      }
+    }
+  }
+}
+
+// Packs rows [k0, k0+kc) × cols [j0, j0+nc) of B into NR-column slivers.
+void packB(const Mat& b, int64_t k0, int kc, int64_t j0, int nc, float* out) {
+  for (int s = 0; s < nc; s += NR) {
+    const int cols = std::min(NR, nc - s);
+    float* o = out + static_cast<int64_t>(s) * kc;
+    if (b.cs == 1) {
+      for (int k = 0; k < kc; k++) {
+        const float* src = b.p + (k0 + k) * b.rs + j0 + s;
+        float* d = o + k * NR;
+        if (cols == NR) {
+          std::memcpy(d, src, sizeof(float) * NR);
+        } else {
+          for (int c = 0; c < NR; c++) d[c] = c < cols ? src[c] : 0.f;
+        }
+      }
+    } else {
+      for (int c = 0; c < NR; c++) {
+        if (c < cols) {
+          const float* src = b.p + (j0 + s + c) * b.cs + k0 * b.rs;
+          for (int k = 0; k < kc; k++) o[k * NR + c] = src[k * b.rs];
+        } else {
+          for (int k = 0; k < kc; k++) o[k * NR + c] = 0.f;
+        }
+      }
+    }
+  }
+}
+
+// MR×NR block of C (+)= packed A sliver · packed B sliver.
+inline void micro(int kc, const float* __restrict a, const float* __restrict b, float* c, int64_t ldc, bool acc, int mr, int nr) {
+  vf c0[MR], c1[MR];
+  for (int i = 0; i < MR; i++) {
+    c0[i] = vf{};
+    c1[i] = vf{};
+  }
+  for (int k = 0; k < kc; k++) {
+    const vf b0 = *reinterpret_cast<const vf*>(b + k * NR);
+    const vf b1 = *reinterpret_cast<const vf*>(b + k * NR + VW);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      const float ai = a[k * MR + i];
+      c0[i] += ai * b0;
+      c1[i] += ai * b1;
+    }
+  }
+  if (mr == MR && nr == NR) {
+    for (int i = 0; i < MR; i++) {
+      vfu* d0 = reinterpret_cast<vfu*>(c + i * ldc);
+      vfu* d1 = reinterpret_cast<vfu*>(c + i * ldc + VW);
+      if (acc) {
+        *d0 += c0[i];
+        *d1 += c1[i];
+      } else {
+        *d0 = c0[i];
+        *d1 = c1[i];
+      }
+    }
+  } else {
+    alignas(64) float t[MR * NR];
+    for (int i = 0; i < MR; i++) {
+      *reinterpret_cast<vf*>(t + i * NR) = c0[i];
+      *reinterpret_cast<vf*>(t + i * NR + VW) = c1[i];
+    }
+    for (int i = 0; i < mr; i++)
+      for (int j = 0; j < nr; j++) c[i * ldc + j] = acc ? c[i * ldc + j] + t[i * NR + j] : t[i * NR + j];
+  }
+}
+
+thread_local std::vector<float> tlsA, tlsB, tlsCol;
+
+// Serial C (+)= A·B for one block: the unit of work of every parallel driver below.
+void gemmBlock(int64_t M, int64_t N, int64_t K, const Mat& a, const Mat& b, float* c, int64_t ldc, bool acc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!acc)
+      for (int64_t i = 0; i < M; i++) std::memset(c + i * ldc, 0, sizeof(float) * N);
+    return;
+  }
+  const int64_t np = (N + NR - 1) / NR * NR;
+  constexpr int MC = MR * 16;
+  for (int64_t k0 = 0; k0 < K; k0 += KC) {
+    const int kc = static_cast<int>(std::min<int64_t>(KC, K - k0));
+    float* pb = scratch(tlsB, static_cast<size_t>(np) * kc);
+    packB(b, k0, kc, 0, static_cast<int>(N), pb);
+    const bool accum = acc || k0 > 0;
+    for (int64_t i0 = 0; i0 < M; i0 += MC) {
+      const int m = static_cast<int>(std::min<int64_t>(MC, M - i0));
+      const int mp = (m + MR - 1) / MR * MR;
+      float* pa = scratch(tlsA, static_cast<size_t>(mp) * kc);
+      packA(a, i0, m, k0, kc, pa);
+      for (int64_t js = 0; js < N; js += NR) {
+        const int nr = static_cast<int>(std::min<int64_t>(NR, N - js));
+        const float* bs = pb + js * kc;
+        for (int is = 0; is < m; is += MR) {
+          micro(kc, pa + static_cast<int64_t>(is) * kc, bs, c + (i0 + is) * ldc + js, ldc, accum, std::min(MR, m - is), nr);
+        }
+      }
+    }
+  }
+}
+
+// Block sizes for a parallel product: as large as cache-friendly, small enough that every thread
+// gets several tasks.
+void blocking(int64_t batch, int64_t M, int64_t N, int64_t* mc, int64_t* nc) {
+  const int64_t want = static_cast<int64_t>(pool->size()) * 4;
+  *mc = std::min<int64_t>((M + MR - 1) / MR * MR, MR * 16);
+  *nc = std::min<int64_t>((N + NR - 1) / NR * NR, NR * 16);
+  for (;;) {
+    const int64_t tasks = batch * ((M + *mc - 1) / *mc) * ((N + *nc - 1) / *nc);
+    if (tasks >= want) break;
+    if (*mc >= *nc && *mc > MR) *mc = std::max<int64_t>(MR, (*mc / 2 + MR - 1) / MR * MR);
+    else if (*nc > NR) *nc = std::max<int64_t>(NR, (*nc / 2 + NR - 1) / NR * NR);
+    else if (*mc > MR) *mc = std::max<int64_t>(MR, (*mc / 2 + MR - 1) / MR * MR);
+    else break;
+  }
+}
+
+// Batched C_i = A_i·B_i over the pool; A_i/B_i from `amat(i)`/`bmat(i)`, C_i at c + i·cstride.
+template <typename FA, typename FB>
+void gemmBatched(int64_t batch, int64_t M, int64_t N, int64_t K, FA amat, FB bmat, float* c, int64_t cstride, int64_t ldc) {
+  int64_t mc, nc;
+  blocking(batch, M, N, &mc, &nc);
+  const int64_t mb = (M + mc - 1) / mc, nb = (N + nc - 1) / nc;
+  pool->run(batch * mb * nb, [&](int64_t t) {
+    const int64_t i = t / (mb * nb), bm = (t / nb) % mb, bn = t % nb;
+    const int64_t i0 = bm * mc, j0 = bn * nc;
+    const Mat a = amat(i), b = bmat(i);
+    const Mat as{a.p + i0 * a.rs, a.rs, a.cs};
+    const Mat bs{b.p + j0 * b.cs, b.rs, b.cs};
+    gemmBlock(std::min(mc, M - i0), std::min(nc, N - j0), K, as, bs, c + i * cstride + i0 * ldc + j0, ldc, false);
+  });
+}
+
+void gemm(int64_t M, int64_t N, int64_t K, const Mat& a, const Mat& b, float* c, int64_t ldc) {
+  gemmBatched(1, M, N, K, [&](int64_t) { return a; }, [&](int64_t) { return b; }, c, 0, ldc);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Convolutions, NHWC, filter [KH,KW,Ci,Co].
+struct Conv {
+  int64_t n, h, w, ci, kh, kw, co, oh, ow, sh, sw, dh, dw, pt, pl;
+};
+
+// Rows [r0, r0+rows) of the im2col matrix ([N·OH·OW, KH·KW·Ci]) into col (serial).
+void im2colRows(const Conv& p, const float* x, int64_t r0, int64_t rows, float* col) {
+  const int64_t K = p.kh * p.kw * p.ci;
+  for (int64_t rr = 0; rr < rows; rr++) {
+    const int64_t r = r0 + rr;
+    const int64_t b = r / (p.oh * p.ow);
+    const int64_t y = (r / p.ow) % p.oh;
+    const int64_t xo = r % p.ow;
+    float* dst = col + rr * K;
+    for (int64_t i = 0; i < p.kh; i++) {
+      const int64_t iy = y * p.sh + i * p.dh - p.pt;
+      for (int64_t j = 0; j < p.kw; j++) {
+        const int64_t ix = xo * p.sw + j * p.dw - p.pl;
+        float* d = dst + (i * p.kw + j) * p.ci;
+        if (iy < 0 || iy >= p.h || ix < 0 || ix >= p.w) {
+          std::memset(d, 0, sizeof(float) * p.ci);
+        } else {
+          std::memcpy(d, x + ((b * p.h + iy) * p.w + ix) * p.ci, sizeof(float) * p.ci);
+        }
+      }
+    }
+  }
+}
+
+// dx += col2im(dcol) for rows [r0, r0+rows); threads split the channels so writes never collide.
+void col2im(const Conv& p, const float* dcol, int64_t r0, int64_t rows, float* dx) {
+  const int64_t K = p.kh * p.kw * p.ci;
+  const int threads = pool->size();
+  const int64_t chunk = std::max<int64_t>(16, (p.ci + threads - 1) / threads);
+  const int64_t parts = (p.ci + chunk - 1) / chunk;
+  pool->run(parts, [&](int64_t part) {
+    const int64_t c0 = part * chunk;
+    const int64_t c1 = std::min(p.ci, c0 + chunk);
+    for (int64_t rr = 0; rr < rows; rr++) {
+      const int64_t r = r0 + rr;
+      const int64_t b = r / (p.oh * p.ow);
+      const int64_t y = (r / p.ow) % p.oh;
+      const int64_t xo = r % p.ow;
+      const float* src = dcol + rr * K;
+      for (int64_t i = 0; i < p.kh; i++) {
+        const int64_t iy = y * p.sh + i * p.dh - p.pt;
+        if (iy < 0 || iy >= p.h) continue;
+        for (int64_t j = 0; j < p.kw; j++) {
+          const int64_t ix = xo * p.sw + j * p.dw - p.pl;
+          if (ix < 0 || ix >= p.w) continue;
+          const float* s = src + (i * p.kw + j) * p.ci;
+          float* d = dx + ((b * p.h + iy) * p.w + ix) * p.ci;
+          for (int64_t c = c0; c < c1; c++) d[c] += s[c];
+        }
+      }
+    }
+  });
+}
+
+bool pointwise(const Conv& p) {
+  return p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.pt == 0 && p.pl == 0 && p.oh == p.h && p.ow == p.w;
+}
+
+std::vector<float> colBuf, partBuf;
+
+// y = conv(x, f): each task builds the im2col rows of its block in thread-local memory.
+void conv2d(const Conv& p, const float* x, const float* f, float* y) {
+  const int64_t M = p.n * p.oh * p.ow, K = p.kh * p.kw * p.ci;
+  const Mat fm{f, p.co, 1};
+  if (pointwise(p)) {
+    gemm(M, p.co, K, Mat{x, p.ci, 1}, fm, y, p.co);
+    return;
+  }
+  int64_t mc, nc;
+  blocking(1, M, p.co, &mc, &nc);
+  nc = p.co;  // one im2col per row block
+  const int64_t mb = (M + mc - 1) / mc;
+  pool->run(mb, [&](int64_t t) {
+    const int64_t i0 = t * mc, rows = std::min(mc, M - i0);
+    float* col = scratch(tlsCol, static_cast<size_t>(rows * K));
+    im2colRows(p, x, i0, rows, col);
+    gemmBlock(rows, p.co, K, Mat{col, K, 1}, fm, y + i0 * p.co, p.co, false);
+  });
+}
+
+// dx = conv2dᵀ(dy, f): dcol = dy·fᵀ in row chunks, scattered back by col2im.
+void conv2dBackpropInput(const Conv& p, const float* dy, const float* f, float* dx) {
+  const int64_t M = p.n * p.oh * p.ow, K = p.kh * p.kw * p.ci;
+  const Mat ft{f, 1, p.co};  // fᵀ: [Co, K]
+  if (pointwise(p)) {
+    gemm(M, K, p.co, Mat{dy, p.co, 1}, ft, dx, p.ci);
+    return;
+  }
+  std::memset(dx, 0, sizeof(float) * p.n * p.h * p.w * p.ci);
+  const int64_t step = std::max<int64_t>(256, (int64_t(1) << 21) / K);
+  for (int64_t r0 = 0; r0 < M; r0 += step) {
+    const int64_t rows = std::min(step, M - r0);
+    float* col = scratch(colBuf, static_cast<size_t>(rows * K));
+    gemm(rows, K, p.co, Mat{dy + r0 * p.co, p.co, 1}, ft, col, K);
+    col2im(p, col, r0, rows, dx);
+  }
+}
+
+// df = Σ_rows colᵀ·dy: the rows (output pixels) are split over tasks with private partial sums.
+void conv2dBackpropFilter(const Conv& p, const float* x, const float* dy, float* df) {
+  const int64_t M = p.n * p.oh * p.ow, K = p.kh * p.kw * p.ci, F = K * p.co;
+  const int64_t tasks = std::min<int64_t>(static_cast<int64_t>(pool->size()) * 2, std::max<int64_t>(1, M / 64));
+  float* parts = scratch(partBuf, static_cast<size_t>(tasks * F));
+  const int64_t per = (M + tasks - 1) / tasks;
+  const int64_t sub = std::max<int64_t>(64, (int64_t(1) << 18) / K);
+  pool->run(tasks, [&](int64_t t) {
+    float* part = parts + t * F;
+    const int64_t r0 = t * per, r1 = std::min(M, r0 + per);
+    if (r0 >= r1) {
+      std::memset(part, 0, sizeof(float) * F);
+      return;
+    }
+    for (int64_t s = r0; s < r1; s += sub) {
+      const int64_t rows = std::min(sub, r1 - s);
+      const float* colp;
+      if (pointwise(p)) {
+        colp = x + s * p.ci;
+      } else {
+        float* col = scratch(tlsCol, static_cast<size_t>(rows * K));
+        im2colRows(p, x, s, rows, col);
+        colp = col;
+      }
+      gemmBlock(K, p.co, rows, Mat{colp, 1, K}, Mat{dy + s * p.co, p.co, 1}, part, p.co, s > r0);
+    }
+  });
+  const int64_t slice = (F + pool->size() * 4 - 1) / (pool->size() * 4);
+  pool->run((F + slice - 1) / slice, [&](int64_t t) {
+    const int64_t e0 = t * slice, e1 = std::min(F, e0 + slice);
+    for (int64_t e = e0; e < e1; e++) {
+      float acc = 0.f;
+      for (int64_t q = 0; q < tasks; q++) acc += parts[q * F + e];
+      df[e] = acc;
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// N-API glue.
+#define CHECK(call)                                                        \
+  do {                                                                     \
+    if ((call) != napi_ok) {                                               \
+      napi_throw_error(env, "GAN_NATIVE", "gan_control_native: " #call); \
+      return nullptr;                                                      \
+    }                                                                      \
+  } while (0)
+
+bool floatArray(napi_env env, napi_value v, float** data, size_t* len) {
+  napi_typedarray_type type;
+  void* ptr;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, len, &ptr, &ab, &off) != napi_ok || type != napi_float32_array) {
+    napi_throw_type_error(env, "GAN_NATIVE", "gan_control_native: expected a Float32Array");
+    return false;
+  }
+  *data = static_cast<float*>(ptr);
+  return true;
+}
+
+bool intArray(napi_env env, napi_value v, int32_t** data, size_t* len) {
+  napi_typedarray_type type;
+  void* ptr;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, len, &ptr, &ab, &off) != napi_ok || type != napi_int32_array) {
+    napi_throw_type_error(env, "GAN_NATIVE", "gan_control_native: expected an Int32Array of parameters");
+    return false;
+  }
+  *data = static_cast<int32_t*>(ptr);
+  return true;
+}
+
+// conv(kind, a, b, out, params[15]) — kind 0 forward (x, f → y), 1 input grad (dy, f → dx),
+// 2 filter grad (x, dy → df). Sizes are checked against params before any write.
+napi_value ConvCall(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc != 5) {
+    napi_throw_error(env, "GAN_NATIVE", "gan_control_native.conv(kind, a, b, out, params) takes 5 arguments");
+    return nullptr;
+  }
+  int32_t kind;
+  CHECK(napi_get_value_int32(env, argv[0], &kind));
+  float *a, *b, *o;
+  size_t la, lb, lo, lp;
+  int32_t* q;
+  if (!floatArray(env, argv[1], &a, &la) || !floatArray(env, argv[2], &b, &lb) || !floatArray(env, argv[3], &o, &lo) || !intArray(env, argv[4], &q, &lp)) return nullptr;
+  if (lp != 15) {
+    napi_throw_error(env, "GAN_NATIVE", "gan_control_native.conv: params must hold 15 integers");
+    return nullptr;
+  }
+  Conv p{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11], q[12], q[13], q[14]};
+  const size_t xs = p.n * p.h * p.w * p.ci, fs = p.kh * p.kw * p.ci * p.co, ys = p.n * p.oh * p.ow * p.co;
+  const size_t want[3][3] = {{xs, fs, ys}, {ys, fs, xs}, {xs, ys, fs}};
+  if (kind < 0 || kind > 2 || la != want[kind][0] || lb != want[kind][1] || lo != want[kind][2]) {
+    napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.conv: array sizes do not match the parameters");
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(callMu);
+  if (kind == 0) conv2d(p, a, b, o);
+  else if (kind == 1) conv2dBackpropInput(p, a, b, o);
+  else conv2dBackpropFilter(p, a, b, o);
+  return nullptr;
+}
+
+// matmul(a, b, c, params[8]) — params: batch, batchA, batchB, M, N, K, transA, transB.
+// a: [batchA, M, K] (or [batchA, K, M] transposed), b likewise, c: [batch, M, N]; batchA/B are 1
+// (broadcast) or batch.
+napi_value MatMulCall(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float *a, *b, *c;
+  size_t la, lb, lc, lp;
+  int32_t* q;
+  if (argc != 4 || !floatArray(env, argv[0], &a, &la) || !floatArray(env, argv[1], &b, &lb) || !floatArray(env, argv[2], &c, &lc) || !intArray(env, argv[3], &q, &lp)) return nullptr;
+  const int64_t batch = q[0], ba = q[1], bb = q[2], M = q[3], N = q[4], K = q[5];
+  const bool ta = q[6] != 0, tb = q[7] != 0;
+  if (lp != 8 || la != size_t(ba * M * K) || lb != size_t(bb * K * N) || lc != size_t(batch * M * N) || (ba != 1 && ba != batch) || (bb != 1 && bb != batch)) {
+    napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.matmul: array sizes do not match the parameters");
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(callMu);
+  gemmBatched(
+      batch, M, N, K,
+      [&](int64_t i) {
+        const float* pa = a + (ba == 1 ? 0 : i) * M * K;
+        return ta ? Mat{pa, 1, M} : Mat{pa, K, 1};
+      },
+      [&](int64_t i) {
+        const float* pb = b + (bb == 1 ? 0 : i) * K * N;
+        return tb ? Mat{pb, 1, K} : Mat{pb, N, 1};
+      },
+      c, M * N, N);
+  return nullptr;
+}
+
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t n = 1;
+  if (argc == 1) CHECK(napi_get_value_int32(env, argv[0], &n));
+  n = std::max(1, std::min(256, n));
+  std::lock_guard<std::mutex> lock(callMu);
+  if (n != pool->size()) pool->resize(n);
+  napi_value out;
+  CHECK(napi_create_int32(env, pool->size(), &out));
+  return out;
+}
+
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value out, v;
+  CHECK(napi_create_object(env, &out));
+  CHECK(napi_create_int32(env, pool->size(), &v));
+  CHECK(napi_set_named_property(env, out, "threads", v));
+  CHECK(napi_create_int32(env, VW * 32, &v));
+  CHECK(napi_set_named_property(env, out, "simdBits", v));
+  CHECK(napi_create_int32(env, 1, &v));
+  CHECK(napi_set_named_property(env, out, "abi", v));
+  return out;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  if (!pool) pool = new Pool(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  napi_property_descriptor props[] = {
+      {"conv", nullptr, ConvCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"matmul", nullptr, MatMulCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return nullptr;
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

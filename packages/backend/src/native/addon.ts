@@ -1,0 +1,84 @@
+// Loads the optional native addon (build/gan_control_native.node), building it on first use when
+// a C++ compiler and the Node headers are present. Every failure is reported, never thrown: the
+// wasm/cpu kernels remain the fallback.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** The functions the addon exports (see native/gan_native.cc). */
+export interface NativeAddon {
+  /** kind 0: y = conv(x, f); 1: dx from (dy, f); 2: df from (x, dy). params: 15 int32 (see convParams). */
+  conv(kind: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
+  /** c[batch,M,N] = op(a)·op(b); params: batch, batchA, batchB, M, N, K, transA, transB. */
+  matmul(a: Float32Array, b: Float32Array, c: Float32Array, params: Int32Array): void;
+  setThreads(n: number): number;
+  info(): { threads: number; simdBits: number; abi: number };
+}
+
+export type NativeLoad = { addon: NativeAddon; path: string } | { addon: null; reason: string };
+
+/** The package root (holds package.json, native/, scripts/, build/), from src/native or dist. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(join(dir, 'native', 'gan_native.cc')) || existsSync(join(dir, 'scripts', 'native-build-lib.mjs'))) return dir;
+    dir = dirname(dir);
+  }
+  return dirname(dirname(fileURLToPath(import.meta.url)));
+}
+
+interface BuildLib {
+  ADDON: string;
+  upToDate(): boolean;
+  buildNative(opts?: { force?: boolean; log?: (m: string) => void }): { ok: true; path: string } | { ok: false; reason: string };
+}
+
+let cached: NativeLoad | null = null;
+
+/** Default worker count: GAN_CONTROL_THREADS, else the CPUs this process may run on. */
+export function defaultThreads(): number {
+  const env = Number(process.env['GAN_CONTROL_THREADS']);
+  if (Number.isInteger(env) && env > 0) return env;
+  return availableParallelism();
+}
+
+/**
+ * Loads (and, unless GAN_CONTROL_NATIVE_BUILD=0, builds on first use) the addon.
+ * GAN_CONTROL_NATIVE=0 turns it off.
+ */
+export async function loadNative(): Promise<NativeLoad> {
+  if (cached) return cached;
+  cached = await load();
+  return cached;
+}
+
+async function load(): Promise<NativeLoad> {
+  if (process.env['GAN_CONTROL_NATIVE'] === '0') return { addon: null, reason: 'disabled by GAN_CONTROL_NATIVE=0' };
+  const root = packageRoot();
+  const libPath = join(root, 'scripts', 'native-build-lib.mjs');
+  if (!existsSync(libPath)) return { addon: null, reason: `build helper ${libPath} is missing from this install` };
+  let lib: BuildLib;
+  try {
+    lib = (await import(/* @vite-ignore */ pathToFileURL(libPath).href)) as BuildLib;
+  } catch (err) {
+    return { addon: null, reason: `could not load ${libPath}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  if (!lib.upToDate()) {
+    if (process.env['GAN_CONTROL_NATIVE_BUILD'] === '0') {
+      return { addon: null, reason: 'not built for this machine (run `npm run build:native -w @gan-control/backend`; lazy build disabled by GAN_CONTROL_NATIVE_BUILD=0)' };
+    }
+    const built = lib.buildNative({});
+    if (!built.ok) return { addon: null, reason: `build failed: ${built.reason}` };
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    const addon = require(lib.ADDON) as NativeAddon;
+    if (addon.info().abi !== 1) return { addon: null, reason: `${lib.ADDON} has an unexpected ABI; rebuild with \`npm run build:native -w @gan-control/backend -- --force\`` };
+    addon.setThreads(defaultThreads());
+    return { addon, path: lib.ADDON };
+  } catch (err) {
+    return { addon: null, reason: `could not load ${lib.ADDON}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
