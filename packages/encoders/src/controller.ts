@@ -129,19 +129,20 @@ export class Controller {
   private readonly ownsGenerator: boolean;
 
   /**
-   * Loads a model folder and its encoders. The folder is either the trainer's export
-   * (`model.json` with `format: "gan-control-model"`, `generator` config and `latent` layout, plus
-   * `generator.safetensors`) or a folder with a stylegan2 checkpoint `generator.safetensors`
-   * (`saveNetwork` format, partitioned mapping). Encoders: `<modelDir>/encoders/*.json` unless
-   * `encodersDir` says otherwise. The controller owns (and disposes) what it loaded.
+   * Loads a model folder and its encoders. `model.json` (`format: "gan-control-model"`) gives the
+   * generator config either directly (`generator: <config>`, the trainer's export) or as
+   * `generator: { kind: "stylegan2", config, weights }` (the CLI's model folder); weights default
+   * to `generator.safetensors`, the layout to `latent` (else the config's mapping groups), the
+   * encoders to `<modelDir>/<encoders ?? "encoders">`. Without `model.json`,
+   * `generator.safetensors` must be a stylegan2 checkpoint (`saveNetwork`). The controller owns
+   * (and disposes) the generator and encoders it loaded.
    *
    * @example
    * const controller = await Controller.load('packages/domain-shapes/model', { attributes: { color, size, position } });
    */
   static async load(modelDir: string, options: ControllerLoadOptions = {}): Promise<Controller> {
     const modelJson = join(modelDir, 'model.json');
-    const weightsPath = join(modelDir, 'generator.safetensors');
-    let info: { format?: unknown; generator?: unknown; latent?: unknown } | undefined;
+    let info: { format?: unknown; generator?: unknown; latent?: unknown; encoders?: unknown } | undefined;
     try {
       info = JSON.parse(await readFile(modelJson, 'utf8'));
     } catch (e) {
@@ -151,10 +152,21 @@ export class Controller {
     }
     let generator: GeneratorLike & { dispose(): void };
     let layout: LayoutLike | undefined;
+    let encodersDir = options.encodersDir ?? join(modelDir, 'encoders');
     if (info) {
-      if (info.format !== 'gan-control-model' || !info.generator) {
-        throw new EncodersError('ENCODERS_BAD_FILE', `${modelJson} is not a gan-control model folder (expected format "gan-control-model" with a generator config)`);
+      const g = info.generator as { kind?: unknown; config?: unknown; weights?: unknown } | undefined;
+      if (info.format !== 'gan-control-model' || !g || typeof g !== 'object') {
+        throw new EncodersError('ENCODERS_BAD_FILE', `${modelJson} is not a gan-control model folder (expected format "gan-control-model" with a generator)`);
       }
+      if (g.kind !== undefined && g.kind !== 'stylegan2') {
+        throw new EncodersError(
+          'ENCODERS_BAD_FILE',
+          `${modelJson}: generator kind '${String(g.kind)}' is not loaded by Controller.load (it reads "stylegan2" models); load the generator yourself and use new Controller({ generator, encoders })`,
+        );
+      }
+      const config = (g.kind === 'stylegan2' ? g.config : g) as GeneratorConfigInput;
+      const weightsPath = join(modelDir, g.kind === 'stylegan2' && typeof g.weights === 'string' ? g.weights : 'generator.safetensors');
+      if (!options.encodersDir && typeof info.encoders === 'string') encodersDir = join(modelDir, info.encoders);
       let bytes: Uint8Array;
       try {
         bytes = new Uint8Array(await readFile(weightsPath));
@@ -164,7 +176,7 @@ export class Controller {
       const file = readSafetensors(bytes);
       const records: Record<string, { shape: number[]; data: Float32Array }> = {};
       for (const [k, e] of Object.entries(file.tensors)) records[k] = { shape: e.shape, data: e.data instanceof Float32Array ? e.data : Float32Array.from(e.data as ArrayLike<number>) };
-      const G = createGenerator(info.generator as GeneratorConfigInput, { seed: 0 });
+      const G = createGenerator(config, { seed: 0 });
       try {
         assertComplete(G.loadStateDict(records, weightsPath), weightsPath);
         if (info.latent) layout = LatentLayout.parse(info.latent as never);
@@ -174,10 +186,10 @@ export class Controller {
       }
       generator = G;
     } else {
-      generator = await loadGenerator(weightsPath);
+      generator = await loadGenerator(join(modelDir, 'generator.safetensors'));
     }
     try {
-      const encoders = await loadEncoders(options.encodersDir ?? join(modelDir, 'encoders'));
+      const encoders = await loadEncoders(encodersDir);
       try {
         return new Controller({ generator, layout, encoders, attributes: options.attributes, noiseMode: options.noiseMode, ownsGenerator: true });
       } catch (e) {

@@ -84,6 +84,11 @@ describe('with @gan-control/stylegan2', () => {
     controller.dispose(); // also disposes the generator it loaded
     expect(tf.memory().numTensors).toBe(beforeLoad);
     await expect(Controller.load(join(modelDir, 'encoders'))).rejects.toThrow(/generator\.safetensors/);
+    // The CLI's model.json form: generator { kind, config, weights } and a custom encoders folder.
+    await writeFile(join(modelDir, 'model.json'), JSON.stringify({ format: 'gan-control-model', version: 1, name: 't', generator: { kind: 'stylegan2', config: G.config, weights: 'generator.safetensors' }, encoders: 'encoders' }));
+    const c2 = await Controller.load(modelDir);
+    expect(c2.groups.map((g) => g.name)).toEqual(['orientation', 'color', 'other']);
+    c2.dispose();
     expect(tf.memory().numTensors).toBe(beforeLoad);
   });
 
