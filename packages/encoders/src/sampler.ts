@@ -135,8 +135,8 @@ export async function sampleEncoderDataset(args: SampleEncoderDatasetArgs): Prom
   let manifest = await readManifestIfAny(dir);
   let rng: Rng;
   if (manifest) {
-    const want = JSON.stringify(config);
-    const have = JSON.stringify(manifest.config);
+    const want = canonicalJson(config);
+    const have = canonicalJson(manifest.config);
     if (want !== have) {
       throw new EncodersError(
         'ENCODERS_DATASET_MISMATCH',
@@ -234,6 +234,15 @@ function renderAndMeasure(
     });
     return { z, w, ys };
   });
+}
+
+/** JSON with object keys sorted, so settings compare equal whatever order they were written in. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
 }
 
 async function readManifestIfAny(dir: string): Promise<DatasetManifest | undefined> {
