@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors } from '@gan-control/tensor-io';
+import type { DiscriminatorConfigInput, GeneratorConfigInput } from '../src/index.js';
 
 export const TESTDATA = join(import.meta.dirname, '..', 'testdata');
 
@@ -39,3 +40,7 @@ export function relErr(got: tf.Tensor, want: tf.Tensor, opts: { peak?: boolean }
 }
 
 export const RTOL = 2e-5;
+
+/** Tiny networks for fast tests on the cpu backend (8×8, ≤ 8 channels). */
+export const TINY_G: GeneratorConfigInput = { zDim: 8, wDim: 8, resolution: 8, mapping: { numLayers: 2 }, synthesis: { channelBase: 32, channelMax: 8 } };
+export const TINY_D: DiscriminatorConfigInput = { resolution: 8, channelBase: 32, channelMax: 8, mbstdGroupSize: 2 };

@@ -12,10 +12,8 @@ import {
   upfirdnMatrix,
   type GeneratorConfigInput,
 } from '../src/index.js';
-import { fixtureConfig, readBytes } from './helpers.js';
+import { fixtureConfig, readBytes, TINY_D, TINY_G } from './helpers.js';
 
-export const TINY_G: GeneratorConfigInput = { zDim: 8, wDim: 8, resolution: 8, mapping: { numLayers: 2 }, synthesis: { channelBase: 32, channelMax: 8 } };
-export const TINY_D = { resolution: 8, channelBase: 32, channelMax: 8, mbstdGroupSize: 2 };
 const GROUPED: GeneratorConfigInput = { ...TINY_G, mapping: { numLayers: 3, layerFeatures: 6, groups: [{ name: 'a', size: 3 }, { name: 'b', size: 5 }] } };
 
 const arr = (t: tf.Tensor) => Array.from(t.dataSync());
