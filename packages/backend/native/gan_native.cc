@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -50,69 +51,75 @@ class Pool {
     quit_ = false;
     for (int i = 1; i < std::max(1, n); i++) workers_.emplace_back([this] { loop(); });
   }
+  // Runs fn(0..tasks-1) and returns when all have finished. Completion is counted per task, so a
+  // worker that wakes late (a busy machine) never holds the caller up: it finds nothing to claim.
   void run(int64_t tasks, const std::function<void(int64_t)>& fn) {
     if (tasks <= 0) return;
     if (tasks == 1 || workers_.empty()) {
       for (int64_t t = 0; t < tasks; t++) fn(t);
       return;
     }
+    auto job = std::make_shared<Job>();
+    job->fn = &fn;
+    job->total = tasks;
     {
-      std::unique_lock<std::mutex> lk(mu_);
-      fn_ = &fn;
-      total_ = tasks;
-      next_.store(0);
-      active_ = static_cast<int>(workers_.size());
+      std::lock_guard<std::mutex> lk(mu_);
+      current_ = job;
       generation_++;
     }
     cv_.notify_all();
-    work(fn, tasks);
-    std::unique_lock<std::mutex> lk(mu_);
-    done_cv_.wait(lk, [this] { return active_ == 0; });
-    fn_ = nullptr;
+    work(*job);
+    std::unique_lock<std::mutex> lk(job->mu);
+    job->cv.wait(lk, [&] { return job->done.load() == job->total; });
   }
 
  private:
-  void work(const std::function<void(int64_t)>& fn, int64_t total) {
+  struct Job {
+    const std::function<void(int64_t)>* fn = nullptr;
+    int64_t total = 0;
+    std::atomic<int64_t> next{0}, done{0};
+    std::mutex mu;
+    std::condition_variable cv;
+  };
+  static void work(Job& job) {
     for (;;) {
-      int64_t t = next_.fetch_add(1);
-      if (t >= total) break;
-      fn(t);
+      const int64_t t = job.next.fetch_add(1);
+      if (t >= job.total) return;
+      (*job.fn)(t);
+      if (job.done.fetch_add(1) + 1 == job.total) {
+        std::lock_guard<std::mutex> lk(job.mu);
+        job.cv.notify_all();
+      }
     }
   }
   void loop() {
     uint64_t seen = 0;
     for (;;) {
-      const std::function<void(int64_t)>* fn;
-      int64_t total;
+      std::shared_ptr<Job> job;
       {
         std::unique_lock<std::mutex> lk(mu_);
         cv_.wait(lk, [&] { return quit_ || generation_ != seen; });
         if (quit_) return;
         seen = generation_;
-        fn = fn_;
-        total = total_;
+        job = current_;
       }
-      work(*fn, total);
-      std::unique_lock<std::mutex> lk(mu_);
-      if (--active_ == 0) done_cv_.notify_one();
+      if (job) work(*job);
     }
   }
   void stop() {
     {
-      std::unique_lock<std::mutex> lk(mu_);
+      std::lock_guard<std::mutex> lk(mu_);
       quit_ = true;
     }
     cv_.notify_all();
     for (auto& w : workers_) w.join();
     workers_.clear();
+    current_.reset();
   }
   std::vector<std::thread> workers_;
   std::mutex mu_;
-  std::condition_variable cv_, done_cv_;
-  const std::function<void(int64_t)>* fn_ = nullptr;
-  int64_t total_ = 0;
-  std::atomic<int64_t> next_{0};
-  int active_ = 0;
+  std::condition_variable cv_;
+  std::shared_ptr<Job> current_;
   uint64_t generation_ = 0;
   bool quit_ = false;
 };

@@ -61,8 +61,19 @@ async function tryWasm(notes: string[]): Promise<boolean> {
     const paths = wasmBinaryPaths();
     if (paths) mod.setWasmPaths(paths);
   }
+  // Emscripten's Node glue installs process handlers that rethrow every uncaught error from inside
+  // its one-line minified module, so Node prints that whole line instead of the error's own
+  // source; those handlers are removed again once the module is up (Node's defaults remain).
+  type Listener = (...args: unknown[]) => void;
+  const events = ['uncaughtException', 'unhandledRejection'] as const;
+  const listeners = (event: (typeof events)[number]) => process.listeners(event as 'uncaughtException') as unknown as Listener[];
+  const before = new Map(events.map((e) => [e, new Set(listeners(e))]));
   try {
-    if (await tf.setBackend('wasm')) return true;
+    const ok = await tf.setBackend('wasm');
+    for (const event of events) {
+      for (const l of listeners(event)) if (!before.get(event)!.has(l)) process.removeListener(event, l);
+    }
+    if (ok) return true;
     notes.push('wasm backend failed to initialise');
   } catch (err) {
     notes.push(`wasm backend failed to initialise (${err instanceof Error ? err.message : String(err)})`);
