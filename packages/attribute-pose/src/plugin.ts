@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import type { Attribute, AttributePlugin, ValueInfo } from '@gan-control/contrastive-loss';
+import { poseFromLandmarks } from './fit.js';
+import { disposeLandmarkNet, LANDMARK_INPUT_SIZE, landmarks, loadLandmarkNet } from './network.js';
+import { centreCropResize, checkImages } from './preprocess.js';
+import { faceApiModelDir } from './weights.js';
+
+/** The plugin name: also the latent group it controls (`officialFfhqLayout()` calls it `pose`). */
+export const PLUGIN_NAME = 'pose';
+/** This package's version (kept in step with package.json). */
+export const PLUGIN_VERSION = '0.1.0';
+
+/**
+ * Default thresholds on d = mean |Δyaw, Δpitch, Δroll| in degrees, calibrated on real photographs
+ * (README "Calibration", scripts/calibrate.ts): τ+ ≈ the 95th percentile of one face under
+ * nuisance changes (shifted crop, ±20 % brightness), τ− ≈ the 16th percentile between different
+ * faces; λ = 0.45 / τ− so a collapsed negative pair costs what it costs in the official identity
+ * term (0.25 · 1.8).
+ */
+export const DEFAULT_THRESHOLDS = { tauPlus: 1.5, tauMinus: 5, weight: 0.09 } as const;
+
+/** Options of the pose plugin (zod; the TypeScript types derive from it). */
+export const poseOptionsSchema = z
+  .object({
+    /** Centre-crop fraction of each image side before resizing (official: 480 of 512). */
+    cropFraction: z.number().gt(0).lte(1).default(480 / 512),
+    /** τ+ in degrees (mean absolute difference of yaw, pitch, roll). */
+    tauPlus: z.number().min(0).default(DEFAULT_THRESHOLDS.tauPlus),
+    /** τ− in degrees. */
+    tauMinus: z.number().min(0).default(DEFAULT_THRESHOLDS.tauMinus),
+    /** λ of the pose term. */
+    weight: z.number().min(0).default(DEFAULT_THRESHOLDS.weight),
+    /** Suggested size of the pose latent sub-vector (official FFHQ: 64). */
+    latentSize: z.int().positive().default(64),
+    /** Folder with `face_landmark_68_model-weights_manifest.json` (default: the installed @vladmandic/face-api). */
+    modelDir: z.string().min(1).optional(),
+    /** Check the value range of every batch (reads two scalars back per call). */
+    checkRange: z.boolean().default(true),
+  })
+  .strict()
+  .refine((o) => o.tauPlus < o.tauMinus, { message: 'tauPlus must be smaller than tauMinus', path: ['tauPlus'] });
+
+/** Options as a user writes them. */
+export type PoseOptionsInput = z.input<typeof poseOptionsSchema>;
+/** Options after validation and defaults. */
+export type PoseOptions = z.output<typeof poseOptionsSchema>;
+
+/** Names and units of `measure`'s columns. */
+export const POSE_VALUES: readonly ValueInfo[] = [
+  { name: 'yaw', unit: 'deg', range: [-90, 90] },
+  { name: 'pitch', unit: 'deg', range: [-90, 90] },
+  { name: 'roll', unit: 'deg', range: [-180, 180] },
+];
+
+/** The runtime of the pose plugin (an `Attribute` plus the landmarks it fits). */
+export interface PoseAttribute extends Attribute {
+  /** 68 landmarks `[B, 136]` (x, y interleaved) relative to the network input (the centre crop). */
+  landmarks(images: tf.Tensor4D): tf.Tensor2D;
+}
+
+/**
+ * Creates the head-pose plugin M_pose: face-api's pretrained 68-point landmark network
+ * (112×112), rebuilt with tfjs-core ops, followed by a closed-form weak-perspective fit of a
+ * generic 3-D mean face → yaw, pitch, roll in degrees. Differentiable with respect to the image;
+ * distance `l1-mean` (mean absolute difference in degrees).
+ *
+ * @example
+ * import { createAttribute } from '@gan-control/contrastive-loss';
+ * import { posePlugin } from '@gan-control/attribute-pose';
+ * const pose = await createAttribute(posePlugin());
+ * const ypr = pose.measure!(images); // [B, 3]: yaw, pitch, roll in degrees
+ * pose.dispose();
+ */
+export function posePlugin(): AttributePlugin<typeof poseOptionsSchema> {
+  return {
+    name: PLUGIN_NAME,
+    version: PLUGIN_VERSION,
+    apiVersion: 1,
+    description: 'Head pose: face-api 68-point landmarks + weak-perspective 3-D mean-face fit → yaw, pitch, roll (degrees).',
+    options: poseOptionsSchema,
+    async setup(options: PoseOptions): Promise<PoseAttribute> {
+      const net = await loadLandmarkNet(options.modelDir ?? faceApiModelDir(), PLUGIN_NAME);
+      const minSide = Math.ceil(1 / options.cropFraction);
+      let disposed = false;
+      const lm = (images: tf.Tensor4D): tf.Tensor2D => {
+        if (disposed) throw new Error(`${PLUGIN_NAME}: the attribute was disposed; create it again with createAttribute.`);
+        checkImages(images, PLUGIN_NAME, minSide, options.checkRange);
+        return tf.tidy(() => landmarks(net, centreCropResize(images, options.cropFraction, LANDMARK_INPUT_SIZE)));
+      };
+      const embed = (images: tf.Tensor4D): tf.Tensor2D => tf.tidy(() => poseFromLandmarks(lm(images)));
+      return {
+        name: PLUGIN_NAME,
+        latentSize: options.latentSize,
+        embed,
+        landmarks: lm,
+        distance: 'l1-mean',
+        thresholds: { tauPlus: options.tauPlus, tauMinus: options.tauMinus },
+        weight: options.weight,
+        measure: embed,
+        values: POSE_VALUES,
+        dispose() {
+          if (disposed) return;
+          disposed = true;
+          disposeLandmarkNet(net);
+        },
+      };
+    },
+  };
+}
