@@ -41,7 +41,10 @@ export function hueVector(images: tf.Tensor4D): tf.Tensor2D {
   checkImages(images, 'hueVector');
   return tf.tidy(() => {
     const s = tf.sum(rgb01(images), [1, 2]); // [B, 3]
-    const [r, g, b] = tf.split(s, 3, 1);
+    // slice (not split): its gradient is among the twice-differentiable ones registered in Node.
+    const r = tf.slice(s, [0, 0], [-1, 1]);
+    const g = tf.slice(s, [0, 1], [-1, 1]);
+    const b = tf.slice(s, [0, 2], [-1, 1]);
     const c = tf.sub(tf.sub(tf.mul(r, 2), g), b);
     const sn = tf.mul(tf.sub(g, b), Math.sqrt(3));
     const v = tf.concat([c, sn], 1);
@@ -54,7 +57,8 @@ export function hueVector(images: tf.Tensor4D): tf.Tensor2D {
 export function hueDegrees(images: tf.Tensor4D): tf.Tensor2D {
   return tf.tidy(() => {
     const v = hueVector(images);
-    const [c, s] = tf.split(v, 2, 1);
+    const c = tf.slice(v, [0, 0], [-1, 1]);
+    const s = tf.slice(v, [0, 1], [-1, 1]);
     const deg = tf.mul(tf.atan2(s, c), 180 / Math.PI);
     return tf.mod(tf.add(deg, 360), 360) as tf.Tensor2D;
   });
@@ -73,7 +77,7 @@ export function centroidPixels(images: tf.Tensor4D): tf.Tensor2D {
     const ys = tf.reshape(tf.add(tf.range(0, h, 1, 'float32'), 0.5), [1, h, 1]);
     const cx = tf.div(tf.sum(tf.mul(a, xs), [1, 2]), mass);
     const cy = tf.div(tf.sum(tf.mul(a, ys), [1, 2]), mass);
-    return tf.stack([cx, cy], 1) as tf.Tensor2D;
+    return tf.concat([tf.reshape(cx, [-1, 1]), tf.reshape(cy, [-1, 1])], 1) as tf.Tensor2D;
   });
 }
 
@@ -94,7 +98,7 @@ export function sizeFraction(images: tf.Tensor4D): tf.Tensor2D {
 export function hueDistance(features: tf.Tensor): tf.Tensor2D {
   return tf.tidy(() => {
     const f = tf.reshape(features, [features.shape[0], -1]) as tf.Tensor2D;
-    const d = tf.relu(tf.sub(1, tf.matMul(f, f, false, true)));
+    const d = tf.maximum(tf.sub(1, tf.matMul(f, f, false, true)), 0);
     return tf.mul(d, tf.sub(1, tf.eye(f.shape[0]))) as tf.Tensor2D;
   });
 }
@@ -102,8 +106,9 @@ export function hueDistance(features: tf.Tensor): tf.Tensor2D {
 /** Pairwise squared Euclidean distance `[B, B]` of features `[B, ...]` (exact zero diagonal). */
 export function squaredDistance(features: tf.Tensor): tf.Tensor2D {
   return tf.tidy(() => {
-    const f = tf.reshape(features, [features.shape[0], -1]);
-    const diff = tf.sub(tf.expandDims(f, 1), tf.expandDims(f, 0));
+    const n = features.shape[0];
+    const f = tf.reshape(features, [n, -1]);
+    const diff = tf.sub(tf.reshape(f, [n, 1, -1]), tf.reshape(f, [1, n, -1]));
     return tf.sum(tf.square(diff), 2) as tf.Tensor2D;
   });
 }

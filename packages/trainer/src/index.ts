@@ -1,1 +1,14 @@
-export {};
+export { trainConfigSchema, datasetSchema, folderDatasetSchema, proceduralDatasetSchema, parseTrainConfig, preset, presets, TrainerError } from './config.js';
+export type { TrainConfig, TrainConfigInput, PresetName } from './config.js';
+export { Adam, lazyRegAdam } from './adam.js';
+export { createDataset, folderDataset, shapesDataset } from './datasets.js';
+export type { TrainingDataset } from './datasets.js';
+export { saveCheckpoint, loadLatestCheckpoint, checkpointName } from './checkpoint.js';
+export type { FileWriter, LoadedCheckpoint, CheckpointMeta } from './checkpoint.js';
+export { GanControlTrainer, networkConfigs, setupAttributes } from './trainer.js';
+export type { StepMetrics } from './trainer.js';
+export { train, exportModel } from './run.js';
+export type { TrainOptions, TrainResult, ProgressInfo } from './run.js';
+export { loadTrainedModel } from './model.js';
+export type { TrainedModel } from './model.js';
+export { ensureTrainingGradients } from './gradients.js';

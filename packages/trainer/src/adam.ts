@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Adam as in PyTorch (`torch.optim.Adam`, which the official code uses): m and v moments with
+ * bias correction, `p -= lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)`. Written here (not tf.train.adam)
+ * so the moments and step count can be saved and restored bit-for-bit, by parameter name.
+ *
+ * Lazy regularisation (StyleGAN2, Karras et al. 2020, App. B): with a regulariser every `k`
+ * steps, the optimiser runs with `lr·c` and `β^c`, `c = k/(k+1)` (`lazyRegAdam`).
+ */
+let counter = 0;
+const uniqueName = (what: string) => `trainer/adam/${what}/${++counter}`;
+
+export class Adam {
+  readonly lr: number;
+  readonly betas: readonly [number, number];
+  readonly eps: number;
+  private t = 0;
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+
+  constructor(opts: { lr: number; betas: readonly [number, number]; eps: number }) {
+    this.lr = opts.lr;
+    this.betas = opts.betas;
+    this.eps = opts.eps;
+  }
+
+  get step(): number {
+    return this.t;
+  }
+
+  /**
+   * One update of `params` (name → variable) with `grads` (name → gradient). Parameters without
+   * a gradient are left alone (their moments still decay, as PyTorch skips them entirely: we skip too).
+   */
+  apply(params: Record<string, tf.Variable>, grads: Record<string, tf.Tensor>): void {
+    this.t += 1;
+    const [b1, b2] = this.betas;
+    const bc1 = 1 - b1 ** this.t;
+    const bc2 = 1 - b2 ** this.t;
+    const stepSize = this.lr / bc1;
+    const sqrtBc2 = Math.sqrt(bc2);
+    tf.tidy(() => {
+      for (const [name, p] of Object.entries(params)) {
+        const g = grads[name];
+        if (!g) continue;
+        let m = this.m.get(name);
+        let v = this.v.get(name);
+        if (!m || !v) {
+          m = tf.variable(tf.zerosLike(p), false, uniqueName(`m/${name}`));
+          v = tf.variable(tf.zerosLike(p), false, uniqueName(`v/${name}`));
+          this.m.set(name, m);
+          this.v.set(name, v);
+        }
+        const m2 = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
+        const v2 = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
+        m.assign(m2);
+        v.assign(v2);
+        const denom = tf.add(tf.div(tf.sqrt(v2), sqrtBc2), this.eps);
+        p.assign(tf.sub(p, tf.mul(tf.div(m2, denom), stepSize)));
+      }
+    });
+  }
+
+  /** Moments as name → tensor (`m/<param>`, `v/<param>`), plus the step count, for checkpoints. */
+  state(): { step: number; tensors: Record<string, tf.Tensor> } {
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const [k, t] of this.m) tensors[`m/${k}`] = t;
+    for (const [k, t] of this.v) tensors[`v/${k}`] = t;
+    return { step: this.t, tensors };
+  }
+
+  /** Restores `state()` output (tensors are copied). */
+  restore(step: number, tensors: Record<string, tf.Tensor>): void {
+    this.dispose();
+    this.t = step;
+    for (const [k, t] of Object.entries(tensors)) {
+      const slash = k.indexOf('/');
+      const kind = k.slice(0, slash);
+      const name = k.slice(slash + 1);
+      const target = kind === 'm' ? this.m : kind === 'v' ? this.v : null;
+      if (!target) throw new Error(`trainer Adam.restore: unexpected moment key "${k}" (expected m/<param> or v/<param>)`);
+      target.set(name, tf.variable(t, false, uniqueName(k)));
+    }
+  }
+
+  dispose(): void {
+    for (const t of this.m.values()) t.dispose();
+    for (const t of this.v.values()) t.dispose();
+    this.m.clear();
+    this.v.clear();
+  }
+}
+
+/**
+ * Adam settings for a network regularised lazily every `interval` steps (StyleGAN2 App. B).
+ *
+ * @example
+ * lazyRegAdam({ lr: 0.0025, betas: [0, 0.99], eps: 1e-8 }, 16); // lr 0.00235, betas [0, 0.9906]
+ */
+export function lazyRegAdam(opts: { lr: number; betas: readonly [number, number]; eps: number }, interval: number | null) {
+  if (!interval) return { lr: opts.lr, betas: opts.betas, eps: opts.eps };
+  const c = interval / (interval + 1);
+  return { lr: opts.lr * c, betas: [opts.betas[0] ** c, opts.betas[1] ** c] as [number, number], eps: opts.eps };
+}

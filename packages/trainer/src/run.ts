@@ -1,0 +1,243 @@
+import { mkdir, readFile, writeFile, appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { sampleLatents } from '@gan-control/latent';
+import type { AttributePlugin } from '@gan-control/contrastive-loss';
+import { tensorToPng, writeFileAtomic, writeSafetensors } from '@gan-control/tensor-io';
+import { checkpointName, loadLatestCheckpoint, saveCheckpoint, type FileWriter } from './checkpoint.js';
+import { parseTrainConfig, TrainerError, type TrainConfig } from './config.js';
+import { GanControlTrainer, networkConfigs, type StepMetrics } from './trainer.js';
+
+/** What `onProgress` receives after every step. */
+export interface ProgressInfo {
+  readonly step: number;
+  readonly images: number;
+  readonly totalImages: number;
+  /** Images per second over this call's steps so far. */
+  readonly imagesPerSecond: number;
+  /** Seconds left at the current speed. */
+  readonly etaSeconds: number;
+  readonly metrics: StepMetrics;
+}
+
+/** Options of `train`. */
+export interface TrainOptions {
+  /** Run folder: checkpoints, metrics.jsonl, samples/, model/. */
+  readonly outDir: string;
+  /** Continue from the newest complete checkpoint in `outDir` (a fresh start when there is none). */
+  readonly resume?: boolean;
+  /** Attribute plugins, resolved by `config.attributes[].name`. */
+  readonly plugins?: readonly AttributePlugin[];
+  readonly onProgress?: (info: ProgressInfo) => void;
+  /** Stops after the current step; a checkpoint is written first. */
+  readonly signal?: AbortSignal;
+  /** Stop (with a checkpoint) once this many images have been shown in total (for tests and time-boxed runs). */
+  readonly stopAtImages?: number;
+  /** Progress bar on stderr: 'auto' (default) = only when stderr is a TTY. */
+  readonly progressBar?: boolean | 'auto';
+  /** Writes files atomically (default `writeFileAtomic`); injectable for crash tests. */
+  readonly write?: FileWriter;
+  /** A line per checkpoint (default: none). */
+  readonly log?: (line: string) => void;
+}
+
+/** What `train` returns. */
+export interface TrainResult {
+  readonly step: number;
+  readonly images: number;
+  readonly seconds: number;
+  readonly finished: boolean;
+  readonly lastMetrics: Record<string, unknown> | null;
+  readonly modelDir: string;
+}
+
+function fmtTime(s: number): string {
+  if (!Number.isFinite(s)) return '--';
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60);
+  return h ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
+}
+
+function progressLine(p: ProgressInfo): string {
+  const frac = Math.min(1, p.images / p.totalImages);
+  const width = 24;
+  const full = Math.round(frac * width);
+  const bar = '█'.repeat(full) + '░'.repeat(width - full);
+  const m = p.metrics;
+  return `${bar} ${(100 * frac).toFixed(1)}% ${(p.images / 1000).toFixed(1)}/${(p.totalImages / 1000).toFixed(1)} kimg ${p.imagesPerSecond.toFixed(1)} img/s ETA ${fmtTime(p.etaSeconds)} G ${m.gAdv.toFixed(3)} C ${Number.isNaN(m.gContrastive) ? '-' : m.gContrastive.toFixed(3)} D ${m.d.toFixed(3)}`;
+}
+
+/** Running means of the metrics between two metrics lines. */
+class Window {
+  private sums = new Map<string, { s: number; n: number }>();
+  add(key: string, v: number): void {
+    if (!Number.isFinite(v)) return;
+    const e = this.sums.get(key) ?? { s: 0, n: 0 };
+    e.s += v;
+    e.n += 1;
+    this.sums.set(key, e);
+  }
+  flush(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, e] of this.sums) out[k] = e.s / e.n;
+    this.sums.clear();
+    return out;
+  }
+}
+
+/** The fixed latents of the sample grid. */
+function gridLatents(trainer: GanControlTrainer): tf.Tensor2D {
+  const g = trainer.config.grid;
+  return sampleLatents(trainer.layout.dim, g.rows * g.cols, g.seed);
+}
+
+/**
+ * Writes the EMA generator as a self-contained model folder: `generator.safetensors` (official
+ * state-dict names) and `model.json` (generator config, latent layout, attributes, training
+ * config and progress). `loadTrainedModel` reads it back.
+ *
+ * @example
+ * await exportModel(trainer, 'runs/a/model');
+ */
+export async function exportModel(trainer: GanControlTrainer, dir: string, extra: Record<string, unknown> = {}, write: FileWriter = writeFileAtomic): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const sd = trainer.G_ema.stateDict();
+  const entries: Record<string, { shape: number[]; data: Float32Array; dtype: 'F32' }> = {};
+  for (const [k, v] of Object.entries(sd)) entries[k] = { shape: v.shape, data: v.data, dtype: 'F32' };
+  await write(join(dir, 'generator.safetensors'), writeSafetensors(entries, { format: 'gan-control-generator' }));
+  const model = {
+    format: 'gan-control-model',
+    version: 1,
+    generator: networkConfigs(trainer.config).generator,
+    latent: trainer.layout.toJSON(),
+    attributes: trainer.config.attributes,
+    training: trainer.config,
+    step: trainer.stepCount,
+    images: trainer.images,
+    ...extra,
+  };
+  await write(join(dir, 'model.json'), JSON.stringify(model, null, 2));
+}
+
+/**
+ * Trains a GAN-Control model: builds (or resumes) the trainer, runs steps until `totalKimg`,
+ * writes a checkpoint + sample grid + exported model every `checkpointEvery` images and at the
+ * end, metrics as JSON lines (`metrics.jsonl`), and a progress bar with ETA on a TTY.
+ *
+ * @example
+ * import { shapesPlugins } from '@gan-control/domain-shapes';
+ * const r = await train(preset('shapes-32'), { outDir: 'runs/shapes', resume: true, plugins: shapesPlugins });
+ * console.log(r.images, r.seconds);
+ */
+export async function train(configInput: unknown, options: TrainOptions): Promise<TrainResult> {
+  const config: TrainConfig = parseTrainConfig(configInput);
+  const out = options.outDir;
+  const write = options.write ?? writeFileAtomic;
+  await mkdir(join(out, 'checkpoints'), { recursive: true });
+  await mkdir(join(out, 'samples'), { recursive: true });
+  const trainer = await GanControlTrainer.create(config, { plugins: options.plugins });
+  const started = Date.now();
+  let priorSeconds = 0;
+  try {
+    if (options.resume) {
+      const ckpt = await loadLatestCheckpoint(join(out, 'checkpoints'));
+      if (ckpt) {
+        const saved = JSON.stringify((ckpt.state as { config: unknown }).config);
+        if (saved !== JSON.stringify(config)) {
+          tf.dispose(Object.values(ckpt.tensors));
+          throw new TrainerError('TRAINER_RESUME', `trainer: ${out} holds a run with a different config; resume needs the same config (or a new outDir).`);
+        }
+        trainer.restore(ckpt.state as never, ckpt.tensors);
+        tf.dispose(Object.values(ckpt.tensors));
+        priorSeconds = Number((ckpt.state as { seconds?: number }).seconds ?? 0);
+        await truncateMetrics(join(out, 'metrics.jsonl'), trainer.stepCount);
+        options.log?.(`resumed ${ckpt.name} (step ${trainer.stepCount}, ${(trainer.images / 1000).toFixed(1)} kimg)`);
+      }
+    }
+    await writeFile(join(out, 'config.json'), JSON.stringify(config, null, 2));
+    const totalImages = Math.round(config.totalKimg * 1000);
+    const bar = options.progressBar === true || ((options.progressBar ?? 'auto') === 'auto' && process.stderr.isTTY === true);
+    const win = new Window();
+    let lastLine: Record<string, unknown> | null = null;
+    let lastCheckpointImages = trainer.images;
+    const callStart = Date.now();
+    const callStartImages = trainer.images;
+    let windowStart = Date.now();
+    let windowImages = trainer.images;
+    const seconds = () => priorSeconds + (Date.now() - started) / 1000;
+
+    const checkpoint = async () => {
+      const name = checkpointName(trainer.images);
+      const state = { ...trainer.stateJson(), config, seconds: seconds(), backend: tf.getBackend() };
+      await saveCheckpoint(join(out, 'checkpoints'), name, trainer.stateTensors(), state, { keep: config.keepCheckpoints, write });
+      const z = gridLatents(trainer);
+      const img = tf.tidy(() => trainer.G_ema.generate(z, { noiseMode: 'const' }));
+      const png = await tensorToPng(img, { grid: { rows: config.grid.rows, cols: config.grid.cols } });
+      tf.dispose([z, img]);
+      await write(join(out, 'samples', `${name}.png`), png);
+      await write(join(out, 'samples', 'latest.png'), png);
+      await exportModel(trainer, join(out, 'model'), { seconds: seconds(), metrics: lastLine }, write);
+      lastCheckpointImages = trainer.images;
+      options.log?.(`checkpoint ${name}: step ${trainer.stepCount}, ${(trainer.images / 1000).toFixed(1)} kimg, ${fmtTime(seconds())}`);
+    };
+
+    let stopped = false;
+    while (trainer.images < totalImages) {
+      if (options.signal?.aborted) { stopped = true; break; }
+      if (options.stopAtImages !== undefined && trainer.images >= options.stopAtImages) { stopped = true; break; }
+      const m = await trainer.step();
+      for (const [k, v] of Object.entries(m)) if (typeof v === 'number' && k !== 'step' && k !== 'images') win.add(k, v);
+      for (const [k, v] of Object.entries(m.perAttribute)) win.add(`contrastive/${k}`, v);
+      for (const v of [m.gAdv, m.d]) {
+        if (!Number.isFinite(v)) {
+          await checkpoint().catch(() => undefined);
+          throw new TrainerError('TRAINER_DIVERGED', `trainer: a loss became ${v} at step ${m.step} (G ${m.gAdv}, D ${m.d}). Lower the learning rates or raise r1Gamma; the last good checkpoint is in ${join(out, 'checkpoints')}.`);
+        }
+      }
+      const elapsed = (Date.now() - callStart) / 1000;
+      const ips = (trainer.images - callStartImages) / Math.max(elapsed, 1e-9);
+      const info: ProgressInfo = { step: m.step, images: m.images, totalImages, imagesPerSecond: ips, etaSeconds: (totalImages - trainer.images) / Math.max(ips, 1e-9), metrics: m };
+      if (m.step % config.metricsEvery === 0) {
+        const now = Date.now();
+        const means = win.flush();
+        lastLine = {
+          step: m.step,
+          kimg: m.images / 1000,
+          seconds: Number(seconds().toFixed(2)),
+          imagesPerSecond: Number(((trainer.images - windowImages) / Math.max((now - windowStart) / 1000, 1e-9)).toFixed(3)),
+          loss: Object.fromEntries(Object.entries(means).filter(([k]) => !k.startsWith('contrastive/'))),
+          contrastive: Object.fromEntries(Object.entries(means).filter(([k]) => k.startsWith('contrastive/')).map(([k, v]) => [k.slice(12), v])),
+        };
+        windowStart = now;
+        windowImages = trainer.images;
+        await appendFile(join(out, 'metrics.jsonl'), `${JSON.stringify(lastLine)}\n`);
+      }
+      options.onProgress?.(info);
+      if (bar) process.stderr.write(`\r${progressLine(info)}\x1b[K`);
+      if (trainer.images - lastCheckpointImages >= config.checkpointEvery) await checkpoint();
+    }
+    if (bar) process.stderr.write('\n');
+    if (trainer.images !== lastCheckpointImages || trainer.stepCount === 0) await checkpoint();
+    return { step: trainer.stepCount, images: trainer.images, seconds: seconds(), finished: !stopped, lastMetrics: lastLine, modelDir: join(out, 'model') };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+/** Drops metrics lines written after the checkpoint a run resumes from. */
+async function truncateMetrics(path: string, step: number): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return;
+  }
+  const keep = text.split('\n').filter((l) => {
+    if (!l.trim()) return false;
+    try {
+      return (JSON.parse(l) as { step: number }).step <= step;
+    } catch {
+      return false;
+    }
+  });
+  await writeFile(path, keep.map((l) => `${l}\n`).join(''));
+}

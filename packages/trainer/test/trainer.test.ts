@@ -1,0 +1,229 @@
+import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildContrastiveBatch, createRng } from '@gan-control/latent';
+import { FactorizedContrastiveLoss } from '@gan-control/contrastive-loss';
+import { writeFileAtomic } from '@gan-control/tensor-io';
+import { shapesPlugins } from '@gan-control/domain-shapes';
+import {
+  GanControlTrainer,
+  checkpointName,
+  folderDataset,
+  loadLatestCheckpoint,
+  loadTrainedModel,
+  parseTrainConfig,
+  preset,
+  saveCheckpoint,
+  train,
+  type FileWriter,
+} from '../src/index.js';
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'gc-trainer-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function values(vars: Record<string, tf.Tensor>): Promise<Record<string, Float32Array>> {
+  const out: Record<string, Float32Array> = {};
+  for (const [k, v] of Object.entries(vars)) out[k] = (await v.data()) as Float32Array;
+  return out;
+}
+
+async function checkpointTensors(dir: string): Promise<Record<string, Float32Array>> {
+  const c = await loadLatestCheckpoint(join(dir, 'checkpoints'));
+  if (!c) throw new Error('no checkpoint');
+  const out = await values(c.tensors);
+  tf.dispose(Object.values(c.tensors));
+  return out;
+}
+
+describe('training step (tiny config)', () => {
+  it('gives finite losses, changes G and D, and leaks no tensors', async () => {
+    const t = await GanControlTrainer.create(preset('tiny-8'), { plugins: shapesPlugins });
+    const g0 = await values(t.G.variables());
+    const d0 = await values(t.D.variables());
+    const m1 = await t.step(); // step 0 runs every phase (G main, PL, D main, R1)
+    for (const v of [m1.gAdv, m1.gContrastive, m1.d, m1.dReal, m1.dFake, m1.r1, m1.pl]) expect(Number.isFinite(v)).toBe(true);
+    expect(Object.keys(m1.perAttribute).sort()).toEqual(['color', 'position', 'size']);
+    const before = tf.memory().numTensors;
+    await t.step();
+    await t.step();
+    expect(tf.memory().numTensors).toBe(before);
+    const g1 = await values(t.G.variables());
+    const d1 = await values(t.D.variables());
+    const changed = (a: Record<string, Float32Array>, b: Record<string, Float32Array>) =>
+      Object.keys(a).filter((k) => a[k].some((v, i) => v !== b[k][i])).length;
+    expect(changed(g0, g1)).toBeGreaterThan(Object.keys(g0).length / 2);
+    expect(changed(d0, d1)).toBeGreaterThan(Object.keys(d0).length / 2);
+    expect(t.images).toBe(24);
+    t.dispose();
+  });
+
+  it('sends the contrastive term into the generator gradients (each controlled group mapping)', async () => {
+    const t = await GanControlTrainer.create(preset('tiny-8'), { plugins: shapesPlugins });
+    const loss = new FactorizedContrastiveLoss({ layout: t.layout, attributes: [...t.attributes] });
+    const batch = buildContrastiveBatch(t.layout, { batchSize: 8, rng: createRng(3) });
+    const vars = t.G.variables();
+    const trainable = Object.entries(vars).filter(([, v]) => v.trainable);
+    const { value, grads } = tf.variableGrads(() => loss.compute(t.G.synthesis(t.G.mapping(batch.z)), batch.masks).total, trainable.map(([, v]) => v));
+    expect(value.dataSync()[0]).toBeGreaterThan(0);
+    const norm = (name: string) => {
+      const g = grads[vars[name].name];
+      return g ? tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]) : 0;
+    };
+    for (const group of ['color', 'position', 'size']) {
+      const names = trainable.map(([n]) => n).filter((n) => n.startsWith(`mapping.groups.${group}.`) || n.includes(`.${group}.`));
+      expect(names.length, group).toBeGreaterThan(0);
+      expect(Math.max(...names.map(norm)), group).toBeGreaterThan(0);
+    }
+    tf.dispose([value, ...Object.values(grads), batch.z, ...Object.values(batch.masks)]);
+    // And the weight matters: one step with λ = 0 gives another G than with λ = 1.
+    const t0 = await GanControlTrainer.create(preset('tiny-8', { contrastive: { weight: 0 } }), { plugins: shapesPlugins });
+    await t.step();
+    await t0.step();
+    const a = await values(t.G.variables());
+    const b = await values(t0.G.variables());
+    expect(Object.keys(a).some((k) => a[k].some((v, i) => v !== b[k][i]))).toBe(true);
+    t.dispose();
+    t0.dispose();
+  });
+});
+
+/** One uninterrupted tiny run, shared by the resume and crash tests. */
+let reference: Promise<string> | null = null;
+function referenceRun(): Promise<string> {
+  reference ??= (async () => {
+    const dir = await tempDir();
+    const r = await train(preset('tiny-8'), { outDir: dir, plugins: shapesPlugins, progressBar: false });
+    expect(r.finished).toBe(true);
+    expect(r.images).toBe(32);
+    return dir;
+  })();
+  return reference;
+}
+
+describe('checkpoints and resume', () => {
+  it('round-trips tensors and state', async () => {
+    const dir = await tempDir();
+    const a = tf.tensor([1.5, -2, 3.25], [3]);
+    const b = tf.tensor([[7]], [1, 1]);
+    await saveCheckpoint(dir, checkpointName(10), { a, b }, { step: 3, rng: { s: [1, 2, 3, 4] } });
+    const c = await loadLatestCheckpoint(dir);
+    expect(c!.name).toBe('ckpt-000000010');
+    expect(c!.state).toEqual({ step: 3, rng: { s: [1, 2, 3, 4] } });
+    expect(Array.from(c!.tensors.a.dataSync())).toEqual([1.5, -2, 3.25]);
+    expect(c!.tensors.b.shape).toEqual([1, 1]);
+    tf.dispose([a, b, ...Object.values(c!.tensors)]);
+  });
+
+  it('resumes bit-for-bit: k steps + checkpoint + resume equals an uninterrupted run', async () => {
+    const config = preset('tiny-8');
+    const full = await referenceRun();
+
+    const split = await tempDir();
+    const p = await train(config, { outDir: split, plugins: shapesPlugins, progressBar: false, stopAtImages: 16 });
+    expect(p.finished).toBe(false);
+    expect(p.images).toBe(16);
+    const r2 = await train(config, { outDir: split, plugins: shapesPlugins, progressBar: false, resume: true });
+    expect(r2.images).toBe(32);
+
+    const a = await checkpointTensors(full);
+    const b = await checkpointTensors(split);
+    expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+    for (const k of Object.keys(a)) expect(b[k], k).toEqual(a[k]);
+    // Same metrics lines (apart from timing fields).
+    const strip = (t: string) => t.trim().split('\n').map((l) => { const o = JSON.parse(l); delete o.seconds; delete o.imagesPerSecond; return o; });
+    expect(strip(await readFile(join(split, 'metrics.jsonl'), 'utf8'))).toEqual(strip(await readFile(join(full, 'metrics.jsonl'), 'utf8')));
+    // The exported model loads and matches the checkpoint's G_ema.
+    const model = await loadTrainedModel(join(split, 'model'));
+    const ema = model.generator.variables();
+    for (const [k, v] of Object.entries(ema)) expect(v.dataSync(), k).toEqual(a[`G_ema/${k}`]);
+    expect(model.layout.controlled).toEqual(['color', 'position', 'size']);
+    model.dispose();
+    // Sample grids exist for each checkpoint.
+    expect((await readdir(join(split, 'samples'))).sort()).toEqual(['ckpt-000000016.png', 'ckpt-000000032.png', 'latest.png']);
+  });
+
+  it('a crash between the temp write and the rename never corrupts: the previous checkpoint resumes', async () => {
+    const config = preset('tiny-8');
+    const dir = await tempDir();
+    let crashed = false;
+    // Simulates the process dying inside writeFileAtomic for the second checkpoint: the temp file
+    // is (partly) written, the rename never happens.
+    const crashingWrite: FileWriter = async (path, data) => {
+      if (!crashed && path.endsWith('ckpt-000000032.safetensors')) {
+        crashed = true;
+        const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+        await writeFile(join(path, '..', `.ckpt-000000032.safetensors.${process.pid}.tmp`), bytes.subarray(0, bytes.length >> 1));
+        throw new Error('simulated crash before rename');
+      }
+      return writeFileAtomic(path, data);
+    };
+    await expect(train(config, { outDir: dir, plugins: shapesPlugins, progressBar: false, write: crashingWrite })).rejects.toThrow(/simulated crash/);
+    const survivor = await loadLatestCheckpoint(join(dir, 'checkpoints'));
+    expect(survivor!.name).toBe('ckpt-000000016');
+    tf.dispose(Object.values(survivor!.tensors));
+    const r = await train(config, { outDir: dir, plugins: shapesPlugins, progressBar: false, resume: true });
+    expect(r.images).toBe(32);
+    const a = await checkpointTensors(await referenceRun());
+    const b = await checkpointTensors(dir);
+    for (const k of Object.keys(a)) expect(b[k], k).toEqual(a[k]);
+  });
+
+  it('skips a checkpoint whose tensors do not match its hash', async () => {
+    const dir = await tempDir();
+    const t = tf.tensor([1, 2, 3]);
+    await saveCheckpoint(dir, checkpointName(1), { t }, { n: 1 });
+    await saveCheckpoint(dir, checkpointName(2), { t }, { n: 2 });
+    await writeFile(join(dir, 'ckpt-000000002.safetensors'), new Uint8Array([1, 2, 3]));
+    const c = await loadLatestCheckpoint(dir);
+    expect(c!.state).toEqual({ n: 1 });
+    tf.dispose([t, ...Object.values(c!.tensors)]);
+  });
+});
+
+describe('datasets and config', () => {
+  it('reads an image folder recursively (PNG + JPEG), crops to the resolution, resumes its stream', async () => {
+    const sharp = (await import('sharp')).default;
+    const dir = await tempDir();
+    await mkdir(join(dir, 'sub'), { recursive: true });
+    const solid = (w: number, h: number, rgb: [number, number, number]) =>
+      sharp({ create: { width: w, height: h, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } });
+    await solid(20, 12, [255, 0, 0]).png().toFile(join(dir, 'a.png'));
+    await solid(16, 16, [0, 255, 0]).jpeg({ quality: 100 }).toFile(join(dir, 'sub', 'b.jpg'));
+    await solid(9, 30, [0, 0, 255]).png().toFile(join(dir, 'sub', 'c.png'));
+    await writeFile(join(dir, 'notes.txt'), 'ignored');
+    const ds = await folderDataset({ path: dir, xflip: true }, 8, 5);
+    expect(ds.description).toMatch(/3 images/);
+    const epoch = ds.next(3);
+    expect(epoch.shape).toEqual([3, 8, 8, 3]);
+    const px = epoch.dataSync();
+    const colours = new Set<string>();
+    for (let i = 0; i < 3; i++) colours.add(Array.from(px.slice(i * 192, i * 192 + 3)).map((v) => Math.round(v)).join(','));
+    expect(colours).toEqual(new Set(['1,-1,-1', '-1,1,-1', '-1,-1,1'])); // one epoch shows every image once, in [-1, 1]
+    epoch.dispose();
+    ds.next(2).dispose();
+    const saved = ds.state();
+    const expectedT = ds.next(4);
+    const expected = expectedT.dataSync();
+    expectedT.dispose();
+    ds.restore(saved);
+    const again = ds.next(4);
+    expect(again.dataSync()).toEqual(expected);
+    again.dispose();
+    await expect(folderDataset({ path: join(dir, 'missing'), xflip: false }, 8, 0)).rejects.toThrow(/dataset\.path/);
+  });
+
+  it('names invalid config fields by path', () => {
+    expect(() => parseTrainConfig({ ...preset('tiny-8'), resolution: 12 })).toThrow(/resolution: must be a power of two/);
+    expect(() => parseTrainConfig({ ...preset('tiny-8'), attributes: [{ name: 'hue' }] })).toThrow(/attributes\.0\.name/);
+    expect(() => preset('nope')).toThrow(/Presets: shapes-32, tiny-8/);
+  });
+});
