@@ -408,7 +408,11 @@ export class Controller {
       if ((values === undefined) === (image === undefined)) {
         throw new EncodersError('ENCODERS_INVALID_OPTIONS', `reference for '${attribute}': give exactly one of values (its measured values) or image (an NHWC tensor to measure)`);
       }
-      if (values) plan.set(enc.group, this.planOne(enc, values, n, opts.fill, 'reference.values'));
+      if (values) {
+        // A reference is one measured vector (broadcast to every row) or one row per image.
+        const rows = typeof values[0] === 'number' ? [values as number[]] : (values as number[][]);
+        plan.set(enc.group, this.planOne(enc, rows, n, opts.fill, 'reference.values'));
+      }
       else {
         const y = tf.tidy(() => this.measure(enc.group, image!));
         const data = y.dataSync();

@@ -35,7 +35,6 @@ beforeAll(async () => {
       if (p.phase === 'train') progress.push(p);
     },
   });
-  console.log(JSON.stringify(built.metrics, null, 1));
 });
 afterAll(async () => {
   for (const e of built?.encoders ?? []) e.dispose();
@@ -123,7 +122,9 @@ describe('pipeline', () => {
     for (let i = 0; i < 3; i++) expect(Math.abs(rh[i][0] - refHue)).toBeLessThan(6);
     const rv = controller.generate({ seed: 11, count: 2, reference: { attribute: 'hue', values: [[100], [300]] } });
     expect(rv.values.hue).toEqual([[100], [300]]);
-    for (const x of [a, b, k, p, pm, t, ref, r, rv]) tf.dispose([x.images, x.ws]);
+    const rb = controller.generate({ seed: 11, count: 2, reference: { attribute: 'hue', values: [100] } });
+    expect(rb.values.hue).toEqual([[100], [100]]);
+    for (const x of [a, b, k, p, pm, t, ref, r, rv, rb]) tf.dispose([x.images, x.ws]);
     expect(tf.memory().numTensors).toBe(before);
     controller.dispose();
   });
@@ -173,7 +174,6 @@ describe('pipeline', () => {
     const before = tf.memory().numTensors;
     const report = await evaluateControl(controller, attributes, { seeds: 3, steps: 5, rangeSamples: 96, gridDir, seed: 2 });
     expect(tf.memory().numTensors).toBe(before);
-    console.log(formatControlReport(report));
     expect(Object.keys(report)).toEqual(['bright', 'hue', 'tilt']);
     for (const [name, r] of Object.entries(report)) {
       expect(Object.keys(r.leakage).sort()).toEqual(['bright', 'hue', 'tilt'].filter((x) => x !== name));
