@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
@@ -41,6 +42,18 @@ export default defineConfig({
         build.onResolve({ filter: /^@gan-control\// }, (args) => {
           const file = workspaceSource(args.path);
           return file ? { path: file } : undefined;
+        });
+        // @gan-control/backend finds its native addon and build scripts relative to its own module
+        // (import.meta.url). Compiled into the CLI, that would point into the CLI's dist; point it
+        // at the installed @gan-control/backend package instead (its package.json is in `exports`).
+        build.onLoad({ filter: /[\\/]packages[\\/]backend[\\/]src[\\/].*\.ts$/ }, async (args) => {
+          const source = await readFile(args.path, 'utf8');
+          if (!source.includes('import.meta.url')) return undefined;
+          const prelude =
+            "import { createRequire as __ganCreateRequire } from 'node:module';\n" +
+            "import { pathToFileURL as __ganPathToFileURL } from 'node:url';\n" +
+            "const __ganBackendUrl = __ganPathToFileURL(__ganCreateRequire(import.meta.url).resolve('@gan-control/backend/package.json')).href;\n";
+          return { contents: prelude + source.replaceAll('import.meta.url', '__ganBackendUrl'), loader: 'ts' };
         });
         build.onResolve({ filter: /^@tensorflow\/tfjs-core\/dist\// }, (args) => ({
           path: require.resolve(args.path.endsWith('.js') ? args.path : `${args.path}.js`),

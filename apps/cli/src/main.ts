@@ -73,6 +73,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--keep <attr>', 'hold this attribute\'s sampled sub-vector fixed across the batch (repeatable)')
     .option('--sweep <attr[.value]=from:to:steps>', 'a grid: a row per seed, a column per value')
     .option('--out <file.png|dir>', 'one PNG (a grid when there are several images) or a folder of PNGs', { default: 'generated.png' })
+    .option('--extrapolate', 'allow values outside the range the encoders were trained on')
     .example('  gan-control generate --model shapes --set color.hue=120 --set size=0.3 --count 4 --out green.png')
     .example('  gan-control generate --model shapes --sweep color.hue=0:300:6 --count 3 --out hue-sweep.png')
     .example('  gan-control generate --model ./runs/faces/model --set pose.yaw=30 --set age=60 --keep id --count 4 --out out/')
@@ -80,13 +81,15 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
 
   cli
     .command('evaluate', 'control precision (requested vs measured) and leakage per attribute')
-    .option('--model <name|path>', "bundled model name ('shapes') or a checkpoint path", { default: 'shapes' })
-    .option('--samples <n>', 'images per requested value', { default: 4 })
-    .option('--steps <n>', 'requested values per attribute', { default: 5 })
+    .option('--model <name|path>', "bundled model name ('shapes') or a model folder", { default: 'shapes' })
+    .option('--samples <n>', 'base samples per attribute (grid rows)', { default: 4 })
+    .option('--steps <n>', 'requested values per attribute (grid columns)', { default: 5 })
+    .option('--range-samples <n>', 'random samples measuring each attribute\'s range', { default: 64 })
     .option('--seed <n>', 'seed', { default: 0 })
     .option('--out <dir>', 'also write a PNG grid per attribute into this folder')
-    .option('--json', 'print the report as JSON')
-    .example('  gan-control evaluate --model shapes --json > precision.json')
+    .option('--json', 'print the report as JSON (per attribute: unit, range, meanError, p90Error, leakage)')
+    .example('  gan-control evaluate --model shapes')
+    .example('  gan-control evaluate --model runs/shapes --json > precision.json')
     .action(run(async () => (await import('./commands/evaluate.js')).evaluateCommand));
 
   cli
@@ -101,12 +104,16 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
 
   cli
     .command('encoders', 'sample (y, w) pairs from a trained model and train its attribute encoders')
-    .option('--model <path>', 'generator checkpoint (from train or convert)')
-    .option('--out <dir>', 'folder for the samples and encoders (default: next to the model)')
-    .option('--samples <n>', 'training pairs to sample')
-    .option('--resume', 'continue sampling/training from what --out holds')
+    .option('--model <path>', 'model folder (from train or convert); encoders go to its encoders/ folder')
+    .option('--samples <n>', 'training pairs to sample', { default: 8192 })
+    .option('--epochs <n>', 'maximum epochs per encoder (early stopping may end sooner)', { default: 60 })
+    .option('--batch <n>', 'encoder training batch size', { default: 128 })
+    .option('--hidden <widths>', 'hidden layer widths (default 512,512,512 as official)')
+    .option('--seed <n>', 'seed of the samples, split and initialisation', { default: 0 })
+    .option('--data <dir>', 'folder for the sampled pairs (default: <model>/encoder-data)')
+    .option('--resume', 'continue an interrupted sampling run in --data')
     .option('--json', 'print the validation report as JSON')
-    .example('  gan-control encoders --model runs/shapes/checkpoint --samples 20000 --out runs/shapes/encoders')
+    .example('  gan-control encoders --model runs/shapes --samples 8192 --epochs 60')
     .action(run(async () => (await import('./commands/encoders.js')).encodersCommand));
 
   cli
@@ -126,9 +133,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .command('convert <input>', 'import an official checkpoint into the project format')
     .option('--args <args.json>', 'official GAN-Control args.json (for a GAN-Control checkpoint.pt)')
     .option('--kwargs <config.json>', 'official StyleGAN2-ADA G_kwargs JSON (for a generator .safetensors)')
-    .option('--encoder <attr=controller.pt>', 'also convert an official controller checkpoint (repeatable)')
+    .option('--attribute <group[=plugin]>', 'record the attribute plugin of a latent group, for evaluate/encoders (repeatable)')
     .option('--out <path>', 'output checkpoint folder')
-    .example('  gan-control convert checkpoint.pt --args args.json --encoder orientation=controller_orientation.pt --out ffhq-model')
+    .example('  gan-control convert checkpoint.pt --args args.json --attribute orientation=pose --attribute age --out ffhq-model')
     .example('  gan-control convert G.safetensors --kwargs G_kwargs.json --out sg2-model')
     .action(run(async () => (await import('./commands/convert.js')).convertCommand));
 

@@ -1,19 +1,62 @@
 /**
- * `--model <bundled name | path>`: finds a model, loads its generator, encoders and attribute
- * plugins through the libraries, and checks requests against what it controls.
+ * Models on disk and `--model <bundled name | path>`.
+ *
+ * A model folder (what `train`, `encoders` and `convert` write, and what ships as `shapes`):
+ *
+ * ```
+ * <model>/model.json             { format: "gan-control-model", version: 1, name, generator, attributes, encoders }
+ * <model>/generator.safetensors  generator weights, official state_dict names
+ * <model>/encoders/<group>.json  encoders (@gan-control/encoders saveEncoder), optional
+ * ```
+ *
+ * `generator` is `{ kind: "stylegan2", config, weights }` (this project's StyleGAN2 with the
+ * partitioned mapping) or `{ kind: "gan-control-official", args, weights }` (an imported official
+ * GAN-Control generator: its args.json and g_ema state_dict). `attributes` names each controlled
+ * group's plugin and options, so `evaluate` and `encoders` can measure images.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
 import type { SetRequest } from './args.js';
 import type { Context } from './context.js';
-import { CliError } from './errors.js';
+import { CliError, formatZodIssues } from './errors.js';
+import { loadPlugin, manifestSchema, resolvePlugin, type BuiltinPackage } from './plugins.js';
 
 /** Models that ship with the CLI, addressable by name. */
 export const BUNDLED_MODELS: Record<string, { packageName: string; folder: string; description: string }> = {
-  shapes: { packageName: '@gan-control/domain-shapes', folder: 'model', description: 'coloured shapes: color (hue), position, size' },
+  shapes: { packageName: '@gan-control/domain-shapes', folder: 'model', description: 'coloured shapes, 32 px: color (hue), position (x, y), size' },
 };
+
+export const MODEL_FILE = 'model.json';
+
+const attributeEntrySchema = z.strictObject({
+  /** The latent group this attribute controls (and, unless `plugin` is given, the plugin name). */
+  name: z.string().min(1),
+  /** Plugin spec: short name, package name, `package:attribute`, or a path (relative to the model folder). */
+  plugin: z.string().min(1).optional(),
+  options: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** The schema of model.json. */
+export const modelManifestSchema = z.strictObject({
+  format: z.literal('gan-control-model'),
+  version: z.literal(1),
+  name: z.string().min(1),
+  generator: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('stylegan2'), config: z.record(z.string(), z.unknown()), weights: z.string().min(1) }),
+    z.strictObject({ kind: z.literal('gan-control-official'), args: z.record(z.string(), z.unknown()), weights: z.string().min(1) }),
+  ]),
+  attributes: z.array(attributeEntrySchema).default([]),
+  /** Encoders folder, relative to the model folder. */
+  encoders: z.string().min(1).default('encoders'),
+  /** Free-form provenance (training config, converted files…). */
+  source: z.record(z.string(), z.unknown()).optional(),
+});
+export type ModelManifest = z.output<typeof modelManifestSchema>;
+export type ModelManifestInput = z.input<typeof modelManifestSchema>;
 
 /** One controllable attribute of a loaded model. */
 export interface ModelAttribute {
@@ -22,15 +65,28 @@ export interface ModelAttribute {
   values: { name: string; unit: string; range?: readonly [number, number] }[];
 }
 
-/** What the commands use from a model. */
-export interface CliModel {
+/** What the GAN-Control controller needs from a generator (both generator kinds are adapted to it). */
+export interface InferenceGenerator {
+  readonly zDim: number;
+  readonly wDim: number;
+  readonly numWs: number;
+  readonly resolution: number;
+  readonly config?: { readonly mapping?: { readonly groups?: readonly { readonly name: string; readonly size: number }[] } };
+  readonly wAvg?: tf.Tensor;
+  mapping(z: tf.Tensor2D, opts?: { truncationPsi?: number }): tf.Tensor3D;
+  synthesis(ws: tf.Tensor3D, opts?: { noiseMode?: 'const' | 'random' | 'none' }): tf.Tensor4D;
+  dispose(): void;
+}
+
+/** A loaded model. */
+export interface LoadedModel {
   label: string;
-  path: string;
-  resolution: number;
+  dir: string;
+  manifest: ModelManifest;
+  generator: InferenceGenerator;
   groups: { name: string; size: number }[];
-  /** Attributes with encoders (settable by value). */
-  attributes: ModelAttribute[];
-  generate(opts: { set: SetRequest; keep: string[]; seed: number; count: number; truncation: number }): { images: tf.Tensor4D };
+  /** Encoders' folder, when it holds encoders. */
+  encodersDir?: string;
   dispose(): void;
 }
 
@@ -46,14 +102,34 @@ export function bundledModelDir(name: string): string | undefined {
   }
 }
 
+/** Packages compiled into the CLI whose plugins load from the bundle (their manifests are read from disk). */
+export function builtinPackages(): BuiltinPackage[] {
+  const require = createRequire(import.meta.url);
+  const out: BuiltinPackage[] = [];
+  try {
+    const pkg = JSON.parse(readFileSync(require.resolve('@gan-control/domain-shapes/package.json'), 'utf8')) as { ganControl?: unknown };
+    const manifest = manifestSchema.safeParse(pkg.ganControl);
+    if (manifest.success) {
+      out.push({
+        packageName: '@gan-control/domain-shapes',
+        manifest: manifest.data,
+        load: async () => (await import('@gan-control/domain-shapes')) as unknown as Record<string, unknown>,
+      });
+    }
+  } catch {
+    // Not installed next to the CLI: its plugins then resolve from the user's project only.
+  }
+  return out;
+}
+
 /** `--model` → an absolute path (bundled names first), or a clear error. */
 export function resolveModelPath(spec: string, cwd: string): { path: string; label: string } {
   if (spec in BUNDLED_MODELS) {
     const dir = bundledModelDir(spec);
-    if (!dir || !existsSync(dir)) {
+    if (!dir || !existsSync(join(dir, MODEL_FILE))) {
       throw new CliError(
         'CLI_MODEL_NOT_FOUND',
-        `the bundled model '${spec}' is not in this installation (looked for ${dir ?? `${BUNDLED_MODELS[spec].packageName}/${BUNDLED_MODELS[spec].folder}`}); reinstall gan-control, or train one with 'gan-control train --preset ${spec}' and pass --model <its folder>`,
+        `the bundled model '${spec}' is not in this installation (looked for ${dir ? join(dir, MODEL_FILE) : `${BUNDLED_MODELS[spec].packageName}/${BUNDLED_MODELS[spec].folder}`}); reinstall gan-control, or train one with 'gan-control train --preset shapes-32 --out my-model' and pass --model my-model`,
       );
     }
     return { path: dir, label: spec };
@@ -62,19 +138,136 @@ export function resolveModelPath(spec: string, cwd: string): { path: string; lab
   if (!existsSync(path)) {
     throw new CliError(
       'CLI_MODEL_NOT_FOUND',
-      `model '${spec}' not found: ${path} does not exist; pass a bundled model (${Object.keys(BUNDLED_MODELS).join(', ')}) or the folder/checkpoint written by 'gan-control train' or 'gan-control convert'`,
+      `model '${spec}' not found: ${path} does not exist; pass a bundled model (${Object.keys(BUNDLED_MODELS).join(', ')}) or a model folder written by 'gan-control train' or 'gan-control convert'`,
     );
   }
   return { path, label: spec };
 }
 
-/** Loads a model for generation. */
-export async function loadModel({ path }: { path: string; label: string }, _ctx: Context): Promise<CliModel> {
-  throw new CliError('CLI_LIBRARY_MISSING', `cannot load model ${path}: the generator checkpoint loader of @gan-control/stylegan2 is not in this build yet`);
+/** Reads and validates `<dir>/model.json`. */
+export function readModelManifest(path: string): { dir: string; manifest: ModelManifest } {
+  const dir = existsSync(path) && statSync(path).isDirectory() ? path : dirname(path);
+  const file = join(dir, MODEL_FILE);
+  if (!existsSync(file)) {
+    throw new CliError('CLI_MODEL_INVALID', `${path} is not a gan-control model: ${file} is missing; pass a model folder written by 'gan-control train' or 'gan-control convert' (convert imports official checkpoints)`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CliError('CLI_MODEL_CORRUPT', `corrupt model ${file}: not valid JSON (${(err as Error).message}); restore it or re-export the model`);
+  }
+  const parsed = modelManifestSchema.safeParse(json);
+  if (!parsed.success) throw new CliError('CLI_MODEL_CORRUPT', `invalid model ${file}: ${formatZodIssues(parsed.error.issues)}`);
+  return { dir, manifest: parsed.data };
+}
+
+async function readWeights(dir: string, file: string): Promise<Uint8Array> {
+  const path = join(dir, file);
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (err) {
+    throw new CliError('CLI_MODEL_CORRUPT', `corrupt model ${dir}: cannot read its weights ${path} (${(err as Error).message}); restore the file or re-export the model`);
+  }
+}
+
+function corrupt(dir: string, file: string, err: unknown): CliError {
+  return new CliError('CLI_MODEL_CORRUPT', `corrupt model ${dir}: ${file} could not be loaded: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}; restore the file or re-export the model`, { cause: err });
+}
+
+/**
+ * Loads a model folder's generator (weights checked name by name) and finds its encoders.
+ *
+ * @example
+ * const model = await loadModel(resolveModelPath('shapes', process.cwd()));
+ */
+export async function loadModel({ path, label }: { path: string; label: string }): Promise<LoadedModel> {
+  const { dir, manifest } = readModelManifest(path);
+  const g = manifest.generator;
+  const bytes = await readWeights(dir, g.weights);
+  const sg2 = await import('@gan-control/stylegan2');
+  let generator: InferenceGenerator;
+  if (g.kind === 'stylegan2') {
+    const { readSafetensors } = await import('@gan-control/tensor-io');
+    let G: import('@gan-control/stylegan2').Generator;
+    try {
+      G = sg2.createGenerator(g.config as import('@gan-control/stylegan2').GeneratorConfigInput, { seed: 0 });
+    } catch (err) {
+      throw corrupt(dir, MODEL_FILE, err);
+    }
+    try {
+      const records = sg2.toFloatRecords(readSafetensors(bytes).tensors, g.weights);
+      sg2.assertComplete(G.loadStateDict(records, g.weights), g.weights);
+    } catch (err) {
+      G.dispose();
+      throw corrupt(dir, g.weights, err);
+    }
+    generator = G;
+  } else {
+    let G: import('@gan-control/stylegan2').GanControlGenerator;
+    try {
+      G = sg2.loadGanControlGenerator(bytes, g.args, { source: g.weights });
+    } catch (err) {
+      throw corrupt(dir, g.weights, err);
+    }
+    generator = adaptOfficial(G);
+  }
+  const groups = generator.config?.mapping?.groups?.map((x) => ({ name: x.name, size: x.size })) ?? [{ name: 'latent', size: generator.zDim }];
+  const encodersDir = join(dir, manifest.encoders);
+  const hasEncoders = existsSync(encodersDir) && statSync(encodersDir).isDirectory();
+  return { label, dir, manifest, generator, groups, encodersDir: hasEncoders ? encodersDir : undefined, dispose: () => generator.dispose() };
+}
+
+/** The official GAN-Control generator behind the controller's interface (mean w as the truncation centre). */
+function adaptOfficial(G: import('@gan-control/stylegan2').GanControlGenerator): InferenceGenerator {
+  let wAvg: tf.Tensor2D | undefined;
+  const groups = G.groups?.map((x) => ({ name: x.name, size: x.size }));
+  return {
+    zDim: G.zDim,
+    wDim: G.wDim,
+    numWs: G.numWs,
+    resolution: G.resolution,
+    config: groups ? { mapping: { groups } } : undefined,
+    get wAvg() {
+      wAvg ??= G.meanW({ samples: 4096, seed: 0 });
+      return wAvg;
+    },
+    // The controller truncates w itself, toward wAvg.
+    mapping: (z) => G.mapping(z),
+    synthesis: (ws, opts) => G.synthesis(ws, { noiseMode: opts?.noiseMode ?? 'const' }),
+    dispose: () => {
+      wAvg?.dispose();
+      G.dispose();
+    },
+  };
+}
+
+/** Sets up the model's attribute plugins (for measuring), bound by latent group. */
+export async function loadModelAttributes(model: LoadedModel, ctx: Context, only?: readonly string[]): Promise<Record<string, import('@gan-control/contrastive-loss').Attribute>> {
+  const { createAttribute } = await import('@gan-control/contrastive-loss');
+  const builtins = builtinPackages();
+  const out: Record<string, import('@gan-control/contrastive-loss').Attribute> = {};
+  try {
+    for (const entry of model.manifest.attributes) {
+      if (only && !only.includes(entry.name)) continue;
+      const spec = entry.plugin ? (entry.plugin.startsWith('.') ? resolve(model.dir, entry.plugin) : entry.plugin) : entry.name;
+      const resolved = resolvePlugin(spec, ctx.cwd, builtins);
+      if (!entry.plugin) resolved.attribute ??= entry.name;
+      const plugin = await loadPlugin(resolved, builtins);
+      out[entry.name] = await createAttribute(plugin as never, entry.options as never);
+    }
+  } catch (err) {
+    for (const a of Object.values(out)) a.dispose();
+    throw err;
+  }
+  return out;
 }
 
 /** Checks `--set`/`--sweep`/`--keep` names against the model, listing what it supports. */
-export function checkRequest(model: CliModel, plan: { set: SetRequest; keep: string[]; sweep?: { attribute: string; field?: string } }): void {
+export function checkRequest(
+  model: { label: string; attributes: ModelAttribute[]; groups: { name: string }[] },
+  plan: { set: SetRequest; keep: string[]; sweep?: { attribute: string; field?: string } },
+): void {
   const describe = () =>
     model.attributes.length
       ? model.attributes.map((a) => `${a.name} (${a.values.map((v) => `${v.name} in ${v.unit}`).join(', ')})`).join('; ')
@@ -85,10 +278,10 @@ export function checkRequest(model: CliModel, plan: { set: SetRequest; keep: str
     if (field !== undefined && !attr.values.some((v) => v.name === field)) {
       throw new CliError('CLI_UNKNOWN_ATTRIBUTE', `unknown value '${attribute}.${field}' in ${flag}: '${attribute}' has ${attr.values.map((v) => v.name).join(', ')}`);
     }
-    if (field === undefined && flag !== '--keep' && attr.values.length > 1) {
+    if (field === undefined && attr.values.length > 1) {
       throw new CliError(
         'CLI_BAD_VALUE',
-        `${flag} ${attribute}=…: '${attribute}' has ${attr.values.length} values (${attr.values.map((v) => v.name).join(', ')}); set them by name, e.g. ${flag} ${attribute}.${attr.values[0].name}=…`,
+        `${flag} ${attribute}=…: '${attribute}' has ${attr.values.length} values (${attr.values.slice(0, 4).map((v) => v.name).join(', ')}${attr.values.length > 4 ? ', …' : ''}); set them by name, e.g. ${flag} ${attribute}.${attr.values[0].name}=…`,
       );
     }
   };
@@ -102,4 +295,43 @@ export function checkRequest(model: CliModel, plan: { set: SetRequest; keep: str
       throw new CliError('CLI_UNKNOWN_ATTRIBUTE', `unknown latent group '${k}' in --keep: model ${model.label} has ${model.groups.map((g) => g.name).join(', ')}`);
     }
   }
+}
+
+/**
+ * Writes a model folder: the generator's weights (official state_dict names) and model.json, both
+ * atomically, weights first (so model.json never points at incomplete weights).
+ *
+ * @example
+ * await saveModel('my-model', { name: 'shapes-32', generator: { kind: 'stylegan2', config: G.config, stateDict: G.stateDict() }, attributes: [{ name: 'color' }] });
+ */
+export async function saveModel(
+  dir: string,
+  model: {
+    name: string;
+    generator:
+      | { kind: 'stylegan2'; config: Record<string, unknown>; stateDict: Record<string, { shape: readonly number[]; data: Float32Array }> }
+      | { kind: 'gan-control-official'; args: Record<string, unknown>; stateDict: Record<string, { shape: readonly number[]; data: Float32Array }> };
+    attributes?: ModelManifestInput['attributes'];
+    encoders?: string;
+    source?: Record<string, unknown>;
+  },
+): Promise<string> {
+  const { mkdir } = await import('node:fs/promises');
+  const { writeFileAtomic, writeSafetensors } = await import('@gan-control/tensor-io');
+  await mkdir(dir, { recursive: true });
+  const weights = 'generator.safetensors';
+  await writeFileAtomic(join(dir, weights), writeSafetensors(model.generator.stateDict, { format: 'gan-control-model', kind: model.generator.kind }));
+  const { stateDict: _weights, ...generator } = model.generator;
+  const manifest = modelManifestSchema.parse({
+    format: 'gan-control-model',
+    version: 1,
+    name: model.name,
+    generator: { ...generator, weights },
+    attributes: model.attributes ?? [],
+    encoders: model.encoders ?? 'encoders',
+    ...(model.source ? { source: model.source } : {}),
+  });
+  const file = join(dir, MODEL_FILE);
+  await writeFileAtomic(file, `${JSON.stringify(manifest, null, 2)}\n`);
+  return file;
 }

@@ -1,7 +1,95 @@
-/** `gan-control encoders`. */
+/** `gan-control encoders`: sample (y, w) pairs from a model and train one encoder per attribute. */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { intFlag, stringFlag } from '../args.js';
+import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, usageError } from '../errors.js';
+import { loadModel, loadModelAttributes, resolveModelPath, BUNDLED_MODELS } from '../model.js';
+import { createProgress, formatDuration } from '../progress.js';
+import { formatTable } from '../table.js';
 
-export async function encodersCommand(_args: string[], _opts: Record<string, unknown>, _ctx: Context): Promise<void> {
-  throw new CliError('CLI_LIBRARY_MISSING', "'gan-control encoders' is not available in this build yet: the libraries it drives are not complete");
+function parseHidden(value: unknown): number[] | undefined {
+  const s = stringFlag(value, '--hidden');
+  if (s === undefined) return undefined;
+  const list = s.split(',').map((x) => Number(x.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1 || n > 4096)) {
+    throw usageError(`--hidden must be comma-separated layer widths like 512,512,512, got '${s}'`);
+  }
+  return list;
+}
+
+export async function encodersCommand(_args: string[], opts: Record<string, unknown>, ctx: Context): Promise<void> {
+  const spec = stringFlag(opts.model, '--model');
+  if (!spec) throw usageError('encoders needs --model <model folder>; for example: gan-control encoders --model runs/shapes');
+  if (spec in BUNDLED_MODELS) throw new CliError('CLI_BAD_VALUE', `the bundled model '${spec}' already has its encoders; train your own model first (gan-control train) and pass its folder`);
+  const samples = intFlag(opts.samples, '--samples', { min: 16, max: 10_000_000, fallback: 8192 });
+  const epochs = intFlag(opts.epochs, '--epochs', { min: 1, max: 100_000, fallback: 60 });
+  const batch = intFlag(opts.batch, '--batch', { min: 1, max: 65_536, fallback: 128 });
+  const seed = intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 });
+  const hidden = parseHidden(opts.hidden);
+  const where = resolveModelPath(spec, ctx.cwd);
+  const json = Boolean(opts.json);
+
+  await prepareBackend(ctx);
+  const model = await loadModel(where);
+  const attributes = await loadModelAttributes(model, ctx).catch((err) => {
+    model.dispose();
+    throw err;
+  });
+  try {
+    if (Object.keys(attributes).length === 0) {
+      throw new CliError('CLI_MODEL_INVALID', `model ${where.label} names no attributes in model.json ("attributes": [{ "name": "<group>" }]); encoders are trained per attribute`);
+    }
+    const enc = await import('@gan-control/encoders');
+    const dataDir = resolve(ctx.cwd, stringFlag(opts.data, '--data') ?? join(model.dir, 'encoder-data'));
+    if (existsSync(join(dataDir, enc.DATASET_MANIFEST)) && !opts.resume) {
+      throw new CliError('CLI_RESUME_NEEDED', `${dataDir} already holds an encoder dataset; pass --resume to continue it, or remove the folder to start over`);
+    }
+    const encodersDir = join(model.dir, model.manifest.encoders);
+    const sampleBar = createProgress({ label: 'sample', total: samples, enabled: !json && ctx.isTTY });
+    await enc.sampleEncoderDataset({
+      generator: model.generator,
+      attributes,
+      dir: dataDir,
+      count: samples,
+      seed,
+      batchSize: 32,
+      shardSize: Math.min(2048, samples),
+      onProgress: (p) => sampleBar.update(p.done, p.resumedRows ? `resumed at ${p.resumedRows}` : undefined, p.total),
+    });
+    sampleBar.finish();
+    const names = Object.keys(attributes);
+    const trainBar = createProgress({ label: 'train', total: names.length * epochs, enabled: !json && ctx.isTTY });
+    const trained = await enc.trainEncoders({
+      dataset: dataDir,
+      epochs,
+      batchSize: batch,
+      seed,
+      ...(hidden ? { architecture: { hidden } } : {}),
+      onProgress: (p) => trainBar.update(names.indexOf(p.group) * epochs + p.epoch, `${p.attribute} val ${p.valError.toPrecision(3)} (mean-predictor ${p.baselineValError.toPrecision(3)})`),
+    });
+    trainBar.finish();
+    const report: Record<string, unknown> = {};
+    try {
+      for (const { encoder } of Object.values(trained)) await enc.saveEncoder(encoder, encodersDir);
+    } finally {
+      for (const { encoder } of Object.values(trained)) encoder.dispose();
+    }
+    const rows: string[][] = [];
+    for (const [group, { metrics: m }] of Object.entries(trained)) {
+      report[group] = { attribute: m.attribute, valError: m.valError, baselineValError: m.baselineValError, relativeValError: m.relativeValError, epochs: m.epochsRun, bestEpoch: m.bestEpoch, rows: m.rows };
+      rows.push([m.attribute, m.valError.toPrecision(3), m.baselineValError.toPrecision(3), m.relativeValError.toFixed(3), `${m.bestEpoch}/${m.epochsRun}`, formatDuration(m.elapsedMs / 1000)]);
+    }
+    if (json) {
+      ctx.out(JSON.stringify({ encoders: encodersDir, dataset: dataDir, attributes: report }, null, 2));
+      return;
+    }
+    ctx.out(formatTable(['attribute', 'val error (w)', 'mean predictor', 'relative', 'best epoch', 'time'], rows));
+    ctx.out(`encoders written to ${encodersDir} (training pairs in ${dataDir})`);
+    ctx.out(`next: gan-control evaluate --model ${spec}`);
+  } finally {
+    for (const a of Object.values(attributes)) a.dispose();
+    model.dispose();
+  }
 }

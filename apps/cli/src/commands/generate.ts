@@ -4,7 +4,8 @@ import { asList, intFlag, numberFlag, parseSet, parseSweep, stringFlag, type Set
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
-import { checkRequest, loadModel, resolveModelPath, type CliModel } from '../model.js';
+import { openControl, type ControlSession } from '../control.js';
+import { checkRequest, resolveModelPath } from '../model.js';
 import { fileNumber, prepareOut } from '../output.js';
 import { createProgress } from '../progress.js';
 
@@ -17,6 +18,7 @@ export interface GeneratePlan {
   seed: number;
   count: number;
   truncation: number;
+  extrapolate: boolean;
 }
 
 /** Flags → plan (usage and value errors only; names are checked against the model later). */
@@ -39,7 +41,19 @@ export function planGenerate(opts: Record<string, unknown>): GeneratePlan {
     seed: intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 }),
     count: intFlag(opts.count, '--count', { min: 1, max: 4096, fallback: 1 }),
     truncation: numberFlag(opts.truncation, '--truncation', { min: 0, max: 1, fallback: 1 }),
+    extrapolate: Boolean(opts.extrapolate),
   };
+}
+
+/** Whether some multi-valued attribute is set by only some of its values (the rest are measured). */
+export function isPartial(plan: GeneratePlan, attributes: readonly { name: string; group: string; values: readonly { name: string }[] }[]): boolean {
+  const given = new Map<string, Set<string>>();
+  for (const [k, v] of Object.entries(plan.set)) if (typeof v !== 'number') given.set(k, new Set(Object.keys(v)));
+  if (plan.sweep?.field) given.set(plan.sweep.attribute, new Set([...(given.get(plan.sweep.attribute) ?? []), plan.sweep.field]));
+  return [...given].some(([name, fields]) => {
+    const a = attributes.find((x) => x.name === name || x.group === name);
+    return a !== undefined && a.values.some((v) => !fields.has(v.name));
+  });
 }
 
 /** The `set` of one sweep column. */
@@ -55,13 +69,13 @@ export function withSweepValue(set: SetRequest, sweep: Sweep, value: number): Se
  * by `steps` columns (values). Returns NHWC images in row-major grid order and the grid shape.
  */
 export async function renderPlan(
-  model: CliModel,
+  model: ControlSession,
   plan: GeneratePlan,
   ctx: Context,
   { json = false }: { json?: boolean } = {},
 ): Promise<{ images: import('@tensorflow/tfjs-core').Tensor4D; rows: number; cols: number; columnLabels: string[] }> {
   const tf = await import('@tensorflow/tfjs-core');
-  const base = { keep: plan.keep, seed: plan.seed, count: plan.count, truncation: plan.truncation };
+  const base = { keep: plan.keep, seed: plan.seed, count: plan.count, truncation: plan.truncation, extrapolate: plan.extrapolate };
   if (!plan.sweep) {
     const { images } = model.generate({ ...base, set: plan.set });
     return { images, rows: 1, cols: plan.count, columnLabels: [] };
@@ -94,7 +108,8 @@ export async function generateCommand(_args: string[], opts: Record<string, unkn
   const target = prepareOut(stringFlag(opts.out, '--out') ?? 'generated.png', ctx.cwd, { allowFile: true });
   const where = resolveModelPath(plan.model, ctx.cwd);
   await prepareBackend(ctx);
-  const model = await loadModel(where, ctx);
+  // Attribute runtimes are needed only to fill the values a partial --set leaves out.
+  const model = await openControl(where, ctx, { measure: (attributes) => isPartial(plan, attributes) });
   try {
     checkRequest(model, plan);
     const tf = await import('@tensorflow/tfjs-core');

@@ -1,7 +1,153 @@
-/** `gan-control inspect`. */
+/** `gan-control inspect <model>`: resolution, latent groups, attributes and encoders, without loading weights into tfjs. */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
+import { readModelManifest, resolveModelPath } from '../model.js';
+import { formatTable } from '../table.js';
 
-export async function inspectCommand(_args: string[], _opts: Record<string, unknown>, _ctx: Context): Promise<void> {
-  throw new CliError('CLI_LIBRARY_MISSING', "'gan-control inspect' is not available in this build yet: the libraries it drives are not complete");
+/** What `inspect` reports (also its `--json` output). */
+export interface ModelInfo {
+  model: string;
+  dir: string;
+  name: string;
+  kind: string;
+  resolution: number;
+  zDim: number;
+  wDim: number;
+  groups: { name: string; offset: number; size: number; controlled: boolean }[];
+  attributes: { name: string; plugin: string; options: Record<string, unknown> }[];
+  encoders: { attribute: string; group: string; values: { name: string; unit: string; range: [number, number] }[]; valError?: number; baselineValError?: number }[];
+  weights: { file: string; tensors: number; parameters: number; bytes: number };
+}
+
+function readHeader(path: string): { tensors: number; parameters: number; bytes: number } {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new CliError('CLI_MODEL_CORRUPT', `corrupt model: cannot read ${path} (${(err as Error).message}); restore the file or re-export the model`);
+  }
+  const fail = (why: string) => new CliError('CLI_MODEL_CORRUPT', `corrupt model: ${path} is not a readable safetensors file (${why}); restore the file or re-export the model`);
+  if (bytes.length < 8) throw fail('shorter than its 8-byte header length');
+  const n = Number(bytes.readBigUInt64LE(0));
+  if (8 + n > bytes.length) throw fail(`the header declares ${n} bytes but the file has ${bytes.length}`);
+  let header: Record<string, { shape?: number[]; data_offsets?: [number, number] }>;
+  try {
+    header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
+  } catch {
+    throw fail('the header is not JSON');
+  }
+  let tensors = 0;
+  let parameters = 0;
+  for (const [k, v] of Object.entries(header)) {
+    if (k === '__metadata__') continue;
+    tensors++;
+    parameters += (v.shape ?? []).reduce((a, b) => a * b, 1);
+    if (v.data_offsets && 8 + n + v.data_offsets[1] > bytes.length) throw fail(`tensor '${k}' ends past the end of the file (truncated)`);
+  }
+  return { tensors, parameters, bytes: bytes.length };
+}
+
+/** Reads a model folder's description (no tfjs). */
+export async function inspectModel(spec: string, cwd: string): Promise<ModelInfo> {
+  const where = resolveModelPath(spec, cwd);
+  const { dir, manifest } = readModelManifest(where.path);
+  const g = manifest.generator;
+  let resolution: number;
+  let zDim: number;
+  let wDim: number;
+  let groupList: { name: string; size: number }[];
+  let uncontrolled: string | undefined;
+  if (g.kind === 'stylegan2') {
+    const { generatorConfigSchema } = await import('@gan-control/stylegan2');
+    const parsed = generatorConfigSchema.safeParse(g.config);
+    if (!parsed.success) throw new CliError('CLI_MODEL_CORRUPT', `invalid model ${join(dir, 'model.json')}: generator.config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const c = parsed.data;
+    resolution = c.resolution;
+    zDim = c.zDim;
+    wDim = c.wDim;
+    groupList = c.mapping.groups ?? [{ name: 'latent', size: c.zDim }];
+  } else {
+    const { parseGanControlArgs } = await import('@gan-control/stylegan2');
+    const c = parseGanControlArgs(g.args, join(dir, 'model.json'));
+    resolution = c.resolution;
+    zDim = c.latentSize;
+    wDim = c.latentSize;
+    groupList = c.groups?.map((x) => ({ name: x.name, size: x.size })) ?? [{ name: 'latent', size: c.latentSize }];
+    uncontrolled = 'other';
+  }
+  const attributeNames = new Set(manifest.attributes.map((a) => a.name));
+  let offset = 0;
+  const groups = groupList.map((x) => {
+    const out = { name: x.name, offset, size: x.size, controlled: uncontrolled ? x.name !== uncontrolled : attributeNames.has(x.name) };
+    offset += x.size;
+    return out;
+  });
+  const encodersDir = join(dir, manifest.encoders);
+  const encoders: ModelInfo['encoders'] = [];
+  if (existsSync(encodersDir)) {
+    const { encoderMetadataSchema } = await import('@gan-control/encoders');
+    for (const f of readdirSync(encodersDir).filter((x) => x.endsWith('.json')).sort()) {
+      let meta;
+      try {
+        meta = encoderMetadataSchema.parse(JSON.parse(readFileSync(join(encodersDir, f), 'utf8')));
+      } catch (err) {
+        throw new CliError('CLI_MODEL_CORRUPT', `corrupt encoder ${join(encodersDir, f)}: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}; retrain it with gan-control encoders`);
+      }
+      const t = meta.training as { valError?: number; baselineValError?: number } | undefined;
+      encoders.push({
+        attribute: meta.attribute,
+        group: meta.group,
+        values: meta.values.map((v) => ({ name: v.name, unit: v.unit, range: v.range as [number, number] })),
+        ...(typeof t?.valError === 'number' ? { valError: t.valError } : {}),
+        ...(typeof t?.baselineValError === 'number' ? { baselineValError: t.baselineValError } : {}),
+      });
+    }
+  }
+  return {
+    model: where.label,
+    dir,
+    name: manifest.name,
+    kind: g.kind,
+    resolution,
+    zDim,
+    wDim,
+    groups,
+    attributes: manifest.attributes.map((a) => ({ name: a.name, plugin: a.plugin ?? a.name, options: a.options })),
+    encoders,
+    weights: { file: g.weights, ...readHeader(join(dir, g.weights)) },
+  };
+}
+
+const num = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Number(x.toPrecision(3)).toString());
+
+export async function inspectCommand([spec]: string[], opts: Record<string, unknown>, ctx: Context): Promise<void> {
+  const info = await inspectModel(spec, ctx.cwd);
+  if (opts.json) {
+    ctx.out(JSON.stringify(info, null, 2));
+    return;
+  }
+  ctx.out(`model       ${info.name} (${info.dir})`);
+  ctx.out(`generator   ${info.kind}, ${info.resolution}×${info.resolution} px, z ${info.zDim}, w ${info.wDim}; ${info.weights.file}: ${info.weights.tensors} tensors, ${info.weights.parameters.toLocaleString('en-US')} parameters`);
+  ctx.out('');
+  ctx.out(formatTable(['latent group', 'w slice', 'controlled'], info.groups.map((g) => [g.name, `[${g.offset}, ${g.offset + g.size})`, g.controlled ? 'yes' : 'no'])));
+  ctx.out('');
+  if (info.attributes.length) {
+    ctx.out(formatTable(['attribute', 'plugin', 'options'], info.attributes.map((a) => [a.name, a.plugin, JSON.stringify(a.options)])));
+  } else ctx.out('attributes  none recorded');
+  ctx.out('');
+  if (info.encoders.length) {
+    ctx.out(
+      formatTable(
+        ['encoder', 'values (unit, trained range)', 'val error (w)', 'mean predictor'],
+        info.encoders.map((e) => [
+          e.attribute === e.group ? e.attribute : `${e.attribute} (${e.group})`,
+          e.values.length > 4 ? `${e.values.length} values (${e.values[0].unit})` : e.values.map((v) => `${v.name} ${v.unit} [${num(v.range[0])}, ${num(v.range[1])}]`).join(', '),
+          e.valError === undefined ? '-' : num(e.valError),
+          e.baselineValError === undefined ? '-' : num(e.baselineValError),
+        ]),
+      ),
+    );
+  } else ctx.out(`encoders    none (train them: gan-control encoders --model ${spec})`);
 }

@@ -1,0 +1,89 @@
+/** A model opened for explicit control: generator + encoders (+ attribute runtimes when needed). */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { SetRequest } from './args.js';
+import type { Context } from './context.js';
+import { CliError } from './errors.js';
+import { loadModel, loadModelAttributes, resolveModelPath, type LoadedModel, type ModelAttribute } from './model.js';
+
+/** What `generate`, `evaluate` and `demo` use. */
+export interface ControlSession {
+  label: string;
+  model: LoadedModel;
+  controller: import('@gan-control/encoders').Controller;
+  /** Settable attributes (those with encoders). */
+  attributes: ModelAttribute[];
+  groups: { name: string; size: number }[];
+  /** Attribute runtimes by group, when opened with `measure: true`. */
+  runtimes: Record<string, import('@gan-control/contrastive-loss').Attribute>;
+  generate(opts: { set: SetRequest; keep: string[]; seed: number; count: number; truncation: number; extrapolate?: boolean }): { images: tf.Tensor4D };
+  dispose(): void;
+}
+
+/**
+ * Loads a model and its encoders into a Controller. With `measure`, the model's attribute plugins
+ * are set up too (needed by `evaluate`, and to fill values left out of a partial `--set`).
+ *
+ * @example
+ * const session = await openControl('shapes', ctx, { measure: false });
+ */
+export async function openControl(
+  spec: string | { path: string; label: string },
+  ctx: Context,
+  options: { measure: boolean | ((attributes: ModelAttribute[]) => boolean) },
+): Promise<ControlSession> {
+  const where = typeof spec === 'string' ? resolveModelPath(spec, ctx.cwd) : spec;
+  const model = await loadModel(where);
+  let runtimes: ControlSession['runtimes'] = {};
+  try {
+    const enc = await import('@gan-control/encoders');
+    const encoders = model.encodersDir ? await enc.loadEncoders(model.encodersDir) : [];
+    const attributes = encoders.map((e) => ({ name: e.attribute, group: e.group, values: e.values.map((v) => ({ name: v.name, unit: v.unit, range: v.range })) }));
+    const measure = typeof options.measure === 'function' ? options.measure(attributes) : options.measure;
+    if (measure) runtimes = await loadModelAttributes(model, ctx);
+    // A generator without a partitioned mapping (plain StyleGAN2) is one uncontrolled group.
+    const layout = model.generator.config?.mapping?.groups ? undefined : { groups: [{ name: 'latent', size: model.generator.zDim }] };
+    const controller = new enc.Controller({ generator: model.generator, layout, encoders, attributes: measure ? runtimes : undefined });
+    return {
+      label: where.label,
+      model,
+      controller,
+      attributes,
+      groups: model.groups,
+      runtimes,
+      generate({ set, keep, seed, count, truncation, extrapolate = false }) {
+        try {
+          const r = controller.generate({
+            set,
+            keep,
+            seed,
+            count,
+            truncation: truncation === 1 ? undefined : truncation,
+            fill: measure ? 'measured' : 'mean',
+            outOfRange: extrapolate ? 'allow' : 'error',
+          });
+          r.ws.dispose();
+          return { images: r.images };
+        } catch (err) {
+          if ((err as { code?: string }).code === 'ENCODERS_VALUE_OUT_OF_RANGE') {
+            const what = (err as Error).message.split('. The range')[0];
+            throw new CliError(
+              'CLI_VALUE_OUT_OF_RANGE',
+              `value out of range: ${what}: the encoder was trained on that range of generated images; request a value inside it, or pass --extrapolate to go beyond it`,
+              { cause: err },
+            );
+          }
+          throw err;
+        }
+      },
+      dispose() {
+        controller.dispose();
+        for (const a of Object.values(runtimes)) a.dispose();
+        model.dispose();
+      },
+    };
+  } catch (err) {
+    for (const a of Object.values(runtimes)) a.dispose();
+    model.dispose();
+    throw err;
+  }
+}

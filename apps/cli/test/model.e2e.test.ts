@@ -1,0 +1,139 @@
+// End to end on a tiny model made in the test: encoders → generate (--set, --sweep, folders) →
+// evaluate --json, and the model error cases. Runs the built CLI as a subprocess.
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, pngSize, runCli } from './cli-harness.js';
+import { TINY_RESOLUTION, writeTinyModel } from './tiny-model.js';
+
+let work: string;
+let model: string;
+const R = TINY_RESOLUTION;
+/** A grid of rows × cols R-px images with tensor-io's 2-px padding. */
+const gridSize = (rows: number, cols: number) => ({ width: cols * (R + 2) + 2, height: rows * (R + 2) + 2 });
+
+async function expectPng(path: string, size: { width: number; height: number }) {
+  const bytes = new Uint8Array(readFileSync(path));
+  expect(pngSize(bytes)).toEqual(size);
+  const { info, data } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+  expect([info.width, info.height, info.channels]).toEqual([size.width, size.height, 3]);
+  expect(data.length).toBe(size.width * size.height * 3);
+}
+
+beforeAll(async () => {
+  buildCli();
+  work = mkdtempSync(join(tmpdir(), 'gan-control-model-e2e-'));
+  model = join(work, 'tiny');
+  await writeTinyModel(model);
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('on a tiny model', () => {
+  it('encoders: samples pairs, trains one encoder per attribute, reports JSON', async () => {
+    const r = await runCli(['encoders', '--model', model, '--samples', '64', '--epochs', '2', '--hidden', '16', '--batch', '32', '--json', '--backend', 'cpu'], { cwd: work });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^backend: cpu \(requested cpu/m);
+    const report = JSON.parse(r.stdout) as { encoders: string; attributes: Record<string, { valError: number; baselineValError: number }> };
+    expect(Object.keys(report.attributes).sort()).toEqual(['color', 'position', 'size']);
+    for (const a of Object.values(report.attributes)) expect(Number.isFinite(a.valError)).toBe(true);
+    expect(readdirSync(join(model, 'encoders')).sort()).toEqual(['color.json', 'color.safetensors', 'position.json', 'position.safetensors', 'size.json', 'size.safetensors']);
+    const again = await runCli(['encoders', '--model', model, '--samples', '64', '--backend', 'cpu'], { cwd: work });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already holds an encoder dataset; pass --resume');
+  });
+
+  it('generate --set writes one PNG of the model resolution, and a row for --count', async () => {
+    const one = await runCli(['generate', '--model', model, '--set', 'color.hue=120', '--set', 'size=0.3', '--extrapolate', '--out', 'one.png', '--backend', 'cpu'], { cwd: work });
+    expect(one.code, one.stderr).toBe(0);
+    await expectPng(join(work, 'one.png'), { width: R, height: R });
+    const row = await runCli(['generate', '--model', model, '--set', 'position.x=8', '--count', '3', '--seed', '5', '--out', 'row.png', '--backend', 'cpu'], { cwd: work });
+    expect(row.code, row.stderr).toBe(0);
+    await expectPng(join(work, 'row.png'), gridSize(1, 3));
+  });
+
+  it('generate --sweep writes a grid: a row per seed, a column per value', async () => {
+    const r = await runCli(['generate', '--model', model, '--sweep', 'color.hue=0:240:4', '--count', '2', '--keep', 'other', '--out', 'sweep.png', '--backend', 'cpu'], { cwd: work });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('2 × 4 grid');
+    expect(r.stdout).toContain('color.hue=0, color.hue=80, color.hue=160, color.hue=240');
+    await expectPng(join(work, 'sweep.png'), gridSize(2, 4));
+  });
+
+  it('generate into a folder writes one PNG per image', async () => {
+    const r = await runCli(['generate', '--model', model, '--sweep', 'size=0.2:0.4:2', '--count', '2', '--extrapolate', '--out', 'frames', '--backend', 'cpu'], { cwd: work });
+    expect(r.code, r.stderr).toBe(0);
+    const files = readdirSync(join(work, 'frames')).sort();
+    expect(files).toEqual(['seed0-row0-size=0.2.png', 'seed0-row0-size=0.4.png', 'seed0-row1-size=0.2.png', 'seed0-row1-size=0.4.png']);
+    for (const f of files) await expectPng(join(work, 'frames', f), { width: R, height: R });
+  });
+
+  it('the same seed gives the same image', async () => {
+    await runCli(['generate', '--model', model, '--set', 'color.hue=200', '--seed', '9', '--out', 'a.png', '--backend', 'cpu'], { cwd: work });
+    await runCli(['generate', '--model', model, '--set', 'color.hue=200', '--seed', '9', '--out', 'b.png', '--backend', 'cpu'], { cwd: work });
+    expect(readFileSync(join(work, 'a.png')).equals(readFileSync(join(work, 'b.png')))).toBe(true);
+  });
+
+  it('evaluate --json prints the precision report as valid JSON', async () => {
+    const r = await runCli(['evaluate', '--model', model, '--json', '--samples', '2', '--steps', '3', '--range-samples', '8', '--backend', 'cpu'], { cwd: work });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as Record<string, { unit: string; range: [number, number]; meanError: number; p90Error: number; leakage: Record<string, number> }>;
+    expect(Object.keys(report).sort()).toEqual(['color', 'position', 'size']);
+    expect(report.color.unit).toBe('deg');
+    for (const a of Object.values(report)) {
+      expect(a.range).toHaveLength(2);
+      expect(Number.isFinite(a.meanError)).toBe(true);
+      expect(a.p90Error).toBeGreaterThanOrEqual(0);
+      expect(Object.keys(a.leakage).length).toBe(2);
+    }
+  });
+
+  it('evaluate prints a table and writes grids with --out', async () => {
+    const r = await runCli(['evaluate', '--model', model, '--samples', '2', '--steps', '2', '--range-samples', '8', '--out', 'eval', '--backend', 'cpu'], { cwd: work });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^attribute\s+unit\s+range\s+mean err/m);
+    expect(r.stdout).toMatch(/^color\s+deg/m);
+    expect(readdirSync(join(work, 'eval')).filter((f) => f.endsWith('.png')).length).toBe(3);
+  });
+});
+
+describe('model errors', () => {
+  it('a value outside the trained range is refused with the range (unless --extrapolate)', async () => {
+    const r = await runCli(['generate', '--model', model, '--set', 'size=-5', '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: value out of range: 'size': size = -5\.0+ fraction \(supported \[[-\d.]+, [-\d.]+\]\): .*or pass --extrapolate/m);
+  });
+
+  it('an unknown attribute or value lists what the model controls', async () => {
+    const attr = await runCli(['generate', '--model', model, '--set', 'age=60', '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
+    expect(attr.code).toBe(1);
+    expect(attr.stderr).toMatch(/unknown attribute 'age' in --set: model .* controls color \(hue in deg\); position \(x in px, y in px\); size \(size in fraction\)/);
+    const field = await runCli(['generate', '--model', model, '--sweep', 'position.z=0:1:2', '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
+    expect(field.code).toBe(1);
+    expect(field.stderr).toContain("unknown value 'position.z' in --sweep: 'position' has x, y");
+    const keep = await runCli(['generate', '--model', model, '--keep', 'hair', '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
+    expect(keep.code).toBe(1);
+    expect(keep.stderr).toContain("unknown latent group 'hair' in --keep");
+  });
+
+  it('a corrupt checkpoint exits 1 naming the file', async () => {
+    const broken = join(work, 'broken');
+    cpSync(model, broken, { recursive: true });
+    const weights = join(broken, 'generator.safetensors');
+    writeFileSync(weights, readFileSync(weights).subarray(0, 100));
+    const r = await runCli(['generate', '--model', broken, '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: corrupt model .*broken: generator\.safetensors could not be loaded: Truncated safetensors file/m);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    writeFileSync(join(broken, 'model.json'), '{ "format": "gan-control-model", ');
+    const json = await runCli(['generate', '--model', broken, '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
+    expect(json.code).toBe(1);
+    expect(json.stderr).toMatch(/corrupt model .*model\.json: not valid JSON/);
+    writeFileSync(join(broken, 'model.json'), JSON.stringify({ format: 'gan-control-model', version: 1, name: 'x', generator: { kind: 'stylegan2', config: {}, weights: 3 } }));
+    const field = await runCli(['inspect', broken], { cwd: work });
+    expect(field.code).toBe(1);
+    expect(field.stderr).toMatch(/invalid model .*model\.json: generator\.weights: /);
+    expect(existsSync(join(work, 'x.png'))).toBe(false);
+  });
+});
