@@ -34,10 +34,18 @@ class Storage {
     readonly dtype: SafetensorsDtype,
     readonly location: string,
     readonly numel: number,
-    private readonly raw: Uint8Array,
+    /** Reads (and CRC-checks) the record; called on first use only, so unread storages cost nothing. */
+    private readonly readRaw: () => Uint8Array,
   ) {}
   get data(): TensorData {
-    this.decoded ??= decodeLittleEndian(this.raw.subarray(0, this.numel * ELEMENT_BYTES[this.dtype]), this.dtype, 'bigint', `storage data/${this.key}`);
+    if (!this.decoded) {
+      const raw = this.readRaw();
+      const needBytes = this.numel * ELEMENT_BYTES[this.dtype];
+      if (raw.length < needBytes) {
+        throw new TensorIoError('TORCH_STORAGE_MISSING', `storage data/${this.key} has ${raw.length} bytes but ${this.numel} ${this.dtype} elements need ${needBytes}; the checkpoint is damaged.`);
+      }
+      this.decoded = decodeLittleEndian(raw.subarray(0, needBytes), this.dtype, 'bigint', `storage data/${this.key}`);
+    }
     return this.decoded;
   }
 }
@@ -131,7 +139,7 @@ const LEGACY_MAGIC = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20
 export interface ReadTorchCheckpointOptions {
   /** Name used in error messages (e.g. the file path). */
   readonly source?: string;
-  /** Verify every storage record's CRC-32 (costs one pass over the file); default true. */
+  /** Verify the CRC-32 of each storage record when it is first read (unread storages are never touched); default true. */
   readonly verifyCrc?: boolean;
 }
 
@@ -207,12 +215,12 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpo
     if (!zip.entries.has(record)) {
       throw new TensorIoError('TORCH_STORAGE_MISSING', `${source}: storage record "${record}" is missing from the archive; the file is incomplete. Re-download or re-save it.`);
     }
-    const raw = zip.read(record, verify);
+    const entry = zip.entries.get(record)!;
     const needBytes = numel * ELEMENT_BYTES[type.dtype];
-    if (raw.length < needBytes) {
-      throw new TensorIoError('TORCH_STORAGE_MISSING', `${source}: storage "${record}" has ${raw.length} bytes but ${numel} ${type.name} elements need ${needBytes}.`);
+    if (entry.size < needBytes) {
+      throw new TensorIoError('TORCH_STORAGE_MISSING', `${source}: storage "${record}" has ${entry.size} bytes but ${numel} ${type.name} elements need ${needBytes}.`);
     }
-    const s = new Storage(key, type.dtype, location, numel, raw);
+    const s = new Storage(key, type.dtype, location, numel, () => zip.read(record, verify));
     storages.set(key, s);
     return s;
   };
