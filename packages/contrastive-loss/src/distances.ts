@@ -11,33 +11,66 @@ export function isDistance(value: unknown): value is DistanceName | DistanceFn {
 }
 
 // Above this many elements in the [B, B, F] difference tensor, distances are computed one row
-// at a time (same arithmetic, B× less peak memory). The Gram-matrix shortcut
-// |a|² + |b|² − 2ab is avoided on purpose: it cancels catastrophically for close pairs, which
-// are exactly the positives whose distances the loss compares with small τ+.
+// at a time (same numbers, B× less peak memory, slower). The Gram-matrix shortcut
+// |a|² + |b|² − 2ab is avoided on purpose: it cancels for close pairs (the positives, compared
+// with small τ+) and its gradient missed the official values by more than 1e-5.
 const BROADCAST_LIMIT = 1 << 24;
 
-type Reduce = 'sum-square' | 'mean-square' | 'mean-abs';
+type Reduce = 'sum-square' | 'mean-abs';
 
-function reduceDiff(diff: tf.Tensor, how: Reduce, axis: number): tf.Tensor {
-  switch (how) {
-    case 'sum-square':
-      return tf.sum(tf.square(diff), axis);
-    case 'mean-square':
-      return tf.mean(tf.square(diff), axis);
-    case 'mean-abs':
-      return tf.mean(tf.abs(diff), axis);
+/**
+ * Pairwise `[B, F]` → `[B, B]` with entry (i, j) = Σ_k or mean_k of op(f_ik − f_jk).
+ * The `[B·B, F]` pair differences are laid out with `concat` (a row copy on every backend;
+ * broadcasting is several times slower on the tfjs `cpu` backend), and the gradient is one
+ * batched product instead of autodiff through the layout:
+ * ∂/∂f_a Σ_ij M_ij D_ij = Σ_j (M + Mᵀ)_aj ∂d/∂(f_a − f_j).
+ */
+function pairwiseKernel(how: Reduce): (f: tf.Tensor2D) => tf.Tensor2D {
+  const fn = (f: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    const [B, F] = f.shape;
+    const copies = new Array<tf.Tensor2D>(B).fill(f);
+    const others = tf.concat(copies, 0); // row i·B + j = f_j
+    const selves = tf.reshape(tf.concat(copies, 1), [B * B, F]); // row i·B + j = f_i
+    const diff = tf.sub(selves, others);
+    // Reductions are sums and the 1/F and 2 factors are applied to the small results: on the
+    // tfjs cpu backend mean() and tensor-by-scalar ops over [B·B, F] are many times slower.
+    const value =
+      how === 'sum-square'
+        ? tf.reshape(tf.sum(tf.square(diff), 1), [B, B])
+        : tf.mul(tf.reshape(tf.sum(tf.abs(diff), 1), [B, B]), 1 / F);
+    save([diff]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        // ∂d/∂(f_a − f_j) = 2·diff for Σ (·)², sign(diff)/F for mean |·|
+        const d = how === 'sum-square' ? saved[0] : tf.sign(saved[0]);
+        const m = tf.reshape(tf.add(dy, tf.transpose(dy)), [B, 1, B]);
+        const g = tf.reshape(tf.matMul(m, tf.reshape(d, [B, B, F]) as tf.Tensor3D), [B, F]);
+        return tf.mul(g, how === 'sum-square' ? 2 : 1 / F);
+      },
+    };
+  };
+  return tf.customGrad(fn as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (f: tf.Tensor2D) => tf.Tensor2D;
+}
+const kernels: Record<Reduce, (f: tf.Tensor2D) => tf.Tensor2D> = {
+  'sum-square': pairwiseKernel('sum-square'),
+  'mean-abs': pairwiseKernel('mean-abs'),
+};
+
+/** Row-at-a-time variant for very large `B·B·F` (plain autodiff, bounded memory). */
+function pairwiseByRow(f: tf.Tensor2D, how: Reduce): tf.Tensor2D {
+  const [B, F] = f.shape;
+  const rows: tf.Tensor[] = [];
+  for (let i = 0; i < B; i++) {
+    const diff = tf.sub(tf.slice(f, [i, 0], [1, F]), f);
+    rows.push(how === 'sum-square' ? tf.sum(tf.square(diff), 1) : tf.mean(tf.abs(diff), 1));
   }
+  return tf.stack(rows) as tf.Tensor2D;
 }
 
-/** `[B, F]` → `[B, B]` with entry (i, j) = reduce over k of op(f[i,k] − f[j,k]). */
-function pairwiseReduce(f: tf.Tensor2D, how: Reduce, limit: number): tf.Tensor2D {
+function pairwise(f: tf.Tensor2D, how: Reduce, limit: number): tf.Tensor2D {
   const [B, F] = f.shape;
-  if (B * B * F <= limit) {
-    return reduceDiff(tf.sub(tf.expandDims(f, 1), tf.expandDims(f, 0)), how, 2) as tf.Tensor2D;
-  }
-  const rows: tf.Tensor[] = [];
-  for (let i = 0; i < B; i++) rows.push(reduceDiff(tf.sub(tf.slice(f, [i, 0], [1, F]), f), how, 1));
-  return tf.stack(rows) as tf.Tensor2D;
+  return B * B * F <= limit ? kernels[how](f) : pairwiseByRow(f, how);
 }
 
 /**
@@ -70,7 +103,7 @@ function checkSquare(d: tf.Tensor, B: number, what: string): void {
 export interface PairwiseOptions {
   /**
    * Largest `B·B·F` for which the `[B, B, F]` difference tensor is formed at once (default
-   * 2^24); above it the matrix is built one row at a time (same numbers, less memory).
+   * 2^24); above it the matrix is built one row at a time (same numbers, less memory, slower).
    */
   readonly maxBroadcastElements?: number;
 }
@@ -120,15 +153,16 @@ export function pairwiseDistances(features: tf.Tensor, kind: DistanceName | Dist
   }
   return tf.tidy(() => {
     const flat = tf.reshape(features.dtype === 'float32' ? features : tf.cast(features, 'float32'), [B, -1]) as tf.Tensor2D;
+    const [, F] = flat.shape;
     switch (kind) {
       case 'squared-l2':
-        return pairwiseReduce(flat, 'sum-square', limit);
+        return pairwise(flat, 'sum-square', limit);
       case 'mse-mean':
-        return pairwiseReduce(flat, 'mean-square', limit);
+        return tf.div(pairwise(flat, 'sum-square', limit), F) as tf.Tensor2D;
       case 'l1-mean':
-        return pairwiseReduce(flat, 'mean-abs', limit);
+        return pairwise(flat, 'mean-abs', limit);
       case 'l2':
-        return safeSqrt(pairwiseReduce(flat, 'sum-square', limit));
+        return safeSqrt(pairwise(flat, 'sum-square', limit));
       case 'cosine': {
         const norm = tf.maximum(tf.norm(flat, 'euclidean', 1, true), 1e-12);
         const unit = tf.div(flat, norm);

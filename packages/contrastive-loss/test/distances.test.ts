@@ -41,17 +41,32 @@ describe('pairwiseDistances', () => {
     });
   }
 
-  it('the row-at-a-time path (large features) gives the same numbers as broadcasting', () => {
-    const x = tf.tensor3d(randomRows(6, 20, 8).map((r) => [r.slice(0, 10), r.slice(10)]));
-    for (const kind of ['squared-l2', 'l1-mean', 'mse-mean', 'l2'] as const) {
-      const whole = pairwiseDistances(x, kind);
-      const rows = pairwiseDistances(x, kind, { maxBroadcastElements: 1 });
-      expectClose(rows.dataSync(), whole.dataSync(), 1e-6, 0, kind);
-      const g1 = tf.grad((t: tf.Tensor) => tf.sum(pairwiseDistances(t, kind)))(x);
-      const g2 = tf.grad((t: tf.Tensor) => tf.sum(pairwiseDistances(t, kind, { maxBroadcastElements: 1 })))(x);
-      expectClose(g2.dataSync(), g1.dataSync(), 1e-5, 1e-6, `${kind} grad`);
-      tf.dispose([whole, rows, g1, g2]);
+  it('hand-written gradients match autodiff of the naive broadcast formulas', () => {
+    const naive: Record<string, (f: tf.Tensor2D) => tf.Tensor> = {
+      'squared-l2': (f) => tf.sum(tf.square(tf.sub(tf.expandDims(f, 1), tf.expandDims(f, 0))), 2),
+      'mse-mean': (f) => tf.mean(tf.square(tf.sub(tf.expandDims(f, 1), tf.expandDims(f, 0))), 2),
+      'l1-mean': (f) => tf.mean(tf.abs(tf.sub(tf.expandDims(f, 1), tf.expandDims(f, 0))), 2),
+    };
+    const x = tf.tensor2d(randomRows(6, 7, 8));
+    const w = tf.tensor2d(randomRows(6, 6, 9)); // an asymmetric weighting of the matrix
+    for (const kind of ['squared-l2', 'mse-mean', 'l1-mean'] as const) {
+      const ours = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(pairwiseDistances(t, kind), w)))(x);
+      const rows = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(pairwiseDistances(t, kind, { maxBroadcastElements: 1 }), w)))(x);
+      const ref = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(naive[kind](t as tf.Tensor2D), w)))(x);
+      expectClose(ours.dataSync(), ref.dataSync(), 1e-5, 1e-6, `${kind} grad`);
+      expectClose(rows.dataSync(), ref.dataSync(), 1e-5, 1e-6, `${kind} row-path grad`);
+      tf.dispose([ours, rows, ref]);
     }
+    tf.dispose([x, w]);
+  });
+
+  it('squared-l2 stays accurate for close pairs far from the origin (no |a|² + |b|² − 2ab cancellation)', () => {
+    const base = randomRows(1, 64, 4)[0].map((v) => Math.fround(100 + v));
+    const rows = [base, base.map((v, k) => Math.fround(v + (k % 2 ? 1e-3 : -1e-3))), base.map((v) => Math.fround(v + 0.5))];
+    const x = tf.tensor2d(rows);
+    const d = pairwiseDistances(x, 'squared-l2').arraySync();
+    expect(Math.abs(d[0][1] - reference['squared-l2'](rows[0], rows[1])) / d[0][1]).toBeLessThan(1e-5);
+    expect(Math.abs(d[0][2] - reference['squared-l2'](rows[0], rows[2])) / d[0][2]).toBeLessThan(1e-5);
     x.dispose();
   });
 
