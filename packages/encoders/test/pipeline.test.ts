@@ -26,8 +26,8 @@ beforeAll(async () => {
     generator: G,
     attributes,
     dir,
-    count: 1024,
-    epochs: 25,
+    count: 768,
+    epochs: 20,
     seed: 1,
     sampler: { batchSize: 64, shardSize: 512 },
     training: { architecture: { hidden: [32, 32] }, batchSize: 64, learningRate: 5e-3, patience: 5 },
@@ -46,9 +46,10 @@ describe('pipeline', () => {
   it('trains encoders whose validation error is far below predicting the mean', () => {
     for (const name of ['bright', 'hue', 'tilt']) {
       const m = built.metrics[name];
-      expect(m.trainRows + m.valRows).toBe(1024);
-      expect(m.valRows).toBe(102);
+      expect(m.trainRows + m.valRows).toBe(768);
+      expect(m.valRows).toBe(77);
       expect(m.relativeValError).toBeLessThan(0.25);
+      console.log(`${name}: val error ${m.valError.toPrecision(3)}, mean predictor ${m.baselineValError.toPrecision(3)}, relative ${m.relativeValError.toFixed(3)}`);
     }
     const p = progress.filter((x) => x.group === 'hue');
     expect(p[0].epoch).toBe(1);
@@ -174,6 +175,7 @@ describe('pipeline', () => {
     const before = tf.memory().numTensors;
     const report = await evaluateControl(controller, attributes, { seeds: 3, steps: 5, rangeSamples: 96, gridDir, seed: 2 });
     expect(tf.memory().numTensors).toBe(before);
+    console.log(formatControlReport(report));
     expect(Object.keys(report)).toEqual(['bright', 'hue', 'tilt']);
     for (const [name, r] of Object.entries(report)) {
       expect(Object.keys(r.leakage).sort()).toEqual(['bright', 'hue', 'tilt'].filter((x) => x !== name));
