@@ -4,7 +4,9 @@
 // (im2col / col2im, NHWC). Operates in place on Float32Arrays owned by JavaScript (the wasm
 // heap or the cpu backend's arrays); every call is synchronous and joins its threads before
 // returning, so the JS engine never sees the memory while it is being written.
+#ifndef GAN_NATIVE_NO_NAPI
 #include <node_api.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -397,6 +399,20 @@ void conv2dBackpropInput(const Conv& p, const float* dy, const float* f, float* 
     gemm(M, K, p.co, Mat{dy, p.co, 1}, ft, dx, p.ci);
     return;
   }
+  if (p.sh == 1 && p.sw == 1) {
+    // Stride 1: dx is the forward convolution of dy (padded by the filter's reach minus the
+    // original padding) with the spatially flipped filter [KH,KW,Co,Ci]; no col2im scatter.
+    static std::vector<float> flipped;
+    flipped.resize(static_cast<size_t>(K * p.co));
+    for (int64_t i = 0; i < p.kh; i++)
+      for (int64_t j = 0; j < p.kw; j++)
+        for (int64_t c = 0; c < p.ci; c++)
+          for (int64_t o = 0; o < p.co; o++)
+            flipped[(((p.kh - 1 - i) * p.kw + (p.kw - 1 - j)) * p.co + o) * p.ci + c] = f[((i * p.kw + j) * p.ci + c) * p.co + o];
+    const Conv q{p.n, p.oh, p.ow, p.co, p.kh, p.kw, p.ci, p.h, p.w, 1, 1, p.dh, p.dw, (p.kh - 1) * p.dh - p.pt, (p.kw - 1) * p.dw - p.pl};
+    conv2d(q, dy, flipped.data(), dx);
+    return;
+  }
   std::memset(dx, 0, sizeof(float) * p.n * p.h * p.w * p.ci);
   const int64_t step = std::max<int64_t>(256, (int64_t(1) << 21) / K);
   for (int64_t r0 = 0; r0 < M; r0 += step) {
@@ -445,6 +461,10 @@ void conv2dBackpropFilter(const Conv& p, const float* x, const float* dy, float*
   });
 }
 
+}  // namespace
+
+#ifndef GAN_NATIVE_NO_NAPI
+namespace {
 // ---------------------------------------------------------------------------------------------
 // N-API glue.
 #define CHECK(call)                                                        \
@@ -588,3 +608,4 @@ napi_value Init(napi_env env, napi_value exports) {
 }  // namespace
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
+#endif  // GAN_NATIVE_NO_NAPI

@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""PyTorch side of `npm run bench`: the same conv ops and a plain-PyTorch StyleGAN2 (skip G,
+resnet D, the stylegan2-ada architecture the project implements) with the GAN-Control training
+step, written for the benchmark. Prints one JSON object on stdout; times in milliseconds.
+
+The step matches packages/trainer's `step()` for the shapes preset: G main (non-saturating loss +
+a contrastive loss on three cheap differentiable image attributes, same fake batch, Adam), D main
+(logistic loss, Adam), optionally R1 on the reals (dRegInterval 1, to amortise a lazy R1), no
+path length, no noise inputs, no style mixing.
+"""
+import argparse
+import json
+import math
+import time
+
+import torch
+import torch.nn.functional as F
+
+p = argparse.ArgumentParser()
+p.add_argument('--threads', type=int, default=2)
+p.add_argument('--reps', type=int, default=5)
+p.add_argument('--steps', type=int, default=3)
+p.add_argument('--resolutions', default='32,64')
+p.add_argument('--sections', default='conv,gan')
+args = p.parse_args()
+torch.set_num_threads(args.threads)
+torch.manual_seed(0)
+SQRT2 = math.sqrt(2.0)
+
+
+def timeit(fn, reps):
+    fn()
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return {'median': times[len(times) // 2], 'min': times[0], 'reps': reps}
+
+
+out = {'torch': torch.__version__, 'threads': torch.get_num_threads()}
+
+if 'conv' in args.sections:
+    x = torch.randn(16, 64, 32, 32)
+    w = torch.randn(64, 64, 3, 3)
+    dy = torch.randn(16, 64, 32, 32)
+    with torch.no_grad():
+        out['conv'] = {
+            'forward': timeit(lambda: F.conv2d(x, w, padding=1), args.reps),
+            'gradInput': timeit(lambda: torch.nn.grad.conv2d_input(x.shape, w, dy, padding=1), args.reps),
+            'gradFilter': timeit(lambda: torch.nn.grad.conv2d_weight(x, w.shape, dy, padding=1), args.reps),
+        }
+
+# --- StyleGAN2 (stylegan2-ada-pytorch semantics, equalized learning rate) -------------------------
+FIR = torch.tensor([1.0, 3.0, 3.0, 1.0])
+FIR2 = torch.outer(FIR, FIR)
+FIR2 = FIR2 / FIR2.sum()
+
+
+def blur(x, pad, gain=1.0):
+    c = x.shape[1]
+    k = (FIR2 * gain).to(x).view(1, 1, 4, 4).repeat(c, 1, 1, 1)
+    x = F.pad(x, [pad[0], pad[1], pad[0], pad[1]])
+    return F.conv2d(x, k, groups=c)
+
+
+def upsample2(x):  # upfirdn2d(up=2, padding [2,1]) with gain 4, as the skip-architecture image path
+    n, c, h, w = x.shape
+    z = torch.zeros(n, c, h, 2, w, 2, dtype=x.dtype)
+    z[:, :, :, 0, :, 0] = x
+    return blur(z.view(n, c, 2 * h, 2 * w), (2, 1), gain=4.0)
+
+
+def lrelu(x):
+    return F.leaky_relu(x, 0.2) * SQRT2
+
+
+class P(torch.nn.Module):
+    pass
+
+
+def param(*shape, zero=False):
+    return torch.nn.Parameter(torch.zeros(*shape) if zero else torch.randn(*shape))
+
+
+class Generator(torch.nn.Module):
+    def __init__(self, res, groups, base=1024, cmax=64, layers=2, hidden=64, lr_mul=0.01):
+        super().__init__()
+        self.res, self.lr_mul = res, lr_mul
+        ch = lambda r: min(base // r, cmax)
+        self.stacks = torch.nn.ModuleList()
+        self.groups = groups
+        for g in groups:
+            feats = [g] + [hidden] * (layers - 1) + [g]
+            s = torch.nn.ParameterList()
+            for i in range(layers):
+                s.append(torch.nn.Parameter(torch.randn(feats[i], feats[i + 1]) / lr_mul))
+                s.append(torch.nn.Parameter(torch.zeros(feats[i + 1])))
+            self.stacks.append(s)
+        self.wdim = sum(groups)
+        self.const = param(ch(4), 4, 4)
+        self.blocks = []
+        self.ps = torch.nn.ParameterList()
+        r = 4
+        while r <= res:
+            blk = {'res': r, 'convs': []}
+            cin = ch(r // 2) if r > 4 else ch(4)
+            cout = ch(r)
+            for up, ci in ([(0, cout)] if r == 4 else [(2, cin), (0, cout)]):
+                layer = {'up': up, 'aw': param(self.wdim, ci), 'ab': torch.nn.Parameter(torch.ones(ci)), 'w': param(cout, ci, 3, 3), 'b': param(cout, zero=True)}
+                blk['convs'].append(layer)
+            blk['rgb'] = {'aw': param(self.wdim, cout), 'ab': torch.nn.Parameter(torch.ones(cout)), 'w': param(3, cout, 1, 1), 'b': param(3, zero=True)}
+            for layer in blk['convs'] + [blk['rgb']]:
+                for v in layer.values():
+                    if isinstance(v, torch.nn.Parameter):
+                        self.ps.append(v)
+            self.blocks.append(blk)
+            r *= 2
+
+    def mapping(self, z):
+        outs, off = [], 0
+        for g, s in zip(self.groups, self.stacks):
+            x = z[:, off:off + g]
+            off += g
+            x = x * (x.square().mean(1, keepdim=True) + 1e-8).rsqrt()
+            for i in range(0, len(s), 2):
+                w, b = s[i], s[i + 1]
+                x = lrelu(x @ (w * (self.lr_mul / math.sqrt(w.shape[0]))) + b * self.lr_mul)
+            outs.append(x)
+        return torch.cat(outs, 1)
+
+    @staticmethod
+    def modconv(x, layer, w_lat, demod, gain_style=1.0):
+        styles = (w_lat @ (layer['aw'] / math.sqrt(layer['aw'].shape[0])) + layer['ab']) * gain_style
+        wt = layer['w'] * (1 / math.sqrt(layer['w'][0].numel()))
+        x = x * styles[:, :, None, None]
+        if layer.get('up'):
+            x = F.conv_transpose2d(x, wt.transpose(0, 1), stride=2)
+            x = blur(x, (1, 1), gain=4.0)
+        else:
+            x = F.conv2d(x, wt, padding=wt.shape[-1] // 2)
+        if demod:
+            d = ((styles.square() @ wt.square().sum([2, 3]).t()) + 1e-8).rsqrt()
+            x = x * d[:, :, None, None]
+        return x
+
+    def synthesis(self, w):
+        x = self.const.unsqueeze(0).repeat(w.shape[0], 1, 1, 1)
+        img = None
+        for blk in self.blocks:
+            for layer in blk['convs']:
+                x = lrelu(self.modconv(x, layer, w, True) + layer['b'][None, :, None, None])
+            y = self.modconv(x, blk['rgb'], w, False, 1 / math.sqrt(x.shape[1])) + blk['rgb']['b'][None, :, None, None]
+            img = y if img is None else upsample2(img) + y
+        return img
+
+
+class Discriminator(torch.nn.Module):
+    def __init__(self, res, base=1024, cmax=64, mbstd=4):
+        super().__init__()
+        ch = lambda r: min(base // r, cmax)
+        self.mbstd = mbstd
+        self.fromrgb = param(ch(res), 3, 1, 1)
+        self.fromrgb_b = param(ch(res), zero=True)
+        self.blocks = torch.nn.ModuleList()
+        r = res
+        while r >= 8:
+            b = torch.nn.ParameterDict({
+                'w0': param(ch(r), ch(r), 3, 3), 'b0': param(ch(r), zero=True),
+                'w1': param(ch(r // 2), ch(r), 3, 3), 'b1': param(ch(r // 2), zero=True),
+                'skip': param(ch(r // 2), ch(r), 1, 1),
+            })
+            self.blocks.append(b)
+            r //= 2
+        c = ch(4)
+        self.wc = param(c, c + 1, 3, 3)
+        self.bc = param(c, zero=True)
+        self.fc = param(c * 16, c)
+        self.fcb = param(c, zero=True)
+        self.out = param(c, 1)
+        self.outb = param(1, zero=True)
+
+    @staticmethod
+    def conv(x, w, b=None, down=False, pad=1):
+        g = 1 / math.sqrt(w[0].numel())
+        if down:
+            x = blur(x, (2, 2) if w.shape[-1] == 3 else (1, 1))
+            x = F.conv2d(x, w * g, stride=2)
+        else:
+            x = F.conv2d(x, w * g, padding=pad)
+        return x if b is None else x + b[None, :, None, None]
+
+    def forward(self, img):
+        x = lrelu(self.conv(img, self.fromrgb, self.fromrgb_b, pad=0))
+        for b in self.blocks:
+            y = self.conv(x, b['skip'], down=True, pad=0) * math.sqrt(0.5)
+            x = lrelu(self.conv(x, b['w0'], b['b0']))
+            x = lrelu(self.conv(x, b['w1'], b['b1'], down=True)) * math.sqrt(0.5)
+            x = x + y
+        n, c, h, w = x.shape
+        g = min(self.mbstd, n)
+        y = x.reshape(g, -1, 1, c, h, w)
+        y = (y - y.mean(0)).square().mean(0)
+        y = (y + 1e-8).sqrt().mean([2, 3, 4]).reshape(-1, 1, 1, 1).repeat(g, 1, h, w)
+        x = torch.cat([x, y], 1)
+        x = lrelu(self.conv(x, self.wc, self.bc))
+        x = lrelu(x.flatten(1) @ (self.fc / math.sqrt(self.fc.shape[0])) + self.fcb)
+        return x @ (self.out / math.sqrt(self.out.shape[0])) + self.outb
+
+
+def attributes(img):
+    """Three cheap differentiable image attributes standing in for the shapes plugins."""
+    n, c, h, w = img.shape
+    lum = img.mean(1)
+    wts = torch.softmax(lum.flatten(1) * 4, 1).view(n, h, w)
+    ys = torch.linspace(-1, 1, h)[None, :, None]
+    xs = torch.linspace(-1, 1, w)[None, None, :]
+    pos = torch.stack([(wts * ys).sum([1, 2]), (wts * xs).sum([1, 2])], 1)
+    size = torch.sigmoid(lum * 8).mean([1, 2])[:, None]
+    color = (img * torch.softmax(lum.flatten(1), 1).view(n, 1, h, w)).sum([2, 3])
+    return [color, pos, size]
+
+
+def contrastive(img, masks, tau_plus=0.1, tau_minus=0.5):
+    total = 0
+    for feats, mask in zip(attributes(img), masks):
+        d = (feats[:, None, :] - feats[None, :, :]).square().sum(-1).add(1e-12).sqrt()
+        same = (mask * F.relu(d - tau_plus).square()).sum() / mask.sum().clamp(min=1)
+        diff = ((1 - mask) * F.relu(tau_minus - d).square()).sum() / (1 - mask).sum().clamp(min=1)
+        total = total + same + diff
+    return total
+
+
+if 'gan' in args.sections:
+    out['gan'] = {}
+    groups = [8, 8, 8, 16]
+    B = 16
+    for res in [int(r) for r in args.resolutions.split(',') if r]:
+        torch.manual_seed(res)
+        G = Generator(res, groups)
+        D = Discriminator(res)
+        optG = torch.optim.Adam(list(G.parameters()), lr=0.0025, betas=(0.0, 0.99), eps=1e-8)
+        optD = torch.optim.Adam(list(D.parameters()), lr=0.0025, betas=(0.0, 0.99), eps=1e-8)
+        eye = torch.eye(B)
+        masks = [torch.zeros(B, B) for _ in range(3)]
+        for i in range(0, B, 2):
+            m = masks[(i // 2) % 3]
+            m[i, i + 1] = m[i + 1, i] = 1
+        reals = torch.rand(B, 3, res, res) * 2 - 1
+
+        def step(r1):
+            z = torch.randn(B, sum(groups))
+            img = G.synthesis(G.mapping(z))
+            loss = F.softplus(-D(img)).mean() + contrastive(img, masks)
+            optG.zero_grad(set_to_none=True)
+            loss.backward()
+            optG.step()
+            with torch.no_grad():
+                fake = G.synthesis(G.mapping(torch.randn(B, sum(groups))))
+            real = reals.detach().requires_grad_(r1)
+            real_logits = D(real)
+            loss = F.softplus(D(fake)).mean() + F.softplus(-real_logits).mean()
+            if r1:
+                g, = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+                loss = loss + g.square().sum([1, 2, 3]).mean() * (0.05 / 2)
+            optD.zero_grad(set_to_none=True)
+            loss.backward()
+            optD.step()
+
+        def gen(n):
+            with torch.no_grad():
+                return G.synthesis(G.mapping(torch.randn(n, sum(groups))))
+
+        out['gan'][str(res)] = {
+            'generatorForward16': timeit(lambda: gen(16), args.reps),
+            'generatorForward1': timeit(lambda: gen(1), args.reps),
+            'stepNoR1': timeit(lambda: step(False), args.steps),
+            'stepR1': timeit(lambda: step(True), args.steps),
+        }
+
+print(json.dumps(out))
