@@ -32,7 +32,20 @@ export const evaluateOptionsSchema = z.object({
   /** Extra circular values, as in training (`circularPeriod`). */
   circular: z.record(z.string(), z.number().positive()).optional(),
 });
-export type EvaluateOptions = z.input<typeof evaluateOptionsSchema>;
+/** Progress of `evaluateControl`: random samples first, then one step per (attribute, seed). */
+export interface EvaluateProgress {
+  readonly phase: 'range' | 'sweep';
+  /** The attribute being swept (phase 'sweep'). */
+  readonly attribute?: string;
+  readonly done: number;
+  readonly total: number;
+  readonly elapsedMs: number;
+  readonly etaMs: number;
+}
+
+export type EvaluateOptions = z.input<typeof evaluateOptionsSchema> & {
+  readonly onProgress?: (p: EvaluateProgress) => void;
+};
 
 /** Per value of a multi-valued attribute. */
 export interface ValueControlReport {
@@ -88,7 +101,8 @@ interface Measured {
  * console.log(formatControlReport(report));
  */
 export async function evaluateControl(controller: Controller, attributes: AttributeBinding, options: EvaluateOptions = {}): Promise<ControlReport> {
-  const opts = parseOptions(evaluateOptionsSchema, options, 'evaluateControl');
+  const { onProgress, ...rest } = options;
+  const opts = parseOptions(evaluateOptionsSchema, rest, 'evaluateControl');
   const measured = bindMeasured(attributes, opts.circular);
   const controlled = measured.filter((m) => {
     try {
@@ -113,14 +127,23 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
     }
   }
 
+  const start = Date.now();
+  // Work units: one per random image, `1 + steps` per (attribute, seed) sweep.
+  const total = opts.rangeSamples + targets.length * opts.seeds * (1 + opts.steps);
+  let done = 0;
+  const report = (phase: 'range' | 'sweep', units: number, attribute?: string) => {
+    done += units;
+    const elapsedMs = Date.now() - start;
+    onProgress?.({ phase, ...(attribute ? { attribute } : {}), done, total, elapsedMs, etaMs: (elapsedMs / done) * (total - done) });
+  };
   // 1. Ranges over random samples.
   const random: Record<string, number[][]> = Object.fromEntries(measured.map((m) => [m.key, [] as number[][]]));
-  for (let done = 0, b = 0; done < opts.rangeSamples; b++) {
+  for (let b = 0; done < opts.rangeSamples; b++) {
     const count = Math.min(opts.batchSize, opts.rangeSamples - done);
     const rows = await generateAndMeasure(controller, measured, { seed: opts.seed * 1_000_003 + 1_000_000 + b, count, truncation: opts.truncation });
     for (const m of measured) random[m.key].push(...rows.y[m.key]);
     tf.dispose(rows.images);
-    done += count;
+    report('range', count);
   }
   const colRange = (key: string, c: number): [number, number] => {
     let lo = Infinity;
@@ -139,7 +162,7 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
   );
 
   if (opts.gridDir) await mkdir(opts.gridDir, { recursive: true });
-  const report: ControlReport = {};
+  const result: ControlReport = {};
   for (const target of targets) {
     const enc = controller.encoder(target.key);
     const requested = requestValues(target, random[target.key], opts.steps, opts.margin);
@@ -192,6 +215,7 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
           }
           changeCount++;
         }
+        report('sweep', 1 + opts.steps, target.key);
       }
       if (opts.gridDir) {
         const grid = tf.concat(gridImages);
@@ -213,7 +237,7 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
       leakage[k] = changeSum[k] / changeCount;
       leakageAbs[k] = changeAbsSum[k] / changeCount;
     }
-    report[target.key] = {
+    result[target.key] = {
       unit: units.join('/'),
       range: [Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))],
       meanError: mean(errors),
@@ -230,7 +254,7 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
       requested,
     };
   }
-  return report;
+  return result;
 }
 
 function bindMeasured(attributes: AttributeBinding, circular?: Record<string, number>): Measured[] {

@@ -31,6 +31,6 @@ export type { ControlInfo, ControllerInit, ControllerLoadOptions, EncoderLike, G
 export { loadGanControlEncoder, replaceGanControlSlice } from './gan-control-encoder';
 export type { GanControlEncoder, LoadGanControlEncoderOptions } from './gan-control-encoder';
 export { evaluateControl, formatControlReport, evaluateOptionsSchema } from './evaluate';
-export type { AttributeControlReport, ControlReport, EvaluateOptions, ValueControlReport } from './evaluate';
+export type { AttributeControlReport, ControlReport, EvaluateOptions, EvaluateProgress, ValueControlReport } from './evaluate';
 export { buildEncodersForModel } from './build';
 export type { BuildEncodersArgs, BuildEncodersResult } from './build';

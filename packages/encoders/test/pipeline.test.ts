@@ -173,7 +173,13 @@ describe('pipeline', () => {
     const controller = new Controller({ generator: G, encoders, attributes });
     const gridDir = join(dir, 'eval');
     const before = tf.memory().numTensors;
-    const report = await evaluateControl(controller, attributes, { seeds: 3, steps: 5, rangeSamples: 96, gridDir, seed: 2 });
+    const seen: string[] = [];
+    const report = await evaluateControl(controller, attributes, {
+      seeds: 3, steps: 5, rangeSamples: 96, gridDir, seed: 2, batchSize: 32,
+      onProgress: (p) => seen.push(`${p.phase}:${p.attribute ?? ''}:${p.done}/${p.total}`),
+    });
+    expect(seen[0]).toBe('range::32/150'); // 96 random images + 3 attributes × 3 seeds × (1 + 5)
+    expect(seen.at(-1)).toBe('sweep:tilt:150/150');
     expect(tf.memory().numTensors).toBe(before);
     console.log(formatControlReport(report));
     expect(Object.keys(report)).toEqual(['bright', 'hue', 'tilt']);
