@@ -303,7 +303,7 @@ export class Controller {
       for (const [group, p] of plan) {
         const enc = this.byName.get(group)!;
         const rows = p.resolve(n, measured?.get(group));
-        this.checkRange(enc, rows, opts.outOfRange);
+        this.checkRange(enc, rows, opts.outOfRange, p.given);
         values[group] = rows;
         parts[group] = enc.encode(tf.tensor2d(rows.flat(), [n, enc.values.length]));
       }
@@ -477,6 +477,7 @@ export class Controller {
     }
     return {
       needsMeasure: missing && mode === 'measured',
+      given: cols.map((c) => c !== undefined),
       resolve: (rows, measured) =>
         Array.from({ length: rows }, (_, r) =>
           enc.values.map((v, c) => {
@@ -489,11 +490,11 @@ export class Controller {
     };
   }
 
-  private checkRange(enc: EncoderLike, rows: number[][], mode: 'error' | 'allow'): void {
+  private checkRange(enc: EncoderLike, rows: number[][], mode: 'error' | 'allow', given?: readonly boolean[]): void {
     if (mode === 'allow') return;
     const bad: string[] = [];
     enc.values.forEach((v, c) => {
-      if (v.kind === 'circular') return;
+      if (v.kind === 'circular' || (given && !given[c])) return;
       const [lo, hi] = v.range;
       const slack = (hi - lo) * 1e-6;
       for (const row of rows) {
@@ -563,6 +564,8 @@ export function wrapEncoder(encoder: { encode(y: tf.Tensor2D): tf.Tensor2D; disp
 
 interface ValuePlan {
   readonly needsMeasure: boolean;
+  /** Which columns the caller gave (only those are range-checked; filled ones come from the model). */
+  readonly given?: readonly boolean[];
   resolve(rows: number, measured?: Float32Array): number[][];
 }
 

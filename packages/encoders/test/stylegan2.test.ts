@@ -115,6 +115,18 @@ describe('with @gan-control/stylegan2', () => {
     expect(() => controller.generate({ set: { orientation: { yaw: 30 } } })).toThrow(/yaw = 30 deg \(supported \[-10, 10\]\)/);
     tf.dispose([r.images, r.ws, want]);
     controller.dispose();
+    // Only values the caller gives are range-checked; filled ones come from the model.
+    const E2 = loadGanControlEncoder(bytes);
+    const c2 = new Controller({
+      generator: G,
+      encoders: [wrapEncoder(E2, { attribute: 'orientation', wSlice: { offset: 0, size: 16 }, values: [
+        { name: 'yaw', unit: 'deg', range: [-10, 10] }, { name: 'pitch', unit: 'deg', range: [-10, 10], mean: 12 }, { name: 'roll', unit: 'deg', range: [-10, 10] },
+      ] })],
+    });
+    const r2 = c2.generate({ set: { orientation: { yaw: 1 } } });
+    expect(r2.values.orientation).toEqual([[1, 12, 0]]);
+    tf.dispose([r2.images, r2.ws]);
+    c2.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 });
