@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { channelsAt, parseDiscriminatorConfig, StyleGan2Error, type DiscriminatorConfig, type DiscriminatorConfigInput } from './config.js';
 import { checkResampleFilters, filter2d } from './generator.js';
 import { biasAct, conv1x1, FirCache, SQRT2, SQRT_HALF } from './ops.js';
+import { ensureGradients } from './gradients.js';
 import { ParamStore, paramSeed, type LoadReport, type TensorRecord } from './params.js';
 
 interface Block {
@@ -51,6 +52,7 @@ export class Discriminator {
 
   /** Use `createDiscriminator` (random init) or the loaders. */
   constructor(config: DiscriminatorConfig, seed: number) {
+    ensureGradients(); // networks are trained: make sure every kernel they use has a gradient
     this.config = config;
     this.resolution = config.resolution;
     this.imgChannels = config.imgChannels;

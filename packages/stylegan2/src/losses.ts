@@ -18,6 +18,7 @@ type Reduction = 'mean' | 'none';
  * const lossG = generatorLogisticNS(D.logits(G.synthesis(G.mapping(z))));
  */
 export function generatorLogisticNS(fakeLogits: tf.Tensor, opts: { reduction?: Reduction } = {}): tf.Tensor {
+  ensureGradients();
   return tf.tidy(() => {
     const l = tf.softplus(tf.neg(fakeLogits));
     return opts.reduction === 'none' ? l : tf.mean(l);
@@ -34,6 +35,7 @@ export function generatorLogisticNS(fakeLogits: tf.Tensor, opts: { reduction?: R
 export function discriminatorLogistic(realLogits: tf.Tensor, fakeLogits: tf.Tensor): tf.Scalar;
 export function discriminatorLogistic(realLogits: tf.Tensor, fakeLogits: tf.Tensor, opts: { reduction: 'none' }): { real: tf.Tensor; fake: tf.Tensor };
 export function discriminatorLogistic(realLogits: tf.Tensor, fakeLogits: tf.Tensor, opts: { reduction?: Reduction } = {}): tf.Scalar | { real: tf.Tensor; fake: tf.Tensor } {
+  ensureGradients();
   if (opts.reduction === 'none') {
     return { real: tf.tidy(() => tf.softplus(tf.neg(realLogits))), fake: tf.tidy(() => tf.softplus(fakeLogits)) };
   }
