@@ -59,6 +59,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .command('demo', 'the embedded default: sweep grids per attribute and the precision table on the bundled shapes model')
     .option('--out <dir>', 'folder for the grids and the report', { default: 'gan-control-demo' })
     .option('--seed <n>', 'seed of the rows', { default: 0 })
+    .option('--model <name|path>', 'another model folder instead of the bundled one', { default: 'shapes' })
     .option('--json', 'print the report as JSON')
     .example('  gan-control demo --out demo/')
     .action(run(async () => (await import('./commands/demo.js')).demoCommand));
@@ -93,12 +94,13 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .action(run(async () => (await import('./commands/evaluate.js')).evaluateCommand));
 
   cli
-    .command('train [config]', 'train a GAN-Control model from a config file or a preset')
-    .option('--preset <name>', 'a built-in configuration (e.g. shapes)')
-    .option('--out <dir>', 'run folder: checkpoints, metrics.jsonl, sample grids')
-    .option('--resume', 'continue the run in --out from its last checkpoint')
-    .option('--json', 'print metrics as JSON lines on stdout')
-    .example('  gan-control train --preset shapes --out runs/shapes')
+    .command('train [config]', 'train a GAN-Control model from a config file (JSON) or a preset')
+    .option('--preset <name>', 'a built-in configuration: shapes-32 (the bundled model), tiny-8 (smoke test)')
+    .option('--out <dir>', 'run folder: checkpoints/, samples/, metrics.jsonl, model/ (default: runs/<name>)')
+    .option('--resume', 'continue the run in --out from its last complete checkpoint')
+    .option('--kimg <n>', 'override the training length (thousands of images)')
+    .option('--json', 'print the result as JSON')
+    .example('  gan-control train --preset shapes-32 --out runs/shapes')
     .example('  gan-control train my-config.json --out runs/mine --resume')
     .action(run(async () => (await import('./commands/train.js')).trainCommand));
 

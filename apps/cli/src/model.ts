@@ -1,23 +1,25 @@
 /**
  * Models on disk and `--model <bundled name | path>`.
  *
- * A model folder (what `train`, `encoders` and `convert` write, and what ships as `shapes`):
+ * A model folder is what `@gan-control/trainer` exports (`train()` writes `<run>/model/`), what
+ * `gan-control convert` writes, and what ships as `shapes`:
  *
  * ```
- * <model>/model.json             { format: "gan-control-model", version: 1, name, generator, attributes, encoders }
+ * <model>/model.json             { format: "gan-control-model", version: 1, generator, latent?, attributes, ... }
  * <model>/generator.safetensors  generator weights, official state_dict names
  * <model>/encoders/<group>.json  encoders (@gan-control/encoders saveEncoder), optional
  * ```
  *
- * `generator` is `{ kind: "stylegan2", config, weights }` (this project's StyleGAN2 with the
- * partitioned mapping) or `{ kind: "gan-control-official", args, weights }` (an imported official
- * GAN-Control generator: its args.json and g_ema state_dict). `attributes` names each controlled
- * group's plugin and options, so `evaluate` and `encoders` can measure images.
+ * `generator` is this project's StyleGAN2 config (with the partitioned mapping), or
+ * `{ kind: "gan-control-official", args }` for an imported official GAN-Control generator (its
+ * args.json; the weights are its g_ema state_dict). `attributes` names each controlled group's
+ * plugin (`plugin`, default: the group name) and options, so `evaluate` and `encoders` can
+ * measure images. Other fields (training config, metrics) are kept as they are.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { SetRequest } from './args.js';
@@ -32,7 +34,7 @@ export const BUNDLED_MODELS: Record<string, { packageName: string; folder: strin
 
 export const MODEL_FILE = 'model.json';
 
-const attributeEntrySchema = z.strictObject({
+const attributeEntrySchema = z.looseObject({
   /** The latent group this attribute controls (and, unless `plugin` is given, the plugin name). */
   name: z.string().min(1),
   /** Plugin spec: short name, package name, `package:attribute`, or a path (relative to the model folder). */
@@ -40,23 +42,35 @@ const attributeEntrySchema = z.strictObject({
   options: z.record(z.string(), z.unknown()).default({}),
 });
 
-/** The schema of model.json. */
-export const modelManifestSchema = z.strictObject({
+const officialGeneratorSchema = z.strictObject({ kind: z.literal('gan-control-official'), args: z.record(z.string(), z.unknown()) });
+
+/** The schema of model.json (the trainer's export format; unknown fields are kept). */
+export const modelManifestSchema = z.looseObject({
   format: z.literal('gan-control-model'),
   version: z.literal(1),
-  name: z.string().min(1),
-  generator: z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('stylegan2'), config: z.record(z.string(), z.unknown()), weights: z.string().min(1) }),
-    z.strictObject({ kind: z.literal('gan-control-official'), args: z.record(z.string(), z.unknown()), weights: z.string().min(1) }),
-  ]),
+  name: z.string().min(1).optional(),
+  /** A StyleGAN2 generator config, or an official GAN-Control generator's args. */
+  generator: z.union([officialGeneratorSchema, z.looseObject({ zDim: z.number(), wDim: z.number(), resolution: z.number() })]),
+  /** Weights file, relative to the model folder. */
+  weights: z.string().min(1).default('generator.safetensors'),
   attributes: z.array(attributeEntrySchema).default([]),
   /** Encoders folder, relative to the model folder. */
   encoders: z.string().min(1).default('encoders'),
-  /** Free-form provenance (training config, converted files…). */
-  source: z.record(z.string(), z.unknown()).optional(),
 });
 export type ModelManifest = z.output<typeof modelManifestSchema>;
 export type ModelManifestInput = z.input<typeof modelManifestSchema>;
+
+/** The generator part of a manifest, by kind. */
+export function generatorSpec(manifest: ModelManifest): { kind: 'stylegan2'; config: Record<string, unknown> } | { kind: 'gan-control-official'; args: Record<string, unknown> } {
+  const g = manifest.generator as Record<string, unknown>;
+  return g.kind === 'gan-control-official' ? { kind: 'gan-control-official', args: g.args as Record<string, unknown> } : { kind: 'stylegan2', config: g };
+}
+
+/** A model's display name: its `name`, its training config's name, or its folder. */
+export function modelName(manifest: ModelManifest, dir: string): string {
+  const training = (manifest as Record<string, unknown>).training as { name?: unknown } | undefined;
+  return manifest.name ?? (typeof training?.name === 'string' ? training.name : basename(dir));
+}
 
 /** One controllable attribute of a loaded model. */
 export interface ModelAttribute {
@@ -183,8 +197,9 @@ function corrupt(dir: string, file: string, err: unknown): CliError {
  */
 export async function loadModel({ path, label }: { path: string; label: string }): Promise<LoadedModel> {
   const { dir, manifest } = readModelManifest(path);
-  const g = manifest.generator;
-  const bytes = await readWeights(dir, g.weights);
+  const g = generatorSpec(manifest);
+  const weights = manifest.weights;
+  const bytes = await readWeights(dir, weights);
   const sg2 = await import('@gan-control/stylegan2');
   let generator: InferenceGenerator;
   if (g.kind === 'stylegan2') {
@@ -196,19 +211,19 @@ export async function loadModel({ path, label }: { path: string; label: string }
       throw corrupt(dir, MODEL_FILE, err);
     }
     try {
-      const records = sg2.toFloatRecords(readSafetensors(bytes).tensors, g.weights);
-      sg2.assertComplete(G.loadStateDict(records, g.weights), g.weights);
+      const records = sg2.toFloatRecords(readSafetensors(bytes).tensors, weights);
+      sg2.assertComplete(G.loadStateDict(records, weights), weights);
     } catch (err) {
       G.dispose();
-      throw corrupt(dir, g.weights, err);
+      throw corrupt(dir, weights, err);
     }
     generator = G;
   } else {
     let G: import('@gan-control/stylegan2').GanControlGenerator;
     try {
-      G = sg2.loadGanControlGenerator(bytes, g.args, { source: g.weights });
+      G = sg2.loadGanControlGenerator(bytes, g.args, { source: weights });
     } catch (err) {
-      throw corrupt(dir, g.weights, err);
+      throw corrupt(dir, weights, err);
     }
     generator = adaptOfficial(G);
   }
@@ -298,11 +313,12 @@ export function checkRequest(
 }
 
 /**
- * Writes a model folder: the generator's weights (official state_dict names) and model.json, both
- * atomically, weights first (so model.json never points at incomplete weights).
+ * Writes a model folder in the trainer's export format: the generator's weights (official
+ * state_dict names) and model.json, both atomically, weights first (so model.json never points
+ * at incomplete weights).
  *
  * @example
- * await saveModel('my-model', { name: 'shapes-32', generator: { kind: 'stylegan2', config: G.config, stateDict: G.stateDict() }, attributes: [{ name: 'color' }] });
+ * await saveModel('my-model', { name: 'sg2', generator: { kind: 'stylegan2', config: G.config, stateDict: G.stateDict() } });
  */
 export async function saveModel(
   dir: string,
@@ -311,8 +327,9 @@ export async function saveModel(
     generator:
       | { kind: 'stylegan2'; config: Record<string, unknown>; stateDict: Record<string, { shape: readonly number[]; data: Float32Array }> }
       | { kind: 'gan-control-official'; args: Record<string, unknown>; stateDict: Record<string, { shape: readonly number[]; data: Float32Array }> };
-    attributes?: ModelManifestInput['attributes'];
-    encoders?: string;
+    /** Latent layout (`{ groups: [{ name, size, controlled? }] }`), as the trainer records it. */
+    latent?: Record<string, unknown>;
+    attributes?: { name: string; plugin?: string; options?: Record<string, unknown> }[];
     source?: Record<string, unknown>;
   },
 ): Promise<string> {
@@ -320,17 +337,18 @@ export async function saveModel(
   const { writeFileAtomic, writeSafetensors } = await import('@gan-control/tensor-io');
   await mkdir(dir, { recursive: true });
   const weights = 'generator.safetensors';
-  await writeFileAtomic(join(dir, weights), writeSafetensors(model.generator.stateDict, { format: 'gan-control-model', kind: model.generator.kind }));
-  const { stateDict: _weights, ...generator } = model.generator;
-  const manifest = modelManifestSchema.parse({
+  await writeFileAtomic(join(dir, weights), writeSafetensors(model.generator.stateDict, { format: 'gan-control-generator', kind: model.generator.kind }));
+  const generator = model.generator.kind === 'stylegan2' ? model.generator.config : { kind: model.generator.kind, args: model.generator.args };
+  const manifest = {
     format: 'gan-control-model',
     version: 1,
     name: model.name,
-    generator: { ...generator, weights },
-    attributes: model.attributes ?? [],
-    encoders: model.encoders ?? 'encoders',
+    generator,
+    ...(model.latent ? { latent: model.latent } : {}),
+    attributes: (model.attributes ?? []).map((a) => ({ ...a, options: a.options ?? {} })),
     ...(model.source ? { source: model.source } : {}),
-  });
+  };
+  modelManifestSchema.parse(manifest);
   const file = join(dir, MODEL_FILE);
   await writeFileAtomic(file, `${JSON.stringify(manifest, null, 2)}\n`);
   return file;

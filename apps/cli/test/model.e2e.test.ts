@@ -98,11 +98,39 @@ describe('on a tiny model', () => {
   });
 });
 
+describe('inspect and demo on the tiny model', () => {
+  it('inspect prints resolution, groups, attributes and encoders (and --json)', async () => {
+    const r = await runCli(['inspect', model], { cwd: work });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^generator\s+stylegan2, 16×16 px, z 16, w 16; generator\.safetensors: \d+ tensors/m);
+    expect(r.stdout).toMatch(/^position\s+\[4, 8\)\s+yes$/m);
+    expect(r.stdout).toMatch(/^other\s+\[12, 16\)\s+no$/m);
+    expect(r.stdout).toMatch(/^color\s+hue deg \[/m);
+    const j = await runCli(['inspect', model, '--json'], { cwd: work });
+    const info = JSON.parse(j.stdout) as { resolution: number; groups: unknown[]; attributes: { name: string }[]; encoders: { attribute: string }[] };
+    expect(info.resolution).toBe(R);
+    expect(info.groups).toHaveLength(4);
+    expect(info.attributes.map((a) => a.name)).toEqual(['color', 'position', 'size']);
+    expect(info.encoders.map((e) => e.attribute).sort()).toEqual(['color', 'position', 'size']);
+  });
+
+  it('demo writes a sweep grid per attribute value and the precision table', async () => {
+    const r = await runCli(['demo', '--model', model, '--out', 'demo', '--backend', 'cpu'], { cwd: work });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^attribute\s+unit\s+range\s+mean err/m);
+    const files = readdirSync(join(work, 'demo')).sort();
+    expect(files).toEqual(['precision.json', 'sweep-color.png', 'sweep-position.x.png', 'sweep-position.y.png', 'sweep-size.png']);
+    for (const f of files.filter((x) => x.endsWith('.png'))) await expectPng(join(work, 'demo', f), gridSize(4, 6));
+    expect(Object.keys(JSON.parse(readFileSync(join(work, 'demo', 'precision.json'), 'utf8'))).sort()).toEqual(['color', 'position', 'size']);
+    expect(r.stdout).toContain(join(work, 'demo', 'sweep-color.png'));
+  });
+});
+
 describe('model errors', () => {
   it('a value outside the trained range is refused with the range (unless --extrapolate)', async () => {
     const r = await runCli(['generate', '--model', model, '--set', 'size=-5', '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: value out of range: 'size': size = -5\.0+ fraction \(supported \[[-\d.]+, [-\d.]+\]\): .*or pass --extrapolate/m);
+    expect(r.stderr).toMatch(/^error: value out of range: 'size': size = -5 fraction \(supported \[[-\d.]+, [-\d.]+\]\): .*or pass --extrapolate/m);
   });
 
   it('an unknown attribute or value lists what the model controls', async () => {
@@ -130,10 +158,10 @@ describe('model errors', () => {
     const json = await runCli(['generate', '--model', broken, '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
     expect(json.code).toBe(1);
     expect(json.stderr).toMatch(/corrupt model .*model\.json: not valid JSON/);
-    writeFileSync(join(broken, 'model.json'), JSON.stringify({ format: 'gan-control-model', version: 1, name: 'x', generator: { kind: 'stylegan2', config: {}, weights: 3 } }));
+    writeFileSync(join(broken, 'model.json'), JSON.stringify({ format: 'gan-control-model', version: 1, generator: { zDim: 16, wDim: 16, resolution: 16 }, attributes: [{ options: {} }] }));
     const field = await runCli(['inspect', broken], { cwd: work });
     expect(field.code).toBe(1);
-    expect(field.stderr).toMatch(/invalid model .*model\.json: generator\.weights: /);
+    expect(field.stderr).toMatch(/invalid model .*model\.json: attributes\[0\]\.name: /);
     expect(existsSync(join(work, 'x.png'))).toBe(false);
   });
 });

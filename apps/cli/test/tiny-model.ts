@@ -1,6 +1,5 @@
 // A tiny GAN-Control model folder built with the libraries (random weights, 16 px): enough to drive
 // every command end to end in seconds. Used until/alongside the bundled shapes model.
-import * as tf from '@tensorflow/tfjs-core';
 import { createGenerator } from '@gan-control/stylegan2';
 import { saveModel } from '../src/model.js';
 
@@ -30,11 +29,10 @@ export async function writeTinyModel(dir: string): Promise<void> {
     await saveModel(dir, {
       name: 'tiny-test',
       generator: { kind: 'stylegan2', config: G.config as unknown as Record<string, unknown>, stateDict: G.stateDict() },
+      latent: { groups: [{ name: 'color', size: 4 }, { name: 'position', size: 4 }, { name: 'size', size: 4 }, { name: 'other', size: 4, controlled: false }] },
       attributes: [{ name: 'color' }, { name: 'position' }, { name: 'size' }],
     });
   } finally {
     G.dispose();
   }
-  tf.engine().startScope();
-  tf.engine().endScope();
 }

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
-import { readModelManifest, resolveModelPath } from '../model.js';
+import { generatorSpec, modelName, readModelManifest, resolveModelPath } from '../model.js';
 import { formatTable } from '../table.js';
 
 /** What `inspect` reports (also its `--json` output). */
@@ -53,7 +53,7 @@ function readHeader(path: string): { tensors: number; parameters: number; bytes:
 export async function inspectModel(spec: string, cwd: string): Promise<ModelInfo> {
   const where = resolveModelPath(spec, cwd);
   const { dir, manifest } = readModelManifest(where.path);
-  const g = manifest.generator;
+  const g = generatorSpec(manifest);
   let resolution: number;
   let zDim: number;
   let wDim: number;
@@ -108,7 +108,7 @@ export async function inspectModel(spec: string, cwd: string): Promise<ModelInfo
   return {
     model: where.label,
     dir,
-    name: manifest.name,
+    name: modelName(manifest, dir),
     kind: g.kind,
     resolution,
     zDim,
@@ -116,7 +116,7 @@ export async function inspectModel(spec: string, cwd: string): Promise<ModelInfo
     groups,
     attributes: manifest.attributes.map((a) => ({ name: a.name, plugin: a.plugin ?? a.name, options: a.options })),
     encoders,
-    weights: { file: g.weights, ...readHeader(join(dir, g.weights)) },
+    weights: { file: manifest.weights, ...readHeader(join(dir, manifest.weights)) },
   };
 }
 

@@ -1,7 +1,124 @@
-/** `gan-control train`. */
+/** `gan-control train`: a GAN-Control model from a config file or a preset, through @gan-control/trainer. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { numberFlag, stringFlag } from '../args.js';
+import { fillMissingGradients, prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, usageError } from '../errors.js';
+import { builtinPackages, MODEL_FILE } from '../model.js';
+import { prepareOut } from '../output.js';
+import { loadPlugin, resolvePlugin, type LoadedPlugin } from '../plugins.js';
+import { createProgress } from '../progress.js';
 
-export async function trainCommand(_args: string[], _opts: Record<string, unknown>, _ctx: Context): Promise<void> {
-  throw new CliError('CLI_LIBRARY_MISSING', "'gan-control train' is not available in this build yet: the libraries it drives are not complete");
+interface AttributeEntry {
+  name: string;
+  plugin?: string;
+  options?: Record<string, unknown>;
+}
+
+/** Reads the config: a JSON file (relative plugin paths resolve from its folder) or a preset. */
+async function readConfig(file: string | undefined, presetName: string | undefined, cwd: string): Promise<{ config: Record<string, unknown>; base: string; label: string }> {
+  const trainer = await import('@gan-control/trainer');
+  if (file && presetName) throw usageError('give a config file or --preset, not both');
+  if (!file && !presetName) {
+    throw usageError(`train needs a config file or --preset <name> (presets: ${Object.keys(trainer.presets).join(', ')}); for example: gan-control train --preset shapes-32 --out runs/shapes`);
+  }
+  if (presetName) {
+    const config = (trainer.presets as Record<string, unknown>)[presetName];
+    if (!config) throw new CliError('CLI_UNKNOWN_PRESET', `unknown preset '${presetName}'; presets: ${Object.keys(trainer.presets).join(', ')}`);
+    return { config: structuredClone(config) as Record<string, unknown>, base: cwd, label: `preset ${presetName}` };
+  }
+  const path = resolve(cwd, file!);
+  if (!existsSync(path)) throw new CliError('CLI_FILE_NOT_FOUND', `config file ${path} does not exist; check the path`);
+  let config: unknown;
+  try {
+    config = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new CliError('CLI_BAD_FILE', `config file ${path} is not valid JSON (${(err as Error).message})`);
+  }
+  if (!config || typeof config !== 'object' || Array.isArray(config)) throw new CliError('CLI_BAD_FILE', `config file ${path} must hold a JSON object`);
+  return { config: config as Record<string, unknown>, base: dirname(path), label: path };
+}
+
+/** Resolves each attribute's plugin (`plugin` field, else its name) from the user's project. */
+async function resolvePlugins(entries: AttributeEntry[], base: string, cwd: string): Promise<{ plugins: LoadedPlugin[]; specs: Map<string, string> }> {
+  const builtins = builtinPackages();
+  const plugins: LoadedPlugin[] = [];
+  const specs = new Map<string, string>();
+  for (const [i, entry] of entries.entries()) {
+    if (!entry || typeof entry.name !== 'string') throw new CliError('CLI_BAD_FILE', `invalid config: attributes[${i}].name: expected the name of a latent group`);
+    const spec = entry.plugin ?? entry.name;
+    const local = spec.startsWith('.') || isAbsolute(spec);
+    const resolved = resolvePlugin(local ? resolve(base, spec) : spec, cwd, builtins);
+    if (!entry.plugin) resolved.attribute ??= entry.name;
+    const plugin = await loadPlugin(resolved, builtins);
+    if (plugin.name !== entry.name) {
+      throw new CliError(
+        'CLI_PLUGIN_MISMATCH',
+        `invalid config: attributes[${i}]: plugin '${spec}' provides the attribute '${plugin.name}', but the entry is named '${entry.name}'; name the attribute (and its latent group) '${plugin.name}'`,
+      );
+    }
+    plugins.push(plugin);
+    if (entry.plugin) specs.set(entry.name, local ? resolve(base, spec) : spec);
+  }
+  return { plugins, specs };
+}
+
+/** Records each attribute's plugin spec in the exported model.json (paths relative to the model). */
+async function recordPlugins(modelDir: string, specs: Map<string, string>): Promise<void> {
+  if (specs.size === 0) return;
+  const { writeFileAtomic } = await import('@gan-control/tensor-io');
+  const file = join(modelDir, MODEL_FILE);
+  const model = JSON.parse(readFileSync(file, 'utf8')) as { attributes?: AttributeEntry[] };
+  for (const a of model.attributes ?? []) {
+    const spec = specs.get(a.name);
+    if (!spec) continue;
+    a.plugin = isAbsolute(spec) ? `./${relative(modelDir, spec).split('\\').join('/')}` : spec;
+  }
+  await writeFileAtomic(file, `${JSON.stringify(model, null, 2)}\n`);
+}
+
+export async function trainCommand([file]: string[], opts: Record<string, unknown>, ctx: Context): Promise<void> {
+  const { config, base, label } = await readConfig(file, stringFlag(opts.preset, '--preset'), ctx.cwd);
+  const kimg = opts.kimg === undefined ? undefined : numberFlag(opts.kimg, '--kimg', { min: 0.001, max: 1e6, fallback: 0 });
+  if (kimg !== undefined) config.totalKimg = kimg;
+  const trainer = await import('@gan-control/trainer');
+  // Validate before any work, so config errors come by field path.
+  const parsed = trainer.trainConfigSchema.safeParse(config);
+  if (!parsed.success) {
+    const { formatZodIssues } = await import('../errors.js');
+    throw new CliError('CLI_BAD_CONFIG', `invalid training config (${label}): ${formatZodIssues(parsed.error.issues)}`);
+  }
+  const outDir = prepareOut(stringFlag(opts.out, '--out') ?? join('runs', parsed.data.name), ctx.cwd, { allowFile: false }).path;
+  if (!opts.resume && existsSync(join(outDir, 'checkpoints', 'latest.json'))) {
+    throw new CliError('CLI_RESUME_NEEDED', `${outDir} already holds a training run; pass --resume to continue it, or choose another --out`);
+  }
+  const { plugins, specs } = await resolvePlugins((config.attributes ?? []) as AttributeEntry[], base, ctx.cwd);
+  await prepareBackend(ctx);
+  trainer.ensureTrainingGradients();
+  await fillMissingGradients();
+  const json = Boolean(opts.json);
+  const totalImages = Math.round(parsed.data.totalKimg * 1000);
+  const bar = createProgress({ label: 'train', total: totalImages, enabled: !json && ctx.isTTY });
+  if (!json) ctx.info(`training ${parsed.data.name} (${label}) for ${parsed.data.totalKimg} kimg into ${outDir}`);
+  const result = await trainer.train(config, {
+    outDir,
+    resume: Boolean(opts.resume),
+    plugins: plugins as never,
+    progressBar: false,
+    log: (line) => bar.log(line),
+    onProgress: (p) => {
+      const m = p.metrics;
+      bar.update(p.images, `${p.imagesPerSecond.toFixed(1)} img/s  G ${m.gAdv.toFixed(3)}  C ${Number.isNaN(m.gContrastive) ? '-' : m.gContrastive.toFixed(3)}  D ${m.d.toFixed(3)}`, p.totalImages);
+    },
+  });
+  bar.finish();
+  await recordPlugins(result.modelDir, specs);
+  if (json) {
+    ctx.out(JSON.stringify({ ...result, outDir }, null, 2));
+    return;
+  }
+  ctx.out(`trained ${result.images} images in ${result.seconds.toFixed(1)} s (${result.step} steps); model: ${result.modelDir}`);
+  ctx.out(`samples: ${join(outDir, 'samples', 'latest.png')}; metrics: ${join(outDir, 'metrics.jsonl')}`);
+  ctx.out(`next: gan-control encoders --model ${relative(ctx.cwd, result.modelDir) || '.'}`);
 }
