@@ -73,6 +73,8 @@ export interface AttributeControlReport {
   readonly values?: Record<string, ValueControlReport>;
   /** The requested values (steps × V), for the grid's columns. */
   readonly requested: number[][];
+  /** Edited images whose measurement was not finite (left out of the errors), when any. */
+  readonly failedMeasurements?: number;
 }
 
 /** `evaluateControl`'s result, keyed by attribute (as in the `attributes` argument). Attributes measured but not controlled have no entry. */
@@ -112,7 +114,14 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
       return false;
     }
   });
-  if (opts.only) for (const name of opts.only) controller.encoder(name);
+  if (opts.only) {
+    for (const name of opts.only) {
+      controller.encoder(name);
+      if (!controlled.some((m) => m.key === name)) {
+        throw new EncodersError('ENCODERS_NO_MEASURE', `evaluateControl: only names '${name}', but no attribute runtime with that name was given to measure it; given: ${measured.map((m) => m.key).join(', ')}`);
+      }
+    }
+  }
   const targets = opts.only ? controlled.filter((m) => opts.only!.includes(m.key)) : controlled;
   if (targets.length === 0) {
     throw new EncodersError(
@@ -149,6 +158,7 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
     let lo = Infinity;
     let hi = -Infinity;
     for (const r of random[key]) {
+      if (!Number.isFinite(r[c])) continue; // a measurement that failed (e.g. nothing detected)
       lo = Math.min(lo, r[c]);
       hi = Math.max(hi, r[c]);
     }
@@ -171,6 +181,7 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
     const changeSum: Record<string, number> = {};
     const changeAbsSum: Record<string, number> = {};
     let changeCount = 0;
+    let failed = 0;
     const gridImages: tf.Tensor4D[] = [];
     const keep = controller.groups.map((g) => g.name).filter((g) => g !== enc.group);
     try {
@@ -190,6 +201,10 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
         else tf.dispose(swept.images);
         for (let s = 0; s < opts.steps; s++) {
           const y = swept.y[target.key][s];
+          if (!y.every(Number.isFinite)) {
+            failed++;
+            continue;
+          }
           let e = 0;
           target.values.forEach((_, c) => {
             const p = target.periods[c];
@@ -207,6 +222,7 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
               const a = swept.y[other.key][s][c];
               const b0 = base.y[other.key][0][c];
               const d = Math.abs(p ? circularDiff(a, b0, p) : a - b0);
+              if (!Number.isFinite(d)) return;
               abs += d;
               rel += d / widths[other.key][c];
             });
@@ -252,6 +268,7 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
           }
         : {}),
       requested,
+      ...(failed ? { failedMeasurements: failed } : {}),
     };
   }
   return result;
@@ -274,13 +291,17 @@ function requestValues(target: Measured, random: number[][], steps: number, marg
   const V = target.values.length;
   if (V > 4) {
     // High-dimensional values (an embedding): request vectors the generator actually produced.
-    const stride = Math.max(1, Math.floor(random.length / steps));
-    return Array.from({ length: steps }, (_, s) => [...random[(s * stride) % random.length]]);
+    const finite = random.filter((r) => r.every(Number.isFinite));
+    if (finite.length === 0) {
+      throw new EncodersError('ENCODERS_NO_MEASURE', `evaluateControl: '${target.key}' could not be measured on any random sample (all values not finite)`);
+    }
+    const stride = Math.max(1, Math.floor(finite.length / steps));
+    return Array.from({ length: steps }, (_, s) => [...finite[(s * stride) % finite.length]]);
   }
   const cols = target.values.map((_, c) => {
     const p = target.periods[c];
     if (p) return Array.from({ length: steps }, (_, s) => (s * p) / steps);
-    const sorted = random.map((r) => r[c]).sort((a, b) => a - b);
+    const sorted = random.map((r) => r[c]).filter(Number.isFinite).sort((a, b) => a - b);
     const lo = quantileSorted(sorted, margin);
     const hi = quantileSorted(sorted, 1 - margin);
     return Array.from({ length: steps }, (_, s) => lo + ((hi - lo) * s) / (steps - 1));

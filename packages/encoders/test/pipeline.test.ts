@@ -214,3 +214,29 @@ function measure(name: string, images: tf.Tensor4D): number[][] {
   y.dispose();
   return out;
 }
+
+describe('evaluateControl with failing measurements', () => {
+  it('leaves non-finite measurements out and counts them', async () => {
+    const encoders = await loadEncoders(join(dir, 'encoders'));
+    const controller = new Controller({ generator: G, encoders });
+    // A hue "detector" that fails (NaN) on hues in [60°, 120°].
+    const flaky = {
+      ...attributes.hue,
+      measure: (im: tf.Tensor4D) =>
+        tf.tidy(() => {
+          const hue = attributes.hue.measure!(im);
+          const bad = tf.logicalAnd(tf.greater(hue, 60), tf.less(hue, 120));
+          return tf.where(bad, tf.fill(hue.shape, NaN), hue) as tf.Tensor2D;
+        }),
+    };
+    const report = await evaluateControl(controller, { bright: attributes.bright, hue: flaky }, { seeds: 3, steps: 4, rangeSamples: 64, only: ['hue'] });
+    // Requests 0°, 90°, 180°, 270° on 3 seeds: the three 90° images cannot be measured.
+    expect(report.hue.requested.map((r) => r[0])).toEqual([0, 90, 180, 270]);
+    expect(report.hue.failedMeasurements).toBe(3);
+    expect(report.hue.meanError).toBeLessThan(5);
+    expect(report.hue.range.every(Number.isFinite)).toBe(true);
+    expect(Number.isFinite(report.hue.leakage.bright)).toBe(true);
+    await expect(evaluateControl(controller, { bright: attributes.bright }, { only: ['hue'] })).rejects.toThrow(/only names 'hue', but no attribute runtime/);
+    controller.dispose();
+  });
+});
