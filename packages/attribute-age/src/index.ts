@@ -1,1 +1,14 @@
-export {};
+import { agePlugin } from './plugin.js';
+
+export { agePlugin, ageOptionsSchema, DEFAULT_THRESHOLDS, AGE_VALUES, PLUGIN_NAME, PLUGIN_VERSION } from './plugin.js';
+export type { AgeOptions, AgeOptionsInput } from './plugin.js';
+export { predictAge, ageNetFromWeights, loadAgeNet, disposeAgeNet, AGE_INPUT_SIZE, AGE_MODEL, MAIN_BLOCKS, MEAN_RGB } from './network.js';
+export type { AgeNet } from './network.js';
+export { centreCropResize, checkImages, AttributeInputError, RANGE_LIMIT } from './preprocess.js';
+export { decodeWeights, faceApiModelDir, loadModelWeights, WeightsError } from './weights.js';
+export type { DecodedWeight, ManifestGroup, ManifestWeight } from './weights.js';
+
+/** The age plugin object (`name: 'age'`); the package's default export. */
+const ageAttribute = agePlugin();
+export { ageAttribute as age };
+export default ageAttribute;

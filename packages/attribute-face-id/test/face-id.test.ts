@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contrastiveTerm, createAttribute, pairwiseDistances } from '@gan-control/contrastive-loss';
 import faceId, {
   disposeFaceRecognitionNet,
   faceApiModelDir,
@@ -12,19 +13,15 @@ import faceId, {
   type FaceIdAttribute,
   type FaceIdOptionsInput,
 } from '../src/index.js';
-import { contrastive, loadFaces, loadPixels, maxAbsDiff, TESTDATA } from './helpers.js';
+import { loadFaces, loadPixels, maxAbsDiff, TESTDATA } from './helpers.js';
 
 const reference = JSON.parse(readFileSync(join(TESTDATA, 'reference.json'), 'utf8')) as { descriptors: Record<string, number[]> };
 const setup = (opts: FaceIdOptionsInput = {}) => faceId.setup(faceId.options.parse(opts)) as Promise<FaceIdAttribute>;
 
-function pairwiseSquaredL2(e: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.sum(tf.square(tf.sub(tf.expandDims(e, 1), tf.expandDims(e, 0))), 2) as tf.Tensor2D);
-}
-
 describe('attribute-face-id', () => {
   let attr: FaceIdAttribute;
   beforeAll(async () => {
-    attr = await setup();
+    attr = (await createAttribute(faceId)) as FaceIdAttribute;
   });
   afterAll(() => attr.dispose());
 
@@ -85,14 +82,15 @@ describe('attribute-face-id', () => {
 
   it('gradient of the contrastive loss reaches the pixels, finite and non-zero, without leaks', () => {
     const faces = loadFaces(['astronaut', 'camera']);
+    // the batch's only pair is a positive one; τ+ = 0 keeps its hinge (the official `same` term) active
+    const positives = tf.tensor2d([[0, 1], [1, 0]]);
     const before = tf.memory().numTensors;
-    // τ+ = 0 and τ− = 4 keep both hinges active for this 2-image batch
-    const loss = (x: tf.Tensor4D) => contrastive(pairwiseSquaredL2(attr.embed(x) as tf.Tensor2D), [[1, 1], [1, 1]], 0, 4);
+    const loss = (x: tf.Tensor) => tf.tidy(() => contrastiveTerm(pairwiseDistances(attr.embed(x as tf.Tensor4D) as tf.Tensor, attr.distance), positives, { tauPlus: 0, tauMinus: attr.thresholds.tauMinus, weight: attr.weight }).loss);
     const g = tf.grad(loss)(faces);
     const [finite, maxAbs] = tf.tidy(() => [tf.all(tf.isFinite(g)).dataSync()[0], tf.max(tf.abs(g)).dataSync()[0]]);
     g.dispose();
     expect(tf.memory().numTensors).toBe(before);
-    faces.dispose();
+    tf.dispose([faces, positives]);
     expect(finite).toBe(1);
     expect(maxAbs).toBeGreaterThan(0);
   });
@@ -105,6 +103,7 @@ describe('attribute-face-id', () => {
     expect(() => faceId.options.parse({ cropFraction: 1.5 })).toThrow(/cropFraction/);
     expect(() => faceId.options.parse({ tauPlus: 1, tauMinus: 0.5 })).toThrow(/tauPlus/);
     expect(() => faceId.options.parse({ crop: 0.5 })).toThrow(/crop/);
+    await expect(createAttribute(faceId, { cropFraction: 1.5 })).rejects.toMatchObject({ code: 'PLUGIN_OPTIONS_INVALID', message: expect.stringMatching(/cropFraction/) });
     await expect(setup({ modelDir: '/nonexistent' })).rejects.toMatchObject({ code: 'E_WEIGHTS_MISSING', message: expect.stringMatching(/^id: .*modelDir/) });
   });
 });

@@ -12,13 +12,13 @@ export const PLUGIN_NAME = 'pose';
 export const PLUGIN_VERSION = '0.1.0';
 
 /**
- * Default thresholds on d = mean |Δyaw, Δpitch, Δroll| in degrees, calibrated on real photographs
- * (README "Calibration", scripts/calibrate.ts): τ+ ≈ the 95th percentile of one face under
- * nuisance changes (shifted crop, ±20 % brightness), τ− ≈ the 16th percentile between different
- * faces; λ = 0.45 / τ− so a collapsed negative pair costs what it costs in the official identity
- * term (0.25 · 1.8).
+ * Default thresholds on d = mean |Δyaw, Δpitch, Δroll| in degrees, calibrated on 24 real faces
+ * (README "Calibration", scripts/calibrate.ts): τ+ = 3.5° ≈ the 95th percentile of one face under
+ * nuisance changes (shifted crop, ±20 % brightness: p95 3.39°), τ− = 9.5° ≈ the 16th percentile
+ * between different faces (9.51°); λ = 0.45 / τ− ≈ 0.047, so a collapsed negative pair costs what
+ * it costs in the official identity term (0.25 · 1.8 = 0.45).
  */
-export const DEFAULT_THRESHOLDS = { tauPlus: 1.5, tauMinus: 5, weight: 0.09 } as const;
+export const DEFAULT_THRESHOLDS = { tauPlus: 3.5, tauMinus: 9.5, weight: 0.047 } as const;
 
 /** Options of the pose plugin (zod; the TypeScript types derive from it). */
 export const poseOptionsSchema = z

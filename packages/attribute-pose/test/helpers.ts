@@ -44,26 +44,3 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { abs: n
   }
   return { abs, ref };
 }
-
-/**
- * The official contrastive term for one attribute on a [B, B] distance matrix (unordered pairs,
- * two hinge means), written out here so the gradient test does not depend on the core's runtime.
- */
-export function contrastive(d: tf.Tensor2D, positives: number[][], tauPlus: number, tauMinus: number): tf.Scalar {
-  return tf.tidy(() => {
-    const B = d.shape[0];
-    const pos: number[] = [];
-    const neg: number[] = [];
-    for (let i = 0; i < B; i++) for (let j = 0; j < B; j++) {
-      const upper = j > i ? 1 : 0;
-      const p = positives[i][j] ? 1 : 0;
-      pos.push(upper * p);
-      neg.push(upper * (1 - p));
-    }
-    const P = tf.tensor2d(pos, [B, B]);
-    const N = tf.tensor2d(neg, [B, B]);
-    const same = tf.div(tf.sum(tf.mul(tf.relu(tf.sub(d, tauPlus)), P)), Math.max(1, pos.reduce((a, b) => a + b, 0)));
-    const notSame = tf.div(tf.sum(tf.mul(tf.relu(tf.sub(tauMinus, d)), N)), Math.max(1, neg.reduce((a, b) => a + b, 0)));
-    return tf.add(same, notSame) as tf.Scalar;
-  });
-}

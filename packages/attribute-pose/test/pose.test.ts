@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contrastiveTerm, createAttribute, pairwiseDistances } from '@gan-control/contrastive-loss';
 import pose, {
   disposeLandmarkNet,
   faceApiModelDir,
@@ -15,7 +16,7 @@ import pose, {
   type PoseAttribute,
   type PoseOptionsInput,
 } from '../src/index.js';
-import { contrastive, loadFaces, loadPixels, maxAbsDiff, TESTDATA } from './helpers.js';
+import { loadFaces, loadPixels, maxAbsDiff, TESTDATA } from './helpers.js';
 
 const reference = JSON.parse(readFileSync(join(TESTDATA, 'reference.json'), 'utf8')) as { landmarks: Record<string, number[]> };
 const setup = (opts: PoseOptionsInput = {}) => pose.setup(pose.options.parse(opts)) as Promise<PoseAttribute>;
@@ -41,7 +42,7 @@ function project(yaw: number, pitch: number, roll: number): number[] {
 describe('attribute-pose', () => {
   let attr: PoseAttribute;
   beforeAll(async () => {
-    attr = await setup();
+    attr = (await createAttribute(pose)) as PoseAttribute;
   });
   afterAll(() => attr.dispose());
 
@@ -107,8 +108,8 @@ describe('attribute-pose', () => {
     const batch = tf.tidy(() => {
       const astro = tf.slice(faces, [0, 0, 0, 0], [1, -1, -1, -1]);
       const camera = tf.slice(faces, [1, 0, 0, 0], [1, -1, -1, -1]);
-      // rotate about the centre in [0, 2] so the corners fill with 0 → −1 (black), as a border would
-      const rot = (x: tf.Tensor4D, deg: number) => tf.sub(tf.image.rotateWithOffset(tf.add(x, 1), deg * DEG, 1), 1);
+      // rotate about the centre, shifted to [0, 2] so the uncovered corners fill with 1 → 0 (mid grey)
+      const rot = (x: tf.Tensor, deg: number) => tf.sub(tf.image.rotateWithOffset(tf.add(x, 1) as tf.Tensor4D, deg * DEG, 1), 1);
       return tf.concat([astro, rot(astro, 10), rot(astro, -10), tf.reverse(astro, 2), camera, tf.reverse(camera, 2)]) as tf.Tensor4D;
     });
     const before = tf.memory().numTensors;
@@ -136,14 +137,15 @@ describe('attribute-pose', () => {
 
   it('gradient of the contrastive loss reaches the pixels, finite and non-zero, without leaks', () => {
     const faces = loadFaces(['astronaut', 'camera']);
+    // the batch's only pair is a positive one; τ+ = 0 keeps its hinge (the official `same` term) active
+    const positives = tf.tensor2d([[0, 1], [1, 0]]);
     const before = tf.memory().numTensors;
-    const l1 = (e: tf.Tensor2D) => tf.mean(tf.abs(tf.sub(tf.expandDims(e, 1), tf.expandDims(e, 0))), 2) as tf.Tensor2D;
-    const loss = (x: tf.Tensor4D) => contrastive(l1(attr.embed(x) as tf.Tensor2D), [[1, 1], [1, 1]], 0, 1000);
+    const loss = (x: tf.Tensor) => tf.tidy(() => contrastiveTerm(pairwiseDistances(attr.embed(x as tf.Tensor4D) as tf.Tensor, attr.distance), positives, { tauPlus: 0, tauMinus: attr.thresholds.tauMinus, weight: attr.weight }).loss);
     const g = tf.grad(loss)(faces);
     const [finite, maxAbs] = tf.tidy(() => [tf.all(tf.isFinite(g)).dataSync()[0], tf.max(tf.abs(g)).dataSync()[0]]);
     g.dispose();
     expect(tf.memory().numTensors).toBe(before);
-    faces.dispose();
+    tf.dispose([faces, positives]);
     expect(finite).toBe(1);
     expect(maxAbs).toBeGreaterThan(0);
   });
@@ -155,6 +157,7 @@ describe('attribute-pose', () => {
     expect(() => attr.embed(tf.zeros([1, 160, 160, 3], 'int32') as tf.Tensor4D)).toThrow(expect.objectContaining({ code: 'E_INPUT_DTYPE' }));
     expect(() => pose.options.parse({ tauPlus: -1 })).toThrow(/tauPlus/);
     expect(() => pose.options.parse({ latentSize: 1.5 })).toThrow(/latentSize/);
+    await expect(createAttribute(pose, { cropFraction: 1.5 })).rejects.toMatchObject({ code: 'PLUGIN_OPTIONS_INVALID', message: expect.stringMatching(/cropFraction/) });
     await expect(setup({ modelDir: '/nonexistent' })).rejects.toMatchObject({ code: 'E_WEIGHTS_MISSING', message: expect.stringMatching(/^pose: /) });
   });
 });
