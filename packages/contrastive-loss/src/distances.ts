@@ -142,7 +142,12 @@ export function pairwiseDistances(features: tf.Tensor, kind: DistanceName | Dist
   const B = features.shape[0];
   if (typeof kind === 'function') {
     const d = tf.tidy(() => kind(features));
-    checkSquare(d, B, `the custom distance "${kind.name || 'anonymous'}"`);
+    try {
+      checkSquare(d, B, `the custom distance "${kind.name || 'anonymous'}"`);
+    } catch (error) {
+      d.dispose();
+      throw error;
+    }
     return d;
   }
   if (!isDistance(kind)) {

@@ -78,19 +78,23 @@ describe('pairwiseDistances', () => {
     tf.dispose([x, g]);
   });
 
-  it('custom functions: called with the features, shape-checked', () => {
+  it('custom functions: called with the features, shape-checked, no leaks (also on errors)', async () => {
     const x = tf.ones([4, 2]);
     const gram = scaledDistance('mse-mean', 1e5);
-    const d = pairwiseDistances(tf.tensor2d([[0, 0], [0, 0.01]]), gram);
+    const f = tf.tensor2d([[0, 0], [0, 0.01]]);
+    const d = await expectNoLeaks(() => pairwiseDistances(f, gram), 1);
+    f.dispose();
     expectClose(d.dataSync(), [0, 5, 5, 0], 1e-5, 0, 'scaled');
     expect(gram.name).toBe('mse-mean×100000');
-    try {
-      pairwiseDistances(x, (f) => tf.zeros([f.shape[0], 3]) as tf.Tensor2D);
-      expect.unreachable();
-    } catch (e) {
-      expect(isGanControlError(e, 'DISTANCE_SHAPE_MISMATCH')).toBe(true);
-      expect((e as Error).message).toContain('[4, 4]');
-    }
+    await expectNoLeaks(() => {
+      try {
+        pairwiseDistances(x, (t) => tf.zeros([t.shape[0], 3]) as tf.Tensor2D);
+        expect.unreachable();
+      } catch (e) {
+        expect(isGanControlError(e, 'DISTANCE_SHAPE_MISMATCH')).toBe(true);
+        expect((e as Error).message).toContain('[4, 4]');
+      }
+    });
     expect(() => pairwiseDistances(x, 'euclid' as never)).toThrow(/unknown distance "euclid". Use one of squared-l2, l1-mean/);
     expect(() => pairwiseDistances(tf.ones([3]), 'l2')).toThrow(/rank ≥ 2/);
     tf.dispose([x, d]);

@@ -112,9 +112,12 @@ describe('sampleLatents and pairMask', () => {
   });
 
   it('builds symmetric masks and rejects bad pairs', () => {
+    const before = tf.memory().numTensors;
     const m = pairMask(3, [[0, 2]]);
     expect(m.arraySync()).toEqual([[0, 0, 1], [0, 0, 0], [1, 0, 0]]);
     m.dispose();
+    expect(() => pairMask(3, [[0, 5]])).toThrow();
+    expect(tf.memory().numTensors).toBe(before);
     expect(() => pairMask(3, [[1, 1]])).toThrow(/two different rows/);
     expect(() => pairMask(3, [[0, 3]])).toThrow(/two different rows/);
   });
