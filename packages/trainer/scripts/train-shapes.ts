@@ -5,7 +5,7 @@
 //   npx tsx --tsconfig packages/trainer/tsconfig.json packages/trainer/scripts/train-shapes.ts \
 //     [--out runs/shapes-32] [--kimg 200] [--backend auto] [--bundle packages/domain-shapes/model]
 //
-// --kimg overrides the preset's length; --bundle copies the final EMA generator (model.json +
+// --kimg overrides the preset's length; --minutes M stops cleanly (checkpoint) after M minutes; --bundle copies the final EMA generator (model.json +
 // generator.safetensors) into the given folder when the run completes.
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'auto' },
     bundle: { type: 'string' },
     preset: { type: 'string', default: 'shapes-32' },
+    minutes: { type: 'string' },
   },
 });
 
@@ -33,6 +34,8 @@ const result = await train(config, {
   outDir: values.out!,
   resume: true,
   plugins: shapesPlugins,
+  // --minutes M: stop (with a checkpoint) after M minutes, e.g. to fit a time-boxed machine.
+  signal: values.minutes ? AbortSignal.timeout(Math.round(Number(values.minutes) * 60_000)) : undefined,
   log: (line) => console.log(`[train-shapes] ${new Date().toISOString()} ${line}`),
   onProgress: (p) => {
     if (process.stderr.isTTY || Date.now() - last < 60_000) return;
