@@ -2,8 +2,8 @@
 // central finite differences of the wasm forward (exact up to rounding: conv is bilinear).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { setupBackend } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeNativeKernels, setupBackend } from '../src/index.js';
 import { expectClose, on, rand, randT } from './helpers.js';
 
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -25,6 +25,12 @@ const label = (c: ConvCase) => `x${c.x.join('x')} w${c.w.join('x')} s${String(c.
 beforeAll(async () => {
   const info = await setupBackend('wasm');
   expect(info.name).toBe('wasm');
+  // This file tests the wasm compositions; native.test.ts tests the addon's kernels.
+  removeNativeKernels('wasm');
+  await tf.setBackend('cpu');
+});
+afterAll(async () => {
+  await setupBackend('wasm');
   await tf.setBackend('cpu');
 });
 

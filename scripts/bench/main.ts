@@ -1,0 +1,316 @@
+// The benchmark behind `npm run bench` (see scripts/bench.mjs for the flags).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { removeNativeKernels, setupBackend, type BackendInfo } from '@gan-control/backend';
+
+interface Timing { median: number; min: number; reps: number; note?: string }
+type Row = { name: string; results: Record<string, Timing | string>; torch?: Timing };
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+
+function parseArgs(argv: string[]) {
+  const flag = (name: string) => argv.includes(`--${name}`);
+  const value = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const quick = flag('quick');
+  return {
+    quick,
+    full: flag('full'),
+    only: new Set((value('only') ?? 'conv,gan,plugins').split(',')),
+    json: value('json'),
+    torch: !flag('no-torch'),
+    python: value('python'),
+    reps: Number(value('reps') ?? (quick ? 3 : 5)),
+    steps: Number(value('steps') ?? (quick ? 2 : 4)),
+    resolutions: (value('resolutions') ?? (quick ? '32' : '32,64')).split(',').map(Number),
+  };
+}
+type Args = ReturnType<typeof parseArgs>;
+
+function time(fn: () => void, reps: number, warmup = 1): Timing {
+  for (let i = 0; i < warmup; i++) fn();
+  const t: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const s = performance.now();
+    fn();
+    t.push(performance.now() - s);
+  }
+  t.sort((a, b) => a - b);
+  return { median: t[Math.floor(t.length / 2)]!, min: t[0]!, reps };
+}
+
+async function timeAsync(fn: () => Promise<unknown>, reps: number, warmup = 1): Promise<Timing> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const t: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const s = performance.now();
+    await fn();
+    t.push(performance.now() - s);
+  }
+  t.sort((a, b) => a - b);
+  return { median: t[Math.floor(t.length / 2)]!, min: t[0]!, reps };
+}
+
+const sync = (t: tf.Tensor) => {
+  t.dataSync();
+  t.dispose();
+};
+
+// ---------------------------------------------------------------------------------------------
+function findPython(args: Args): string | null {
+  if (!args.torch) return null;
+  for (const py of [args.python, 'python3', '/usr/bin/python3'].filter(Boolean) as string[]) {
+    const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+function runTorch(py: string, args: Args, sections: string[]): Record<string, unknown> | string {
+  const threads = String(Math.min(2, availableParallelism()));
+  try {
+    const out = execFileSync(py, [join(here, 'torch_bench.py'), '--threads', threads, '--reps', String(args.reps), '--steps', String(args.steps), '--resolutions', args.resolutions.join(','), '--sections', sections.join(',')], {
+      encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24,
+      env: { ...process.env, OMP_NUM_THREADS: threads },
+    });
+    return JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
+  } catch (err) {
+    return `PyTorch run failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+const CONV = { x: [16, 32, 32, 64] as [number, number, number, number], w: [3, 3, 64, 64] as [number, number, number, number] };
+
+function convOps(reps: number, filterBatch?: number): Record<string, Timing | string> {
+  const x = tf.randomNormal(CONV.x) as tf.Tensor4D;
+  const w = tf.randomNormal(CONV.w) as tf.Tensor4D;
+  const dy = tf.randomNormal(CONV.x) as tf.Tensor4D;
+  const out: Record<string, Timing | string> = {};
+  out['forward'] = time(() => sync(tf.conv2d(x, w, 1, 'same')), reps);
+  out['gradInput'] = time(() => sync(tf.conv2dTranspose(dy, w, CONV.x, 1, 'same')), reps);
+  const backend = tf.getBackend();
+  if (!tf.getKernel('Conv2DBackpropFilter', backend)) {
+    out['gradFilter'] = 'kernel missing';
+  } else {
+    const b = filterBatch ?? 16;
+    const xs = b === 16 ? x : tf.slice(x, [0, 0, 0, 0], [b, 32, 32, 64]);
+    const dys = b === 16 ? dy : tf.slice(dy, [0, 0, 0, 0], [b, 32, 32, 64]);
+    const run = () => sync(tf.engine().runKernel('Conv2DBackpropFilter', { x: xs, dy: dys }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: CONV.w } as never) as tf.Tensor);
+    const t = time(run, b === 16 ? reps : 1, b === 16 ? 1 : 0);
+    out['gradFilter'] = b === 16 ? t : { median: (t.median * 16) / b, min: (t.min * 16) / b, reps: 1, note: `batch ${b} × ${16 / b} (linear in batch); --full measures batch 16` };
+    if (b !== 16) tf.dispose([xs, dys]);
+  }
+  tf.dispose([x, w, dy]);
+  return out;
+}
+
+async function convSection(args: Args): Promise<Row[]> {
+  const cols: Record<string, Record<string, Timing | string>> = {};
+  // Stock kernels first, before this project installs its own.
+  await tf.setBackend('cpu');
+  console.error('conv: stock cpu (slow: one repetition each) …');
+  cols['tfjs cpu (stock)'] = convOps(1, args.full ? 16 : 1);
+  const require = createRequire(import.meta.url);
+  const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+  if (!tf.engine().registry['wasm']) {
+    setWasmPaths(Object.fromEntries(['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'].map((f) => [f, join(dist, f)])) as never);
+  }
+  await tf.setBackend('wasm');
+  console.error('conv: stock wasm …');
+  cols['tfjs wasm (stock)'] = convOps(args.reps);
+  const info = await setupBackend('wasm');
+  if (info.native.enabled) {
+    console.error(`conv: project backend (wasm + native, ${info.native.threads} threads) …`);
+    cols[`project: wasm + native ×${info.native.threads}`] = convOps(args.reps);
+    removeNativeKernels('wasm');
+  }
+  console.error('conv: project wasm kernels without the addon …');
+  cols['project: wasm, no addon'] = convOps(args.reps);
+  await setupBackend('wasm');
+  return ['forward', 'gradInput', 'gradFilter'].map((op) => ({ name: op, results: Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, v[op]!])) }));
+}
+
+// ---------------------------------------------------------------------------------------------
+async function importOptional<T>(spec: string): Promise<T | null> {
+  try {
+    return (await import(spec)) as T;
+  } catch (err) {
+    console.error(`  (${spec} not available: ${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+    return null;
+  }
+}
+
+type TrainerMod = typeof import('@gan-control/trainer');
+type ShapesMod = typeof import('@gan-control/domain-shapes');
+
+async function ganSection(args: Args, variants: { label: string; prepare: () => Promise<unknown> }[]): Promise<Row[]> {
+  const trainer = await importOptional<TrainerMod>('@gan-control/trainer');
+  const shapes = await importOptional<ShapesMod>('@gan-control/domain-shapes');
+  if (!trainer || !shapes) return [{ name: 'StyleGAN2 / training step', results: { all: 'skipped: @gan-control/trainer or @gan-control/domain-shapes missing' } }];
+  const rows: Row[] = [];
+  const plugins = [shapes.color, shapes.position, shapes.size];
+  for (const res of args.resolutions) {
+    const r: Record<string, Record<string, Timing | string>> = {};
+    for (const v of variants) {
+      await v.prepare();
+      console.error(`gan ${res}px: ${v.label} …`);
+      const cells: Record<string, Timing | string> = {};
+      try {
+        const t = await trainer.GanControlTrainer.create(trainer.preset('shapes-32', { resolution: res, dRegInterval: null }), { plugins });
+        const gen = (n: number) => () => {
+          const img = tf.tidy(() => {
+            const z = tf.randomNormal([n, t.layout.dim]) as tf.Tensor2D;
+            return t.G.synthesis(t.G.mapping(z), { noiseMode: 'const' });
+          });
+          sync(img);
+        };
+        cells['generatorForward16'] = time(gen(16), args.reps);
+        cells['generatorForward1'] = time(gen(1), args.reps);
+        cells['stepNoR1'] = await timeAsync(() => t.step(), args.steps);
+        t.dispose();
+        const t1 = await trainer.GanControlTrainer.create(trainer.preset('shapes-32', { resolution: res, dRegInterval: 1 }), { plugins });
+        cells['stepR1'] = await timeAsync(() => t1.step(), args.steps);
+        t1.dispose();
+      } catch (err) {
+        cells['error'] = `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+      }
+      r[v.label] = cells;
+    }
+    for (const op of ['generatorForward16', 'generatorForward1', 'stepNoR1', 'stepR1']) {
+      rows.push({ name: `${res}px ${op}`, results: Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v[op] ?? v['error'] ?? 'n/a'])) });
+    }
+    // The lazy-R1 step of the preset (R1 every 16 D steps), from the two measurements.
+    rows.push({ name: `${res}px step (preset, R1/16)`, results: Object.fromEntries(Object.entries(r).map(([k, v]) => {
+      const a = v['stepNoR1'];
+      const b = v['stepR1'];
+      if (typeof a !== 'object' || typeof b !== 'object') return [k, 'n/a'];
+      return [k, { median: a.median + (b.median - a.median) / 16, min: a.min + (b.min - a.min) / 16, reps: a.reps, note: 'noR1 + (R1 − noR1)/16' }];
+    })) });
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+async function pluginSection(args: Args): Promise<Row[]> {
+  const cl = await importOptional<typeof import('@gan-control/contrastive-loss')>('@gan-control/contrastive-loss');
+  if (!cl) return [{ name: 'plugins', results: { all: 'skipped: @gan-control/contrastive-loss missing' } }];
+  const shapes = await importOptional<ShapesMod>('@gan-control/domain-shapes');
+  const list: [string, unknown][] = [];
+  for (const pkg of ['@gan-control/attribute-age', '@gan-control/attribute-face-id', '@gan-control/attribute-pose']) {
+    const m = await importOptional<{ default: unknown }>(pkg);
+    if (m?.default) list.push([pkg.replace('@gan-control/attribute-', ''), m.default]);
+  }
+  if (shapes) list.push(['shapes:color', shapes.color], ['shapes:position', shapes.position], ['shapes:size', shapes.size]);
+  const rows: Row[] = [];
+  for (const [name, plugin] of list) {
+    const results: Record<string, Timing | string> = {};
+    try {
+      const attr = await cl.createAttribute(plugin as never);
+      const res = name.startsWith('shapes') ? 32 : 128;
+      const images = tf.tidy(() => tf.sub(tf.mul(tf.randomUniform([16, res, res, 3]), 2), 1)) as tf.Tensor4D;
+      const last = (f: tf.Tensor | tf.Tensor[]) => (Array.isArray(f) ? f[f.length - 1]! : f);
+      results['forward'] = time(() => {
+        const f = attr.embed(images) as tf.Tensor | tf.Tensor[];
+        last(f).dataSync();
+        tf.dispose(f);
+      }, args.reps);
+      results['forward+backward'] = time(() => {
+        const g = tf.grad((x: tf.Tensor) => tf.sum(tf.square(last(attr.embed(x as tf.Tensor4D) as tf.Tensor | tf.Tensor[]))))(images);
+        sync(g);
+      }, args.reps);
+      results['input'] = `${res}px` as never;
+      images.dispose();
+      attr.dispose();
+    } catch (err) {
+      results['forward'] = `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+    }
+    rows.push({ name: `plugin ${name} (batch 16)`, results });
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+const fmt = (v: Timing | string | undefined) => (v === undefined ? '' : typeof v === 'string' ? v : `${v.median < 10 ? v.median.toFixed(2) : v.median.toFixed(0)}`);
+
+function table(title: string, rows: Row[]): string {
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r.results)))];
+  const hasTorch = rows.some((r) => r.torch);
+  const head = ['ms (median)', ...cols, ...(hasTorch ? ['PyTorch', ...cols.filter((c) => c.startsWith('project')).map((c) => `${c} / PyTorch`)] : [])];
+  const lines = [`### ${title}`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const r of rows) {
+    const cells = [r.name, ...cols.map((c) => fmt(r.results[c]))];
+    if (hasTorch) {
+      cells.push(r.torch ? fmt(r.torch) : '');
+      for (const c of cols.filter((k) => k.startsWith('project'))) {
+        const v = r.results[c];
+        cells.push(r.torch && typeof v === 'object' ? `${(v.median / r.torch.median).toFixed(2)}×` : '');
+      }
+    }
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  const started = new Date().toISOString();
+  const machine = { cpu: cpus()[0]?.model, cores: availableParallelism(), loadAverage: loadavg(), node: process.version };
+  console.error(`bench: ${machine.cores} cores (${machine.cpu}), load average ${machine.loadAverage.map((l) => l.toFixed(1)).join(' ')}`);
+  if (machine.loadAverage[0]! > machine.cores * 1.5) console.error('bench: WARNING: the machine is busy; timings (and PyTorch, whose OpenMP threads spin) will be noisy.');
+  const py = findPython(args);
+  const sections: Record<string, Row[]> = {};
+  let info: BackendInfo | null = null;
+  if (args.only.has('conv')) sections['conv'] = await convSection(args);
+  info = await setupBackend('wasm');
+  if (args.only.has('gan')) {
+    const variants = [{ label: `project: wasm + native ×${info.native.threads}`, prepare: () => setupBackend('wasm') }];
+    if (!info.native.enabled) variants[0]!.label = 'project: wasm, no addon';
+    else if (!args.quick) variants.push({ label: 'project: wasm, no addon', prepare: async () => removeNativeKernels('wasm') });
+    sections['gan'] = await ganSection(args, variants);
+    await setupBackend('wasm');
+  }
+  if (args.only.has('plugins')) sections['plugins'] = await pluginSection(args);
+  let torch: Record<string, unknown> | string = 'not run (--no-torch)';
+  if (args.torch) {
+    if (!py) torch = 'PyTorch not found (`python3 -c "import torch"` fails; on Debian: apt-get install -y python3-torch)';
+    else {
+      console.error(`bench: PyTorch (${py}) …`);
+      torch = runTorch(py, args, [...args.only].filter((s) => s === 'conv' || s === 'gan'));
+    }
+  }
+  if (typeof torch === 'object') {
+    const conv = torch['conv'] as Record<string, Timing> | undefined;
+    for (const r of sections['conv'] ?? []) if (conv?.[r.name]) r.torch = conv[r.name];
+    const gan = torch['gan'] as Record<string, Record<string, Timing>> | undefined;
+    for (const r of sections['gan'] ?? []) {
+      const m = /^(\d+)px (\w+)$/.exec(r.name);
+      if (m && gan?.[m[1]!]?.[m[2]!]) r.torch = gan[m[1]!]![m[2]!];
+      const lazy = /^(\d+)px step \(preset/.exec(r.name);
+      const g = lazy ? gan?.[lazy[1]!] : undefined;
+      if (g?.['stepNoR1'] && g['stepR1']) r.torch = { median: g['stepNoR1'].median + (g['stepR1'].median - g['stepNoR1'].median) / 16, min: g['stepNoR1'].min, reps: g['stepNoR1'].reps };
+    }
+  }
+  const titles: Record<string, string> = {
+    conv: '(a) [16,32,32,64] ⊛ 3×3×64×64, same padding',
+    gan: '(b) StyleGAN2 generator forward (batch 16 / 1) and GAN-Control training step (batch 16, shapes preset)',
+    plugins: '(c) attribute plugins, batch 16',
+  };
+  const out = [`bench ${started} — ${machine.cores} cores, ${machine.cpu}, node ${machine.node}, backend: ${info.reason}`];
+  if (typeof torch === 'object') out.push(`PyTorch ${String(torch['torch'])}, ${String(torch['threads'])} threads`);
+  else out.push(torch);
+  for (const [k, rows] of Object.entries(sections)) out.push('', table(titles[k] ?? k, rows));
+  console.log(out.join('\n'));
+  const json = { started, machine, backend: info, torch, sections };
+  if (args.json) writeFileSync(args.json, JSON.stringify(json, null, 2));
+}
