@@ -27,7 +27,9 @@ async function importOptional(spec: string): Promise<string | null> {
     await import(/* @vite-ignore */ spec);
     return null;
   } catch (err) {
+    const code = (err as { code?: string } | null)?.code;
     const msg = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && msg.includes(spec)) return 'not installed';
     return msg;
   }
 }
@@ -36,7 +38,7 @@ async function tryTensorflow(notes: string[]): Promise<boolean> {
   for (const spec of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     const failure = await importOptional(spec);
     if (failure !== null) {
-      notes.push(`${spec} not usable (${failure})`);
+      notes.push(failure === 'not installed' ? `${spec} not installed` : `${spec} not usable (${failure})`);
       continue;
     }
     if (tf.findBackendFactory('tensorflow') && (await tf.setBackend('tensorflow'))) {
