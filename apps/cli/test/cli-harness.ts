@@ -1,6 +1,7 @@
 // Builds the CLI once (into its own folder, with the real tsup config) and runs it as a subprocess.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -9,16 +10,67 @@ export const repoRoot = resolve(cliDir, '../..');
 
 let built: string | undefined;
 
-/** Builds `dist/cli.js` with tsup into `.e2e-dist/<pid>` and returns its path. */
+/** A fingerprint of everything the bundle is built from (names, sizes, mtimes). */
+function sourceStamp(): string {
+  const hash = createHash('sha256');
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else hash.update(`${p}:${st.size}:${st.mtimeMs}\n`);
+    }
+  };
+  walk(join(cliDir, 'src'));
+  for (const pkg of readdirSync(join(repoRoot, 'packages')).sort()) {
+    walk(join(repoRoot, 'packages', pkg, 'src'));
+    const manifest = join(repoRoot, 'packages', pkg, 'package.json');
+    if (existsSync(manifest)) hash.update(readFileSync(manifest));
+  }
+  hash.update(readFileSync(join(cliDir, 'tsup.config.ts')));
+  hash.update(readFileSync(join(cliDir, 'package.json')));
+  return hash.digest('hex');
+}
+
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Builds `dist/cli.js` with the real tsup config into `.e2e-dist/current` once for all test files
+ * (a lock folder serialises parallel test workers; an up-to-date build is reused).
+ */
 export function buildCli(): string {
   if (built) return built;
-  const outDir = join(cliDir, '.e2e-dist', String(process.pid));
-  const tsup = join(repoRoot, 'node_modules', 'tsup', 'dist', 'cli-default.js');
-  execFileSync(process.execPath, [tsup, '--silent'], {
-    cwd: cliDir,
-    env: { ...process.env, GAN_CONTROL_CLI_OUT_DIR: outDir },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const root = join(cliDir, '.e2e-dist');
+  const outDir = join(root, 'current');
+  const lock = join(root, 'lock');
+  mkdirSync(root, { recursive: true });
+  const stamp = sourceStamp();
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) rmSync(lock, { recursive: true, force: true });
+      sleep(200);
+    }
+  }
+  try {
+    const stampFile = join(outDir, 'stamp');
+    if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
+      rmSync(outDir, { recursive: true, force: true });
+      const tsup = join(repoRoot, 'node_modules', 'tsup', 'dist', 'cli-default.js');
+      execFileSync(process.execPath, [tsup, '--silent'], {
+        cwd: cliDir,
+        env: { ...process.env, GAN_CONTROL_CLI_OUT_DIR: outDir },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      writeFileSync(stampFile, stamp);
+    }
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
   built = join(outDir, 'cli.js');
   if (!existsSync(built)) throw new Error(`tsup did not write ${built}`);
   return built;

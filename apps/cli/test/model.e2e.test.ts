@@ -69,9 +69,11 @@ describe('on a tiny model', () => {
     for (const f of files) await expectPng(join(work, 'frames', f), { width: R, height: R });
   });
 
-  it('the same seed gives the same image', async () => {
-    await runCli(['generate', '--model', model, '--set', 'color.hue=200', '--seed', '9', '--out', 'a.png', '--backend', 'cpu'], { cwd: work });
-    await runCli(['generate', '--model', model, '--set', 'color.hue=200', '--seed', '9', '--out', 'b.png', '--backend', 'cpu'], { cwd: work });
+  it('--backend auto says which backend it chose and why; the same seed gives the same image', async () => {
+    const a = await runCli(['generate', '--model', model, '--set', 'color.hue=200', '--seed', '9', '--out', 'a.png'], { cwd: work });
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stderr).toMatch(/^backend: (tensorflow|wasm|cpu) \(auto: .*using (tensorflow|wasm|cpu)/m);
+    const b = await runCli(['generate', '--model', model, '--set', 'color.hue=200', '--seed', '9', '--out', 'b.png'], { cwd: work });
     expect(readFileSync(join(work, 'a.png')).equals(readFileSync(join(work, 'b.png')))).toBe(true);
   });
 
