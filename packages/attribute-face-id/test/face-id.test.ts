@@ -41,16 +41,14 @@ describe('attribute-face-id', () => {
   it('rebuilt network equals upstream face-api computeFaceDescriptor bit for bit', async () => {
     const net = await loadFaceRecognitionNet(faceApiModelDir(), 'id');
     const before = tf.memory().numTensors;
-    const pixels = loadPixels(['astronaut', 'camera']);
-    const d = tf.tidy(() => faceDescriptor(net, tf.slice(pixels, [0, 5, 5, 0], [2, 150, 150, 3])));
+    const pixels = loadPixels(['astronaut']); // one photo keeps the cpu test short; the plugin test covers both
+    const d = tf.tidy(() => faceDescriptor(net, tf.slice(pixels, [0, 5, 5, 0], [1, 150, 150, 3])));
     const rows = d.arraySync();
     tf.dispose([pixels, d]);
     expect(tf.memory().numTensors).toBe(before);
     disposeFaceRecognitionNet(net);
-    for (const [i, name] of ['astronaut', 'camera'].entries()) {
-      const { abs, ref } = maxAbsDiff(rows[i], reference.descriptors[name]);
-      expect(abs / ref).toBeLessThan(1e-6);
-    }
+    const { abs, ref } = maxAbsDiff(rows[0], reference.descriptors.astronaut);
+    expect(abs / ref).toBeLessThan(1e-6);
   });
 
   it('plugin (crop 480/512 of [-1, 1] images) matches upstream; same person under crop + brightness is far closer than another person; no leaks', () => {
