@@ -1,9 +1,13 @@
 /**
- * StyleGAN2 speed on the available TF.js backends (`cpu`, `wasm`): generator forward ms/image
+ * StyleGAN2 speed on the available TF.js backends (`cpu`, `wasm`, and `project` = the project's
+ * backend setup, `@gan-control/backend`'s `setupBackend('wasm')`: fast/native gradient kernels
+ * registered over wasm, what the trainer uses): generator forward ms/image
  * and training-step ms/image (G main + D main steps, and the lazy R1 / path-length steps), for a
  * 32 px and a 64 px config. Prints a table and a JSON line (`--json <file>` also writes it).
  *
- *   npm run bench -w @gan-control/stylegan2 [-- --backends cpu,wasm --batch 8 --iters 3 --json out.json]
+ *   npm run bench -w @gan-control/stylegan2 [-- --backends cpu,wasm,project --batch 8 --iters 3 --json out.json]
+ *
+ * `project` must come last: it registers kernels over the stock wasm ones.
  */
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
@@ -26,7 +30,7 @@ const opt = (name: string, def: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : def;
 };
-const backends = opt('backends', 'cpu,wasm').split(',');
+const backends = opt('backends', 'cpu,wasm,project').split(',');
 const batch = Number(opt('batch', '8'));
 const iters = Number(opt('iters', '3'));
 const jsonPath = args.includes('--json') ? opt('json', '') : '';
@@ -39,8 +43,8 @@ const groups = [
 ];
 const CONFIGS: { name: string; G: GeneratorConfigInput; D: DiscriminatorConfigInput }[] = [32, 64].map((res) => ({
   name: `${res}px`,
-  G: { zDim: 64, wDim: 64, resolution: res, mapping: { numLayers: 2, groups }, synthesis: { channelBase: 2048, channelMax: 64 } },
-  D: { resolution: res, channelBase: 2048, channelMax: 64, mbstdGroupSize: 4 },
+  G: { zDim: 64, wDim: 64, resolution: res, mapping: { numLayers: 2, groups }, synthesis: { channelBase: 1024, channelMax: 64 } },
+  D: { resolution: res, channelBase: 1024, channelMax: 64, mbstdGroupSize: 4 },
 }));
 
 function time(fn: () => void): number {
@@ -64,8 +68,16 @@ const rows: Row[] = [];
 for (const backend of backends) {
   let ok = false;
   try {
-    ok = await tf.setBackend(backend);
-    await tf.ready();
+    if (backend === 'project') {
+      // Bench-only (devDependency): the library itself never imports the backend package.
+      const { setupBackend } = await import('@gan-control/backend');
+      const info = await setupBackend('wasm');
+      console.error(`project backend: ${info.name} (${info.reason})`);
+      ok = true;
+    } else {
+      ok = await tf.setBackend(backend);
+      await tf.ready();
+    }
   } catch (e) {
     console.error(`backend ${backend}: unavailable (${(e as Error).message})`);
   }

@@ -138,7 +138,7 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
 
 /** Builds the network a decoded checkpoint describes; throws on missing/leftover/mis-shaped tensors. */
 export function networkFromCheckpoint(ckpt: Checkpoint, source = 'checkpoint'): Generator | Discriminator {
-  const net = ckpt.kind === 'generator' ? new Generator(ckpt.config, 0) : new Discriminator(ckpt.config, 0);
+  const net = ckpt.kind === 'generator' ? new Generator(ckpt.config, null) : new Discriminator(ckpt.config, null);
   try {
     assertComplete(net.loadStateDict(ckpt.weights, source), source);
   } catch (e) {

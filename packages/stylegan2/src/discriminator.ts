@@ -50,8 +50,8 @@ export class Discriminator {
   private readonly c4: number;
   private disposed = false;
 
-  /** Use `createDiscriminator` (random init) or the loaders. */
-  constructor(config: DiscriminatorConfig, seed: number) {
+  /** Use `createDiscriminator` (random init) or the loaders; `seed = null`: zeros (see `Generator`). */
+  constructor(config: DiscriminatorConfig, seed: number | null) {
     ensureGradients(); // networks are trained: make sure every kernel they use has a gradient
     this.config = config;
     this.resolution = config.resolution;
@@ -59,7 +59,7 @@ export class Discriminator {
     this.fir = new FirCache(config.resampleFilter);
     const ch = (r: number) => channelsAt(r, config.channelBase, config.channelMax);
     let idx = 0;
-    const randn = (shape: number[]) => () => tf.randomNormal(shape, 0, 1, 'float32', paramSeed(seed, idx++));
+    const randn = (shape: number[]) => () => (seed === null ? tf.zeros(shape) : tf.randomNormal(shape, 0, 1, 'float32', paramSeed(seed, idx++)));
     const zeros = (shape: number[]) => () => tf.zeros(shape);
     const p = this.params;
     for (let res = config.resolution; res >= 8; res /= 2) {
@@ -166,7 +166,7 @@ export class Discriminator {
 
   clone(): Discriminator {
     this.check();
-    const d = new Discriminator(this.config, 0);
+    const d = new Discriminator(this.config, null);
     d.params.copyFrom(this.params);
     return d;
   }

@@ -77,8 +77,11 @@ export class Generator {
   private readonly rgbs: RgbLayer[] = [];
   private disposed = false;
 
-  /** Use `createGenerator` (random init) or the loaders. */
-  constructor(config: GeneratorConfig, seed: number) {
+  /**
+   * Use `createGenerator` (random init) or the loaders. `seed = null` skips the random draw
+   * (zeros), for networks whose weights are assigned right after (clone, loaders).
+   */
+  constructor(config: GeneratorConfig, seed: number | null) {
     ensureGradients(); // networks are trained: make sure every kernel they use has a gradient
     this.config = config;
     this.zDim = config.zDim;
@@ -89,7 +92,8 @@ export class Generator {
     this.fir = new FirCache(config.synthesis.resampleFilter);
     const m = config.mapping;
     let idx = 0;
-    const randn = (shape: number[], scale = 1) => () => tf.mul(tf.randomNormal(shape, 0, 1, 'float32', paramSeed(seed, idx++)), scale);
+    const randn = (shape: number[], scale = 1) => () =>
+      seed === null ? tf.zeros(shape) : tf.mul(tf.randomNormal(shape, 0, 1, 'float32', paramSeed(seed, idx++)), scale);
     const fill = (shape: number[], v: number) => () => tf.fill(shape, v);
 
     // Mapping network (networks.py:169-250).
@@ -343,7 +347,7 @@ export class Generator {
   /** An independent copy (same config, copied weights and buffers). */
   clone(): Generator {
     this.check();
-    const g = new Generator(this.config, 0);
+    const g = new Generator(this.config, null);
     g.params.copyFrom(this.params);
     return g;
   }

@@ -5,9 +5,9 @@
  */
 import { readSafetensors, type SafetensorsEntry } from '@gan-control/tensor-io';
 import { z } from 'zod';
-import { formatZodIssues, StyleGan2Error, type DiscriminatorConfigInput, type GeneratorConfigInput } from './config.js';
-import { createDiscriminator, type Discriminator } from './discriminator.js';
-import { createGenerator, type Generator } from './generator.js';
+import { formatZodIssues, parseDiscriminatorConfig, parseGeneratorConfig, StyleGan2Error, type DiscriminatorConfigInput, type GeneratorConfigInput } from './config.js';
+import { Discriminator } from './discriminator.js';
+import { Generator } from './generator.js';
 import type { LoadReport, TensorRecord } from './params.js';
 
 const activation = z.literal('lrelu');
@@ -194,7 +194,7 @@ export function loadOfficialGenerator(bytes: Uint8Array, kwargs: unknown, opts: 
   const source = opts.source ?? 'official generator';
   const cfg = generatorConfigFromOfficial(kwargs);
   const tensors = readFile(bytes, source);
-  const G = createGenerator(cfg);
+  const G = new Generator(parseGeneratorConfig(cfg), null);
   try {
     assertComplete(G.loadStateDict(tensors, source), source);
   } catch (e) {
@@ -215,7 +215,7 @@ export function loadOfficialDiscriminator(bytes: Uint8Array, kwargs: unknown, op
   const source = opts.source ?? 'official discriminator';
   const cfg = discriminatorConfigFromOfficial(kwargs);
   const tensors = readFile(bytes, source);
-  const D = createDiscriminator(cfg);
+  const D = new Discriminator(parseDiscriminatorConfig(cfg), null);
   try {
     assertComplete(D.loadStateDict(tensors, source), source);
   } catch (e) {
