@@ -1,14 +1,14 @@
 // The benchmark behind `npm run bench` (see scripts/bench.mjs for the flags).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { removeNativeKernels, setupBackend, type BackendInfo } from '@gan-control/backend';
+import { removeNativeKernels, restoreStockKernels, setupBackend, type BackendInfo } from '@gan-control/backend';
 
 interface Timing { median: number; min: number; reps: number; note?: string }
 type Row = { name: string; results: Record<string, Timing | string>; torch?: Timing };
@@ -201,8 +201,31 @@ async function ganSection(args: Args, variants: { label: string; prepare: () => 
   return rows;
 }
 
+/**
+ * tfjs-core's Node build registers no gradients and its ESM gradient files cannot be imported by
+ * Node directly; bundle them once (as the CLI's build does) so every plugin can be differentiated.
+ * Gradient registries are global, so the bundled copy registers into the running engine.
+ */
+async function registerAllGradients(): Promise<void> {
+  const esbuild = await import('esbuild');
+  const require = createRequire(import.meta.url);
+  const entry = join(dirname(require.resolve('@tensorflow/tfjs-core/package.json')), 'dist', 'register_all_gradients.js');
+  const outfile = join(tmpdir(), `gan-control-bench-gradients-${process.pid}.mjs`);
+  await esbuild.build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', outfile, logLevel: 'silent' });
+  try {
+    await import(pathToFileURL(outfile).href);
+  } finally {
+    rmSync(outfile, { force: true });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
-async function pluginSection(args: Args): Promise<Row[]> {
+async function pluginSection(args: Args, variants: { label: string; prepare: () => Promise<unknown> }[]): Promise<Row[]> {
+  try {
+    await registerAllGradients();
+  } catch (err) {
+    console.error(`  (could not bundle tfjs-core's gradients with esbuild: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}; plugins whose ops lack a registered gradient will fail)`);
+  }
   const cl = await importOptional<typeof import('@gan-control/contrastive-loss')>('@gan-control/contrastive-loss');
   if (!cl) return [{ name: 'plugins', results: { all: 'skipped: @gan-control/contrastive-loss missing' } }];
   const shapes = await importOptional<ShapesMod>('@gan-control/domain-shapes');
@@ -214,28 +237,33 @@ async function pluginSection(args: Args): Promise<Row[]> {
   if (shapes) list.push(['shapes:color', shapes.color], ['shapes:position', shapes.position], ['shapes:size', shapes.size]);
   const rows: Row[] = [];
   for (const [name, plugin] of list) {
-    const results: Record<string, Timing | string> = {};
-    try {
-      const attr = await cl.createAttribute(plugin as never);
-      const res = name.startsWith('shapes') ? 32 : 128;
-      const images = tf.tidy(() => tf.sub(tf.mul(tf.randomUniform([16, res, res, 3]), 2), 1)) as tf.Tensor4D;
-      const last = (f: tf.Tensor | tf.Tensor[]) => (Array.isArray(f) ? f[f.length - 1]! : f);
-      results['forward'] = time(() => {
-        const f = attr.embed(images) as tf.Tensor | tf.Tensor[];
-        last(f).dataSync();
-        tf.dispose(f);
-      }, args.reps);
-      results['forward+backward'] = time(() => {
-        const g = tf.grad((x: tf.Tensor) => tf.sum(tf.square(last(attr.embed(x as tf.Tensor4D) as tf.Tensor | tf.Tensor[]))))(images);
-        sync(g);
-      }, args.reps);
-      results['input'] = `${res}px` as never;
-      images.dispose();
-      attr.dispose();
-    } catch (err) {
-      results['forward'] = `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+    const fwd: Record<string, Timing | string> = {};
+    const bwd: Record<string, Timing | string> = {};
+    const res = name.startsWith('shapes') ? 32 : 128;
+    for (const v of variants) {
+      await v.prepare();
+      console.error(`plugin ${name}: ${v.label} …`);
+      try {
+        const attr = await cl.createAttribute(plugin as never);
+        const images = tf.tidy(() => tf.sub(tf.mul(tf.randomUniform([16, res, res, 3]), 2), 1)) as tf.Tensor4D;
+        const last = (f: tf.Tensor | tf.Tensor[]) => (Array.isArray(f) ? f[f.length - 1]! : f);
+        fwd[v.label] = time(() => {
+          const f = attr.embed(images) as tf.Tensor | tf.Tensor[];
+          last(f).dataSync();
+          tf.dispose(f);
+        }, args.reps);
+        bwd[v.label] = time(() => {
+          const g = tf.grad((x: tf.Tensor) => tf.sum(tf.square(last(attr.embed(x as tf.Tensor4D) as tf.Tensor | tf.Tensor[]))))(images);
+          sync(g);
+        }, args.reps);
+        images.dispose();
+        attr.dispose();
+      } catch (err) {
+        fwd[v.label] = `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+      }
     }
-    rows.push({ name: `plugin ${name} (batch 16)`, results });
+    rows.push({ name: `${name} forward (batch 16, ${res}px)`, results: fwd });
+    rows.push({ name: `${name} forward+backward`, results: bwd });
   }
   return rows;
 }
@@ -273,14 +301,21 @@ export async function main(argv: string[]): Promise<void> {
   let info: BackendInfo | null = null;
   if (args.only.has('conv')) sections['conv'] = await convSection(args);
   info = await setupBackend('wasm');
+  const variants = [{ label: `project: wasm + native ×${info.native.threads}`, prepare: () => setupBackend('wasm') }];
+  if (!info.native.enabled) variants[0]!.label = 'project: wasm, no addon';
+  else if (!args.quick) variants.push({ label: 'project: wasm, no addon', prepare: async () => removeNativeKernels('wasm') });
+  // Stock tfjs: wasm cannot train (Conv2DBackpropFilter is missing, reported as the failure);
+  // cpu takes minutes per step, so it runs with --full only.
+  if (!args.quick) variants.push({ label: 'tfjs wasm (stock)', prepare: async () => { await setupBackend('wasm'); restoreStockKernels('wasm'); } });
+  if (args.full) variants.push({ label: 'tfjs cpu (stock)', prepare: async () => { await setupBackend('wasm'); await tf.setBackend('cpu'); } });
   if (args.only.has('gan')) {
-    const variants = [{ label: `project: wasm + native ×${info.native.threads}`, prepare: () => setupBackend('wasm') }];
-    if (!info.native.enabled) variants[0]!.label = 'project: wasm, no addon';
-    else if (!args.quick) variants.push({ label: 'project: wasm, no addon', prepare: async () => removeNativeKernels('wasm') });
     sections['gan'] = await ganSection(args, variants);
     await setupBackend('wasm');
   }
-  if (args.only.has('plugins')) sections['plugins'] = await pluginSection(args);
+  if (args.only.has('plugins')) {
+    sections['plugins'] = await pluginSection(args, variants);
+    await setupBackend('wasm');
+  }
   let torch: Record<string, unknown> | string = 'not run (--no-torch)';
   if (args.torch) {
     if (!py) torch = 'PyTorch not found (`python3 -c "import torch"` fails; on Debian: apt-get install -y python3-torch)';

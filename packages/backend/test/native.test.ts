@@ -114,3 +114,19 @@ describe('native kernels', () => {
     }
   });
 });
+
+describe('restoreStockKernels', () => {
+  it('puts the stock wasm kernels back and a later setupBackend reinstalls everything', async () => {
+    const { restoreStockKernels } = await import('../src/index.js');
+    const before = { ...installedKernels('wasm') };
+    restoreStockKernels('wasm');
+    try {
+      expect(installedKernels('wasm')).toEqual({});
+      expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
+    } finally {
+      await setupBackend('wasm');
+      await tf.setBackend('cpu');
+    }
+    expect(installedKernels('wasm')).toEqual(before);
+  });
+});

@@ -7,6 +7,12 @@ import { wasmConvGradKernels } from './wasm-conv.js';
 
 const stock = new Map<string, KernelConfig | undefined>();
 const installed = new Map<string, string>();
+const restoreListeners: ((backendName: string) => void)[] = [];
+
+/** Called after `restoreStockKernels(backendName)` (other installers forget their state). */
+export function onRestoreStock(listener: (backendName: string) => void): void {
+  restoreListeners.push(listener);
+}
 
 /** Registers `config` in place of whatever is registered under its name and backend. */
 export function replaceKernel(config: KernelConfig, tag: string): void {
@@ -68,4 +74,5 @@ export function restoreStockKernels(backendName: string): void {
     installed.delete(key);
     stock.delete(key);
   }
+  for (const l of restoreListeners) l(backendName);
 }

@@ -16,7 +16,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { output, values, type BackendKind, type CpuLikeBackend, type WasmLikeBackend } from '../kernels/access.js';
-import { installedTag, putBackKernel, replaceKernel } from '../kernels/install.js';
+import { installedTag, onRestoreStock, putBackKernel, replaceKernel } from '../kernels/install.js';
 import { defaultThreads, loadNative, type NativeAddon } from './addon.js';
 
 /** Whether multi-threaded native kernels serve the active backend. */
@@ -128,6 +128,7 @@ function convKernels(addon: NativeAddon, kind: BackendKind, prev: (name: string)
 /** Per backend kind: the kernels the native ones replaced (config and this package's tag). */
 const replaced = new Map<BackendKind, { config: KernelConfig; tag: string | undefined }[]>();
 const NAMES = [Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter, BatchMatMul];
+onRestoreStock((backendName) => replaced.delete(backendName as BackendKind));
 
 /**
  * Installs the native addon's kernels for `kind` when the addon loads (building it on first use
