@@ -30,6 +30,7 @@ Module._resolveFilename = function (request, ...rest) {
   return resolve.call(this, request, ...rest);
 };
 const faceapi = require(path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'dist/face-api.node-wasm.js'));
+fs.rmSync(shimPath, { force: true }); // loaded; the temporary file is no longer needed
 const modelDir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
 
 /** Loads face-api on the cpu backend with the named nets' weights (through face-api's own loader). */
