@@ -155,6 +155,8 @@ export function resolveModelPath(spec: string, cwd: string): { path: string; lab
       `model '${spec}' not found: ${path} does not exist; pass a bundled model (${Object.keys(BUNDLED_MODELS).join(', ')}) or a model folder written by 'gan-control train' or 'gan-control convert'`,
     );
   }
+  // Fail on a broken model.json now, before a backend starts or weights load.
+  readModelManifest(path);
   return { path, label: spec };
 }
 

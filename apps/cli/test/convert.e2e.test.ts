@@ -34,7 +34,7 @@ describe('convert', () => {
     expect(j.attributes).toEqual([{ name: 'orientation', plugin: 'pose', options: {} }]);
     const g = await runCli(['generate', '--model', 'gc', '--count', '2', '--truncation', '0.7', '--out', 'gc.png', '--backend', 'cpu'], { cwd: work });
     expect(g.code, g.stderr).toBe(0);
-    expect(pngSize(new Uint8Array(readFileSync(join(work, 'gc.png'))))).toEqual({ width: 2 * 34 + 2, height: 34 + 2 });
+    expect(pngSize(new Uint8Array(readFileSync(join(work, 'gc.png'))))).toEqual({ width: 2 * 34 + 2, height: 34 + 2 }); // 2 images: a 1 × 2 grid
   });
 
   it('imports a StyleGAN2-ADA generator state_dict + G_kwargs', async () => {

@@ -44,13 +44,13 @@ describe('on a tiny model', () => {
     expect(again.stderr).toContain('already holds an encoder dataset; pass --resume');
   });
 
-  it('generate --set writes one PNG of the model resolution, and a row for --count', async () => {
+  it('generate --set writes one PNG of the model resolution, and a grid for --count', async () => {
     const one = await runCli(['generate', '--model', model, '--set', 'color.hue=120', '--set', 'size=0.3', '--extrapolate', '--out', 'one.png', '--backend', 'cpu'], { cwd: work });
     expect(one.code, one.stderr).toBe(0);
     await expectPng(join(work, 'one.png'), { width: R, height: R });
     const row = await runCli(['generate', '--model', model, '--set', 'position.x=8', '--count', '3', '--seed', '5', '--out', 'row.png', '--backend', 'cpu'], { cwd: work });
     expect(row.code, row.stderr).toBe(0);
-    await expectPng(join(work, 'row.png'), gridSize(1, 3));
+    await expectPng(join(work, 'row.png'), gridSize(2, 2));
   });
 
   it('generate --sweep writes a grid: a row per seed, a column per value', async () => {

@@ -78,7 +78,9 @@ export async function renderPlan(
   const base = { keep: plan.keep, seed: plan.seed, count: plan.count, truncation: plan.truncation, extrapolate: plan.extrapolate };
   if (!plan.sweep) {
     const { images } = model.generate({ ...base, set: plan.set });
-    return { images, rows: 1, cols: plan.count, columnLabels: [] };
+    // Several images without a sweep: a near-square grid, filled row by row.
+    const cols = Math.ceil(Math.sqrt(plan.count));
+    return { images, rows: Math.ceil(plan.count / cols), cols, columnLabels: [] };
   }
   const sweep = plan.sweep;
   const bar = createProgress({ label: 'generate', total: sweep.values.length, enabled: !json && ctx.isTTY });
@@ -118,9 +120,9 @@ export async function generateCommand(_args: string[], opts: Record<string, unkn
     try {
       const [, h, w] = images.shape;
       if (target.kind === 'file') {
-        const png = await tensorToPng(images, rows * cols === 1 ? {} : { grid: { rows, cols } });
+        const png = await tensorToPng(images, images.shape[0] === 1 ? {} : { grid: { rows, cols } });
         await writeFileAtomic(target.path, png);
-        ctx.out(`wrote ${target.path} (${rows} × ${cols} grid of ${w}×${h} images${plan.sweep ? `; rows: seeds ${plan.seed}…, columns: ${columnLabels.join(', ')}` : ''})`);
+        ctx.out(`wrote ${target.path} (${images.shape[0] === 1 ? 'one' : `${rows} × ${cols} grid of`} ${w}×${h} image${images.shape[0] === 1 ? '' : 's'}${plan.sweep ? `; rows: seeds ${plan.seed}…, columns: ${columnLabels.join(', ')}` : ''})`);
       } else {
         const pngs = await tensorToPngs(images);
         for (const [k, png] of pngs.entries()) {
