@@ -26,7 +26,8 @@ export async function prepareBackend(ctx: Context): Promise<{ name: string; reas
   const chosen = await setupBackend(ctx.backend);
   // The cpu backend greets Node users on first use with advice to install tfjs-node; the CLI has
   // just said which backend it uses and why, so skip the greeting (it would clutter stderr).
-  if (tf.getBackend() === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+  const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (cpu) cpu.firstUse = false;
   ctx.info(`backend: ${chosen.name} (${chosen.reason})`);
   return chosen;
 }

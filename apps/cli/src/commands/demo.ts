@@ -10,7 +10,7 @@ import type { Context } from '../context.js';
 import { openControl } from '../control.js';
 import { CliError } from '../errors.js';
 import { resolveModelPath, type ModelAttribute } from '../model.js';
-import { fileNumber, prepareOut } from '../output.js';
+import { prepareOut } from '../output.js';
 import { createProgress } from '../progress.js';
 import { renderPlan } from './generate.js';
 
@@ -53,7 +53,8 @@ export async function demoCommand(_args: string[], opts: Record<string, unknown>
         const file = join(out, `sweep-${name}.png`);
         await writeFileAtomic(file, await tensorToPng(images, { grid: { rows, cols } }));
         const unit = session.attributes.find((a) => a.name === sweep.attribute)?.values.find((v) => !sweep.field || v.name === sweep.field)?.unit ?? '';
-        files.push({ file, what: `${name} from ${fileNumber(sweep.values[0])} to ${fileNumber(sweep.values[sweep.values.length - 1])} ${unit} (columns), ${rows} seeds (rows)` });
+        const show = (v: number) => String(Number(v.toPrecision(4)));
+        files.push({ file, what: `${name} from ${show(sweep.values[0])} to ${show(sweep.values[sweep.values.length - 1])} ${unit} (columns), ${rows} seeds (rows)` });
       } finally {
         tf.dispose(images);
       }
