@@ -34,13 +34,32 @@ export function coverage(images: tf.Tensor4D): tf.Tensor3D {
 }
 
 /**
+ * Coverage with faint pixels gated out, `[B, H, W]`: α · clip((α − 0.1)/0.2, 0, 1). Pixels below
+ * α = 0.1 count for nothing and pixels above 0.3 fully, so the embeddings follow the shape, not a
+ * faint tint a generator could spread over the background to move a read-out cheaply. On rendered
+ * images only anti-aliased edge pixels under 0.3 change.
+ */
+export function gatedCoverage(images: tf.Tensor4D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const a = coverage(images);
+    return tf.mul(a, tf.clipByValue(tf.div(tf.sub(a, 0.1), 0.2), 0, 1)) as tf.Tensor3D;
+  });
+}
+
+/**
  * Unit hue vectors `[B, 2]` = (cos hue, sin hue) of the summed colour.
  * Hue angle = atan2(√3·(ΣG − ΣB), 2ΣR − ΣG − ΣB), exact for the renderer's colours.
  */
-export function hueVector(images: tf.Tensor4D): tf.Tensor2D {
+export function hueVector(images: tf.Tensor4D, opts: { gated?: boolean } = {}): tf.Tensor2D {
   checkImages(images, 'hueVector');
   return tf.tidy(() => {
-    const s = tf.sum(rgb01(images), [1, 2]); // [B, 3]
+    // Gated: each pixel's colour weighted by its gate (a pixel's chromaticity, hence the hue of
+    // a rendered image, does not depend on the weights).
+    const rgb = rgb01(images);
+    const weighted = opts.gated
+      ? tf.mul(rgb, tf.reshape(tf.clipByValue(tf.div(tf.sub(coverage(images), 0.1), 0.2), 0, 1), [...images.shape.slice(0, 3), 1]))
+      : rgb;
+    const s = tf.sum(weighted, [1, 2]); // [B, 3]
     // slice (not split): its gradient is among the twice-differentiable ones registered in Node.
     const r = tf.slice(s, [0, 0], [-1, 1]);
     const g = tf.slice(s, [0, 1], [-1, 1]);
@@ -67,11 +86,11 @@ export function hueDegrees(images: tf.Tensor4D): tf.Tensor2D {
 /**
  * Coverage-weighted centroid `[B, 2]` = (x, y) in pixels (pixel i spans [i, i+1]).
  */
-export function centroidPixels(images: tf.Tensor4D): tf.Tensor2D {
+export function centroidPixels(images: tf.Tensor4D, opts: { gated?: boolean } = {}): tf.Tensor2D {
   checkImages(images, 'centroidPixels');
   const [, h, w] = images.shape;
   return tf.tidy(() => {
-    const a = coverage(images); // [B, H, W]
+    const a = opts.gated ? gatedCoverage(images) : coverage(images); // [B, H, W]
     const mass = tf.add(tf.sum(a, [1, 2]), EPS); // [B]
     const xs = tf.reshape(tf.add(tf.range(0, w, 1, 'float32'), 0.5), [1, 1, w]);
     const ys = tf.reshape(tf.add(tf.range(0, h, 1, 'float32'), 0.5), [1, h, 1]);
@@ -82,11 +101,11 @@ export function centroidPixels(images: tf.Tensor4D): tf.Tensor2D {
 }
 
 /** Size `[B, 1]` = √(covered area) / image side, the dataset's size factor. */
-export function sizeFraction(images: tf.Tensor4D): tf.Tensor2D {
+export function sizeFraction(images: tf.Tensor4D, opts: { gated?: boolean } = {}): tf.Tensor2D {
   checkImages(images, 'sizeFraction');
   const [, h, w] = images.shape;
   return tf.tidy(() => {
-    const area = tf.div(tf.sum(coverage(images), [1, 2]), h * w);
+    const area = tf.div(tf.sum(opts.gated ? gatedCoverage(images) : coverage(images), [1, 2]), h * w);
     return tf.reshape(tf.sqrt(tf.add(area, EPS * EPS)), [-1, 1]) as tf.Tensor2D;
   });
 }

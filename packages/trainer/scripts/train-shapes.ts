@@ -22,6 +22,7 @@ const { values } = parseArgs({
     bundle: { type: 'string' },
     preset: { type: 'string', default: 'shapes-32' },
     minutes: { type: 'string' },
+    'allow-config-change': { type: 'boolean', default: false },
   },
 });
 
@@ -33,6 +34,7 @@ let last = 0;
 const result = await train(config, {
   outDir: values.out!,
   resume: true,
+  allowConfigChange: values['allow-config-change'],
   plugins: shapesPlugins,
   // --minutes M: stop (with a checkpoint) after M minutes, e.g. to fit a time-boxed machine.
   signal: values.minutes ? AbortSignal.timeout(Math.round(Number(values.minutes) * 60_000)) : undefined,

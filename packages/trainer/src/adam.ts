@@ -31,7 +31,7 @@ export class Adam {
 
   /**
    * One update of `params` (name → variable) with `grads` (name → gradient). Parameters without
-   * a gradient are left alone (their moments still decay, as PyTorch skips them entirely: we skip too).
+   * a gradient are skipped entirely (moments untouched), as PyTorch does for `grad is None`.
    */
   apply(params: Record<string, tf.Variable>, grads: Record<string, tf.Tensor>): void {
     this.t += 1;

@@ -8,6 +8,12 @@ import { checkpointName, loadLatestCheckpoint, saveCheckpoint, type FileWriter }
 import { parseTrainConfig, TrainerError, type TrainConfig } from './config.js';
 import { GanControlTrainer, networkConfigs, type StepMetrics } from './trainer.js';
 
+/** A config change made with `allowConfigChange`: the config used before `images`. */
+export interface ConfigChange {
+  readonly images: number;
+  readonly previous: unknown;
+}
+
 /** What `onProgress` receives after every step. */
 export interface ProgressInfo {
   readonly step: number;
@@ -26,6 +32,12 @@ export interface TrainOptions {
   readonly outDir: string;
   /** Continue from the newest complete checkpoint in `outDir` (a fresh start when there is none). */
   readonly resume?: boolean;
+  /**
+   * Let `resume` continue with a different config (same network shapes), e.g. a new γ or
+   * learning rate mid-run; the change is recorded in the checkpoints' `configHistory`. Such a run
+   * is no longer the uninterrupted run of either config.
+   */
+  readonly allowConfigChange?: boolean;
   /** Attribute plugins, resolved by `config.attributes[].name`. */
   readonly plugins?: readonly AttributePlugin[];
   readonly onProgress?: (info: ProgressInfo) => void;
@@ -137,14 +149,20 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
   const trainer = await GanControlTrainer.create(config, { plugins: options.plugins });
   const started = Date.now();
   let priorSeconds = 0;
+  let configHistory: ConfigChange[] = [];
   try {
     if (options.resume) {
       const ckpt = await loadLatestCheckpoint(join(out, 'checkpoints'));
       if (ckpt) {
         const saved = JSON.stringify((ckpt.state as { config: unknown }).config);
+        configHistory = ((ckpt.state as { configHistory?: ConfigChange[] }).configHistory ?? []).slice();
         if (saved !== JSON.stringify(config)) {
-          tf.dispose(Object.values(ckpt.tensors));
-          throw new TrainerError('TRAINER_RESUME', `trainer: ${out} holds a run with a different config; resume needs the same config (or a new outDir).`);
+          if (!options.allowConfigChange) {
+            tf.dispose(Object.values(ckpt.tensors));
+            throw new TrainerError('TRAINER_RESUME', `trainer: ${out} holds a run with a different config; resume needs the same config (or a new outDir, or allowConfigChange).`);
+          }
+          configHistory.push({ images: Number((ckpt.state as { images: number }).images), previous: (ckpt.state as { config: unknown }).config });
+          options.log?.(`config changed at ${(Number((ckpt.state as { images: number }).images) / 1000).toFixed(1)} kimg (allowConfigChange)`);
         }
         trainer.restore(ckpt.state as never, ckpt.tensors);
         tf.dispose(Object.values(ckpt.tensors));
@@ -153,7 +171,7 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
         options.log?.(`resumed ${ckpt.name} (step ${trainer.stepCount}, ${(trainer.images / 1000).toFixed(1)} kimg)`);
       }
     }
-    await writeFile(join(out, 'config.json'), JSON.stringify(config, null, 2));
+    await write(join(out, 'config.json'), JSON.stringify(config, null, 2));
     const totalImages = Math.round(config.totalKimg * 1000);
     const bar = options.progressBar === true || ((options.progressBar ?? 'auto') === 'auto' && process.stderr.isTTY === true);
     const win = new Window();
@@ -167,7 +185,7 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
 
     const checkpoint = async () => {
       const name = checkpointName(trainer.images);
-      const state = { ...trainer.stateJson(), config, seconds: seconds(), backend: tf.getBackend() };
+      const state = { ...trainer.stateJson(), config, configHistory, seconds: seconds(), backend: tf.getBackend() };
       await saveCheckpoint(join(out, 'checkpoints'), name, trainer.stateTensors(), state, { keep: config.keepCheckpoints, write });
       const z = gridLatents(trainer);
       const img = tf.tidy(() => trainer.G_ema.generate(z, { noiseMode: 'const' }));
@@ -175,7 +193,7 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
       tf.dispose([z, img]);
       await write(join(out, 'samples', `${name}.png`), png);
       await write(join(out, 'samples', 'latest.png'), png);
-      await exportModel(trainer, join(out, 'model'), { seconds: seconds(), metrics: lastLine }, write);
+      await exportModel(trainer, join(out, 'model'), { seconds: seconds(), metrics: lastLine, configHistory }, write);
       lastCheckpointImages = trainer.images;
       options.log?.(`checkpoint ${name}: step ${trainer.stepCount}, ${(trainer.images / 1000).toFixed(1)} kimg, ${fmtTime(seconds())}`);
     };
@@ -189,7 +207,7 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
       for (const [k, v] of Object.entries(m.perAttribute)) win.add(`contrastive/${k}`, v);
       for (const v of [m.gAdv, m.d]) {
         if (!Number.isFinite(v)) {
-          await checkpoint().catch(() => undefined);
+          // No checkpoint of a diverged state: the previous one stays the newest.
           throw new TrainerError('TRAINER_DIVERGED', `trainer: a loss became ${v} at step ${m.step} (G ${m.gAdv}, D ${m.d}). Lower the learning rates or raise r1Gamma; the last good checkpoint is in ${join(out, 'checkpoints')}.`);
         }
       }

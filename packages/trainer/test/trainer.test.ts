@@ -227,3 +227,29 @@ describe('datasets and config', () => {
     expect(() => preset('nope')).toThrow(/Presets: shapes-32, tiny-8/);
   });
 });
+
+describe('the bundled shapes model', () => {
+  const dir = join(import.meta.dirname, '..', '..', 'domain-shapes', 'model');
+  it('loads with loadTrainedModel and generates 32 px shapes images', async () => {
+    let present = true;
+    try {
+      await readFile(join(dir, 'model.json'));
+    } catch {
+      present = false;
+    }
+    expect(present, `${dir}/model.json is committed`).toBe(true);
+    const model = await loadTrainedModel(dir);
+    expect(model.layout.controlled).toEqual(['color', 'position', 'size']);
+    expect(model.attributes.map((a) => a.name)).toEqual(['color', 'position', 'size']);
+    const z = tf.randomNormal([2, model.layout.dim], 0, 1, 'float32', 1) as tf.Tensor2D;
+    const before = tf.memory().numTensors;
+    const img = model.generator.generate(z, { noiseMode: 'const' });
+    expect(img.shape).toEqual([2, 32, 32, 3]);
+    const v = img.dataSync();
+    expect(v.every((x) => Number.isFinite(x) && Math.abs(x) < 3)).toBe(true);
+    img.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    z.dispose();
+    model.dispose();
+  });
+});

@@ -28,7 +28,7 @@ export function colorPlugin(): AttributePlugin<typeof colorOptionsSchema> {
       return {
         name: 'color',
         latentSize: options.latentSize,
-        embed: (images: tf.Tensor4D) => hueVector(images),
+        embed: (images: tf.Tensor4D) => hueVector(images, { gated: true }),
         distance: hueDistance,
         thresholds: { tauPlus: options.tauPlus, tauMinus: options.tauMinus },
         weight: options.weight,

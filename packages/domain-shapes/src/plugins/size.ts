@@ -26,7 +26,7 @@ export function sizePlugin(): AttributePlugin<typeof sizeOptionsSchema> {
       return {
         name: 'size',
         latentSize: options.latentSize,
-        embed: (images: tf.Tensor4D) => tf.tidy(() => tf.div(sizeFraction(images), SIZE_SCALE) as tf.Tensor2D),
+        embed: (images: tf.Tensor4D) => tf.tidy(() => tf.div(sizeFraction(images, { gated: true }), SIZE_SCALE) as tf.Tensor2D),
         distance: squaredDistance,
         thresholds: { tauPlus: options.tauPlus, tauMinus: options.tauMinus },
         weight: options.weight,
