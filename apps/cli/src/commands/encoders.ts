@@ -6,6 +6,7 @@ import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import { loadModel, loadModelAttributes, resolveModelPath, BUNDLED_MODELS } from '../model.js';
+import { interruptible } from '../interrupt.js';
 import { createProgress, formatDuration } from '../progress.js';
 import { formatTable } from '../table.js';
 
@@ -48,7 +49,9 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
     }
     const encodersDir = join(model.dir, model.manifest.encoders);
     const sampleBar = createProgress({ label: 'sample', total: samples, enabled: !json && ctx.isTTY });
-    await enc.sampleEncoderDataset({
+    const stop = interruptible(ctx.info, 'sampling');
+    const manifest = await enc.sampleEncoderDataset({
+      signal: stop.signal,
       generator: model.generator,
       attributes,
       dir: dataDir,
@@ -57,8 +60,11 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
       batchSize: 32,
       shardSize: Math.min(2048, samples),
       onProgress: (p) => sampleBar.update(p.done, p.resumedRows ? `resumed at ${p.resumedRows}` : undefined, p.total),
-    });
+    }).finally(() => stop.done());
     sampleBar.finish();
+    if (!manifest.complete) {
+      throw new CliError('CLI_INTERRUPTED', `sampling stopped at ${manifest.rows} of ${samples} pairs (complete shards are kept in ${dataDir}); continue with: gan-control encoders --model ${spec} --resume`);
+    }
     const names = Object.keys(attributes);
     const trainBar = createProgress({ label: 'train', total: names.length * epochs, enabled: !json && ctx.isTTY });
     const trained = await enc.trainEncoders({

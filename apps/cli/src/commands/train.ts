@@ -8,6 +8,7 @@ import { CliError, usageError } from '../errors.js';
 import { builtinPackages, MODEL_FILE } from '../model.js';
 import { prepareOut } from '../output.js';
 import { loadPlugin, resolvePlugin, type LoadedPlugin } from '../plugins.js';
+import { interruptible } from '../interrupt.js';
 import { createProgress } from '../progress.js';
 
 interface AttributeEntry {
@@ -101,24 +102,33 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
   const totalImages = Math.round(parsed.data.totalKimg * 1000);
   const bar = createProgress({ label: 'train', total: totalImages, enabled: !json && ctx.isTTY });
   if (!json) ctx.info(`training ${parsed.data.name} (${label}) for ${parsed.data.totalKimg} kimg into ${outDir}`);
-  const result = await trainer.train(config, {
-    outDir,
-    resume: Boolean(opts.resume),
-    plugins: plugins as never,
-    progressBar: false,
-    log: (line) => bar.log(line),
-    onProgress: (p) => {
-      const m = p.metrics;
-      bar.update(p.images, `${p.imagesPerSecond.toFixed(1)} img/s  G ${m.gAdv.toFixed(3)}  C ${Number.isNaN(m.gContrastive) ? '-' : m.gContrastive.toFixed(3)}  D ${m.d.toFixed(3)}`, p.totalImages);
-    },
-  });
+  const stop = interruptible(ctx.info, 'training');
+  let result: Awaited<ReturnType<typeof trainer.train>>;
+  try {
+    result = await trainer.train(config, {
+      outDir,
+      signal: stop.signal,
+      resume: Boolean(opts.resume),
+      plugins: plugins as never,
+      progressBar: false,
+      log: (line) => bar.log(line),
+      onProgress: (p) => {
+        const m = p.metrics;
+        const c = Number.isNaN(m.gContrastive) ? '-' : m.gContrastive.toFixed(3);
+        bar.update(p.images, `${p.imagesPerSecond.toFixed(1)} img/s  G ${m.gAdv.toFixed(3)}  C ${c}  D ${m.d.toFixed(3)}`, p.totalImages);
+      },
+    });
+  } finally {
+    stop.done();
+  }
   bar.finish();
   await recordPlugins(result.modelDir, specs);
   if (json) {
     ctx.out(JSON.stringify({ ...result, outDir }, null, 2));
     return;
   }
-  ctx.out(`trained ${result.images} images in ${result.seconds.toFixed(1)} s (${result.step} steps); model: ${result.modelDir}`);
+  ctx.out(`${result.finished ? 'trained' : 'stopped after'} ${result.images} images in ${result.seconds.toFixed(1)} s (${result.step} steps); model: ${result.modelDir}`);
+  if (!result.finished) ctx.out(`continue with: gan-control train ${file ?? `--preset ${String(opts.preset)}`} --out ${relative(ctx.cwd, outDir) || '.'} --resume`);
   ctx.out(`samples: ${join(outDir, 'samples', 'latest.png')}; metrics: ${join(outDir, 'metrics.jsonl')}`);
   ctx.out(`next: gan-control encoders --model ${relative(ctx.cwd, result.modelDir) || '.'}`);
 }
