@@ -99,6 +99,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--out <dir>', 'run folder: checkpoints/, samples/, metrics.jsonl, model/ (default: runs/<name>)')
     .option('--resume', 'continue the run in --out from its last complete checkpoint')
     .option('--kimg <n>', 'override the training length (thousands of images)')
+    .option('--allow-config-change', 'with --resume: continue a run under a changed config (e.g. a longer --kimg)')
     .option('--json', 'print the result as JSON')
     .example('  gan-control train --preset shapes-32 --out runs/shapes')
     .example('  gan-control train my-config.json --out runs/mine --resume')

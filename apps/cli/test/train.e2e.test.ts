@@ -52,7 +52,10 @@ describe('train', () => {
     expect(JSON.parse(resumed.stdout)).toMatchObject({ images: 8, step: 2, finished: true });
     const changed = await runCli(['train', 'train.json', '--out', 'run', '--resume', '--kimg', '0.012', '--backend', 'cpu'], { cwd: project });
     expect(changed.code).toBe(1);
-    expect(changed.stderr).toContain('holds a run with a different config');
+    expect(changed.stderr).toContain('it was trained with a different config; use the same config, another --out, or --allow-config-change');
+    const longer = await runCli(['train', 'train.json', '--out', 'run', '--resume', '--kimg', '0.012', '--allow-config-change', '--json', '--backend', 'cpu'], { cwd: project });
+    expect(longer.code, longer.stderr).toBe(0);
+    expect(JSON.parse(longer.stdout)).toMatchObject({ images: 12, step: 3, finished: true });
   });
 
   it('config errors come by field path; unknown presets and plugins are listed', async () => {

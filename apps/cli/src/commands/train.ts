@@ -109,6 +109,7 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
       outDir,
       signal: stop.signal,
       resume: Boolean(opts.resume),
+      allowConfigChange: Boolean(opts.allowConfigChange),
       plugins: plugins as never,
       progressBar: false,
       log: (line) => bar.log(line),
@@ -118,6 +119,15 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
         bar.update(p.images, `${p.imagesPerSecond.toFixed(1)} img/s  G ${m.gAdv.toFixed(3)}  C ${c}  D ${m.d.toFixed(3)}`, p.totalImages);
       },
     });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'TRAINER_RESUME') {
+      throw new CliError(
+        'CLI_RESUME_CONFIG',
+        `cannot resume ${outDir}: it was trained with a different config; use the same config, another --out, or --allow-config-change to continue with the new one (the run then mixes both)`,
+        { cause: err },
+      );
+    }
+    throw err;
   } finally {
     stop.done();
   }
