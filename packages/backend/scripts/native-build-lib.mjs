@@ -60,6 +60,14 @@ function findNodeHeaders() {
  * @param {{ force?: boolean, log?: (m: string) => void }} [opts]
  */
 export function buildNative(opts = {}) {
+  try {
+    return build(opts);
+  } catch (err) {
+    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+function build(opts) {
   const log = opts.log ?? (() => {});
   if (!opts.force && upToDate()) return { ok: true, built: false, path: ADDON };
   if (!existsSync(SOURCE)) return { ok: false, reason: `source ${SOURCE} is missing` };

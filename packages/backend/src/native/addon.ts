@@ -69,8 +69,13 @@ async function load(): Promise<NativeLoad> {
     if (process.env['GAN_CONTROL_NATIVE_BUILD'] === '0') {
       return { addon: null, reason: 'not built for this machine (run `npm run build:native -w @gan-control/backend`; lazy build disabled by GAN_CONTROL_NATIVE_BUILD=0)' };
     }
-    const built = lib.buildNative({});
-    if (!built.ok) return { addon: null, reason: `build failed: ${built.reason}` };
+    let built: ReturnType<BuildLib['buildNative']>;
+    try {
+      built = lib.buildNative({});
+    } catch (err) {
+      built = { ok: false, reason: err instanceof Error ? err.message : String(err) };
+    }
+    if (!built.ok) return { addon: null, reason: `build failed: ${built.reason} (the wasm kernels are used; see the README's Install section)` };
   }
   try {
     const require = createRequire(import.meta.url);
