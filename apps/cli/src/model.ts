@@ -143,7 +143,7 @@ export function resolveModelPath(spec: string, cwd: string): { path: string; lab
     if (!dir || !existsSync(join(dir, MODEL_FILE))) {
       throw new CliError(
         'CLI_MODEL_NOT_FOUND',
-        `the bundled model '${spec}' is not in this installation (looked for ${dir ? join(dir, MODEL_FILE) : `${BUNDLED_MODELS[spec].packageName}/${BUNDLED_MODELS[spec].folder}`}); reinstall gan-control, or train one with 'gan-control train --preset shapes-32 --out my-model' and pass --model my-model`,
+        `the bundled model '${spec}' is not in this installation (looked for ${dir ? join(dir, MODEL_FILE) : `${BUNDLED_MODELS[spec].packageName}/${BUNDLED_MODELS[spec].folder}`}); reinstall gan-control, or train one (gan-control train --preset shapes-32 --out runs/shapes, then gan-control encoders --model runs/shapes/model) and pass --model runs/shapes/model`,
       );
     }
     return { path: dir, label: spec };

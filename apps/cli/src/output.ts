@@ -29,8 +29,8 @@ function assertWritable(path: string, target: string, flag: string, what: string
 }
 
 /**
- * Resolves and checks `--out`: a path ending in `.png` is one file (its folder is created),
- * anything else is a folder (created). Fails early, before models load, when it cannot be written.
+ * Resolves and checks `--out`: a path ending in `.png` is one file, anything else is a folder.
+ * Fails early, before models load, when it cannot be written; creates nothing (see `ensureOut`).
  *
  * @example
  * const target = prepareOut('grid.png', ctx.cwd, { allowFile: true });
@@ -48,15 +48,26 @@ export function prepareOut(out: string, cwd: string, { allowFile, flag = '--out'
     throw new CliError('CLI_OUT_NOT_WRITABLE', `cannot write ${flag} ${path}: a file with that name exists; give a folder`);
   }
   assertWritable(isFile ? dirname(path) : path, path, flag, isFile ? 'file path' : 'folder');
-  try {
-    mkdirSync(isFile ? dirname(path) : path, { recursive: true });
-  } catch (err) {
-    throw new CliError('CLI_OUT_NOT_WRITABLE', `cannot create ${flag} ${path}: ${(err as Error).message}; choose a writable ${isFile ? 'file path' : 'folder'}`, { cause: err });
-  }
   return isFile ? { kind: 'file', path } : { kind: 'dir', path };
 }
 
 /** A number for a file name: `30`, `-12.5`, `0.25`. */
 export function fileNumber(v: number): string {
   return String(Number(v.toPrecision(6)));
+}
+
+/**
+ * Creates the folder of a checked `--out` (right before the first write, so a failed command
+ * leaves no empty folders behind).
+ *
+ * @example
+ * ensureOut(target, '--out');
+ */
+export function ensureOut(target: OutTarget, flag = '--out'): void {
+  const dir = target.kind === 'file' ? dirname(target.path) : target.path;
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new CliError('CLI_OUT_NOT_WRITABLE', `cannot create ${flag} ${dir}: ${(err as Error).message}; choose a writable folder`, { cause: err });
+  }
 }

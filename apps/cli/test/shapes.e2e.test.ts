@@ -37,3 +37,14 @@ describe.runIf(hasModel)('the bundled shapes model', () => {
     expect(pngSize(new Uint8Array(readFileSync(join(work, 'g.png'))))).toEqual({ width: 3 * (R + 2) + 2, height: 2 * (R + 2) + 2 });
   });
 });
+
+describe.runIf(!hasModel)('without the bundled shapes model', () => {
+  it('demo and generate say it is missing and how to make one', async () => {
+    buildCli();
+    const out = join(tmpdir(), `gan-control-no-demo-${process.pid}`);
+    const r = await runCli(['demo', '--out', out]);
+    expect(r.code).toBe(1);
+    expect(existsSync(out)).toBe(false);
+    expect(r.stderr).toMatch(/^error: the bundled model 'shapes' is not in this installation \(looked for .*domain-shapes.*model\.json\); .*gan-control train --preset shapes-32/m);
+  });
+});

@@ -10,7 +10,7 @@ import type { Context } from '../context.js';
 import { openControl } from '../control.js';
 import { CliError } from '../errors.js';
 import { resolveModelPath, type ModelAttribute } from '../model.js';
-import { prepareOut } from '../output.js';
+import { ensureOut, prepareOut } from '../output.js';
 import { createProgress } from '../progress.js';
 import { renderPlan } from './generate.js';
 
@@ -29,7 +29,8 @@ export async function demoCommand(_args: string[], opts: Record<string, unknown>
   const json = Boolean(opts.json);
   const seed = intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 });
   const spec = stringFlag(opts.model, '--model') ?? 'shapes';
-  const out = prepareOut(stringFlag(opts.out, '--out') ?? 'gan-control-demo', ctx.cwd, { allowFile: false }).path;
+  const target = prepareOut(stringFlag(opts.out, '--out') ?? 'gan-control-demo', ctx.cwd, { allowFile: false });
+  const out = target.path;
   const where = resolveModelPath(spec, ctx.cwd);
   const started = performance.now();
   await prepareBackend(ctx);
@@ -40,6 +41,7 @@ export async function demoCommand(_args: string[], opts: Record<string, unknown>
       throw new CliError('CLI_MODEL_INVALID', `model ${where.label} has no encoders, so nothing can be set by value; train them: gan-control encoders --model ${where.label}`);
     }
     const { tensorToPng, writeFileAtomic } = await import('@gan-control/tensor-io');
+    ensureOut(target);
     const tf = await import('@tensorflow/tfjs-core');
     const circular = new Map(session.controller.supported.flatMap((a) => a.values.map((v) => [`${a.name}.${v.name}`, v.circular] as const)));
     const sweeps: Sweep[] = session.attributes.flatMap((a) =>

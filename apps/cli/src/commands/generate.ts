@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
 import { openControl, type ControlSession } from '../control.js';
 import { checkRequest, resolveModelPath } from '../model.js';
-import { fileNumber, prepareOut } from '../output.js';
+import { ensureOut, fileNumber, prepareOut } from '../output.js';
 import { createProgress } from '../progress.js';
 
 /** Everything `generate` needs, parsed and checked before any model loads. */
@@ -118,6 +118,7 @@ export async function generateCommand(_args: string[], opts: Record<string, unkn
     const { tensorToPng, tensorToPngs, writeFileAtomic } = await import('@gan-control/tensor-io');
     const { images, rows, cols, columnLabels } = await renderPlan(model, plan, ctx);
     try {
+      ensureOut(target);
       const [, h, w] = images.shape;
       if (target.kind === 'file') {
         const png = await tensorToPng(images, images.shape[0] === 1 ? {} : { grid: { rows, cols } });
