@@ -3,6 +3,7 @@
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeSafetensors } from '@gan-control/tensor-io';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, pngSize, runCli } from './cli-harness.js';
@@ -154,8 +155,13 @@ describe('model errors', () => {
     writeFileSync(weights, readFileSync(weights).subarray(0, 100));
     const r = await runCli(['generate', '--model', broken, '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: corrupt model .*broken: generator\.safetensors could not be loaded: Truncated safetensors file/m);
+    expect(r.stderr).toMatch(/^error: corrupt model: .*broken\/generator\.safetensors is not a readable safetensors file \(the header declares \d+ bytes but the file has 100\)/m);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    // A readable file with the wrong tensors fails when the weights are assigned, naming them.
+    writeFileSync(weights, writeSafetensors({ 'mapping.nope': { shape: [2], data: new Float32Array(2) } }));
+    const wrong = await runCli(['generate', '--model', broken, '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^error: corrupt model .*broken: generator\.safetensors could not be loaded: .*mapping\.nope/m);
     writeFileSync(join(broken, 'model.json'), '{ "format": "gan-control-model", ');
     const json = await runCli(['generate', '--model', broken, '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
     expect(json.code).toBe(1);

@@ -6,6 +6,7 @@ import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
 import { openControl, type ControlSession } from '../control.js';
 import { checkRequest, resolveModelPath } from '../model.js';
+import { inspectModel } from './inspect.js';
 import { ensureOut, fileNumber, prepareOut } from '../output.js';
 import { createProgress } from '../progress.js';
 
@@ -109,6 +110,9 @@ export async function generateCommand(_args: string[], opts: Record<string, unkn
   const plan = planGenerate(opts);
   const target = prepareOut(stringFlag(opts.out, '--out') ?? 'generated.png', ctx.cwd, { allowFile: true });
   const where = resolveModelPath(plan.model, ctx.cwd);
+  // Names are checked against model.json and the encoders' JSON before any backend or weights load.
+  const info = await inspectModel(plan.model, ctx.cwd);
+  checkRequest({ label: where.label, attributes: info.encoders.map((e) => ({ name: e.attribute, group: e.group, values: e.values })), groups: info.groups }, plan);
   await prepareBackend(ctx);
   // Attribute runtimes are needed only to fill the values a partial --set leaves out.
   const model = await openControl(where, ctx, { measure: (attributes) => isPartial(plan, attributes) });
