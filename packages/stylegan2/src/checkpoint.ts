@@ -136,7 +136,12 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   return decodeCheckpoint(bytes, path);
 }
 
-/** Builds the network a decoded checkpoint describes; throws on missing/leftover/mis-shaped tensors. */
+/**
+ * Builds the network a decoded checkpoint describes; throws on missing/leftover/mis-shaped tensors.
+ *
+ * @example
+ * const net = networkFromCheckpoint(decodeCheckpoint(bytes, 'G.safetensors'), 'G.safetensors');
+ */
 export function networkFromCheckpoint(ckpt: Checkpoint, source = 'checkpoint'): Generator | Discriminator {
   const net = ckpt.kind === 'generator' ? new Generator(ckpt.config, null) : new Discriminator(ckpt.config, null);
   try {

@@ -105,7 +105,13 @@ export class StyleGan2Error extends Error {
   }
 }
 
-/** Formats zod issues as `field.path: message` lines. */
+/**
+ * Formats zod issues as `field.path: message` lines.
+ *
+ * @example
+ * const r = generatorConfigSchema.safeParse(input);
+ * if (!r.success) console.error(formatZodIssues(r.error));
+ */
 export function formatZodIssues(error: z.ZodError): string {
   return error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('\n');
 }
@@ -141,12 +147,22 @@ export function parseDiscriminatorConfig(input: unknown): DiscriminatorConfig {
   return parseWith(discriminatorConfigSchema, input, 'discriminator');
 }
 
-/** `channels(res) = min(channelBase // res, channelMax)` (`networks.py:441, 694`). */
+/**
+ * `channels(res) = min(channelBase // res, channelMax)` (`networks.py:441, 694`).
+ *
+ * @example
+ * channelsAt(32, 512, 64); // 16
+ */
 export function channelsAt(res: number, channelBase: number, channelMax: number): number {
   return Math.min(Math.floor(channelBase / res), channelMax);
 }
 
-/** `numWs = 2·log2(R) − 2` for the `skip` synthesis network. */
+/**
+ * `numWs = 2·log2(R) − 2` for the `skip` synthesis network.
+ *
+ * @example
+ * numWsFor(1024); // 18
+ */
 export function numWsFor(resolution: number): number {
   return 2 * Math.log2(resolution) - 2;
 }

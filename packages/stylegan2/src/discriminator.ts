@@ -19,6 +19,9 @@ interface Block {
 /**
  * Minibatch standard deviation (`networks.py:589-610`), NHWC. Groups are strided as official:
  * sample i belongs to group `i mod (N/G)`; channels split into F contiguous chunks.
+ *
+ * @example
+ * const y = minibatchStd(x, 4, 1); // [N, H, W, C] → [N, H, W, C + 1]
  */
 export function minibatchStd(x: tf.Tensor4D, groupSize: number | null, numChannels: number): tf.Tensor4D {
   return tf.tidy(() => {

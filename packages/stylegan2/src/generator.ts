@@ -390,7 +390,12 @@ export class Generator {
   }
 }
 
-/** The official `setup_filter` 2-D buffer (outer product, normalised to sum 1). */
+/**
+ * The official `setup_filter` 2-D buffer (outer product, normalised to sum 1).
+ *
+ * @example
+ * filter2d([1, 3, 3, 1]); // { shape: [4, 4], data: [1/64, 3/64, …] }
+ */
 export function filter2d(f: readonly number[]): { shape: number[]; data: Float32Array } {
   const s = f.reduce((a, b) => a + b, 0);
   const data = new Float32Array(f.length * f.length);
@@ -398,7 +403,12 @@ export function filter2d(f: readonly number[]): { shape: number[]; data: Float32
   return { shape: [f.length, f.length], data };
 }
 
-/** Throws if a `*.resample_filter` buffer differs from the configured filter. */
+/**
+ * Throws if a `*.resample_filter` buffer differs from the configured filter.
+ *
+ * @example
+ * checkResampleFilters(tensors, [1, 3, 3, 1], 'G.safetensors');
+ */
 export function checkResampleFilters(tensors: Record<string, TensorRecord>, f: readonly number[], source: string): void {
   const want = filter2d(f);
   for (const [name, t] of Object.entries(tensors)) {

@@ -142,7 +142,12 @@ export function discriminatorConfigFromOfficial(kwargs: unknown): DiscriminatorC
   };
 }
 
-/** Safetensors entries → float32 records (F32/F64/F16/BF16; anything else is an error naming the tensor). */
+/**
+ * Safetensors entries → float32 records (F32/F64/F16/BF16; anything else is an error naming the tensor).
+ *
+ * @example
+ * const records = toFloatRecords(readSafetensors(bytes).tensors, 'G.safetensors');
+ */
 export function toFloatRecords(tensors: Record<string, SafetensorsEntry>, source: string): Record<string, TensorRecord> {
   const out: Record<string, TensorRecord> = {};
   for (const [name, e] of Object.entries(tensors)) {
@@ -156,7 +161,12 @@ export function toFloatRecords(tensors: Record<string, SafetensorsEntry>, source
   return out;
 }
 
-/** Throws a `STYLEGAN2_STATE_DICT_MISMATCH` error listing missing and leftover names. */
+/**
+ * Throws a `STYLEGAN2_STATE_DICT_MISMATCH` error listing missing and leftover names.
+ *
+ * @example
+ * assertComplete(G.loadStateDict(records, 'G.safetensors'), 'G.safetensors');
+ */
 export function assertComplete(report: LoadReport, source: string): void {
   if (report.missing.length === 0 && report.unexpected.length === 0) return;
   const parts: string[] = [];

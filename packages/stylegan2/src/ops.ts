@@ -29,6 +29,9 @@ export function normalize2ndMoment(x: tf.Tensor2D): tf.Tensor2D {
  * The 1-D factor of a separable FIR filter, normalised like `setup_filter` (sum of the 2-D
  * outer product = 1) and scaled by √gain (so the 2-D filter carries `gain`, as
  * `upfirdn2d.py:110-111, 198`).
+ *
+ * @example
+ * firTaps([1, 3, 3, 1], 4); // [0.25, 0.75, 0.75, 0.25]
  */
 export function firTaps(filter: readonly number[], gain: number): number[] {
   const s = filter.reduce((a, b) => a + b, 0);
@@ -41,6 +44,9 @@ export function firTaps(filter: readonly number[], gain: number): number[] {
  * Applying it along H and along W equals `upfirdn2d` with the separable 2-D filter
  * (`torch_utils/ops/upfirdn2d.py:169-208`). A matrix keeps the op a plain `matMul`, which is
  * fast on every backend and differentiable to any order.
+ *
+ * @example
+ * upfirdnMatrix(4, firTaps([1, 3, 3, 1], 4), 2, 1, 2, 1); // upsample2d along one axis: 8×4
  */
 export function upfirdnMatrix(len: number, taps: readonly number[], up: number, down: number, p0: number, p1: number): { data: Float32Array; outLen: number } {
   const k = taps.length;
