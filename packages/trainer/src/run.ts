@@ -154,9 +154,15 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
     if (options.resume) {
       const ckpt = await loadLatestCheckpoint(join(out, 'checkpoints'));
       if (ckpt) {
-        const saved = JSON.stringify((ckpt.state as { config: unknown }).config);
+        // The schedule length and bookkeeping fields may change on resume (e.g. to extend a
+        // finished run); everything that shapes the training dynamics must match.
+        const dynamics = (c: unknown) => {
+          const { totalKimg: _t, checkpointEvery: _c, keepCheckpoints: _k, metricsEvery: _m, ...rest } = c as Record<string, unknown>;
+          return JSON.stringify(rest);
+        };
+        const saved = dynamics((ckpt.state as { config: unknown }).config);
         configHistory = ((ckpt.state as { configHistory?: ConfigChange[] }).configHistory ?? []).slice();
-        if (saved !== JSON.stringify(config)) {
+        if (saved !== dynamics(config)) {
           if (!options.allowConfigChange) {
             tf.dispose(Object.values(ckpt.tensors));
             throw new TrainerError('TRAINER_RESUME', `trainer: ${out} holds a run with a different config; resume needs the same config (or a new outDir, or allowConfigChange).`);

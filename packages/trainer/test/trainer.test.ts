@@ -147,8 +147,12 @@ describe('checkpoints and resume', () => {
     for (const [k, v] of Object.entries(ema)) expect(v.dataSync(), k).toEqual(a[`G_ema/${k}`]);
     expect(model.layout.controlled).toEqual(['color', 'position', 'size']);
     model.dispose();
+    // A finished run can be extended (totalKimg may change on resume; the dynamics may not).
+    const longer = await train(preset('tiny-8', { totalKimg: 0.04 }), { outDir: split, plugins: shapesPlugins, progressBar: false, resume: true });
+    expect(longer.images).toBe(40);
+    await expect(train(preset('tiny-8', { r1Gamma: 1 }), { outDir: split, plugins: shapesPlugins, progressBar: false, resume: true })).rejects.toThrow(/different config/);
     // Sample grids exist for each checkpoint.
-    expect((await readdir(join(split, 'samples'))).sort()).toEqual(['ckpt-000000016.png', 'ckpt-000000032.png', 'latest.png']);
+    expect((await readdir(join(split, 'samples'))).sort()).toEqual(['ckpt-000000016.png', 'ckpt-000000032.png', 'ckpt-000000040.png', 'latest.png']);
   });
 
   it('a crash between the temp write and the rename never corrupts: the previous checkpoint resumes', async () => {
@@ -242,6 +246,7 @@ describe('the bundled shapes model', () => {
     expect(model.layout.controlled).toEqual(['color', 'position', 'size']);
     expect(model.attributes.map((a) => a.name)).toEqual(['color', 'position', 'size']);
     const z = tf.randomNormal([2, model.layout.dim], 0, 1, 'float32', 1) as tf.Tensor2D;
+    model.generator.generate(z, { noiseMode: 'const' }).dispose(); // first call fills the generator's filter caches
     const before = tf.memory().numTensors;
     const img = model.generator.generate(z, { noiseMode: 'const' });
     expect(img.shape).toEqual([2, 32, 32, 3]);
