@@ -7,6 +7,7 @@
 //   npm run bench                      everything (several minutes on 2 cores)
 //   npm run bench -- --quick           fewer repetitions, 32 px only
 //   npm run bench -- --only conv,gan,plugins --json bench.json --no-torch --python /usr/bin/python3
+//                    --torch-threads 2,1 --reps 5 --steps 4 --resolutions 32,64 --full
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
