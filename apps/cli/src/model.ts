@@ -160,6 +160,13 @@ export function resolveModelPath(spec: string, cwd: string): { path: string; lab
   return { path, label: spec };
 }
 
+/** The error text for a model without encoders (a bundled one cannot be trained in place). */
+export function noEncoders(where: { path: string; label: string }): string {
+  return where.label in BUNDLED_MODELS
+    ? `the bundled model '${where.label}' has no encoders in this installation, so nothing can be set by value; train them on a copy: cp -r ${where.path} my-model && gan-control encoders --model my-model`
+    : `model ${where.label} has no encoders, so nothing can be set by value; train them first: gan-control encoders --model ${where.label}`;
+}
+
 /** Reads and validates `<dir>/model.json`. */
 export function readModelManifest(path: string): { dir: string; manifest: ModelManifest } {
   const dir = existsSync(path) && statSync(path).isDirectory() ? path : dirname(path);

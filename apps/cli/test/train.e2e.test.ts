@@ -50,12 +50,17 @@ describe('train', () => {
     const resumed = await runCli(['train', 'train.json', '--out', 'run', '--resume', '--json', '--backend', 'cpu'], { cwd: project });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ images: 8, step: 2, finished: true });
-    const changed = await runCli(['train', 'train.json', '--out', 'run', '--resume', '--kimg', '0.012', '--backend', 'cpu'], { cwd: project });
-    expect(changed.code).toBe(1);
-    expect(changed.stderr).toContain('it was trained with a different config; use the same config, another --out, or --allow-config-change');
-    const longer = await runCli(['train', 'train.json', '--out', 'run', '--resume', '--kimg', '0.012', '--allow-config-change', '--json', '--backend', 'cpu'], { cwd: project });
+    // The schedule may grow on resume; other config changes need --allow-config-change.
+    const longer = await runCli(['train', 'train.json', '--out', 'run', '--resume', '--kimg', '0.012', '--json', '--backend', 'cpu'], { cwd: project });
     expect(longer.code, longer.stderr).toBe(0);
     expect(JSON.parse(longer.stdout)).toMatchObject({ images: 12, step: 3, finished: true });
+    writeFileSync(join(project, 'train.json'), JSON.stringify({ ...config, totalKimg: 0.012, r1Gamma: 0.02 }));
+    const changed = await runCli(['train', 'train.json', '--out', 'run', '--resume', '--backend', 'cpu'], { cwd: project });
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toContain('it was trained with a different config; use the same config, another --out, or --allow-config-change');
+    const allowed = await runCli(['train', 'train.json', '--out', 'run', '--resume', '--allow-config-change', '--json', '--backend', 'cpu'], { cwd: project });
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(JSON.parse(allowed.stdout)).toMatchObject({ images: 12, finished: true });
   });
 
   it('config errors come by field path; unknown presets and plugins are listed', async () => {

@@ -9,7 +9,7 @@ import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
 import { openControl } from '../control.js';
 import { CliError } from '../errors.js';
-import { resolveModelPath, type ModelAttribute } from '../model.js';
+import { noEncoders, resolveModelPath, type ModelAttribute } from '../model.js';
 import { ensureOut, prepareOut } from '../output.js';
 import { createProgress } from '../progress.js';
 import { renderPlan } from './generate.js';
@@ -38,7 +38,7 @@ export async function demoCommand(_args: string[], opts: Record<string, unknown>
   const files: { file: string; what: string }[] = [];
   try {
     if (session.attributes.length === 0) {
-      throw new CliError('CLI_MODEL_INVALID', `model ${where.label} has no encoders, so nothing can be set by value; train them: gan-control encoders --model ${where.label}`);
+      throw new CliError('CLI_MODEL_INVALID', noEncoders(where));
     }
     const { tensorToPng, writeFileAtomic } = await import('@gan-control/tensor-io');
     ensureOut(target);

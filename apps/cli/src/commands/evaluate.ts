@@ -4,7 +4,7 @@ import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
 import { openControl } from '../control.js';
 import { CliError } from '../errors.js';
-import { resolveModelPath } from '../model.js';
+import { noEncoders, resolveModelPath } from '../model.js';
 import { prepareOut } from '../output.js';
 
 /** Flags → evaluateControl options. */
@@ -29,7 +29,7 @@ export async function runEvaluation(
   const session = await openControl(where, ctx, { measure: true });
   try {
     if (session.attributes.length === 0) {
-      throw new CliError('CLI_MODEL_INVALID', `model ${where.label} has no encoders, so nothing can be set by value; train them first: gan-control encoders --model ${where.label}`);
+      throw new CliError('CLI_MODEL_INVALID', noEncoders(where));
     }
     const enc = await import('@gan-control/encoders');
     const report = await enc.evaluateControl(session.controller, session.runtimes, { ...options, batchSize: 16 });
