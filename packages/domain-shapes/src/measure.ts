@@ -33,17 +33,23 @@ export function coverage(images: tf.Tensor4D): tf.Tensor3D {
   return tf.tidy(() => tf.clipByValue(tf.div(tf.sum(rgb01(images), 3), 3 * COLOR_MEAN), 0, 1) as tf.Tensor3D);
 }
 
+const STEP_SHARPNESS = 12;
+const STEP_AT_0 = 1 / (1 + Math.exp(STEP_SHARPNESS * 0.5));
+const STEP_AT_1 = 1 / (1 + Math.exp(-STEP_SHARPNESS * 0.5));
+
+/** Soft step of the coverage, 0 at α = 0, 1 at α = 1, ½ at α = ½ (a rescaled sigmoid, slope 3 at ½). */
+function softStep(a: tf.Tensor): tf.Tensor {
+  return tf.clipByValue(tf.div(tf.sub(tf.sigmoid(tf.mul(tf.sub(a, 0.5), STEP_SHARPNESS)), STEP_AT_0), STEP_AT_1 - STEP_AT_0), 0, 1);
+}
+
 /**
- * Coverage with faint pixels gated out, `[B, H, W]`: α · clip((α − 0.1)/0.2, 0, 1). Pixels below
- * α = 0.1 count for nothing and pixels above 0.3 fully, so the embeddings follow the shape, not a
- * faint tint a generator could spread over the background to move a read-out cheaply. On rendered
- * images only anti-aliased edge pixels under 0.3 change.
+ * "Gated" coverage `[B, H, W]`: a soft step of α (0 → 0, ½ → ½, 1 → 1, steep in between). A pixel
+ * counts by whether it is inside the shape, not by how bright it is, so a generator cannot move
+ * the embeddings cheaply by dimming a shape or spreading a faint tint over the background. On
+ * rendered images (α ∈ {0, 1} except anti-aliased edges) it changes only edge pixels.
  */
 export function gatedCoverage(images: tf.Tensor4D): tf.Tensor3D {
-  return tf.tidy(() => {
-    const a = coverage(images);
-    return tf.mul(a, tf.clipByValue(tf.div(tf.sub(a, 0.1), 0.2), 0, 1)) as tf.Tensor3D;
-  });
+  return tf.tidy(() => softStep(coverage(images)) as tf.Tensor3D);
 }
 
 /**
@@ -57,7 +63,7 @@ export function hueVector(images: tf.Tensor4D, opts: { gated?: boolean } = {}): 
     // a rendered image, does not depend on the weights).
     const rgb = rgb01(images);
     const weighted = opts.gated
-      ? tf.mul(rgb, tf.reshape(tf.clipByValue(tf.div(tf.sub(coverage(images), 0.1), 0.2), 0, 1), [...images.shape.slice(0, 3), 1]))
+      ? tf.mul(rgb, tf.reshape(gatedCoverage(images), [...images.shape.slice(0, 3), 1]))
       : rgb;
     const s = tf.sum(weighted, [1, 2]); // [B, 3]
     // slice (not split): its gradient is among the twice-differentiable ones registered in Node.
