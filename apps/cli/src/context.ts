@@ -1,5 +1,4 @@
 /** What every command gets: where it runs, where it writes, and the global flags. */
-import { CliError } from './errors.js';
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -14,21 +13,4 @@ export interface Context {
   isTTY: boolean;
   verbose: boolean;
   backend: BackendPreference;
-}
-
-/**
- * A library function the CLI needs, or a clear error naming the package and what is missing.
- *
- * @example
- * const setupBackend = need(await import('@gan-control/backend'), 'setupBackend', '@gan-control/backend', 'select a backend');
- */
-export function need<T = (...args: never[]) => unknown>(mod: unknown, name: string, pkg: string, purpose: string): T {
-  const value = (mod as Record<string, unknown>)[name];
-  if (value === undefined) {
-    throw new CliError(
-      'CLI_LIBRARY_MISSING',
-      `cannot ${purpose}: ${pkg} does not provide '${name}' in this build (the library is not implemented yet); update gan-control, or use a build that includes it`,
-    );
-  }
-  return value as T;
 }
