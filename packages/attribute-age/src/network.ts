@@ -3,7 +3,7 @@
 // the image. Architecture: @vladmandic/face-api src/xception/TinyXception.ts,
 // src/ageGenderNet/AgeGenderNet.ts (MIT). The gender head is not used.
 import * as tf from '@tensorflow/tfjs-core';
-import { loadModelWeights, WeightsError } from './weights.js';
+import { loadModelWeights, WeightsError } from '@gan-control/face-common';
 
 /** The network's input side in pixels. */
 export const AGE_INPUT_SIZE = 112;

@@ -2,8 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { Attribute, AttributePlugin, ValueInfo } from '@gan-control/contrastive-loss';
 import { predictAge, AGE_INPUT_SIZE, disposeAgeNet, loadAgeNet } from './network.js';
-import { centreCropResize, checkImages } from './preprocess.js';
-import { faceApiModelDir } from './weights.js';
+import { centreCropResize, checkImages, faceApiModelDir } from '@gan-control/face-common';
 
 /** The plugin name: also the latent group it controls (`officialFfhqLayout()` calls it `age`). */
 export const PLUGIN_NAME = 'age';

@@ -19,9 +19,9 @@ export {
   MEAN_RGB,
 } from './network.js';
 export type { FaceRecognitionNet } from './network.js';
-export { centreCropResize, checkImages, AttributeInputError, RANGE_LIMIT } from './preprocess.js';
-export { decodeWeights, faceApiModelDir, loadModelWeights, WeightsError } from './weights.js';
-export type { DecodedWeight, ManifestGroup, ManifestWeight } from './weights.js';
+export { centreCropResize, checkImages, AttributeInputError, RANGE_LIMIT } from '@gan-control/face-common';
+export { decodeWeights, faceApiModelDir, loadModelWeights, WeightsError } from '@gan-control/face-common';
+export type { DecodedWeight, ManifestGroup, ManifestWeight } from '@gan-control/face-common';
 
 /** The identity plugin object (`name: 'id'`); the package's default export. */
 const faceId = faceIdPlugin();

@@ -3,7 +3,7 @@
 // image. Architecture: @vladmandic/face-api src/faceRecognitionNet/FaceRecognitionNet.ts,
 // residualLayer.ts, convLayer.ts, scaleLayer.ts (MIT).
 import * as tf from '@tensorflow/tfjs-core';
-import { loadModelWeights, WeightsError } from './weights.js';
+import { loadModelWeights, WeightsError } from '@gan-control/face-common';
 
 /** The network's input side in pixels. */
 export const FACE_RECOGNITION_INPUT_SIZE = 150;

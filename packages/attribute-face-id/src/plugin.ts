@@ -2,8 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { Attribute, AttributePlugin, ValueInfo } from '@gan-control/contrastive-loss';
 import { disposeFaceRecognitionNet, faceDescriptor, FACE_RECOGNITION_INPUT_SIZE, loadFaceRecognitionNet } from './network.js';
-import { centreCropResize, checkImages } from './preprocess.js';
-import { faceApiModelDir } from './weights.js';
+import { centreCropResize, checkImages, faceApiModelDir } from '@gan-control/face-common';
 
 /** The plugin name: also the latent group it controls (`officialFfhqLayout()` calls it `id`). */
 export const PLUGIN_NAME = 'id';

@@ -4,7 +4,7 @@
 // src/faceFeatureExtractor/FaceFeatureExtractor.ts, denseBlock.ts, src/faceProcessor/FaceProcessor.ts,
 // src/faceLandmarkNet/FaceLandmark68NetBase.ts (MIT).
 import * as tf from '@tensorflow/tfjs-core';
-import { loadModelWeights, WeightsError } from './weights.js';
+import { loadModelWeights, WeightsError } from '@gan-control/face-common';
 
 /** The network's input side in pixels. */
 export const LANDMARK_INPUT_SIZE = 112;

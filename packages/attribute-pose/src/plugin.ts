@@ -3,8 +3,7 @@ import { z } from 'zod';
 import type { Attribute, AttributePlugin, ValueInfo } from '@gan-control/contrastive-loss';
 import { poseFromLandmarks } from './fit.js';
 import { disposeLandmarkNet, LANDMARK_INPUT_SIZE, landmarks, loadLandmarkNet } from './network.js';
-import { centreCropResize, checkImages } from './preprocess.js';
-import { faceApiModelDir } from './weights.js';
+import { centreCropResize, checkImages, faceApiModelDir } from '@gan-control/face-common';
 
 /** The plugin name: also the latent group it controls (`officialFfhqLayout()` calls it `pose`). */
 export const PLUGIN_NAME = 'pose';

@@ -1,7 +1,6 @@
 // Reads TensorFlow.js "weights manifest + .bin shards" from disk into tfjs-core tensors.
-// The attribute-face-id, attribute-pose and attribute-age packages each carry an identical copy
-// of this file on purpose: every plugin must install and run alone (DESIGN.md), and ~100 lines
-// are cheaper than a shared runtime package.
+// Shared by the face plugins (attribute-face-id, attribute-pose, attribute-age); it holds no
+// weights itself, so installing one plugin still pulls no other plugin.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';

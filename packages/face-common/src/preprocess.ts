@@ -1,5 +1,5 @@
 // Image checks and the official preprocessing (centre crop, resize, value-range conversion).
-// attribute-face-id, attribute-pose and attribute-age carry identical copies (each plugin stands alone).
+// Shared by the face plugins; each plugin passes its own name into every error.
 import * as tf from '@tensorflow/tfjs-core';
 
 /** An input error with a stable `code`, naming the plugin. */
