@@ -154,8 +154,9 @@ export const presets = {
    * The bundled shapes model: 32 px, a narrow StyleGAN2 (≤ 64 channels, 2-layer mapping stacks of
    * width 64), batch 16 (two contrastive pairs per group), sized to train on 2 CPU cores in about an
    * hour. As the official 32 px (`cifar`) configuration: 2 mapping layers, no path-length
-   * regularisation, no style mixing; noise inputs off (plain shapes have no stochastic detail). γ = 0.5: with 0.05, D won
-   * early (D loss ≈ 0.02, G ≈ 6 at 4 kimg) on these crisp, easy-to-separate images.
+   * regularisation, no style mixing; noise inputs off (plain shapes have no stochastic detail). γ = 5: with 0.05 and 0.5, D won
+   * throughout (D loss ≈ 0.02–0.07, G ≈ 4–6) on these crisp, easy-to-separate images; with 5 the
+   * losses balanced within 3 kimg (D ≈ 0.15–0.5, G ≈ 2.6–3).
    */
   'shapes-32': {
     name: 'shapes-32',
@@ -171,7 +172,7 @@ export const presets = {
     generator: { channelBase: 1024, channelMax: 64, mappingLayers: 2, mappingHidden: 64, mappingLrMultiplier: 0.01, useNoise: false },
     discriminator: { channelBase: 1024, channelMax: 64, mbstdGroupSize: 4 },
     optim: { gLr: 0.0025, dLr: 0.0025 },
-    r1Gamma: 0.5,
+    r1Gamma: 5,
     gRegInterval: null,
     plWeight: 0,
     emaKimg: 2,
