@@ -6,6 +6,7 @@ import { openControl } from '../control.js';
 import { CliError } from '../errors.js';
 import { noEncoders, resolveModelPath } from '../model.js';
 import { prepareOut } from '../output.js';
+import { createProgress } from '../progress.js';
 
 /** Flags → evaluateControl options. */
 export function evaluateOptions(opts: Record<string, unknown>) {
@@ -25,6 +26,7 @@ export async function runEvaluation(
   where: { path: string; label: string },
   options: ReturnType<typeof evaluateOptions> & { gridDir?: string },
   ctx: Context,
+  { progress = true }: { progress?: boolean } = {},
 ): Promise<{ report: Record<string, unknown>; table: string }> {
   const session = await openControl(where, ctx, { measure: true });
   try {
@@ -32,7 +34,15 @@ export async function runEvaluation(
       throw new CliError('CLI_MODEL_INVALID', noEncoders(where));
     }
     const enc = await import('@gan-control/encoders');
-    const report = await enc.evaluateControl(session.controller, session.runtimes, { ...options, batchSize: 16 });
+    // One bar over the whole protocol (range sampling, then one sweep per attribute); silent
+    // under --json and when stderr is not a terminal.
+    const bar = createProgress({ label: 'evaluate', total: 1, enabled: progress && ctx.isTTY });
+    const report = await enc.evaluateControl(session.controller, session.runtimes, {
+      ...options,
+      batchSize: 16,
+      onProgress: (p) => bar.update(p.done, p.attribute ? `${p.phase} ${p.attribute}` : p.phase, p.total),
+    });
+    bar.finish();
     return { report: report as unknown as Record<string, unknown>, table: enc.formatControlReport(report) };
   } finally {
     session.dispose();
@@ -47,7 +57,7 @@ export async function evaluateCommand(_args: string[], opts: Record<string, unkn
   const where = resolveModelPath(spec, ctx.cwd);
   await prepareBackend(ctx);
   if (!opts.json) ctx.info(`evaluating ${where.label}: ${options.steps} requested values × ${options.seeds} samples per attribute…`);
-  const { report, table } = await runEvaluation(where, { ...options, gridDir }, ctx);
+  const { report, table } = await runEvaluation(where, { ...options, gridDir }, ctx, { progress: !opts.json });
   if (opts.json) {
     ctx.out(JSON.stringify(report, null, 2));
     return;
