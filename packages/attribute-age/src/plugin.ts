@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { Attribute, AttributePlugin, ValueInfo } from '@gan-control/contrastive-loss';
 import { predictAge, AGE_INPUT_SIZE, disposeAgeNet, loadAgeNet } from './network.js';
-import { centreCropResize, checkImages, faceApiModelDir } from '@gan-control/face-common';
+import { centreCropResize, checkImages, faceApiModelDir, faceOptionsSchema } from '@gan-control/face-common';
 
 /** The plugin name: also the latent group it controls (`officialFfhqLayout()` calls it `age`). */
 export const PLUGIN_NAME = 'age';
@@ -23,25 +23,11 @@ export const PLUGIN_VERSION = '0.1.0';
 export const DEFAULT_THRESHOLDS = { tauPlus: 3, tauMinus: 7, weight: 0.064 } as const;
 
 /** Options of the age plugin (zod; the TypeScript types derive from it). */
-export const ageOptionsSchema = z
-  .object({
-    /** Centre-crop fraction of each image side before resizing (official: 480 of 512). */
-    cropFraction: z.number().gt(0).lte(1).default(480 / 512),
-    /** τ+ in years. */
-    tauPlus: z.number().min(0).default(DEFAULT_THRESHOLDS.tauPlus),
-    /** τ− in years. */
-    tauMinus: z.number().min(0).default(DEFAULT_THRESHOLDS.tauMinus),
-    /** λ of the age term. */
-    weight: z.number().min(0).default(DEFAULT_THRESHOLDS.weight),
-    /** Suggested size of the age latent sub-vector (official FFHQ: 64). */
-    latentSize: z.int().positive().default(64),
-    /** Folder with `age_gender_model-weights_manifest.json` (default: the installed @vladmandic/face-api). */
-    modelDir: z.string().min(1).optional(),
-    /** Check the value range of every batch (reads two scalars back per call). */
-    checkRange: z.boolean().default(true),
-  })
-  .strict()
-  .refine((o) => o.tauPlus < o.tauMinus, { message: 'tauPlus must be smaller than tauMinus', path: ['tauPlus'] });
+export const ageOptionsSchema = faceOptionsSchema({
+  defaults: { ...DEFAULT_THRESHOLDS, latentSize: 64 },
+  unit: 'years (|Δage|)',
+  weightsFile: 'age_gender_model-weights_manifest.json',
+});
 
 /** Options as a user writes them. */
 export type AgeOptionsInput = z.input<typeof ageOptionsSchema>;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { Attribute, AttributePlugin, ValueInfo } from '@gan-control/contrastive-loss';
 import { disposeFaceRecognitionNet, faceDescriptor, FACE_RECOGNITION_INPUT_SIZE, loadFaceRecognitionNet } from './network.js';
-import { centreCropResize, checkImages, faceApiModelDir } from '@gan-control/face-common';
+import { centreCropResize, checkImages, faceApiModelDir, faceOptionsSchema } from '@gan-control/face-common';
 
 /** The plugin name: also the latent group it controls (`officialFfhqLayout()` calls it `id`). */
 export const PLUGIN_NAME = 'id';
@@ -26,25 +26,12 @@ export const EMBEDDING_SIZE = 128;
 export const DEFAULT_THRESHOLDS = { tauPlus: 0.04, tauMinus: 0.1, weight: 4.5 } as const;
 
 /** Options of the identity plugin (zod; the TypeScript types derive from it). */
-export const faceIdOptionsSchema = z
-  .object({
-    /** Centre-crop fraction of each image side before resizing (official: 480 of 512). */
-    cropFraction: z.number().gt(0).lte(1).default(480 / 512),
-    /** τ+ on d = 2 − 2cos. */
-    tauPlus: z.number().min(0).max(4).default(DEFAULT_THRESHOLDS.tauPlus),
-    /** τ− on d = 2 − 2cos. */
-    tauMinus: z.number().min(0).max(4).default(DEFAULT_THRESHOLDS.tauMinus),
-    /** λ of the identity term. */
-    weight: z.number().min(0).default(DEFAULT_THRESHOLDS.weight),
-    /** Suggested size of the identity latent sub-vector (official FFHQ: 128). */
-    latentSize: z.int().positive().default(128),
-    /** Folder with `face_recognition_model-weights_manifest.json` (default: the installed @vladmandic/face-api). */
-    modelDir: z.string().min(1).optional(),
-    /** Check the value range of every batch (reads two scalars back per call). */
-    checkRange: z.boolean().default(true),
-  })
-  .strict()
-  .refine((o) => o.tauPlus < o.tauMinus, { message: 'tauPlus must be smaller than tauMinus', path: ['tauPlus'] });
+export const faceIdOptionsSchema = faceOptionsSchema({
+  defaults: { ...DEFAULT_THRESHOLDS, latentSize: 128 },
+  unit: 'd = 2 − 2cos',
+  weightsFile: 'face_recognition_model-weights_manifest.json',
+  maxDistance: 4,
+});
 
 /** Options as a user writes them. */
 export type FaceIdOptionsInput = z.input<typeof faceIdOptionsSchema>;

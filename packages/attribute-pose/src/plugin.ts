@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Attribute, AttributePlugin, ValueInfo } from '@gan-control/contrastive-loss';
 import { poseFromLandmarks } from './fit.js';
 import { disposeLandmarkNet, LANDMARK_INPUT_SIZE, landmarks, loadLandmarkNet } from './network.js';
-import { centreCropResize, checkImages, faceApiModelDir } from '@gan-control/face-common';
+import { centreCropResize, checkImages, faceApiModelDir, faceOptionsSchema } from '@gan-control/face-common';
 
 /** The plugin name: also the latent group it controls (`officialFfhqLayout()` calls it `pose`). */
 export const PLUGIN_NAME = 'pose';
@@ -20,25 +20,11 @@ export const PLUGIN_VERSION = '0.1.0';
 export const DEFAULT_THRESHOLDS = { tauPlus: 3.5, tauMinus: 9.5, weight: 0.047 } as const;
 
 /** Options of the pose plugin (zod; the TypeScript types derive from it). */
-export const poseOptionsSchema = z
-  .object({
-    /** Centre-crop fraction of each image side before resizing (official: 480 of 512). */
-    cropFraction: z.number().gt(0).lte(1).default(480 / 512),
-    /** τ+ in degrees (mean absolute difference of yaw, pitch, roll). */
-    tauPlus: z.number().min(0).default(DEFAULT_THRESHOLDS.tauPlus),
-    /** τ− in degrees. */
-    tauMinus: z.number().min(0).default(DEFAULT_THRESHOLDS.tauMinus),
-    /** λ of the pose term. */
-    weight: z.number().min(0).default(DEFAULT_THRESHOLDS.weight),
-    /** Suggested size of the pose latent sub-vector (official FFHQ: 64). */
-    latentSize: z.int().positive().default(64),
-    /** Folder with `face_landmark_68_model-weights_manifest.json` (default: the installed @vladmandic/face-api). */
-    modelDir: z.string().min(1).optional(),
-    /** Check the value range of every batch (reads two scalars back per call). */
-    checkRange: z.boolean().default(true),
-  })
-  .strict()
-  .refine((o) => o.tauPlus < o.tauMinus, { message: 'tauPlus must be smaller than tauMinus', path: ['tauPlus'] });
+export const poseOptionsSchema = faceOptionsSchema({
+  defaults: { ...DEFAULT_THRESHOLDS, latentSize: 64 },
+  unit: 'degrees (mean |Δyaw, Δpitch, Δroll|)',
+  weightsFile: 'face_landmark_68_model-weights_manifest.json',
+});
 
 /** Options as a user writes them. */
 export type PoseOptionsInput = z.input<typeof poseOptionsSchema>;
