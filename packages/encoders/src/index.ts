@@ -34,3 +34,5 @@ export { evaluateControl, formatControlReport, evaluateOptionsSchema } from './e
 export type { AttributeControlReport, ControlReport, EvaluateOptions, EvaluateProgress, ValueControlReport } from './evaluate';
 export { buildEncodersForModel } from './build';
 export type { BuildEncodersArgs, BuildEncodersResult } from './build';
+export { importGanControlEncoder } from './import-gan-control';
+export type { ImportGanControlEncoderOptions } from './import-gan-control';
