@@ -137,8 +137,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--args <args.json>', 'official GAN-Control args.json (for a GAN-Control checkpoint.pt)')
     .option('--kwargs <config.json>', 'official StyleGAN2-ADA G_kwargs JSON (for a generator .safetensors)')
     .option('--attribute <group[=plugin]>', 'record the attribute plugin of a latent group, for evaluate/encoders (repeatable)')
+    .option('--encoder <group=controller.pt>', 'import an official controller as the encoder of a group; inputs default to yaw,pitch,roll (deg) for orientation and age (years), else group=file@name:unit:min:max,… (repeatable)')
     .option('--out <path>', 'output checkpoint folder')
     .example('  gan-control convert checkpoint.pt --args args.json --attribute orientation=pose --attribute age --out ffhq-model')
+    .example('  gan-control convert checkpoint.pt --args args.json --encoder orientation=controller_orientation.pt --out ffhq-model')
     .example('  gan-control convert G.safetensors --kwargs G_kwargs.json --out sg2-model')
     .action(run(async () => (await import('./commands/convert.js')).convertCommand));
 

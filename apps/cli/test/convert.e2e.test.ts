@@ -37,6 +37,25 @@ describe('convert', () => {
     expect(pngSize(new Uint8Array(readFileSync(join(work, 'gc.png'))))).toEqual({ width: 2 * 34 + 2, height: 34 + 2 }); // 2 images: a 1 × 2 grid
   });
 
+  it('imports an official controller with --encoder; generate sets its values and refuses out-of-range ones', async () => {
+    const official = join(testdata, 'gan-control-official');
+    const r = await runCli(
+      ['convert', join(official, 'G.safetensors'), '--args', join(official, 'args.json'), '--encoder', `orientation=${join(official, 'controller_orientation.pt')}`, '--out', 'gc-enc', '--backend', 'cpu'],
+      { cwd: work },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("encoder 'orientation' (yaw deg, pitch deg, roll deg)");
+    const g = await runCli(['generate', '--model', 'gc-enc', '--set', 'orientation.yaw=5', '--set', 'orientation.pitch=0', '--set', 'orientation.roll=-3', '--count', '2', '--out', 'enc.png', '--backend', 'cpu'], { cwd: work });
+    expect(g.code, g.stderr).toBe(0);
+    expect(pngSize(new Uint8Array(readFileSync(join(work, 'enc.png'))))).toEqual({ width: 2 * 34 + 2, height: 34 + 2 });
+    const bad = await runCli(['generate', '--model', 'gc-enc', '--set', 'orientation.yaw=500', '--set', 'orientation.pitch=0', '--set', 'orientation.roll=0', '--out', 'bad.png', '--backend', 'cpu'], { cwd: work });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('yaw = 500 deg (supported [-90, 90])');
+    const noNames = await runCli(['convert', join(official, 'G.safetensors'), '--args', join(official, 'args.json'), '--encoder', `id=${join(official, 'controller_orientation.pt')}`, '--out', 'gc-id', '--backend', 'cpu'], { cwd: work });
+    expect(noNames.code).toBe(2);
+    expect(noNames.stderr).toContain("name the controller's inputs for group 'id'");
+  });
+
   it('imports a StyleGAN2-ADA generator state_dict + G_kwargs', async () => {
     const G = createGenerator({ zDim: 8, wDim: 8, resolution: 8, mapping: { numLayers: 2 }, synthesis: { channelBase: 32, channelMax: 8 } }, { seed: 1 });
     writeFileSync(join(work, 'G.safetensors'), writeSafetensors(G.stateDict()));

@@ -38,11 +38,49 @@ function parseAttributes(values: string[], groups: readonly string[]): { name: s
   });
 }
 
+/** Input names of the official controllers whose inputs the official code fixes. */
+const OFFICIAL_CONTROLLER_VALUES: Record<string, { name: string; unit: string; range: [number, number] }[]> = {
+  orientation: ['yaw', 'pitch', 'roll'].map((name) => ({ name, unit: 'deg', range: [-90, 90] as [number, number] })),
+  pose: ['yaw', 'pitch', 'roll'].map((name) => ({ name, unit: 'deg', range: [-90, 90] as [number, number] })),
+  age: [{ name: 'age', unit: 'years', range: [0, 100] }],
+};
+
+/**
+ * `--encoder group=controller.pt` or `--encoder group=controller.pt@name:unit:min:max,…` → what
+ * to import. Names default to the official inputs of `orientation`/`pose` (yaw, pitch, roll in
+ * degrees) and `age` (years); other groups must name their inputs.
+ */
+function parseEncoders(values: string[], groups: readonly { name: string; offset: number }[], cwd: string) {
+  return values.map((raw) => {
+    const eq = raw.indexOf('=');
+    if (eq <= 0) throw usageError(`--encoder ${raw}: expected group=controller.pt (for example orientation=controller_orientation.pt)`);
+    const name = raw.slice(0, eq);
+    const [file, spec] = raw.slice(eq + 1).split('@', 2);
+    const group = groups.find((g) => g.name === name);
+    if (!group) throw new CliError('CLI_UNKNOWN_ATTRIBUTE', `--encoder ${raw}: the model has no latent group '${name}'; its groups are ${groups.map((g) => g.name).join(', ')}`);
+    let inputs = OFFICIAL_CONTROLLER_VALUES[name];
+    if (spec !== undefined) {
+      inputs = spec.split(',').map((part) => {
+        const [vName, unit, lo, hi] = part.split(':');
+        const range: [number, number] = [Number(lo), Number(hi)];
+        if (!vName || unit === undefined || !Number.isFinite(range[0]) || !Number.isFinite(range[1]) || range[0] >= range[1]) {
+          throw usageError(`--encoder ${raw}: each input is name:unit:min:max (for example yaw:deg:-90:90), got '${part}'`);
+        }
+        return { name: vName, unit, range };
+      });
+    }
+    if (!inputs) throw usageError(`--encoder ${raw}: name the controller's inputs for group '${name}': ${name}=${file}@name:unit:min:max,…`);
+    return { group: name, offset: group.offset, path: resolve(cwd, file), values: inputs };
+  });
+}
+
 export async function convertCommand([input]: string[], opts: Record<string, unknown>, ctx: Context): Promise<void> {
   const inputPath = resolve(ctx.cwd, input);
   const argsFlag = stringFlag(opts.args, '--args');
   const kwargsFlag = stringFlag(opts.kwargs, '--kwargs');
   const attributeFlags = asList(opts.attribute);
+  const encoderFlags = asList(opts.encoder);
+  if (encoderFlags.length > 0 && !argsFlag) throw usageError('--encoder imports official GAN-Control controllers: it needs a GAN-Control checkpoint with --args');
   if (argsFlag && kwargsFlag) throw usageError('give --args (a GAN-Control checkpoint) or --kwargs (a StyleGAN2-ADA generator), not both');
   if (!argsFlag && !kwargsFlag) {
     throw usageError(
@@ -91,6 +129,8 @@ export async function convertCommand([input]: string[], opts: Record<string, unk
     try {
       const groups = G.groups?.map((g) => g.name) ?? ['latent'];
       const attributes = parseAttributes(attributeFlags, groups);
+      const encoders = parseEncoders(encoderFlags, G.groups ?? [], ctx.cwd);
+      const controllers = encoders.map((e) => ({ ...e, bytes: readInput(e.path, `--encoder ${e.group}`) }));
       await saveModel(out.path, {
         name: basename(inputPath, extname(inputPath)),
         generator: { kind: 'gan-control-official', args, stateDict },
@@ -98,6 +138,18 @@ export async function convertCommand([input]: string[], opts: Record<string, unk
         source: { converted: 'gan-control-official', file: inputPath, args: resolve(ctx.cwd, argsFlag!) },
       });
       ctx.out(`converted GAN-Control generator ${inputPath} (${G.resolution} px, groups ${groups.join(', ')}) → ${out.path}`);
+      if (controllers.length > 0) {
+        const enc = await import('@gan-control/encoders');
+        for (const c of controllers) {
+          const E = enc.importGanControlEncoder(c.bytes, { group: c.group, offset: c.offset, values: c.values, source: basename(c.path) });
+          try {
+            await enc.saveEncoder(E, resolve(out.path, 'encoders'));
+          } finally {
+            E.dispose();
+          }
+          ctx.out(`imported controller ${c.path} → encoder '${c.group}' (${c.values.map((v) => `${v.name} ${v.unit}`).join(', ')})`);
+        }
+      }
     } finally {
       G.dispose();
     }
