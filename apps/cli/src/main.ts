@@ -114,6 +114,8 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--hidden <widths>', 'hidden layer widths (default 512,512,512 as official)')
     .option('--seed <n>', 'seed of the samples, split and initialisation', { default: 0 })
     .option('--data <dir>', 'folder for the sampled pairs (default: <model>/encoder-data)')
+    .option('--calibrate <n>', 'calibration passes after training (0: none): input offsets that cancel each encoder\'s measured bias', { default: 2 })
+    .option('--calibrate-samples <n>', 'images per calibration knot and pass (24 knots per value)', { default: 32 })
     .option('--resume', 'continue an interrupted sampling run in --data')
     .option('--json', 'print the validation report as JSON')
     .example('  gan-control encoders --model runs/shapes --samples 8192 --epochs 60')

@@ -33,12 +33,19 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('on a tiny model', () => {
   it('encoders: samples pairs, trains one encoder per attribute, reports JSON', async () => {
-    const r = await runCli(['encoders', '--model', model, '--samples', '64', '--epochs', '2', '--hidden', '16', '--batch', '32', '--json', '--backend', 'cpu'], { cwd: work });
+    const r = await runCli(['encoders', '--model', model, '--samples', '64', '--epochs', '2', '--hidden', '16', '--batch', '32', '--calibrate', '1', '--calibrate-samples', '2', '--json', '--backend', 'cpu'], { cwd: work });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^backend: cpu \(requested cpu/m);
-    const report = JSON.parse(r.stdout) as { encoders: string; attributes: Record<string, { valError: number; baselineValError: number }> };
+    const report = JSON.parse(r.stdout) as { encoders: string; attributes: Record<string, { valError: number; baselineValError: number; calibration: { errorBefore: number[]; errorAfter: number[]; images: number } }> };
     expect(Object.keys(report.attributes).sort()).toEqual(['color', 'position', 'size']);
-    for (const a of Object.values(report.attributes)) expect(Number.isFinite(a.valError)).toBe(true);
+    for (const a of Object.values(report.attributes)) {
+      expect(Number.isFinite(a.valError)).toBe(true);
+      expect(a.calibration.errorAfter.every(Number.isFinite)).toBe(true);
+    }
+    expect(report.attributes.position.calibration.images).toBe(2 * 24 * 2 * 2); // 2 values × 24 knots × 2 images × 2 passes
+    const saved = JSON.parse(readFileSync(join(model, 'encoders', 'color.json'), 'utf8')) as { calibration: { method: string; columns: { knots: number[] }[] } };
+    expect(saved.calibration.method).toBe('input-offset');
+    expect(saved.calibration.columns[0].knots).toHaveLength(24);
     expect(readdirSync(join(model, 'encoders')).sort()).toEqual(['color.json', 'color.safetensors', 'position.json', 'position.safetensors', 'size.json', 'size.safetensors']);
     const again = await runCli(['encoders', '--model', model, '--samples', '64', '--backend', 'cpu'], { cwd: work });
     expect(again.code).toBe(1);

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { EncodersError, parseOptions } from './errors';
+import { applyCalibration, calibrationSchema, checkCalibration } from './calibration';
+import type { Calibration } from './calibration';
 
 /**
  * Architecture of an encoder E_k: an MLP of equalized-learning-rate linear layers, as the
@@ -78,6 +80,8 @@ export const encoderMetadataSchema = z.object({
   weights: z.string().min(1),
   /** Training summary (absent for imported encoders). */
   training: z.record(z.string(), z.unknown()).optional(),
+  /** Input calibration fitted after training (`calibrateEncoders`); absent when uncalibrated. */
+  calibration: calibrationSchema.optional(),
 });
 export type EncoderMetadata = z.output<typeof encoderMetadataSchema>;
 
@@ -89,6 +93,7 @@ export interface EncoderSpec {
   readonly values: readonly EncoderInput[];
   readonly architecture?: EncoderArchitectureInput;
   readonly training?: Record<string, unknown>;
+  readonly calibration?: Calibration;
 }
 
 /** Official FcStack parameter names: `fc_stack.<i>.weight` `[out, in]`, `fc_stack.<i>.bias` `[out]`. */
@@ -113,6 +118,7 @@ export class AttributeEncoder {
   readonly values: readonly EncoderInput[];
   readonly architecture: EncoderArchitecture;
   training: Record<string, unknown> | undefined;
+  private calibrationValue: Calibration | undefined;
   private readonly params: { weight: tf.Variable; bias: tf.Variable }[];
   private disposed = false;
 
@@ -129,6 +135,7 @@ export class AttributeEncoder {
     this.values = spec.values.map((v) => ({ ...v, range: [v.range[0], v.range[1]] as [number, number] }));
     this.architecture = { ...arch, inDim, outDim: spec.wSlice.size };
     this.training = spec.training;
+    this.calibration = spec.calibration;
     const dims = [inDim, ...arch.hidden, spec.wSlice.size];
     const expected = dims.length - 1;
     const known = new Set<string>();
@@ -166,13 +173,7 @@ export class AttributeEncoder {
 
   /** y `[B, V]` in the attribute's units → encoder features `[B, inDim]` (standardised / cos-sin). */
   features(y: tf.Tensor2D): tf.Tensor2D {
-    this.assertAlive();
-    if (y.rank !== 2 || y.shape[1] !== this.values.length) {
-      throw new EncodersError(
-        'ENCODERS_SHAPE_MISMATCH',
-        `encoder '${this.attribute}': y must be [B, ${this.values.length}] (${this.values.map((v) => v.name).join(', ')}), got [${y.shape.join(', ')}]`,
-      );
-    }
+    this.checkValues(y);
     return tf.tidy(() => {
       const cols = tf.split(y, this.values.length, 1);
       const parts: tf.Tensor[] = [];
@@ -205,14 +206,29 @@ export class AttributeEncoder {
     });
   }
 
+  /** The input calibration (see `calibrateEncoders`); `undefined` removes it. Checked against the values. */
+  get calibration(): Calibration | undefined {
+    return this.calibrationValue;
+  }
+
+  set calibration(c: Calibration | undefined) {
+    if (c) checkCalibration(this.attribute, this.values, c);
+    this.calibrationValue = c;
+  }
+
   /**
-   * E_k(y): values `[B, V]` in the attribute's units → w^k `[B, d_k]`.
+   * E_k(y): values `[B, V]` in the attribute's units → w^k `[B, d_k]`. With a calibration, the
+   * network receives `y + offset(y)` (the fitted input correction).
    *
    * @example
    * const wk = encoder.encode(tf.tensor2d([[30, 0, 0]])); // pose yaw 30°
    */
   encode(y: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => this.forward(this.features(y)));
+    const c = this.calibrationValue;
+    if (!c) return tf.tidy(() => this.forward(this.features(y)));
+    this.checkValues(y);
+    const rows = applyCalibration(this.values, c, y.arraySync());
+    return tf.tidy(() => this.forward(this.features(tf.tensor2d(rows, y.shape))));
   }
 
   /** The trainable variables, in layer order (weight, bias, weight, bias…). */
@@ -252,6 +268,7 @@ export class AttributeEncoder {
       architecture: { ...this.architecture, hidden: [...this.architecture.hidden] },
       weights: weightsFile,
       ...(this.training ? { training: this.training } : {}),
+      ...(this.calibrationValue ? { calibration: this.calibrationValue } : {}),
     };
   }
 
@@ -265,6 +282,16 @@ export class AttributeEncoder {
     for (const p of this.params) {
       p.weight.dispose();
       p.bias.dispose();
+    }
+  }
+
+  private checkValues(y: tf.Tensor2D): void {
+    this.assertAlive();
+    if (y.rank !== 2 || y.shape[1] !== this.values.length) {
+      throw new EncodersError(
+        'ENCODERS_SHAPE_MISMATCH',
+        `encoder '${this.attribute}': y must be [B, ${this.values.length}] (${this.values.map((v) => v.name).join(', ')}), got [${y.shape.join(', ')}]`,
+      );
     }
   }
 

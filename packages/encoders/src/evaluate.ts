@@ -80,7 +80,8 @@ export interface AttributeControlReport {
 /** `evaluateControl`'s result, keyed by attribute (as in the `attributes` argument). Attributes measured but not controlled have no entry. */
 export type ControlReport = Record<string, AttributeControlReport>;
 
-interface Measured {
+/** An attribute bound for measuring (internal; shared with `calibrateEncoders`). */
+export interface Measured {
   readonly key: string;
   readonly attribute: Attribute;
   readonly values: readonly ValueInfo[];
@@ -274,7 +275,7 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
   return result;
 }
 
-function bindMeasured(attributes: AttributeBinding, circular?: Record<string, number>): Measured[] {
+export function bindMeasured(attributes: AttributeBinding, circular?: Record<string, number>): Measured[] {
   const entries: [string, Attribute][] = Array.isArray(attributes)
     ? (attributes as readonly Attribute[]).map((a) => [a.name, a])
     : Object.entries(attributes as Record<string, Attribute>);
@@ -309,7 +310,7 @@ function requestValues(target: Measured, random: number[][], steps: number, marg
   return Array.from({ length: steps }, (_, s) => cols.map((col) => col[s]));
 }
 
-async function generateAndMeasure(
+export async function generateAndMeasure(
   controller: Controller,
   measured: readonly Measured[],
   opts: Parameters<Controller['generate']>[0],
@@ -343,7 +344,7 @@ function mean(xs: readonly number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 }
 
-function quantileSorted(sorted: readonly number[], q: number): number {
+export function quantileSorted(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return NaN;
   const pos = (sorted.length - 1) * q;
   const i = Math.floor(pos);

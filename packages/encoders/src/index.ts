@@ -33,6 +33,10 @@ export type { GanControlEncoder, LoadGanControlEncoderOptions } from './gan-cont
 export { evaluateControl, formatControlReport, evaluateOptionsSchema } from './evaluate';
 export type { AttributeControlReport, ControlReport, EvaluateOptions, EvaluateProgress, ValueControlReport } from './evaluate';
 export { buildEncodersForModel } from './build';
+export { calibrateEncoders, calibrateOptionsSchema } from './calibrate';
+export type { CalibrateOptions, CalibrationReport } from './calibrate';
+export { calibrationSchema, calibrationOffset, applyCalibration } from './calibration';
+export type { Calibration } from './calibration';
 export type { BuildEncodersArgs, BuildEncodersResult } from './build';
 export { importGanControlEncoder } from './import-gan-control';
 export type { ImportGanControlEncoderOptions } from './import-gan-control';

@@ -29,6 +29,8 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
   const batch = intFlag(opts.batch, '--batch', { min: 1, max: 65_536, fallback: 128 });
   const seed = intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 });
   const hidden = parseHidden(opts.hidden);
+  const calibrate = intFlag(opts.calibrate, '--calibrate', { min: 0, max: 50, fallback: 2 });
+  const calibrateSamples = intFlag(opts.calibrateSamples, '--calibrate-samples', { min: 1, max: 100_000, fallback: 32 });
   const where = resolveModelPath(spec, ctx.cwd);
   const json = Boolean(opts.json);
 
@@ -76,22 +78,45 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
       onProgress: (p) => trainBar.update(names.indexOf(p.group) * epochs + p.epoch, `${p.attribute} val ${p.valError.toPrecision(3)} (mean-predictor ${p.baselineValError.toPrecision(3)})`),
     });
     trainBar.finish();
-    const report: Record<string, unknown> = {};
+    const encoders = Object.values(trained).map((t) => t.encoder);
+    let calibration: Record<string, import('@gan-control/encoders').CalibrationReport> = {};
     try {
-      for (const { encoder } of Object.values(trained)) await enc.saveEncoder(encoder, encodersDir);
+      if (calibrate > 0) {
+        // The controller borrows the encoders (disposed below) and the model's generator.
+        const layout = model.generator.config?.mapping?.groups ? undefined : { groups: [{ name: 'latent', size: model.generator.zDim }] };
+        const controller = new enc.Controller({ generator: model.generator, layout, encoders });
+        const calBar = createProgress({ label: 'calibrate', total: 1, enabled: !json && ctx.isTTY });
+        calibration = await enc.calibrateEncoders(controller, attributes, {
+          iterations: calibrate,
+          samples: calibrateSamples,
+          seed,
+          onProgress: (p) => calBar.update(p.done, `${p.attribute} pass ${p.pass + 1}/${calibrate + 1}`, p.total),
+        });
+        calBar.finish();
+      }
+      for (const encoder of encoders) await enc.saveEncoder(encoder, encodersDir);
     } finally {
-      for (const { encoder } of Object.values(trained)) encoder.dispose();
+      for (const encoder of encoders) encoder.dispose();
     }
+    const report: Record<string, unknown> = {};
     const rows: string[][] = [];
+    const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     for (const [group, { metrics: m }] of Object.entries(trained)) {
-      report[group] = { attribute: m.attribute, valError: m.valError, baselineValError: m.baselineValError, relativeValError: m.relativeValError, epochs: m.epochsRun, bestEpoch: m.bestEpoch, rows: m.rows };
-      rows.push([m.attribute, m.valError.toPrecision(3), m.baselineValError.toPrecision(3), m.relativeValError.toFixed(3), `${m.bestEpoch}/${m.epochsRun}`, formatDuration(m.elapsedMs / 1000)]);
+      const cal = calibration[group];
+      report[group] = {
+        attribute: m.attribute, valError: m.valError, baselineValError: m.baselineValError, relativeValError: m.relativeValError, epochs: m.epochsRun, bestEpoch: m.bestEpoch, rows: m.rows,
+        ...(cal ? { calibration: { values: cal.values, errorBefore: cal.errorBefore, errorAfter: cal.errorAfter, images: cal.images } } : {}),
+      };
+      rows.push([
+        m.attribute, m.valError.toPrecision(3), m.baselineValError.toPrecision(3), m.relativeValError.toFixed(3), `${m.bestEpoch}/${m.epochsRun}`, formatDuration(m.elapsedMs / 1000),
+        cal ? `${mean(cal.errorBefore).toPrecision(3)} → ${mean(cal.errorAfter).toPrecision(3)}` : '—',
+      ]);
     }
     if (json) {
       ctx.out(JSON.stringify({ encoders: encodersDir, dataset: dataDir, attributes: report }, null, 2));
       return;
     }
-    ctx.out(formatTable(['attribute', 'val error (w)', 'mean predictor', 'relative', 'best epoch', 'time'], rows));
+    ctx.out(formatTable(['attribute', 'val error (w)', 'mean predictor', 'relative', 'best epoch', 'time', 'calibration: error at knots'], rows));
     ctx.out(`encoders written to ${encodersDir} (training pairs in ${dataDir})`);
     ctx.out(`next: gan-control evaluate --model ${spec}`);
   } finally {

@@ -1,0 +1,211 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { AttributeEncoder } from './encoder';
+import type { Calibration } from './calibration';
+import type { Controller } from './controller';
+import { EncodersError, parseOptions } from './errors';
+import { bindMeasured, generateAndMeasure, quantileSorted } from './evaluate';
+import type { Measured } from './evaluate';
+import { circularDiff } from './model';
+import type { AttributeBinding } from './model';
+
+/** Options of `calibrateEncoders` (zod). */
+export const calibrateOptionsSchema = z.object({
+  /** Knots per value column (circular values: evenly over the period; linear: between the margin quantiles). */
+  knots: z.number().int().min(2).max(512).default(24),
+  /** Images per knot in every pass. */
+  samples: z.number().int().positive().default(32),
+  /** Correction passes; one more pass measures the result (`fit.errorAfter`). */
+  iterations: z.number().int().min(1).max(50).default(2),
+  /** Random images measured first: the linear values' ranges and the other columns' requests. */
+  rangeSamples: z.number().int().min(2).default(256),
+  /** Linear knots span the [margin, 1 − margin] quantiles of the random images' values. */
+  margin: z.number().min(0).lt(0.5).default(0.01),
+  /** Images per generator call. */
+  batchSize: z.number().int().positive().default(32),
+  /** Seed; the streams are disjoint from `evaluateControl`'s (which uses the seeds below 5·10⁶ for seed 0). */
+  seed: z.number().int().nonnegative().default(0),
+  /** Calibrate only these attributes (default: every attribute with an encoder and at most 4 values). */
+  only: z.array(z.string()).optional(),
+  /** Truncation ψ of the sampled groups (as in `Controller.generate`). */
+  truncation: z.union([z.number().min(0).max(1), z.record(z.string(), z.number().min(0).max(1))]).optional(),
+});
+export type CalibrateOptions = z.input<typeof calibrateOptionsSchema> & {
+  readonly onProgress?: (p: { readonly attribute: string; readonly pass: number; readonly done: number; readonly total: number }) => void;
+};
+
+/** Per attribute: the mean |requested − measured| at the knots per value, before and after. */
+export interface CalibrationReport {
+  readonly values: readonly string[];
+  readonly errorBefore: readonly number[];
+  readonly errorAfter: readonly number[];
+  readonly images: number;
+}
+
+/**
+ * Fits each encoder's input calibration so that the images it generates measure, on average, the
+ * value that was requested. For every value column, `knots` requested values are rendered on
+ * `samples` random latents each (the other columns set to values measured on random images);
+ * the mean signed error at each knot (circular mean wrap for angles) is subtracted from that
+ * knot's input offset; this repeats `iterations` times, then one more pass measures the result.
+ * The encoders (the controller's `AttributeEncoder`s) are changed in place; `saveEncoder` stores
+ * the calibration with them. Encoders of more than 4 values (embeddings) are left alone.
+ *
+ * It corrects the bias of E_k (the L1 regression lands on the median of the w^k that give a
+ * value, which need not give that value); the spread caused by the other sub-vectors is the
+ * generator's and stays.
+ *
+ * @example
+ * const report = await calibrateEncoders(controller, { color, position, size });
+ * for (const enc of controller.encoders) await saveEncoder(enc as AttributeEncoder, 'model/encoders');
+ */
+export async function calibrateEncoders(
+  controller: Controller,
+  attributes: AttributeBinding,
+  options: CalibrateOptions = {},
+): Promise<Record<string, CalibrationReport>> {
+  const { onProgress, ...rest } = options;
+  const opts = parseOptions(calibrateOptionsSchema, rest, 'calibrateEncoders');
+  const measured = bindMeasured(attributes);
+  for (const name of opts.only ?? []) controller.encoder(name); // unknown names: the controller lists what it controls
+  const targets: { m: Measured; enc: AttributeEncoder }[] = [];
+  for (const m of measured) {
+    if (opts.only && !opts.only.includes(m.key)) continue;
+    let enc;
+    try {
+      enc = controller.encoder(m.key);
+    } catch (e) {
+      if (opts.only) throw e;
+      continue;
+    }
+    if (!(enc instanceof AttributeEncoder) || enc.values.length > 4) {
+      if (opts.only) {
+        throw new EncodersError('ENCODERS_INVALID_OPTIONS', `calibrateEncoders: '${m.key}' cannot be calibrated (${enc instanceof AttributeEncoder ? `${enc.values.length} values; at most 4` : 'not an AttributeEncoder'})`);
+      }
+      continue;
+    }
+    if (enc.values.length !== m.values.length) {
+      throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `attribute '${m.key}' measures ${m.values.length} values but its encoder takes ${enc.values.length}`);
+    }
+    targets.push({ m, enc });
+  }
+  for (const name of opts.only ?? []) {
+    if (!targets.some((t) => t.m.key === name)) {
+      throw new EncodersError('ENCODERS_NO_MEASURE', `calibrateEncoders: only names '${name}', but no attribute runtime with that name was given; given: ${measured.map((m) => m.key).join(', ')}`);
+    }
+  }
+
+  const base = opts.seed * 1_000_003 + 5_000_000;
+  // 1. Random images: ranges of the linear values, and realistic values for the other columns.
+  const random: Record<string, number[][]> = Object.fromEntries(targets.map((t) => [t.m.key, [] as number[][]]));
+  for (let done = 0, b = 0; done < opts.rangeSamples; b++) {
+    const count = Math.min(opts.batchSize, opts.rangeSamples - done);
+    const rows = await generateAndMeasure(controller, targets.map((t) => t.m), { seed: base + b, count, truncation: opts.truncation });
+    tf.dispose(rows.images);
+    for (const t of targets) random[t.m.key].push(...rows.y[t.m.key].filter((r) => r.every(Number.isFinite)));
+    done += count;
+  }
+
+  const out: Record<string, CalibrationReport> = {};
+  let stream = 0;
+  for (const { m, enc } of targets) {
+    const pool = random[m.key];
+    if (pool.length === 0) {
+      throw new EncodersError('ENCODERS_NO_MEASURE', `calibrateEncoders: '${m.key}' could not be measured on any random sample (all values not finite)`);
+    }
+    const V = enc.values.length;
+    const periods = enc.values.map((v) => (v.kind === 'circular' ? v.period : undefined));
+    const knots = periods.map((p, c) => {
+      if (p) return Array.from({ length: opts.knots }, (_, k) => (k * p) / opts.knots);
+      const sorted = pool.map((r) => r[c]).sort((a, b) => a - b);
+      const lo = quantileSorted(sorted, opts.margin);
+      const hi = quantileSorted(sorted, 1 - opts.margin);
+      if (!(hi > lo)) return null;
+      return Array.from({ length: opts.knots }, (_, k) => lo + ((hi - lo) * k) / (opts.knots - 1));
+    });
+    const offsets = knots.map((k) => (k ? new Array<number>(k.length).fill(0) : null));
+    const calibration = (): Calibration => ({
+      method: 'input-offset',
+      columns: knots.map((k, c) => (k ? { knots: [...k], offsets: [...offsets[c]!] } : null)),
+    });
+    enc.calibration = undefined;
+    // Requests of one pass: (column, knot, sample) → a row of values.
+    const requests: { c: number; k: number; row: number[] }[] = [];
+    knots.forEach((ks, c) => {
+      if (!ks) return;
+      ks.forEach((kv, k) => {
+        for (let s = 0; s < opts.samples; s++) {
+          const row = [...pool[(c * 7919 + k * 104_729 + s * 31) % pool.length]];
+          row[c] = kv;
+          requests.push({ c, k, row });
+        }
+      });
+    });
+    const passes = opts.iterations + 1;
+    const errorBefore: number[] = new Array(V).fill(NaN);
+    const errorAfter: number[] = new Array(V).fill(NaN);
+    let images = 0;
+    for (let pass = 0; pass < passes; pass++) {
+      const sum = knots.map((k) => (k ? new Array<number>(k.length).fill(0) : null));
+      const cnt = knots.map((k) => (k ? new Array<number>(k.length).fill(0) : null));
+      const sin = knots.map((k) => (k ? new Array<number>(k.length).fill(0) : null));
+      const abs = new Array<number>(V).fill(0);
+      const absN = new Array<number>(V).fill(0);
+      for (let i = 0; i < requests.length; i += opts.batchSize) {
+        const batch = requests.slice(i, i + opts.batchSize);
+        const r = await generateAndMeasure(controller, [m], {
+          seed: base + 1_000 + stream++,
+          count: batch.length,
+          truncation: opts.truncation,
+          set: { [m.key]: batch.map((q) => q.row) },
+          outOfRange: 'allow',
+        });
+        tf.dispose(r.images);
+        images += batch.length;
+        batch.forEach((q, j) => {
+          const y = r.y[m.key][j][q.c];
+          if (!Number.isFinite(y)) return;
+          const p = periods[q.c];
+          const d = p ? circularDiff(y, q.row[q.c], p) : y - q.row[q.c];
+          if (p) {
+            // Circular mean of the errors, as an angle.
+            sum[q.c]![q.k] += Math.cos((2 * Math.PI * d) / p);
+            sin[q.c]![q.k] += Math.sin((2 * Math.PI * d) / p);
+          } else sum[q.c]![q.k] += d;
+          cnt[q.c]![q.k]++;
+          abs[q.c] += Math.abs(d);
+          absN[q.c]++;
+        });
+        onProgress?.({ attribute: m.key, pass, done: Math.min(i + opts.batchSize, requests.length) + pass * requests.length, total: passes * requests.length });
+      }
+      for (let c = 0; c < V; c++) {
+        if (!knots[c]) continue;
+        const e = absN[c] ? abs[c] / absN[c] : NaN;
+        if (pass === 0) errorBefore[c] = e;
+        if (pass === passes - 1) errorAfter[c] = e;
+      }
+      if (pass === passes - 1) break;
+      knots.forEach((ks, c) => {
+        if (!ks) return;
+        const p = periods[c];
+        ks.forEach((_, k) => {
+          const n = cnt[c]![k];
+          if (!n) return;
+          const bias = p ? (Math.atan2(sin[c]![k], sum[c]![k]) * p) / (2 * Math.PI) : sum[c]![k] / n;
+          offsets[c]![k] -= bias;
+        });
+      });
+      enc.calibration = calibration();
+    }
+    enc.calibration = {
+      ...calibration(),
+      fit: { knots: opts.knots, samples: opts.samples, iterations: opts.iterations, seed: opts.seed, rangeSamples: opts.rangeSamples, images, errorBefore: finiteOrNull(errorBefore), errorAfter: finiteOrNull(errorAfter) },
+    };
+    out[m.key] = { values: enc.values.map((v) => v.name), errorBefore, errorAfter, images };
+  }
+  return out;
+}
+
+function finiteOrNull(xs: readonly number[]): (number | null)[] {
+  return xs.map((x) => (Number.isFinite(x) ? x : null));
+}
