@@ -4,6 +4,7 @@
 //
 //   npx tsx --tsconfig packages/trainer/tsconfig.json packages/trainer/scripts/train-shapes.ts \
 //     [--out runs/shapes-32] [--kimg 200] [--backend auto] [--bundle packages/domain-shapes/model]
+//     [--minutes M] [--r1-gamma G] [--lr LR] [--allow-config-change]
 //
 // --kimg overrides the preset's length; --minutes M stops cleanly (checkpoint) after M minutes; --bundle copies the final EMA generator (model.json +
 // generator.safetensors) into the given folder when the run completes.
@@ -22,13 +23,29 @@ const { values } = parseArgs({
     bundle: { type: 'string' },
     preset: { type: 'string', default: 'shapes-32' },
     minutes: { type: 'string' },
+    'r1-gamma': { type: 'string' },
+    lr: { type: 'string' },
     'allow-config-change': { type: 'boolean', default: false },
   },
 });
 
 const backend = await setupBackend(values.backend as 'auto');
 console.log(`[train-shapes] backend ${backend.name} (${backend.reason})`);
-const config = preset(values.preset!, values.kimg ? { totalKimg: Number(values.kimg) } : {});
+// --r1-gamma / --lr override the preset (on a resumed run they need --allow-config-change and are
+// recorded in the checkpoint's configHistory).
+const num = (flag: string, v: string | undefined) => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(n >= 0) || !Number.isFinite(n)) throw new Error(`--${flag} must be a non-negative number, got '${v}'`);
+  return n;
+};
+const gamma = num('r1-gamma', values['r1-gamma']);
+const lr = num('lr', values.lr);
+const config = preset(values.preset!, {
+  ...(values.kimg ? { totalKimg: num('kimg', values.kimg) } : {}),
+  ...(gamma !== undefined ? { r1Gamma: gamma } : {}),
+  ...(lr !== undefined ? { optim: { gLr: lr, dLr: lr } } : {}),
+});
 const t0 = Date.now();
 let last = 0;
 const result = await train(config, {
