@@ -115,9 +115,10 @@ describe('inspect and demo on the tiny model', () => {
     expect(r.stdout).toMatch(/^generator\s+stylegan2, 16×16 px, z 16, w 16; generator\.safetensors: \d+ tensors/m);
     expect(r.stdout).toMatch(/^position\s+\[4, 8\)\s+yes$/m);
     expect(r.stdout).toMatch(/^other\s+\[12, 16\)\s+no$/m);
-    expect(r.stdout).toMatch(/^color\s+hue deg \[/m);
+    expect(r.stdout).toMatch(/^color\s+hue deg \[.*\s+yes$/m); // calibrated by the encoders test above
     const j = await runCli(['inspect', model, '--json'], { cwd: work });
-    const info = JSON.parse(j.stdout) as { resolution: number; groups: unknown[]; attributes: { name: string }[]; encoders: { attribute: string }[] };
+    const info = JSON.parse(j.stdout) as { resolution: number; groups: unknown[]; attributes: { name: string }[]; encoders: { attribute: string; calibrated: boolean }[] };
+    expect(info.encoders.every((e) => e.calibrated)).toBe(true);
     expect(info.resolution).toBe(R);
     expect(info.groups).toHaveLength(4);
     expect(info.attributes.map((a) => a.name)).toEqual(['color', 'position', 'size']);

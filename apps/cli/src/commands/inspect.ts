@@ -17,7 +17,7 @@ export interface ModelInfo {
   wDim: number;
   groups: { name: string; offset: number; size: number; controlled: boolean }[];
   attributes: { name: string; plugin: string; options: Record<string, unknown> }[];
-  encoders: { attribute: string; group: string; values: { name: string; unit: string; range: [number, number] }[]; valError?: number; baselineValError?: number }[];
+  encoders: { attribute: string; group: string; values: { name: string; unit: string; range: [number, number] }[]; valError?: number; baselineValError?: number; calibrated: boolean }[];
   weights: { file: string; tensors: number; parameters: number; bytes: number };
 }
 
@@ -102,6 +102,7 @@ export async function inspectModel(spec: string, cwd: string): Promise<ModelInfo
         values: meta.values.map((v) => ({ name: v.name, unit: v.unit, range: v.range as [number, number] })),
         ...(typeof t?.valError === 'number' ? { valError: t.valError } : {}),
         ...(typeof t?.baselineValError === 'number' ? { baselineValError: t.baselineValError } : {}),
+        calibrated: meta.calibration !== undefined,
       });
     }
   }
@@ -140,12 +141,13 @@ export async function inspectCommand([spec]: string[], opts: Record<string, unkn
   if (info.encoders.length) {
     ctx.out(
       formatTable(
-        ['encoder', 'values (unit, trained range)', 'val error (w)', 'mean predictor'],
+        ['encoder', 'values (unit, trained range)', 'val error (w)', 'mean predictor', 'calibrated'],
         info.encoders.map((e) => [
           e.attribute === e.group ? e.attribute : `${e.attribute} (${e.group})`,
           e.values.length > 4 ? `${e.values.length} values (${e.values[0].unit})` : e.values.map((v) => `${v.name} ${v.unit} [${num(v.range[0])}, ${num(v.range[1])}]`).join(', '),
           e.valError === undefined ? '-' : num(e.valError),
           e.baselineValError === undefined ? '-' : num(e.baselineValError),
+          e.calibrated ? 'yes' : 'no',
         ]),
       ),
     );
