@@ -40,6 +40,19 @@ describe.runIf(hasEncoders)('the bundled shapes model with its encoders', () => 
     expect(readdirSync(join(work, 'demo')).some((f) => f.startsWith('sweep-'))).toBe(true);
   });
 
+  // The protocol and targets of packages/domain-shapes/model/README.md (issue targets: hue under 5°,
+  // position under 1 px, size under 5 % of the mean size, no attribute moving 5 % of its range
+  // when another is swept). Deterministic seeds: this reproduces the README's table.
+  it('meets the control targets of its README (evaluate --samples 16 --steps 9 --range-samples 512)', async () => {
+    const r = await runCli(['evaluate', '--samples', '16', '--steps', '9', '--range-samples', '512', '--json'], { cwd: work });
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout) as Record<string, { meanError: number; leakage: Record<string, number>; range: [number, number] }>;
+    expect(rep.color.meanError).toBeLessThan(5);
+    expect(rep.position.meanError).toBeLessThan(1);
+    expect(rep.size.meanError).toBeLessThan(0.05 * 0.25); // dataset sizes are uniform in [0.15, 0.35]: mean 0.25
+    for (const a of Object.values(rep)) for (const leak of Object.values(a.leakage)) expect(leak).toBeLessThan(0.05);
+  });
+
   it('generate --model shapes --sweep writes a grid of the model resolution', async () => {
     const info = JSON.parse((await runCli(['inspect', 'shapes', '--json'], { cwd: work })).stdout) as { resolution: number; encoders: { attribute: string; values: { name: string; range: [number, number] }[] }[] };
     const enc = info.encoders.find((e) => e.attribute === 'size') ?? info.encoders[0];

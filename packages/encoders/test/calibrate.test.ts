@@ -16,7 +16,7 @@ import {
   saveEncoder,
 } from '../src/index';
 import type { AttributeEncoder, Calibration } from '../src/index';
-import { brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy';
+import { TOY_BUILD, brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy';
 
 describe('calibrationOffset', () => {
   const col = { knots: [0, 10, 20], offsets: [1, 3, -1] };
@@ -145,11 +145,7 @@ describe('calibrateEncoders', () => {
       generator: G,
       attributes,
       dir,
-      count: 768,
-      epochs: 20,
-      seed: 1,
-      sampler: { batchSize: 64, shardSize: 512 },
-      training: { architecture: { hidden: [32, 32] }, batchSize: 64, learningRate: 5e-3, patience: 5 },
+      ...TOY_BUILD,
     });
     good = built.encoders;
     encoders = good.map(biased);

@@ -11,7 +11,7 @@ import {
   loadEncoders,
 } from '../src/index';
 import type { BuildEncodersResult, TrainProgress } from '../src/index';
-import { brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy';
+import { TOY_BUILD, brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy';
 
 // End to end on the toy generator: sampler → training → save/load → controller → evaluation.
 const G = createToyGenerator();
@@ -26,11 +26,7 @@ beforeAll(async () => {
     generator: G,
     attributes,
     dir,
-    count: 768,
-    epochs: 20,
-    seed: 1,
-    sampler: { batchSize: 64, shardSize: 512 },
-    training: { architecture: { hidden: [32, 32] }, batchSize: 64, learningRate: 5e-3, patience: 5 },
+    ...TOY_BUILD,
     onProgress: (p) => {
       if (p.phase === 'train') progress.push(p);
     },

@@ -11,6 +11,14 @@ export const TOY_GROUPS = [
   { name: 'tilt', size: 2 },
   { name: 'other', size: 3 },
 ] as const;
+/** The encoder settings the tests train the toy with (768 samples, MLP 32→32, 20 epochs). */
+export const TOY_BUILD = {
+  count: 768,
+  epochs: 20,
+  seed: 1,
+  sampler: { batchSize: 64, shardSize: 512 },
+  training: { architecture: { hidden: [32, 32] }, batchSize: 64, learningRate: 5e-3, patience: 5 },
+};
 const S = 8;
 const grid = (axis: 0 | 1) => {
   const out = new Float32Array(S * S);
