@@ -122,6 +122,16 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .action(run(async () => (await import('./commands/encoders.js')).encodersCommand));
 
   cli
+    .command('calibrate', "fit the input calibration of a model's encoders (offsets that cancel each encoder's measured bias)")
+    .option('--model <path>', 'model folder with encoders/ (from gan-control encoders)')
+    .option('--passes <n>', 'correction passes (one more pass measures the result)', { default: 2 })
+    .option('--samples <n>', 'images per knot and pass (24 knots per value)', { default: 32 })
+    .option('--seed <n>', 'seed of the calibration images (disjoint from evaluate\'s)', { default: 0 })
+    .option('--json', 'print the before/after errors as JSON')
+    .example('  gan-control calibrate --model runs/shapes')
+    .action(run(async () => (await import('./commands/calibrate.js')).calibrateCommand));
+
+  cli
     .command('plugins', 'list the attribute plugins installed in this project (read from package.json, not imported)')
     .option('--json', 'print as JSON')
     .example('  gan-control plugins')

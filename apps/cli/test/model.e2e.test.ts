@@ -52,6 +52,20 @@ describe('on a tiny model', () => {
     expect(again.stderr).toContain('already holds an encoder dataset; pass --resume');
   });
 
+  it('calibrate refits the calibration of existing encoders and saves it', async () => {
+    const before = JSON.parse(readFileSync(join(model, 'encoders', 'size.json'), 'utf8')) as { calibration: { fit: { seed: number } } };
+    expect(before.calibration.fit.seed).toBe(0);
+    const r = await runCli(['calibrate', '--model', model, '--passes', '1', '--samples', '2', '--seed', '3', '--json', '--backend', 'cpu'], { cwd: work });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { attributes: Record<string, { errorBefore: number[]; errorAfter: number[] }> };
+    expect(Object.keys(report.attributes).sort()).toEqual(['color', 'position', 'size']);
+    const after = JSON.parse(readFileSync(join(model, 'encoders', 'size.json'), 'utf8')) as { calibration: { fit: { seed: number; iterations: number } } };
+    expect(after.calibration.fit).toMatchObject({ seed: 3, iterations: 1 });
+    const bundled = await runCli(['calibrate', '--model', 'shapes'], { cwd: work });
+    expect(bundled.code).toBe(1);
+    expect(bundled.stderr).toContain("the bundled model 'shapes' is calibrated already");
+  });
+
   it('generate --set writes one PNG of the model resolution, and a grid for --count', async () => {
     const one = await runCli(['generate', '--model', model, '--set', 'color.hue=120', '--set', 'size=0.3', '--extrapolate', '--out', 'one.png', '--backend', 'cpu'], { cwd: work });
     expect(one.code, one.stderr).toBe(0);

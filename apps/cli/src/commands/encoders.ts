@@ -9,6 +9,7 @@ import { loadModel, loadModelAttributes, resolveModelPath, BUNDLED_MODELS } from
 import { interruptible } from '../interrupt.js';
 import { createProgress, formatDuration } from '../progress.js';
 import { formatTable } from '../table.js';
+import { calibrationCell, calibrationSamples, runCalibration } from './calibrate.js';
 
 function parseHidden(value: unknown): number[] | undefined {
   const s = stringFlag(value, '--hidden');
@@ -30,7 +31,7 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
   const seed = intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 });
   const hidden = parseHidden(opts.hidden);
   const calibrate = intFlag(opts.calibrate, '--calibrate', { min: 0, max: 50, fallback: 2 });
-  const calibrateSamples = intFlag(opts.calibrateSamples, '--calibrate-samples', { min: 1, max: 100_000, fallback: 32 });
+  const calibrateSamples = calibrationSamples(opts.calibrateSamples, '--calibrate-samples');
   const where = resolveModelPath(spec, ctx.cwd);
   const json = Boolean(opts.json);
 
@@ -85,14 +86,7 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
         // The controller borrows the encoders (disposed below) and the model's generator.
         const layout = model.generator.config?.mapping?.groups ? undefined : { groups: [{ name: 'latent', size: model.generator.zDim }] };
         const controller = new enc.Controller({ generator: model.generator, layout, encoders });
-        const calBar = createProgress({ label: 'calibrate', total: 1, enabled: !json && ctx.isTTY });
-        calibration = await enc.calibrateEncoders(controller, attributes, {
-          iterations: calibrate,
-          samples: calibrateSamples,
-          seed,
-          onProgress: (p) => calBar.update(p.done, `${p.attribute} pass ${p.pass + 1}/${calibrate + 1}`, p.total),
-        });
-        calBar.finish();
+        calibration = await runCalibration(enc, controller, attributes, { passes: calibrate, samples: calibrateSamples, seed }, ctx, !json);
       }
       for (const encoder of encoders) await enc.saveEncoder(encoder, encodersDir);
     } finally {
@@ -100,7 +94,6 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
     }
     const report: Record<string, unknown> = {};
     const rows: string[][] = [];
-    const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     for (const [group, { metrics: m }] of Object.entries(trained)) {
       const cal = calibration[group];
       report[group] = {
@@ -109,7 +102,7 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
       };
       rows.push([
         m.attribute, m.valError.toPrecision(3), m.baselineValError.toPrecision(3), m.relativeValError.toFixed(3), `${m.bestEpoch}/${m.epochsRun}`, formatDuration(m.elapsedMs / 1000),
-        cal ? `${mean(cal.errorBefore).toPrecision(3)} → ${mean(cal.errorAfter).toPrecision(3)}` : '—',
+        calibrationCell(cal),
       ]);
     }
     if (json) {
