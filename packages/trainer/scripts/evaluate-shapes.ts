@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@gan-control/backend';
 import { sampleLatents } from '@gan-control/latent';
-import { generateShapes, hueDegrees, centroidPixels, sizeFraction } from '@gan-control/domain-shapes';
+import { generateShapes, hueDegrees, centroidPixels, gatedCoverage, sizeFraction } from '@gan-control/domain-shapes';
 import { tensorToPng } from '@gan-control/tensor-io';
 import { loadTrainedModel } from '../src/index.js';
 
@@ -27,23 +27,45 @@ const N = Number(values.count);
 const model = await loadTrainedModel(values.model!);
 const res = model.generator.resolution;
 
-type Factors = { hue: number[]; x: number[]; y: number[]; size: number[]; coverage: number[] };
+type Factors = { hue: number[]; x: number[]; y: number[]; size: number[]; coverage: number[]; compactness: number[] };
+
+/**
+ * Compactness = area / (2π · mean squared distance from the centroid), coverage-weighted: 1 for a
+ * disc, 3/π ≈ 0.955 for a square, 3√3/(2π) ≈ 0.827 for an equilateral triangle (any rotation,
+ * any size), so its distribution tells whether the generator draws the three kinds.
+ */
+function compactness(images: tf.Tensor4D): Float32Array {
+  const [, h, w] = images.shape;
+  return tf.tidy(() => {
+    const a = gatedCoverage(images); // [B, H, W]: faint background pixels do not count
+    const ys = tf.reshape(tf.add(tf.range(0, h), 0.5), [1, h, 1]);
+    const xs = tf.reshape(tf.add(tf.range(0, w), 0.5), [1, 1, w]);
+    const m = tf.add(tf.sum(a, [1, 2]), 1e-6); // [B]
+    const cx = tf.div(tf.sum(tf.mul(a, xs), [1, 2]), m);
+    const cy = tf.div(tf.sum(tf.mul(a, ys), [1, 2]), m);
+    const dx = tf.sub(xs, tf.reshape(cx, [-1, 1, 1]));
+    const dy = tf.sub(ys, tf.reshape(cy, [-1, 1, 1]));
+    const r2 = tf.div(tf.sum(tf.mul(a, tf.add(tf.square(dx), tf.square(dy))), [1, 2]), m);
+    return tf.div(m, tf.mul(r2, 2 * Math.PI));
+  }).dataSync() as Float32Array;
+}
 function measure(images: tf.Tensor4D, into: Factors): void {
   const h = hueDegrees(images).dataSync();
   const xy = centroidPixels(images).dataSync();
   const s = sizeFraction(images).dataSync();
+  const c = compactness(images);
   // Fraction of pixels that are neither background nor fully inside a shape: 0 ≈ a clean shape.
   const frac = tf.tidy(() => {
     const a = tf.clipByValue(tf.div(tf.sum(tf.add(tf.mul(images, 0.5), 0.5), 3), 1.5), 0, 1);
     return tf.mean(tf.cast(tf.logicalAnd(tf.greater(a, 0.1), tf.less(a, 0.9)), 'float32'), [1, 2]);
   }).dataSync();
   for (let i = 0; i < images.shape[0]; i++) {
-    into.hue.push(h[i]); into.x.push(xy[2 * i]); into.y.push(xy[2 * i + 1]); into.size.push(s[i]); into.coverage.push(frac[i]);
+    into.hue.push(h[i]); into.x.push(xy[2 * i]); into.y.push(xy[2 * i + 1]); into.size.push(s[i]); into.coverage.push(frac[i]); into.compactness.push(c[i]);
   }
 }
 
-const gen: Factors = { hue: [], x: [], y: [], size: [], coverage: [] };
-const data: Factors = { hue: [], x: [], y: [], size: [], coverage: [] };
+const gen: Factors = { hue: [], x: [], y: [], size: [], coverage: [], compactness: [] };
+const data: Factors = { hue: [], x: [], y: [], size: [], coverage: [], compactness: [] };
 const B = 100;
 const t0 = Date.now();
 for (let k = 0; k < N; k += B) {
@@ -71,6 +93,10 @@ function ks(a: number[], b: number[]): number {
   return d;
 }
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+function kindShares(c: number[]) {
+  const n = c.length;
+  return { triangle: c.filter((v) => v < 0.89).length / n, square: c.filter((v) => v >= 0.89 && v < 0.975).length / n, disc: c.filter((v) => v >= 0.975).length / n };
+}
 const report = {
   model: values.model,
   images: N,
@@ -79,6 +105,11 @@ const report = {
   // Critical value of the two-sample KS test at α = 0.05 for these sample sizes.
   ksCritical05: 1.358 * Math.sqrt((2 * N) / (N * N)),
   edgePixelFraction: { generated: mean(gen.coverage), dataset: mean(data.coverage) },
+  // Shape kind: KS of the compactness, and the share of each kind's band (triangle < 0.89 ≤ square < 0.975 ≤ disc).
+  compactness: {
+    ks: ks(gen.compactness, data.compactness),
+    kinds: { generated: kindShares(gen.compactness), dataset: kindShares(data.compactness) },
+  },
   ranges: {
     generated: { size: [Math.min(...gen.size), Math.max(...gen.size)], x: [Math.min(...gen.x), Math.max(...gen.x)] },
     dataset: { size: [Math.min(...data.size), Math.max(...data.size)], x: [Math.min(...data.x), Math.max(...data.x)] },
