@@ -19,6 +19,11 @@ export interface ControlSession {
   dispose(): void;
 }
 
+/** The Controller's layout: the generator's own groups, or (plain StyleGAN2, no partitioned mapping) one uncontrolled group. */
+export function controllerLayout(generator: LoadedModel['generator']): { groups: { name: string; size: number }[] } | undefined {
+  return generator.config?.mapping?.groups ? undefined : { groups: [{ name: 'latent', size: generator.zDim }] };
+}
+
 /**
  * Loads a model and its encoders into a Controller. With `measure`, the model's attribute plugins
  * are set up too (needed by `evaluate`, and to fill values left out of a partial `--set`).
@@ -40,9 +45,7 @@ export async function openControl(
     const attributes = encoders.map((e) => ({ name: e.attribute, group: e.group, values: e.values.map((v) => ({ name: v.name, unit: v.unit, range: v.range })) }));
     const measure = typeof options.measure === 'function' ? options.measure(attributes) : options.measure;
     if (measure) runtimes = await loadModelAttributes(model, ctx);
-    // A generator without a partitioned mapping (plain StyleGAN2) is one uncontrolled group.
-    const layout = model.generator.config?.mapping?.groups ? undefined : { groups: [{ name: 'latent', size: model.generator.zDim }] };
-    const controller = new enc.Controller({ generator: model.generator, layout, encoders, attributes: measure ? runtimes : undefined });
+    const controller = new enc.Controller({ generator: model.generator, layout: controllerLayout(model.generator), encoders, attributes: measure ? runtimes : undefined });
     return {
       label: where.label,
       model,

@@ -67,32 +67,25 @@ export async function calibrateEncoders(
   const { onProgress, ...rest } = options;
   const opts = parseOptions(calibrateOptionsSchema, rest, 'calibrateEncoders');
   const measured = bindMeasured(attributes);
-  for (const name of opts.only ?? []) controller.encoder(name); // unknown names: the controller lists what it controls
+  for (const name of opts.only ?? []) {
+    controller.encoder(name); // an unknown name: the controller's error lists what it controls
+    if (!measured.some((m) => m.key === name)) {
+      throw new EncodersError('ENCODERS_NO_MEASURE', `calibrateEncoders: only names '${name}', but no attribute runtime with that name was given; given: ${measured.map((m) => m.key).join(', ')}`);
+    }
+  }
+  const controlled = new Set(controller.encoders.flatMap((e) => [e.attribute, e.group])); // the names controller.encoder() accepts
   const targets: { m: Measured; enc: AttributeEncoder }[] = [];
   for (const m of measured) {
-    if (opts.only && !opts.only.includes(m.key)) continue;
-    let enc;
-    try {
-      enc = controller.encoder(m.key);
-    } catch (e) {
-      if (opts.only) throw e;
-      continue;
-    }
+    if (opts.only ? !opts.only.includes(m.key) : !controlled.has(m.key)) continue;
+    const enc = controller.encoder(m.key);
     if (!(enc instanceof AttributeEncoder) || enc.values.length > 4) {
-      if (opts.only) {
-        throw new EncodersError('ENCODERS_INVALID_OPTIONS', `calibrateEncoders: '${m.key}' cannot be calibrated (${enc instanceof AttributeEncoder ? `${enc.values.length} values; at most 4` : 'not an AttributeEncoder'})`);
-      }
-      continue;
+      if (!opts.only) continue; // embeddings and foreign encoders are left alone
+      throw new EncodersError('ENCODERS_INVALID_OPTIONS', `calibrateEncoders: '${m.key}' cannot be calibrated (${enc instanceof AttributeEncoder ? `${enc.values.length} values; at most 4` : 'not an AttributeEncoder'})`);
     }
     if (enc.values.length !== m.values.length) {
       throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `attribute '${m.key}' measures ${m.values.length} values but its encoder takes ${enc.values.length}`);
     }
     targets.push({ m, enc });
-  }
-  for (const name of opts.only ?? []) {
-    if (!targets.some((t) => t.m.key === name)) {
-      throw new EncodersError('ENCODERS_NO_MEASURE', `calibrateEncoders: only names '${name}', but no attribute runtime with that name was given; given: ${measured.map((m) => m.key).join(', ')}`);
-    }
   }
 
   const base = opts.seed * 1_000_003 + 5_000_000;
@@ -146,11 +139,8 @@ export async function calibrateEncoders(
     const errorAfter: number[] = new Array(V).fill(NaN);
     let images = 0;
     for (let pass = 0; pass < passes; pass++) {
-      const sum = knots.map((k) => (k ? new Array<number>(k.length).fill(0) : null));
-      const cnt = knots.map((k) => (k ? new Array<number>(k.length).fill(0) : null));
-      const sin = knots.map((k) => (k ? new Array<number>(k.length).fill(0) : null));
-      const abs = new Array<number>(V).fill(0);
-      const absN = new Array<number>(V).fill(0);
+      // Signed errors of this pass per (column, knot).
+      const errs = knots.map((ks) => (ks ? ks.map(() => [] as number[]) : null));
       for (let i = 0; i < requests.length; i += opts.batchSize) {
         const batch = requests.slice(i, i + opts.batchSize);
         const r = await generateAndMeasure(controller, [m], {
@@ -164,38 +154,19 @@ export async function calibrateEncoders(
         images += batch.length;
         batch.forEach((q, j) => {
           const y = r.y[m.key][j][q.c];
-          if (!Number.isFinite(y)) return;
           const p = periods[q.c];
-          const d = p ? circularDiff(y, q.row[q.c], p) : y - q.row[q.c];
-          if (p) {
-            // Circular mean of the errors, as an angle.
-            sum[q.c]![q.k] += Math.cos((2 * Math.PI * d) / p);
-            sin[q.c]![q.k] += Math.sin((2 * Math.PI * d) / p);
-          } else sum[q.c]![q.k] += d;
-          cnt[q.c]![q.k]++;
-          abs[q.c] += Math.abs(d);
-          absN[q.c]++;
+          if (Number.isFinite(y)) errs[q.c]![q.k].push(p ? circularDiff(y, q.row[q.c], p) : y - q.row[q.c]);
         });
         onProgress?.({ attribute: m.key, pass, done: Math.min(i + opts.batchSize, requests.length) + pass * requests.length, total: passes * requests.length });
       }
-      for (let c = 0; c < V; c++) {
-        if (!knots[c]) continue;
-        const e = absN[c] ? abs[c] / absN[c] : NaN;
+      errs.forEach((perKnot, c) => {
+        if (!perKnot) return;
+        const e = meanAbs(perKnot.flat());
         if (pass === 0) errorBefore[c] = e;
         if (pass === passes - 1) errorAfter[c] = e;
-      }
-      if (pass === passes - 1) break;
-      knots.forEach((ks, c) => {
-        if (!ks) return;
-        const p = periods[c];
-        ks.forEach((_, k) => {
-          const n = cnt[c]![k];
-          if (!n) return;
-          const bias = p ? (Math.atan2(sin[c]![k], sum[c]![k]) * p) / (2 * Math.PI) : sum[c]![k] / n;
-          offsets[c]![k] -= bias;
-        });
+        if (pass < passes - 1) perKnot.forEach((ds, k) => ds.length && (offsets[c]![k] -= meanError(ds, periods[c])));
       });
-      enc.calibration = calibration();
+      if (pass < passes - 1) enc.calibration = calibration();
     }
     enc.calibration = {
       ...calibration(),
@@ -204,6 +175,17 @@ export async function calibrateEncoders(
     out[m.key] = { values: enc.values.map((v) => v.name), errorBefore, errorAfter, images };
   }
   return out;
+}
+
+/** Mean of signed errors; for a circular value, the circular mean (an angle in (−p/2, p/2]). */
+function meanError(ds: readonly number[], period?: number): number {
+  if (!period) return ds.reduce((a, b) => a + b, 0) / ds.length;
+  const t = (2 * Math.PI) / period;
+  return Math.atan2(ds.reduce((a, d) => a + Math.sin(t * d), 0), ds.reduce((a, d) => a + Math.cos(t * d), 0)) / t;
+}
+
+function meanAbs(ds: readonly number[]): number {
+  return ds.length ? ds.reduce((a, d) => a + Math.abs(d), 0) / ds.length : NaN;
 }
 
 function finiteOrNull(xs: readonly number[]): (number | null)[] {

@@ -9,6 +9,7 @@ import { loadModel, loadModelAttributes, resolveModelPath, BUNDLED_MODELS } from
 import { interruptible } from '../interrupt.js';
 import { createProgress, formatDuration } from '../progress.js';
 import { formatTable } from '../table.js';
+import { controllerLayout } from '../control.js';
 import { calibrationCell, calibrationSamples, runCalibration } from './calibrate.js';
 
 function parseHidden(value: unknown): number[] | undefined {
@@ -84,8 +85,7 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
     try {
       if (calibrate > 0) {
         // The controller borrows the encoders (disposed below) and the model's generator.
-        const layout = model.generator.config?.mapping?.groups ? undefined : { groups: [{ name: 'latent', size: model.generator.zDim }] };
-        const controller = new enc.Controller({ generator: model.generator, layout, encoders });
+        const controller = new enc.Controller({ generator: model.generator, layout: controllerLayout(model.generator), encoders });
         calibration = await runCalibration(enc, controller, attributes, { passes: calibrate, samples: calibrateSamples, seed }, ctx, !json);
       }
       for (const encoder of encoders) await enc.saveEncoder(encoder, encodersDir);
