@@ -114,6 +114,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--hidden <widths>', 'hidden layer widths (default 512,512,512 as official)')
     .option('--seed <n>', 'seed of the samples, split and initialisation', { default: 0 })
     .option('--data <dir>', 'folder for the sampled pairs (default: <model>/encoder-data)')
+    .option('--refine <steps>', 'after training, refine each encoder through the generator for this many steps (0: none); see gan-control refine', { default: 0 })
     .option('--calibrate <n>', 'calibration passes after training (0: none): input offsets that cancel each encoder\'s measured bias', { default: 2 })
     .option('--calibrate-samples <n>', 'images per calibration knot and pass (24 knots per value)', { default: 32 })
     .option('--resume', 'continue an interrupted sampling run in --data')
@@ -130,6 +131,18 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--json', 'print the before/after errors as JSON')
     .example('  gan-control calibrate --model runs/shapes')
     .action(run(async () => (await import('./commands/calibrate.js')).calibrateCommand));
+
+  cli
+    .command('refine', "refine a model's encoders through the generator (cycle loss; seams for angles), then recalibrate them")
+    .option('--model <path>', 'model folder with encoders/ (from gan-control encoders)')
+    .option('--steps <n>', 'Adam steps per encoder', { default: 1000 })
+    .option('--only <names>', 'comma-separated attributes to refine (default: every encoder of at most 4 values)')
+    .option('--seed <n>', 'seed of the refining and calibration images', { default: 0 })
+    .option('--calibrate <n>', 'calibration passes afterwards (0: none)', { default: 2 })
+    .option('--calibrate-samples <n>', 'images per calibration knot and pass (24 knots per value)', { default: 32 })
+    .option('--json', 'print the before/after errors as JSON')
+    .example('  gan-control refine --model runs/shapes --steps 2000')
+    .action(run(async () => (await import('./commands/refine.js')).refineCommand));
 
   cli
     .command('plugins', 'list the attribute plugins installed in this project (read from package.json, not imported)')

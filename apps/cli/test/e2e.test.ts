@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, emptyProject, runCli, tempProject } from './cli-harness.js';
 
-const COMMANDS = ['demo', 'generate', 'evaluate', 'train', 'encoders', 'calibrate', 'plugins', 'plugin', 'convert', 'inspect'];
+const COMMANDS = ['demo', 'generate', 'evaluate', 'train', 'encoders', 'calibrate', 'refine', 'plugins', 'plugin', 'convert', 'inspect'];
 const cleanup: string[] = [];
 
 beforeAll(() => {

@@ -33,15 +33,23 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('on a tiny model', () => {
   it('encoders: samples pairs, trains one encoder per attribute, reports JSON', async () => {
-    const r = await runCli(['encoders', '--model', model, '--samples', '64', '--epochs', '2', '--hidden', '16', '--batch', '32', '--calibrate', '1', '--calibrate-samples', '2', '--json', '--backend', 'cpu'], { cwd: work });
+    const r = await runCli(['encoders', '--model', model, '--samples', '64', '--epochs', '2', '--hidden', '16', '--batch', '32', '--refine', '2', '--calibrate', '1', '--calibrate-samples', '2', '--json', '--backend', 'cpu'], { cwd: work });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^backend: cpu \(requested cpu/m);
-    const report = JSON.parse(r.stdout) as { encoders: string; attributes: Record<string, { valError: number; baselineValError: number; calibration: { errorBefore: number[]; errorAfter: number[]; images: number } }> };
+    const report = JSON.parse(r.stdout) as {
+      encoders: string;
+      attributes: Record<string, { valError: number; baselineValError: number; refine: { steps: number; seams: (number | null)[]; cycleAfter: number }; calibration: { errorBefore: number[]; errorAfter: number[]; images: number } }>;
+    };
     expect(Object.keys(report.attributes).sort()).toEqual(['color', 'position', 'size']);
     for (const a of Object.values(report.attributes)) {
       expect(Number.isFinite(a.valError)).toBe(true);
+      expect(a.refine).toMatchObject({ steps: 2 });
+      expect(Number.isFinite(a.refine.cycleAfter)).toBe(true);
       expect(a.calibration.errorAfter.every(Number.isFinite)).toBe(true);
     }
+    // The hue (circular) got a seam; position and size (linear) none.
+    expect(typeof report.attributes.color.refine.seams[0]).toBe('number');
+    expect(report.attributes.position.refine.seams).toEqual([null, null]);
     expect(report.attributes.position.calibration.images).toBe(2 * 24 * 2 * 2); // 2 values × 24 knots × 2 images × 2 passes
     const saved = JSON.parse(readFileSync(join(model, 'encoders', 'color.json'), 'utf8')) as { calibration: { method: string; columns: { knots: number[] }[] } };
     expect(saved.calibration.method).toBe('input-offset');
@@ -64,6 +72,28 @@ describe('on a tiny model', () => {
     const bundled = await runCli(['calibrate', '--model', 'shapes'], { cwd: work });
     expect(bundled.code).toBe(1);
     expect(bundled.stderr).toContain("the bundled model 'shapes' is calibrated already");
+  });
+
+  it('refine refines existing encoders through the generator, recalibrates and saves them', async () => {
+    const before = JSON.parse(readFileSync(join(model, 'encoders', 'color.json'), 'utf8')) as { values: { seam?: number }[] };
+    const seam = before.values[0].seam; // from the encoders test above
+    const r = await runCli(['refine', '--model', model, '--steps', '3', '--only', 'size', '--calibrate', '1', '--calibrate-samples', '2', '--seed', '4', '--json', '--backend', 'cpu'], { cwd: work });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { attributes: Record<string, { refine: { steps: number; cycleBefore: number; cycleAfter: number }; calibration: { errorAfter: number[] } }> };
+    expect(Object.keys(report.attributes)).toEqual(['size']);
+    expect(report.attributes.size.refine.steps).toBe(3);
+    expect(Number.isFinite(report.attributes.size.refine.cycleBefore)).toBe(true);
+    const size = JSON.parse(readFileSync(join(model, 'encoders', 'size.json'), 'utf8')) as { calibration: { fit: { seed: number } } };
+    expect(size.calibration.fit.seed).toBe(4);
+    // The other encoders were left as they were.
+    const color = JSON.parse(readFileSync(join(model, 'encoders', 'color.json'), 'utf8')) as { values: { seam?: number }[] };
+    expect(color.values[0].seam).toBe(seam);
+    const unknown = await runCli(['refine', '--model', model, '--only', 'age', '--backend', 'cpu'], { cwd: work });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/age/);
+    const bundled = await runCli(['refine', '--model', 'shapes'], { cwd: work });
+    expect(bundled.code).toBe(1);
+    expect(bundled.stderr).toContain("the bundled model 'shapes' is refined already");
   });
 
   it('generate --set writes one PNG of the model resolution, and a grid for --count', async () => {

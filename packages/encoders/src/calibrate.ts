@@ -48,6 +48,8 @@ export interface CalibrationReport {
  * `samples` random latents each (the other columns set to values measured on random images);
  * the mean signed error at each knot (circular mean wrap for angles) is subtracted from that
  * knot's input offset; this repeats `iterations` times, then one more pass measures the result.
+ * Of the measured passes (the first one measures no calibration), each column keeps the offsets
+ * with the smallest mean error — a correction that makes things worse is not kept.
  * The encoders (the controller's `AttributeEncoder`s) are changed in place; `saveEncoder` stores
  * the calibration with them. Encoders of more than 4 values (embeddings) are left alone.
  *
@@ -137,6 +139,7 @@ export async function calibrateEncoders(
     const passes = opts.iterations + 1;
     const errorBefore: number[] = new Array(V).fill(NaN);
     const errorAfter: number[] = new Array(V).fill(NaN);
+    const best: (number[] | null)[] = new Array(V).fill(null);
     let images = 0;
     for (let pass = 0; pass < passes; pass++) {
       // Signed errors of this pass per (column, knot).
@@ -163,11 +166,16 @@ export async function calibrateEncoders(
         if (!perKnot) return;
         const e = meanAbs(perKnot.flat());
         if (pass === 0) errorBefore[c] = e;
-        if (pass === passes - 1) errorAfter[c] = e;
+        // Keep the offsets with the smallest measured error (none, when no pass improved on pass 0).
+        if (Number.isFinite(e) && !(e >= errorAfter[c])) {
+          errorAfter[c] = e;
+          best[c] = [...offsets[c]!];
+        }
         if (pass < passes - 1) perKnot.forEach((ds, k) => ds.length && (offsets[c]![k] -= meanError(ds, periods[c])));
       });
       if (pass < passes - 1) enc.calibration = calibration();
     }
+    best.forEach((b, c) => b && offsets[c]!.splice(0, b.length, ...b));
     enc.calibration = {
       ...calibration(),
       fit: { knots: opts.knots, samples: opts.samples, iterations: opts.iterations, seed: opts.seed, rangeSamples: opts.rangeSamples, images, errorBefore: finiteOrNull(errorBefore), errorAfter: finiteOrNull(errorAfter) },

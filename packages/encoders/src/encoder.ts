@@ -52,13 +52,18 @@ export const encoderInputSchema = z.discriminatedUnion('kind', [
     unit: z.string(),
     period: z.number().positive(),
     range: z.tuple([z.number(), z.number()]),
+    /**
+     * A cut in [0, period): adds the feature √3·(2·((y − seam) mod period)/period − 1), which
+     * jumps at the seam, so E_k may jump there too (see `AttributeEncoder.addSeam`).
+     */
+    seam: z.number().min(0).optional(),
   }),
 ]);
 export type EncoderInput = z.output<typeof encoderInputSchema>;
 
 /** Width of the feature vector an input contributes. */
 export function inputWidth(input: EncoderInput): number {
-  return input.kind === 'circular' ? 2 : 1;
+  return input.kind === 'circular' ? (input.seam === undefined ? 2 : 3) : 1;
 }
 
 /** Metadata of an encoder (its JSON file, minus the weights). */
@@ -115,9 +120,9 @@ export class AttributeEncoder {
   readonly attribute: string;
   readonly group: string;
   readonly wSlice: { readonly offset: number; readonly size: number };
-  readonly values: readonly EncoderInput[];
-  readonly architecture: EncoderArchitecture;
   training: Record<string, unknown> | undefined;
+  private valuesValue: readonly EncoderInput[];
+  private architectureValue: EncoderArchitecture;
   private calibrationValue: Calibration | undefined;
   private readonly params: { weight: tf.Variable; bias: tf.Variable }[];
   private disposed = false;
@@ -132,8 +137,13 @@ export class AttributeEncoder {
     this.attribute = spec.attribute;
     this.group = spec.group;
     this.wSlice = { offset: spec.wSlice.offset, size: spec.wSlice.size };
-    this.values = spec.values.map((v) => ({ ...v, range: [v.range[0], v.range[1]] as [number, number] }));
-    this.architecture = { ...arch, inDim, outDim: spec.wSlice.size };
+    this.valuesValue = spec.values.map((v) => ({ ...v, range: [v.range[0], v.range[1]] as [number, number] }));
+    this.architectureValue = { ...arch, inDim, outDim: spec.wSlice.size };
+    this.valuesValue.forEach((v, i) => {
+      if (v.kind === 'circular' && v.seam !== undefined && !(v.seam < v.period)) {
+        throw new EncodersError('ENCODERS_INVALID_OPTIONS', `encoder '${spec.attribute}': values.${i}.seam ${v.seam} must lie in [0, ${v.period})`);
+      }
+    });
     this.training = spec.training;
     this.calibration = spec.calibration;
     const dims = [inDim, ...arch.hidden, spec.wSlice.size];
@@ -166,6 +176,51 @@ export class AttributeEncoder {
     this.params = pairs.map(([w, b]) => ({ weight: toVariable(w), bias: toVariable(b) }));
   }
 
+  /** The measured values y the encoder takes, in column order. */
+  get values(): readonly EncoderInput[] {
+    return this.valuesValue;
+  }
+
+  /** The MLP's layout (with its input and output widths). */
+  get architecture(): EncoderArchitecture {
+    return this.architectureValue;
+  }
+
+  /**
+   * Gives the circular value in `column` a seam at `seam`: one more input feature that jumps
+   * there (see `encoderInputSchema`), with zero first-layer weights, so `encode` is unchanged
+   * (up to float rounding) until the weights are trained again (`refineEncoders` does). A continuous encoder of an
+   * angle must return to its start after a full turn; where the generator's latents for that
+   * value cannot (two branches of w^k meet), the seam is where E_k may switch branch.
+   *
+   * @example
+   * enc.addSeam(0, 55); // hue: allow a jump at 55°
+   */
+  addSeam(column: number, seam: number): void {
+    this.assertAlive();
+    const v = this.valuesValue[column];
+    if (!v || v.kind !== 'circular') {
+      throw new EncodersError('ENCODERS_INVALID_OPTIONS', `encoder '${this.attribute}': addSeam(${column}): column ${column} is not a circular value (values: ${this.valuesValue.map((x) => `${x.name} (${x.kind})`).join(', ')})`);
+    }
+    if (v.seam !== undefined) throw new EncodersError('ENCODERS_INVALID_OPTIONS', `encoder '${this.attribute}': value '${v.name}' has a seam already (at ${v.seam})`);
+    if (!(seam >= 0 && seam < v.period)) throw new EncodersError('ENCODERS_INVALID_OPTIONS', `encoder '${this.attribute}': seam ${seam} must lie in [0, ${v.period})`);
+    // The new feature follows the value's cos/sin features.
+    const at = this.valuesValue.slice(0, column + 1).reduce((s, x) => s + inputWidth(x), 0);
+    const first = this.params[0].weight;
+    const widened = tf.tidy(() => {
+      const [h, inDim] = first.shape as [number, number];
+      // forward() scales a layer's weights by 1/√inDim: rescale so the old inputs keep their effect.
+      const kept = tf.mul(first, Math.sqrt((inDim + 1) / inDim));
+      const parts = [tf.slice(kept, [0, 0], [h, at]), tf.zeros([h, 1])];
+      if (at < inDim) parts.push(tf.slice(kept, [0, at], [h, inDim - at]));
+      return tf.variable(tf.concat(parts, 1));
+    });
+    first.dispose();
+    this.params[0].weight = widened;
+    this.valuesValue = this.valuesValue.map((x, i) => (i === column ? { ...x, seam } : x));
+    this.architectureValue = { ...this.architectureValue, inDim: this.architectureValue.inDim + 1 };
+  }
+
   /** Number of measured values V (columns of y). */
   get valueCount(): number {
     return this.values.length;
@@ -182,6 +237,10 @@ export class AttributeEncoder {
         else {
           const angle = tf.mul(cols[i], (2 * Math.PI) / v.period);
           parts.push(tf.cos(angle), tf.sin(angle));
+          if (v.seam !== undefined) {
+            const t = tf.div(tf.sub(cols[i], v.seam), v.period);
+            parts.push(tf.mul(tf.sub(tf.mul(tf.sub(t, tf.floor(t)), 2), 1), Math.sqrt(3)));
+          }
         }
       });
       return tf.concat(parts, 1) as tf.Tensor2D;

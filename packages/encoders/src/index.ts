@@ -35,6 +35,8 @@ export type { AttributeControlReport, ControlReport, EvaluateOptions, EvaluatePr
 export { buildEncodersForModel } from './build';
 export { calibrateEncoders, calibrateOptionsSchema } from './calibrate';
 export type { CalibrateOptions, CalibrationReport } from './calibrate';
+export { refineEncoders, refineOptionsSchema } from './refine';
+export type { RefineOptions, RefineReport } from './refine';
 export { calibrationSchema, calibrationOffset, applyCalibration } from './calibration';
 export type { Calibration } from './calibration';
 export type { BuildEncodersArgs, BuildEncodersResult } from './build';

@@ -159,7 +159,7 @@ describe('pipeline', () => {
     tf.dispose([out.images, out.ws]);
     expect(tf.memory().numTensors).toBe(before);
     // An encoder from another model is refused.
-    const bad = { ...encoders[0], group: 'hue', wSlice: { offset: 0, size: 3 }, encode: encoders[0].encode.bind(encoders[0]), dispose() {} };
+    const bad = { ...encoders[0], values: encoders[0].values, group: 'hue', wSlice: { offset: 0, size: 3 }, encode: encoders[0].encode.bind(encoders[0]), dispose() {} };
     expect(() => new Controller({ generator: G, encoders: [bad] })).toThrow(/predicts w\[0:3\) but group 'hue' is w\[3:5\)/);
     controller.dispose();
   });

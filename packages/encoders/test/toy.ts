@@ -135,3 +135,30 @@ export const tiltAttribute = (): Attribute => {
     }),
   );
 };
+
+/**
+ * Doubled hue: twice the angle of (mean green, mean blue), in degrees [0, 360). Both w_hue and
+ * −w_hue give the same value, so its latents form two branches and no continuous encoder of the
+ * angle can reach every value (it needs a seam). Embedding (cos 2θ, sin 2θ), differentiable.
+ */
+export const doubledHueAttribute = (): Attribute => {
+  const doubled = (im: tf.Tensor4D) => {
+    const g = tf.mean(channel(im, 1), 1, true);
+    const b = tf.mean(channel(im, 2), 1, true);
+    return { c: tf.sub(tf.square(g), tf.square(b)), s: tf.mul(2, tf.mul(g, b)), r2: tf.add(tf.add(tf.square(g), tf.square(b)), 1e-6) };
+  };
+  return {
+    ...toyAttribute('hue', [{ name: 'hue', unit: 'deg', range: [0, 360] }], (im) =>
+      tf.tidy(() => {
+        const { c, s } = doubled(im);
+        const deg = tf.mul(tf.atan2(s, c), 180 / Math.PI);
+        return tf.sub(deg, tf.mul(360, tf.floor(tf.div(deg, 360)))) as tf.Tensor2D;
+      }),
+    ),
+    embed: (im) =>
+      tf.tidy(() => {
+        const { c, s, r2 } = doubled(im);
+        return tf.concat([tf.div(c, r2), tf.div(s, r2)], 1);
+      }),
+  };
+};

@@ -77,7 +77,7 @@ function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: Shape4, 
 const f32 = (t: tf.Tensor): tf.Tensor => tf.cast(t, 'float32');
 const zeroGrad = (names: string[]): GradFn => (_dy, saved) => Object.fromEntries(names.map((n, i) => [n, () => tf.zerosLike(f32(saved[i]))]));
 
-const CONFIGS: { kernelName: string; inputsToSave?: string[]; saveAllInputs?: boolean; gradFunc: GradFn }[] = [
+const CONFIGS: { kernelName: string; inputsToSave?: string[]; outputsToSave?: boolean[]; saveAllInputs?: boolean; gradFunc: GradFn }[] = [
   { kernelName: 'Add', inputsToSave: ['a', 'b'], gradFunc: (dy, [a, b]) => ({ a: () => reduceTo(dy, a.shape), b: () => reduceTo(dy, b.shape) }) },
   { kernelName: 'Sub', inputsToSave: ['a', 'b'], gradFunc: (dy, [a, b]) => ({ a: () => reduceTo(dy, a.shape), b: () => reduceTo(tf.neg(dy), b.shape) }) },
   {
@@ -263,6 +263,42 @@ const CONFIGS: { kernelName: string; inputsToSave?: string[]; saveAllInputs?: bo
     inputsToSave: ['a', 'b'],
     gradFunc: zeroGrad(['a', 'b']),
   })),
+  ...['Sign', 'Floor', 'Round'].map((kernelName) => ({ kernelName, inputsToSave: ['x'], gradFunc: zeroGrad(['x']) })),
+  { kernelName: 'LogicalNot', gradFunc: () => ({}) },
+  // Kernels of the contrastive loss, the attribute plugins and the encoders' losses (gradients
+  // are taken through the generator into an attribute network M_k or an encoder).
+  {
+    kernelName: 'AddN',
+    saveAllInputs: true,
+    gradFunc: (dy, saved) => Object.fromEntries(saved.map((_, i) => [i, () => tf.reshape(dy, dy.shape)])),
+  },
+  { kernelName: 'ExpandDims', inputsToSave: ['input'], gradFunc: (dy, [x]) => ({ input: () => tf.reshape(dy, x.shape) }) },
+  { kernelName: 'Tanh', outputsToSave: [true], gradFunc: (dy, [y]) => ({ x: () => tf.mul(dy, tf.sub(1, tf.square(y))) }) },
+  { kernelName: 'Relu', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy, tf.step(x)) }) },
+  { kernelName: 'Abs', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy, tf.sub(tf.mul(tf.step(x), 2), 1)) }) },
+  {
+    kernelName: 'Select',
+    inputsToSave: ['condition'],
+    gradFunc: (dy, [condition]) => ({
+      condition: () => tf.zerosLike(f32(condition)),
+      t: () => tf.mul(dy, f32(condition)),
+      e: () => tf.mul(dy, tf.sub(1, f32(condition))),
+    }),
+  },
+  {
+    kernelName: 'Pack',
+    saveAllInputs: true,
+    gradFunc: (dy, saved, attrs) => {
+      const axis = (attrs.axis as number) < 0 ? (attrs.axis as number) + dy.rank : (attrs.axis as number);
+      return Object.fromEntries(
+        saved.map((x, i) => [
+          i,
+          () => tf.reshape(tf.slice(dy, dy.shape.map((_, k) => (k === axis ? i : 0)), dy.shape.map((d, k) => (k === axis ? 1 : d))), x.shape),
+        ]),
+      );
+    },
+  },
+  { kernelName: 'SplitV', gradFunc: (dy, _saved, attrs) => ({ x: () => tf.concat(dy as unknown as tf.Tensor[], attrs.axis as number) }) },
   { kernelName: 'ZerosLike', inputsToSave: ['x'], gradFunc: zeroGrad(['x']) },
   { kernelName: 'OnesLike', inputsToSave: ['x'], gradFunc: zeroGrad(['x']) },
   { kernelName: 'Step', inputsToSave: ['x'], gradFunc: zeroGrad(['x']) },
@@ -271,8 +307,9 @@ const CONFIGS: { kernelName: string; inputsToSave?: string[]; saveAllInputs?: bo
 let done = false;
 
 /**
- * Registers, for every kernel stylegan2 differentiates (twice, for R1 and path length), a
- * gradient if the kernel has none. Idempotent and cheap; every entry point that takes
+ * Registers, for every kernel stylegan2 differentiates (twice, for R1 and path length) and
+ * every kernel the contrastive loss, the attribute plugins and the encoders differentiate
+ * through, a gradient if the kernel has none. Idempotent and cheap; every entry point that takes
  * gradients calls it, so users normally never need to.
  *
  * @example

@@ -24,7 +24,7 @@ export async function runCalibration(
   enc: Encoders,
   controller: import('@gan-control/encoders').Controller,
   attributes: Record<string, import('@gan-control/contrastive-loss').Attribute>,
-  options: { passes: number; samples: number; seed: number },
+  options: { passes: number; samples: number; seed: number; only?: string[] },
   ctx: Context,
   progress: boolean,
 ): Promise<Report> {
@@ -33,6 +33,7 @@ export async function runCalibration(
     iterations: options.passes,
     samples: options.samples,
     seed: options.seed,
+    ...(options.only ? { only: options.only } : {}),
     onProgress: (p) => bar.update(p.done, `${p.attribute} pass ${p.pass + 1}/${options.passes + 1}`, p.total),
   });
   bar.finish();

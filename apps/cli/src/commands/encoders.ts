@@ -11,6 +11,7 @@ import { createProgress, formatDuration } from '../progress.js';
 import { formatTable } from '../table.js';
 import { controllerLayout } from '../control.js';
 import { calibrationCell, calibrationSamples, runCalibration } from './calibrate.js';
+import { refineCell, refineSteps, runRefine } from './refine.js';
 
 function parseHidden(value: unknown): number[] | undefined {
   const s = stringFlag(value, '--hidden');
@@ -33,6 +34,7 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
   const hidden = parseHidden(opts.hidden);
   const calibrate = intFlag(opts.calibrate, '--calibrate', { min: 0, max: 50, fallback: 2 });
   const calibrateSamples = calibrationSamples(opts.calibrateSamples, '--calibrate-samples');
+  const refine = refineSteps(opts.refine, '--refine', 0);
   const where = resolveModelPath(spec, ctx.cwd);
   const json = Boolean(opts.json);
 
@@ -82,12 +84,12 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
     trainBar.finish();
     const encoders = Object.values(trained).map((t) => t.encoder);
     let calibration: Record<string, import('@gan-control/encoders').CalibrationReport> = {};
+    let refined: Record<string, import('@gan-control/encoders').RefineReport> = {};
     try {
-      if (calibrate > 0) {
-        // The controller borrows the encoders (disposed below) and the model's generator.
-        const controller = new enc.Controller({ generator: model.generator, layout: controllerLayout(model.generator), encoders });
-        calibration = await runCalibration(enc, controller, attributes, { passes: calibrate, samples: calibrateSamples, seed }, ctx, !json);
-      }
+      // The controller borrows the encoders (disposed below) and the model's generator.
+      const controller = new enc.Controller({ generator: model.generator, layout: controllerLayout(model.generator), encoders });
+      if (refine > 0) refined = await runRefine(enc, controller, attributes, { steps: refine, seed }, ctx, !json);
+      if (calibrate > 0) calibration = await runCalibration(enc, controller, attributes, { passes: calibrate, samples: calibrateSamples, seed }, ctx, !json);
       for (const encoder of encoders) await enc.saveEncoder(encoder, encodersDir);
     } finally {
       for (const encoder of encoders) encoder.dispose();
@@ -98,10 +100,12 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
       const cal = calibration[group];
       report[group] = {
         attribute: m.attribute, valError: m.valError, baselineValError: m.baselineValError, relativeValError: m.relativeValError, epochs: m.epochsRun, bestEpoch: m.bestEpoch, rows: m.rows,
+        ...(refined[group] ? { refine: refined[group] } : {}),
         ...(cal ? { calibration: { values: cal.values, errorBefore: cal.errorBefore, errorAfter: cal.errorAfter, images: cal.images } } : {}),
       };
       rows.push([
         m.attribute, m.valError.toPrecision(3), m.baselineValError.toPrecision(3), m.relativeValError.toFixed(3), `${m.bestEpoch}/${m.epochsRun}`, formatDuration(m.elapsedMs / 1000),
+        ...(refine > 0 ? [refineCell(refined[group])] : []),
         calibrationCell(cal),
       ]);
     }
@@ -109,7 +113,7 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
       ctx.out(JSON.stringify({ encoders: encodersDir, dataset: dataDir, attributes: report }, null, 2));
       return;
     }
-    ctx.out(formatTable(['attribute', 'val error (w)', 'mean predictor', 'relative', 'best epoch', 'time', 'calibration: error at knots'], rows));
+    ctx.out(formatTable(['attribute', 'val error (w)', 'mean predictor', 'relative', 'best epoch', 'time', ...(refine > 0 ? ['refine: probe error'] : []), 'calibration: error at knots'], rows));
     ctx.out(`encoders written to ${encodersDir} (training pairs in ${dataDir})`);
     ctx.out(`next: gan-control evaluate --model ${spec}`);
   } finally {
