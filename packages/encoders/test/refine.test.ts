@@ -97,7 +97,7 @@ describe('refineEncoders', () => {
     return h.map((v, i) => Math.abs(((m[i] - v + 540) % 360) - 180));
   };
 
-  const options = { steps: 500, batchSize: 16, learningRate: 3e-3, probeKnots: 24, probeSamples: 4, only: ['hue'] };
+  const options = { steps: 500, batchSize: 16, learningRate: 3e-3, anchor: 0.1, probeKnots: 24, probeSamples: 4, only: ['hue'] };
 
   it('gives the value a seam and moves the encoder onto one branch: every knot reaches its value', async () => {
     const encoders = trained.map(copy);
