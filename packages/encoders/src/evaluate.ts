@@ -73,6 +73,8 @@ export interface AttributeControlReport {
   readonly values?: Record<string, ValueControlReport>;
   /** The requested values (steps × V), for the grid's columns. */
   readonly requested: number[][];
+  /** Mean error at each requested value (over the seeds; NaN where nothing was measured): where control fails. */
+  readonly stepErrors: number[];
   /** Edited images whose measurement was not finite (left out of the errors), when any. */
   readonly failedMeasurements?: number;
 }
@@ -178,6 +180,7 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
     const enc = controller.encoder(target.key);
     const requested = requestValues(target, random[target.key], opts.steps, opts.margin);
     const errors: number[] = [];
+    const stepErrors: number[][] = requested.map(() => []);
     const colErrors: number[][] = target.values.map(() => []);
     const changeSum: Record<string, number> = {};
     const changeAbsSum: Record<string, number> = {};
@@ -214,6 +217,7 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
             e += d;
           });
           errors.push(e / target.values.length);
+          stepErrors[s].push(e / target.values.length);
           for (const other of measured) {
             if (other.key === target.key) continue;
             let rel = 0;
@@ -269,6 +273,7 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
           }
         : {}),
       requested,
+      stepErrors: stepErrors.map(mean),
       ...(failed ? { failedMeasurements: failed } : {}),
     };
   }

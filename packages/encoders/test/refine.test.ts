@@ -52,7 +52,10 @@ describe('AttributeEncoder.addSeam', () => {
     expect(() => enc.addSeam(0, 10)).toThrow(/has a seam already \(at 55\)/);
     const other = createEncoder(spec, { seed: 5 });
     expect(() => other.addSeam(0, 360)).toThrow(/seam 360 must lie in \[0, 360\)/);
-    expect(() => encoderFromWeights({ ...spec, values: [{ ...spec.values[0], seam: 400 }, spec.values[1]] }, other.weights())).toThrow();
+    const seamed400 = { kind: 'circular' as const, name: 'hue', unit: 'deg', period: 360, range: [0, 360] as [number, number], seam: 400 };
+    const w = other.weights();
+    expect(() => encoderFromWeights({ ...spec, values: [seamed400, spec.values[1]] }, w)).toThrow(/values\.0\.seam 400 must lie in \[0, 360\)/);
+    tf.dispose(Object.values(w));
     tf.dispose([y, plain, seamed]);
     enc.dispose();
     other.dispose();

@@ -12,7 +12,7 @@ import { createProgress } from '../progress.js';
 export function evaluateOptions(opts: Record<string, unknown>) {
   return {
     seeds: intFlag(opts.samples, '--samples', { min: 1, max: 4096, fallback: 4 }),
-    steps: intFlag(opts.steps, '--steps', { min: 2, max: 64, fallback: 5 }),
+    steps: intFlag(opts.steps, '--steps', { min: 2, max: 360, fallback: 5 }),
     rangeSamples: intFlag(opts.rangeSamples, '--range-samples', { min: 2, max: 100_000, fallback: 64 }),
     seed: intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 }),
   };
