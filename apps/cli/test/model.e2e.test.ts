@@ -159,7 +159,7 @@ describe('inspect and demo on the tiny model', () => {
     expect(r.stdout).toMatch(/^generator\s+stylegan2, 16×16 px, z 16, w 16; generator\.safetensors: \d+ tensors/m);
     expect(r.stdout).toMatch(/^position\s+\[4, 8\)\s+yes$/m);
     expect(r.stdout).toMatch(/^other\s+\[12, 16\)\s+no$/m);
-    expect(r.stdout).toMatch(/^color\s+hue deg \[.*\s+yes$/m); // calibrated by the encoders test above
+    expect(r.stdout).toMatch(/^color\s+hue deg \[0, 360\] seam [\d.]+\s.*\s+yes$/m); // refined (a seam) and calibrated by the encoders test above
     const j = await runCli(['inspect', model, '--json'], { cwd: work });
     const info = JSON.parse(j.stdout) as { resolution: number; groups: unknown[]; attributes: { name: string }[]; encoders: { attribute: string; calibrated: boolean }[] };
     expect(info.encoders.every((e) => e.calibrated)).toBe(true);

@@ -17,7 +17,7 @@ export interface ModelInfo {
   wDim: number;
   groups: { name: string; offset: number; size: number; controlled: boolean }[];
   attributes: { name: string; plugin: string; options: Record<string, unknown> }[];
-  encoders: { attribute: string; group: string; values: { name: string; unit: string; range: [number, number] }[]; valError?: number; baselineValError?: number; calibrated: boolean }[];
+  encoders: { attribute: string; group: string; values: { name: string; unit: string; range: [number, number]; seam?: number }[]; valError?: number; baselineValError?: number; calibrated: boolean }[];
   weights: { file: string; tensors: number; parameters: number; bytes: number };
 }
 
@@ -99,7 +99,7 @@ export async function inspectModel(spec: string, cwd: string): Promise<ModelInfo
       encoders.push({
         attribute: meta.attribute,
         group: meta.group,
-        values: meta.values.map((v) => ({ name: v.name, unit: v.unit, range: v.range as [number, number] })),
+        values: meta.values.map((v) => ({ name: v.name, unit: v.unit, range: v.range as [number, number], ...(v.kind === 'circular' && v.seam !== undefined ? { seam: v.seam } : {}) })),
         ...(typeof t?.valError === 'number' ? { valError: t.valError } : {}),
         ...(typeof t?.baselineValError === 'number' ? { baselineValError: t.baselineValError } : {}),
         calibrated: meta.calibration !== undefined,
@@ -144,7 +144,7 @@ export async function inspectCommand([spec]: string[], opts: Record<string, unkn
         ['encoder', 'values (unit, trained range)', 'val error (w)', 'mean predictor', 'calibrated'],
         info.encoders.map((e) => [
           e.attribute === e.group ? e.attribute : `${e.attribute} (${e.group})`,
-          e.values.length > 4 ? `${e.values.length} values (${e.values[0].unit})` : e.values.map((v) => `${v.name} ${v.unit} [${num(v.range[0])}, ${num(v.range[1])}]`).join(', '),
+          e.values.length > 4 ? `${e.values.length} values (${e.values[0].unit})` : e.values.map((v) => `${v.name} ${v.unit} [${num(v.range[0])}, ${num(v.range[1])}]${v.seam === undefined ? '' : ` seam ${num(v.seam)}`}`).join(', '),
           e.valError === undefined ? '-' : num(e.valError),
           e.baselineValError === undefined ? '-' : num(e.baselineValError),
           e.calibrated ? 'yes' : 'no',
