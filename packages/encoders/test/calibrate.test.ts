@@ -190,6 +190,28 @@ describe('calibrateEncoders', () => {
     for (const e of loaded) e.dispose();
   });
 
+  it('never keeps a correction that measured worse than none', async () => {
+    const copies = good.map((e) => {
+      const w = e.weights();
+      try {
+        return encoderFromWeights(e.toMetadata('unused'), w);
+      } finally {
+        tf.dispose(Object.values(w));
+      }
+    });
+    const controller = new Controller({ generator: G, encoders: copies, attributes });
+    const report = await calibrateEncoders(controller, attributes, { knots: 12, samples: 4, iterations: 3, rangeSamples: 64, seed: 2 });
+    for (const [name, r] of Object.entries(report)) {
+      const cal = copies.find((e) => e.group === name)!.calibration!;
+      r.errorBefore.forEach((before, c) => {
+        expect(r.errorAfter[c]).toBeLessThanOrEqual(before);
+        // When no pass improved on the uncalibrated one, the column keeps zero offsets.
+        if (r.errorAfter[c] === before) expect(cal.columns[c]!.offsets.every((o) => o === 0)).toBe(true);
+      });
+    }
+    for (const e of copies) e.dispose();
+  });
+
   it('names what it cannot calibrate', async () => {
     const controller = new Controller({ generator: G, encoders: encoders.map((e) => e), attributes });
     await expect(calibrateEncoders(controller, attributes, { only: ['age'] })).rejects.toMatchObject({ code: 'ENCODERS_UNKNOWN_ATTRIBUTE' });
