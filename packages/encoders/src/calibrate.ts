@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { AttributeEncoder } from './encoder';
 import type { Calibration } from './calibration';
 import type { Controller } from './controller';
 import { EncodersError, parseOptions } from './errors';
-import { bindMeasured, generateAndMeasure, quantileSorted } from './evaluate';
+import { valueEncoderTargets } from './targets';
+import { generateAndMeasure, quantileSorted } from './evaluate';
 import type { Measured } from './evaluate';
 import { circularDiff } from './model';
 import type { AttributeBinding } from './model';
@@ -68,27 +68,7 @@ export async function calibrateEncoders(
 ): Promise<Record<string, CalibrationReport>> {
   const { onProgress, ...rest } = options;
   const opts = parseOptions(calibrateOptionsSchema, rest, 'calibrateEncoders');
-  const measured = bindMeasured(attributes);
-  for (const name of opts.only ?? []) {
-    controller.encoder(name); // an unknown name: the controller's error lists what it controls
-    if (!measured.some((m) => m.key === name)) {
-      throw new EncodersError('ENCODERS_NO_MEASURE', `calibrateEncoders: only names '${name}', but no attribute runtime with that name was given; given: ${measured.map((m) => m.key).join(', ')}`);
-    }
-  }
-  const controlled = new Set(controller.encoders.flatMap((e) => [e.attribute, e.group])); // the names controller.encoder() accepts
-  const targets: { m: Measured; enc: AttributeEncoder }[] = [];
-  for (const m of measured) {
-    if (opts.only ? !opts.only.includes(m.key) : !controlled.has(m.key)) continue;
-    const enc = controller.encoder(m.key);
-    if (!(enc instanceof AttributeEncoder) || enc.values.length > 4) {
-      if (!opts.only) continue; // embeddings and foreign encoders are left alone
-      throw new EncodersError('ENCODERS_INVALID_OPTIONS', `calibrateEncoders: '${m.key}' cannot be calibrated (${enc instanceof AttributeEncoder ? `${enc.values.length} values; at most 4` : 'not an AttributeEncoder'})`);
-    }
-    if (enc.values.length !== m.values.length) {
-      throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `attribute '${m.key}' measures ${m.values.length} values but its encoder takes ${enc.values.length}`);
-    }
-    targets.push({ m, enc });
-  }
+  const targets = valueEncoderTargets(controller, attributes, opts.only, 'calibrateEncoders', 'calibrated');
 
   const base = opts.seed * 1_000_003 + 5_000_000;
   // 1. Random images: ranges of the linear values, and realistic values for the other columns.

@@ -4,10 +4,11 @@ import { createRng, sampleLatents } from '@gan-control/latent';
 import { pairwiseDistances } from '@gan-control/contrastive-loss';
 import type { Attribute } from '@gan-control/contrastive-loss';
 import { ensureGradients } from '@gan-control/stylegan2';
-import { AttributeEncoder } from './encoder';
+import type { AttributeEncoder } from './encoder';
 import type { Controller } from './controller';
 import { EncodersError, parseOptions } from './errors';
-import { bindMeasured, generateAndMeasure } from './evaluate';
+import { valueEncoderTargets } from './targets';
+import { generateAndMeasure } from './evaluate';
 import type { Measured } from './evaluate';
 import { circularDiff } from './model';
 import type { AttributeBinding } from './model';
@@ -90,27 +91,7 @@ export async function refineEncoders(
   const { onProgress, signal, ...rest } = options;
   const opts = parseOptions(refineOptionsSchema, rest, 'refineEncoders');
   ensureGradients();
-  const measured = bindMeasured(attributes);
-  for (const name of opts.only ?? []) {
-    controller.encoder(name);
-    if (!measured.some((m) => m.key === name)) {
-      throw new EncodersError('ENCODERS_NO_MEASURE', `refineEncoders: only names '${name}', but no attribute runtime with that name was given; given: ${measured.map((m) => m.key).join(', ')}`);
-    }
-  }
-  const controlled = new Set(controller.encoders.flatMap((e) => [e.attribute, e.group]));
-  const targets: { m: Measured; enc: AttributeEncoder }[] = [];
-  for (const m of measured) {
-    if (opts.only ? !opts.only.includes(m.key) : !controlled.has(m.key)) continue;
-    const enc = controller.encoder(m.key);
-    if (!(enc instanceof AttributeEncoder) || enc.values.length > 4) {
-      if (!opts.only) continue;
-      throw new EncodersError('ENCODERS_INVALID_OPTIONS', `refineEncoders: '${m.key}' cannot be refined (${enc instanceof AttributeEncoder ? `${enc.values.length} values; at most 4` : 'not an AttributeEncoder'})`);
-    }
-    if (enc.values.length !== m.values.length) {
-      throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `attribute '${m.key}' measures ${m.values.length} values but its encoder takes ${enc.values.length}`);
-    }
-    targets.push({ m, enc });
-  }
+  const targets = valueEncoderTargets(controller, attributes, opts.only, 'refineEncoders', 'refined');
 
   const base = opts.seed * 1_000_003 + 9_000_000;
   const out: Record<string, RefineReport> = {};

@@ -16,7 +16,7 @@ import {
   saveEncoder,
 } from '../src/index';
 import type { AttributeEncoder, Calibration } from '../src/index';
-import { TOY_BUILD, brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy';
+import { HUE_LEVEL_SPEC, TOY_BUILD, brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy';
 
 describe('calibrationOffset', () => {
   const col = { knots: [0, 10, 20], offsets: [1, 3, -1] };
@@ -40,16 +40,7 @@ describe('calibrationOffset', () => {
 });
 
 describe('encoder calibration', () => {
-  const spec = {
-    attribute: 'hue',
-    group: 'hue',
-    wSlice: { offset: 0, size: 3 },
-    values: [
-      { kind: 'circular' as const, name: 'hue', unit: 'deg', period: 360, range: [0, 360] as [number, number] },
-      { kind: 'linear' as const, name: 'level', unit: 'level', mean: 0, std: 1, range: [-2, 2] as [number, number] },
-    ],
-    architecture: { hidden: [8] },
-  };
+  const spec = HUE_LEVEL_SPEC;
   const calibration: Calibration = {
     method: 'input-offset',
     columns: [{ knots: [0, 120, 240], offsets: [10, -5, 0] }, null],

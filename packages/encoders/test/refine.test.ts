@@ -5,19 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Controller, buildEncodersForModel, createEncoder, encoderFromWeights, loadEncoder, refineEncoders, saveEncoder } from '../src/index';
 import type { AttributeEncoder } from '../src/index';
-import { TOY_BUILD, createToyGenerator, doubledHueAttribute, tiltAttribute } from './toy';
+import { HUE_LEVEL_SPEC, TOY_BUILD, createToyGenerator, doubledHueAttribute, tiltAttribute } from './toy';
 
 describe('AttributeEncoder.addSeam', () => {
-  const spec = {
-    attribute: 'hue',
-    group: 'hue',
-    wSlice: { offset: 0, size: 3 },
-    values: [
-      { kind: 'circular' as const, name: 'hue', unit: 'deg', period: 360, range: [0, 360] as [number, number] },
-      { kind: 'linear' as const, name: 'level', unit: 'level', mean: 0, std: 1, range: [-2, 2] as [number, number] },
-    ],
-    architecture: { hidden: [8] },
-  };
+  const spec = HUE_LEVEL_SPEC;
 
   it('adds a feature that jumps at the seam, keeps encode() unchanged, and saves/loads it', async () => {
     const enc = createEncoder(spec, { seed: 5 });

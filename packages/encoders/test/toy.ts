@@ -19,6 +19,17 @@ export const TOY_BUILD = {
   sampler: { batchSize: 64, shardSize: 512 },
   training: { architecture: { hidden: [32, 32] }, batchSize: 64, learningRate: 5e-3, patience: 5 },
 };
+/** A small encoder spec of two values, one circular (hue, degrees) and one linear (level). */
+export const HUE_LEVEL_SPEC = {
+  attribute: 'hue',
+  group: 'hue',
+  wSlice: { offset: 0, size: 3 },
+  values: [
+    { kind: 'circular' as const, name: 'hue', unit: 'deg', period: 360, range: [0, 360] as [number, number] },
+    { kind: 'linear' as const, name: 'level', unit: 'level', mean: 0, std: 1, range: [-2, 2] as [number, number] },
+  ],
+  architecture: { hidden: [8] },
+};
 const S = 8;
 const grid = (axis: 0 | 1) => {
   const out = new Float32Array(S * S);

@@ -40,6 +40,21 @@ export async function runCalibration(
   return report;
 }
 
+/**
+ * Opens a model folder that must have encoders (with its attribute runtimes, to measure), for the
+ * commands that change them (calibrate, refine); the caller disposes the session.
+ */
+export async function openEncodersSession(where: { path: string; label: string }, ctx: Context): Promise<{ session: Awaited<ReturnType<typeof openControl>>; encodersDir: string; enc: Encoders }> {
+  await prepareBackend(ctx);
+  const session = await openControl(where, ctx, { measure: true });
+  const encodersDir = session.model.encodersDir;
+  if (!encodersDir || session.controller.encoders.length === 0) {
+    session.dispose();
+    throw new CliError('CLI_MODEL_INVALID', noEncoders(where));
+  }
+  return { session, encodersDir, enc: await import('@gan-control/encoders') };
+}
+
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** "before → after" of a calibration report entry (mean over the attribute's values). */
@@ -56,12 +71,8 @@ export async function calibrateCommand(_args: string[], opts: Record<string, unk
   const seed = intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 });
   const json = Boolean(opts.json);
   const where = resolveModelPath(spec, ctx.cwd);
-  await prepareBackend(ctx);
-  const session = await openControl(where, ctx, { measure: true });
+  const { session, encodersDir, enc } = await openEncodersSession(where, ctx);
   try {
-    const encodersDir = session.model.encodersDir;
-    if (!encodersDir || session.controller.encoders.length === 0) throw new CliError('CLI_MODEL_INVALID', noEncoders(where));
-    const enc = await import('@gan-control/encoders');
     const report = await runCalibration(enc, session.controller, session.runtimes, { passes, samples, seed }, ctx, !json);
     for (const e of session.controller.encoders) {
       if (e instanceof enc.AttributeEncoder && report[e.attribute]) await enc.saveEncoder(e, encodersDir);

@@ -1,13 +1,11 @@
 /** `gan-control refine`: refine a model's encoders through the generator (cycle loss, seams), then recalibrate. */
 import { intFlag, stringFlag } from '../args.js';
-import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
-import { openControl } from '../control.js';
 import { CliError, usageError } from '../errors.js';
-import { BUNDLED_MODELS, noEncoders, resolveModelPath } from '../model.js';
+import { BUNDLED_MODELS, resolveModelPath } from '../model.js';
 import { createProgress } from '../progress.js';
 import { formatTable } from '../table.js';
-import { calibrationCell, calibrationSamples, runCalibration } from './calibrate.js';
+import { calibrationCell, calibrationSamples, openEncodersSession, runCalibration } from './calibrate.js';
 
 type Encoders = typeof import('@gan-control/encoders');
 type Report = Record<string, import('@gan-control/encoders').RefineReport>;
@@ -71,12 +69,8 @@ export async function refineCommand(_args: string[], opts: Record<string, unknow
   const only = onlyFlag ? onlyFlag.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   const json = Boolean(opts.json);
   const where = resolveModelPath(spec, ctx.cwd);
-  await prepareBackend(ctx);
-  const session = await openControl(where, ctx, { measure: true });
+  const { session, encodersDir, enc } = await openEncodersSession(where, ctx);
   try {
-    const encodersDir = session.model.encodersDir;
-    if (!encodersDir || session.controller.encoders.length === 0) throw new CliError('CLI_MODEL_INVALID', noEncoders(where));
-    const enc = await import('@gan-control/encoders');
     const refined = await runRefine(enc, session.controller, session.runtimes, { steps, seed, only }, ctx, !json);
     const names = Object.keys(refined);
     // Refining drops the old calibration (it belonged to the old weights): fit a new one.
