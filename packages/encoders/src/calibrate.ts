@@ -4,9 +4,8 @@ import type { Calibration } from './calibration';
 import type { Controller } from './controller';
 import { EncodersError, parseOptions } from './errors';
 import { valueEncoderTargets } from './targets';
-import { generateAndMeasure, quantileSorted } from './evaluate';
-import type { Measured } from './evaluate';
-import { circularDiff } from './model';
+import { generateAndMeasure, knotErrors, quantileSorted } from './evaluate';
+import type { KnotRequest } from './evaluate';
 import type { AttributeBinding } from './model';
 
 /** Options of `calibrateEncoders` (zod). */
@@ -105,7 +104,7 @@ export async function calibrateEncoders(
     });
     enc.calibration = undefined;
     // Requests of one pass: (column, knot, sample) → a row of values.
-    const requests: { c: number; k: number; row: number[] }[] = [];
+    const requests: KnotRequest[] = [];
     knots.forEach((ks, c) => {
       if (!ks) return;
       ks.forEach((kv, k) => {
@@ -123,25 +122,13 @@ export async function calibrateEncoders(
     let images = 0;
     for (let pass = 0; pass < passes; pass++) {
       // Signed errors of this pass per (column, knot).
-      const errs = knots.map((ks) => (ks ? ks.map(() => [] as number[]) : null));
-      for (let i = 0; i < requests.length; i += opts.batchSize) {
-        const batch = requests.slice(i, i + opts.batchSize);
-        const r = await generateAndMeasure(controller, [m], {
-          seed: base + 1_000 + stream++,
-          count: batch.length,
-          truncation: opts.truncation,
-          set: { [m.key]: batch.map((q) => q.row) },
-          outOfRange: 'allow',
-        });
-        tf.dispose(r.images);
-        images += batch.length;
-        batch.forEach((q, j) => {
-          const y = r.y[m.key][j][q.c];
-          const p = periods[q.c];
-          if (Number.isFinite(y)) errs[q.c]![q.k].push(p ? circularDiff(y, q.row[q.c], p) : y - q.row[q.c]);
-        });
-        onProgress?.({ attribute: m.key, pass, done: Math.min(i + opts.batchSize, requests.length) + pass * requests.length, total: passes * requests.length });
-      }
+      const errs = await knotErrors(controller, m, requests, knots.map((ks) => ks?.length ?? null), periods, {
+        batchSize: opts.batchSize,
+        truncation: opts.truncation,
+        seedOf: () => base + 1_000 + stream++,
+        onBatch: (done) => onProgress?.({ attribute: m.key, pass, done: done + pass * requests.length, total: passes * requests.length }),
+      });
+      images += requests.length;
       errs.forEach((perKnot, c) => {
         if (!perKnot) return;
         const e = meanAbs(perKnot.flat());

@@ -332,9 +332,7 @@ export class Controller {
   /** w `[n, wDim]` from the seed, truncated toward the generator's w average. */
   private sampleW(seed: number, n: number, truncation: number | Record<string, number> | undefined): tf.Tensor2D {
     const G = this.generator;
-    const z = sampleLatents(G.zDim, n, createRng(seed));
-    const ws = G.mapping(z);
-    let w = tf.reshape(tf.slice(ws, [0, 0, 0], [n, 1, G.wDim]), [n, G.wDim]) as tf.Tensor2D;
+    let w = mapToW(G, sampleLatents(G.zDim, n, createRng(seed)));
     if (truncation === undefined) return w;
     const psi = new Float32Array(G.wDim).fill(1);
     if (typeof truncation === 'number') psi.fill(truncation);
@@ -372,8 +370,7 @@ export class Controller {
   }
 
   private broadcast(w: tf.Tensor2D): tf.Tensor3D {
-    const [n, d] = w.shape;
-    return tf.tidy(() => tf.tile(tf.reshape(w, [n, 1, d]), [1, this.generator.numWs, 1]) as tf.Tensor3D);
+    return tf.tidy(() => broadcastW(w, this.generator.numWs));
   }
 
   private measure(group: string, images: tf.Tensor4D): tf.Tensor2D {
@@ -516,6 +513,20 @@ export class Controller {
 }
 
 /** What `wrapEncoder` needs to know about a bare encoder (e.g. `loadGanControlEncoder`'s). */
+/** z `[n, zDim]` → w `[n, wDim]` (the mapping's output, which is the same on every layer). */
+export function mapToW(G: GeneratorLike, z: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const n = z.shape[0];
+    return tf.reshape(tf.slice(G.mapping(z), [0, 0, 0], [n, 1, G.wDim]), [n, G.wDim]) as tf.Tensor2D;
+  });
+}
+
+/** w `[n, wDim]` → ws `[n, numWs, wDim]` (the same w on every style layer). */
+export function broadcastW(w: tf.Tensor2D, numWs: number): tf.Tensor3D {
+  const [n, d] = w.shape;
+  return tf.tile(tf.reshape(w, [n, 1, d]), [1, numWs, 1]) as tf.Tensor3D;
+}
+
 export interface WrapEncoderInfo {
   /** Attribute name used in `set` (and errors). */
   readonly attribute: string;

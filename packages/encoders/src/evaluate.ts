@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Attribute, ValueInfo } from '@gan-control/contrastive-loss';
 import { tensorToPng, writeFileAtomic } from '@gan-control/tensor-io';
 import { EncodersError, parseOptions } from './errors';
-import type { Controller } from './controller';
+import type { Controller, GenerateOptions } from './controller';
 import { circularDiff, circularPeriod } from './model';
 import type { AttributeBinding } from './model';
 
@@ -343,6 +343,48 @@ export async function generateAndMeasure(
     throw e;
   }
   return { images, y };
+}
+
+/** One requested row of an attribute's values, whose column `c` is set to knot `k`. */
+export interface KnotRequest {
+  readonly c: number;
+  readonly k: number;
+  readonly row: number[];
+}
+
+/**
+ * Renders every request (in batches; `seedOf(b)` seeds the b-th) and returns the signed errors
+ * measured − requested of column `c` per (column, knot): `knots[c]` knots, `null` for a column
+ * without knots; circular differences where `periods[c]` is set; measurements that are not finite
+ * are left out. Used by calibration and by the refinement's probe.
+ */
+export async function knotErrors(
+  controller: Controller,
+  m: Measured,
+  requests: readonly KnotRequest[],
+  knots: readonly (number | null)[],
+  periods: readonly (number | undefined)[],
+  opts: { batchSize: number; seedOf: (batch: number) => number; truncation?: GenerateOptions['truncation']; onBatch?: (done: number) => void },
+): Promise<(number[][] | null)[]> {
+  const errs = knots.map((n) => (n ? Array.from({ length: n }, () => [] as number[]) : null));
+  for (let i = 0, b = 0; i < requests.length; i += opts.batchSize, b++) {
+    const batch = requests.slice(i, i + opts.batchSize);
+    const r = await generateAndMeasure(controller, [m], {
+      seed: opts.seedOf(b),
+      count: batch.length,
+      truncation: opts.truncation,
+      set: { [m.key]: batch.map((q) => q.row) },
+      outOfRange: 'allow',
+    });
+    tf.dispose(r.images);
+    batch.forEach((q, j) => {
+      const y = r.y[m.key][j][q.c];
+      const p = periods[q.c];
+      if (Number.isFinite(y)) errs[q.c]![q.k].push(p ? circularDiff(y, q.row[q.c], p) : y - q.row[q.c]);
+    });
+    opts.onBatch?.(Math.min(i + opts.batchSize, requests.length));
+  }
+  return errs;
 }
 
 function mean(xs: readonly number[]): number {

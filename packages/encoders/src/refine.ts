@@ -5,12 +5,12 @@ import { pairwiseDistances } from '@gan-control/contrastive-loss';
 import type { Attribute } from '@gan-control/contrastive-loss';
 import { ensureGradients } from '@gan-control/stylegan2';
 import type { AttributeEncoder } from './encoder';
+import { broadcastW, mapToW } from './controller';
 import type { Controller } from './controller';
 import { EncodersError, parseOptions } from './errors';
 import { valueEncoderTargets } from './targets';
-import { generateAndMeasure } from './evaluate';
-import type { Measured } from './evaluate';
-import { circularDiff } from './model';
+import { generateAndMeasure, knotErrors } from './evaluate';
+import type { KnotRequest, Measured } from './evaluate';
 import type { AttributeBinding } from './model';
 
 /** Options of `refineEncoders` (zod). */
@@ -155,7 +155,7 @@ async function probeEncoder(controller: Controller, m: Measured, enc: AttributeE
   const random = await generateAndMeasure(controller, [m], { seed, count: samples });
   random.images.dispose();
   const pool = random.y[m.key];
-  const rows: { c: number; k: number; row: number[] }[] = [];
+  const rows: KnotRequest[] = [];
   circular.forEach((p, c) => {
     if (p === undefined) return;
     for (let k = 0; k < knots; k++) {
@@ -166,22 +166,10 @@ async function probeEncoder(controller: Controller, m: Measured, enc: AttributeE
       }
     }
   });
-  const sums = circular.map(() => new Array<number>(knots).fill(0));
-  const counts = circular.map(() => new Array<number>(knots).fill(0));
-  for (let i = 0, b = 1; i < rows.length; i += 32, b++) {
-    const batch = rows.slice(i, i + 32);
-    const r = await generateAndMeasure(controller, [m], { seed: seed + b, count: batch.length, set: { [m.key]: batch.map((q) => q.row) }, outOfRange: 'allow' });
-    tf.dispose(r.images);
-    batch.forEach((q, j) => {
-      const y = r.y[m.key][j][q.c];
-      if (!Number.isFinite(y)) return;
-      sums[q.c][q.k] += Math.abs(circularDiff(y, q.row[q.c], circular[q.c]!));
-      counts[q.c][q.k]++;
-    });
-  }
+  const errs = await knotErrors(controller, m, rows, circular.map((p) => (p === undefined ? null : knots)), circular, { batchSize: 32, seedOf: (b) => seed + 1 + b });
   return circular.map((p, c) => {
     if (p === undefined) return null;
-    const errors = sums[c].map((s, k) => (counts[c][k] ? s / counts[c][k] : NaN));
+    const errors = errs[c]!.map((ds) => (ds.length ? ds.reduce((a, d) => a + Math.abs(d), 0) / ds.length : NaN));
     const finite = errors.filter(Number.isFinite);
     return {
       knots: Array.from({ length: knots }, (_, k) => (k * p) / knots),
@@ -205,9 +193,9 @@ function targetBatch(controller: Controller, attribute: Attribute, enc: Attribut
   const G = controller.generator;
   return tf.tidy(() => {
     const z = sampleLatents(G.zDim, 2 * n, createRng(seed));
-    const w = tf.reshape(tf.slice(G.mapping(z), [0, 0, 0], [2 * n, 1, G.wDim]), [2 * n, G.wDim]) as tf.Tensor2D;
+    const w = mapToW(G, z);
     const wA = tf.slice(w, [0, 0], [n, G.wDim]) as tf.Tensor2D;
-    const images = G.synthesis(broadcast(wA, G.numWs), { noiseMode: 'const' });
+    const images = G.synthesis(broadcastW(wA, G.numWs), { noiseMode: 'const' });
     const y = attribute.measure!(images);
     // Rows whose measure failed (not finite) are left out.
     const yv = y.arraySync();
@@ -241,7 +229,7 @@ function cycleLoss(controller: Controller, attribute: Attribute, enc: AttributeE
     parts.push(wk);
     if (offset + size < G.wDim) parts.push(tf.slice(b.wOther, [0, offset + size], [n, G.wDim - offset - size]) as tf.Tensor2D);
     const w = tf.concat(parts, 1) as tf.Tensor2D;
-    const images = G.synthesis(broadcast(w, G.numWs), { noiseMode: 'const' });
+    const images = G.synthesis(broadcastW(w, G.numWs), { noiseMode: 'const' });
     const f = lastFeatures(attribute.embed(images));
     const d = pairwiseDistances(tf.concat([f, b.features], 0), attribute.distance);
     const cross = tf.slice(d, [0, n], [n, n]);
@@ -254,11 +242,6 @@ function cycleLoss(controller: Controller, attribute: Attribute, enc: AttributeE
 
 function lastFeatures(out: tf.Tensor | readonly tf.Tensor[]): tf.Tensor {
   return out instanceof tf.Tensor ? out : out[out.length - 1];
-}
-
-function broadcast(w: tf.Tensor2D, numWs: number): tf.Tensor3D {
-  const [n, d] = w.shape;
-  return tf.tile(tf.reshape(w, [n, 1, d]), [1, numWs, 1]) as tf.Tensor3D;
 }
 
 async function scalarOf(t: tf.Tensor): Promise<number> {
