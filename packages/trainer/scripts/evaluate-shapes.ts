@@ -97,6 +97,17 @@ function kindShares(c: number[]) {
   const n = c.length;
   return { triangle: c.filter((v) => v < 0.89).length / n, square: c.filter((v) => v >= 0.89 && v < 0.975).length / n, disc: c.filter((v) => v >= 0.975).length / n };
 }
+/** Counts per size bin (edges `SIZE_BINS`, open at both ends) and kind band: where each kind's sizes lie. */
+const SIZE_BINS = [0.15, 0.2, 0.25, 0.3, 0.35];
+function sizeByKind(f: Factors) {
+  const out = { triangle: new Array(SIZE_BINS.length + 1).fill(0), square: new Array(SIZE_BINS.length + 1).fill(0), disc: new Array(SIZE_BINS.length + 1).fill(0) };
+  f.size.forEach((s, i) => {
+    const c = f.compactness[i];
+    const bin = SIZE_BINS.filter((e) => s >= e).length;
+    out[c < 0.89 ? 'triangle' : c < 0.975 ? 'square' : 'disc'][bin]++;
+  });
+  return out;
+}
 const report = {
   model: values.model,
   images: N,
@@ -109,6 +120,8 @@ const report = {
   compactness: {
     ks: ks(gen.compactness, data.compactness),
     kinds: { generated: kindShares(gen.compactness), dataset: kindShares(data.compactness) },
+    sizeBins: SIZE_BINS,
+    sizeByKind: { generated: sizeByKind(gen), dataset: sizeByKind(data) },
   },
   ranges: {
     generated: { size: [Math.min(...gen.size), Math.max(...gen.size)], x: [Math.min(...gen.x), Math.max(...gen.x)] },
