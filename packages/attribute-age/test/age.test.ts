@@ -5,9 +5,10 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contrastiveTerm, createAttribute, pairwiseDistances, type Attribute } from '@gan-control/contrastive-loss';
 import ageAttribute, { agePlugin, disposeAgeNet, faceApiModelDir, loadAgeNet, predictAge, type AgeOptionsInput } from '../src/index.js';
-import { loadFaces, loadPixels, TESTDATA } from './helpers.js';
+import { photoFixtures } from '@gan-control/test-utils';
 
-const reference = JSON.parse(readFileSync(join(TESTDATA, 'reference.json'), 'utf8')) as { age: Record<string, number> };
+const photos = photoFixtures(join(import.meta.dirname, '..', 'testdata'));
+const reference = photos.reference<{ age: Record<string, number> }>();
 const setup = (opts: AgeOptionsInput = {}) => ageAttribute.setup(ageAttribute.options.parse(opts)) as Promise<Attribute>;
 
 describe('attribute-age', () => {
@@ -29,8 +30,8 @@ describe('attribute-age', () => {
 
   it('rebuilt network equals upstream face-api AgeGenderNet; plausible ages; bounded change under mirroring, crop and brightness; no leaks', async () => {
     const net = await loadAgeNet(faceApiModelDir(), 'age');
-    const pixels = loadPixels(['astronaut', 'camera']);
-    const faces = loadFaces(['astronaut', 'camera']);
+    const pixels = photos.pixels(['astronaut', 'camera']);
+    const faces = photos.faces(['astronaut', 'camera']);
     const batch = tf.tidy(() => {
       const astro = tf.slice(faces, [0, 0, 0, 0], [1, -1, -1, -1]);
       const shifted = tf.image.resizeBilinear(tf.slice(astro, [0, 4, 4, 0], [1, 156, 156, 3]), [160, 160]);
@@ -61,7 +62,7 @@ describe('attribute-age', () => {
   });
 
   it('gradient of the contrastive loss reaches the pixels, finite and non-zero, without leaks', () => {
-    const faces = loadFaces(['astronaut', 'camera']);
+    const faces = photos.faces(['astronaut', 'camera']);
     // the batch's only pair is a positive one; τ+ = 0 keeps its hinge (the official `same` term) active
     const positives = tf.tensor2d([[0, 1], [1, 0]]);
     const before = tf.memory().numTensors;

@@ -1,40 +1,26 @@
 // The plugin on the wasm backend: weights load from disk and the forward matches upstream face-api
 // (which was run on cpu) within float32 accumulation differences.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAttribute } from '@gan-control/contrastive-loss';
+import { measureRows, onBackend, photoFixtures } from '@gan-control/test-utils';
 import ageAttribute from '../src/index.js';
-import { loadFaces, TESTDATA } from './helpers.js';
 
-const reference = JSON.parse(readFileSync(join(TESTDATA, 'reference.json'), 'utf8')) as { age: Record<string, number> };
+const photos = photoFixtures(join(import.meta.dirname, '..', 'testdata'));
+const reference = photos.reference<{ age: Record<string, number> }>();
+const NAMES = ['astronaut', 'camera'];
 
 describe('attribute-age on wasm', () => {
-  let previous: string;
-  beforeAll(async () => {
-    previous = tf.getBackend();
-    await tf.setBackend('wasm');
-    await tf.ready();
-  });
-  afterAll(async () => {
-    await tf.setBackend(previous);
-  });
-
-  it('loads the weights and matches upstream ages', async () => {
-    expect(tf.getBackend()).toBe('wasm');
-    const attr = await createAttribute(ageAttribute);
-    const faces = loadFaces(['astronaut', 'camera']);
-    const before = tf.memory().numTensors;
-    const lm = attr.measure!(faces);
-    const rows = lm.arraySync();
-    lm.dispose();
-    expect(tf.memory().numTensors).toBe(before);
-    faces.dispose();
-    attr.dispose();
-    for (const [i, name] of ['astronaut', 'camera'].entries()) {
-      expect(Math.abs(rows[i][0] - reference.age[name]) / reference.age[name]).toBeLessThan(1e-4);
-    }
-  });
+  it('loads the weights and matches upstream ages', () =>
+    onBackend('wasm', async () => {
+      expect(tf.getBackend()).toBe('wasm');
+      const attr = await createAttribute(ageAttribute);
+      const rows = measureRows((x) => attr.measure!(x), photos.faces(NAMES));
+      attr.dispose();
+      for (const [i, name] of NAMES.entries()) {
+        expect(Math.abs(rows[i][0] - reference.age[name]) / reference.age[name]).toBeLessThan(1e-4);
+      }
+    }));
 });

@@ -13,9 +13,10 @@ import faceId, {
   type FaceIdAttribute,
   type FaceIdOptionsInput,
 } from '../src/index.js';
-import { loadFaces, loadPixels, maxAbsDiff, TESTDATA } from './helpers.js';
+import { maxAbsDiff, photoFixtures } from '@gan-control/test-utils';
 
-const reference = JSON.parse(readFileSync(join(TESTDATA, 'reference.json'), 'utf8')) as { descriptors: Record<string, number[]> };
+const photos = photoFixtures(join(import.meta.dirname, '..', 'testdata'));
+const reference = photos.reference<{ descriptors: Record<string, number[]> }>();
 const setup = (opts: FaceIdOptionsInput = {}) => faceId.setup(faceId.options.parse(opts)) as Promise<FaceIdAttribute>;
 
 describe('attribute-face-id', () => {
@@ -41,7 +42,7 @@ describe('attribute-face-id', () => {
   it('rebuilt network equals upstream face-api computeFaceDescriptor bit for bit', async () => {
     const net = await loadFaceRecognitionNet(faceApiModelDir(), 'id');
     const before = tf.memory().numTensors;
-    const pixels = loadPixels(['astronaut']); // one photo keeps the cpu test short; the plugin test covers both
+    const pixels = photos.pixels(['astronaut']); // one photo keeps the cpu test short; the plugin test covers both
     const d = tf.tidy(() => faceDescriptor(net, tf.slice(pixels, [0, 5, 5, 0], [1, 150, 150, 3])));
     const rows = d.arraySync();
     tf.dispose([pixels, d]);
@@ -52,7 +53,7 @@ describe('attribute-face-id', () => {
   });
 
   it('plugin (crop 480/512 of [-1, 1] images) matches upstream; same person under crop + brightness is far closer than another person; no leaks', () => {
-    const faces = loadFaces(['astronaut', 'camera']);
+    const faces = photos.faces(['astronaut', 'camera']);
     // the same astronaut photo: 4 px shifted crop, 12 % brighter
     const variant = tf.tidy(() => {
       const a = tf.slice(faces, [0, 4, 0, 0], [1, 156, 156, 3]);
@@ -79,7 +80,7 @@ describe('attribute-face-id', () => {
   });
 
   it('gradient of the contrastive loss reaches the pixels, finite and non-zero, without leaks', () => {
-    const faces = loadFaces(['astronaut', 'camera']);
+    const faces = photos.faces(['astronaut', 'camera']);
     // the batch's only pair is a positive one; τ+ = 0 keeps its hinge (the official `same` term) active
     const positives = tf.tensor2d([[0, 1], [1, 0]]);
     const before = tf.memory().numTensors;

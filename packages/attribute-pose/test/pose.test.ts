@@ -16,9 +16,10 @@ import pose, {
   type PoseAttribute,
   type PoseOptionsInput,
 } from '../src/index.js';
-import { loadFaces, loadPixels, maxAbsDiff, TESTDATA } from './helpers.js';
+import { maxAbsDiff, photoFixtures } from '@gan-control/test-utils';
 
-const reference = JSON.parse(readFileSync(join(TESTDATA, 'reference.json'), 'utf8')) as { landmarks: Record<string, number[]> };
+const photos = photoFixtures(join(import.meta.dirname, '..', 'testdata'));
+const reference = photos.reference<{ landmarks: Record<string, number[]> }>();
 const setup = (opts: PoseOptionsInput = {}) => pose.setup(pose.options.parse(opts)) as Promise<PoseAttribute>;
 const DEG = Math.PI / 180;
 
@@ -85,7 +86,7 @@ describe('attribute-pose', () => {
 
   it('rebuilt landmark network equals upstream face-api FaceLandmark68Net bit for bit', async () => {
     const net = await loadLandmarkNet(faceApiModelDir(), 'pose');
-    const pixels = loadPixels(['astronaut']); // one photo keeps the cpu test short; the plugin test covers both
+    const pixels = photos.pixels(['astronaut']); // one photo keeps the cpu test short; the plugin test covers both
     const before = tf.memory().numTensors;
     const exact = tf.tidy(() => landmarks(net, tf.image.resizeBilinear(tf.slice(pixels, [0, 5, 5, 0], [1, 150, 150, 3]), [112, 112])));
     const e = exact.arraySync();
@@ -98,7 +99,7 @@ describe('attribute-pose', () => {
   });
 
   it('real photos: plugin landmarks match upstream; mirroring flips yaw and roll; a ±10° in-plane rotation moves roll by about ±10°; no leaks', () => {
-    const faces = loadFaces(['astronaut', 'camera']);
+    const faces = photos.faces(['astronaut', 'camera']);
     const batch = tf.tidy(() => {
       const astro = tf.slice(faces, [0, 0, 0, 0], [1, -1, -1, -1]);
       const camera = tf.slice(faces, [1, 0, 0, 0], [1, -1, -1, -1]);
@@ -139,7 +140,7 @@ describe('attribute-pose', () => {
   });
 
   it('gradient of the contrastive loss reaches the pixels, finite and non-zero, without leaks', () => {
-    const faces = loadFaces(['astronaut', 'camera']);
+    const faces = photos.faces(['astronaut', 'camera']);
     // the batch's only pair is a positive one; τ+ = 0 keeps its hinge (the official `same` term) active
     const positives = tf.tensor2d([[0, 1], [1, 0]]);
     const before = tf.memory().numTensors;

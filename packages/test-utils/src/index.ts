@@ -3,3 +3,5 @@ export type { LeakCheckOptions } from './leaks';
 export { fakeAttributePlugin, fakeOptionsSchema } from './fake-plugin';
 export type { FakePlugin, FakePluginCalls } from './fake-plugin';
 export { solidImages, randomImages } from './images';
+export { readPpm, photoFixtures, maxAbsDiff, onBackend, measureRows } from './photos';
+export type { PpmImage, PhotoFixtures } from './photos';

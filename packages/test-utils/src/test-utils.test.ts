@@ -3,7 +3,10 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { describe, expect, it } from 'vitest';
 import { buildContrastiveBatch, LatentLayout } from '@gan-control/latent';
 import { createAttribute, FactorizedContrastiveLoss } from '@gan-control/contrastive-loss';
-import { expectNoLeaks, fakeAttributePlugin, randomImages, solidImages } from './index';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expectNoLeaks, fakeAttributePlugin, maxAbsDiff, measureRows, onBackend, photoFixtures, randomImages, readPpm, solidImages } from './index';
 
 describe('expectNoLeaks', () => {
   it('passes for tidy code and returns the result', async () => {
@@ -61,5 +64,55 @@ describe('fake mean-colour plugin', () => {
     expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
     expect(Math.max(...a.dataSync())).toBeLessThanOrEqual(1);
     tf.dispose([a, b]);
+  });
+});
+
+describe('test photographs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'test-utils-'));
+  // 2×1 PPM: a red and a white pixel.
+  writeFileSync(join(dir, 'two.ppm'), Buffer.concat([Buffer.from('P6\n2 1\n255\n', 'latin1'), Buffer.from([255, 0, 0, 255, 255, 255])]));
+  writeFileSync(join(dir, 'short.ppm'), Buffer.concat([Buffer.from('P6\n2 1\n255\n', 'latin1'), Buffer.from([255, 0, 0])]));
+  writeFileSync(join(dir, 'text.ppm'), 'P3\n2 1\n255\n255 0 0 255 255 255\n');
+  writeFileSync(join(dir, 'reference.json'), JSON.stringify({ value: 3 }));
+
+  it('reads binary PPMs as pixels and as [-1, 1] faces, and the reference', () => {
+    expect(readPpm(join(dir, 'two.ppm'))).toMatchObject({ width: 2, height: 1 });
+    const photos = photoFixtures(dir);
+    const px = photos.pixels(['two']);
+    const faces = photos.faces(['two', 'two']);
+    expect(px.shape).toEqual([1, 1, 2, 3]);
+    expect(Array.from(px.dataSync())).toEqual([255, 0, 0, 255, 255, 255]);
+    expect(faces.shape).toEqual([2, 1, 2, 3]);
+    expect(Array.from(faces.dataSync().slice(0, 6))).toEqual([1, -1, -1, 1, 1, 1]);
+    expect(photos.reference<{ value: number }>().value).toBe(3);
+    tf.dispose([px, faces]);
+  });
+
+  it('rejects other formats and truncated files, naming the file', () => {
+    expect(() => readPpm(join(dir, 'text.ppm'))).toThrow(/text\.ppm is not a binary 8-bit PPM/);
+    expect(() => readPpm(join(dir, 'short.ppm'))).toThrow(/short\.ppm is truncated: 3 of 6/);
+  });
+
+  it('maxAbsDiff compares equal-length rows only', () => {
+    expect(maxAbsDiff([1, 2], [1.5, -4])).toEqual({ abs: 6, ref: 4 });
+    expect(() => maxAbsDiff([1], [1, 2])).toThrow(/lengths differ/);
+  });
+
+  it('measureRows disposes input and output and catches a leaking forward', () => {
+    const before = tf.memory().numTensors;
+    expect(measureRows((x) => tf.tidy(() => tf.reshape(tf.mean(x, [1, 2]), [-1, 3]) as tf.Tensor2D), solidImages([[1, 0, 0]], 2))).toEqual([[1, -1, -1]]);
+    expect(tf.memory().numTensors).toBe(before);
+    const kept: tf.Tensor[] = [];
+    expect(() => measureRows((x) => { kept.push(tf.add(x, 1)); return tf.zeros([1, 1]) as tf.Tensor2D; }, solidImages([[0, 0, 0]], 2))).toThrow(/Tensor leak: 1/);
+    tf.dispose(kept);
+  });
+
+  it('onBackend switches backend and restores it, also when the body throws', async () => {
+    const previous = tf.getBackend();
+    await expect(onBackend('cpu', () => tf.getBackend())).resolves.toBe('cpu');
+    await expect(onBackend('cpu', () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    expect(tf.getBackend()).toBe(previous);
+    await expect(onBackend('no-such-backend', () => 1)).rejects.toThrow(/no-such-backend/);
+    expect(tf.getBackend()).toBe(previous);
   });
 });
