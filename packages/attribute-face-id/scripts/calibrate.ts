@@ -3,7 +3,7 @@
 // Same person: each face against four nuisance variants of itself (4 px shifted crop, ±20 % brightness,
 // 5° in-plane rotation) — what the generator changes when only *other* sub-vectors change.
 // Different people: every pair of faces detected in the same photograph (necessarily different people)
-// plus astronaut vs cameraman from testdata. Extra faces: `node scripts/make-testdata.cjs --all --out DIR
+// plus astronaut vs cameraman from testdata. Extra faces: `node ../face-common/scripts/make-testdata.cjs --all --out DIR
 // s1=…/face-api/demo/sample1.jpg …` (face-api's demo photos, used here only, never copied into the repo).
 //
 // Usage: tsx scripts/calibrate.ts [DIR with extra <photo>-<k>.ppm faces]

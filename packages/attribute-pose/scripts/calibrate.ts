@@ -2,7 +2,7 @@
 //
 // Same pose: each face against three nuisance variants of itself (4 px shifted crop, ±20 % brightness)
 // — what the generator changes when only *other* sub-vectors change (rotation and mirroring change
-// the pose, so they are not nuisances here). Different poses: every pair of different faces. Extra faces: `node scripts/make-testdata.cjs --all --out DIR
+// the pose, so they are not nuisances here). Different poses: every pair of different faces. Extra faces: `node ../face-common/scripts/make-testdata.cjs --all --out DIR
 // s1=…/face-api/demo/sample1.jpg …` (face-api's demo photos, used here only, never copied into the repo).
 //
 // Usage: tsx scripts/calibrate.ts [DIR with extra <photo>-<k>.ppm faces]

@@ -5,7 +5,7 @@
 // Usage: node scripts/make-reference.cjs
 const fs = require('node:fs');
 const path = require('node:path');
-const { loadUpstream } = require('./upstream-face-api.cjs');
+const { loadUpstream } = require('../../face-common/scripts/upstream-face-api.cjs');
 
 const dir = path.join(__dirname, '..', 'testdata');
 function readPpm(file) {

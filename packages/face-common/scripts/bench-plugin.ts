@@ -1,11 +1,15 @@
-// Speed of the plugin: ms per image for embed (forward) and for the gradient of a contrastive-style
-// loss with respect to the pixels (forward + backward), batch 16, on every backend that loads here
-// (cpu, wasm, and tensorflow when @tensorflow/tfjs-node is installed).
-// Usage: npm run bench -- [--batch 16] [--reps 2] [--backends cpu,wasm,tensorflow] [--json]
+// Speed of a face plugin: ms per image for embed (forward) and for the gradient of a
+// contrastive-style loss with respect to the pixels (forward + backward), batch 16, on every
+// backend that loads here (cpu, wasm, and tensorflow when @tensorflow/tfjs-node is installed).
+// Run from a plugin package (its default export in src/index.ts is benchmarked), e.g.
+//   cd packages/attribute-age && npm run bench -- [--batch 16] [--reps 2] [--backends cpu,wasm,tensorflow] [--json]
+// or name the module: tsx packages/face-common/scripts/bench-plugin.ts --plugin packages/attribute-pose/src/index.ts
 import { register } from 'node:module';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import plugin from '../src/index.js';
+import type { AttributePlugin } from '@gan-control/contrastive-loss';
 
 // tfjs-core ships its gradients as ESM files with extension-less imports that plain Node cannot
 // resolve; a resolve hook adds the '.js' (the CLI bundles them instead).
@@ -28,6 +32,9 @@ const batch = Number(flag('batch', '16'));
 const reps = Number(flag('reps', '2'));
 const backends = flag('backends', 'cpu,wasm,tensorflow').split(',');
 const json = args.includes('--json');
+const pluginFile = resolve(flag('plugin', 'src/index.ts'));
+const plugin = (await import(pathToFileURL(pluginFile).href)).default as AttributePlugin | undefined;
+if (!plugin?.setup || !plugin.options) throw new Error(`${pluginFile}: its default export is not an attribute plugin`);
 
 // The application normally selects the backend through @gan-control/backend (which also adds the
 // wasm convolution-gradient kernels tfjs lacks); use it when the monorepo has it, else tfjs directly.

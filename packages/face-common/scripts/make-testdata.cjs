@@ -1,8 +1,9 @@
-// Makes the test photographs in ../testdata from freely licensed source images (see testdata/README.md):
+// Makes a face plugin's test photographs (./testdata of the package it runs in) from freely licensed
+// source images (see the plugins' testdata/README.md):
 // detects the face with upstream face-api (SSD MobileNet + 68 landmarks), cuts an axis-aligned square
 // around it the way FFHQ aligns faces (centre = eye midpoint + 0.1·eye→mouth, side = 2·max(2·|eye→eye|,
 // 1.8·|eye→mouth|)), resizes it to 160×160 and writes binary PPM (P6), which the tests read with no
-// image library. Usage: node scripts/make-testdata.cjs [--out DIR] [--all] <name>=<image path> [...]
+// image library. Usage, from a plugin package: node ../face-common/scripts/make-testdata.cjs [--out DIR] [--all] <name>=<image path> [...]
 // (--all: every detected face, written as <name>-<k>.ppm; used by scripts/calibrate.ts for more identities).
 const fs = require('node:fs');
 const path = require('node:path');
@@ -16,7 +17,7 @@ async function main() {
   const tf = faceapi.tf;
   const args = process.argv.slice(2);
   const outAt = args.indexOf('--out');
-  const out = outAt >= 0 ? args.splice(outAt, 2)[1] : path.join(__dirname, '..', 'testdata');
+  const out = outAt >= 0 ? args.splice(outAt, 2)[1] : path.join(process.cwd(), 'testdata');
   const allAt = args.indexOf('--all');
   const all = allAt >= 0 && args.splice(allAt, 1).length > 0;
   fs.mkdirSync(out, { recursive: true });
