@@ -5,3 +5,4 @@ export type { FakePlugin, FakePluginCalls } from './fake-plugin';
 export { solidImages, randomImages } from './images';
 export { readPpm, photoFixtures, maxAbsDiff, onBackend, measureRows } from './photos';
 export type { PpmImage, PhotoFixtures } from './photos';
+export { pairGradient } from './gradients';

@@ -6,7 +6,7 @@ import { createAttribute, FactorizedContrastiveLoss } from '@gan-control/contras
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectNoLeaks, fakeAttributePlugin, maxAbsDiff, measureRows, onBackend, photoFixtures, randomImages, readPpm, solidImages } from './index';
+import { expectNoLeaks, fakeAttributePlugin, maxAbsDiff, measureRows, onBackend, pairGradient, photoFixtures, randomImages, readPpm, solidImages } from './index';
 
 describe('expectNoLeaks', () => {
   it('passes for tidy code and returns the result', async () => {
@@ -114,5 +114,21 @@ describe('test photographs', () => {
     expect(tf.getBackend()).toBe(previous);
     await expect(onBackend('no-such-backend', () => 1)).rejects.toThrow(/no-such-backend/);
     expect(tf.getBackend()).toBe(previous);
+  });
+});
+
+describe('pairGradient', () => {
+  it('differentiates a plugin through its contrastive term, without leaks', async () => {
+    const attribute = await createAttribute(fakeAttributePlugin({ name: 'colour' }));
+    const images = randomImages(2, 4, 4, 3, 5);
+    const before = tf.memory().numTensors;
+    const { finite, maxAbs } = pairGradient(attribute, images);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(finite).toBe(true);
+    expect(maxAbs).toBeGreaterThan(0);
+    const three = randomImages(3, 4, 4, 3, 5);
+    expect(() => pairGradient(attribute, three)).toThrow(/batch of 2 images, got 3/);
+    tf.dispose([images, three]);
+    attribute.dispose();
   });
 });
