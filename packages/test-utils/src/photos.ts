@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { expectNoLeaks } from './leaks';
 
 /** A binary PPM (P6, 8-bit) as raw RGB bytes. */
 export interface PpmImage {
@@ -118,12 +119,12 @@ export async function onBackend<T>(backend: string, fn: () => T | Promise<T>): P
  * ```
  */
 export function measureRows(fn: (images: tf.Tensor4D) => tf.Tensor2D, images: tf.Tensor4D): number[][] {
-  const before = tf.memory().numTensors;
-  const out = fn(images);
-  const rows = out.arraySync();
-  out.dispose();
-  const left = tf.memory().numTensors - before;
+  const rows = expectNoLeaks(() => {
+    const out = fn(images);
+    const r = out.arraySync();
+    out.dispose();
+    return r;
+  }, { label: 'the forward' });
   images.dispose();
-  if (left !== 0) throw new Error(`Tensor leak: ${left} tensor(s) left alive by the forward`);
   return rows;
 }

@@ -93,18 +93,19 @@ function ks(a: number[], b: number[]): number {
   return d;
 }
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+/** Kind band of a compactness value: triangle < 0.89 ≤ square < 0.975 ≤ disc. */
+const kindOf = (c: number) => (c < 0.89 ? 'triangle' : c < 0.975 ? 'square' : 'disc');
 function kindShares(c: number[]) {
   const n = c.length;
-  return { triangle: c.filter((v) => v < 0.89).length / n, square: c.filter((v) => v >= 0.89 && v < 0.975).length / n, disc: c.filter((v) => v >= 0.975).length / n };
+  const share = (k: string) => c.filter((v) => kindOf(v) === k).length / n;
+  return { triangle: share('triangle'), square: share('square'), disc: share('disc') };
 }
 /** Counts per size bin (edges `SIZE_BINS`, open at both ends) and kind band: where each kind's sizes lie. */
 const SIZE_BINS = [0.15, 0.2, 0.25, 0.3, 0.35];
 function sizeByKind(f: Factors) {
   const out = { triangle: new Array(SIZE_BINS.length + 1).fill(0), square: new Array(SIZE_BINS.length + 1).fill(0), disc: new Array(SIZE_BINS.length + 1).fill(0) };
   f.size.forEach((s, i) => {
-    const c = f.compactness[i];
-    const bin = SIZE_BINS.filter((e) => s >= e).length;
-    out[c < 0.89 ? 'triangle' : c < 0.975 ? 'square' : 'disc'][bin]++;
+    out[kindOf(f.compactness[i])][SIZE_BINS.filter((e) => s >= e).length]++;
   });
   return out;
 }
