@@ -71,6 +71,27 @@ export function parseSet(values: readonly string[]): SetRequest {
   return out;
 }
 
+/**
+ * Parses repeated `--plugin <attribute>=<package|path>` flags: the plugin the user trusts for an
+ * attribute of the model, in place of the one its model.json names.
+ *
+ * @example
+ * parsePluginFlags(['brightness=./gan-control-attribute-brightness']); // Map { 'brightness' => './gan-control-attribute-brightness' }
+ */
+export function parsePluginFlags(values: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of values) {
+    const eq = raw.indexOf('=');
+    const name = raw.slice(0, eq);
+    if (eq <= 0 || eq === raw.length - 1 || !NAME.test(name)) {
+      throw usageError(`bad --plugin '${raw}': expected <attribute>=<package or path>; use for example --plugin brightness=./gan-control-attribute-brightness`);
+    }
+    if (out.has(name)) throw usageError(`bad --plugin '${raw}': '${name}' is already given; name one plugin per attribute`);
+    out.set(name, raw.slice(eq + 1));
+  }
+  return out;
+}
+
 /** A parsed `--sweep`: one attribute value from `from` to `to` in `steps` columns. */
 export interface Sweep {
   attribute: string;

@@ -13,4 +13,9 @@ export interface Context {
   isTTY: boolean;
   verbose: boolean;
   backend: BackendPreference;
+  /**
+   * `--plugin <attribute>=<package|path>`: plugins the user names for a model's attributes, used
+   * instead of what its model.json says (the only way code from a path is loaded for a model).
+   */
+  plugins?: ReadonlyMap<string, string>;
 }

@@ -3,6 +3,7 @@
  * uses: tfjs, the generator, sharp) loads only when that command runs.
  */
 import { cac } from 'cac';
+import { asList, parsePluginFlags } from './args.js';
 import { parseBackend } from './backend.js';
 import type { Context } from './context.js';
 import { EXIT_USAGE, reportError, usageError } from './errors.js';
@@ -18,6 +19,9 @@ export interface Io {
 const defaultIo = (): Io => ({ cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr });
 
 type Opts = Record<string, unknown>;
+
+const PLUGIN_HELP =
+  "the plugin measuring an attribute, instead of the one model.json names (repeatable); a model folder itself may only name installed plugin packages, so a plugin file runs only when given here";
 
 /**
  * Runs the CLI on `argv` (without `node` and the script) and returns the exit code.
@@ -37,6 +41,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
       isTTY: Boolean(io.stderr.isTTY),
       verbose,
       backend: parseBackend(opts.backend),
+      plugins: parsePluginFlags(asList(opts.plugin)),
     };
     return ctx;
   };
@@ -60,6 +65,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--out <dir>', 'folder for the grids and the report', { default: 'gan-control-demo' })
     .option('--seed <n>', 'seed of the rows', { default: 0 })
     .option('--model <name|path>', 'another model folder instead of the bundled one', { default: 'shapes' })
+    .option('--plugin <attribute=package|path>', PLUGIN_HELP)
     .option('--json', 'print the report as JSON')
     .example('  gan-control demo --out demo/')
     .action(run(async () => (await import('./commands/demo.js')).demoCommand));
@@ -67,6 +73,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
   cli
     .command('generate', 'generate images with attributes set by value and the rest sampled')
     .option('--model <name|path>', "bundled model name ('shapes') or a checkpoint path", { default: 'shapes' })
+    .option('--plugin <attribute=package|path>', PLUGIN_HELP)
     .option('--set <attr[.value]=number>', 'set an attribute value (repeatable): --set pose.yaw=30 --set age=60')
     .option('--seed <n>', 'seed of the sampled latents (the same seed gives the same images)', { default: 0 })
     .option('--count <n>', 'images (or rows of a --sweep grid)', { default: 1 })
@@ -83,6 +90,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
   cli
     .command('evaluate', 'control precision (requested vs measured) and leakage per attribute')
     .option('--model <name|path>', "bundled model name ('shapes') or a model folder", { default: 'shapes' })
+    .option('--plugin <attribute=package|path>', PLUGIN_HELP)
     .option('--samples <n>', 'base samples per attribute (grid rows)', { default: 4 })
     .option('--steps <n>', 'requested values per attribute (grid columns)', { default: 5 })
     .option('--range-samples <n>', 'random samples measuring each attribute\'s range', { default: 64 })
@@ -108,6 +116,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
   cli
     .command('encoders', 'sample (y, w) pairs from a trained model and train its attribute encoders')
     .option('--model <path>', 'model folder (from train or convert); encoders go to its encoders/ folder')
+    .option('--plugin <attribute=package|path>', PLUGIN_HELP)
     .option('--samples <n>', 'training pairs to sample', { default: 8192 })
     .option('--epochs <n>', 'maximum epochs per encoder (early stopping may end sooner)', { default: 60 })
     .option('--batch <n>', 'encoder training batch size', { default: 128 })
@@ -125,6 +134,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
   cli
     .command('calibrate', "fit the input calibration of a model's encoders (offsets that cancel each encoder's measured bias)")
     .option('--model <path>', 'model folder with encoders/ (from gan-control encoders)')
+    .option('--plugin <attribute=package|path>', PLUGIN_HELP)
     .option('--passes <n>', 'correction passes (one more pass measures the result)', { default: 2 })
     .option('--samples <n>', 'images per knot and pass (24 knots per value)', { default: 32 })
     .option('--seed <n>', 'seed of the calibration images (disjoint from evaluate\'s)', { default: 0 })
@@ -135,6 +145,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
   cli
     .command('refine', "refine a model's encoders through the generator (cycle loss; seams for angles), then recalibrate them")
     .option('--model <path>', 'model folder with encoders/ (from gan-control encoders)')
+    .option('--plugin <attribute=package|path>', PLUGIN_HELP)
     .option('--steps <n>', 'Adam steps per encoder', { default: 1000 })
     .option('--only <names>', 'comma-separated attributes to refine (default: every encoder of at most 4 values)')
     .option('--seed <n>', 'seed of the refining and calibration images', { default: 0 })

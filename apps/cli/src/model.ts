@@ -16,10 +16,10 @@
  * plugin (`plugin`, default: the group name) and options, so `evaluate` and `encoders` can
  * measure images. Other fields (training config, metrics) are kept as they are.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { SetRequest } from './args.js';
@@ -37,7 +37,11 @@ export const MODEL_FILE = 'model.json';
 const attributeEntrySchema = z.looseObject({
   /** The latent group this attribute controls (and, unless `plugin` is given, the plugin name). */
   name: z.string().min(1),
-  /** Plugin spec: short name, package name, `package:attribute`, or a path (relative to the model folder). */
+  /**
+   * Plugin spec: short name, package name or `package:attribute` of an installed plugin package. A
+   * path is kept (older models and `train` with a local plugin record one) but never loaded: see
+   * `loadModelAttributes`.
+   */
   plugin: z.string().min(1).optional(),
   options: z.record(z.string(), z.unknown()).default({}),
 });
@@ -182,16 +186,81 @@ export function readModelManifest(path: string): { dir: string; manifest: ModelM
   }
   const parsed = modelManifestSchema.safeParse(json);
   if (!parsed.success) throw new CliError('CLI_MODEL_CORRUPT', `invalid model ${file}: ${formatZodIssues(parsed.error.issues)}`);
+  insideFolder(dir, parsed.data.weights, `"weights"`, file);
+  insideFolder(dir, parsed.data.encoders, `"encoders"`, file);
   return { dir, manifest: parsed.data };
+}
+
+/**
+ * Resolves a file name that a model folder's own JSON gives (model.json `weights` and `encoders`,
+ * an encoder's `weights`) and checks that it stays inside `dir`: relative, no `..`, and, where it
+ * exists, not a link out of the folder. A downloaded folder can then only make the CLI read its
+ * own files.
+ *
+ * @example
+ * const weights = insideFolder(dir, manifest.weights, '"weights"', join(dir, 'model.json'));
+ */
+export function insideFolder(dir: string, name: string, field: string, file: string): string {
+  const fail = (why: string) =>
+    new CliError(
+      'CLI_MODEL_UNSAFE_PATH',
+      `unsafe model ${file}: ${field} '${name}' ${why}; a model folder may only name files inside itself (relative names without '..'); restore the file or re-export the model`,
+    );
+  if (isAbsolute(name) || /^[A-Za-z]:/.test(name) || name.startsWith('\\')) throw fail('is an absolute path');
+  if (name.split(/[\\/]/).includes('..') || name.includes('\0')) throw fail("leaves the folder ('..')");
+  const path = resolve(dir, name);
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return path; // missing: the read that follows says so
+  }
+  const rel = relative(realpathSync(dir), real);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw fail(`is a link to ${real}, outside the folder`);
+  return path;
+}
+
+/**
+ * Checks every encoder JSON of a model's encoders folder before `@gan-control/encoders` reads it:
+ * the JSON files themselves and the `weights` each names stay inside the folder.
+ */
+export function checkEncoderFiles(encodersDir: string): void {
+  for (const name of readdirSync(encodersDir).filter((n) => n.endsWith('.json'))) {
+    const file = insideFolder(encodersDir, name, 'encoder file', join(encodersDir, name));
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      continue; // not an encoder (the encoders package skips it too)
+    }
+    const weights = (json as { weights?: unknown } | null)?.weights;
+    if ((json as { format?: unknown } | null)?.format === 'gan-control-encoder' && typeof weights === 'string') insideFolder(encodersDir, weights, `"weights"`, file);
+  }
+}
+
+/**
+ * Why `bytes` cannot be a safetensors file, without quoting its bytes (the first 8 are the header
+ * length: for a file that is not safetensors, printing them as a number leaks its content).
+ * `undefined` when the framing fits.
+ */
+export function safetensorsFramingProblem(bytes: Uint8Array): string | undefined {
+  if (bytes.length < 9) return 'shorter than a safetensors header';
+  const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
+  if (n < 2n || n > BigInt(bytes.length - 8) || bytes[8] !== 0x7b) return 'not a safetensors file (its first bytes are not a header length that fits the file), or a truncated one';
+  return undefined;
 }
 
 async function readWeights(dir: string, file: string): Promise<Uint8Array> {
   const path = join(dir, file);
+  let bytes: Uint8Array;
   try {
-    return new Uint8Array(await readFile(path));
+    bytes = new Uint8Array(await readFile(path));
   } catch (err) {
     throw new CliError('CLI_MODEL_CORRUPT', `corrupt model ${dir}: cannot read its weights ${path} (${(err as Error).message}); restore the file or re-export the model`);
   }
+  const problem = safetensorsFramingProblem(bytes);
+  if (problem) throw new CliError('CLI_MODEL_CORRUPT', `corrupt model ${dir}: its weights ${path} are ${problem}; restore the file or re-export the model`);
+  return bytes;
 }
 
 function corrupt(dir: string, file: string, err: unknown): CliError {
@@ -239,6 +308,14 @@ export async function loadModel({ path, label }: { path: string; label: string }
   const groups = generator.config?.mapping?.groups?.map((x) => ({ name: x.name, size: x.size })) ?? [{ name: 'latent', size: generator.zDim }];
   const encodersDir = join(dir, manifest.encoders);
   const hasEncoders = existsSync(encodersDir) && statSync(encodersDir).isDirectory();
+  if (hasEncoders) {
+    try {
+      checkEncoderFiles(encodersDir);
+    } catch (err) {
+      generator.dispose();
+      throw err;
+    }
+  }
   return { label, dir, manifest, generator, groups, encodersDir: hasEncoders ? encodersDir : undefined, dispose: () => generator.dispose() };
 }
 
@@ -266,17 +343,47 @@ function adaptOfficial(G: import('@gan-control/stylegan2').GanControlGenerator):
   };
 }
 
-/** Sets up the model's attribute plugins (for measuring), bound by latent group. */
-export async function loadModelAttributes(model: LoadedModel, ctx: Context, only?: readonly string[]): Promise<Record<string, import('@gan-control/contrastive-loss').Attribute>> {
+/** A package spec (`name`, `@scope/name`, either with `:attribute`): what a model folder may name as a plugin. */
+const PACKAGE_SPEC = /^(?:@[\w-][\w.-]*\/)?[\w-][\w.-]*(?::[A-Za-z_][\w-]*)?$/;
+
+/**
+ * Sets up the model's attribute plugins (for measuring), bound by latent group.
+ *
+ * Trust model: a model folder is data. Its `attributes[].plugin` may only name an installed plugin
+ * package (one whose package.json has a `ganControl` field) or one bundled with the CLI; a path or
+ * URL is never imported (`CLI_PLUGIN_UNTRUSTED`), whatever it points at. Code from a path runs only
+ * when the user names it: `plugins` (default `ctx.plugins`, the `--plugin <attribute>=<package|path>`
+ * flags) replaces what model.json says for that attribute.
+ *
+ * @example
+ * const runtimes = await loadModelAttributes(model, ctx, undefined, new Map([['brightness', './my-plugin']]));
+ */
+export async function loadModelAttributes(
+  model: Pick<LoadedModel, 'dir' | 'label' | 'manifest'>,
+  ctx: Context,
+  only?: readonly string[],
+  plugins: ReadonlyMap<string, string> = ctx.plugins ?? new Map(),
+): Promise<Record<string, import('@gan-control/contrastive-loss').Attribute>> {
+  const names = model.manifest.attributes.map((a) => a.name);
+  for (const group of plugins.keys()) {
+    if (!names.includes(group)) {
+      throw new CliError('CLI_UNKNOWN_ATTRIBUTE', `--plugin ${group}=…: model ${model.label} has no attribute '${group}'; its attributes are ${names.join(', ') || 'none'}`);
+    }
+  }
   const { createAttribute } = await import('@gan-control/contrastive-loss');
   const builtins = builtinPackages();
-  const out: Record<string, import('@gan-control/contrastive-loss').Attribute> = {};
+  const out: Record<string, import('@gan-control/contrastive-loss').Attribute> = Object.create(null);
   try {
     for (const entry of model.manifest.attributes) {
       if (only && !only.includes(entry.name)) continue;
-      const spec = entry.plugin ? (entry.plugin.startsWith('.') ? resolve(model.dir, entry.plugin) : entry.plugin) : entry.name;
-      const resolved = resolvePlugin(spec, ctx.cwd, builtins);
-      if (!entry.plugin) resolved.attribute ??= entry.name;
+      const given = plugins.get(entry.name);
+      let resolved: ReturnType<typeof resolvePlugin>;
+      if (given !== undefined) {
+        resolved = resolvePlugin(given, ctx.cwd, builtins);
+        resolved.attribute ??= entry.name;
+      } else {
+        resolved = resolveModelPlugin(entry, model, ctx.cwd, builtins);
+      }
       const plugin = await loadPlugin(resolved, builtins);
       out[entry.name] = await createAttribute(plugin as never, entry.options as never);
     }
@@ -285,6 +392,28 @@ export async function loadModelAttributes(model: LoadedModel, ctx: Context, only
     throw err;
   }
   return out;
+}
+
+/** Resolves the plugin a model.json entry names, refusing anything but an installed or bundled plugin package. */
+function resolveModelPlugin(entry: { name: string; plugin?: string }, model: Pick<LoadedModel, 'dir'>, cwd: string, builtins: readonly BuiltinPackage[]): ReturnType<typeof resolvePlugin> {
+  const file = join(model.dir, MODEL_FILE);
+  const spec = entry.plugin ?? entry.name;
+  const trustHint = `if you trust it, name it yourself: --plugin ${entry.name}=<package or path>, or install it (npm install <its folder>) and name the package in model.json`;
+  if (!PACKAGE_SPEC.test(spec)) {
+    throw new CliError(
+      'CLI_PLUGIN_UNTRUSTED',
+      `${file}: attribute '${entry.name}' names the plugin '${spec}', which is a path, not an installed package; a model folder may only name installed plugin packages, so opening one never runs code from it. Nothing was imported; ${trustHint}`,
+    );
+  }
+  const resolved = resolvePlugin(spec, cwd, builtins);
+  if (!resolved.manifest) {
+    throw new CliError(
+      'CLI_PLUGIN_UNTRUSTED',
+      `${file}: attribute '${entry.name}' names '${spec}', which resolves to ${resolved.source}, a package without a "ganControl" field in its package.json (not an attribute-plugin package); nothing was imported; ${trustHint}`,
+    );
+  }
+  if (!entry.plugin) resolved.attribute ??= entry.name;
+  return resolved;
 }
 
 /** Checks `--set`/`--sweep`/`--keep` names against the model, listing what it supports. */

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
-import { generatorSpec, modelName, readModelManifest, resolveModelPath } from '../model.js';
+import { generatorSpec, insideFolder, modelName, readModelManifest, resolveModelPath, safetensorsFramingProblem } from '../model.js';
 import { formatTable } from '../table.js';
 
 /** What `inspect` reports (also its `--json` output). */
@@ -29,9 +29,10 @@ function readHeader(path: string): { tensors: number; parameters: number; bytes:
     throw new CliError('CLI_MODEL_CORRUPT', `corrupt model: cannot read ${path} (${(err as Error).message}); restore the file or re-export the model`);
   }
   const fail = (why: string) => new CliError('CLI_MODEL_CORRUPT', `corrupt model: ${path} is not a readable safetensors file (${why}); restore the file or re-export the model`);
-  if (bytes.length < 8) throw fail('shorter than its 8-byte header length');
+  // The framing check never quotes the first 8 bytes: for a file that is not safetensors they are its content.
+  const problem = safetensorsFramingProblem(bytes);
+  if (problem) throw new CliError('CLI_MODEL_CORRUPT', `corrupt model: ${path} is ${problem}; restore the file or re-export the model`);
   const n = Number(bytes.readBigUInt64LE(0));
-  if (8 + n > bytes.length) throw fail(`the header declares ${n} bytes but the file has ${bytes.length}`);
   let header: Record<string, { shape?: number[]; data_offsets?: [number, number] }>;
   try {
     header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
@@ -89,9 +90,10 @@ export async function inspectModel(spec: string, cwd: string): Promise<ModelInfo
   if (existsSync(encodersDir)) {
     const { encoderMetadataSchema } = await import('@gan-control/encoders');
     for (const f of readdirSync(encodersDir).filter((x) => x.endsWith('.json')).sort()) {
+      const file = insideFolder(encodersDir, f, 'encoder file', join(encodersDir, f));
       let meta;
       try {
-        meta = encoderMetadataSchema.parse(JSON.parse(readFileSync(join(encodersDir, f), 'utf8')));
+        meta = encoderMetadataSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
       } catch (err) {
         throw new CliError('CLI_MODEL_CORRUPT', `corrupt encoder ${join(encodersDir, f)}: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}; retrain it with gan-control encoders`);
       }

@@ -1,0 +1,128 @@
+// The trust model of a model folder: it names no code to run and no file outside itself.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inspectModel } from './commands/inspect.js';
+import type { Context } from './context.js';
+import { checkEncoderFiles, loadModelAttributes, readModelManifest, type ModelManifest } from './model.js';
+
+let work: string;
+let project: string;
+let marker: string;
+
+/** A plugin file whose import leaves a marker file (so a test sees whether it ran), and whose setup fails with a code. */
+const evilPlugin = (markerFile: string) =>
+  `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(markerFile)}, 'imported');\n` +
+  `export default { name: 'color', version: '1.0.0', apiVersion: 1, options: { safeParse: (x) => ({ success: true, data: x }) }, async setup() { throw Object.assign(new Error('setup reached'), { code: 'TEST_SETUP_REACHED' }); } };\n`;
+
+const ctx = (plugins?: Map<string, string>): Context => ({ cwd: project, out: () => {}, info: () => {}, isTTY: false, verbose: false, backend: 'cpu', plugins });
+
+function modelFolder(name: string, manifest: Record<string, unknown>): string {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({ format: 'gan-control-model', version: 1, generator: { zDim: 4, wDim: 4, resolution: 8 }, ...manifest }));
+  return dir;
+}
+
+const model = (dir: string, attributes: { name: string; plugin?: string }[]) => ({
+  dir,
+  label: dir,
+  manifest: { attributes: attributes.map((a) => ({ ...a, options: {} })) } as unknown as ModelManifest,
+});
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'cli-model-trust-'));
+  project = join(work, 'project');
+  marker = join(work, 'ran');
+  // An installed package that is not an attribute-plugin package (no "ganControl" field), whose import would run.
+  const pkg = join(project, 'node_modules', 'not-a-plugin');
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'not-a-plugin', version: '1.0.0', type: 'module', main: 'index.js' }));
+  writeFileSync(join(pkg, 'index.js'), evilPlugin(marker));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('plugins named by a model folder', () => {
+  it('a path, an absolute path or a file URL in model.json is never imported: a coded error says why', async () => {
+    const dir = modelFolder('evil', {});
+    writeFileSync(join(dir, 'x.mjs'), evilPlugin(marker));
+    for (const plugin of ['./x.mjs', join(dir, 'x.mjs'), pathToFileURL(join(dir, 'x.mjs')).href, '../evil/x.mjs']) {
+      const err = await loadModelAttributes(model(dir, [{ name: 'color', plugin }]), ctx()).catch((e: unknown) => e);
+      expect(err, plugin).toMatchObject({ code: 'CLI_PLUGIN_UNTRUSTED' });
+      expect((err as Error).message).toContain(`attribute 'color' names the plugin '${plugin}'`);
+      expect((err as Error).message).toContain('a model folder may only name installed plugin packages');
+      expect((err as Error).message).toContain('--plugin color=');
+      expect(existsSync(marker)).toBe(false);
+    }
+    // A bare file name reads as a package name: looked up in node_modules only, not in the folder.
+    await expect(loadModelAttributes(model(dir, [{ name: 'color', plugin: 'x.mjs' }]), ctx())).rejects.toMatchObject({ code: 'CLI_PLUGIN_NOT_FOUND' });
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('an installed package that is not an attribute-plugin package is not imported either', async () => {
+    const dir = modelFolder('names-package', {});
+    const err = await loadModelAttributes(model(dir, [{ name: 'color', plugin: 'not-a-plugin' }]), ctx()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CLI_PLUGIN_UNTRUSTED' });
+    expect((err as Error).message).toContain('without a "ganControl" field');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('a plugin file runs only when the user names it with --plugin', async () => {
+    const dir = modelFolder('trusted', {});
+    writeFileSync(join(dir, 'x.mjs'), evilPlugin(marker));
+    const err = await loadModelAttributes(model(dir, [{ name: 'color', plugin: './x.mjs' }]), ctx(new Map([['color', join(dir, 'x.mjs')]]))).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'TEST_SETUP_REACHED' });
+    expect(existsSync(marker)).toBe(true);
+    rmSync(marker);
+    await expect(loadModelAttributes(model(dir, [{ name: 'color' }]), ctx(new Map([['colour', './x.mjs']])))).rejects.toMatchObject({
+      code: 'CLI_UNKNOWN_ATTRIBUTE',
+      message: expect.stringContaining("has no attribute 'colour'; its attributes are color"),
+    });
+  });
+});
+
+describe('file names in a model folder stay inside it', () => {
+  it('model.json weights and encoders: no absolute path, no .., no link out of the folder', () => {
+    writeFileSync(join(work, 'secret'), 'secret bytes');
+    for (const [weights, why] of [
+      ['../secret', "leaves the folder ('..')"],
+      ['a/../../secret', "leaves the folder ('..')"],
+      ['/etc/passwd', 'is an absolute path'],
+    ] as const) {
+      const dir = modelFolder('w', { weights });
+      expect(() => readModelManifest(dir), weights).toThrow(expect.objectContaining({ code: 'CLI_MODEL_UNSAFE_PATH', message: expect.stringContaining(`"weights" '${weights}' ${why}`) }));
+    }
+    const linked = modelFolder('linked', {});
+    symlinkSync(join(work, 'secret'), join(linked, 'generator.safetensors'));
+    expect(() => readModelManifest(linked)).toThrow(expect.objectContaining({ code: 'CLI_MODEL_UNSAFE_PATH', message: expect.stringContaining(`is a link to ${join(work, 'secret')}, outside the folder`) }));
+    const enc = modelFolder('enc', { encoders: '../project' });
+    expect(() => readModelManifest(enc)).toThrow(expect.objectContaining({ code: 'CLI_MODEL_UNSAFE_PATH', message: expect.stringContaining(`"encoders" '../project'`) }));
+    // Inside the folder is fine, links included.
+    const ok = modelFolder('ok', { weights: 'weights/g.safetensors' });
+    mkdirSync(join(ok, 'weights'));
+    symlinkSync(join(ok, 'weights'), join(ok, 'alias'));
+    expect(readModelManifest(ok).manifest.weights).toBe('weights/g.safetensors');
+  });
+
+  it("an encoder JSON's weights stay inside the encoders folder", () => {
+    const dir = join(work, 'encoders-out');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'notes.json'), '{ not json');
+    writeFileSync(join(dir, 'hue.json'), JSON.stringify({ format: 'gan-control-encoder', weights: 'hue.safetensors' }));
+    expect(() => checkEncoderFiles(dir)).not.toThrow();
+    writeFileSync(join(dir, 'size.json'), JSON.stringify({ format: 'gan-control-encoder', weights: '../../secret' }));
+    expect(() => checkEncoderFiles(dir)).toThrow(expect.objectContaining({ code: 'CLI_MODEL_UNSAFE_PATH', message: expect.stringContaining(`"weights" '../../secret' leaves the folder`) }));
+  });
+
+  it('weights that are not safetensors are a clear error that does not print the file as a number', async () => {
+    const dir = modelFolder('text-weights', {});
+    const text = 'root:x:0:0:root:/root:/bin/bash\n';
+    writeFileSync(join(dir, 'generator.safetensors'), text);
+    const n = new DataView(new TextEncoder().encode(text).buffer).getBigUint64(0, true);
+    const err = await inspectModel(dir, work).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CLI_MODEL_CORRUPT', message: expect.stringContaining('is not a safetensors file') });
+    expect((err as Error).message).not.toContain(String(n));
+  });
+});
