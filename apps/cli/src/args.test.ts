@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asList, intFlag, numberFlag, parseSet, parseSweep, stringFlag } from './args.js';
+import { asList, intFlag, normalizeArgv, numberFlag, parsePluginFlags, parseSet, parseSweep, stringFlag } from './args.js';
 
 describe('parseSet', () => {
   it('reads named values and single numbers', () => {
@@ -81,5 +81,24 @@ describe('flag readers', () => {
     expect(stringFlag(5, '--out')).toBe('5');
     expect(() => stringFlag(['a', 'b'], '--out')).toThrow('--out was given 2 times');
     expect(() => stringFlag(true, '--out')).toThrow('--out needs a value');
+  });
+});
+
+describe('normalizeArgv', () => {
+  it('joins a negative number to the flag before it, and refuses empty arguments', () => {
+    expect(normalizeArgv(['generate', '--count', '-3', '--seed', '-1e3', '--json', '--truncation', '-.5'])).toEqual(['generate', '--count=-3', '--seed=-1e3', '--json', '--truncation=-.5']);
+    expect(normalizeArgv(['generate', '--set', 'pose.yaw=-30', '--', '--x', '-1'])).toEqual(['generate', '--set', 'pose.yaw=-30', '--', '--x', '-1']);
+    expect(normalizeArgv(['generate', '-h'])).toEqual(['generate', '-h']);
+    expect(() => normalizeArgv(['generate', '--out', ''])).toThrow(expect.objectContaining({ code: 'CLI_USAGE', message: '--out was given an empty value; give it a value' }));
+    expect(() => normalizeArgv(['inspect', ''])).toThrow('an empty argument ("") was given');
+  });
+});
+
+describe('parsePluginFlags', () => {
+  it('reads attribute=package-or-path, once per attribute', () => {
+    expect(parsePluginFlags(['color=./my plugin.mjs', 'pose=@gan-control/attribute-pose'])).toEqual(new Map([['color', './my plugin.mjs'], ['pose', '@gan-control/attribute-pose']]));
+    expect(() => parsePluginFlags(['color'])).toThrow("bad --plugin 'color': expected <attribute>=<package or path>");
+    expect(() => parsePluginFlags(['color='])).toThrow('expected <attribute>=<package or path>');
+    expect(() => parsePluginFlags(['a=x', 'a=y'])).toThrow("'a' is already given");
   });
 });

@@ -19,6 +19,38 @@ export function asList(value: unknown): string[] {
 
 const NAME = /^[A-Za-z_][\w-]*$/;
 
+/** A negative number as a flag value: `-3`, `-0.5`, `-.5`, `-1e3`. */
+const NEGATIVE = /^-(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+
+/**
+ * Prepares argv for cac: `--count -3` becomes `--count=-3` (cac would read `-3` as a flag and
+ * report "Unknown option `-3`", so the value's own check can say what is wrong with it), and an
+ * empty argument (`--out ""`, which cac turns into 0) is a usage error.
+ *
+ * @example
+ * normalizeArgv(['generate', '--count', '-3']); // ['generate', '--count=-3']
+ */
+export function normalizeArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (arg === '') {
+      const after = argv[i - 1];
+      throw usageError(after?.startsWith('-') ? `${after} was given an empty value; give it a value` : `an empty argument ("") was given; remove it or give it a value`);
+    }
+    const next = argv[i + 1];
+    if (arg.startsWith('--') && !arg.includes('=') && next !== undefined && NEGATIVE.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 function parseNumber(text: string, flag: string, raw: string, example: string): number {
   const trimmed = text.trim();
   const n = trimmed === '' ? Number.NaN : Number(trimmed);

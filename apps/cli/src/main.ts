@@ -3,7 +3,7 @@
  * uses: tfjs, the generator, sharp) loads only when that command runs.
  */
 import { cac } from 'cac';
-import { asList, parsePluginFlags } from './args.js';
+import { asList, normalizeArgv, parsePluginFlags } from './args.js';
 import { parseBackend } from './backend.js';
 import type { Context } from './context.js';
 import { EXIT_USAGE, reportError, usageError } from './errors.js';
@@ -192,7 +192,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
   cli.usage('<command> [options]\n\n  Start with: gan-control demo');
 
   try {
-    cli.parse(['node', 'gan-control', ...argv], { run: false });
+    cli.parse(['node', 'gan-control', ...normalizeArgv(argv)], { run: false });
     if (cli.options.help || cli.options.version) return 0;
     if (!cli.matchedCommand) {
       if (cli.args.length > 0) {

@@ -1,0 +1,43 @@
+// The command line as a user types it: values cac would misread never reach a command as something else.
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { main } from './main.js';
+
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { cwd: process.cwd(), stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
+  return { code, stdout, stderr };
+}
+
+describe('main', () => {
+  it('a negative number is a value, not a flag: the value check says what is wrong', async () => {
+    const r = await run(['generate', '--count', '-3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("error: --count must be an integer from 1 to 4096, got '-3'\n");
+    const t = await run(['generate', '--truncation', '-.5']);
+    expect(t.stderr).toBe("error: --truncation must be a number from 0 to 1, got '-0.5'\n");
+  });
+
+  it('an empty --out is a usage error, not a folder named 0', async () => {
+    const r = await run(['generate', '--out', '']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('error: --out was given an empty value; give it a value\n');
+    const eq = await run(['demo', '--out=']);
+    expect(eq.code).toBe(2);
+    expect(eq.stderr).toMatch(/^error: option `--out <dir>` value is missing/);
+  });
+
+  it.skipIf(!existsSync('/proc/self'))('an --out that cannot be created fails at once in generate, demo, evaluate and train', async () => {
+    for (const argv of [
+      ['generate', '--out', '/proc/forbidden/a.png'],
+      ['demo', '--out', '/proc/forbidden/demo'],
+      ['evaluate', '--out', '/proc/forbidden/grids'],
+      ['train', '--preset', 'tiny-8', '--out', '/proc/forbidden/run'],
+    ]) {
+      const r = await run(argv);
+      expect(r.code, argv.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/^error: cannot write --out \/proc\/forbidden\/\S+: (cannot create a folder in \/proc|\/proc is not writable)/);
+    }
+  }, 30_000);
+});
