@@ -102,3 +102,19 @@ describe('parsePluginFlags', () => {
     expect(() => parsePluginFlags(['a=x', 'a=y'])).toThrow("'a' is already given");
   });
 });
+
+describe('prototype safety', () => {
+  it.each(['__proto__.padding=4', '__proto__=4', 'constructor.x=1', 'pose.__proto__=1', 'prototype=2', 'pose.constructor=3'])('--set %s is refused and pollutes nothing', (raw) => {
+    expect(() => parseSet([raw])).toThrow(expect.objectContaining({ code: 'CLI_BAD_VALUE', message: expect.stringContaining('cannot be an attribute or value name (__proto__, constructor and prototype are reserved)') }));
+    expect(({} as Record<string, unknown>).padding).toBeUndefined();
+    expect((Object as unknown as Record<string, unknown>).x).toBeUndefined();
+  });
+
+  it('parseSet returns null-prototype objects; --sweep and --plugin refuse the reserved names too', () => {
+    const set = parseSet(['pose.yaw=30', 'age=60']);
+    expect(Object.getPrototypeOf(set)).toBeNull();
+    expect(Object.getPrototypeOf(set.pose)).toBeNull();
+    expect(() => parseSweep('__proto__.x=0:1:2')).toThrow("bad --sweep '__proto__.x=0:1:2': '__proto__' cannot be an attribute or value name");
+    expect(() => parsePluginFlags(['constructor=./x.mjs'])).toThrow("'constructor' cannot be an attribute or value name");
+  });
+});

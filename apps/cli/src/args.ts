@@ -60,6 +60,15 @@ function parseNumber(text: string, flag: string, raw: string, example: string): 
   return n;
 }
 
+/** Names that would reach an object's prototype machinery if used as keys: never attribute or value names. */
+const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
+
+function checkNotReserved(name: string, flag: string, raw: string): void {
+  if (RESERVED.has(name)) {
+    throw new CliError('CLI_BAD_VALUE', `bad ${flag} '${raw}': '${name}' cannot be an attribute or value name (__proto__, constructor and prototype are reserved)`);
+  }
+}
+
 function parseTarget(target: string, flag: string, raw: string, example: string): { attribute: string; field?: string } {
   const parts = target.split('.');
   if (parts.length > 2 || !parts.every((p) => NAME.test(p))) {
@@ -68,17 +77,21 @@ function parseTarget(target: string, flag: string, raw: string, example: string)
       `bad ${flag} '${raw}': '${target}' is not <attribute> or <attribute>.<value>; use for example ${flag} ${example}`,
     );
   }
+  for (const p of parts) checkNotReserved(p, flag, raw);
   return parts.length === 2 ? { attribute: parts[0], field: parts[1] } : { attribute: parts[0] };
 }
 
 /**
  * Parses repeated `--set attribute.field=value` / `--set attribute=value` flags.
  *
+ * Returns null-prototype objects; `__proto__`, `constructor` and `prototype` are refused as names.
+ *
  * @example
  * parseSet(['pose.yaw=30', 'pose.pitch=0', 'age=60']); // { pose: { yaw: 30, pitch: 0 }, age: 60 }
  */
 export function parseSet(values: readonly string[]): SetRequest {
-  const out: SetRequest = {};
+  // Null-prototype objects: names come from the command line (and are checked by parseTarget too).
+  const out: SetRequest = Object.create(null) as SetRequest;
   for (const raw of values) {
     const eq = raw.indexOf('=');
     if (eq <= 0) {
@@ -94,7 +107,7 @@ export function parseSet(values: readonly string[]): SetRequest {
       if (typeof prev === 'number') {
         throw new CliError('CLI_BAD_VALUE', `bad --set '${raw}': '${attribute}' was set as a single number and by field; use one form`);
       }
-      const fields = prev ?? {};
+      const fields = prev ?? (Object.create(null) as Record<string, number>);
       if (field in fields) throw new CliError('CLI_BAD_VALUE', `bad --set '${raw}': '${attribute}.${field}' is already set; give each value once`);
       fields[field] = value;
       out[attribute] = fields;
@@ -118,6 +131,7 @@ export function parsePluginFlags(values: readonly string[]): Map<string, string>
     if (eq <= 0 || eq === raw.length - 1 || !NAME.test(name)) {
       throw usageError(`bad --plugin '${raw}': expected <attribute>=<package or path>; use for example --plugin brightness=./gan-control-attribute-brightness`);
     }
+    checkNotReserved(name, '--plugin', raw);
     if (out.has(name)) throw usageError(`bad --plugin '${raw}': '${name}' is already given; name one plugin per attribute`);
     out.set(name, raw.slice(eq + 1));
   }
