@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkRequest } from '../model.js';
-import { isPartial, planGenerate, withSweepValue } from './generate.js';
+import { circularNotes, isPartial, planGenerate, withSweepValue } from './generate.js';
 import { sweepValues } from './demo.js';
 
 const attributes = [
@@ -67,5 +67,18 @@ describe('checkRequest', () => {
 
   it('a model without encoders says how to get them', () => {
     expect(() => checkRequest({ ...model, attributes: [] }, { set: { color: 1 }, keep: [] })).toThrow('it has no encoders; train them with gan-control encoders');
+  });
+});
+
+describe('circularNotes', () => {
+  const supported = [
+    { name: 'color', group: 'color', values: [{ name: 'hue', unit: 'deg', range: [0, 360] as const, circular: true }] },
+    { name: 'position', group: 'position', values: [{ name: 'x', unit: 'px', range: [0, 32] as const, circular: false }] },
+  ];
+  it('says when a requested angle wraps (400 deg is 40 deg), and nothing for values inside the turn', () => {
+    expect(circularNotes(planGenerate({ set: ['color.hue=400'] }), supported)).toEqual(['note: color.hue=400 deg wraps to 40 deg (hue is an angle, period 360; values in [0, 360] are used as given)']);
+    expect(circularNotes(planGenerate({ set: ['color=-30'] }), supported)).toEqual(['note: color=-30 deg wraps to 330 deg (hue is an angle, period 360; values in [0, 360] are used as given)']);
+    expect(circularNotes(planGenerate({ set: ['color.hue=360', 'position.x=40'] }), supported)).toEqual([]);
+    expect(circularNotes(planGenerate({ sweep: 'color.hue=0:720:3' }), supported)).toEqual(['note: color.hue=720 deg wraps to 0 deg (hue is an angle, period 360; values in [0, 360] are used as given)']);
   });
 });

@@ -57,6 +57,38 @@ export function isPartial(plan: GeneratePlan, attributes: readonly { name: strin
   });
 }
 
+/** What `circularNotes` needs of an attribute (the controller's `supported` entries). */
+type CircularInfo = { name: string; group: string; values: readonly { name: string; unit: string; range: readonly [number, number]; circular: boolean }[] };
+
+/**
+ * Notes for requested angles outside their encoder's turn (`--set color.hue=400`): a circular value
+ * wraps (400° is 40°), which is right but would otherwise go unsaid.
+ *
+ * @example
+ * circularNotes(plan, session.controller.supported); // ["note: color.hue=400 deg wraps to 40 deg (the hue is an angle, period 360)"]
+ */
+export function circularNotes(plan: Pick<GeneratePlan, 'set' | 'sweep'>, supported: readonly CircularInfo[]): string[] {
+  const requests: { attribute: string; field?: string; values: number[] }[] = Object.entries(plan.set).flatMap(([attribute, v]) =>
+    typeof v === 'number' ? [{ attribute, values: [v] }] : Object.entries(v).map(([field, x]) => ({ attribute, field, values: [x] })),
+  );
+  if (plan.sweep) requests.push(plan.sweep);
+  const notes: string[] = [];
+  for (const r of requests) {
+    const a = supported.find((x) => x.name === r.attribute || x.group === r.attribute);
+    const v = r.field === undefined ? a?.values[0] : a?.values.find((x) => x.name === r.field);
+    if (!v?.circular) continue;
+    const [lo, hi] = v.range;
+    const period = hi - lo;
+    const outside = r.values.filter((x) => x < lo || x > hi);
+    if (!(period > 0) || outside.length === 0) continue;
+    const wrap = (x: number) => fileNumber(lo + ((((x - lo) % period) + period) % period));
+    const name = `${r.attribute}${r.field === undefined ? '' : `.${r.field}`}`;
+    const shown = outside.slice(0, 4).map((x) => `${name}=${fileNumber(x)} ${v.unit} wraps to ${wrap(x)} ${v.unit}`);
+    notes.push(`note: ${shown.join(', ')}${outside.length > 4 ? ` (and ${outside.length - 4} more)` : ''} (${v.name} is an angle, period ${fileNumber(period)}; values in [${fileNumber(lo)}, ${fileNumber(hi)}] are used as given)`);
+  }
+  return notes;
+}
+
 /** The `set` of one sweep column. */
 export function withSweepValue(set: SetRequest, sweep: Sweep, value: number): SetRequest {
   const next: SetRequest = { ...set };
@@ -118,8 +150,9 @@ export async function generateCommand(_args: string[], opts: Record<string, unkn
   const model = await openControl(where, ctx, { measure: (attributes) => isPartial(plan, attributes) });
   try {
     checkRequest(model, plan);
+    for (const line of circularNotes(plan, model.controller.supported)) ctx.info(line);
     const tf = await import('@tensorflow/tfjs-core');
-    const { tensorToPng, tensorToPngs, writeFileAtomic } = await import('@gan-control/tensor-io');
+    const { tensorToPng, tensorToPngs, writeFileAtomic } = await import('@gan-control/tensor-io/node');
     const { images, rows, cols, columnLabels } = await renderPlan(model, plan, ctx);
     try {
       ensureOut(target);
