@@ -1,10 +1,10 @@
 // The benchmark behind `npm run bench` (see scripts/bench.mjs for the flags).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -230,31 +230,8 @@ async function ganSection(args: Args, variants: { label: string; prepare: () => 
   return rows;
 }
 
-/**
- * tfjs-core's Node build registers no gradients and its ESM gradient files cannot be imported by
- * Node directly; bundle them once (as the CLI's build does) so every plugin can be differentiated.
- * Gradient registries are global, so the bundled copy registers into the running engine.
- */
-async function registerAllGradients(): Promise<void> {
-  const esbuild = await import('esbuild');
-  const require = createRequire(import.meta.url);
-  const entry = join(dirname(require.resolve('@tensorflow/tfjs-core/package.json')), 'dist', 'register_all_gradients.js');
-  const outfile = join(tmpdir(), `gan-control-bench-gradients-${process.pid}.mjs`);
-  await esbuild.build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', outfile, logLevel: 'silent' });
-  try {
-    await import(pathToFileURL(outfile).href);
-  } finally {
-    rmSync(outfile, { force: true });
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 async function pluginSection(args: Args, variants: { label: string; prepare: () => Promise<unknown> }[]): Promise<Row[]> {
-  try {
-    await registerAllGradients();
-  } catch (err) {
-    console.error(`  (could not bundle tfjs-core's gradients with esbuild: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}; plugins whose ops lack a registered gradient will fail)`);
-  }
   const cl = await importOptional<typeof import('@gan-control/contrastive-loss')>('@gan-control/contrastive-loss');
   if (!cl) return [{ name: 'plugins', results: { all: 'skipped: @gan-control/contrastive-loss missing' } }];
   const shapes = await importOptional<ShapesMod>('@gan-control/domain-shapes');

@@ -31,26 +31,3 @@ export async function prepareBackend(ctx: Context): Promise<{ name: string; reas
   ctx.info(`backend: ${chosen.name} (${chosen.reason})`);
   return chosen;
 }
-
-/**
- * Registers tfjs-core's own gradient for every kernel that still has none, keeping the ones the
- * libraries registered (stylegan2/trainer register twice-differentiable versions; they must win).
- * tfjs-core's gradient files are ESM with extension-less imports, which plain Node cannot load, so
- * the CLI build compiles them in; they register into tfjs's global registry.
- *
- * @example
- * ensureGradients(); ensureTrainingGradients(); await fillMissingGradients();
- */
-export async function fillMissingGradients(): Promise<number> {
-  const tf = await import('@tensorflow/tfjs-core');
-  tf.engine(); // the installed tfjs-core owns the engine before the compiled-in copy loads
-  const names = [...new Set(tf.getKernelsForBackend(tf.getBackend()).map((k) => k.kernelName))];
-  const before = new Map(names.map((n) => [n, tf.getGradient(n)]));
-  await import('@tensorflow/tfjs-core/dist/register_all_gradients');
-  let added = 0;
-  for (const [name, grad] of before) {
-    if (grad) tf.registerGradient(grad);
-    else if (tf.getGradient(name)) added++;
-  }
-  return added;
-}

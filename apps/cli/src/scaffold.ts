@@ -73,7 +73,7 @@ export function scaffoldFiles({ packageName, attribute }: ScaffoldNames): Record
       ],
     },
     peerDependencies: { '@tensorflow/tfjs-core': '^4.22.0', zod: '^4.0.0' },
-    devDependencies: { '@tensorflow/tfjs-core': '^4.22.0', '@tensorflow/tfjs-backend-cpu': '^4.22.0', zod: '^4.0.0' },
+    devDependencies: { '@gan-control/gradients': '^0.1.0', '@tensorflow/tfjs-core': '^4.22.0', '@tensorflow/tfjs-backend-cpu': '^4.22.0', zod: '^4.0.0' },
   };
 
   const index = `// @ts-check
@@ -220,7 +220,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import './register-gradients.js';
+// tfjs-core's Node build registers no gradients; @gan-control/gradients registers them (tf.grad).
+import '@gan-control/gradients';
 import plugin, { optionsSchema, VALUES } from '../src/index.js';
 
 await tf.setBackend('cpu');
@@ -287,24 +288,6 @@ test('wrong input shape names the plugin', async () => {
 });
 `;
 
-  const registerGradients = `// tfjs-core ships its gradients as ESM files with extension-less imports, which plain Node cannot
-// load; the full @tensorflow/tfjs package (and gan-control's CLI) register them for you. For this
-// test, a resolve hook adds the missing '.js' so tf.grad works on the cpu backend.
-import { register } from 'node:module';
-
-const hook = \`export async function resolve(specifier, context, next) {
-  try {
-    return await next(specifier, context);
-  } catch (err) {
-    const inCore = specifier.includes('@tensorflow/tfjs-core/dist/') || (specifier.startsWith('.') && (context.parentURL ?? '').includes('/@tensorflow/tfjs-core/dist/'));
-    if (inCore && !specifier.endsWith('.js') && (err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'ERR_UNSUPPORTED_DIR_IMPORT')) return next(specifier + '.js', context);
-    throw err;
-  }
-}\`;
-register(\`data:text/javascript,\${encodeURIComponent(hook)}\`);
-await import('@tensorflow/tfjs-core/dist/register_all_gradients');
-`;
-
   const readme = `# ${packageName}
 
 A [gan-control](https://www.npmjs.com/package/gan-control) attribute plugin: the attribute
@@ -368,7 +351,6 @@ npm test
     'src/index.js': index,
     'src/index.d.ts': dts,
     'test/plugin.test.js': test,
-    'test/register-gradients.js': registerGradients,
     'README.md': readme,
     '.gitignore': 'node_modules/\n',
   };

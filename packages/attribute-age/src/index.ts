@@ -1,3 +1,5 @@
+// Registers every gradient this package and its plugins differentiate through (one owner: @gan-control/gradients).
+import '@gan-control/gradients';
 import { agePlugin } from './plugin.js';
 
 export { agePlugin, ageOptionsSchema, DEFAULT_THRESHOLDS, AGE_VALUES, PLUGIN_NAME, PLUGIN_VERSION } from './plugin.js';

@@ -1,3 +1,5 @@
+// Registers every gradient this package and its plugins differentiate through (one owner: @gan-control/gradients).
+import '@gan-control/gradients';
 import { faceIdPlugin } from './plugin.js';
 
 export {

@@ -1,3 +1,5 @@
+// Registers every gradient this package and its plugins differentiate through (one owner: @gan-control/gradients).
+import '@gan-control/gradients';
 import { posePlugin } from './plugin.js';
 
 export { posePlugin, poseOptionsSchema, DEFAULT_THRESHOLDS, POSE_VALUES, PLUGIN_NAME, PLUGIN_VERSION } from './plugin.js';

@@ -1,3 +1,5 @@
+// Registers every gradient this package and its plugins differentiate through (one owner: @gan-control/gradients).
+import '@gan-control/gradients';
 export { setupBackend, BACKEND_PREFERENCES } from './setup.js';
 export type { BackendInfo, BackendPreference } from './setup.js';
 export { installGradientKernels, installedKernels, restoreStockKernels } from './kernels/install.js';

@@ -1,7 +1,6 @@
 // The conv-gradient kernels on wasm against the tfjs cpu backend (the reference) and against
 // central finite differences of the wasm forward (exact up to rounding: conv is bilinear).
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeNativeKernels, setupBackend } from '../src/index.js';
 import { expectClose, on, rand, randT } from './helpers.js';

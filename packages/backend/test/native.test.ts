@@ -3,7 +3,6 @@
 // sizes, batch sizes, broadcasting and thread counts. Without a compiler the suite reports the
 // reason and checks the fallback instead.
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installedKernels, removeNativeKernels, setNativeThreads, setupBackend, type BackendInfo } from '../src/index.js';
 import { expectClose, on, randT } from './helpers.js';

@@ -1,7 +1,6 @@
 // One regression test per stock-tfjs bug this package works around, plus the gradients of the
 // other kernels a StyleGAN2 / GAN-Control training step differentiates, wasm against cpu.
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../src/index.js';
 import { expectClose, on, randT } from './helpers.js';

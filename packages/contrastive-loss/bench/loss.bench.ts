@@ -17,24 +17,6 @@ const log = (s: string) => {
   if (!jsonOnly) console.log(s);
 };
 
-/**
- * tfjs-core registers gradients only when its ESM `register_all_gradients` module is loaded,
- * and that module cannot be imported by plain Node (extensionless imports). Bundling it with
- * esbuild (already installed with tsx/tsup) and importing the bundle registers them globally.
- */
-async function registerGradients(): Promise<void> {
-  const { build } = await import('esbuild');
-  const out = await build({
-    stdin: { contents: "import '@tensorflow/tfjs-core/dist/register_all_gradients';", resolveDir: import.meta.dirname },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    write: false,
-    logLevel: 'silent',
-  });
-  await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].contents).toString('base64')}`);
-}
-
 interface Spec {
   group: string;
   shape: number[];
@@ -83,7 +65,6 @@ function time(fn: () => void, repeats: number): { median: number; mean: number }
   return { median: ms[Math.floor(ms.length / 2)], mean: ms.reduce((a, b) => a + b, 0) / ms.length };
 }
 
-await registerGradients();
 if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
 await tf.setBackend(backend);
 await tf.ready();

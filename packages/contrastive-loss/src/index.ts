@@ -1,3 +1,5 @@
+// Registers every gradient this package and its plugins differentiate through (one owner: @gan-control/gradients).
+import '@gan-control/gradients';
 export { PLUGIN_API_VERSION } from './contract';
 export type {
   Attribute,

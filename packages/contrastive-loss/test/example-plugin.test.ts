@@ -2,7 +2,6 @@
 // this test keeps the two in sync and checks that the example works end to end.
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { describe, expect, it } from 'vitest';
 import { buildContrastiveBatch, LatentLayout } from '@gan-control/latent';
 import { AttributeRegistry, createAttribute, FactorizedContrastiveLoss } from '@gan-control/contrastive-loss';

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { describe, expect, it } from 'vitest';
 import { buildContrastiveBatch, createRng, LatentLayout, officialFfhqLayout } from '@gan-control/latent';
 import { FactorizedContrastiveLoss, isGanControlError, readLossValues, type Attribute, type LayerFocus } from '@gan-control/contrastive-loss';

@@ -4,7 +4,6 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers gradients only on request (the full @tensorflow/tfjs bundle does it).
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { describe, expect, it } from 'vitest';
 import { LatentLayout, planContrastiveBatch } from '@gan-control/latent';
 import {

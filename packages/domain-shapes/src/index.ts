@@ -1,3 +1,5 @@
+// Registers every gradient this package and its plugins differentiate through (one owner: @gan-control/gradients).
+import '@gan-control/gradients';
 import type { AttributePlugin } from '@gan-control/contrastive-loss';
 import { color } from './plugins/color.js';
 import { position } from './plugins/position.js';

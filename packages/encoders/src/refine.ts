@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { createRng, sampleLatents } from '@gan-control/latent';
 import { pairwiseDistances } from '@gan-control/contrastive-loss';
 import type { Attribute } from '@gan-control/contrastive-loss';
-import { ensureGradients } from '@gan-control/stylegan2';
 import type { AttributeEncoder } from './encoder';
 import { broadcastW, mapToW } from './controller';
 import type { Controller } from './controller';
@@ -90,7 +89,6 @@ export async function refineEncoders(
 ): Promise<Record<string, RefineReport>> {
   const { onProgress, signal, ...rest } = options;
   const opts = parseOptions(refineOptionsSchema, rest, 'refineEncoders');
-  ensureGradients();
   const targets = valueEncoderTargets(controller, attributes, opts.only, 'refineEncoders', 'refined');
 
   const base = opts.seed * 1_000_003 + 9_000_000;

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { createRng } from '@gan-control/latent';
-import { ensureGradients } from '@gan-control/stylegan2';
 import type { Rng } from '@gan-control/latent';
 import { EncodersError, parseOptions } from './errors';
 import { AttributeEncoder, createEncoder, encoderArchitectureSchema } from './encoder';
@@ -96,7 +95,6 @@ export async function trainEncoder(args: TrainEncoderArgs): Promise<{ encoder: A
   const { data, onProgress, signal, ...rest } = args;
   const opts = parseOptions(trainOptionsSchema, rest, `trainEncoder('${data.attribute}')`);
   // tfjs-core's Node build registers no gradients; stylegan2 registers the ones the MLP uses.
-  ensureGradients();
   const V = data.values.length;
   const d = data.wSlice.size;
   const rng = createRng(opts.seed);
@@ -167,8 +165,8 @@ export async function trainEncoder(args: TrainEncoderArgs): Promise<{ encoder: A
               const x = tf.gather(xTrain, idx) as tf.Tensor2D;
               const w = tf.gather(wTrain, idx);
               const d = tf.sub(encoder.forward(x), w);
-              // |d| as max(d, −d): same value, built from kernels whose gradients stylegan2's
-              // ensureGradients registers in Node (tfjs-core's Node build registers none).
+              // |d| as max(d, −d): the formulation the bundled encoders were trained with (its
+              // gradient at d = 0 is split between the branches; kept so retraining reproduces them).
               return tf.mean(tf.maximum(d, tf.neg(d))) as tf.Scalar;
             }),
           true,

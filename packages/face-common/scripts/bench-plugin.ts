@@ -4,24 +4,11 @@
 // Run from a plugin package (its default export in src/index.ts is benchmarked), e.g.
 //   cd packages/attribute-age && npm run bench -- [--batch 16] [--reps 2] [--backends cpu,wasm,tensorflow] [--json]
 // or name the module: tsx packages/face-common/scripts/bench-plugin.ts --plugin packages/attribute-pose/src/index.ts
-import { register } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { AttributePlugin } from '@gan-control/contrastive-loss';
-
-// tfjs-core ships its gradients as ESM files with extension-less imports that plain Node cannot
-// resolve; a resolve hook adds the '.js' (the CLI bundles them instead).
-const hook = `export async function resolve(specifier, context, next) {
-  try { return await next(specifier, context); } catch (err) {
-    const inCore = specifier.includes('@tensorflow/tfjs-core/dist/') || (specifier.startsWith('.') && (context.parentURL ?? '').includes('/@tensorflow/tfjs-core/dist/'));
-    if (inCore && !specifier.endsWith('.js') && (err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'ERR_UNSUPPORTED_DIR_IMPORT')) return next(specifier + '.js', context);
-    throw err;
-  }
-}`;
-register(`data:text/javascript,${encodeURIComponent(hook)}`);
-await import('@tensorflow/tfjs-core/dist/register_all_gradients');
 
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: string) => {

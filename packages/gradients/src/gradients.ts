@@ -1,17 +1,12 @@
 /**
- * Gradient functions for the kernels this package uses, written so that every gradient is
- * itself built from differentiable kernels (R1 and path-length regularisation need the
- * gradient of a gradient).
+ * The project's gradient functions, written so that every gradient is itself built from
+ * differentiable kernels (R1 and path-length regularisation need the gradient of a gradient).
  *
- * Why this exists: `@tensorflow/tfjs-core` registers its gradients only through
- * `register_all_gradients`, which the Node builds (`tf-core.node.js`) do not include and which
- * cannot be imported from Node ESM. Some of the stock gradients are also not twice
- * differentiable (LeakyRelu's uses `Greater`, which has no gradient; Conv2DBackpropFilter has none).
- *
- * `ensureGradients()` registers a gradient only for kernels that have none, so it never
- * replaces a gradient someone else registered (e.g. the full tfjs set); for the comparison
- * kernels it adds the zero gradient that tfjs lacks, which makes the stock gradients twice
- * differentiable too.
+ * Why this exists: some of tfjs-core's stock gradients are not twice differentiable (LeakyRelu's
+ * uses `Greater`, which has no gradient; Conv2DBackpropFilter has none), and the comparison kernels
+ * have no gradient at all. The stock set (registered by this package's entry, see `index.ts`)
+ * covers every other kernel; these replace it where they overlap, everywhere the same: tests,
+ * training, the CLI and the browser.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -304,24 +299,19 @@ const CONFIGS: { kernelName: string; inputsToSave?: string[]; outputsToSave?: bo
   { kernelName: 'Step', inputsToSave: ['x'], gradFunc: zeroGrad(['x']) },
 ];
 
-let done = false;
-
 /**
- * Registers, for every kernel stylegan2 differentiates (twice, for R1 and path length) and
- * every kernel the contrastive loss, the attribute plugins and the encoders differentiate
- * through, a gradient if the kernel has none. Idempotent and cheap; every entry point that takes
- * gradients calls it, so users normally never need to.
+ * Registers the project's gradient for every kernel stylegan2 differentiates (twice, for R1 and
+ * path length) and every kernel the contrastive loss, the attribute plugins and the encoders
+ * differentiate through, replacing the stock one. Importing `@gan-control/gradients` (which every
+ * library package of the project does) calls it once after registering tfjs-core's stock set; call
+ * it again only if something registered the stock gradients afterwards. Idempotent and cheap.
  *
  * @example
  * ensureGradients();
  * const g = tf.grad((x) => tf.sum(tf.square(x)))(tf.ones([2]));
  */
 export function ensureGradients(): void {
-  if (done) return;
-  done = true;
-  for (const c of CONFIGS) {
-    if (tf.getGradient(c.kernelName) == null) tf.registerGradient(c as unknown as tf.GradConfig);
-  }
+  for (const c of CONFIGS) tf.registerGradient(c as unknown as tf.GradConfig);
 }
 
 /** The kernels `ensureGradients` covers (for reports and tests). */

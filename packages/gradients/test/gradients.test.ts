@@ -1,10 +1,32 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { leakyReluGradConfig } from '@tensorflow/tfjs-core/dist/gradients/LeakyRelu_grad';
+import { maxPoolGradConfig } from '@tensorflow/tfjs-core/dist/gradients/MaxPool_grad';
 import { ensureGradients, GRADIENT_KERNELS } from '../src/index.js';
 
 const maxAbs = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 
 describe('gradients', () => {
+  it('the entry registers the stock set and the project set on top of it', () => {
+    // Stock only (no project version): registered by the entry itself.
+    expect(tf.getGradient('MaxPool')).toBe(maxPoolGradConfig);
+    // Both: the project's twice-differentiable version wins.
+    expect(tf.getGradient('LeakyRelu')).toBeDefined();
+    expect(tf.getGradient('LeakyRelu')).not.toBe(leakyReluGradConfig);
+    // The second derivative of leakyRelu needs the project's version (the stock one uses Greater).
+    const x = tf.tensor1d([-2, -0.5, 0.5, 2]);
+    const g2 = tf.grad((v: tf.Tensor) => tf.sum(tf.grad((u: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(u, 0.2), u)))(v)))(x);
+    Array.from(g2.dataSync()).forEach((v, i) => expect(v).toBeCloseTo([0.4, 0.4, 2, 2][i], 6));
+    tf.dispose([x, g2]);
+  });
+
+  it('ensureGradients restores the project set after the stock set is registered again', () => {
+    tf.registerGradient(leakyReluGradConfig);
+    expect(tf.getGradient('LeakyRelu')).toBe(leakyReluGradConfig);
+    ensureGradients();
+    expect(tf.getGradient('LeakyRelu')).not.toBe(leakyReluGradConfig);
+  });
+
   it('covers the kernels the networks use', () => {
     ensureGradients();
     for (const k of ['Conv2D', 'Conv2DBackpropInput', 'BatchMatMul', 'LeakyRelu', 'ClipByValue', 'Rsqrt', 'Softplus', 'Tile', 'Concat', 'Slice', 'PadV2', 'Greater']) {

@@ -1,3 +1,5 @@
+// Registers every gradient this package and its plugins differentiate through (one owner: @gan-control/gradients).
+import '@gan-control/gradients';
 export { GanControlError, isGanControlError, formatZodIssues } from './errors';
 export { createRng, restoreRng, toRng } from './rng';
 export type { Rng, RngState } from './rng';

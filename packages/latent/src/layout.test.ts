@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers gradients only on request (the full @tensorflow/tfjs bundle does it).
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { describe, expect, it } from 'vitest';
 import { LatentLayout, latentLayoutSchema, officialFfhqLayout, isGanControlError } from './index';
 

@@ -6,7 +6,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { channelsAt, parseDiscriminatorConfig, StyleGan2Error, type DiscriminatorConfig, type DiscriminatorConfigInput } from './config.js';
 import { checkResampleFilters, filter2d } from './generator.js';
 import { biasAct, conv1x1, FirCache, SQRT2, SQRT_HALF } from './ops.js';
-import { ensureGradients } from './gradients.js';
 import { ParamStore, paramSeed, type LoadReport, type TensorRecord } from './params.js';
 
 interface Block {
@@ -55,7 +54,6 @@ export class Discriminator {
 
   /** Use `createDiscriminator` (random init) or the loaders; `seed = null`: zeros (see `Generator`). */
   constructor(config: DiscriminatorConfig, seed: number | null) {
-    ensureGradients(); // networks are trained: make sure every kernel they use has a gradient
     this.config = config;
     this.resolution = config.resolution;
     this.imgChannels = config.imgChannels;

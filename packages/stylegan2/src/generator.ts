@@ -5,7 +5,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { channelsAt, numWsFor, parseGeneratorConfig, StyleGan2Error, type GeneratorConfig, type GeneratorConfigInput } from './config.js';
 import { addSpatial, biasAct, FirCache, modulatedConv2d, normalize2ndMoment, SQRT2 } from './ops.js';
-import { ensureGradients } from './gradients.js';
 import { ParamStore, paramSeed, type LoadReport, type TensorRecord } from './params.js';
 
 export type NoiseMode = 'const' | 'random' | 'none';
@@ -82,7 +81,6 @@ export class Generator {
    * (zeros), for networks whose weights are assigned right after (clone, loaders).
    */
   constructor(config: GeneratorConfig, seed: number | null) {
-    ensureGradients(); // networks are trained: make sure every kernel they use has a gradient
     this.config = config;
     this.zDim = config.zDim;
     this.wDim = config.wDim;

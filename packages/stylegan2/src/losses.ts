@@ -6,7 +6,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SynthesisOptions } from './generator.js';
-import { ensureGradients } from './gradients.js';
 
 type Reduction = 'mean' | 'none';
 
@@ -18,7 +17,6 @@ type Reduction = 'mean' | 'none';
  * const lossG = generatorLogisticNS(D.logits(G.synthesis(G.mapping(z))));
  */
 export function generatorLogisticNS(fakeLogits: tf.Tensor, opts: { reduction?: Reduction } = {}): tf.Tensor {
-  ensureGradients();
   return tf.tidy(() => {
     const l = tf.softplus(tf.neg(fakeLogits));
     return opts.reduction === 'none' ? l : tf.mean(l);
@@ -35,7 +33,6 @@ export function generatorLogisticNS(fakeLogits: tf.Tensor, opts: { reduction?: R
 export function discriminatorLogistic(realLogits: tf.Tensor, fakeLogits: tf.Tensor): tf.Scalar;
 export function discriminatorLogistic(realLogits: tf.Tensor, fakeLogits: tf.Tensor, opts: { reduction: 'none' }): { real: tf.Tensor; fake: tf.Tensor };
 export function discriminatorLogistic(realLogits: tf.Tensor, fakeLogits: tf.Tensor, opts: { reduction?: Reduction } = {}): tf.Scalar | { real: tf.Tensor; fake: tf.Tensor } {
-  ensureGradients();
   if (opts.reduction === 'none') {
     return { real: tf.tidy(() => tf.softplus(tf.neg(realLogits))), fake: tf.tidy(() => tf.softplus(fakeLogits)) };
   }
@@ -55,7 +52,6 @@ export function discriminatorLogistic(realLogits: tf.Tensor, fakeLogits: tf.Tens
  * }, D.trainableVariables());
  */
 export function r1Penalty(logitsFn: (x: tf.Tensor4D) => tf.Tensor, reals: tf.Tensor4D): { penalty: tf.Tensor1D; logits: tf.Tensor; grads: tf.Tensor4D } {
-  ensureGradients();
   // value = logits [N,1]; with the default dy = ones, the gradient is that of ΣD(x).
   const { value: logits, grad } = tf.valueAndGrad((x: tf.Tensor) => logitsFn(x as tf.Tensor4D))(reals);
   const grads = grad as tf.Tensor4D;
@@ -89,7 +85,6 @@ export interface PathLengthInputs {
  * const { lengths } = pathLengths(G, G.mapping(z), { synthesis: { noiseMode: 'random' } });
  */
 export function pathLengths(G: SynthesisLike, ws: tf.Tensor3D, opts: PathLengthInputs = {}): { lengths: tf.Tensor1D; grads: tf.Tensor3D; images: tf.Tensor4D } {
-  ensureGradients();
   const r = G.resolution;
   const noise =
     opts.plNoise ?? (tf.tidy(() => tf.div(tf.randomNormal([ws.shape[0], r, r, G.imgChannels], 0, 1, 'float32', opts.seed), r)) as tf.Tensor4D);

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { describe, expect, it } from 'vitest';
 import { buildContrastiveBatch, LatentLayout } from '@gan-control/latent';
 import { createAttribute, FactorizedContrastiveLoss } from '@gan-control/contrastive-loss';

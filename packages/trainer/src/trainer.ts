@@ -18,7 +18,6 @@ import {
   type DiscriminatorConfigInput,
 } from '@gan-control/stylegan2';
 import { Adam, lazyRegAdam } from './adam.js';
-import { ensureTrainingGradients } from './gradients.js';
 import { parseTrainConfig, TrainerError, type TrainConfig } from './config.js';
 import { createDataset, type TrainingDataset } from './datasets.js';
 
@@ -162,7 +161,6 @@ export class GanControlTrainer {
    */
   static async create(input: unknown, options: { plugins?: readonly AttributePlugin[] } = {}): Promise<GanControlTrainer> {
     const config = parseTrainConfig(input);
-    ensureTrainingGradients();
     const attributes = await setupAttributes(config, options.plugins ?? []);
     try {
       const dataset = await createDataset(config);

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { numberFlag, stringFlag } from '../args.js';
-import { fillMissingGradients, prepareBackend } from '../backend.js';
+import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import { builtinPackages, MODEL_FILE } from '../model.js';
@@ -68,7 +68,7 @@ async function resolvePlugins(entries: AttributeEntry[], base: string, cwd: stri
 /** Records each attribute's plugin spec in the exported model.json (paths relative to the model). */
 async function recordPlugins(modelDir: string, specs: Map<string, string>): Promise<void> {
   if (specs.size === 0) return;
-  const { writeFileAtomic } = await import('@gan-control/tensor-io');
+  const { writeFileAtomic } = await import('@gan-control/tensor-io/node');
   const file = join(modelDir, MODEL_FILE);
   const model = JSON.parse(readFileSync(file, 'utf8')) as { attributes?: AttributeEntry[] };
   for (const a of model.attributes ?? []) {
@@ -96,8 +96,6 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
   }
   const { plugins, specs } = await resolvePlugins((config.attributes ?? []) as AttributeEntry[], base, ctx.cwd);
   await prepareBackend(ctx);
-  trainer.ensureTrainingGradients();
-  await fillMissingGradients();
   const json = Boolean(opts.json);
   const totalImages = Math.round(parsed.data.totalKimg * 1000);
   const bar = createProgress({ label: 'train', total: totalImages, enabled: !json && ctx.isTTY });
