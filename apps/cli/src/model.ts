@@ -472,7 +472,8 @@ export async function saveModel(
   },
 ): Promise<string> {
   const { mkdir } = await import('node:fs/promises');
-  const { writeFileAtomic, writeSafetensors } = await import('@gan-control/tensor-io');
+  const { writeSafetensors } = await import('@gan-control/tensor-io');
+  const { writeFileAtomic } = await import('@gan-control/tensor-io/node');
   await mkdir(dir, { recursive: true });
   const weights = 'generator.safetensors';
   await writeFileAtomic(join(dir, weights), writeSafetensors(model.generator.stateDict, { format: 'gan-control-generator', kind: model.generator.kind }));

@@ -2,13 +2,13 @@
  * The project's checkpoint format: one safetensors file whose tensors are the network's
  * official-layout `state_dict` and whose `__metadata__` holds the zod-validated JSON config.
  * One file, written atomically (temp file + fsync + rename), so a crash never leaves a
- * config that disagrees with its weights.
+ * config that disagrees with its weights. Reading (bytes, a path in Node, or a URL) is isomorphic;
+ * writing (`saveCheckpoint`, `saveNetwork`) is in the Node-only entry `@gan-control/stylegan2/node`.
  *
  * metadata: `format` = "gan-control/stylegan2", `version` = "1", `kind` = generator|discriminator,
  * `config` = JSON of the camelCase config, `extra` = JSON of caller data (optional).
  */
-import { readFile } from 'node:fs/promises';
-import { readSafetensors, writeFileAtomic, writeSafetensors } from '@gan-control/tensor-io';
+import { isNotFound, readBytes, readSafetensors, writeSafetensors, type Location } from '@gan-control/tensor-io';
 import { z } from 'zod';
 import { discriminatorConfigSchema, formatZodIssues, generatorConfigSchema, StyleGan2Error, type DiscriminatorConfig, type GeneratorConfig } from './config.js';
 import { Discriminator } from './discriminator.js';
@@ -107,33 +107,24 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
 }
 
 /**
- * Writes a checkpoint atomically (temp file in the same folder, fsync, rename).
- *
- * @example
- * await saveCheckpoint('out/G.safetensors', { kind: 'generator', config: G.config, weights: G, extra: { kimg: 120 } });
- */
-export async function saveCheckpoint(path: string, input: CheckpointInput): Promise<void> {
-  await writeFileAtomic(path, encodeCheckpoint(input));
-}
-
-/**
  * Reads and validates a checkpoint (errors name the file: missing, truncated, bad config field).
+ * `path` is a file path (Node) or a URL (fetched).
  *
  * @example
  * const { kind, config, weights, extra } = await loadCheckpoint('out/G.safetensors');
+ * const G = await loadGenerator('https://example.org/shapes/G.safetensors');
  */
-export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+export async function loadCheckpoint(path: Location): Promise<Checkpoint> {
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(path));
+    bytes = await readBytes(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
+    if (isNotFound(e)) {
       throw new StyleGan2Error('STYLEGAN2_CHECKPOINT_NOT_FOUND', `Checkpoint not found: ${path}. Check the path (or train/convert a model first).`, { cause: e });
     }
     throw new StyleGan2Error('STYLEGAN2_BAD_CHECKPOINT', `Cannot read checkpoint ${path}: ${(e as Error).message}`, { cause: e });
   }
-  return decodeCheckpoint(bytes, path);
+  return decodeCheckpoint(bytes, String(path));
 }
 
 /**
@@ -154,26 +145,15 @@ export function networkFromCheckpoint(ckpt: Checkpoint, source = 'checkpoint'): 
 }
 
 /**
- * Saves a generator or discriminator (config from the network).
- *
- * @example
- * await saveNetwork('out/G_ema.safetensors', G_ema, { kimg: 120 });
- */
-export async function saveNetwork(path: string, net: Generator | Discriminator, extra?: Record<string, unknown>): Promise<void> {
-  if (net instanceof Generator) await saveCheckpoint(path, { kind: 'generator', config: net.config, weights: net, extra });
-  else await saveCheckpoint(path, { kind: 'discriminator', config: net.config, weights: net, extra });
-}
-
-/**
  * Loads a generator saved by `saveNetwork` / `saveCheckpoint`.
  *
  * @example
  * const G = await loadGenerator('out/G_ema.safetensors');
  */
-export async function loadGenerator(path: string): Promise<Generator> {
+export async function loadGenerator(path: Location): Promise<Generator> {
   const ckpt = await loadCheckpoint(path);
   if (ckpt.kind !== 'generator') throw new StyleGan2Error('STYLEGAN2_WRONG_KIND', `${path} holds a ${ckpt.kind}, not a generator.`);
-  return networkFromCheckpoint(ckpt, path) as Generator;
+  return networkFromCheckpoint(ckpt, String(path)) as Generator;
 }
 
 /**
@@ -182,8 +162,8 @@ export async function loadGenerator(path: string): Promise<Generator> {
  * @example
  * const D = await loadDiscriminator('out/D.safetensors');
  */
-export async function loadDiscriminator(path: string): Promise<Discriminator> {
+export async function loadDiscriminator(path: Location): Promise<Discriminator> {
   const ckpt = await loadCheckpoint(path);
   if (ckpt.kind !== 'discriminator') throw new StyleGan2Error('STYLEGAN2_WRONG_KIND', `${path} holds a ${ckpt.kind}, not a discriminator.`);
-  return networkFromCheckpoint(ckpt, path) as Discriminator;
+  return networkFromCheckpoint(ckpt, String(path)) as Discriminator;
 }

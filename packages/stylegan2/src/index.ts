@@ -35,12 +35,10 @@ export {
 export type { OfficialGeneratorKwargs, OfficialDiscriminatorKwargs } from './official.js';
 export * from './gan-control/index.js';
 export {
-  saveCheckpoint,
   loadCheckpoint,
   encodeCheckpoint,
   decodeCheckpoint,
   networkFromCheckpoint,
-  saveNetwork,
   loadGenerator,
   loadDiscriminator,
   CHECKPOINT_FORMAT,

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors, writeSafetensors } from '@gan-control/tensor-io';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDiscriminator, createGenerator, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, loadDiscriminator, loadGenerator, networkFromCheckpoint, saveCheckpoint, saveNetwork } from '../src/index.js';
+import { createDiscriminator, createGenerator, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, loadDiscriminator, loadGenerator, networkFromCheckpoint } from '../src/index.js';
+import { saveCheckpoint, saveNetwork } from '../src/node.js';
 import { readBytes, TINY_D, TINY_G } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sg2-ckpt-'));

@@ -17,7 +17,10 @@ export type TensorIoErrorCode =
   | 'PICKLE_UNSUPPORTED_OPCODE'
   | 'PICKLE_CORRUPT'
   | 'TORCH_STORAGE_MISSING'
-  | 'TORCH_UNSUPPORTED_STORAGE';
+  | 'TORCH_UNSUPPORTED_STORAGE'
+  | 'LOCATION_NOT_FOUND'
+  | 'LOCATION_READ_FAILED'
+  | 'LOCATION_UNSUPPORTED';
 
 /** An error raised by `@gan-control/tensor-io`; `code` is stable across versions. */
 export class TensorIoError extends Error {

@@ -1,6 +1,11 @@
-import * as tf from '@tensorflow/tfjs-core';
+// Node only (`@gan-control/tensor-io/node`): decoding goes through sharp, PNG encoding through
+// node:zlib. `imageToTensor` is isomorphic and lives in raw-image.ts (re-exported here).
+import type * as tf from '@tensorflow/tfjs-core';
 import { TensorIoError } from './errors.js';
-import { encodePng, type RawImage } from './png.js';
+import { encodePng } from './png.js';
+import type { RawImage } from './raw-image.js';
+
+export { imageToTensor } from './raw-image.js';
 
 /** Options of `decodeImage`. */
 export interface DecodeImageOptions {
@@ -41,25 +46,6 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
       { cause: error },
     );
   }
-}
-
-/**
- * An 8-bit image → a float32 tensor `[1, H, W, C]` in [-1, 1] (`x / 127.5 - 1`), the project's
- * image convention.
- *
- * @example
- * ```ts
- * const x = imageToTensor(await decodeImage(bytes, { resize: { width: 256, height: 256 } }));
- * ```
- */
-export function imageToTensor(image: RawImage): tf.Tensor4D {
-  const { width, height, channels, data } = image;
-  if (data.length !== width * height * channels) {
-    throw new TensorIoError('IMAGE_INVALID_INPUT', `imageToTensor: data has ${data.length} bytes, expected ${width}x${height}x${channels}.`);
-  }
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = data[i] / 127.5 - 1;
-  return tf.tensor4d(out, [1, height, width, channels]);
 }
 
 /** Options of `tensorToPng`. */

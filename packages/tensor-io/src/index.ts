@@ -16,11 +16,11 @@ export type {
   ReadSafetensorsOptions,
   TensorData,
 } from './safetensors.js';
-export { writeFileAtomic } from './atomic.js';
-export { encodePng, crc32 } from './png.js';
-export type { RawImage } from './png.js';
-export { decodeImage, imageToTensor, tensorToPng, tensorToPngs } from './image.js';
-export type { DecodeImageOptions, TensorToPngOptions } from './image.js';
+export { crc32 } from './crc32.js';
+export { imageToTensor } from './raw-image.js';
+export type { RawImage } from './raw-image.js';
+export { readBytes, readText, listFolder, joinLocation, parentLocation, baseName, isNotFound } from './location.js';
+export type { Location } from './location.js';
 export { entryToTensor, tensorToEntry } from './tf.js';
 export { readTorchCheckpoint, torchStateDict, TorchTensor, pickleState, ALLOWED_TORCH_GLOBALS } from './torch.js';
 export type { ReadTorchCheckpointOptions } from './torch.js';

@@ -1,34 +1,14 @@
 // Minimal PNG encoder (ISO/IEC 15948 / W3C PNG spec): 8-bit grey, RGB or RGBA, one IDAT,
 // per-row adaptive filter (the "minimum sum of absolute differences" heuristic of libpng).
+// Node only (`@gan-control/tensor-io/node`): the IDAT stream is node:zlib's level-9 deflate, so every
+// PNG the project writes stays byte-identical; in a browser, draw images to a canvas instead.
 import { deflateSync } from 'node:zlib';
+import { crc32 } from './crc32.js';
 import { TensorIoError } from './errors.js';
+import type { RawImage } from './raw-image.js';
 
-/** An 8-bit interleaved image. */
-export interface RawImage {
-  readonly width: number;
-  readonly height: number;
-  /** 1 (grey), 3 (RGB) or 4 (RGBA). */
-  readonly channels: 1 | 3 | 4;
-  /** `height * width * channels` bytes, row-major, interleaved. */
-  readonly data: Uint8Array;
-}
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (ISO 3309), as PNG chunks and zip records use it. */
-export function crc32(bytes: Uint8Array, crc = 0): number {
-  let c = ~crc >>> 0;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return ~c >>> 0;
-}
+export { crc32 };
+export type { RawImage };
 
 function chunk(type: string, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + body.length);

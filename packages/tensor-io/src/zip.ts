@@ -1,9 +1,11 @@
 // Read-only zip parser for PyTorch checkpoints (APPNOTE.TXT 6.3.x): the central directory is the
 // source of truth (PyTorch's writer sets bit 3, so local headers carry zero CRC/sizes), ZIP64
 // end record/locator and ZIP64 extra fields are honoured, STORED and DEFLATE entries are read.
-import { inflateRawSync } from 'node:zlib';
+// DEFLATE records are inflated by fflate (pure JS; inflating is deterministic, so the bytes equal
+// node:zlib's), which keeps this parser free of Node built-ins.
+import { inflateSync } from 'fflate';
+import { crc32 } from './crc32.js';
 import { TensorIoError } from './errors.js';
-import { crc32 } from './png.js';
 
 /** One record of a zip archive, located by its central-directory entry. */
 export interface ZipEntry {
@@ -146,7 +148,7 @@ export class ZipArchive {
       if (entry.compressedSize !== entry.size) throw zipError(`stored record "${name}" has different sizes.`);
       data = this.bytes.subarray(start, end);
     } else if (entry.method === 8) {
-      data = new Uint8Array(inflateRawSync(this.bytes.subarray(start, end)));
+      data = inflateSync(this.bytes.subarray(start, end));
       if (data.length !== entry.size) throw zipError(`record "${name}" inflates to ${data.length} bytes, expected ${entry.size}.`);
     } else {
       throw new TensorIoError('ZIP_UNSUPPORTED', `Zip record "${name}" uses compression method ${entry.method}; only stored (0) and deflate (8) are supported.`);

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@gan-control/backend';
 import { sampleLatents } from '@gan-control/latent';
 import { generateShapes, hueDegrees, centroidPixels, gatedCoverage, sizeFraction } from '@gan-control/domain-shapes';
-import { tensorToPng } from '@gan-control/tensor-io';
+import { tensorToPng } from '@gan-control/tensor-io/node';
 import { loadTrainedModel } from '../src/index.js';
 
 const { values } = parseArgs({

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { entryToTensor, readSafetensors, tensorToEntry, writeFileAtomic, writeSafetensors } from '@gan-control/tensor-io';
+import { entryToTensor, readSafetensors, tensorToEntry, writeSafetensors } from '@gan-control/tensor-io';
+import { writeFileAtomic } from '@gan-control/tensor-io/node';
 import { TrainerError } from './config.js';
 
 /** Writes one file atomically (injectable so tests can simulate a crash mid-save). */

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildContrastiveBatch, createRng } from '@gan-control/latent';
 import { FactorizedContrastiveLoss } from '@gan-control/contrastive-loss';
-import { writeFileAtomic } from '@gan-control/tensor-io';
+import { writeFileAtomic } from '@gan-control/tensor-io/node';
 import { shapesPlugins } from '@gan-control/domain-shapes';
 import {
   GanControlTrainer,

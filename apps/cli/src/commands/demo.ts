@@ -40,7 +40,7 @@ export async function demoCommand(_args: string[], opts: Record<string, unknown>
     if (session.attributes.length === 0) {
       throw new CliError('CLI_MODEL_INVALID', noEncoders(where));
     }
-    const { tensorToPng, writeFileAtomic } = await import('@gan-control/tensor-io');
+    const { tensorToPng, writeFileAtomic } = await import('@gan-control/tensor-io/node');
     ensureOut(target);
     const tf = await import('@tensorflow/tfjs-core');
     const circular = new Map(session.controller.supported.flatMap((a) => a.values.map((v) => [`${a.name}.${v.name}`, v.circular] as const)));
