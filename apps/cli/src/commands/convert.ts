@@ -4,14 +4,14 @@
  *   `g_ema`) + the run's `args.json`; read without executing pickle code.
  * - StyleGAN2-ADA (NVlabs): a generator state_dict as safetensors + its `G_kwargs` JSON.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, extname, resolve } from 'node:path';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { asList, stringFlag } from '../args.js';
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import { MODEL_FILE, saveModel } from '../model.js';
-import { prepareOut } from '../output.js';
+import { ensureOut, prepareOut } from '../output.js';
 
 function readInput(path: string, what: string): Uint8Array {
   if (!existsSync(path)) throw new CliError('CLI_FILE_NOT_FOUND', `${what} ${path} does not exist; check the path`);
@@ -27,6 +27,64 @@ function readJson(path: string, flag: string): Record<string, unknown> {
   } catch (err) {
     throw new CliError('CLI_BAD_FILE', `${flag} ${path} is not a JSON object (${(err as Error).message}); pass the official file`);
   }
+}
+
+/**
+ * Whether a file starts like JSON text (`{` or `[` after whitespace, and no NUL byte in its
+ * first bytes, which a safetensors header length — its first 8 bytes — always has).
+ */
+export function looksLikeJson(head: Uint8Array): boolean {
+  const first = head.findIndex((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0xef && b !== 0xbb && b !== 0xbf);
+  return first >= 0 && (head[first] === 0x7b || head[first] === 0x5b) && !head.subarray(0, 8).includes(0);
+}
+
+function readHead(path: string, n = 64): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const head = new Uint8Array(n);
+    return head.subarray(0, readSync(fd, head, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Whether tensor names are a discriminator's rather than a generator's: StyleGAN2-ADA's
+ * (`b<res>.fromrgb`, `b4.fc`, `b4.out`, no `mapping.`/`synthesis.`) or the rosinality-based
+ * GAN-Control one (`final_conv`, `final_linear`).
+ */
+export function looksLikeDiscriminator(names: readonly string[]): boolean {
+  if (names.some((n) => /^(mapping|synthesis|style|to_rgb1?|to_rgbs|conv1|input)\./.test(n))) return false;
+  return names.some((n) => /^(final_conv|final_linear)\./.test(n) || /^b\d+\.fromrgb\./.test(n) || /^b4\.(fc|out)\./.test(n));
+}
+
+function discriminatorError(inputPath: string): CliError {
+  return new CliError(
+    'CLI_BAD_FILE',
+    `${inputPath} looks like a discriminator (its tensors are named like b<res>.fromrgb, b4.out or final_linear), not a generator; convert the generator: g_ema in a GAN-Control checkpoint.pt, or the G (G_ema) state_dict of a StyleGAN2-ADA run`,
+  );
+}
+
+/**
+ * Moves a finished model folder from `staging` to `dest` (an absent or existing folder without a
+ * model), model.json last, so `dest` never holds a model.json that points at missing files.
+ */
+function publish(staging: string, dest: string): void {
+  if (!existsSync(dest)) {
+    renameSync(staging, dest);
+    return;
+  }
+  if (readdirSync(dest).length === 0) {
+    rmdirSync(dest);
+    renameSync(staging, dest);
+    return;
+  }
+  const names = readdirSync(staging).sort((a, b) => Number(a === MODEL_FILE) - Number(b === MODEL_FILE));
+  for (const name of names) {
+    if (existsSync(join(dest, name))) throw new CliError('CLI_DIR_NOT_EMPTY', `--out ${dest} already holds ${name}; choose another folder or remove it`);
+  }
+  for (const name of names) renameSync(join(staging, name), join(dest, name));
+  rmSync(staging, { recursive: true, force: true });
 }
 
 /** `--attribute group=plugin` flags → model.json attribute entries. */
@@ -76,6 +134,12 @@ function parseEncoders(values: string[], groups: readonly { name: string; offset
 
 export async function convertCommand([input]: string[], opts: Record<string, unknown>, ctx: Context): Promise<void> {
   const inputPath = resolve(ctx.cwd, input);
+  if (existsSync(inputPath) && looksLikeJson(readHead(inputPath))) {
+    throw new CliError(
+      'CLI_BAD_FILE',
+      `${inputPath} is JSON, not a checkpoint: give the weights as the input (a GAN-Control checkpoint.pt or a safetensors of its g_ema, or a StyleGAN2-ADA generator .safetensors) and the JSON with --args (GAN-Control args.json) or --kwargs (StyleGAN2-ADA G_kwargs)`,
+    );
+  }
   const argsFlag = stringFlag(opts.args, '--args');
   const kwargsFlag = stringFlag(opts.kwargs, '--kwargs');
   const attributeFlags = asList(opts.attribute);
@@ -93,21 +157,55 @@ export async function convertCommand([input]: string[], opts: Record<string, unk
   if (existsSync(resolve(out.path, MODEL_FILE))) throw new CliError('CLI_DIR_NOT_EMPTY', `--out ${out.path} already holds a model; choose another folder`);
   const bytes = readInput(inputPath, 'checkpoint');
   await prepareBackend(ctx);
+  // Everything is written into a sibling folder first and moved into --out at the end: a failed
+  // conversion (a bad --encoder file, say) leaves nothing that blocks the corrected retry.
+  const staging = join(dirname(out.path), `.${basename(out.path)}.converting-${process.pid}`);
+  try {
+    const lines = await convertInto(staging, out.path, { inputPath, bytes, argsFlag, kwargsFlag, attributeFlags, encoderFlags }, ctx);
+    publish(staging, out.path);
+    for (const line of lines) ctx.out(line);
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+  ctx.out(`next: gan-control inspect ${out.path}`);
+}
+
+/** Converts into `staging`; returns the report lines (naming `dest`, where the folder goes). */
+async function convertInto(
+  staging: string,
+  dest: string,
+  { inputPath, bytes, argsFlag, kwargsFlag, attributeFlags, encoderFlags }: { inputPath: string; bytes: Uint8Array; argsFlag?: string; kwargsFlag?: string; attributeFlags: string[]; encoderFlags: string[] },
+  ctx: Context,
+): Promise<string[]> {
+  const lines: string[] = [];
+  ensureOut({ kind: 'file', path: staging });
   const sg2 = await import('@gan-control/stylegan2');
 
   if (kwargsFlag) {
     const json = readJson(resolve(ctx.cwd, kwargsFlag), '--kwargs');
     const kwargs = 'G_kwargs' in json ? json.G_kwargs : json; // the whole official config.json, or G_kwargs itself
-    const G = sg2.loadOfficialGenerator(bytes, kwargs, { source: basename(inputPath) });
+    let G: ReturnType<typeof sg2.loadOfficialGenerator>;
+    try {
+      G = sg2.loadOfficialGenerator(bytes, kwargs, { source: basename(inputPath) });
+    } catch (err) {
+      let names: string[] = [];
+      try {
+        names = Object.keys((await import('@gan-control/tensor-io')).readSafetensors(bytes).tensors);
+      } catch {
+        // not readable: the loader's own error says why
+      }
+      throw looksLikeDiscriminator(names) ? discriminatorError(inputPath) : err;
+    }
     try {
       const groups = G.groups?.map((g) => g.name) ?? ['latent'];
-      await saveModel(out.path, {
+      await saveModel(staging, {
         name: basename(inputPath, extname(inputPath)),
         generator: { kind: 'stylegan2', config: G.config as unknown as Record<string, unknown>, stateDict: G.stateDict() },
         attributes: parseAttributes(attributeFlags, groups),
         source: { converted: 'stylegan2-ada', file: inputPath, kwargs: resolve(ctx.cwd, kwargsFlag) },
       });
-      ctx.out(`converted StyleGAN2-ADA generator ${inputPath} (${G.resolution} px, z ${G.zDim}, w ${G.wDim}) → ${out.path}`);
+      lines.push(`converted StyleGAN2-ADA generator ${inputPath} (${G.resolution} px, z ${G.zDim}, w ${G.wDim}) → ${dest}`);
     } finally {
       G.dispose();
     }
@@ -125,34 +223,35 @@ export async function convertCommand([input]: string[], opts: Record<string, unk
         else continue; // integer buffers (none in g_ema) are not weights
       } else stateDict[name] = { shape: [...(t as { shape: number[] }).shape], data };
     }
+    if (looksLikeDiscriminator(Object.keys(raw))) throw discriminatorError(inputPath);
     const G = sg2.loadGanControlGenerator(stateDict, args, { source: basename(inputPath) });
     try {
       const groups = G.groups?.map((g) => g.name) ?? ['latent'];
       const attributes = parseAttributes(attributeFlags, groups);
       const encoders = parseEncoders(encoderFlags, G.groups ?? [], ctx.cwd);
       const controllers = encoders.map((e) => ({ ...e, bytes: readInput(e.path, `--encoder ${e.group}`) }));
-      await saveModel(out.path, {
+      await saveModel(staging, {
         name: basename(inputPath, extname(inputPath)),
         generator: { kind: 'gan-control-official', args, stateDict },
         attributes,
         source: { converted: 'gan-control-official', file: inputPath, args: resolve(ctx.cwd, argsFlag!) },
       });
-      ctx.out(`converted GAN-Control generator ${inputPath} (${G.resolution} px, groups ${groups.join(', ')}) → ${out.path}`);
+      lines.push(`converted GAN-Control generator ${inputPath} (${G.resolution} px, groups ${groups.join(', ')}) → ${dest}`);
       if (controllers.length > 0) {
         const enc = await import('@gan-control/encoders');
         for (const c of controllers) {
           const E = enc.importGanControlEncoder(c.bytes, { group: c.group, offset: c.offset, values: c.values, source: basename(c.path) });
           try {
-            await enc.saveEncoder(E, resolve(out.path, 'encoders'));
+            await enc.saveEncoder(E, resolve(staging, 'encoders'));
           } finally {
             E.dispose();
           }
-          ctx.out(`imported controller ${c.path} → encoder '${c.group}' (${c.values.map((v) => `${v.name} ${v.unit}`).join(', ')})`);
+          lines.push(`imported controller ${c.path} → encoder '${c.group}' (${c.values.map((v) => `${v.name} ${v.unit}`).join(', ')})`);
         }
       }
     } finally {
       G.dispose();
     }
   }
-  ctx.out(`next: gan-control inspect ${out.path}`);
+  return lines;
 }
