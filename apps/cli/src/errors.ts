@@ -2,13 +2,16 @@
  * Errors the CLI shows to people: one line saying what happened, why, and what to do.
  *
  * Exit codes scripts can rely on: 0 success, 1 a user error (bad value, missing or corrupt file,
- * unknown attribute…), 2 a usage error (unknown command or flag, missing argument).
+ * unknown attribute…), 2 a usage error (unknown command or flag, missing argument), 130 stopped
+ * by Ctrl-C (what was done is saved; the error line says how to continue).
  */
 
 /** Exit code of a user error (the command was well formed but could not be carried out). */
 export const EXIT_USER = 1;
 /** Exit code of a usage error (the command line itself is wrong). */
 export const EXIT_USAGE = 2;
+/** Exit code of work stopped by Ctrl-C (128 + SIGINT, as shells report it). */
+export const EXIT_INTERRUPTED = 130;
 
 /**
  * An error meant for the terminal. `code` is stable (tests and scripts match on it).

@@ -41,6 +41,18 @@ describe('createProgress', () => {
     expect(chunks[chunks.length - 1]).toBe('\n');
   });
 
+  it('stop() ends the line where the work stopped, not at 100 %', () => {
+    const { stream, chunks } = fakeStream(true);
+    const bar = createProgress({ label: 'x', total: 4, stream, now: () => 0, minIntervalMs: 100 });
+    bar.update(1);
+    bar.stop('stopped');
+    const frames = chunks.filter((c) => c.startsWith('\r'));
+    expect(frames.at(-1)).toContain('1/4');
+    expect(frames.at(-1)).toContain('stopped');
+    expect(frames.join('')).not.toContain('4/4');
+    expect(chunks.at(-1)).toBe('\n');
+  });
+
   it('is silent when not a TTY or disabled (--json)', () => {
     for (const [isTTY, enabled] of [
       [false, true],

@@ -47,8 +47,10 @@ export interface Progress {
   update(done: number, info?: string, total?: number): void;
   /** Prints a line above the bar (or plainly when the bar is off). */
   log(line: string): void;
-  /** Draws the final frame and ends the line. */
+  /** Draws the final frame (all work done) and ends the line. */
   finish(info?: string): void;
+  /** Ends the line where the work stopped (an interrupted run: the bar does not jump to 100 %). */
+  stop(info?: string): void;
 }
 
 /** Where the bar draws. */
@@ -111,6 +113,12 @@ export function createProgress({
     },
     finish(info) {
       state = { ...state, done: state.total, info: info ?? state.info };
+      if (!active) return;
+      draw(true);
+      stream.write('\n');
+    },
+    stop(info) {
+      state = { ...state, info: info ?? state.info };
       if (!active) return;
       draw(true);
       stream.write('\n');

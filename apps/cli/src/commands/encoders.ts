@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { intFlag, stringFlag } from '../args.js';
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
-import { CliError, usageError } from '../errors.js';
+import { CliError, EXIT_INTERRUPTED, usageError } from '../errors.js';
 import { loadModel, loadModelAttributes, resolveModelPath, BUNDLED_MODELS } from '../model.js';
 import { interruptible } from '../interrupt.js';
 import { createProgress, formatDuration } from '../progress.js';
@@ -67,10 +67,13 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
       shardSize: Math.min(2048, samples),
       onProgress: (p) => sampleBar.update(p.done, p.resumedRows ? `resumed at ${p.resumedRows}` : undefined, p.total),
     }).finally(() => stop.done());
-    sampleBar.finish();
     if (!manifest.complete) {
-      throw new CliError('CLI_INTERRUPTED', `sampling stopped at ${manifest.rows} of ${samples} pairs (complete shards are kept in ${dataDir}); continue with: gan-control encoders --model ${spec} --resume`);
+      sampleBar.stop('stopped');
+      throw new CliError('CLI_INTERRUPTED', `sampling stopped at ${manifest.rows} of ${samples} pairs (complete shards are kept in ${dataDir}); continue with: gan-control encoders --model ${spec} --resume`, {
+        exitCode: EXIT_INTERRUPTED,
+      });
     }
+    sampleBar.finish();
     const names = Object.keys(attributes);
     const trainBar = createProgress({ label: 'train', total: names.length * epochs, enabled: !json && ctx.isTTY });
     const trained = await enc.trainEncoders({

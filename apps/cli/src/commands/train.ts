@@ -1,10 +1,10 @@
 /** `gan-control train`: a GAN-Control model from a config file or a preset, through @gan-control/trainer. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { numberFlag, stringFlag } from '../args.js';
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
-import { CliError, usageError } from '../errors.js';
+import { CliError, EXIT_INTERRUPTED, usageError } from '../errors.js';
 import { builtinPackages, MODEL_FILE } from '../model.js';
 import { prepareOut } from '../output.js';
 import { loadPlugin, resolvePlugin, type LoadedPlugin } from '../plugins.js';
@@ -94,6 +94,12 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
   if (!opts.resume && existsSync(join(outDir, 'checkpoints', 'latest.json'))) {
     throw new CliError('CLI_RESUME_NEEDED', `${outDir} already holds a training run; pass --resume to continue it, or choose another --out`);
   }
+  if (opts.resume && !hasCheckpoint(outDir)) {
+    throw new CliError(
+      'CLI_NOTHING_TO_RESUME',
+      `--resume: ${outDir} holds no training checkpoint to continue from (no checkpoints/latest.json or ckpt-*.json); check --out, or leave out --resume to start a new run there`,
+    );
+  }
   const { plugins, specs } = await resolvePlugins((config.attributes ?? []) as AttributeEntry[], base, ctx.cwd);
   await prepareBackend(ctx);
   const json = Boolean(opts.json);
@@ -129,14 +135,29 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
   } finally {
     stop.done();
   }
-  bar.finish();
+  if (result.finished) bar.finish();
+  else bar.stop('stopped');
   await recordPlugins(result.modelDir, specs);
-  if (json) {
-    ctx.out(JSON.stringify({ ...result, outDir }, null, 2));
-    return;
+  // The resumed run must aim for the same length: --kimg overrides the config's, so it is repeated.
+  const resume = `gan-control train ${file ?? `--preset ${String(opts.preset)}`} --out ${relative(ctx.cwd, outDir) || '.'} --resume${kimg === undefined ? '' : ` --kimg ${kimg}`}`;
+  if (json) ctx.out(JSON.stringify({ ...result, outDir }, null, 2));
+  else {
+    ctx.out(`${result.finished ? 'trained' : 'stopped after'} ${result.images} images in ${result.seconds.toFixed(1)} s (${result.step} steps); model: ${result.modelDir}`);
+    ctx.out(`samples: ${join(outDir, 'samples', 'latest.png')}; metrics: ${join(outDir, 'metrics.jsonl')}`);
+    if (result.finished) ctx.out(`next: gan-control encoders --model ${relative(ctx.cwd, result.modelDir) || '.'}`);
   }
-  ctx.out(`${result.finished ? 'trained' : 'stopped after'} ${result.images} images in ${result.seconds.toFixed(1)} s (${result.step} steps); model: ${result.modelDir}`);
-  if (!result.finished) ctx.out(`continue with: gan-control train ${file ?? `--preset ${String(opts.preset)}`} --out ${relative(ctx.cwd, outDir) || '.'} --resume`);
-  ctx.out(`samples: ${join(outDir, 'samples', 'latest.png')}; metrics: ${join(outDir, 'metrics.jsonl')}`);
-  ctx.out(`next: gan-control encoders --model ${relative(ctx.cwd, result.modelDir) || '.'}`);
+  if (!result.finished) {
+    throw new CliError('CLI_INTERRUPTED', `training stopped (Ctrl-C) after ${result.images} of ${totalImages} images; its checkpoint is saved; continue with: ${resume}`, { exitCode: EXIT_INTERRUPTED });
+  }
+}
+
+/** Whether a run folder holds a checkpoint `--resume` can continue from (the trainer's file names). */
+function hasCheckpoint(outDir: string): boolean {
+  const dir = join(outDir, 'checkpoints');
+  if (existsSync(join(dir, 'latest.json'))) return true;
+  try {
+    return readdirSync(dir).some((f) => /^ckpt-\d+\.json$/.test(f));
+  } catch {
+    return false;
+  }
 }
