@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from '../context.js';
-import { trainCommand } from './train.js';
+import { pluginFlags, trainCommand } from './train.js';
 
 let work: string;
 beforeAll(() => {
@@ -44,4 +44,16 @@ describe('train --resume and Ctrl-C', () => {
     await trainCommand([], { preset: 'tiny-8', out: 'run', resume: true, kimg: '0.016' }, resumed);
     expect(resumed.lines[0]).toMatch(/^trained 16 images /);
   }, 120_000);
+});
+
+describe('pluginFlags', () => {
+  it('names again, as --plugin flags, the plugins the config gave by path (a model folder cannot)', () => {
+    const specs = new Map([
+      ['brightness', join(work, 'gan-control-attribute-brightness')],
+      ['pose', '@gan-control/attribute-pose'],
+      ['glow', join(work, '..', 'glow.mjs')],
+    ]);
+    expect(pluginFlags(specs, work)).toBe(' --plugin brightness=./gan-control-attribute-brightness --plugin glow=../glow.mjs');
+    expect(pluginFlags(new Map(), work)).toBe('');
+  });
 });

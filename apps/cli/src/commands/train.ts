@@ -144,11 +144,28 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
   else {
     ctx.out(`${result.finished ? 'trained' : 'stopped after'} ${result.images} images in ${result.seconds.toFixed(1)} s (${result.step} steps); model: ${result.modelDir}`);
     ctx.out(`samples: ${join(outDir, 'samples', 'latest.png')}; metrics: ${join(outDir, 'metrics.jsonl')}`);
-    if (result.finished) ctx.out(`next: gan-control encoders --model ${relative(ctx.cwd, result.modelDir) || '.'}`);
+    if (result.finished) ctx.out(`next: gan-control encoders --model ${relative(ctx.cwd, result.modelDir) || '.'}${pluginFlags(specs, ctx.cwd)}`);
   }
   if (!result.finished) {
     throw new CliError('CLI_INTERRUPTED', `training stopped (Ctrl-C) after ${result.images} of ${totalImages} images; its checkpoint is saved; continue with: ${resume}`, { exitCode: EXIT_INTERRUPTED });
   }
+}
+
+/**
+ * `--plugin` flags for the plugins the config named by path: model.json records them, but a model
+ * folder may only name installed packages, so commands on the model need them named again.
+ *
+ * @example
+ * pluginFlags(new Map([['brightness', '/work/p/gan-control-attribute-brightness']]), '/work/p'); // ' --plugin brightness=./gan-control-attribute-brightness'
+ */
+export function pluginFlags(specs: ReadonlyMap<string, string>, cwd: string): string {
+  let flags = '';
+  for (const [name, spec] of specs) {
+    if (!isAbsolute(spec)) continue;
+    const rel = relative(cwd, spec).split('\\').join('/');
+    flags += ` --plugin ${name}=${rel.startsWith('.') ? rel : `./${rel}`}`;
+  }
+  return flags;
 }
 
 /** Whether a run folder holds a checkpoint `--resume` can continue from (the trainer's file names). */
