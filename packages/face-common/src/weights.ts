@@ -1,10 +1,9 @@
-// Reads TensorFlow.js "weights manifest + .bin shards" from disk into tfjs-core tensors.
-// Shared by the face plugins (attribute-face-id, attribute-pose, attribute-age); it holds no
-// weights itself, so installing one plugin still pulls no other plugin.
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+// Reads TensorFlow.js "weights manifest + .bin shards" into tfjs-core tensors, from a folder on
+// disk (Node) or behind a URL (fetch, any runtime). Shared by the face plugins (attribute-face-id,
+// attribute-pose, attribute-age); it holds no weights itself, so installing one plugin still pulls
+// no other plugin. Imports no Node built-in, so the plugins' main entries bundle for a browser.
 import * as tf from '@tensorflow/tfjs-core';
+import { joinLocation, parentLocation, readBytes, readText, type Location } from '@gan-control/tensor-io';
 
 /** One weight of a tfjs weights manifest (tfjs `WeightsManifestEntry`). */
 export interface ManifestWeight {
@@ -38,14 +37,25 @@ export class WeightsError extends Error {
 }
 
 /**
- * The folder that holds `@vladmandic/face-api`'s pretrained weights (`model/` of the installed package).
+ * The folder that holds `@vladmandic/face-api`'s pretrained weights (`model/` of the installed
+ * package), the plugins' default `modelDir`. Only Node has an installed package to find (its
+ * `createRequire`, obtained at run time, so browser bundles never import `node:module`); in a
+ * browser it throws `E_WEIGHTS_MISSING`: pass `modelDir`, the URL of a folder with face-api's weights.
  *
  * @example
  * const dir = faceApiModelDir(); // .../node_modules/@vladmandic/face-api/model
  */
 export function faceApiModelDir(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const nodeModule = typeof proc?.getBuiltinModule === 'function' ? (proc.getBuiltinModule('node:module') as { createRequire(from: string): { resolve(spec: string): string } }) : undefined;
+  if (!nodeModule) {
+    throw new WeightsError(
+      'E_WEIGHTS_MISSING',
+      "faceApiModelDir: outside Node there is no installed @vladmandic/face-api to find; pass the plugin option 'modelDir': the URL of a folder that holds face-api's weights (the package's model/ folder, served over HTTP).",
+    );
+  }
+  const require = nodeModule.createRequire(import.meta.url);
+  return joinLocation(parentLocation(require.resolve('@vladmandic/face-api/package.json')), 'model');
 }
 
 function halfToFloat(h: number): number {
@@ -113,24 +123,26 @@ export function decodeWeights(manifest: ManifestGroup[], groupBytes: Uint8Array[
 }
 
 /**
- * Loads `<dir>/<model>-weights_manifest.json` and its shards from disk and returns one tfjs-core
- * tensor per weight on the active backend (the caller owns and disposes them).
+ * Loads `<dir>/<model>-weights_manifest.json` and its shards and returns one tfjs-core tensor per
+ * weight on the active backend (the caller owns and disposes them). `dir` is a folder on disk
+ * (Node) or a URL (fetched; e.g. face-api's `model/` folder served next to the page).
  *
  * @example
  * const w = await loadModelWeights('face_landmark_68_model', faceApiModelDir(), 'pose');
+ * const v = await loadModelWeights('face_landmark_68_model', 'https://example.org/face-api/model/', 'pose');
  * // ... use w['fc/weights'] ...; tf.dispose(Object.values(w));
  */
-export async function loadModelWeights(model: string, dir: string, plugin: string): Promise<Record<string, tf.Tensor>> {
-  const manifestPath = join(dir, `${model}-weights_manifest.json`);
+export async function loadModelWeights(model: string, dir: Location, plugin: string): Promise<Record<string, tf.Tensor>> {
+  const manifestPath = joinLocation(dir, `${model}-weights_manifest.json`);
   let manifest: ManifestGroup[];
   try {
-    manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as ManifestGroup[];
+    manifest = JSON.parse(await readText(manifestPath)) as ManifestGroup[];
   } catch (e) {
     throw new WeightsError('E_WEIGHTS_MISSING', `${plugin}: cannot read the weights manifest '${manifestPath}' (${(e as Error).message}). The weights ship with @vladmandic/face-api; install it, or pass the folder that holds '${model}-weights_manifest.json' as the 'modelDir' option.`);
   }
   const groupBytes: Uint8Array[] = [];
   for (const group of manifest) {
-    const parts = await Promise.all(group.paths.map((p) => readFile(join(dir, p))));
+    const parts = await Promise.all(group.paths.map((p) => readBytes(joinLocation(dir, p))));
     const total = parts.reduce((n, p) => n + p.byteLength, 0);
     const joined = new Uint8Array(total);
     let at = 0;
