@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { version } from '../package.json';
 import type { Attribute, AttributePlugin, ValueInfo } from '@gan-control/contrastive-loss';
 import { predictAge, AGE_INPUT_SIZE, disposeAgeNet, loadAgeNet } from './network.js';
 import { centreCropResize, checkImages, faceApiModelDir, faceOptionsSchema } from '@gan-control/face-common';
 
 /** The plugin name: also the latent group it controls (`officialFfhqLayout()` calls it `age`). */
 export const PLUGIN_NAME = 'age';
-/** This package's version (kept in step with package.json). */
-export const PLUGIN_VERSION = '0.1.0';
+/** This package's version, read from its package.json at build time. */
+export const PLUGIN_VERSION: string = version;
 
 /**
  * Default thresholds on d = |Δage| in years, set from measurements on 24 real faces (README

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { version } from '../package.json';
 import type { Attribute, AttributePlugin, ValueInfo } from '@gan-control/contrastive-loss';
 import { disposeFaceRecognitionNet, faceDescriptor, FACE_RECOGNITION_INPUT_SIZE, loadFaceRecognitionNet } from './network.js';
 import { centreCropResize, checkImages, faceApiModelDir, faceOptionsSchema } from '@gan-control/face-common';
 
 /** The plugin name: also the latent group it controls (`officialFfhqLayout()` calls it `id`). */
 export const PLUGIN_NAME = 'id';
-/** This package's version (kept in step with package.json). */
-export const PLUGIN_VERSION = '0.1.0';
+/** This package's version, read from its package.json at build time. */
+export const PLUGIN_VERSION: string = version;
 /** Size of the identity embedding. */
 export const EMBEDDING_SIZE = 128;
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { version } from '../package.json';
 import type { Attribute, AttributePlugin, ValueInfo } from '@gan-control/contrastive-loss';
 import { poseFromLandmarks } from './fit.js';
 import { disposeLandmarkNet, LANDMARK_INPUT_SIZE, landmarks, loadLandmarkNet } from './network.js';
@@ -7,8 +8,8 @@ import { centreCropResize, checkImages, faceApiModelDir, faceOptionsSchema } fro
 
 /** The plugin name: also the latent group it controls (`officialFfhqLayout()` calls it `pose`). */
 export const PLUGIN_NAME = 'pose';
-/** This package's version (kept in step with package.json). */
-export const PLUGIN_VERSION = '0.1.0';
+/** This package's version, read from its package.json at build time. */
+export const PLUGIN_VERSION: string = version;
 
 /**
  * Default thresholds on d = mean |Δyaw, Δpitch, Δroll| in degrees, calibrated on 24 real faces

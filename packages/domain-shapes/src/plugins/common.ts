@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { version } from '../../package.json';
 
-export const PACKAGE_VERSION = '0.1.0';
+/** This package's version, read from its package.json at build time. */
+export const PACKAGE_VERSION: string = version;
 
 /** Option fields every shapes attribute shares: λ, τ+, τ− (distance units) and the latent size. */
 export function lossOptions(defaults: { tauPlus: number; tauMinus: number; latentSize: number }) {
