@@ -1,6 +1,9 @@
 // The command line as a user types it: values cac would misread never reach a command as something else.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeTinyModel } from '../test/tiny-model.js';
 import { main } from './main.js';
 
 async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -40,4 +43,23 @@ describe('main', () => {
       expect(r.stderr).toMatch(/^error: cannot write --out \/proc\/forbidden\/\S+: (cannot create a folder in \/proc|\/proc is not writable)/);
     }
   }, 30_000);
+
+  it('evaluate on a model folder whose model.json names a plugin file imports nothing and says why', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'cli-main-untrusted-'));
+    try {
+      const dir = join(work, 'downloaded');
+      await writeTinyModel(dir);
+      const marker = join(work, 'ran');
+      writeFileSync(join(dir, 'x.mjs'), `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\n`);
+      const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { attributes: { name: string; plugin?: string }[] };
+      manifest.attributes[0].plugin = './x.mjs';
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
+      const r = await run(['evaluate', '--model', dir, '--backend', 'cpu']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`error: ${join(dir, 'model.json')}: attribute 'color' names the plugin './x.mjs', which is a path, not an installed package`);
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
