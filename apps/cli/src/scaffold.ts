@@ -4,9 +4,10 @@
  * `embed`, a distance, thresholds, `measure` with named values and units, the `ganControl`
  * manifest the CLI lists, a passing `node --test` suite and a README.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { CliError, usageError } from './errors.js';
+import { ensureOut, prepareOut } from './output.js';
 
 const PACKAGE_NAME = /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/;
 const ATTRIBUTE_NAME = /^[a-z][a-z0-9-]*$/;
@@ -364,7 +365,8 @@ npm test
  */
 export function scaffoldPlugin(name: string, { cwd, dir }: { cwd: string; dir?: string }): { dir: string; files: string[]; names: ScaffoldNames } {
   const names = scaffoldNames(name);
-  const target = resolve(cwd, dir ?? names.dirName);
+  // Fails at once on a folder that cannot be created (prepareOut), before any file is written.
+  const target = prepareOut(dir ?? names.dirName, cwd, { allowFile: false, flag: '--dir' }).path;
   if (existsSync(target) && readdirSync(target).length > 0) {
     throw new CliError('CLI_DIR_NOT_EMPTY', `cannot create plugin in ${target}: the folder is not empty; choose another folder with --dir`);
   }
@@ -372,7 +374,7 @@ export function scaffoldPlugin(name: string, { cwd, dir }: { cwd: string; dir?: 
   try {
     for (const [rel, text] of Object.entries(files)) {
       const path = join(target, rel);
-      mkdirSync(join(path, '..'), { recursive: true });
+      ensureOut({ kind: 'file', path }, '--dir');
       writeFileSync(path, text);
     }
   } catch (err) {
