@@ -39,13 +39,18 @@ export async function openControl(
   const where = typeof spec === 'string' ? resolveModelPath(spec, ctx.cwd) : spec;
   const model = await loadModel(where);
   let runtimes: ControlSession['runtimes'] = {};
+  // The encoders belong to the controller once it is made; until then (a plugin or the controller
+  // itself refusing them) they are released here.
+  let encoders: import('@gan-control/encoders').AttributeEncoder[] = [];
+  let owned = false;
   try {
     const enc = await import('@gan-control/encoders');
-    const encoders = model.encodersDir ? await enc.loadEncoders(model.encodersDir) : [];
+    encoders = model.encodersDir ? await enc.loadEncoders(model.encodersDir) : [];
     const attributes = encoders.map((e) => ({ name: e.attribute, group: e.group, values: e.values.map((v) => ({ name: v.name, unit: v.unit, range: v.range })) }));
     const measure = typeof options.measure === 'function' ? options.measure(attributes) : options.measure;
     if (measure) runtimes = await loadModelAttributes(model, ctx);
     const controller = new enc.Controller({ generator: model.generator, layout: controllerLayout(model.generator), encoders, attributes: measure ? runtimes : undefined });
+    owned = true;
     return {
       label: where.label,
       model,
@@ -85,6 +90,7 @@ export async function openControl(
       },
     };
   } catch (err) {
+    if (!owned) for (const e of encoders) e.dispose();
     for (const a of Object.values(runtimes)) a.dispose();
     model.dispose();
     throw err;

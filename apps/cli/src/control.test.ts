@@ -1,0 +1,51 @@
+// openControl releases what it loaded when it fails: the model, and the encoders the controller
+// never took (a refused plugin, or the controller refusing them).
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { writeTinyModel } from '../test/tiny-model.js';
+import type { Context } from './context.js';
+import { openControl } from './control.js';
+
+const loaded: { dispose: () => void; disposed: boolean }[] = [];
+vi.mock('@gan-control/encoders', async (importOriginal) => ({
+  ...(await importOriginal<Record<string, unknown>>()),
+  // Stand-ins for two loaded encoders, each holding a tensor.
+  loadEncoders: async () =>
+    [0, 1].map(() => {
+      const t = tf.zeros([4, 4]);
+      const e = { attribute: 'color', group: 'color', values: [], disposed: false, dispose: () => ((e.disposed = true), t.dispose()) };
+      loaded.push(e);
+      return e;
+    }),
+  Controller: class {
+    constructor() {
+      throw Object.assign(new Error('two encoders for latent group \'color\''), { code: 'ENCODERS_INVALID_OPTIONS' });
+    }
+  },
+}));
+
+let work: string;
+let model: string;
+const ctx: Context = { cwd: process.cwd(), out: () => {}, info: () => {}, isTTY: false, verbose: false, backend: 'cpu' };
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  work = mkdtempSync(join(tmpdir(), 'cli-control-'));
+  model = join(work, 'tiny');
+  await writeTinyModel(model);
+  mkdirSync(join(model, 'encoders'));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('openControl', () => {
+  it('when the controller refuses the encoders, they and the model are released (no tensor leaks)', async () => {
+    const before = tf.memory().numTensors;
+    await expect(openControl({ path: model, label: 'tiny' }, ctx, { measure: false })).rejects.toMatchObject({ code: 'ENCODERS_INVALID_OPTIONS' });
+    expect(loaded).toHaveLength(2);
+    expect(loaded.every((e) => e.disposed)).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
