@@ -109,11 +109,17 @@ describe('file names in a model folder stay inside it', () => {
   it("an encoder JSON's weights stay inside the encoders folder", () => {
     const dir = join(work, 'encoders-out');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'notes.json'), '{ not json');
     writeFileSync(join(dir, 'hue.json'), JSON.stringify({ format: 'gan-control-encoder', weights: 'hue.safetensors' }));
     expect(() => checkEncoderFiles(dir)).not.toThrow();
     writeFileSync(join(dir, 'size.json'), JSON.stringify({ format: 'gan-control-encoder', weights: '../../secret' }));
     expect(() => checkEncoderFiles(dir)).toThrow(expect.objectContaining({ code: 'CLI_MODEL_UNSAFE_PATH', message: expect.stringContaining(`"weights" '../../secret' leaves the folder`) }));
+  });
+
+  it('a truncated encoder JSON is an error naming the file, not skipped silently', () => {
+    const dir = join(work, 'encoders-truncated');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'hue.json'), '{"format": "gan-control-encoder", "weig');
+    expect(() => checkEncoderFiles(dir)).toThrow(expect.objectContaining({ code: 'CLI_MODEL_CORRUPT', message: expect.stringContaining(`corrupt encoder ${join(dir, 'hue.json')}: not valid JSON`) }));
   });
 
   it('weights that are not safetensors are a clear error that does not print the file as a number', async () => {

@@ -222,7 +222,7 @@ export function insideFolder(dir: string, name: string, field: string, file: str
 
 /**
  * Checks every encoder JSON of a model's encoders folder before `@gan-control/encoders` reads it:
- * the JSON files themselves and the `weights` each names stay inside the folder.
+ * each is valid JSON, and the files themselves and the `weights` each names stay inside the folder.
  */
 export function checkEncoderFiles(encodersDir: string): void {
   for (const name of readdirSync(encodersDir).filter((n) => n.endsWith('.json'))) {
@@ -230,8 +230,9 @@ export function checkEncoderFiles(encodersDir: string): void {
     let json: unknown;
     try {
       json = JSON.parse(readFileSync(file, 'utf8'));
-    } catch {
-      continue; // not an encoder (the encoders package skips it too)
+    } catch (err) {
+      // The encoders package would skip it; a truncated encoder must not vanish silently.
+      throw new CliError('CLI_MODEL_CORRUPT', `corrupt encoder ${file}: not valid JSON (${(err as Error).message}); restore it or retrain the encoders (gan-control encoders)`);
     }
     const weights = (json as { weights?: unknown } | null)?.weights;
     if ((json as { format?: unknown } | null)?.format === 'gan-control-encoder' && typeof weights === 'string') insideFolder(encodersDir, weights, `"weights"`, file);
