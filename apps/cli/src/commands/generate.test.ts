@@ -23,6 +23,14 @@ describe('planGenerate', () => {
     });
   });
 
+  it('a sweep grid is at most 4096 images in all, not only 4096 rows', () => {
+    expect(() => planGenerate({ count: '4096', sweep: 'color.hue=0:300:2' })).toThrow(
+      expect.objectContaining({ code: 'CLI_USAGE', message: '--count 4096 with a 2-step --sweep is 8192 images; one call makes at most 4096: use --count 2048 or fewer (other seeds in another call with --seed)' }),
+    );
+    expect(planGenerate({ count: '2048', sweep: 'color.hue=0:300:2' }).count).toBe(2048);
+    expect(planGenerate({ count: '4096' }).count).toBe(4096);
+  });
+
   it('refuses two sweeps and a value both set and swept', () => {
     expect(() => planGenerate({ sweep: ['a=0:1:2', 'b=0:1:2'] })).toThrow('--sweep was given 2 times');
     expect(() => planGenerate({ set: 'position.x=1', sweep: 'position.x=0:1:2' })).toThrow('is also given with --set');

@@ -22,6 +22,9 @@ export interface GeneratePlan {
   extrapolate: boolean;
 }
 
+/** Images one `generate` call makes at most (`--count`, or `--count` × sweep steps for a grid). */
+export const MAX_IMAGES = 4096;
+
 /** Flags → plan (usage and value errors only; names are checked against the model later). */
 export function planGenerate(opts: Record<string, unknown>): GeneratePlan {
   const sweeps = asList(opts.sweep);
@@ -34,13 +37,19 @@ export function planGenerate(opts: Record<string, unknown>): GeneratePlan {
       throw usageError(`--sweep ${sweep.attribute}${sweep.field ? `.${sweep.field}` : ''} is also given with --set; set it with one of them`);
     }
   }
+  const count = intFlag(opts.count, '--count', { min: 1, max: MAX_IMAGES, fallback: 1 });
+  if (sweep && count * sweep.values.length > MAX_IMAGES) {
+    throw usageError(
+      `--count ${count} with a ${sweep.values.length}-step --sweep is ${count * sweep.values.length} images; one call makes at most ${MAX_IMAGES}: use --count ${Math.floor(MAX_IMAGES / sweep.values.length)} or fewer (other seeds in another call with --seed)`,
+    );
+  }
   return {
     model: stringFlag(opts.model, '--model') ?? 'shapes',
     set,
     keep: asList(opts.keep),
     sweep,
     seed: intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 }),
-    count: intFlag(opts.count, '--count', { min: 1, max: 4096, fallback: 1 }),
+    count,
     truncation: numberFlag(opts.truncation, '--truncation', { min: 0, max: 1, fallback: 1 }),
     extrapolate: Boolean(opts.extrapolate),
   };
