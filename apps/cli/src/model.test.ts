@@ -1,12 +1,14 @@
-// The trust model of a model folder: it names no code to run and no file outside itself.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+// The trust model of a model folder: it names no code to run and no file outside itself, and its weights are finite.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { readSafetensors, writeSafetensors } from '@gan-control/tensor-io';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectModel } from './commands/inspect.js';
 import type { Context } from './context.js';
-import { checkEncoderFiles, loadModelAttributes, readModelManifest, type ModelManifest } from './model.js';
+import { writeTinyModel } from '../test/tiny-model.js';
+import { checkEncoderFiles, loadModel, loadModelAttributes, readModelManifest, type ModelManifest } from './model.js';
 
 let work: string;
 let project: string;
@@ -130,5 +132,22 @@ describe('file names in a model folder stay inside it', () => {
     const err = await inspectModel(dir, work).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'CLI_MODEL_CORRUPT', message: expect.stringContaining('is not a safetensors file') });
     expect((err as Error).message).not.toContain(String(n));
+  });
+});
+
+describe('weights are checked finite on load', () => {
+  it('a NaN in the generator weights is CLI_MODEL_CORRUPT naming the file and tensor', async () => {
+    const dir = join(work, 'nan-model');
+    await writeTinyModel(dir);
+    const file = join(dir, 'generator.safetensors');
+    const { tensors } = readSafetensors(new Uint8Array(readFileSync(file)));
+    const name = Object.keys(tensors).find((k) => (tensors[k].data as Float32Array).length > 3)!;
+    const data = Float32Array.from(tensors[name].data as Float32Array);
+    data[3] = Number.NaN;
+    writeFileSync(file, writeSafetensors({ ...tensors, [name]: { ...tensors[name], data } } as never));
+    await expect(loadModel({ path: dir, label: 'nan-model' })).rejects.toMatchObject({
+      code: 'CLI_MODEL_CORRUPT',
+      message: `corrupt model ${dir}: generator.safetensors tensor '${name}' holds NaN (element 3); the weights are damaged or come from a diverged run; restore the file or re-export the model`,
+    });
   });
 });

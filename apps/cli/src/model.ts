@@ -269,7 +269,26 @@ function corrupt(dir: string, file: string, err: unknown): CliError {
 }
 
 /**
- * Loads a model folder's generator (weights checked name by name) and finds its encoders.
+ * Refuses weights holding NaN or ±Infinity (a diverged run, a damaged file): they would render
+ * black images with exit code 0. Names the file and the first bad tensor.
+ */
+function assertFinite(tensors: Record<string, { data: unknown }>, dir: string, file: string): void {
+  for (const [name, t] of Object.entries(tensors)) {
+    const data = t.data;
+    if (!(data instanceof Float32Array || data instanceof Float64Array)) continue;
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) {
+        throw new CliError(
+          'CLI_MODEL_CORRUPT',
+          `corrupt model ${dir}: ${file} tensor '${name}' holds ${data[i]} (element ${i}); the weights are damaged or come from a diverged run; restore the file or re-export the model`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Loads a model folder's generator (weights checked name by name, and finite) and finds its encoders.
  *
  * @example
  * const model = await loadModel(resolveModelPath('shapes', process.cwd()));
@@ -280,9 +299,16 @@ export async function loadModel({ path, label }: { path: string; label: string }
   const weights = manifest.weights;
   const bytes = await readWeights(dir, weights);
   const sg2 = await import('@gan-control/stylegan2');
+  const { readSafetensors } = await import('@gan-control/tensor-io');
+  let tensors: ReturnType<typeof readSafetensors>['tensors'];
+  try {
+    tensors = readSafetensors(bytes).tensors;
+  } catch (err) {
+    throw corrupt(dir, weights, err);
+  }
+  assertFinite(tensors, dir, weights);
   let generator: InferenceGenerator;
   if (g.kind === 'stylegan2') {
-    const { readSafetensors } = await import('@gan-control/tensor-io');
     let G: import('@gan-control/stylegan2').Generator;
     try {
       G = sg2.createGenerator(g.config as import('@gan-control/stylegan2').GeneratorConfigInput, { seed: 0 });
@@ -290,7 +316,7 @@ export async function loadModel({ path, label }: { path: string; label: string }
       throw corrupt(dir, MODEL_FILE, err);
     }
     try {
-      const records = sg2.toFloatRecords(readSafetensors(bytes).tensors, weights);
+      const records = sg2.toFloatRecords(tensors, weights);
       sg2.assertComplete(G.loadStateDict(records, weights), weights);
     } catch (err) {
       G.dispose();
