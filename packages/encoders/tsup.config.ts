@@ -1,4 +1,4 @@
 import { defineConfig } from 'tsup';
 import { getTsupConfig } from '../../scripts/tsup-config.mjs';
 
-export default defineConfig(getTsupConfig({ root: import.meta.dirname }));
+export default defineConfig(getTsupConfig({ entry: ['src/index.ts', 'src/node.ts'], root: import.meta.dirname }));

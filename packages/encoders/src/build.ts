@@ -1,12 +1,15 @@
+// Node only (`@gan-control/encoders/node`): samples, trains and saves encoders in a folder on disk.
 import { join } from 'node:path';
 import { EncodersError } from './errors';
 import type { AttributeEncoder } from './encoder';
-import { saveEncoder } from './io';
 import type { AttributeBinding, GeneratorLike, LayoutLike } from './model';
-import { sampleEncoderDataset } from './sampler';
+import { sampleEncoderDataset } from './sample';
 import type { DatasetManifest, SamplerOptions, SamplerProgress } from './sampler';
-import { trainEncoders } from './train';
+import { saveEncoder } from './save';
 import type { TrainMetrics, TrainOptions, TrainProgress } from './train';
+// Through the main entry (a self-reference the build keeps external), so the encoders this returns
+// are instances of the same AttributeEncoder class that calibrateEncoders/refineEncoders check.
+import { trainEncoders } from '@gan-control/encoders';
 
 /** Arguments of `buildEncodersForModel`. */
 export interface BuildEncodersArgs {

@@ -1,12 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { LatentLayout, createRng, sampleLatents } from '@gan-control/latent';
 import type { Attribute } from '@gan-control/contrastive-loss';
 import { assertComplete, createGenerator, loadGenerator } from '@gan-control/stylegan2';
 import type { GeneratorConfigInput } from '@gan-control/stylegan2';
-import { readSafetensors } from '@gan-control/tensor-io';
+import { isNotFound, joinLocation, readBytes, readSafetensors, readText, type Location } from '@gan-control/tensor-io';
 import { EncodersError, parseOptions } from './errors';
 import type { EncoderInput } from './encoder';
 import { loadEncoders } from './io';
@@ -47,8 +45,8 @@ export interface ControllerInit {
 
 /** Options of `Controller.load`. */
 export interface ControllerLoadOptions {
-  /** Folder of the encoders (default `<modelDir>/encoders`). */
-  readonly encodersDir?: string;
+  /** Folder of the encoders (default `<modelDir>/encoders`): a path (Node) or a URL. */
+  readonly encodersDir?: Location;
   readonly attributes?: AttributeBinding;
   readonly noiseMode?: 'const' | 'random' | 'none';
 }
@@ -135,24 +133,27 @@ export class Controller {
    * to `generator.safetensors`, the layout to `latent` (else the config's mapping groups), the
    * encoders to `<modelDir>/<encoders ?? "encoders">`. Without `model.json`,
    * `generator.safetensors` must be a stylegan2 checkpoint (`saveNetwork`). The controller owns
-   * (and disposes) the generator and encoders it loaded.
+   * (and disposes) the generator and encoders it loaded. `modelDir` is a folder on disk (Node) or
+   * a URL (fetched, in a browser too; the encoders are then looked up by latent group,
+   * `<encoders>/<group>.json`, since a URL folder cannot be listed).
    *
    * @example
    * const controller = await Controller.load('packages/domain-shapes/model', { attributes: { color, size, position } });
+   * const remote = await Controller.load('https://example.org/models/shapes/');
    */
-  static async load(modelDir: string, options: ControllerLoadOptions = {}): Promise<Controller> {
-    const modelJson = join(modelDir, 'model.json');
+  static async load(modelDir: Location, options: ControllerLoadOptions = {}): Promise<Controller> {
+    const modelJson = joinLocation(modelDir, 'model.json');
     let info: { format?: unknown; generator?: unknown; latent?: unknown; encoders?: unknown } | undefined;
     try {
-      info = JSON.parse(await readFile(modelJson, 'utf8'));
+      info = JSON.parse(await readText(modelJson));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      if (!isNotFound(e)) {
         throw new EncodersError('ENCODERS_BAD_FILE', `${modelJson}: cannot read the model description (${(e as Error).message})`, { cause: e });
       }
     }
     let generator: GeneratorLike & { dispose(): void };
     let layout: LayoutLike | undefined;
-    let encodersDir = options.encodersDir ?? join(modelDir, 'encoders');
+    let encodersDir = options.encodersDir ?? joinLocation(modelDir, 'encoders');
     if (info) {
       const g = info.generator as { kind?: unknown; config?: unknown; weights?: unknown } | undefined;
       if (info.format !== 'gan-control-model' || !g || typeof g !== 'object') {
@@ -165,11 +166,11 @@ export class Controller {
         );
       }
       const config = (g.kind === 'stylegan2' ? g.config : g) as GeneratorConfigInput;
-      const weightsPath = join(modelDir, g.kind === 'stylegan2' && typeof g.weights === 'string' ? g.weights : 'generator.safetensors');
-      if (!options.encodersDir && typeof info.encoders === 'string') encodersDir = join(modelDir, info.encoders);
+      const weightsPath = joinLocation(modelDir, g.kind === 'stylegan2' && typeof g.weights === 'string' ? g.weights : 'generator.safetensors');
+      if (!options.encodersDir && typeof info.encoders === 'string') encodersDir = joinLocation(modelDir, info.encoders);
       let bytes: Uint8Array;
       try {
-        bytes = new Uint8Array(await readFile(weightsPath));
+        bytes = await readBytes(weightsPath);
       } catch (e) {
         throw new EncodersError('ENCODERS_BAD_FILE', `${weightsPath}: cannot read the generator weights (${(e as Error).message})`, { cause: e });
       }
@@ -186,10 +187,17 @@ export class Controller {
       }
       generator = G;
     } else {
-      generator = await loadGenerator(join(modelDir, 'generator.safetensors'));
+      generator = await loadGenerator(joinLocation(modelDir, 'generator.safetensors'));
     }
     try {
-      const encoders = await loadEncoders(encodersDir);
+      // Only a URL folder needs the group names (it cannot be listed); a layout error surfaces in the constructor as before.
+      let groups: string[] | undefined;
+      try {
+        groups = resolveGroups(generator, layout).map((g) => g.name);
+      } catch {
+        groups = undefined;
+      }
+      const encoders = await loadEncoders(encodersDir, { groups });
       try {
         return new Controller({ generator, layout, encoders, attributes: options.attributes, noiseMode: options.noiseMode, ownsGenerator: true });
       } catch (e) {

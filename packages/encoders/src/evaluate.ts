@@ -1,9 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Attribute, ValueInfo } from '@gan-control/contrastive-loss';
-import { tensorToPng, writeFileAtomic } from '@gan-control/tensor-io';
 import { EncodersError, parseOptions } from './errors';
 import type { Controller, GenerateOptions } from './controller';
 import { circularDiff, circularPeriod } from './model';
@@ -25,7 +22,10 @@ export const evaluateOptionsSchema = z.object({
   seed: z.number().int().nonnegative().default(0),
   /** Truncation ψ of the sampled groups (as in `Controller.generate`). */
   truncation: z.union([z.number().min(0).max(1), z.record(z.string(), z.number().min(0).max(1))]).optional(),
-  /** Folder for one PNG grid per attribute (`<gridDir>/<attribute>.png`); none when absent. */
+  /**
+   * Folder for one PNG grid per attribute (`<gridDir>/<attribute>.png`); none when absent. Writing
+   * files needs Node: use `evaluateControl` from `@gan-control/encoders/node` for this option.
+   */
   gridDir: z.string().optional(),
   /** Evaluate only these controlled attributes (all attributes are still measured for leakage). */
   only: z.array(z.string()).optional(),
@@ -106,8 +106,26 @@ export interface Measured {
  * console.log(formatControlReport(report));
  */
 export async function evaluateControl(controller: Controller, attributes: AttributeBinding, options: EvaluateOptions = {}): Promise<ControlReport> {
+  return evaluateControlWith(controller, attributes, options);
+}
+
+/**
+ * Writes the sweep grids of `evaluateControl` (`gridDir`): `prepare` once before the sweeps,
+ * `write` per attribute with its `[seeds·steps, H, W, C]` images (not owned). The Node entry
+ * provides the one that writes PNG files.
+ */
+export interface GridWriter {
+  prepare(dir: string): Promise<void>;
+  write(dir: string, attribute: string, images: tf.Tensor4D, grid: { rows: number; cols: number }): Promise<void>;
+}
+
+/** `evaluateControl` with a grid writer (internal; the Node entry passes one). */
+export async function evaluateControlWith(controller: Controller, attributes: AttributeBinding, options: EvaluateOptions = {}, grids?: GridWriter): Promise<ControlReport> {
   const { onProgress, ...rest } = options;
   const opts = parseOptions(evaluateOptionsSchema, rest, 'evaluateControl');
+  if (opts.gridDir && !grids) {
+    throw new EncodersError('ENCODERS_INVALID_OPTIONS', "evaluateControl: gridDir writes PNG files, which needs Node; import evaluateControl from '@gan-control/encoders/node' for it");
+  }
   const measured = bindMeasured(attributes, opts.circular);
   const controlled = measured.filter((m) => {
     try {
@@ -174,7 +192,7 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
     })]),
   );
 
-  if (opts.gridDir) await mkdir(opts.gridDir, { recursive: true });
+  if (opts.gridDir) await grids!.prepare(opts.gridDir);
   const result: ControlReport = {};
   for (const target of targets) {
     const enc = controller.encoder(target.key);
@@ -241,8 +259,7 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
       if (opts.gridDir) {
         const grid = tf.concat(gridImages);
         try {
-          const png = await tensorToPng(grid, { grid: { rows: opts.seeds, cols: opts.steps } });
-          await writeFileAtomic(join(opts.gridDir, `${target.key}.png`), png);
+          await grids!.write(opts.gridDir, target.key, grid, { rows: opts.seeds, cols: opts.steps });
         } finally {
           grid.dispose();
         }

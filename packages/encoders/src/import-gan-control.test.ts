@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors } from '@gan-control/tensor-io';
 import { afterAll, describe, expect, it } from 'vitest';
 import { importGanControlEncoder } from './import-gan-control';
-import { loadEncoder, saveEncoder } from './io';
+import { loadEncoder } from './io';
+import { saveEncoder } from './save';
 
 const dir = join(import.meta.dirname, '..', 'testdata', 'gan-control');
 const file = (f: string) => new Uint8Array(readFileSync(join(dir, f)));

@@ -14,7 +14,6 @@ export type { EncoderArchitecture, EncoderArchitectureInput, EncoderInput, Encod
 export { resolveGroups, circularPeriod, circularDiff } from './model';
 export type { AttributeBinding, GeneratorLike, GroupSlice, LayoutLike } from './model';
 export {
-  sampleEncoderDataset,
   readEncoderDataset,
   samplerOptionsSchema,
   datasetManifestSchema,
@@ -25,20 +24,19 @@ export {
 export type { AttributeRows, DatasetManifest, SampleEncoderDatasetArgs, SamplerOptions, SamplerProgress } from './sampler';
 export { trainEncoder, trainEncoders, trainOptionsSchema } from './train';
 export type { TrainEncoderArgs, TrainEncodersArgs, TrainMetrics, TrainOptions, TrainProgress } from './train';
-export { saveEncoder, loadEncoder, loadEncoders } from './io';
+export { loadEncoder, loadEncoders } from './io';
+export type { LoadEncodersOptions } from './io';
 export { Controller, generateOptionsSchema, wrapEncoder } from './controller';
 export type { ControlInfo, ControllerInit, ControllerLoadOptions, EncoderLike, GenerateOptions, GenerateResult, WrapEncoderInfo } from './controller';
 export { loadGanControlEncoder, replaceGanControlSlice } from './gan-control-encoder';
 export type { GanControlEncoder, LoadGanControlEncoderOptions } from './gan-control-encoder';
 export { evaluateControl, formatControlReport, evaluateOptionsSchema } from './evaluate';
 export type { AttributeControlReport, ControlReport, EvaluateOptions, EvaluateProgress, ValueControlReport } from './evaluate';
-export { buildEncodersForModel } from './build';
 export { calibrateEncoders, calibrateOptionsSchema } from './calibrate';
 export type { CalibrateOptions, CalibrationReport } from './calibrate';
 export { refineEncoders, refineOptionsSchema } from './refine';
 export type { RefineOptions, RefineReport } from './refine';
 export { calibrationSchema, calibrationOffset, applyCalibration } from './calibration';
 export type { Calibration } from './calibration';
-export type { BuildEncodersArgs, BuildEncodersResult } from './build';
 export { importGanControlEncoder } from './import-gan-control';
 export type { ImportGanControlEncoderOptions } from './import-gan-control';

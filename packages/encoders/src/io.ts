@@ -1,49 +1,24 @@
+// Loading encoders from a folder on disk (Node) or a URL (fetch). Saving them is Node-only:
+// `saveEncoder` in save.ts, exported from `@gan-control/encoders/node`.
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { entryToTensor, readSafetensors, tensorToEntry, writeFileAtomic, writeSafetensors } from '@gan-control/tensor-io';
+import { baseName, entryToTensor, isNotFound, joinLocation, listFolder, parentLocation, readBytes, readSafetensors, readText, type Location } from '@gan-control/tensor-io';
 import { EncodersError, formatZodIssues } from './errors';
 import { AttributeEncoder, encoderFromWeights, encoderMetadataSchema } from './encoder';
 import type { EncoderMetadata } from './encoder';
 
 /**
- * Saves an encoder as `<dir>/<group>.safetensors` (official FcStack names
- * `fc_stack.<i>.weight [out, in]`, `fc_stack.<i>.bias [out]`, float32) and `<dir>/<group>.json`
- * (attribute, group, w slice, values with units, kind, normalisation and range, architecture,
- * training summary). Both files are written atomically, weights first, so a JSON file always
- * points at complete weights. Returns the JSON path.
- *
- * @example
- * await saveEncoder(encoder, 'runs/shapes/encoders'); // → runs/shapes/encoders/hue.json
- */
-export async function saveEncoder(encoder: AttributeEncoder, dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const weightsFile = `${encoder.group}.safetensors`;
-  const weights = encoder.weights();
-  try {
-    const entries: Record<string, Awaited<ReturnType<typeof tensorToEntry>>> = {};
-    for (const [name, t] of Object.entries(weights)) entries[name] = await tensorToEntry(t);
-    await writeFileAtomic(join(dir, weightsFile), writeSafetensors(entries, { format: 'gan-control-encoder', attribute: encoder.attribute, group: encoder.group }));
-  } finally {
-    tf.dispose(Object.values(weights));
-  }
-  const jsonPath = join(dir, `${encoder.group}.json`);
-  await writeFileAtomic(jsonPath, JSON.stringify(encoder.toMetadata(weightsFile), null, 2) + '\n');
-  return jsonPath;
-}
-
-/**
- * Loads an encoder from its JSON file (and the safetensors file it names).
+ * Loads an encoder from its JSON file (and the safetensors file it names): a path (Node) or a URL.
  *
  * @example
  * const hue = await loadEncoder('runs/shapes/encoders/hue.json');
+ * const size = await loadEncoder('https://example.org/shapes/encoders/size.json');
  */
-export async function loadEncoder(jsonPath: string): Promise<AttributeEncoder> {
-  const metadata = parseMetadata(await readText(jsonPath), jsonPath);
-  const weightsPath = join(dirname(jsonPath), metadata.weights);
+export async function loadEncoder(jsonPath: Location): Promise<AttributeEncoder> {
+  const metadata = parseMetadata(await readFileText(jsonPath), String(jsonPath));
+  const weightsPath = joinLocation(parentLocation(jsonPath), metadata.weights);
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(weightsPath));
+    bytes = await readBytes(weightsPath);
   } catch (e) {
     throw new EncodersError('ENCODERS_BAD_FILE', `${jsonPath} names weights '${metadata.weights}', but ${weightsPath} cannot be read (${(e as Error).message})`, { cause: e });
   }
@@ -55,7 +30,7 @@ export async function loadEncoder(jsonPath: string): Promise<AttributeEncoder> {
   }
   const tensors: Record<string, tf.Tensor> = {};
   try {
-    for (const [name, entry] of Object.entries(file.tensors)) tensors[name] = entryToTensor(entry, `${basename(weightsPath)}:${name}`);
+    for (const [name, entry] of Object.entries(file.tensors)) tensors[name] = entryToTensor(entry, `${baseName(weightsPath)}:${name}`);
     return encoderFromWeights(metadata, tensors);
   } catch (e) {
     if ((e as { code?: string }).code === 'ENCODERS_SHAPE_MISMATCH') {
@@ -67,24 +42,46 @@ export async function loadEncoder(jsonPath: string): Promise<AttributeEncoder> {
   }
 }
 
+/** Options of `loadEncoders`. */
+export interface LoadEncodersOptions {
+  /**
+   * Latent groups to look for (`<group>.json`) where the folder cannot be listed (a URL); missing
+   * ones are skipped. A folder on disk is listed and this is not needed.
+   */
+  readonly groups?: readonly string[];
+}
+
 /**
  * Loads every encoder of a folder (each `*.json` whose `format` is `gan-control-encoder`),
- * sorted by group name.
+ * sorted by group name. A folder on disk (Node) is listed; behind a URL, where nothing can be
+ * listed, the encoders of `options.groups` are fetched (`<group>.json`).
  *
  * @example
  * const encoders = await loadEncoders('runs/shapes/encoders');
+ * const remote = await loadEncoders('https://example.org/shapes/encoders', { groups: ['color', 'size'] });
  */
-export async function loadEncoders(dir: string): Promise<AttributeEncoder[]> {
+export async function loadEncoders(dir: Location, options: LoadEncodersOptions = {}): Promise<AttributeEncoder[]> {
   let names: string[];
+  let optional = false;
   try {
-    names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+    names = (await listFolder(dir)).filter((n) => n.endsWith('.json')).sort();
   } catch (e) {
-    throw new EncodersError('ENCODERS_BAD_FILE', `cannot list encoders in ${dir} (${(e as Error).message})`, { cause: e });
+    if ((e as { code?: unknown }).code !== 'LOCATION_UNSUPPORTED' || !options.groups) {
+      throw new EncodersError('ENCODERS_BAD_FILE', `cannot list encoders in ${dir} (${(e as Error).message})`, { cause: e });
+    }
+    names = options.groups.map((g) => `${g}.json`).sort();
+    optional = true;
   }
   const out: AttributeEncoder[] = [];
   try {
     for (const n of names) {
-      const text = await readText(join(dir, n));
+      let text: string;
+      try {
+        text = await readText(joinLocation(dir, n));
+      } catch (e) {
+        if (optional && isNotFound(e)) continue; // this group has no encoder
+        throw new EncodersError('ENCODERS_BAD_FILE', `cannot read ${joinLocation(dir, n)} (${(e as Error).message})`, { cause: e });
+      }
       let json: unknown;
       try {
         json = JSON.parse(text);
@@ -92,7 +89,7 @@ export async function loadEncoders(dir: string): Promise<AttributeEncoder[]> {
         continue; // not ours
       }
       if ((json as { format?: unknown } | null)?.format !== 'gan-control-encoder') continue;
-      out.push(await loadEncoder(join(dir, n)));
+      out.push(await loadEncoder(joinLocation(dir, n)));
     }
   } catch (e) {
     for (const enc of out) enc.dispose();
@@ -104,9 +101,9 @@ export async function loadEncoders(dir: string): Promise<AttributeEncoder[]> {
   return out;
 }
 
-async function readText(path: string): Promise<string> {
+async function readFileText(path: Location): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readText(path);
   } catch (e) {
     throw new EncodersError('ENCODERS_BAD_FILE', `cannot read ${path} (${(e as Error).message})`, { cause: e });
   }

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   Controller,
-  buildEncodersForModel,
   calibrateEncoders,
   calibrationOffset,
   createEncoder,
@@ -13,8 +12,8 @@ import {
   evaluateControl,
   loadEncoder,
   loadEncoders,
-  saveEncoder,
 } from '../src/index';
+import { buildEncodersForModel, saveEncoder } from '../src/node';
 import type { AttributeEncoder, Calibration } from '../src/index';
 import { HUE_LEVEL_SPEC, TOY_BUILD, brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy';
 

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   Controller,
-  buildEncodersForModel,
-  evaluateControl,
   formatControlReport,
   loadEncoders,
 } from '../src/index';
-import type { BuildEncodersResult, TrainProgress } from '../src/index';
+import type { TrainProgress } from '../src/index';
+import { buildEncodersForModel, evaluateControl } from '../src/node';
+import type { BuildEncodersResult } from '../src/node';
 import { TOY_BUILD, brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy';
 
 // End to end on the toy generator: sampler → training → save/load → controller → evaluation.

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Controller, buildEncodersForModel, createEncoder, encoderFromWeights, loadEncoder, refineEncoders, saveEncoder } from '../src/index';
+import { Controller, createEncoder, encoderFromWeights, loadEncoder, refineEncoders } from '../src/index';
+import { buildEncodersForModel, saveEncoder } from '../src/node';
 import type { AttributeEncoder } from '../src/index';
 import { HUE_LEVEL_SPEC, TOY_BUILD, createToyGenerator, doubledHueAttribute, tiltAttribute } from './toy';
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors } from '@gan-control/tensor-io';
 import type { Attribute } from '@gan-control/contrastive-loss';
-import { readEncoderDataset, sampleEncoderDataset, shardFileName } from '../src/index';
+import { readEncoderDataset, shardFileName } from '../src/index';
+import { sampleEncoderDataset } from '../src/node';
 import { brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy';
 
 const G = createToyGenerator();

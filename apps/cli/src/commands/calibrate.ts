@@ -75,7 +75,7 @@ export async function calibrateCommand(_args: string[], opts: Record<string, unk
   try {
     const report = await runCalibration(enc, session.controller, session.runtimes, { passes, samples, seed }, ctx, !json);
     for (const e of session.controller.encoders) {
-      if (e instanceof enc.AttributeEncoder && report[e.attribute]) await enc.saveEncoder(e, encodersDir);
+      if (e instanceof enc.AttributeEncoder && report[e.attribute]) await (await import('@gan-control/encoders/node')).saveEncoder(e, encodersDir);
     }
     if (json) {
       ctx.out(JSON.stringify({ encoders: encodersDir, attributes: report }, null, 2));

@@ -242,7 +242,7 @@ async function convertInto(
         for (const c of controllers) {
           const E = enc.importGanControlEncoder(c.bytes, { group: c.group, offset: c.offset, values: c.values, source: basename(c.path) });
           try {
-            await enc.saveEncoder(E, resolve(staging, 'encoders'));
+            await (await import('@gan-control/encoders/node')).saveEncoder(E, resolve(staging, 'encoders'));
           } finally {
             E.dispose();
           }

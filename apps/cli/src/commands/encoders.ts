@@ -48,7 +48,7 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
     if (Object.keys(attributes).length === 0) {
       throw new CliError('CLI_MODEL_INVALID', `model ${where.label} names no attributes in model.json ("attributes": [{ "name": "<group>" }]); encoders are trained per attribute`);
     }
-    const enc = await import('@gan-control/encoders');
+    const enc = { ...(await import('@gan-control/encoders')), ...(await import('@gan-control/encoders/node')) };
     const dataDir = resolve(ctx.cwd, stringFlag(opts.data, '--data') ?? join(model.dir, 'encoder-data'));
     if (existsSync(join(dataDir, enc.DATASET_MANIFEST)) && !opts.resume) {
       throw new CliError('CLI_RESUME_NEEDED', `${dataDir} already holds an encoder dataset; pass --resume to continue it, or remove the folder to start over`);

@@ -33,7 +33,8 @@ export async function runEvaluation(
     if (session.attributes.length === 0) {
       throw new CliError('CLI_MODEL_INVALID', noEncoders(where));
     }
-    const enc = await import('@gan-control/encoders');
+    // The Node entry's evaluateControl also writes the PNG grids (gridDir).
+    const enc = { ...(await import('@gan-control/encoders')), ...(await import('@gan-control/encoders/node')) };
     // One bar over the whole protocol (range sampling, then one sweep per attribute); silent
     // under --json and when stderr is not a terminal.
     const bar = createProgress({ label: 'evaluate', total: 1, enabled: progress && ctx.isTTY });

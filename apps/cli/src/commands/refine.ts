@@ -76,7 +76,7 @@ export async function refineCommand(_args: string[], opts: Record<string, unknow
     // Refining drops the old calibration (it belonged to the old weights): fit a new one.
     const calibration = passes > 0 ? await runCalibration(enc, session.controller, session.runtimes, { passes, samples, seed, only: names }, ctx, !json) : {};
     for (const e of session.controller.encoders) {
-      if (e instanceof enc.AttributeEncoder && refined[e.attribute]) await enc.saveEncoder(e, encodersDir);
+      if (e instanceof enc.AttributeEncoder && refined[e.attribute]) await (await import('@gan-control/encoders/node')).saveEncoder(e, encodersDir);
     }
     if (json) {
       ctx.out(JSON.stringify({ encoders: encodersDir, attributes: Object.fromEntries(names.map((k) => [k, { refine: refined[k], calibration: calibration[k] ?? null }])) }, null, 2));
