@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readSafetensors, writeSafetensors } from '@gan-control/tensor-io';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inspectModel } from './commands/inspect.js';
+import { inspectCommand, inspectModel } from './commands/inspect.js';
 import type { Context } from './context.js';
 import { writeTinyModel } from '../test/tiny-model.js';
 import { checkEncoderFiles, loadModel, loadModelAttributes, readModelManifest, type ModelManifest } from './model.js';
@@ -82,6 +82,22 @@ describe('plugins named by a model folder', () => {
       code: 'CLI_UNKNOWN_ATTRIBUTE',
       message: expect.stringContaining("has no attribute 'colour'; its attributes are color"),
     });
+  });
+});
+
+describe('inspect', () => {
+  it('shows a plugin path in model.json as not loaded', async () => {
+    const dir = join(work, 'inspect-path');
+    await writeTinyModel(dir);
+    const file = join(dir, 'model.json');
+    const manifest = JSON.parse(readFileSync(file, 'utf8')) as { attributes: { name: string; plugin?: string }[] };
+    manifest.attributes[0].plugin = './x.mjs';
+    writeFileSync(file, JSON.stringify(manifest));
+    const lines: string[] = [];
+    await inspectCommand([dir], {}, { ...ctx(), out: (l) => lines.push(l) });
+    const table = lines.join('\n');
+    expect(table).toContain('./x.mjs (a path: not loaded; name a plugin with --plugin color=…)');
+    expect(table).toMatch(/position +position /);
   });
 });
 

@@ -374,6 +374,17 @@ function adaptOfficial(G: import('@gan-control/stylegan2').GanControlGenerator):
 const PACKAGE_SPEC = /^(?:@[\w-][\w.-]*\/)?[\w-][\w.-]*(?::[A-Za-z_][\w-]*)?$/;
 
 /**
+ * Whether a model.json `plugin` is a package spec the CLI may load (not a path or URL).
+ *
+ * @example
+ * isPackageSpec('@gan-control/attribute-pose'); // true
+ * isPackageSpec('./x.mjs'); // false
+ */
+export function isPackageSpec(spec: string): boolean {
+  return PACKAGE_SPEC.test(spec);
+}
+
+/**
  * Sets up the model's attribute plugins (for measuring), bound by latent group.
  *
  * Trust model: a model folder is data. Its `attributes[].plugin` may only name an installed plugin
@@ -426,7 +437,7 @@ function resolveModelPlugin(entry: { name: string; plugin?: string }, model: Pic
   const file = join(model.dir, MODEL_FILE);
   const spec = entry.plugin ?? entry.name;
   const trustHint = `if you trust it, name it yourself: --plugin ${entry.name}=<package or path>, or install it (npm install <its folder>) and name the package in model.json`;
-  if (!PACKAGE_SPEC.test(spec)) {
+  if (!isPackageSpec(spec)) {
     throw new CliError(
       'CLI_PLUGIN_UNTRUSTED',
       `${file}: attribute '${entry.name}' names the plugin '${spec}', which is a path, not an installed package; a model folder may only name installed plugin packages, so opening one never runs code from it. Nothing was imported; ${trustHint}`,

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
-import { generatorSpec, insideFolder, modelName, readModelManifest, resolveModelPath, safetensorsFramingProblem } from '../model.js';
+import { generatorSpec, insideFolder, isPackageSpec, modelName, readModelManifest, resolveModelPath, safetensorsFramingProblem } from '../model.js';
 import { formatTable } from '../table.js';
 
 /** What `inspect` reports (also its `--json` output). */
@@ -137,7 +137,9 @@ export async function inspectCommand([spec]: string[], opts: Record<string, unkn
   ctx.out(formatTable(['latent group', 'w slice', 'controlled'], info.groups.map((g) => [g.name, `[${g.offset}, ${g.offset + g.size})`, g.controlled ? 'yes' : 'no'])));
   ctx.out('');
   if (info.attributes.length) {
-    ctx.out(formatTable(['attribute', 'plugin', 'options'], info.attributes.map((a) => [a.name, a.plugin, JSON.stringify(a.options)])));
+    // A path is shown for what it is: the CLI never loads it from the model (see loadModelAttributes).
+    const plugin = (a: ModelInfo['attributes'][number]) => (isPackageSpec(a.plugin) ? a.plugin : `${a.plugin} (a path: not loaded; name a plugin with --plugin ${a.name}=…)`);
+    ctx.out(formatTable(['attribute', 'plugin', 'options'], info.attributes.map((a) => [a.name, plugin(a), JSON.stringify(a.options)])));
   } else ctx.out('attributes  none recorded');
   ctx.out('');
   if (info.encoders.length) {
