@@ -1,4 +1,5 @@
 // convert on wrong inputs: JSON given as the checkpoint, a discriminator, a failed --encoder import.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -56,10 +57,16 @@ describe('convert refuses what is not a generator checkpoint, clearly', () => {
       expect(readdirSync(work).filter((n) => n.includes('.converting-'))).toEqual([]);
     }
     expect(existsSync(join(work, 'gc'))).toBe(false);
+    // A conversion killed with kill -9 left its staging folder: the next one to that --out removes it.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    mkdirSync(join(work, `.gc.converting-${dead}`, 'encoders'), { recursive: true });
+    mkdirSync(join(work, `.gc.converting-${process.ppid}`));
     lines = [];
     // (The e2e test covers a successful --encoder import.)
     await convertCommand([join(official, 'G.safetensors')], { args: join(official, 'args.json'), out: 'gc' }, ctx());
     expect(readdirSync(join(work, 'gc')).sort()).toEqual(['generator.safetensors', 'model.json']);
+    expect(readdirSync(work).filter((n) => n.includes('.converting-'))).toEqual([`.gc.converting-${process.ppid}`]); // a live process's is kept
+    rmSync(join(work, `.gc.converting-${process.ppid}`), { recursive: true });
     await convertCommand([join(official, 'G.safetensors')], { args: join(official, 'args.json'), out: 'empty-out' }, ctx());
     expect(readdirSync(join(work, 'empty-out')).sort()).toEqual(['generator.safetensors', 'model.json']);
     expect(readdirSync(work).filter((n) => n.includes('.converting-'))).toEqual([]);

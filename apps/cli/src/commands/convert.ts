@@ -159,6 +159,7 @@ export async function convertCommand([input]: string[], opts: Record<string, unk
   await prepareBackend(ctx);
   // Everything is written into a sibling folder first and moved into --out at the end: a failed
   // conversion (a bad --encoder file, say) leaves nothing that blocks the corrected retry.
+  removeStaleStaging(out.path);
   const staging = join(dirname(out.path), `.${basename(out.path)}.converting-${process.pid}`);
   try {
     const lines = await convertInto(staging, out.path, { inputPath, bytes, argsFlag, kwargsFlag, attributeFlags, encoderFlags }, ctx);
@@ -169,6 +170,32 @@ export async function convertCommand([input]: string[], opts: Record<string, unk
     throw err;
   }
   ctx.out(`next: gan-control inspect ${out.path}`);
+}
+
+/** Removes staging folders for `dest` left by conversions whose process is gone (killed with kill -9, say). */
+function removeStaleStaging(dest: string): void {
+  const prefix = `.${basename(dest)}.converting-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(dest));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (!Number.isSafeInteger(pid) || pid <= 0 || isAlive(pid)) continue;
+    rmSync(join(dirname(dest), name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Converts into `staging`; returns the report lines (naming `dest`, where the folder goes). */
