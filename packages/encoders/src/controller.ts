@@ -8,6 +8,8 @@ import { isNotFound, joinLocation, readBytes, readSafetensors, readText, type Lo
 import { EncodersError, parseOptions } from './errors';
 import type { EncoderInput } from './encoder';
 import { loadEncoders } from './io';
+import { latentCodeSchema } from './latent-code';
+import type { LatentCode } from './latent-code';
 import { resolveGroups } from './model';
 import type { AttributeBinding, GeneratorLike, GroupSlice, LayoutLike } from './model';
 
@@ -66,8 +68,18 @@ export const generateOptionsSchema = z.object({
   keep: z.array(z.string()).default([]),
   /** Seed of the latents of the unset groups. */
   seed: z.number().int().nonnegative().default(0),
+  /**
+   * Start from these latents instead of the seed's samples: one latent code (a projected image,
+   * `projectImage(...).latent`, used for every row) or `count` of them. Every other option applies
+   * to it as to a sampled latent: `set` replaces a group's slice (on every style input, also of a
+   * W+ latent), `keep` shares row 0's sub-vectors, `truncation` pulls it toward `wAvg`, `resample`
+   * draws groups from the seed.
+   */
+  latent: z.union([latentCodeSchema, z.array(latentCodeSchema).min(1)]).optional(),
+  /** With `latent`: groups whose sub-vector is drawn from `seed` instead of taken from the latent. */
+  resample: z.array(z.string()).default([]),
   count: z.number().int().positive().default(1),
-  /** ψ for all groups, or per group (missing groups: 1). Applies to sampled sub-vectors only. */
+  /** ψ for all groups, or per group (missing groups: 1). Applies to sampled (or given `latent`) sub-vectors, not to set ones. */
   truncation: z.union([z.number().min(0).max(1), z.record(z.string(), z.number().min(0).max(1))]).optional(),
   /** An attribute set from a reference: measured values (`[V]` or `[count, V]`) or an image to measure. */
   reference: z
@@ -92,7 +104,7 @@ export type GenerateOptions = z.input<typeof generateOptionsSchema>;
 export interface GenerateResult {
   /** NHWC in [-1, 1], `[count, H, W, C]`. */
   readonly images: tf.Tensor4D;
-  /** The w+ used, `[count, numWs, wDim]` (the same w on every layer). */
+  /** The w+ used, `[count, numWs, wDim]` (the same w on every layer, unless a W+ `latent` was given). */
   readonly ws: tf.Tensor3D;
   /** The y given to each encoder, by group: `count` rows of V values. */
   readonly values: Record<string, number[][]>;
@@ -281,10 +293,13 @@ export class Controller {
   }
 
   /**
-   * Samples `count` latents from `seed`, sets the requested attributes, and renders.
+   * Samples `count` latents from `seed` (or starts from a given `latent`), sets the requested
+   * attributes, and renders.
    *
    * @example
    * const r = controller.generate({ set: { pose: { yaw: 30 }, age: 60 }, keep: ['id'], seed: 7, count: 4, truncation: { id: 0.7 } });
+   * // A projected picture (projectImage), its hue set to three values:
+   * const e = controller.generate({ latent, set: { color: [0, 120, 240] }, count: 3 });
    */
   generate(options: GenerateOptions = {}): GenerateResult {
     const opts = parseOptions(generateOptionsSchema, options, 'Controller.generate');
@@ -292,15 +307,21 @@ export class Controller {
     const G = this.generator;
     const plan = this.planValues(opts);
     const values: Record<string, number[][]> = {};
+    // A latent's noise buffers are made inside each synthesis' tidy (small; nothing to release by hand).
+    const synth = (ws: tf.Tensor3D) =>
+      tf.tidy(() => {
+        const noise = opts.latent ? this.latentNoise(opts.latent) : undefined;
+        return G.synthesis(ws, noise ? { noiseMode: this.noiseMode, noise } : { noiseMode: this.noiseMode });
+      });
     const w = tf.tidy(() => {
-      let w2 = this.sampleW(opts.seed, n, opts.truncation);
+      let w2 = this.baseW(opts);
       w2 = this.applyKeep(w2, opts.keep, plan);
       if (plan.size === 0) return w2;
       const needMeasure = [...plan.values()].some((p) => p.needsMeasure);
       let measured: Map<string, Float32Array> | undefined;
       if (needMeasure) {
         measured = new Map();
-        const images = G.synthesis(this.broadcast(w2), { noiseMode: this.noiseMode });
+        const images = synth(this.broadcast(w2));
         for (const [group, p] of plan) {
           if (!p.needsMeasure) continue;
           const y = this.measure(group, images);
@@ -318,9 +339,9 @@ export class Controller {
       return this.replaceSlices(w2, parts);
     });
     const ws = this.broadcast(w);
-    w.dispose();
+    if (ws !== w) w.dispose();
     try {
-      const images = tf.tidy(() => G.synthesis(ws, { noiseMode: this.noiseMode }));
+      const images = synth(ws);
       return { images, ws, values };
     } catch (e) {
       ws.dispose();
@@ -337,10 +358,81 @@ export class Controller {
     if (this.ownsGenerator) (this.generator as { dispose?: () => void }).dispose?.();
   }
 
-  /** w `[n, wDim]` from the seed, truncated toward the generator's w average. */
-  private sampleW(seed: number, n: number, truncation: number | Record<string, number> | undefined): tf.Tensor2D {
+  /**
+   * The latent a generation starts from, before `keep` and `set`: w `[n, wDim]` from the seed, or
+   * the given `latent` (`[n, wDim]`, or `[n, numWs, wDim]` for W+) with the `resample` groups from
+   * the seed; then truncated toward the generator's w average.
+   */
+  private baseW(opts: z.output<typeof generateOptionsSchema>): tf.Tensor2D | tf.Tensor3D {
     const G = this.generator;
-    let w = mapToW(G, sampleLatents(G.zDim, n, createRng(seed)));
+    const n = opts.count;
+    const sampled = () => mapToW(G, sampleLatents(G.zDim, n, createRng(opts.seed)));
+    if (!opts.latent) {
+      if (opts.resample.length) throw new EncodersError('ENCODERS_INVALID_OPTIONS', `resample: ${opts.resample.join(', ')} given without a latent; without one every unset group is drawn from the seed already`);
+      return this.truncate(sampled(), opts.truncation);
+    }
+    let w = this.latentW(opts.latent, n);
+    if (opts.resample.length) {
+      const s = sampled();
+      const parts: Record<string, tf.Tensor2D> = {};
+      for (const name of opts.resample) {
+        const g = this.groupOf(name, 'resample');
+        parts[g.name] = groupSlice(s, g) as tf.Tensor2D;
+      }
+      w = this.replaceSlices(w, parts);
+    }
+    return this.truncate(w, opts.truncation);
+  }
+
+  /** A group by its name or by the name of its attribute, or an error listing the groups. */
+  private groupOf(name: string, where: string): GroupSlice {
+    const g = this.groups.find((x) => x.name === name) ?? this.groups.find((x) => x.name === this.byName.get(name)?.group);
+    if (!g) throw new EncodersError('ENCODERS_UNKNOWN_ATTRIBUTE', `${where}: unknown latent group '${name}'; the groups are: ${this.groups.map((x) => x.name).join(', ')}`);
+    return g;
+  }
+
+  /** Latent codes → `[n, wDim]` (all one w per picture) or `[n, numWs, wDim]` (some W+). */
+  private latentW(latent: LatentCode | LatentCode[], n: number): tf.Tensor2D | tf.Tensor3D {
+    const G = this.generator;
+    const codes = Array.isArray(latent) ? latent : [latent];
+    if (codes.length !== 1 && codes.length !== n) {
+      throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `latent: ${codes.length} latents were given but count is ${n} (give 1, used for every row, or ${n})`);
+    }
+    for (const [i, c] of codes.entries()) {
+      const rows = c.ws.length;
+      if ((rows !== 1 && rows !== G.numWs) || c.ws.some((r) => r.length !== G.wDim)) {
+        throw new EncodersError(
+          'ENCODERS_SHAPE_MISMATCH',
+          `latent${codes.length > 1 ? `[${i}]` : ''}: ws is [${rows}, ${c.ws[0]?.length}], but this generator takes [1, ${G.wDim}] (one w) or [${G.numWs}, ${G.wDim}] (W+); was it made for another model?`,
+        );
+      }
+    }
+    const plus = codes.some((c) => c.ws.length > 1);
+    const rowsOf = (c: LatentCode) => (c.ws.length === 1 && plus ? Array.from({ length: G.numWs }, () => c.ws[0]) : c.ws);
+    const flat = codes.flatMap((c) => rowsOf(c).flat());
+    const t = plus ? tf.tensor3d(flat, [codes.length, G.numWs, G.wDim]) : tf.tensor2d(flat, [codes.length, G.wDim]);
+    if (codes.length === n) return t;
+    return tf.tile(t, plus ? [n, 1, 1] : [n, 1]) as tf.Tensor2D | tf.Tensor3D;
+  }
+
+  /** The latents' noise buffers (batched over rows), or undefined when none has any. */
+  private latentNoise(latent: LatentCode | LatentCode[]): tf.Tensor4D[] | undefined {
+    const codes = Array.isArray(latent) ? latent : [latent];
+    const withNoise = codes.filter((c) => c.noise);
+    if (withNoise.length === 0) return undefined;
+    if (withNoise.length !== codes.length) throw new EncodersError('ENCODERS_INVALID_OPTIONS', 'latent: some latents carry noise buffers and some do not; give them all or none');
+    const layers = codes[0].noise!.length;
+    if (codes.some((c) => c.noise!.length !== layers)) throw new EncodersError('ENCODERS_SHAPE_MISMATCH', 'latent: the latents carry different numbers of noise buffers');
+    return Array.from({ length: layers }, (_, l) => {
+      // One picture's buffers `[1, r, r, 1]` broadcast over the rows (the generator allows N or 1).
+      const per = codes.map((c) => tf.tensor4d(c.noise![l].data, c.noise![l].shape));
+      return (per.length === 1 ? per[0] : tf.concat(per, 0)) as tf.Tensor4D;
+    });
+  }
+
+  /** Truncation toward the generator's w average, per group (`[n, wDim]` or `[n, numWs, wDim]`). */
+  private truncate<T extends tf.Tensor2D | tf.Tensor3D>(w: T, truncation: number | Record<string, number> | undefined): T {
+    const G = this.generator;
     if (truncation === undefined) return w;
     const psi = new Float32Array(G.wDim).fill(1);
     if (typeof truncation === 'number') psi.fill(truncation);
@@ -353,32 +445,41 @@ export class Controller {
     }
     if (psi.every((p) => p === 1)) return w;
     if (!G.wAvg) throw new EncodersError('ENCODERS_INVALID_OPTIONS', 'truncation needs the generator\'s wAvg (the running mean of w), which this generator does not have');
+    // [1, wDim] broadcasts over rows, and over style inputs of a W+ latent.
     const avg = tf.reshape(G.wAvg, [1, G.wDim]);
-    w = tf.add(avg, tf.mul(tf.tensor2d(psi, [1, G.wDim]), tf.sub(w, avg))) as tf.Tensor2D;
-    return w;
+    return tf.add(avg, tf.mul(tf.tensor2d(psi, [1, G.wDim]), tf.sub(w, avg))) as T;
   }
 
-  private applyKeep(w: tf.Tensor2D, keep: readonly string[], plan: Map<string, ValuePlan>): tf.Tensor2D {
+  private applyKeep<T extends tf.Tensor2D | tf.Tensor3D>(w: T, keep: readonly string[], plan: Map<string, ValuePlan>): T {
     if (keep.length === 0) return w;
     const n = w.shape[0];
-    const parts: Record<string, tf.Tensor2D> = {};
+    const parts: Record<string, tf.Tensor> = {};
     for (const name of keep) {
-      const g = this.groups.find((x) => x.name === name) ?? this.groups.find((x) => x.name === this.byName.get(name)?.group);
-      if (!g) throw new EncodersError('ENCODERS_UNKNOWN_ATTRIBUTE', `keep: unknown latent group '${name}'; the groups are: ${this.groups.map((x) => x.name).join(', ')}`);
+      const g = this.groupOf(name, 'keep');
       if (plan.has(g.name)) throw new EncodersError('ENCODERS_INVALID_OPTIONS', `'${name}' is both kept and set; keep shares the sampled sub-vector, set replaces it — choose one`);
-      parts[g.name] = tf.tile(tf.slice(w, [0, g.offset], [1, g.size]), [n, 1]) as tf.Tensor2D;
+      const row0 = groupSlice(tf.slice(w, 0, 1), g);
+      parts[g.name] = tf.tile(row0, w.rank === 3 ? [n, 1, 1] : [n, 1]);
     }
     return this.replaceSlices(w, parts);
   }
 
-  private replaceSlices(w: tf.Tensor2D, parts: Record<string, tf.Tensor2D>): tf.Tensor2D {
-    const n = w.shape[0];
-    const cols = this.groups.map((g) => parts[g.name] ?? tf.slice(w, [0, g.offset], [n, g.size]));
-    return tf.concat(cols, 1) as tf.Tensor2D;
+  /**
+   * w with some groups' slices replaced. A part `[n, size]` replaces the slice on every style
+   * input of a W+ latent `[n, numWs, wDim]` (official `insert_group_w_latent`).
+   */
+  private replaceSlices<T extends tf.Tensor2D | tf.Tensor3D>(w: T, parts: Record<string, tf.Tensor>): T {
+    const cols = this.groups.map((g) => {
+      const p = parts[g.name];
+      if (!p) return groupSlice(w, g);
+      return w.rank === 3 && p.rank === 2 ? broadcastW(p as tf.Tensor2D, w.shape[1]!) : p;
+    });
+    return tf.concat(cols, w.rank - 1) as T;
   }
 
-  private broadcast(w: tf.Tensor2D): tf.Tensor3D {
-    return tf.tidy(() => broadcastW(w, this.generator.numWs));
+  /** ws `[n, numWs, wDim]`: a W+ latent as it is, one w per row broadcast to every style input. */
+  private broadcast(w: tf.Tensor2D | tf.Tensor3D): tf.Tensor3D {
+    if (w.rank === 3) return w as tf.Tensor3D;
+    return tf.tidy(() => broadcastW(w as tf.Tensor2D, this.generator.numWs));
   }
 
   private measure(group: string, images: tf.Tensor4D): tf.Tensor2D {
@@ -527,6 +628,13 @@ export function mapToW(G: GeneratorLike, z: tf.Tensor2D): tf.Tensor2D {
     const n = z.shape[0];
     return tf.reshape(tf.slice(G.mapping(z), [0, 0, 0], [n, 1, G.wDim]), [n, G.wDim]) as tf.Tensor2D;
   });
+}
+
+/** A group's columns of w `[n, wDim]` or of ws `[n, numWs, wDim]` (the last axis). */
+function groupSlice(w: tf.Tensor, g: GroupSlice): tf.Tensor {
+  const begin = w.shape.map((_, i) => (i === w.rank - 1 ? g.offset : 0));
+  const size = w.shape.map((d, i) => (i === w.rank - 1 ? g.size : d));
+  return tf.slice(w, begin, size);
 }
 
 /** w `[n, wDim]` → ws `[n, numWs, wDim]` (the same w on every style layer). */

@@ -11,7 +11,8 @@ export type EncodersErrorCode =
   | 'ENCODERS_DATASET_MISMATCH'
   | 'ENCODERS_DATASET_INCOMPLETE'
   | 'ENCODERS_BAD_FILE'
-  | 'ENCODERS_ABORTED';
+  | 'ENCODERS_ABORTED'
+  | 'ENCODERS_BAD_IMAGE';
 
 /** An error of `@gan-control/encoders`; `code` is stable across versions and installed copies. */
 export class EncodersError extends Error {

@@ -40,3 +40,9 @@ export { calibrationSchema, calibrationOffset, applyCalibration } from './calibr
 export type { Calibration } from './calibration';
 export { importGanControlEncoder } from './import-gan-control';
 export type { ImportGanControlEncoderOptions } from './import-gan-control';
+export { projectImage, projectOptionsSchema, learningRateRamp, encoderStart } from './project';
+export type { ProjectOptions, ProjectProgress, ProjectionResult } from './project';
+export { prepareImage } from './project-image';
+export type { PrepareImageOptions } from './project-image';
+export { latentCodeSchema } from './latent-code';
+export type { LatentCode, LatentCodeInput, ProjectionMode } from './latent-code';

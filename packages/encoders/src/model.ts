@@ -10,11 +10,13 @@ export interface GeneratorLike {
   readonly zDim: number;
   readonly wDim: number;
   readonly numWs: number;
-  readonly config?: { readonly mapping?: { readonly groups?: readonly { readonly name: string; readonly size: number }[] } };
+  readonly config?: { readonly mapping?: { readonly groups?: readonly { readonly name: string; readonly size: number }[] }; readonly synthesis?: { readonly useNoise?: boolean } };
   /** z `[N, zDim]` → ws `[N, numWs, wDim]` (the same w broadcast over layers). */
   mapping(z: tf.Tensor2D, opts?: { truncationPsi?: number }): tf.Tensor3D;
   /** ws `[N, numWs, wDim]` → images NHWC in [-1, 1]. */
-  synthesis(ws: tf.Tensor3D, opts?: { noiseMode?: 'const' | 'random' | 'none' }): tf.Tensor4D;
+  synthesis(ws: tf.Tensor3D, opts?: { noiseMode?: 'const' | 'random' | 'none'; noise?: tf.Tensor4D[] }): tf.Tensor4D;
+  /** Shapes of the per-layer noise inputs (`SynthesisOptions.noise`), when the generator has any. */
+  noiseShapes?(): { name: string; shape: [number, number, number, number] }[];
   /** Running mean of w (truncation centre), `[wDim]` or `[1, wDim]`. */
   readonly wAvg?: tf.Tensor;
 }

@@ -1,0 +1,209 @@
+// Projection of images into the bundled shapes model's partitioned latent, and Controller edits on
+// the projected latent (cpu backend; few steps, so the whole file stays around a minute on 2 cores).
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAttribute } from '@gan-control/contrastive-loss';
+import type { Attribute } from '@gan-control/contrastive-loss';
+import { color, position, size } from '@gan-control/domain-shapes';
+import { expectNoLeaks } from '@gan-control/test-utils';
+import { Controller, encoderStart, learningRateRamp, prepareImage, projectImage } from '@gan-control/encoders';
+import type { LatentCode } from '@gan-control/encoders';
+
+const modelDir = resolve(import.meta.dirname, '../../domain-shapes/model');
+const hasModel = existsSync(resolve(modelDir, 'encoders'));
+
+describe('learningRateRamp (projector.py)', () => {
+  it('warms up over the first 5 %, holds, and ramps down by a cosine over the last 25 %', () => {
+    expect(learningRateRamp(0, 0.05, 0.25)).toBe(0);
+    expect(learningRateRamp(0.025, 0.05, 0.25)).toBeCloseTo(0.5, 12);
+    expect(learningRateRamp(0.5, 0.05, 0.25)).toBe(1);
+    expect(learningRateRamp(0.875, 0.05, 0.25)).toBeCloseTo(0.5, 12);
+    expect(learningRateRamp(0.999, 0.05, 0.25)).toBeLessThan(1e-4);
+  });
+});
+
+describe('prepareImage: the crop/resize rule and bad images', () => {
+  const raw = (width: number, height: number, channels: 1 | 3 | 4, px: (x: number, y: number) => number[]) => {
+    const data = new Uint8Array(width * height * channels);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data.set(px(x, y), (y * width + x) * channels);
+    return { width, height, channels, data };
+  };
+
+  it('keeps the centred square and averages the area each output pixel covers', () => {
+    // 12×8: a 2-px red band on each side is cut; the kept 8×8 centre has 2×2 blocks of distinct colours.
+    const img = raw(12, 8, 3, (x, y) => (x < 2 || x >= 10 ? [255, 0, 0] : [((x - 2) >> 1) * 60, ((y >> 1) * 60), 30]));
+    const t = expectNoLeaks(() => prepareImage(img, 4), { allowed: 1 });
+    const v = t.arraySync()[0];
+    t.dispose();
+    for (let i = 0; i < 4; i++) {
+      for (let j = 0; j < 4; j++) {
+        expect((v[i][j][0] + 1) * 127.5).toBeCloseTo(j * 60, 3);
+        expect((v[i][j][1] + 1) * 127.5).toBeCloseTo(i * 60, 3);
+      }
+    }
+  });
+
+  it('averages fractional overlaps (6 px → 4 px: weights 2/3, 1/3)', () => {
+    const img = raw(6, 6, 3, (x) => [x * 40, 10, 20]);
+    const t = prepareImage(img, 4);
+    const row = t.arraySync()[0][0].map((p) => (p[0] + 1) * 127.5);
+    t.dispose();
+    const expected = [(2 * 0 + 1 * 40) / 3, (1 * 40 + 2 * 80) / 3, (2 * 120 + 1 * 160) / 3, (1 * 160 + 2 * 200) / 3];
+    row.forEach((r, i) => expect(r).toBeCloseTo(expected[i], 3));
+  });
+
+  it('lays transparent pixels over the background (black unless given)', () => {
+    const img = raw(4, 4, 4, () => [200, 100, 50, 128]);
+    const t = prepareImage(img, 4);
+    expect((t.arraySync()[0][0][0][0] + 1) * 127.5).toBeCloseTo((200 * 128) / 255, 3);
+    t.dispose();
+    const w = prepareImage(img, 4, { background: [255, 255, 255] });
+    expect((w.arraySync()[0][0][0][2] + 1) * 127.5).toBeCloseTo((50 * 128 + 255 * 127) / 255, 3);
+    w.dispose();
+  });
+
+  it('refuses tiny and colourless images with the reason and what to do', () => {
+    expect(() => prepareImage(raw(15, 40, 3, () => [255, 0, 0]), 32)).toThrow(/15×40 px, too small for this 32×32 model: its shorter side must be at least 16 px/);
+    expect(() => prepareImage(raw(32, 32, 3, () => [255, 0, 0]), 32, { minSide: 64 })).toThrowError(expect.objectContaining({ code: 'ENCODERS_BAD_IMAGE' }));
+    expect(() => prepareImage(raw(32, 32, 3, (x) => [x * 8, x * 8, x * 8]), 32)).toThrow(/no colour \(every pixel has R = G = B/);
+    expect(() => prepareImage(raw(32, 32, 1, (x) => [x * 8]), 32)).toThrowError(expect.objectContaining({ code: 'ENCODERS_BAD_IMAGE' }));
+    const ok = prepareImage(raw(32, 32, 1, (x) => [x * 8]), 32, { allowGrayscale: true });
+    expect(ok.shape).toEqual([1, 32, 32, 3]);
+    ok.dispose();
+    expect(() => prepareImage({ width: 32, height: 32, channels: 2 as 3, data: new Uint8Array(2048) }, 32)).toThrow(/2 channels/);
+  });
+});
+
+describe.runIf(hasModel)('projectImage on the bundled shapes model', () => {
+  let controller: Controller;
+  let attributes: Record<string, Attribute>;
+  let target: tf.Tensor4D;
+  const measure = (images: tf.Tensor4D) =>
+    tf.tidy(() => ({
+      hue: attributes.color.measure!(images).dataSync()[0],
+      xy: Array.from(attributes.position.measure!(images).dataSync()),
+      size: attributes.size.measure!(images).dataSync()[0],
+    }));
+  const hueDiff = (a: number, b: number) => Math.abs(((a - b + 540) % 360) - 180);
+
+  beforeAll(async () => {
+    attributes = { color: await createAttribute(color), position: await createAttribute(position), size: await createAttribute(size) };
+    controller = await Controller.load(modelDir, { attributes });
+    const r = controller.generate({ seed: 2 });
+    target = r.images;
+    r.ws.dispose();
+  });
+  afterAll(() => {
+    target?.dispose();
+    controller?.dispose();
+    for (const a of Object.values(attributes ?? {})) a.dispose();
+  });
+
+  // Measured on the cpu backend: 40 steps from the encoders' start reconstruct seed 2 at 43.5 dB
+  // (60 steps: 46.1 dB); from the mean w, 60 steps stay at 20 dB on this image (the blob starts at
+  // the centre, 8 px from the shape). The bound leaves room for backend rounding.
+  it('reproduces an image sampled from the model (PSNR above 35 dB) and an edit changes only its attribute', async () => {
+    const start = encoderStart(controller, target, attributes);
+    const steps: number[] = [];
+    const r = await projectImage(controller.generator, target, { steps: 40, statsSamples: 1000, start, onProgress: (p) => steps.push(p.step) });
+    try {
+      expect(steps).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(r.latent.mode).toBe('groups');
+      expect(r.latent.ws).toHaveLength(1);
+      expect(r.psnr).toBeGreaterThan(35);
+      expect(r.mse).toBeCloseTo(10 ** (-r.psnr / 10), 12);
+      const orig = measure(target);
+      const rec = measure(r.image);
+      expect(hueDiff(rec.hue, orig.hue)).toBeLessThan(5);
+      expect(Math.hypot(rec.xy[0] - orig.xy[0], rec.xy[1] - orig.xy[1])).toBeLessThan(1);
+      expect(Math.abs(rec.size - orig.size) / orig.size).toBeLessThan(0.05);
+
+      // color.hue = 200 on the projected picture: the hue is set, position and size stay.
+      const e = controller.generate({ latent: r.latent, set: { color: 200 } });
+      const ed = measure(e.images);
+      tf.dispose([e.images, e.ws]);
+      expect(hueDiff(ed.hue, 200)).toBeLessThan(5);
+      expect(Math.hypot(ed.xy[0] - rec.xy[0], ed.xy[1] - rec.xy[1])).toBeLessThan(1);
+      expect(Math.abs(ed.size - rec.size) / rec.size).toBeLessThan(0.05);
+      // And a size edit moves the size, not the hue.
+      const s = controller.generate({ latent: r.latent, set: { size: 0.25 } });
+      const sd = measure(s.images);
+      tf.dispose([s.images, s.ws]);
+      expect(Math.abs(sd.size - 0.25)).toBeLessThan(0.0125);
+      expect(hueDiff(sd.hue, rec.hue)).toBeLessThan(5);
+    } finally {
+      r.image.dispose();
+    }
+  });
+
+  it('is deterministic for a seed, differs for another, and leaks no tensor', async () => {
+    const run = (seed: number, mode: 'w' | 'groups' | 'w+' = 'groups') =>
+      expectNoLeaks(() => projectImage(controller.generator, target, { steps: 3, statsSamples: 200, seed, mode }), { allowed: 1 }).then((r) => {
+        r.image.dispose();
+        return r.latent;
+      });
+    const a = await run(7);
+    const b = await run(7);
+    const c = await run(8);
+    expect(b.ws).toEqual(a.ws);
+    expect(c.ws).not.toEqual(a.ws);
+    const plus = await run(7, 'w+');
+    expect(plus.ws).toHaveLength(controller.generator.numWs);
+    expect((await run(7, 'w')).ws).toHaveLength(1);
+  });
+
+  it('says what is wrong with a target of the wrong size and with an unknown attribute term', async () => {
+    const small = tf.zeros([1, 16, 16, 3]) as tf.Tensor4D;
+    await expect(projectImage(controller.generator, small, { steps: 1, statsSamples: 10 })).rejects.toThrow(/the target is \[1, 16, 16, 3\], but this generator makes \[1, 32, 32, 3\] images/);
+    small.dispose();
+    await expect(projectImage(controller.generator, target, { steps: 1, statsSamples: 10, attributeWeights: { pose: 1 }, attributes })).rejects.toThrow(/'pose'.*given: color, position, size/);
+    await expect(projectImage(controller.generator, target, { steps: 1, statsSamples: 10, noise: true })).rejects.toThrow(/no noise inputs/);
+  });
+
+  it('applies every Controller operation to a given latent exactly as to the sampled one', () => {
+    const G = controller.generator;
+    // The latent of seed 5's sample, as a latent code.
+    const sampled = controller.generate({ seed: 5, count: 1 });
+    const w = Array.from(tf.tidy(() => tf.slice(sampled.ws, [0, 0, 0], [1, 1, G.wDim]).dataSync()));
+    tf.dispose([sampled.images, sampled.ws]);
+    const latent: LatentCode = { format: 'gan-control-latent', version: 1, mode: 'groups', ws: [w] };
+    const same = (a: { images: tf.Tensor; ws: tf.Tensor }, b: { images: tf.Tensor; ws: tf.Tensor }) => {
+      const d = tf.tidy(() => tf.max(tf.abs(tf.sub(a.images, b.images))).dataSync()[0]);
+      tf.dispose([a.images, a.ws, b.images, b.ws]);
+      return d;
+    };
+    expectNoLeaks(() => {
+      // set by value, truncation per group
+      const opts = { set: { color: 200, size: 0.3 }, truncation: { other: 0.5, position: 0.8 } };
+      expect(same(controller.generate({ seed: 5, ...opts }), controller.generate({ latent, ...opts }))).toBeLessThan(1e-6);
+      // set per row on one latent = a sweep of the projected picture; keep shares row 0's sub-vector
+      const sweep = controller.generate({ latent, set: { color: [0, 120, 240] }, count: 3 });
+      const rows = [0, 120, 240].map((h) => controller.generate({ latent, set: { color: h } }));
+      const d = tf.tidy(() => tf.max(tf.abs(tf.sub(sweep.images, tf.concat(rows.map((r) => r.images), 0)))).dataSync()[0]);
+      tf.dispose([sweep.images, sweep.ws, ...rows.flatMap((r) => [r.images, r.ws])]);
+      expect(d).toBeLessThan(1e-5);
+      // resample a group: its slice comes from the seed's sample, the rest from the latent
+      const r = controller.generate({ latent, resample: ['other'], seed: 9 });
+      const s9 = controller.generate({ seed: 9 });
+      const g = controller.groups.find((x) => x.name === 'other')!;
+      const c = controller.groups.find((x) => x.name === 'color')!;
+      const [rw, sw] = [r.ws, s9.ws].map((t) => t.arraySync()[0][0]);
+      expect(rw.slice(g.offset, g.offset + g.size)).toEqual(sw.slice(g.offset, g.offset + g.size));
+      expect(rw.slice(c.offset, c.offset + c.size).map((x) => Math.fround(x))).toEqual(w.slice(c.offset, c.offset + c.size).map((x) => Math.fround(x)));
+      tf.dispose([r.images, r.ws, s9.images, s9.ws]);
+      // keep: row 0's "other" for every row of a batch of seeds
+      const k = controller.generate({ latent: [latent, { ...latent, ws: [w.map((x) => -x)] }], keep: ['other'], count: 2 });
+      const kw = k.ws.arraySync();
+      expect(kw[1][0].slice(g.offset, g.offset + g.size)).toEqual(kw[0][0].slice(g.offset, g.offset + g.size));
+      tf.dispose([k.images, k.ws]);
+      // A W+ latent whose rows are all w renders the same; set replaces the slice on every style input.
+      const plus: LatentCode = { ...latent, mode: 'w+', ws: Array.from({ length: G.numWs }, () => w) };
+      expect(same(controller.generate({ latent: plus, set: { color: 30 } }), controller.generate({ latent, set: { color: 30 } }))).toBeLessThan(1e-6);
+    });
+    expect(() => controller.generate({ latent: { mode: 'w', ws: [[1, 2, 3]] } })).toThrow(/ws is \[1, 3\], but this generator takes \[1, 40\] \(one w\) or \[8, 40\] \(W\+\)/);
+    expect(() => controller.generate({ resample: ['other'] })).toThrow(/without a latent/);
+    expect(() => controller.generate({ latent, resample: ['hair'] })).toThrow(/resample: unknown latent group 'hair'; the groups are: color, position, size, other/);
+  });
+});
