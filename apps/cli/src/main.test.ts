@@ -1,7 +1,7 @@
 // The command line as a user types it: values cac would misread never reach a command as something else.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeTinyModel } from '../test/tiny-model.js';
 import { main } from './main.js';
@@ -63,4 +63,27 @@ describe('main', () => {
       rmSync(work, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('generate with a model naming a plugin file: a full --set needs no plugin; a partial one says how to need none', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'cli-main-partial-'));
+    try {
+      const dir = join(work, 'shapes');
+      cpSync(resolve(import.meta.dirname, '../../../packages/domain-shapes/model'), dir, { recursive: true });
+      const marker = join(work, 'ran');
+      writeFileSync(join(dir, 'x.mjs'), `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\n`);
+      const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { attributes: { name: string; plugin?: string }[] };
+      manifest.attributes.find((a) => a.name === 'position')!.plugin = './x.mjs';
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
+      const partial = await run(['generate', '--model', dir, '--set', 'position.x=10', '--out', join(work, 'p.png'), '--backend', 'cpu']);
+      expect(partial.code).toBe(1);
+      expect(partial.stderr).toContain("names the plugin './x.mjs', which is a path");
+      expect(partial.stderr).toContain('or give every value of each attribute you set (generate measures the ones a --set leaves out), and no plugin is needed');
+      const full = await run(['generate', '--model', dir, '--set', 'position.x=10', '--set', 'position.y=12', '--out', join(work, 'f.png'), '--backend', 'cpu']);
+      expect(full.code, full.stderr).toBe(0);
+      expect(existsSync(join(work, 'f.png'))).toBe(true);
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

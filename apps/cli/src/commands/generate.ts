@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { asList, intFlag, numberFlag, parseSet, parseSweep, stringFlag, type SetRequest, type Sweep } from '../args.js';
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
-import { usageError } from '../errors.js';
+import { CliError, usageError } from '../errors.js';
 import { openControl, type ControlSession } from '../control.js';
 import { checkRequest, resolveModelPath } from '../model.js';
 import { inspectModel } from './inspect.js';
@@ -156,7 +156,11 @@ export async function generateCommand(_args: string[], opts: Record<string, unkn
   checkRequest({ label: where.label, attributes: info.encoders.map((e) => ({ name: e.attribute, group: e.group, values: e.values })), groups: info.groups }, plan);
   await prepareBackend(ctx);
   // Attribute runtimes are needed only to fill the values a partial --set leaves out.
-  const model = await openControl(where, ctx, { measure: (attributes) => isPartial(plan, attributes) });
+  const model = await openControl(where, ctx, { measure: (attributes) => isPartial(plan, attributes) }).catch((err: unknown) => {
+    // Plugins are needed only to measure what a partial --set leaves out: say how to need none.
+    if ((err as { code?: string }).code !== 'CLI_PLUGIN_UNTRUSTED') throw err;
+    throw new CliError('CLI_PLUGIN_UNTRUSTED', `${(err as Error).message}; or give every value of each attribute you set (generate measures the ones a --set leaves out), and no plugin is needed`, { cause: err });
+  });
   try {
     checkRequest(model, plan);
     for (const line of circularNotes(plan, model.controller.supported)) ctx.info(line);
