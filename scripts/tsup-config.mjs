@@ -23,7 +23,9 @@ export function getTsupConfig({ entry = ['src/index.ts'], root, banner, dts = tr
     platform: 'node',
     sourcemap: true,
     clean: true,
-    splitting: false,
+    // A package with a Node-only entry beside its main one (`./node`) shares its modules through a
+    // chunk, so both entries see one copy of each class (`instanceof` holds across them).
+    splitting: (Array.isArray(entry) ? entry.length : Object.keys(entry).length) > 1,
     treeshake: true,
     external,
     // Declarations resolve sibling packages through their published types, not their sources.

@@ -6,10 +6,8 @@ import type { AttributeBinding, GeneratorLike, LayoutLike } from './model';
 import { sampleEncoderDataset } from './sample';
 import type { DatasetManifest, SamplerOptions, SamplerProgress } from './sampler';
 import { saveEncoder } from './save';
+import { trainEncoders } from './train';
 import type { TrainMetrics, TrainOptions, TrainProgress } from './train';
-// Through the main entry (a self-reference the build keeps external), so the encoders this returns
-// are instances of the same AttributeEncoder class that calibrateEncoders/refineEncoders check.
-import { trainEncoders } from '@gan-control/encoders';
 
 /** Arguments of `buildEncodersForModel`. */
 export interface BuildEncodersArgs {

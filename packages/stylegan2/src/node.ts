@@ -1,9 +1,9 @@
 // Node-only entry (`@gan-control/stylegan2/node`): writing checkpoints to disk. Reading them
 // (`loadCheckpoint`, `loadGenerator`, … from a path in Node or a URL) is in the isomorphic main entry.
 import { writeFileAtomic } from '@gan-control/tensor-io/node';
-// From the main entry (a self-reference, kept external by the build) rather than relative files, so
-// `instanceof Generator` sees the same class as the caller's networks.
-import { encodeCheckpoint, Generator, type CheckpointInput, type Discriminator } from '@gan-control/stylegan2';
+import { encodeCheckpoint, type CheckpointInput } from './checkpoint.js';
+import type { Discriminator } from './discriminator.js';
+import { Generator } from './generator.js';
 
 /**
  * Writes a checkpoint atomically (temp file in the same folder, fsync, rename).
