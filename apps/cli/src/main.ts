@@ -187,6 +187,14 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .example('  gan-control inspect runs/shapes/checkpoint --json')
     .action(run(async () => (await import('./commands/inspect.js')).inspectCommand));
 
+  cli
+    .command('studio', 'serve the studio (live sliders, measured values) for a model on localhost and print its URL')
+    .option('--model <name|path>', "bundled model name ('shapes') or a model folder", { default: 'shapes' })
+    .option('--port <n>', 'port on 127.0.0.1 (0: any free port)', { default: 5178 })
+    .example('  gan-control studio')
+    .example('  gan-control studio --model runs/shapes/model --port 8080')
+    .action(run(async () => (await import('./commands/studio.js')).studioCommand));
+
   cli.help();
   cli.version(VERSION);
   cli.usage('<command> [options]\n\n  Start with: gan-control demo');

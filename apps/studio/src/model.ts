@@ -1,0 +1,276 @@
+/**
+ * Opens a model folder in the page: the generator, its encoders and (where the browser has them)
+ * the attribute plugins that measure generated images. Everything goes through the libraries'
+ * public main entries; this file only finds the files (a URL folder or files picked from disk).
+ *
+ * A model folder is what `gan-control train`, `gan-control encoders` and `gan-control convert`
+ * write (see apps/cli/src/model.ts): `model.json` (`format: "gan-control-model"`), the generator
+ * weights it names (default `generator.safetensors`) and `<encoders>/<group>.json` +
+ * `.safetensors` per controlled group. A URL folder has no listing, so encoders are looked up by
+ * the latent groups' names, as `saveEncoder` names them.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { createAttribute, type Attribute, type AttributePlugin } from '@gan-control/contrastive-loss';
+import { shapesPlugins } from '@gan-control/domain-shapes';
+import { Controller, encoderFromWeights, encoderMetadataSchema, type EncoderLike, type GeneratorLike } from '@gan-control/encoders';
+import { assertComplete, createGenerator, loadGanControlGenerator, toFloatRecords, type GeneratorConfigInput } from '@gan-control/stylegan2';
+import { entryToTensor, isNotFound, joinLocation, readBytes, readSafetensors, readText } from '@gan-control/tensor-io';
+
+/** Where a model folder's files come from. */
+export interface ModelSource {
+  /** What the page shows as the model's origin (a URL or a folder name). */
+  readonly label: string;
+  /** A URL that reopens this model (undefined for files from disk). */
+  readonly url?: string;
+  bytes(name: string): Promise<Uint8Array>;
+  text(name: string): Promise<string>;
+}
+
+/** A model folder behind a URL (relative to the page, or absolute): files are fetched. */
+export function urlSource(base: string): ModelSource {
+  const folder = new URL(base.endsWith('/') ? base : `${base}/`, globalThis.location?.href).href;
+  return {
+    label: base,
+    url: base,
+    bytes: (name) => readBytes(joinLocation(folder, name)),
+    text: (name) => readText(joinLocation(folder, name)),
+  };
+}
+
+/**
+ * A model folder picked from disk (`<input webkitdirectory>` or a dropped folder): files keyed by
+ * their path inside the folder. A path given with the folder's own name first is accepted too.
+ */
+export function fileSource(label: string, files: ReadonlyMap<string, Blob>): ModelSource {
+  const find = (name: string): Blob => {
+    const f = files.get(name);
+    if (f) return f;
+    const err = new Error(`${label}/${name} is not in the opened folder`) as Error & { code: string };
+    err.code = 'LOCATION_NOT_FOUND';
+    throw err;
+  };
+  return {
+    label,
+    bytes: async (name) => new Uint8Array(await find(name).arrayBuffer()),
+    text: async (name) => find(name).text(),
+  };
+}
+
+/** One value of a controllable attribute, as its encoder was trained. */
+export interface ValueInfo {
+  readonly name: string;
+  readonly unit: string;
+  readonly range: readonly [number, number];
+  readonly circular: boolean;
+  /** The encoder's training mean (linear values) or the mid-range (circular ones). */
+  readonly mean: number;
+}
+
+/** An attribute the studio can set: one encoder, maybe a plugin that measures it. */
+export interface ControlAttribute {
+  readonly name: string;
+  readonly group: string;
+  readonly values: readonly ValueInfo[];
+  /** The plugin runtime whose `measure` reads the values back from an image, when the browser has it. */
+  readonly runtime?: Attribute;
+  /** Why there is no runtime (shown instead of the measured value). */
+  readonly noMeasure?: string;
+}
+
+/** A model opened in the page. */
+export interface StudioModel {
+  readonly label: string;
+  readonly url?: string;
+  readonly name: string;
+  readonly resolution: number;
+  readonly zDim: number;
+  readonly generator: GeneratorLike & { dispose(): void };
+  readonly groups: readonly { readonly name: string; readonly size: number; readonly offset: number }[];
+  readonly attributes: readonly ControlAttribute[];
+  readonly controller: Controller;
+  /** Notes for the user (skipped files, plugins that cannot run here). */
+  readonly notes: readonly string[];
+  dispose(): void;
+}
+
+/** Plugins that run in the browser, by `model.json` spec (`name`, `package`, `package:name`). */
+const BROWSER_PLUGINS: { packageName: string; plugins: readonly AttributePlugin[] }[] = [
+  { packageName: '@gan-control/domain-shapes', plugins: shapesPlugins },
+];
+
+function browserPlugin(spec: string): AttributePlugin | undefined {
+  const [pkg, name] = spec.includes(':') ? spec.split(':') : spec.startsWith('@') ? [spec, undefined] : [undefined, spec];
+  for (const entry of BROWSER_PLUGINS) {
+    if (pkg !== undefined && pkg !== entry.packageName) continue;
+    const found = entry.plugins.find((p) => p.name === name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** A file name that a model folder's own JSON gives must stay inside the folder. */
+function insideName(name: unknown, field: string, file: string): string {
+  if (typeof name !== 'string' || name === '') throw new Error(`${file}: ${field} must be a file name`);
+  if (/^([a-z][a-z0-9+.-]*:|\/|\\)/i.test(name) || name.split(/[\\/]/).includes('..')) {
+    throw new Error(`${file}: ${field} '${name}' is not a relative name inside the model folder; a model folder may only name its own files`);
+  }
+  return name;
+}
+
+async function tryText(source: ModelSource, name: string): Promise<string | undefined> {
+  try {
+    return await source.text(name);
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** The official GAN-Control generator behind the controller's interface (truncation centre: its mean w). */
+function adaptOfficial(G: ReturnType<typeof loadGanControlGenerator>): GeneratorLike & { resolution: number; dispose(): void } {
+  let wAvg: tf.Tensor2D | undefined;
+  const groups = G.groups?.map((x) => ({ name: x.name, size: x.size }));
+  return {
+    zDim: G.zDim,
+    wDim: G.wDim,
+    numWs: G.numWs,
+    resolution: G.resolution,
+    config: groups ? { mapping: { groups } } : undefined,
+    get wAvg() {
+      wAvg ??= G.meanW({ samples: 4096, seed: 0 });
+      return wAvg;
+    },
+    mapping: (z) => G.mapping(z),
+    synthesis: (ws, opts) => G.synthesis(ws, { noiseMode: opts?.noiseMode ?? 'const' }),
+    dispose: () => {
+      wAvg?.dispose();
+      G.dispose();
+    },
+  };
+}
+
+async function loadEncoder(source: ModelSource, file: string, folder: string): Promise<EncoderLike> {
+  const json = JSON.parse(await source.text(file)) as Record<string, unknown>;
+  const parsed = encoderMetadataSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`${file}: not a gan-control encoder (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
+  const weights = `${folder}/${insideName(parsed.data.weights, '"weights"', file)}`;
+  const { tensors: entries } = readSafetensors(await source.bytes(weights));
+  const tensors: Record<string, tf.Tensor> = {};
+  try {
+    for (const [name, entry] of Object.entries(entries)) tensors[name] = entryToTensor(entry, `${weights}:${name}`);
+    return encoderFromWeights(parsed.data, tensors);
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+}
+
+/**
+ * Opens a model folder: generator, encoders found for its latent groups, and the browser-side
+ * plugins of its attributes. The caller disposes the result.
+ *
+ * @example
+ * const model = await openModel(urlSource('model/'));
+ */
+export async function openModel(source: ModelSource): Promise<StudioModel> {
+  const info = JSON.parse(await source.text('model.json')) as Record<string, unknown>;
+  if (info.format !== 'gan-control-model' || typeof info.generator !== 'object' || info.generator === null) {
+    throw new Error(`${source.label}/model.json is not a gan-control model (expected format "gan-control-model" with a generator)`);
+  }
+  const notes: string[] = [];
+  const g = info.generator as Record<string, unknown>;
+  const weights = insideName(info.weights ?? (g.kind === 'stylegan2' ? g.weights : undefined) ?? 'generator.safetensors', '"weights"', 'model.json');
+  const bytes = await source.bytes(weights);
+  let generator: GeneratorLike & { resolution: number; dispose(): void };
+  if (g.kind === 'gan-control-official') {
+    generator = adaptOfficial(loadGanControlGenerator(bytes, g.args, { source: weights }));
+  } else {
+    const config = (g.kind === 'stylegan2' ? g.config : g) as GeneratorConfigInput;
+    const G = createGenerator(config, { seed: 0 });
+    try {
+      assertComplete(G.loadStateDict(toFloatRecords(readSafetensors(bytes).tensors, weights), weights), weights);
+    } catch (e) {
+      G.dispose();
+      throw e;
+    }
+    generator = G as unknown as typeof generator;
+  }
+  const encoders: EncoderLike[] = [];
+  const runtimes: Record<string, Attribute> = {};
+  try {
+    const partitioned = generator.config?.mapping?.groups;
+    let offset = 0;
+    const groups = (partitioned ?? [{ name: 'latent', size: generator.zDim }]).map((x) => {
+      const out = { name: x.name, size: x.size, offset };
+      offset += x.size;
+      return out;
+    });
+    const folder = insideName(info.encoders ?? 'encoders', '"encoders"', 'model.json');
+    // A URL folder has no listing: look for the encoders of the groups model.json calls controlled
+    // (its attributes, latent groups marked controlled), else of every group.
+    const entries = Array.isArray(info.attributes) ? (info.attributes as { name: string; plugin?: string; options?: unknown }[]) : [];
+    const latent = (info.latent as { groups?: { name: string; controlled?: boolean }[] } | undefined)?.groups ?? [];
+    const named = new Set([...entries.map((e) => e.name), ...latent.filter((x) => x.controlled).map((x) => x.name)]);
+    for (const group of groups.filter((x) => named.size === 0 || named.has(x.name))) {
+      const file = `${folder}/${group.name}.json`;
+      const text = await tryText(source, file);
+      if (text === undefined) continue;
+      if ((JSON.parse(text) as { format?: unknown }).format !== 'gan-control-encoder') continue;
+      encoders.push(await loadEncoder(source, file, folder));
+    }
+    const attributes: ControlAttribute[] = [];
+    for (const enc of encoders) {
+      const entry = entries.find((e) => e.name === enc.group || e.name === enc.attribute);
+      const spec = entry?.plugin ?? entry?.name ?? enc.attribute;
+      const plugin = browserPlugin(spec);
+      let runtime: Attribute | undefined;
+      if (plugin) {
+        runtime = await createAttribute(plugin as never, (entry?.options ?? {}) as never);
+        runtimes[enc.group] = runtime;
+      }
+      const values = enc.values.map((v) => ({
+        name: v.name,
+        unit: v.unit,
+        range: [v.range[0], v.range[1]] as const,
+        circular: v.kind === 'circular',
+        mean: v.kind === 'linear' ? v.mean : (v.range[0] + v.range[1]) / 2,
+      }));
+      attributes.push({
+        name: enc.attribute,
+        group: enc.group,
+        values,
+        runtime,
+        noMeasure: runtime ? undefined : `the plugin '${spec}' does not run in the browser (only ${BROWSER_PLUGINS.map((p) => p.packageName).join(', ')})`,
+      });
+    }
+    if (encoders.length === 0) notes.push(`no encoders in ${source.label}/${folder}/: every group can only be sampled (train them with gan-control encoders)`);
+    const controller = new Controller({
+      generator,
+      layout: partitioned ? undefined : { groups },
+      encoders,
+      attributes: runtimes,
+    });
+    const training = info.training as { name?: unknown } | undefined;
+    return {
+      label: source.label,
+      url: source.url,
+      name: typeof info.name === 'string' ? info.name : typeof training?.name === 'string' ? training.name : source.label,
+      resolution: generator.resolution,
+      zDim: generator.zDim,
+      generator,
+      groups,
+      attributes,
+      controller,
+      notes,
+      dispose() {
+        controller.dispose();
+        for (const a of Object.values(runtimes)) a.dispose();
+        generator.dispose();
+      },
+    };
+  } catch (e) {
+    for (const enc of encoders) enc.dispose();
+    for (const a of Object.values(runtimes)) a.dispose();
+    generator.dispose();
+    throw e;
+  }
+}
