@@ -88,6 +88,41 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .action(run(async () => (await import('./commands/generate.js')).generateCommand));
 
   cli
+    .command('invert <image>', "project an image (PNG/JPEG, any size: centre square, resized to the model) into the model's latent, saved as JSON")
+    .option('--model <name|path>', "bundled model name ('shapes') or a model folder", { default: 'shapes' })
+    .option('--steps <n>', 'optimisation steps (NVIDIA projector.py uses 1000)', { default: 300 })
+    .option('--mode <w|groups|w+>', 'optimise one w, one w per latent group, or one w per style input', { default: 'groups' })
+    .option('--start <encoders|mean>', "start from the encoders applied to the image's measured values, or from the mean w", { default: 'encoders' })
+    .option('--seed <n>', 'seed of the latent noise (the same seed gives the same latent)', { default: 0 })
+    .option('--out <latent.json>', 'where the latent goes', { default: 'latent.json' })
+    .option('--png <file.png>', 'also write the reconstruction')
+    .option('--allow-grayscale', 'project an image without colour anyway')
+    .option('--json', 'print PSNR, MSE and the measured values as JSON')
+    .example('  gan-control invert photo.png --model shapes --out latent.json --png recon.png')
+    .action(run(async () => (await import('./commands/invert.js')).invertCommand));
+
+  cli
+    .command('edit <input>', 'edit your own picture by value: an image (projected first) or a latent.json from invert')
+    .option('--model <name|path>', "bundled model name ('shapes') or a model folder", { default: 'shapes' })
+    .option('--set <attr[.value]=number>', 'set an attribute value (repeatable): --set color.hue=200')
+    .option('--sweep <attr[.value]=from:to:steps>', 'a row of pictures, one per value')
+    .option('--keep <attr>', "hold this group's sub-vector fixed across the row (repeatable)")
+    .option('--resample <group>', 'draw this latent group from --seed instead of the picture (repeatable)')
+    .option('--truncation <psi>', 'truncation ψ of the picture toward the mean w (1 = none)', { default: 1 })
+    .option('--seed <n>', 'seed of --resample and of the projection', { default: 0 })
+    .option('--steps <n>', 'projection steps when the input is an image', { default: 300 })
+    .option('--mode <w|groups|w+>', 'projection mode when the input is an image', { default: 'groups' })
+    .option('--start <encoders|mean>', 'projection start when the input is an image', { default: 'encoders' })
+    .option('--save-latent <latent.json>', 'also save the projected latent')
+    .option('--allow-grayscale', 'project an image without colour anyway')
+    .option('--out <file.png>', 'the edited picture (a row with --sweep)', { default: 'edited.png' })
+    .option('--extrapolate', 'allow values outside the range the encoders were trained on')
+    .option('--json', 'print the measured values as JSON')
+    .example('  gan-control edit photo.png --model shapes --set color.hue=200 --out edited.png')
+    .example('  gan-control edit latent.json --model shapes --sweep size=0.17:0.33:5 --out sizes.png')
+    .action(run(async () => (await import('./commands/edit.js')).editCommand));
+
+  cli
     .command('evaluate', 'control precision (requested vs measured) and leakage per attribute')
     .option('--model <name|path>', "bundled model name ('shapes') or a model folder", { default: 'shapes' })
     .option('--plugin <attribute=package|path>', PLUGIN_HELP)
@@ -108,6 +143,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--resume', 'continue the run in --out from its last complete checkpoint')
     .option('--kimg <n>', 'override the training length (thousands of images)')
     .option('--allow-config-change', 'with --resume: continue a run under a changed config (e.g. a longer --kimg)')
+    .option('--r1-gamma <g>', "override the config's R1 weight γ (recorded in the checkpoint's configHistory on a resumed run)")
+    .option('--lr <lr>', "override the config's G and D learning rates")
+    .option('--minutes <m>', 'stop cleanly (checkpoint saved, exit 0) after this many minutes; --resume continues')
     .option('--json', 'print the result as JSON')
     .example('  gan-control train --preset shapes-32 --out runs/shapes')
     .example('  gan-control train my-config.json --out runs/mine --resume')
