@@ -105,6 +105,7 @@ function runTorch(py: string, args: Args, sections: string[]): Record<string, un
   }
   if (runs.length === 0) return errors.join('; ');
   const best = (values: [number, unknown][]): unknown => {
+    if (values.length === 0) return undefined; // a section this run did not measure (--only)
     const timings = values.filter(([, v]) => v && typeof v === 'object' && 'median' in (v as object)) as [number, Timing][];
     if (timings.length === values.length && timings.length > 0) {
       const [t, v] = timings.reduce((a, b) => (b[1].median < a[1].median ? b : a));
@@ -196,7 +197,7 @@ async function ganSection(args: Args, variants: { label: string; prepare: () => 
       console.error(`gan ${res}px: ${v.label} …`);
       const cells: Record<string, Timing | string> = {};
       try {
-        const t = await trainer.GanControlTrainer.create(trainer.preset('shapes-32', { resolution: res, dRegInterval: null }), { plugins });
+        const t = await trainer.GanControlTrainer.create(trainer.preset('shapes-32', { resolution: res, dRegInterval: null }), { plugins, datasets: shapes.shapesDatasets });
         const gen = (n: number) => () => {
           const img = tf.tidy(() => {
             const z = tf.randomNormal([n, t.layout.dim]) as tf.Tensor2D;
@@ -208,7 +209,7 @@ async function ganSection(args: Args, variants: { label: string; prepare: () => 
         cells['generatorForward1'] = time(gen(1), args.reps);
         cells['stepNoR1'] = await timeAsync(() => t.step(), args.steps);
         t.dispose();
-        const t1 = await trainer.GanControlTrainer.create(trainer.preset('shapes-32', { resolution: res, dRegInterval: 1 }), { plugins });
+        const t1 = await trainer.GanControlTrainer.create(trainer.preset('shapes-32', { resolution: res, dRegInterval: 1 }), { plugins, datasets: shapes.shapesDatasets });
         cells['stepR1'] = await timeAsync(() => t1.step(), args.steps);
         t1.dispose();
       } catch (err) {

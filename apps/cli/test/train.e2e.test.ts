@@ -63,6 +63,21 @@ describe('train', () => {
     expect(JSON.parse(allowed.stdout)).toMatchObject({ images: 12, finished: true });
   });
 
+  it('--minutes stops cleanly with exit 0 and a resume hint that keeps --r1-gamma and --lr; a resumed override needs --allow-config-change', async () => {
+    writeFileSync(join(project, 'long.json'), JSON.stringify({ ...config, totalKimg: 4 }));
+    const r = await runCli(['train', 'long.json', '--out', 'long', '--minutes', '0.001', '--r1-gamma', '0.05', '--lr', '0.001', '--backend', 'cpu'], { cwd: project });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/--minutes 0\.001: stopped after \d+ of 4000 images with a checkpoint; continue with: gan-control train long\.json --out long --resume --r1-gamma 0\.05 --lr 0\.001/);
+    const ckpt = JSON.parse(readFileSync(join(project, 'long', 'checkpoints', 'latest.json'), 'utf8')) as { config?: { r1Gamma: number; optim: { gLr: number; dLr: number } } };
+    const saved = ckpt.config ?? (JSON.parse(readFileSync(join(project, 'long', 'config.json'), 'utf8')) as { r1Gamma: number; optim: { gLr: number; dLr: number } });
+    expect(saved).toMatchObject({ r1Gamma: 0.05, optim: { gLr: 0.001, dLr: 0.001 } });
+    const other = await runCli(['train', 'long.json', '--out', 'long', '--resume', '--minutes', '0.001', '--r1-gamma', '0.5', '--backend', 'cpu'], { cwd: project });
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain('--allow-config-change');
+    const bad = await runCli(['train', 'long.json', '--out', 'long2', '--lr', '-1'], { cwd: project });
+    expect(bad.code).toBe(2);
+  });
+
   it('config errors come by field path; unknown presets and plugins are listed', async () => {
     writeFileSync(join(project, 'bad.json'), JSON.stringify({ ...config, batchSize: 3, latent: { groups: [{ name: 'brightness', size: -1 }] } }));
     const bad = await runCli(['train', 'bad.json'], { cwd: project });

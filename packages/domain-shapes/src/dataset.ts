@@ -82,6 +82,30 @@ export class ShapesDataset {
  * Factors as a `[B, 4]` table of ground-truth measurements in the plugins' units:
  * hue (deg), x (px), y (px), size (fraction).
  */
+/**
+ * The shapes stream as a training dataset (`@gan-control/trainer`'s `TrainingDataset` shape: the
+ * trainer depends on no domain package, a domain hands it its datasets). Its state is the stream
+ * index, so a resumed run continues the same images.
+ *
+ * @example
+ * import { train, preset } from '@gan-control/trainer';
+ * import { shapesPlugins, shapesDatasets } from '@gan-control/domain-shapes';
+ * await train(preset('shapes-32'), { outDir: 'runs/shapes', plugins: shapesPlugins, datasets: shapesDatasets });
+ */
+export function shapesTrainingDataset({ resolution, seed, options }: { resolution: number; seed: number; options: Record<string, unknown> }) {
+  const ds = new ShapesDataset({ ...options, resolution, seed });
+  return {
+    resolution,
+    description: `procedural shapes ${resolution}px (seed ${seed})`,
+    next: (count: number): tf.Tensor4D => ds.nextTensor(count).images,
+    state: (): ShapesDatasetState => ds.state(),
+    restore: (state: unknown): void => ds.restore(state as ShapesDatasetState),
+  };
+}
+
+/** The procedural datasets this domain provides, by the name a training config gives (`dataset.name`). */
+export const shapesDatasets = { shapes: shapesTrainingDataset } as const;
+
 export function factorsTable(factors: readonly ShapeFactors[]): { hue: number[]; x: number[]; y: number[]; size: number[] } {
   return {
     hue: factors.map((f) => f.hue),

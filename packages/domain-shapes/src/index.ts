@@ -21,7 +21,7 @@ export {
   shapesOptionsSchema,
 } from './render.js';
 export type { ShapeFactors, ShapeKind, ShapesBatch, ShapesOptions, ShapesOptionsInput } from './render.js';
-export { ShapesDataset, factorsTable } from './dataset.js';
+export { ShapesDataset, factorsTable, shapesDatasets, shapesTrainingDataset } from './dataset.js';
 export type { ShapesDatasetState } from './dataset.js';
 export { centroidPixels, coverage, gatedCoverage, hueDegrees, hueDistance, hueVector, sizeFraction, squaredDistance } from './measure.js';
 export { color, colorOptionsSchema, colorPlugin } from './plugins/color.js';

@@ -2,7 +2,6 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng, restoreRng, type Rng, type RngState } from '@gan-control/latent';
-import { ShapesDataset } from '@gan-control/domain-shapes';
 import type { TrainConfig } from './config.js';
 import { TrainerError } from './config.js';
 
@@ -17,19 +16,12 @@ export interface TrainingDataset {
   restore(state: unknown): void;
 }
 
-/** Procedural shapes (@gan-control/domain-shapes), rendered on the fly; the stream state is an index. */
-export function shapesDataset(resolution: number, seed: number, options: Record<string, unknown>): TrainingDataset {
-  const ds = new ShapesDataset({ ...options, resolution, seed });
-  return {
-    resolution,
-    description: `procedural shapes ${resolution}px (seed ${seed})`,
-    next(count) {
-      return ds.nextTensor(count).images;
-    },
-    state: () => ds.state(),
-    restore: (state) => ds.restore(state as { seed: number; index: number }),
-  };
-}
+/**
+ * Makes a procedural dataset from the config's `dataset.seed` and `dataset.options`. A domain
+ * package provides its own (`@gan-control/domain-shapes` exports `shapesDatasets`); the trainer
+ * knows none by itself.
+ */
+export type ProceduralDataset = (args: { resolution: number; seed: number; options: Record<string, unknown> }) => TrainingDataset;
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
 
@@ -135,12 +127,23 @@ export async function folderDataset(config: { path: string; xflip: boolean; maxI
   };
 }
 
-/** Creates the dataset a config names. */
-export async function createDataset(config: TrainConfig): Promise<TrainingDataset> {
+/**
+ * Creates the dataset a config names: an image folder, or a procedural dataset from `procedural`
+ * (by `dataset.name`).
+ *
+ * @example
+ * const ds = await createDataset(config, shapesDatasets);
+ */
+export async function createDataset(config: TrainConfig, procedural: Readonly<Record<string, ProceduralDataset>> = {}): Promise<TrainingDataset> {
   const d = config.dataset;
   if (d.kind === 'folder') return folderDataset(d, config.resolution, config.seed + 1);
-  if (d.name !== 'shapes') {
-    throw new TrainerError('TRAINER_DATASET', `trainer: unknown procedural dataset "${d.name}" (dataset.name). Available: shapes.`);
+  const make = Object.hasOwn(procedural, d.name) ? procedural[d.name] : undefined;
+  if (!make) {
+    const known = Object.keys(procedural);
+    throw new TrainerError(
+      'TRAINER_DATASET',
+      `trainer: no procedural dataset "${d.name}" (dataset.name) was given. ${known.length ? `Given: ${known.join(', ')}.` : 'Pass the domain\'s datasets: train(config, { datasets }) — e.g. shapesDatasets from @gan-control/domain-shapes.'}`,
+    );
   }
-  return shapesDataset(config.resolution, d.seed, d.options);
+  return make({ resolution: config.resolution, seed: d.seed, options: d.options });
 }

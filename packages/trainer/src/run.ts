@@ -8,6 +8,7 @@ import { tensorToPng, writeFileAtomic } from '@gan-control/tensor-io/node';
 import { checkpointName, loadLatestCheckpoint, saveCheckpoint, type FileWriter } from './checkpoint.js';
 import { parseTrainConfig, TrainerError, type TrainConfig } from './config.js';
 import { GanControlTrainer, networkConfigs, type StepMetrics } from './trainer.js';
+import type { ProceduralDataset } from './datasets.js';
 
 /** A config change made with `allowConfigChange`: the config used before `images`. */
 export interface ConfigChange {
@@ -41,6 +42,8 @@ export interface TrainOptions {
   readonly allowConfigChange?: boolean;
   /** Attribute plugins, resolved by `config.attributes[].name`. */
   readonly plugins?: readonly AttributePlugin[];
+  /** Procedural datasets, by the name a config's `dataset.name` gives (a domain package provides them). */
+  readonly datasets?: Readonly<Record<string, ProceduralDataset>>;
   readonly onProgress?: (info: ProgressInfo) => void;
   /** Stops after the current step; a checkpoint is written first. */
   readonly signal?: AbortSignal;
@@ -137,8 +140,8 @@ export async function exportModel(trainer: GanControlTrainer, dir: string, extra
  * end, metrics as JSON lines (`metrics.jsonl`), and a progress bar with ETA on a TTY.
  *
  * @example
- * import { shapesPlugins } from '@gan-control/domain-shapes';
- * const r = await train(preset('shapes-32'), { outDir: 'runs/shapes', resume: true, plugins: shapesPlugins });
+ * import { shapesPlugins, shapesDatasets } from '@gan-control/domain-shapes';
+ * const r = await train(preset('shapes-32'), { outDir: 'runs/shapes', resume: true, plugins: shapesPlugins, datasets: shapesDatasets });
  * console.log(r.images, r.seconds);
  */
 export async function train(configInput: unknown, options: TrainOptions): Promise<TrainResult> {
@@ -147,7 +150,7 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
   const write = options.write ?? writeFileAtomic;
   await mkdir(join(out, 'checkpoints'), { recursive: true });
   await mkdir(join(out, 'samples'), { recursive: true });
-  const trainer = await GanControlTrainer.create(config, { plugins: options.plugins });
+  const trainer = await GanControlTrainer.create(config, { plugins: options.plugins, datasets: options.datasets });
   const started = Date.now();
   let priorSeconds = 0;
   let configHistory: ConfigChange[] = [];

@@ -19,7 +19,7 @@ import {
 } from '@gan-control/stylegan2';
 import { Adam, lazyRegAdam } from './adam.js';
 import { parseTrainConfig, TrainerError, type TrainConfig } from './config.js';
-import { createDataset, type TrainingDataset } from './datasets.js';
+import { createDataset, type ProceduralDataset, type TrainingDataset } from './datasets.js';
 
 /** Scalars of one training step (NaN where a term did not run this step). */
 export interface StepMetrics {
@@ -119,7 +119,7 @@ function rename(grads: tf.NamedTensorMap, byTfName: Map<string, string>): Record
  * resumed run repeats an uninterrupted one exactly (on the same backend).
  *
  * @example
- * const t = await GanControlTrainer.create(preset('tiny-8'), { plugins: shapesPlugins });
+ * const t = await GanControlTrainer.create(preset('tiny-8'), { plugins: shapesPlugins, datasets: shapesDatasets });
  * const m = await t.step(); // { gAdv, gContrastive, d, ... }
  * t.dispose();
  */
@@ -157,13 +157,16 @@ export class GanControlTrainer {
 
   /**
    * Builds G, D, G_ema (seeded from `config.seed`), the attributes (from `plugins`, by name)
-   * and the dataset.
+   * and the dataset (an image folder, or one of `datasets` by the config's `dataset.name`).
    */
-  static async create(input: unknown, options: { plugins?: readonly AttributePlugin[] } = {}): Promise<GanControlTrainer> {
+  static async create(
+    input: unknown,
+    options: { plugins?: readonly AttributePlugin[]; datasets?: Readonly<Record<string, ProceduralDataset>> } = {},
+  ): Promise<GanControlTrainer> {
     const config = parseTrainConfig(input);
     const attributes = await setupAttributes(config, options.plugins ?? []);
     try {
-      const dataset = await createDataset(config);
+      const dataset = await createDataset(config, options.datasets);
       if (dataset.resolution !== config.resolution) {
         throw new TrainerError('TRAINER_DATASET', `trainer: dataset resolution ${dataset.resolution} ≠ config.resolution ${config.resolution}`);
       }

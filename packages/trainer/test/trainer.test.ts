@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildContrastiveBatch, createRng } from '@gan-control/latent';
 import { FactorizedContrastiveLoss } from '@gan-control/contrastive-loss';
 import { writeFileAtomic } from '@gan-control/tensor-io/node';
-import { shapesPlugins } from '@gan-control/domain-shapes';
+import { shapesDatasets, shapesPlugins } from '@gan-control/domain-shapes';
 import {
   GanControlTrainer,
   checkpointName,
@@ -44,9 +44,21 @@ async function checkpointTensors(dir: string): Promise<Record<string, Float32Arr
   return out;
 }
 
+describe('datasets come from the caller', () => {
+  it('a procedural dataset the caller did not give is a TRAINER_DATASET error naming what to pass', async () => {
+    const leak = tf.memory().numTensors;
+    await expect(GanControlTrainer.create(preset('tiny-8'), { plugins: shapesPlugins })).rejects.toMatchObject({
+      code: 'TRAINER_DATASET',
+      message: expect.stringMatching(/no procedural dataset "shapes".*shapesDatasets/),
+    });
+    await expect(GanControlTrainer.create(preset('tiny-8'), { plugins: shapesPlugins, datasets: { waves: shapesDatasets.shapes } })).rejects.toThrow(/Given: waves/);
+    expect(tf.memory().numTensors).toBe(leak);
+  });
+});
+
 describe('training step (tiny config)', () => {
   it('gives finite losses, changes G and D, and leaks no tensors', async () => {
-    const t = await GanControlTrainer.create(preset('tiny-8'), { plugins: shapesPlugins });
+    const t = await GanControlTrainer.create(preset('tiny-8'), { plugins: shapesPlugins, datasets: shapesDatasets });
     const g0 = await values(t.G.variables());
     const d0 = await values(t.D.variables());
     const m1 = await t.step(); // step 0 runs every phase (G main, PL, D main, R1)
@@ -67,7 +79,7 @@ describe('training step (tiny config)', () => {
   });
 
   it('sends the contrastive term into the generator gradients (each controlled group mapping)', async () => {
-    const t = await GanControlTrainer.create(preset('tiny-8'), { plugins: shapesPlugins });
+    const t = await GanControlTrainer.create(preset('tiny-8'), { plugins: shapesPlugins, datasets: shapesDatasets });
     const loss = new FactorizedContrastiveLoss({ layout: t.layout, attributes: [...t.attributes] });
     const batch = buildContrastiveBatch(t.layout, { batchSize: 8, rng: createRng(3) });
     const vars = t.G.variables();
@@ -85,7 +97,7 @@ describe('training step (tiny config)', () => {
     }
     tf.dispose([value, ...Object.values(grads), batch.z, ...Object.values(batch.masks)]);
     // And the weight matters: one step with λ = 0 gives another G than with λ = 1.
-    const t0 = await GanControlTrainer.create(preset('tiny-8', { contrastive: { weight: 0 } }), { plugins: shapesPlugins });
+    const t0 = await GanControlTrainer.create(preset('tiny-8', { contrastive: { weight: 0 } }), { plugins: shapesPlugins, datasets: shapesDatasets });
     await t.step();
     await t0.step();
     const a = await values(t.G.variables());
@@ -101,7 +113,7 @@ let reference: Promise<string> | null = null;
 function referenceRun(): Promise<string> {
   reference ??= (async () => {
     const dir = await tempDir();
-    const r = await train(preset('tiny-8'), { outDir: dir, plugins: shapesPlugins, progressBar: false });
+    const r = await train(preset('tiny-8'), { outDir: dir, plugins: shapesPlugins, datasets: shapesDatasets, progressBar: false });
     expect(r.finished).toBe(true);
     expect(r.images).toBe(32);
     return dir;
@@ -128,10 +140,10 @@ describe('checkpoints and resume', () => {
     const full = await referenceRun();
 
     const split = await tempDir();
-    const p = await train(config, { outDir: split, plugins: shapesPlugins, progressBar: false, stopAtImages: 16 });
+    const p = await train(config, { outDir: split, plugins: shapesPlugins, datasets: shapesDatasets, progressBar: false, stopAtImages: 16 });
     expect(p.finished).toBe(false);
     expect(p.images).toBe(16);
-    const r2 = await train(config, { outDir: split, plugins: shapesPlugins, progressBar: false, resume: true });
+    const r2 = await train(config, { outDir: split, plugins: shapesPlugins, datasets: shapesDatasets, progressBar: false, resume: true });
     expect(r2.images).toBe(32);
 
     const a = await checkpointTensors(full);
@@ -148,9 +160,9 @@ describe('checkpoints and resume', () => {
     expect(model.layout.controlled).toEqual(['color', 'position', 'size']);
     model.dispose();
     // A finished run can be extended (totalKimg may change on resume; the dynamics may not).
-    const longer = await train(preset('tiny-8', { totalKimg: 0.04 }), { outDir: split, plugins: shapesPlugins, progressBar: false, resume: true });
+    const longer = await train(preset('tiny-8', { totalKimg: 0.04 }), { outDir: split, plugins: shapesPlugins, datasets: shapesDatasets, progressBar: false, resume: true });
     expect(longer.images).toBe(40);
-    await expect(train(preset('tiny-8', { r1Gamma: 1 }), { outDir: split, plugins: shapesPlugins, progressBar: false, resume: true })).rejects.toThrow(/different config/);
+    await expect(train(preset('tiny-8', { r1Gamma: 1 }), { outDir: split, plugins: shapesPlugins, datasets: shapesDatasets, progressBar: false, resume: true })).rejects.toThrow(/different config/);
     // Sample grids exist for each checkpoint.
     expect((await readdir(join(split, 'samples'))).sort()).toEqual(['ckpt-000000016.png', 'ckpt-000000032.png', 'ckpt-000000040.png', 'latest.png']);
   });
@@ -170,11 +182,11 @@ describe('checkpoints and resume', () => {
       }
       return writeFileAtomic(path, data);
     };
-    await expect(train(config, { outDir: dir, plugins: shapesPlugins, progressBar: false, write: crashingWrite })).rejects.toThrow(/simulated crash/);
+    await expect(train(config, { outDir: dir, plugins: shapesPlugins, datasets: shapesDatasets, progressBar: false, write: crashingWrite })).rejects.toThrow(/simulated crash/);
     const survivor = await loadLatestCheckpoint(join(dir, 'checkpoints'));
     expect(survivor!.name).toBe('ckpt-000000016');
     tf.dispose(Object.values(survivor!.tensors));
-    const r = await train(config, { outDir: dir, plugins: shapesPlugins, progressBar: false, resume: true });
+    const r = await train(config, { outDir: dir, plugins: shapesPlugins, datasets: shapesDatasets, progressBar: false, resume: true });
     expect(r.images).toBe(32);
     const a = await checkpointTensors(await referenceRun());
     const b = await checkpointTensors(dir);

@@ -83,6 +83,14 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
   const { config, base, label } = await readConfig(file, stringFlag(opts.preset, '--preset'), ctx.cwd);
   const kimg = opts.kimg === undefined ? undefined : numberFlag(opts.kimg, '--kimg', { min: 0.001, max: 1e6, fallback: 0 });
   if (kimg !== undefined) config.totalKimg = kimg;
+  // The flags the bundled model was trained with (packages/domain-shapes/model/README.md).
+  // cac keeps '--r1-gamma' as 'r1-gamma' (it camel-cases only letter-dash-letter).
+  const r1Flag = opts['r1-gamma'] ?? opts.r1Gamma;
+  const r1Gamma = r1Flag === undefined ? undefined : numberFlag(r1Flag, '--r1-gamma', { min: 0, max: 1e6, fallback: 0 });
+  if (r1Gamma !== undefined) config.r1Gamma = r1Gamma;
+  const lr = opts.lr === undefined ? undefined : numberFlag(opts.lr, '--lr', { min: 1e-9, max: 10, fallback: 0 });
+  if (lr !== undefined) config.optim = { ...(config.optim as Record<string, unknown> | undefined), gLr: lr, dLr: lr };
+  const minutes = opts.minutes === undefined ? undefined : numberFlag(opts.minutes, '--minutes', { min: 0.001, max: 1e6, fallback: 0 });
   const trainer = await import('@gan-control/trainer');
   // Validate before any work, so config errors come by field path.
   const parsed = trainer.trainConfigSchema.safeParse(config);
@@ -107,14 +115,16 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
   const bar = createProgress({ label: 'train', total: totalImages, enabled: !json && ctx.isTTY });
   if (!json) ctx.info(`training ${parsed.data.name} (${label}) for ${parsed.data.totalKimg} kimg into ${outDir}`);
   const stop = interruptible(ctx.info, 'training');
+  const timeUp = minutes === undefined ? undefined : AbortSignal.timeout(Math.round(minutes * 60_000));
   let result: Awaited<ReturnType<typeof trainer.train>>;
   try {
     result = await trainer.train(config, {
       outDir,
-      signal: stop.signal,
+      signal: timeUp ? AbortSignal.any([stop.signal, timeUp]) : stop.signal,
       resume: Boolean(opts.resume),
       allowConfigChange: Boolean(opts.allowConfigChange),
       plugins: plugins as never,
+      datasets: (await import('@gan-control/domain-shapes')).shapesDatasets,
       progressBar: false,
       log: (line) => bar.log(line),
       onProgress: (p) => {
@@ -139,14 +149,17 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
   else bar.stop('stopped');
   await recordPlugins(result.modelDir, specs);
   // The resumed run must aim for the same length: --kimg overrides the config's, so it is repeated.
-  const resume = `gan-control train ${file ?? `--preset ${String(opts.preset)}`} --out ${relative(ctx.cwd, outDir) || '.'} --resume${kimg === undefined ? '' : ` --kimg ${kimg}`}`;
+  const overrides = [kimg === undefined ? '' : ` --kimg ${kimg}`, r1Gamma === undefined ? '' : ` --r1-gamma ${r1Gamma}`, lr === undefined ? '' : ` --lr ${lr}`].join('');
+  const resume = `gan-control train ${file ?? `--preset ${String(opts.preset)}`} --out ${relative(ctx.cwd, outDir) || '.'} --resume${overrides}`;
   if (json) ctx.out(JSON.stringify({ ...result, outDir }, null, 2));
   else {
     ctx.out(`${result.finished ? 'trained' : 'stopped after'} ${result.images} images in ${result.seconds.toFixed(1)} s (${result.step} steps); model: ${result.modelDir}`);
     ctx.out(`samples: ${join(outDir, 'samples', 'latest.png')}; metrics: ${join(outDir, 'metrics.jsonl')}`);
     if (result.finished) ctx.out(`next: gan-control encoders --model ${relative(ctx.cwd, result.modelDir) || '.'}${pluginFlags(specs, ctx.cwd)}`);
   }
-  if (!result.finished) {
+  if (!result.finished && timeUp?.aborted && !stop.signal.aborted) {
+    ctx.info(`--minutes ${minutes}: stopped after ${result.images} of ${totalImages} images with a checkpoint; continue with: ${resume}`);
+  } else if (!result.finished) {
     throw new CliError('CLI_INTERRUPTED', `training stopped (Ctrl-C) after ${result.images} of ${totalImages} images; its checkpoint is saved; continue with: ${resume}`, { exitCode: EXIT_INTERRUPTED });
   }
 }
