@@ -22,9 +22,11 @@ interface Stats {
   frameMs: number[];
   frames: number;
   ready: boolean;
+  /** Whether a frame or the variations grid is being rendered (tests wait for false). */
+  busy: boolean;
   error?: string;
 }
-const stats: Stats = { backend: '', frameMs: [], frames: 0, ready: false };
+const stats: Stats = { backend: '', frameMs: [], frames: 0, ready: false, busy: false };
 (window as unknown as { studio: Stats }).studio = stats;
 
 let model: StudioModel | undefined;
@@ -79,6 +81,7 @@ function requestRender(): void {
 
 async function loop(): Promise<void> {
   running = true;
+  stats.busy = true;
   try {
     while (dirty && renderer) {
       dirty = false;
@@ -118,6 +121,7 @@ async function loop(): Promise<void> {
 async function renderVariations(): Promise<void> {
   if (!renderer || dirty || running) return;
   const mine = ++generation;
+  stats.busy = true;
   const base = settings;
   const seeds = (r: number) => (g: string) => (r === 0 ? seedOf(base, g) : base.seed + r);
   try {
@@ -127,6 +131,8 @@ async function renderVariations(): Promise<void> {
     frames.slice(1).forEach((f, i) => draw(buttons[i].querySelector('canvas')!, f));
   } catch (e) {
     showError(e);
+  } finally {
+    if (mine === generation && !dirty && !running) stats.busy = false;
   }
 }
 
