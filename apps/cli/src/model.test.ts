@@ -148,6 +148,9 @@ describe('file names in a model folder stay inside it', () => {
     const err = await inspectModel(dir, work).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'CLI_MODEL_CORRUPT', message: expect.stringContaining('is not a safetensors file') });
     expect((err as Error).message).not.toContain(String(n));
+    // A real safetensors file cut short is called truncated, still without numbers from the file.
+    writeFileSync(join(dir, 'generator.safetensors'), writeSafetensors({ a: { dtype: 'F32', shape: [64], data: new Float32Array(64) } } as never).subarray(0, 40));
+    await expect(inspectModel(dir, work)).rejects.toMatchObject({ message: expect.stringContaining('is a truncated safetensors file (its header runs past the end of the file)') });
   });
 });
 

@@ -247,7 +247,8 @@ export function checkEncoderFiles(encodersDir: string): void {
 export function safetensorsFramingProblem(bytes: Uint8Array): string | undefined {
   if (bytes.length < 9) return 'shorter than a safetensors header';
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
-  if (n < 2n || n > BigInt(bytes.length - 8) || bytes[8] !== 0x7b) return 'not a safetensors file (its first bytes are not a header length that fits the file), or a truncated one';
+  if (n < 2n || bytes[8] !== 0x7b) return 'not a safetensors file (it does not start with a header length and a JSON header)';
+  if (n > BigInt(bytes.length - 8)) return 'a truncated safetensors file (its header runs past the end of the file)';
   return undefined;
 }
 
