@@ -7,7 +7,7 @@ import { createDiscriminator } from '@gan-control/stylegan2';
 import { writeSafetensors } from '@gan-control/tensor-io';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from '../context.js';
-import { convertCommand, looksLikeDiscriminator, looksLikeJson } from './convert.js';
+import { convertCommand, floatStateDict, looksLikeDiscriminator, looksLikeJson } from './convert.js';
 
 const official = resolve(import.meta.dirname, '..', '..', 'testdata', 'gan-control-official');
 let work: string;
@@ -73,4 +73,18 @@ describe('convert refuses what is not a generator checkpoint, clearly', () => {
     expect(lines[0]).toContain(`→ ${join(work, 'gc')}`);
     expect(lines.at(-1)).toBe(`next: gan-control inspect ${join(work, 'empty-out')}`);
   }, 60_000);
+});
+
+describe('floatStateDict', () => {
+  it('keeps a tensor named __proto__ as a name (null prototype), and widens non-F32 floats', () => {
+    const raw = Object.create(null) as Record<string, unknown>;
+    raw['__proto__'] = { shape: [1], data: new Float32Array([1]) };
+    raw['w'] = { shape: [2], data: new Float64Array([2, 3]) };
+    raw['n'] = { shape: [1], data: new Int32Array([4]) };
+    const out = floatStateDict(raw);
+    expect(Object.getPrototypeOf(out)).toBeNull();
+    expect(Object.keys(out)).toEqual(['__proto__', 'w']);
+    expect(out.w.data).toEqual(new Float32Array([2, 3]));
+    expect(({} as Record<string, unknown>).shape).toBeUndefined();
+  });
 });

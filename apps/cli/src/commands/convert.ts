@@ -87,6 +87,24 @@ function publish(staging: string, dest: string): void {
   rmSync(staging, { recursive: true, force: true });
 }
 
+/**
+ * The floating-point tensors of a state_dict as Float32 records (integer buffers, none in g_ema,
+ * are not weights). A null-prototype object: the names come from the file, and one named
+ * `__proto__` must stay a name.
+ *
+ * @example
+ * const stateDict = floatStateDict(readSafetensors(bytes).tensors);
+ */
+export function floatStateDict(raw: Record<string, unknown>): Record<string, { shape: number[]; data: Float32Array }> {
+  const out = Object.create(null) as Record<string, { shape: number[]; data: Float32Array }>;
+  for (const [name, t] of Object.entries(raw)) {
+    const { shape, data } = t as { shape: number[]; data: unknown };
+    if (data instanceof Float32Array) out[name] = { shape: [...shape], data };
+    else if (data instanceof Float64Array || data instanceof Uint16Array || Array.isArray(data)) out[name] = { shape: [...shape], data: Float32Array.from(data as ArrayLike<number>) };
+  }
+  return out;
+}
+
 /** `--attribute group=plugin` flags → model.json attribute entries. */
 function parseAttributes(values: string[], groups: readonly string[]): { name: string; plugin?: string }[] {
   return values.map((raw) => {
@@ -241,16 +259,9 @@ async function convertInto(
     const io = await import('@gan-control/tensor-io');
     // The generator the official Inference uses: g_ema, from the trainer checkpoint or a safetensors of it.
     const isZip = bytes[0] === 0x50 && bytes[1] === 0x4b;
-    const stateDict: Record<string, { shape: number[]; data: Float32Array }> = {};
     const raw = isZip ? io.torchStateDict(io.readTorchCheckpoint(bytes, { source: basename(inputPath) }), 'g_ema', basename(inputPath)) : io.readSafetensors(bytes).tensors;
-    for (const [name, t] of Object.entries(raw)) {
-      const data = (t as { data: unknown }).data;
-      if (!(data instanceof Float32Array)) {
-        if (data instanceof Float64Array || data instanceof Uint16Array || Array.isArray(data)) stateDict[name] = { shape: [...(t as { shape: number[] }).shape], data: Float32Array.from(data as ArrayLike<number>) };
-        else continue; // integer buffers (none in g_ema) are not weights
-      } else stateDict[name] = { shape: [...(t as { shape: number[] }).shape], data };
-    }
     if (looksLikeDiscriminator(Object.keys(raw))) throw discriminatorError(inputPath);
+    const stateDict = floatStateDict(raw);
     const G = sg2.loadGanControlGenerator(stateDict, args, { source: basename(inputPath) });
     try {
       const groups = G.groups?.map((g) => g.name) ?? ['latent'];
