@@ -124,6 +124,13 @@ describe('file names in a model folder stay inside it', () => {
     expect(readModelManifest(ok).manifest.weights).toBe('weights/g.safetensors');
   });
 
+  it('an attribute named __proto__ (or constructor, prototype) is refused by field path', () => {
+    const dir = modelFolder('proto', { attributes: [{ name: 'color' }, { name: '__proto__' }] });
+    expect(() => readModelManifest(dir)).toThrow(
+      expect.objectContaining({ code: 'CLI_MODEL_CORRUPT', message: expect.stringContaining('attributes[1].name: __proto__, constructor and prototype are reserved names') }),
+    );
+  });
+
   it("an encoder JSON's weights stay inside the encoders folder", () => {
     const dir = join(work, 'encoders-out');
     mkdirSync(dir, { recursive: true });

@@ -36,7 +36,11 @@ export const MODEL_FILE = 'model.json';
 
 const attributeEntrySchema = z.looseObject({
   /** The latent group this attribute controls (and, unless `plugin` is given, the plugin name). */
-  name: z.string().min(1),
+  name: z
+    .string()
+    .min(1)
+    // Attribute names become object keys (runtimes, reports): never ones that reach a prototype.
+    .refine((n) => !['__proto__', 'constructor', 'prototype'].includes(n), { message: '__proto__, constructor and prototype are reserved names; rename the attribute' }),
   /**
    * Plugin spec: short name, package name or `package:attribute` of an installed plugin package. A
    * path is kept (older models and `train` with a local plugin record one) but never loaded: see
