@@ -27,10 +27,10 @@ export async function editCommand(args: string[], opts: Record<string, unknown>,
   const sweep = sweeps.length ? parseSweep(sweeps[0]) : undefined;
   const keep = asList(opts.keep);
   const resample = asList(opts.resample);
-  if (Object.keys(set).length === 0 && !sweep && resample.length === 0 && opts.truncation === undefined) {
-    throw usageError('edit needs something to change: --set <attribute>=<value>, --sweep, --resample <group> or --truncation; e.g. --set color.hue=200');
-  }
   const truncation = numberFlag(opts.truncation, '--truncation', { min: 0, max: 1, fallback: 1 });
+  if (Object.keys(set).length === 0 && !sweep && resample.length === 0 && truncation === 1) {
+    throw usageError('edit needs something to change: --set <attribute>=<value>, --sweep, --resample <group> or --truncation below 1; e.g. --set color.hue=200');
+  }
   const seed = intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 });
   const plan = planProjection(opts);
   const json = Boolean(opts.json);
