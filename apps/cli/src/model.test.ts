@@ -71,6 +71,17 @@ describe('plugins named by a model folder', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('a plugin package shipped inside the model folder (its own node_modules) is not imported, even run from inside it', async () => {
+    const dir = modelFolder('ships-node-modules', {});
+    const pkg = join(dir, 'node_modules', 'gan-control-attribute-color');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'gan-control-attribute-color', version: '1.0.0', type: 'module', main: 'index.js', ganControl: { attributes: [{ name: 'color' }] } }));
+    writeFileSync(join(pkg, 'index.js'), evilPlugin(marker));
+    const err = await loadModelAttributes(model(dir, [{ name: 'color' }]), { ...ctx(), cwd: dir }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CLI_PLUGIN_UNTRUSTED', message: expect.stringContaining('inside the model folder itself (a node_modules that came with it)') });
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('a plugin file runs only when the user names it with --plugin', async () => {
     const dir = modelFolder('trusted', {});
     writeFileSync(join(dir, 'x.mjs'), evilPlugin(marker));

@@ -455,8 +455,28 @@ function resolveModelPlugin(entry: { name: string; plugin?: string }, model: Pic
       `${file}: attribute '${entry.name}' names '${spec}', which resolves to ${resolved.source}, a package without a "ganControl" field in its package.json (not an attribute-plugin package); nothing was imported; ${trustHint}`,
     );
   }
+  // Run from inside the folder, Node's lookup would find a node_modules shipped with it.
+  if (!resolved.entry.startsWith('builtin:') && isInside(resolved.entry, model.dir)) {
+    throw new CliError(
+      'CLI_PLUGIN_UNTRUSTED',
+      `${file}: attribute '${entry.name}' names '${spec}', which resolves to ${resolved.entry}, inside the model folder itself (a node_modules that came with it), not a package installed in your project; nothing was imported; ${trustHint}`,
+    );
+  }
   if (!entry.plugin) resolved.attribute ??= entry.name;
   return resolved;
+}
+
+/** Whether `path` is inside `dir`, links resolved. */
+function isInside(path: string, dir: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  const rel = relative(real(dir), real(path));
+  return rel === '' || !(rel.startsWith('..') || isAbsolute(rel));
 }
 
 /** Checks `--set`/`--sweep`/`--keep` names against the model, listing what it supports. */
