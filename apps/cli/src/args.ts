@@ -166,8 +166,12 @@ export function parseSweep(raw: string): Sweep {
   if (!Number.isInteger(steps) || steps < 2 || steps > 64) {
     throw new CliError('CLI_BAD_VALUE', `bad --sweep '${raw}': steps must be an integer from 2 to 64, got '${range[2]}'`);
   }
-  // Rounded to 12 significant digits so 0.1-steps print as 0.3, not 0.30000000000000004.
-  const values = Array.from({ length: steps }, (_, i) => Number((from + ((to - from) * i) / (steps - 1)).toPrecision(12)));
+  // Interpolated as from·(1−t) + to·t, which cannot overflow (to − from can: 1e308:-1e308 gave NaN);
+  // rounded to 12 significant digits so 0.1-steps print as 0.3, not 0.30000000000000004.
+  const values = Array.from({ length: steps }, (_, i) => {
+    const t = i / (steps - 1);
+    return Number((from * (1 - t) + to * t).toPrecision(12));
+  });
   return { ...target, values };
 }
 
