@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asList, intFlag, normalizeArgv, numberFlag, parsePluginFlags, parseSet, parseSweep, stringFlag } from './args.js';
+import { asList, formatPluginFlags, intFlag, normalizeArgv, numberFlag, parsePluginFlags, parseSet, parseSweep, stringFlag } from './args.js';
 
 describe('parseSet', () => {
   it('reads named values and single numbers', () => {
@@ -100,6 +100,11 @@ describe('parsePluginFlags', () => {
     expect(() => parsePluginFlags(['color'])).toThrow("bad --plugin 'color': expected <attribute>=<package or path>");
     expect(() => parsePluginFlags(['color='])).toThrow('expected <attribute>=<package or path>');
     expect(() => parsePluginFlags(['a=x', 'a=y'])).toThrow("'a' is already given");
+  });
+
+  it('formats them back for next-step hints', () => {
+    expect(formatPluginFlags(parsePluginFlags(['color=./c.mjs', 'pose=@gan-control/attribute-pose']))).toBe(' --plugin color=./c.mjs --plugin pose=@gan-control/attribute-pose');
+    expect(formatPluginFlags(undefined)).toBe('');
   });
 });
 

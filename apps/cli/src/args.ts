@@ -138,6 +138,16 @@ export function parsePluginFlags(values: readonly string[]): Map<string, string>
   return out;
 }
 
+/**
+ * `--plugin` flags as they were given, for the next-step hints a command prints.
+ *
+ * @example
+ * formatPluginFlags(new Map([['brightness', './b']])); // ' --plugin brightness=./b'
+ */
+export function formatPluginFlags(plugins: ReadonlyMap<string, string> | undefined): string {
+  return [...(plugins ?? [])].map(([name, spec]) => ` --plugin ${name}=${spec}`).join('');
+}
+
 /** A parsed `--sweep`: one attribute value from `from` to `to` in `steps` columns. */
 export interface Sweep {
   attribute: string;

@@ -1,7 +1,7 @@
 /** `gan-control encoders`: sample (y, w) pairs from a model and train one encoder per attribute. */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { intFlag, stringFlag } from '../args.js';
+import { formatPluginFlags, intFlag, stringFlag } from '../args.js';
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
 import { CliError, EXIT_INTERRUPTED, usageError } from '../errors.js';
@@ -69,7 +69,7 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
     }).finally(() => stop.done());
     if (!manifest.complete) {
       sampleBar.stop('stopped');
-      throw new CliError('CLI_INTERRUPTED', `sampling stopped at ${manifest.rows} of ${samples} pairs (complete shards are kept in ${dataDir}); continue with: gan-control encoders --model ${spec} --resume`, {
+      throw new CliError('CLI_INTERRUPTED', `sampling stopped at ${manifest.rows} of ${samples} pairs (complete shards are kept in ${dataDir}); continue with: gan-control encoders --model ${spec}${formatPluginFlags(ctx.plugins)} --resume`, {
         exitCode: EXIT_INTERRUPTED,
       });
     }
@@ -118,7 +118,7 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
     }
     ctx.out(formatTable(['attribute', 'val error (w)', 'mean predictor', 'relative', 'best epoch', 'time', ...(refine > 0 ? ['refine: probe error'] : []), 'calibration: error at knots'], rows));
     ctx.out(`encoders written to ${encodersDir} (training pairs in ${dataDir})`);
-    ctx.out(`next: gan-control evaluate --model ${spec}`);
+    ctx.out(`next: gan-control evaluate --model ${spec}${formatPluginFlags(ctx.plugins)}`);
   } finally {
     for (const a of Object.values(attributes)) a.dispose();
     model.dispose();
