@@ -16,7 +16,9 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 /** What tests and the README's timings read (`window.studio`). */
 interface Stats {
   backend: string;
-  /** ms from navigation start to the first picture on screen. */
+  /** ms from navigation start to: the backend started, the model opened, the first picture on screen. */
+  backendMs?: number;
+  modelMs?: number;
   firstImageMs?: number;
   /** ms of each regenerated main frame (settings → pixels on the canvas and measured values). */
   frameMs: number[];
@@ -369,6 +371,7 @@ function buildControls(m: StudioModel): void {
 async function load(source: ModelSource, fromUrl: URLSearchParams): Promise<void> {
   $('model-name').textContent = `loading ${source.label}…`;
   const next = await openModel(source);
+  stats.modelMs ??= performance.now();
   const nextRenderer = new Renderer(next);
   // Values the URL does not give start at what the seed's own picture shows.
   let s = parseSettings(fromUrl, next);
@@ -469,6 +472,7 @@ async function start(): Promise<void> {
   wireOpen();
   try {
     stats.backend = await startBackend(page.backend);
+    stats.backendMs = performance.now();
     $('backend').textContent = stats.backend;
     (window as unknown as { tf: typeof tf }).tf = tf;
     await load(urlSource(page.model ?? 'model/'), query);
