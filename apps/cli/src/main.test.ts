@@ -31,17 +31,18 @@ describe('main', () => {
     expect(eq.stderr).toMatch(/^error: option `--out <dir>` value is missing/);
   });
 
-  it.skipIf(!existsSync('/proc/self'))('an --out (or --dir) that cannot be created fails at once in generate, demo, evaluate, train and plugin new', async () => {
+  it.skipIf(!existsSync('/proc/self'))('an --out (or --dir) that cannot be created fails at once in generate, demo, evaluate, train, plugin new and encoders --data', async () => {
     for (const argv of [
       ['generate', '--out', '/proc/forbidden/a.png'],
       ['demo', '--out', '/proc/forbidden/demo'],
       ['evaluate', '--out', '/proc/forbidden/grids'],
       ['train', '--preset', 'tiny-8', '--out', '/proc/forbidden/run'],
       ['plugin', 'new', 'glow', '--dir', '/proc/forbidden/glow'],
+      ['encoders', '--model', 'nowhere', '--data', '/proc/forbidden/pairs'],
     ]) {
       const r = await run(argv);
       expect(r.code, argv.join(' ')).toBe(1);
-      expect(r.stderr).toMatch(/^error: cannot write --(out|dir) \/proc\/forbidden\/\S+: (cannot create a folder in \/proc|\/proc is not writable)/);
+      expect(r.stderr).toMatch(/^error: cannot write --(out|dir|data) \/proc\/forbidden\/\S+: (cannot create a folder in \/proc|\/proc is not writable)/);
     }
   }, 30_000);
 

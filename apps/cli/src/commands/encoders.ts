@@ -7,6 +7,7 @@ import type { Context } from '../context.js';
 import { CliError, EXIT_INTERRUPTED, usageError } from '../errors.js';
 import { loadModel, loadModelAttributes, resolveModelPath, BUNDLED_MODELS } from '../model.js';
 import { interruptible } from '../interrupt.js';
+import { prepareOut } from '../output.js';
 import { createProgress, formatDuration } from '../progress.js';
 import { formatTable } from '../table.js';
 import { controllerLayout } from '../control.js';
@@ -35,6 +36,9 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
   const calibrate = intFlag(opts.calibrate, '--calibrate', { min: 0, max: 50, fallback: 2 });
   const calibrateSamples = calibrationSamples(opts.calibrateSamples, '--calibrate-samples');
   const refine = refineSteps(opts.refine, '--refine', 0);
+  // A --data folder that cannot be created fails now, not after the model loads (or never: /proc).
+  const dataFlag = stringFlag(opts.data, '--data');
+  if (dataFlag !== undefined) prepareOut(dataFlag, ctx.cwd, { allowFile: false, flag: '--data' });
   const where = resolveModelPath(spec, ctx.cwd);
   const json = Boolean(opts.json);
 
@@ -49,7 +53,7 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
       throw new CliError('CLI_MODEL_INVALID', `model ${where.label} names no attributes in model.json ("attributes": [{ "name": "<group>" }]); encoders are trained per attribute`);
     }
     const enc = { ...(await import('@gan-control/encoders')), ...(await import('@gan-control/encoders/node')) };
-    const dataDir = resolve(ctx.cwd, stringFlag(opts.data, '--data') ?? join(model.dir, 'encoder-data'));
+    const dataDir = resolve(ctx.cwd, dataFlag ?? join(model.dir, 'encoder-data'));
     if (existsSync(join(dataDir, enc.DATASET_MANIFEST)) && !opts.resume) {
       throw new CliError('CLI_RESUME_NEEDED', `${dataDir} already holds an encoder dataset; pass --resume to continue it, or remove the folder to start over`);
     }
