@@ -10,13 +10,24 @@ import type { Context } from './context.js';
 import { openControl } from './control.js';
 
 const loaded: { dispose: () => void; disposed: boolean }[] = [];
+/** The value the second stand-in encoder's weights hold at [1, 1]. */
+let poison = 0;
 vi.mock('@gan-control/encoders', async (importOriginal) => ({
   ...(await importOriginal<Record<string, unknown>>()),
-  // Stand-ins for two loaded encoders, each holding a tensor.
+  // Stand-ins for two loaded encoders, each holding a tensor (weights() hands out copies, as AttributeEncoder does).
   loadEncoders: async () =>
-    [0, 1].map(() => {
-      const t = tf.zeros([4, 4]);
-      const e = { attribute: 'color', group: 'color', values: [], disposed: false, dispose: () => ((e.disposed = true), t.dispose()) };
+    [0, 1].map((k) => {
+      const values = new Float32Array(16);
+      if (k === 1) values[5] = poison;
+      const t = tf.tensor2d(values, [4, 4]);
+      const e = {
+        attribute: 'color',
+        group: 'color',
+        values: [],
+        disposed: false,
+        weights: () => ({ 'fc_stack.0.weight': t.clone() }),
+        dispose: () => ((e.disposed = true), t.dispose()),
+      };
       loaded.push(e);
       return e;
     }),
@@ -45,6 +56,18 @@ describe('openControl', () => {
     const before = tf.memory().numTensors;
     await expect(openControl({ path: model, label: 'tiny' }, ctx, { measure: false })).rejects.toMatchObject({ code: 'ENCODERS_INVALID_OPTIONS' });
     expect(loaded).toHaveLength(2);
+    expect(loaded.every((e) => e.disposed)).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('an encoder whose weights hold NaN is CLI_MODEL_CORRUPT naming it, and everything is released', async () => {
+    loaded.length = 0;
+    poison = Number.NaN;
+    const before = tf.memory().numTensors;
+    await expect(openControl({ path: model, label: 'tiny' }, ctx, { measure: false })).rejects.toMatchObject({
+      code: 'CLI_MODEL_CORRUPT',
+      message: `corrupt encoder 'color' in ${join(model, 'encoders')}: weight 'fc_stack.0.weight' holds NaN (element 5); restore color.safetensors or retrain the encoders (gan-control encoders)`,
+    });
     expect(loaded.every((e) => e.disposed)).toBe(true);
     expect(tf.memory().numTensors).toBe(before);
   });

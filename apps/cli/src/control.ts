@@ -19,6 +19,26 @@ export interface ControlSession {
   dispose(): void;
 }
 
+/** Refuses an encoder whose weights hold NaN or ±Infinity (it would steer every image to garbage). */
+async function assertFiniteEncoder(e: { attribute: string; group: string; weights?: () => Record<string, tf.Tensor> }, dir: string): Promise<void> {
+  if (typeof e.weights !== 'function') return;
+  const weights = e.weights();
+  try {
+    for (const [name, t] of Object.entries(weights)) {
+      const data = await t.data();
+      const i = data.findIndex((x) => !Number.isFinite(x));
+      if (i >= 0) {
+        throw new CliError(
+          'CLI_MODEL_CORRUPT',
+          `corrupt encoder '${e.attribute}' in ${dir}: weight '${name}' holds ${data[i]} (element ${i}); restore ${e.group}.safetensors or retrain the encoders (gan-control encoders)`,
+        );
+      }
+    }
+  } finally {
+    for (const t of Object.values(weights)) t.dispose();
+  }
+}
+
 /** The Controller's layout: the generator's own groups, or (plain StyleGAN2, no partitioned mapping) one uncontrolled group. */
 export function controllerLayout(generator: LoadedModel['generator']): { groups: { name: string; size: number }[] } | undefined {
   return generator.config?.mapping?.groups ? undefined : { groups: [{ name: 'latent', size: generator.zDim }] };
@@ -46,6 +66,7 @@ export async function openControl(
   try {
     const enc = await import('@gan-control/encoders');
     encoders = model.encodersDir ? await enc.loadEncoders(model.encodersDir) : [];
+    for (const e of encoders) await assertFiniteEncoder(e, model.encodersDir!);
     const attributes = encoders.map((e) => ({ name: e.attribute, group: e.group, values: e.values.map((v) => ({ name: v.name, unit: v.unit, range: v.range })) }));
     const measure = typeof options.measure === 'function' ? options.measure(attributes) : options.measure;
     if (measure) runtimes = await loadModelAttributes(model, ctx);
