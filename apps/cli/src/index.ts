@@ -9,3 +9,5 @@ export type { Progress } from './progress.js';
 export { listInstalledPlugins, resolvePlugin, loadPlugin, manifestSchema } from './plugins.js';
 export type { InstalledPlugin, Manifest, ResolvedPlugin } from './plugins.js';
 export { scaffoldPlugin, scaffoldNames, scaffoldFiles } from './scaffold.js';
+export { startStudioServer, studioAppDir, fileInside } from './commands/studio.js';
+export type { StudioServer } from './commands/studio.js';

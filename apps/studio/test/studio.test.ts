@@ -13,8 +13,7 @@ import { createAttribute, type Attribute } from '@gan-control/contrastive-loss';
 import { color, position, size } from '@gan-control/domain-shapes';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStudioServer, type StudioServer } from '../../cli/src/commands/studio';
-import { main } from '../../cli/src/main';
+import { main, startStudioServer, type StudioServer } from 'gan-control';
 import { CHROMIUM, REPO, SHAPES_MODEL, STUDIO_DIR, buildStudio, haveChromium, launch, move, readCanvas, settled, stats } from './helpers';
 
 const available = haveChromium();
