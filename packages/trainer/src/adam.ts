@@ -91,15 +91,3 @@ export class Adam {
     this.v.clear();
   }
 }
-
-/**
- * Adam settings for a network regularised lazily every `interval` steps (StyleGAN2 App. B).
- *
- * @example
- * lazyRegAdam({ lr: 0.0025, betas: [0, 0.99], eps: 1e-8 }, 16); // lr 0.00235, betas [0, 0.9906]
- */
-export function lazyRegAdam(opts: { lr: number; betas: readonly [number, number]; eps: number }, interval: number | null) {
-  if (!interval) return { lr: opts.lr, betas: opts.betas, eps: opts.eps };
-  const c = interval / (interval + 1);
-  return { lr: opts.lr * c, betas: [opts.betas[0] ** c, opts.betas[1] ** c] as [number, number], eps: opts.eps };
-}

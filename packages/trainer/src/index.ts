@@ -2,7 +2,7 @@
 import '@gan-control/gradients';
 export { trainConfigSchema, datasetSchema, folderDatasetSchema, proceduralDatasetSchema, parseTrainConfig, preset, presets, TrainerError } from './config.js';
 export type { TrainConfig, TrainConfigInput, PresetName } from './config.js';
-export { Adam, lazyRegAdam } from './adam.js';
+export { Adam } from './adam.js';
 export { createDataset, folderDataset } from './datasets.js';
 export type { ProceduralDataset, TrainingDataset } from './datasets.js';
 export { saveCheckpoint, loadLatestCheckpoint, checkpointName } from './checkpoint.js';

@@ -49,8 +49,6 @@ export interface TrainOptions {
   readonly signal?: AbortSignal;
   /** Stop (with a checkpoint) once this many images have been shown in total (for tests and time-boxed runs). */
   readonly stopAtImages?: number;
-  /** Progress bar on stderr: 'auto' (default) = only when stderr is a TTY. */
-  readonly progressBar?: boolean | 'auto';
   /** Writes files atomically (default `writeFileAtomic`); injectable for crash tests. */
   readonly write?: FileWriter;
   /** A line per checkpoint (default: none). */
@@ -71,15 +69,6 @@ function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return '--';
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60);
   return h ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
-}
-
-function progressLine(p: ProgressInfo): string {
-  const frac = Math.min(1, p.images / p.totalImages);
-  const width = 24;
-  const full = Math.round(frac * width);
-  const bar = '█'.repeat(full) + '░'.repeat(width - full);
-  const m = p.metrics;
-  return `${bar} ${(100 * frac).toFixed(1)}% ${(p.images / 1000).toFixed(1)}/${(p.totalImages / 1000).toFixed(1)} kimg ${p.imagesPerSecond.toFixed(1)} img/s ETA ${fmtTime(p.etaSeconds)} G ${m.gAdv.toFixed(3)} C ${Number.isNaN(m.gContrastive) ? '-' : m.gContrastive.toFixed(3)} D ${m.d.toFixed(3)}`;
 }
 
 /** Running means of the metrics between two metrics lines. */
@@ -183,7 +172,6 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
     }
     await write(join(out, 'config.json'), JSON.stringify(config, null, 2));
     const totalImages = Math.round(config.totalKimg * 1000);
-    const bar = options.progressBar === true || ((options.progressBar ?? 'auto') === 'auto' && process.stderr.isTTY === true);
     const win = new Window();
     let lastLine: Record<string, unknown> | null = null;
     let lastCheckpointImages = trainer.images;
@@ -240,10 +228,8 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
         await appendFile(join(out, 'metrics.jsonl'), `${JSON.stringify(lastLine)}\n`);
       }
       options.onProgress?.(info);
-      if (bar) process.stderr.write(`\r${progressLine(info)}\x1b[K`);
       if (trainer.images - lastCheckpointImages >= config.checkpointEvery) await checkpoint();
     }
-    if (bar) process.stderr.write('\n');
     if (trainer.images !== lastCheckpointImages || trainer.stepCount === 0) await checkpoint();
     return { step: trainer.stepCount, images: trainer.images, seconds: seconds(), finished: !stopped, lastMetrics: lastLine, modelDir: join(out, 'model') };
   } finally {

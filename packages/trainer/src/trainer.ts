@@ -7,6 +7,7 @@ import {
   discriminatorLogistic,
   emaBeta,
   generatorLogisticNS,
+  lazyRegularizationAdam,
   mixStyles,
   PathLengthRegularizer,
   r1Penalty,
@@ -17,7 +18,7 @@ import {
   type GeneratorConfigInput,
   type DiscriminatorConfigInput,
 } from '@gan-control/stylegan2';
-import { Adam, lazyRegAdam } from './adam.js';
+import { Adam } from './adam.js';
 import { parseTrainConfig, TrainerError, type TrainConfig } from './config.js';
 import { createDataset, type ProceduralDataset, type TrainingDataset } from './datasets.js';
 
@@ -103,6 +104,12 @@ function rename(grads: tf.NamedTensorMap, byTfName: Map<string, string>): Record
   return out;
 }
 
+/** Adam for a network regularised lazily every `interval` steps (StyleGAN2 App. B; `lazyRegularizationAdam`). */
+function lazyAdam(lr: number, config: TrainConfig, interval: number | null): Adam {
+  const s = lazyRegularizationAdam({ learningRate: lr, beta1: config.optim.betas[0], beta2: config.optim.betas[1], interval });
+  return new Adam({ lr: s.learningRate, betas: [s.beta1, s.beta2], eps: config.optim.eps });
+}
+
 /**
  * The GAN-Control training loop (StyleGAN2-ADA `training_loop.py` + `loss.py` phases, with the
  * factorized contrastive loss of GAN-Control added to every G main step):
@@ -149,8 +156,8 @@ export class GanControlTrainer {
     this.attributes = attributes;
     this.dataset = dataset;
     this.loss = attributes.length ? new FactorizedContrastiveLoss({ layout: this.layout, attributes }) : null;
-    this.optG = new Adam(lazyRegAdam({ lr: config.optim.gLr, betas: config.optim.betas, eps: config.optim.eps }, config.gRegInterval));
-    this.optD = new Adam(lazyRegAdam({ lr: config.optim.dLr, betas: config.optim.betas, eps: config.optim.eps }, config.dRegInterval));
+    this.optG = lazyAdam(config.optim.gLr, config, config.gRegInterval);
+    this.optD = lazyAdam(config.optim.dLr, config, config.dRegInterval);
     this.pl = new PathLengthRegularizer({ decay: config.plDecay, weight: config.plWeight });
     this.rng = createRng(config.seed + 2);
   }

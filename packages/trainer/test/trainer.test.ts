@@ -113,7 +113,7 @@ let reference: Promise<string> | null = null;
 function referenceRun(): Promise<string> {
   reference ??= (async () => {
     const dir = await tempDir();
-    const r = await train(preset('tiny-8'), { outDir: dir, plugins: shapesPlugins, datasets: shapesDatasets, progressBar: false });
+    const r = await train(preset('tiny-8'), { outDir: dir, plugins: shapesPlugins, datasets: shapesDatasets });
     expect(r.finished).toBe(true);
     expect(r.images).toBe(32);
     return dir;
@@ -140,10 +140,10 @@ describe('checkpoints and resume', () => {
     const full = await referenceRun();
 
     const split = await tempDir();
-    const p = await train(config, { outDir: split, plugins: shapesPlugins, datasets: shapesDatasets, progressBar: false, stopAtImages: 16 });
+    const p = await train(config, { outDir: split, plugins: shapesPlugins, datasets: shapesDatasets, stopAtImages: 16 });
     expect(p.finished).toBe(false);
     expect(p.images).toBe(16);
-    const r2 = await train(config, { outDir: split, plugins: shapesPlugins, datasets: shapesDatasets, progressBar: false, resume: true });
+    const r2 = await train(config, { outDir: split, plugins: shapesPlugins, datasets: shapesDatasets, resume: true });
     expect(r2.images).toBe(32);
 
     const a = await checkpointTensors(full);
@@ -160,9 +160,9 @@ describe('checkpoints and resume', () => {
     expect(model.layout.controlled).toEqual(['color', 'position', 'size']);
     model.dispose();
     // A finished run can be extended (totalKimg may change on resume; the dynamics may not).
-    const longer = await train(preset('tiny-8', { totalKimg: 0.04 }), { outDir: split, plugins: shapesPlugins, datasets: shapesDatasets, progressBar: false, resume: true });
+    const longer = await train(preset('tiny-8', { totalKimg: 0.04 }), { outDir: split, plugins: shapesPlugins, datasets: shapesDatasets, resume: true });
     expect(longer.images).toBe(40);
-    await expect(train(preset('tiny-8', { r1Gamma: 1 }), { outDir: split, plugins: shapesPlugins, datasets: shapesDatasets, progressBar: false, resume: true })).rejects.toThrow(/different config/);
+    await expect(train(preset('tiny-8', { r1Gamma: 1 }), { outDir: split, plugins: shapesPlugins, datasets: shapesDatasets, resume: true })).rejects.toThrow(/different config/);
     // Sample grids exist for each checkpoint.
     expect((await readdir(join(split, 'samples'))).sort()).toEqual(['ckpt-000000016.png', 'ckpt-000000032.png', 'ckpt-000000040.png', 'latest.png']);
   });
@@ -182,11 +182,11 @@ describe('checkpoints and resume', () => {
       }
       return writeFileAtomic(path, data);
     };
-    await expect(train(config, { outDir: dir, plugins: shapesPlugins, datasets: shapesDatasets, progressBar: false, write: crashingWrite })).rejects.toThrow(/simulated crash/);
+    await expect(train(config, { outDir: dir, plugins: shapesPlugins, datasets: shapesDatasets, write: crashingWrite })).rejects.toThrow(/simulated crash/);
     const survivor = await loadLatestCheckpoint(join(dir, 'checkpoints'));
     expect(survivor!.name).toBe('ckpt-000000016');
     tf.dispose(Object.values(survivor!.tensors));
-    const r = await train(config, { outDir: dir, plugins: shapesPlugins, datasets: shapesDatasets, progressBar: false, resume: true });
+    const r = await train(config, { outDir: dir, plugins: shapesPlugins, datasets: shapesDatasets, resume: true });
     expect(r.images).toBe(32);
     const a = await checkpointTensors(await referenceRun());
     const b = await checkpointTensors(dir);

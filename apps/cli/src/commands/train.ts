@@ -125,7 +125,6 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
       allowConfigChange: Boolean(opts.allowConfigChange),
       plugins: plugins as never,
       datasets: (await import('@gan-control/domain-shapes')).shapesDatasets,
-      progressBar: false,
       log: (line) => bar.log(line),
       onProgress: (p) => {
         const m = p.metrics;
