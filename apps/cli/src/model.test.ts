@@ -126,6 +126,18 @@ describe('file names in a model folder stay inside it', () => {
     const linked = modelFolder('linked', {});
     symlinkSync(join(work, 'secret'), join(linked, 'generator.safetensors'));
     expect(() => readModelManifest(linked)).toThrow(expect.objectContaining({ code: 'CLI_MODEL_UNSAFE_PATH', message: expect.stringContaining(`is a link to ${join(work, 'secret')}, outside the folder`) }));
+    const linkedJson = join(work, 'linked-json');
+    mkdirSync(linkedJson);
+    symlinkSync(join(work, 'secret'), join(linkedJson, 'model.json'));
+    const err = (() => {
+      try {
+        readModelManifest(linkedJson);
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err).toMatchObject({ code: 'CLI_MODEL_UNSAFE_PATH', message: expect.stringContaining(`model.json 'model.json' is a link to ${join(work, 'secret')}, outside the folder`) });
+    expect(err?.message).not.toContain('secret bytes');
     const enc = modelFolder('enc', { encoders: '../project' });
     expect(() => readModelManifest(enc)).toThrow(expect.objectContaining({ code: 'CLI_MODEL_UNSAFE_PATH', message: expect.stringContaining(`"encoders" '../project'`) }));
     // Inside the folder is fine, links included.

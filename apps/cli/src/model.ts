@@ -182,6 +182,8 @@ export function readModelManifest(path: string): { dir: string; manifest: ModelM
   if (!existsSync(file)) {
     throw new CliError('CLI_MODEL_INVALID', `${path} is not a gan-control model: ${file} is missing; pass a model folder written by 'gan-control train' or 'gan-control convert' (convert imports official checkpoints)`);
   }
+  // A model.json linked to a file elsewhere would be read, and JSON.parse quotes what it read.
+  insideFolder(dir, MODEL_FILE, 'model.json', file);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
