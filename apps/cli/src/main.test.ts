@@ -22,6 +22,14 @@ describe('main', () => {
     expect(t.stderr).toBe("error: --truncation must be a number from 0 to 1, got '-0.5'\n");
   });
 
+  it('--plugin is accepted by every command that measures with a model\'s plugins', async () => {
+    for (const command of [['generate'], ['evaluate'], ['demo'], ['encoders'], ['calibrate'], ['refine'], ['invert', 'in.png'], ['edit', 'in.png', '--set', 'color.hue=1']]) {
+      const r = await run([...command, '--model', 'nowhere', '--plugin', 'color=./x.mjs']);
+      expect(r.stderr, command[0]).not.toMatch(/Unknown option/i);
+      expect(r.stderr, command[0]).toMatch(/^error: model 'nowhere' not found/);
+    }
+  });
+
   it('an empty --out is a usage error, not a folder named 0', async () => {
     const r = await run(['generate', '--out', '']);
     expect(r.code).toBe(2);

@@ -90,6 +90,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
   cli
     .command('invert <image>', "project an image (PNG/JPEG, any size: centre square, resized to the model) into the model's latent, saved as JSON")
     .option('--model <name|path>', "bundled model name ('shapes') or a model folder", { default: 'shapes' })
+    .option('--plugin <attribute=package|path>', PLUGIN_HELP)
     .option('--steps <n>', 'optimisation steps (NVIDIA projector.py uses 1000)', { default: 300 })
     .option('--mode <w|groups|w+>', 'optimise one w, one w per latent group, or one w per style input', { default: 'groups' })
     .option('--start <encoders|mean>', "start from the encoders applied to the image's measured values, or from the mean w", { default: 'encoders' })
@@ -104,6 +105,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
   cli
     .command('edit <input>', 'edit your own picture by value: an image (projected first) or a latent.json from invert')
     .option('--model <name|path>', "bundled model name ('shapes') or a model folder", { default: 'shapes' })
+    .option('--plugin <attribute=package|path>', PLUGIN_HELP)
     .option('--set <attr[.value]=number>', 'set an attribute value (repeatable): --set color.hue=200')
     .option('--sweep <attr[.value]=from:to:steps>', 'a row of pictures, one per value')
     .option('--keep <attr>', "hold this group's sub-vector fixed across the row (repeatable)")
