@@ -14,9 +14,13 @@ type Saved = tf.Tensor[];
 type Attrs = Record<string, unknown>;
 type GradFn = (dy: tf.Tensor, saved: Saved, attrs: Attrs) => Record<string, () => tf.Tensor>;
 
-/** Sums `dy` over the axes that broadcasting added or stretched, back to `shape`. */
+/**
+ * Sums `dy` over the axes that broadcasting added or stretched, back to `shape`. Always a new
+ * tensor, never `dy` itself: the tape disposes a gradient once it is summed into another, so one
+ * `dy` handed to two inputs (a + a, or both inputs of Add) would be freed under the other.
+ */
 function reduceTo(dy: tf.Tensor, shape: number[]): tf.Tensor {
-  if (tf.util.arraysEqual(dy.shape, shape)) return dy;
+  if (tf.util.arraysEqual(dy.shape, shape)) return tf.reshape(dy, shape);
   const axes = tf.backend_util.getReductionAxes(shape, dy.shape);
   const s = axes.length > 0 ? tf.sum(dy, axes) : dy;
   return tf.reshape(s, shape);

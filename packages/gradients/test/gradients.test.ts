@@ -27,6 +27,16 @@ describe('gradients', () => {
     expect(tf.getGradient('LeakyRelu')).not.toBe(leakyReluGradConfig);
   });
 
+  it('a gradient shared by two inputs survives the tape summing it (x + x, x·y + x)', () => {
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.tensor1d([4, 5, 6]);
+    const g1 = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.add(v, v), tf.add(v, v))))(x); // d/dx 4x² = 8x
+    expect(Array.from(g1.dataSync())).toEqual([8, 16, 24]);
+    const g2 = tf.grad((v: tf.Tensor) => tf.sum(tf.add(tf.add(tf.mul(v, y), v), tf.sub(v, v))))(x); // y + 1
+    expect(Array.from(g2.dataSync())).toEqual([5, 6, 7]);
+    tf.dispose([x, y, g1, g2]);
+  });
+
   it('covers the kernels the networks use', () => {
     ensureGradients();
     for (const k of ['Conv2D', 'Conv2DBackpropInput', 'BatchMatMul', 'LeakyRelu', 'ClipByValue', 'Rsqrt', 'Softplus', 'Tile', 'Concat', 'Slice', 'PadV2', 'Greater']) {
