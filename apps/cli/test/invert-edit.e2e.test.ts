@@ -69,6 +69,18 @@ describe.runIf(hasEncoders)('invert and edit a picture the model did not make', 
     expect(pngSize(new Uint8Array(readFileSync(join(work, 'sizes.png'))))).toEqual({ width: 3 * 34 + 2, height: 36 });
   });
 
+  it('has help with examples, and exits 2 on a missing image or a bad flag value', async () => {
+    for (const c of ['invert', 'edit']) {
+      const h = await runCli([c, '--help'], { cwd: work });
+      expect(h.code, c).toBe(0);
+      expect(h.stdout, c).toMatch(/Examples:\n\s+gan-control /);
+    }
+    expect((await runCli(['invert'], { cwd: work })).code).toBe(2);
+    const mode = await runCli(['invert', 'photo.png', '--mode', 'z'], { cwd: work });
+    expect(mode.code).toBe(2);
+    expect(mode.stderr).toMatch(/--mode must be w, groups or w\+, got 'z'/);
+  });
+
   it('refuses unreadable, missing, tiny and colourless images with the reason, exit code 1', async () => {
     const cases: [string, RegExp][] = [
       ['broken.png', /broken\.png is not a readable image .*give a PNG or JPEG/],
