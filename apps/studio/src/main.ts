@@ -149,6 +149,7 @@ interface ValueControl {
 }
 let valueControls: ValueControl[] = [];
 let pads: { attribute: ControlAttribute; dot: HTMLElement; mark: HTMLElement; pad: HTMLElement }[] = [];
+let wheels: { attribute: ControlAttribute; index: number; dot: HTMLElement; mark: HTMLElement }[] = [];
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & Record<string, unknown> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -185,7 +186,19 @@ function isXY(a: ControlAttribute): boolean {
   return a.values.length === 2 && a.values[0].name === 'x' && a.values[1].name === 'y';
 }
 
+/** A point on a wheel: `deg` clockwise from the top (where CSS conic gradients start), in % of the box. */
+function onWheel(el: HTMLElement, deg: number): void {
+  const r = (deg * Math.PI) / 180;
+  el.style.left = `${50 + 40 * Math.sin(r)}%`;
+  el.style.top = `${50 - 40 * Math.cos(r)}%`;
+}
+
 function placePads(measured?: Record<string, number[]>): void {
+  for (const w of wheels) {
+    onWheel(w.dot, settings.values[w.attribute.name][w.index]);
+    const m = measured?.[w.attribute.name]?.[w.index];
+    if (m !== undefined) onWheel(w.mark, m);
+  }
   for (const p of pads) {
     const [vx, vy] = p.attribute.values;
     const fx = (x: number) => `${(100 * (x - vx.range[0])) / (vx.range[1] - vx.range[0])}%`;
@@ -218,7 +231,9 @@ function showMeasured(measured: Record<string, number[]>): void {
     }
     const sampled = settings.sampled.has(c.attribute.name);
     const digits = v.unit === 'deg' ? 1 : v.unit === 'px' ? 2 : 3;
-    c.measured.value = sampled ? `measured ${m.toFixed(digits)}` : `measured ${m.toFixed(digits)} (${err >= 0 ? '+' : '−'}${Math.abs(err).toFixed(digits)})`;
+    const size = Math.abs(err).toFixed(digits);
+    const sign = Number(size) === 0 ? '±' : err > 0 ? '+' : '−';
+    c.measured.value = sampled ? `measured ${m.toFixed(digits)}` : `measured ${m.toFixed(digits)} (${sign}${size})`;
     c.measured.dataset.measured = String(m);
     // Outside 2 % of the range (5° for a hue): marked, so precision is visible, not claimed.
     c.measured.classList.toggle('off', !sampled && Math.abs(err) > (v.circular ? 5 : 0.02 * (v.range[1] - v.range[0])));
@@ -320,6 +335,28 @@ function attributeControls(a: ControlAttribute): HTMLElement {
     box.append(pad);
     pads.push({ attribute: a, dot, mark, pad });
   }
+  // An angle in degrees over a full circle (a hue) also gets a wheel: drag around it.
+  a.values.forEach((v, index) => {
+    if (!(v.circular && v.unit === 'deg' && v.range[1] - v.range[0] === 360)) return;
+    const wheel = el('div', { className: 'wheel', role: 'presentation' });
+    const dot = el('div', { className: 'dot' });
+    const mark = el('div', { className: 'measured', title: 'measured' });
+    wheel.append(dot, mark);
+    const turn = (ev: PointerEvent) => {
+      const r = wheel.getBoundingClientRect();
+      const deg = (Math.atan2(ev.clientX - (r.left + r.width / 2), (r.top + r.height / 2) - ev.clientY) * 180) / Math.PI;
+      setValue(a, index, v.range[0] + ((Math.round(deg) + 360) % 360));
+    };
+    wheel.addEventListener('pointerdown', (ev) => {
+      wheel.setPointerCapture(ev.pointerId);
+      turn(ev);
+    });
+    wheel.addEventListener('pointermove', (ev) => {
+      if (wheel.hasPointerCapture(ev.pointerId)) turn(ev);
+    });
+    box.append(wheel);
+    wheels.push({ attribute: a, index, dot, mark });
+  });
   a.values.forEach((v, index) => {
     const label = `${a.name}.${v.name}`;
     const value = String(settings.values[a.name][index]);
@@ -340,6 +377,7 @@ function attributeControls(a: ControlAttribute): HTMLElement {
 function buildControls(m: StudioModel): void {
   valueControls = [];
   pads = [];
+  wheels = [];
   seedLabels.clear();
   const root = $('controls');
   root.replaceChildren(seedControls(), ...m.attributes.map(attributeControls));
