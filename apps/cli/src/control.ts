@@ -46,7 +46,8 @@ export function controllerLayout(generator: LoadedModel['generator']): { groups:
 
 /**
  * Loads a model and its encoders into a Controller. With `measure`, the model's attribute plugins
- * are set up too (needed by `evaluate`, and to fill values left out of a partial `--set`).
+ * are set up too (needed by `evaluate`, and to fill values left out of a partial `--set`); a list
+ * of latent groups sets up only those.
  *
  * @example
  * const session = await openControl('shapes', ctx, { measure: false });
@@ -54,7 +55,7 @@ export function controllerLayout(generator: LoadedModel['generator']): { groups:
 export async function openControl(
   spec: string | { path: string; label: string },
   ctx: Context,
-  options: { measure: boolean | ((attributes: ModelAttribute[]) => boolean) },
+  options: { measure: boolean | ((attributes: ModelAttribute[]) => boolean | readonly string[]) },
 ): Promise<ControlSession> {
   const where = typeof spec === 'string' ? resolveModelPath(spec, ctx.cwd) : spec;
   const model = await loadModel(where);
@@ -68,8 +69,9 @@ export async function openControl(
     encoders = model.encodersDir ? await enc.loadEncoders(model.encodersDir) : [];
     for (const e of encoders) await assertFiniteEncoder(e, model.encodersDir!);
     const attributes = encoders.map((e) => ({ name: e.attribute, group: e.group, values: e.values.map((v) => ({ name: v.name, unit: v.unit, range: v.range })) }));
-    const measure = typeof options.measure === 'function' ? options.measure(attributes) : options.measure;
-    if (measure) runtimes = await loadModelAttributes(model, ctx);
+    const wanted = typeof options.measure === 'function' ? options.measure(attributes) : options.measure;
+    const measure = typeof wanted === 'boolean' ? wanted : wanted.length > 0;
+    if (measure) runtimes = await loadModelAttributes(model, ctx, typeof wanted === 'boolean' ? undefined : wanted);
     const controller = new enc.Controller({ generator: model.generator, layout: controllerLayout(model.generator), encoders, attributes: measure ? runtimes : undefined });
     owned = true;
     return {

@@ -73,7 +73,7 @@ describe('main', () => {
     }
   }, 60_000);
 
-  it('generate with a model naming a plugin file: a full --set needs no plugin; a partial one says how to need none', async () => {
+  it('generate with a model naming a plugin file: a full --set needs no plugin; a partial one loads only the plugin of its own attribute, and says how to need none', async () => {
     const work = mkdtempSync(join(tmpdir(), 'cli-main-partial-'));
     try {
       const dir = join(work, 'shapes');
@@ -90,6 +90,12 @@ describe('main', () => {
       const full = await run(['generate', '--model', dir, '--set', 'position.x=10', '--set', 'position.y=12', '--out', join(work, 'f.png'), '--backend', 'cpu']);
       expect(full.code, full.stderr).toBe(0);
       expect(existsSync(join(work, 'f.png'))).toBe(true);
+      // Only the partially set attribute's plugin is needed: a path named for color does not stop a partial --set of position.
+      manifest.attributes.find((a) => a.name === 'position')!.plugin = undefined;
+      manifest.attributes.find((a) => a.name === 'color')!.plugin = './x.mjs';
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
+      const other = await run(['generate', '--model', dir, '--set', 'position.x=10', '--out', join(work, 'o.png'), '--backend', 'cpu']);
+      expect(other.code, other.stderr).toBe(0);
       expect(existsSync(marker)).toBe(false);
     } finally {
       rmSync(work, { recursive: true, force: true });

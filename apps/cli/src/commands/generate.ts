@@ -57,13 +57,26 @@ export function planGenerate(opts: Record<string, unknown>): GeneratePlan {
 
 /** Whether some multi-valued attribute is set by only some of its values (the rest are measured). */
 export function isPartial(plan: GeneratePlan, attributes: readonly { name: string; group: string; values: readonly { name: string }[] }[]): boolean {
+  return partialGroups(plan, attributes).length > 0;
+}
+
+/**
+ * The latent groups of the attributes set by only some of their values: the only ones whose
+ * plugins are needed (to measure the rest), so a model's other plugins are not loaded.
+ *
+ * @example
+ * partialGroups(planGenerate({ set: ['position.x=3'] }), attributes); // ['position']
+ */
+export function partialGroups(plan: Pick<GeneratePlan, 'set' | 'sweep'>, attributes: readonly { name: string; group: string; values: readonly { name: string }[] }[]): string[] {
   const given = new Map<string, Set<string>>();
   for (const [k, v] of Object.entries(plan.set)) if (typeof v !== 'number') given.set(k, new Set(Object.keys(v)));
   if (plan.sweep?.field) given.set(plan.sweep.attribute, new Set([...(given.get(plan.sweep.attribute) ?? []), plan.sweep.field]));
-  return [...given].some(([name, fields]) => {
+  const groups: string[] = [];
+  for (const [name, fields] of given) {
     const a = attributes.find((x) => x.name === name || x.group === name);
-    return a !== undefined && a.values.some((v) => !fields.has(v.name));
-  });
+    if (a !== undefined && a.values.some((v) => !fields.has(v.name)) && !groups.includes(a.group)) groups.push(a.group);
+  }
+  return groups;
 }
 
 /** What `circularNotes` needs of an attribute (the controller's `supported` entries). */
@@ -156,7 +169,7 @@ export async function generateCommand(_args: string[], opts: Record<string, unkn
   checkRequest({ label: where.label, attributes: info.encoders.map((e) => ({ name: e.attribute, group: e.group, values: e.values })), groups: info.groups }, plan);
   await prepareBackend(ctx);
   // Attribute runtimes are needed only to fill the values a partial --set leaves out.
-  const model = await openControl(where, ctx, { measure: (attributes) => isPartial(plan, attributes) }).catch((err: unknown) => {
+  const model = await openControl(where, ctx, { measure: (attributes) => partialGroups(plan, attributes) }).catch((err: unknown) => {
     // Plugins are needed only to measure what a partial --set leaves out: say how to need none.
     if ((err as { code?: string }).code !== 'CLI_PLUGIN_UNTRUSTED') throw err;
     throw new CliError('CLI_PLUGIN_UNTRUSTED', `${(err as Error).message}; or give every value of each attribute you set (generate measures the ones a --set leaves out), and no plugin is needed`, { cause: err });
