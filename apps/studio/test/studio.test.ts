@@ -191,6 +191,22 @@ describe.skipIf(!available)('studio in Chromium', () => {
       // only misses are those lookups.
       expect(missing.sort()).toEqual(['/model/encoders/age.json', '/model/encoders/id.json', '/model/encoders/other.json']);
       expect(errors).toEqual([]);
+
+      // The same folder opened from disk (the folder picker) in a studio that started on shapes.
+      const { page: shapes, errors: shapesErrors, foreign } = await open('?backend=wasm');
+      await settled(shapes, 1);
+      const n = (await stats(shapes)).frames;
+      await shapes.locator('#open-folder').setInputFiles(join(work, 'gc'));
+      await settled(shapes, n + 1);
+      expect(await shapes.locator('#model-name').textContent()).toContain('gc');
+      const fromDisk = await shapes.locator('input[type=range]').evaluateAll((xs) => xs.map((x) => x.getAttribute('aria-label')));
+      expect(fromDisk).toEqual(['truncation', 'orientation.yaw', 'orientation.pitch', 'orientation.roll']);
+      await move(shapes, 'orientation.yaw', 10);
+      // Same model, same settings, same backend: the same picture as served over http.
+      expect(Buffer.from((await readCanvas(shapes)).rgb).equals(Buffer.from(after.rgb))).toBe(true);
+      expect(shapesErrors).toEqual([]);
+      expect(foreign).toEqual([]);
+      await shapes.close();
     } finally {
       await page.close();
       await own.close();
