@@ -245,7 +245,7 @@ function seedControls(): HTMLElement {
   const seed = el('input', { type: 'number', min: '0', step: '1', value: String(settings.seed), ariaLabel: 'seed' });
   seed.addEventListener('input', () => {
     const n = Number(seed.value);
-    if (!Number.isSafeInteger(n) || n < 0) return;
+    if (seed.value.trim() === '' || !Number.isSafeInteger(n) || n < 0) return;
     settings.seed = n;
     settings.groupSeeds = {};
     refreshSeeds();
