@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSafetensors } from '@gan-control/tensor-io';
 import { LatentLayout } from '@gan-control/latent';
-import { createGenerator, type Generator, type GeneratorConfigInput } from '@gan-control/stylegan2';
+import { assertComplete, createGenerator, type Generator, type GeneratorConfigInput } from '@gan-control/stylegan2';
 import { TrainerError } from './config.js';
 
 /** A model written by `exportModel` (or `train`), loaded. */
@@ -38,7 +38,9 @@ export async function loadTrainedModel(dir: string): Promise<TrainedModel> {
   const records: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const [k, e] of Object.entries(file.tensors)) records[k] = { shape: e.shape, data: e.data as Float32Array };
   try {
-    generator.loadStateDict(records, join(dir, 'generator.safetensors'));
+    // Every tensor the generator has must be in the file and every tensor of the file used: a
+    // renamed or missing tensor is an error naming it, never a silently random-initialised layer.
+    assertComplete(generator.loadStateDict(records, join(dir, 'generator.safetensors')), join(dir, 'generator.safetensors'));
   } catch (err) {
     generator.dispose();
     throw err;

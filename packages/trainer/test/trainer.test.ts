@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildContrastiveBatch, createRng } from '@gan-control/latent';
 import { FactorizedContrastiveLoss } from '@gan-control/contrastive-loss';
+import { readSafetensors, writeSafetensors } from '@gan-control/tensor-io';
 import { writeFileAtomic } from '@gan-control/tensor-io/node';
 import { shapesDatasets, shapesPlugins } from '@gan-control/domain-shapes';
 import {
@@ -268,5 +269,22 @@ describe('the bundled shapes model', () => {
     expect(tf.memory().numTensors).toBe(before);
     z.dispose();
     model.dispose();
+  });
+
+  it('refuses a copy whose weight file has a renamed tensor, naming it (never a random layer)', async () => {
+    const copy = await mkdtemp(join(tmpdir(), 'gan-control-renamed-'));
+    try {
+      await writeFile(join(copy, 'model.json'), await readFile(join(dir, 'model.json')));
+      const file = readSafetensors(new Uint8Array(await readFile(join(dir, 'generator.safetensors'))));
+      const names = Object.keys(file.tensors);
+      const renamed = names.find((n) => n.endsWith('.weight'))!; // a parameter (buffers such as resample_filter are optional)
+      const tensors = Object.fromEntries(names.map((n) => [n === renamed ? `${n}_renamed` : n, file.tensors[n]]));
+      await writeFile(join(copy, 'generator.safetensors'), writeSafetensors(tensors as never));
+      const before = tf.memory().numTensors;
+      await expect(loadTrainedModel(copy)).rejects.toThrow(new RegExp(`missing \\(1\\): ${renamed.replace(/[.[\]]/g, '\\$&')}[\\s\\S]*${renamed.replace(/[.[\]]/g, '\\$&')}_renamed`));
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
   });
 });
