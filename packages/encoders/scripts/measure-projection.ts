@@ -7,6 +7,7 @@
 //
 //   npx tsx --tsconfig packages/encoders/tsconfig.json packages/encoders/scripts/measure-projection.ts \
 //     [--steps 300] [--configs groups:encoders,w:encoders,w+:encoders,groups:mean] [--json out.json] [--grid out.png]
+//     [--attribute-weight λ]   (adds the shapes plugins' embeddings as loss terms, λ each)
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -27,10 +28,12 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     grid: { type: 'string' },
     backend: { type: 'string', default: 'auto' },
+    'attribute-weight': { type: 'string', default: '0' },
   },
 });
 const backend = await setupBackend(args.backend as 'auto');
 const STEPS = Number(args.steps);
+const LAMBDA = Number(args['attribute-weight']);
 const R = 32;
 const CANVAS = 128; // the SVG is drawn at 4× and brought to 32 px by prepareImage (area average)
 const K = CANVAS / R;
@@ -110,7 +113,8 @@ const moved = (a: F, b: F) => ({ hue: hueDiff(a.hue, b.hue) / ranges.hue, x: Mat
 
 const configs = args.configs!.split(',').map((c) => {
   const [mode, start] = c.split(':');
-  return { mode: mode as ProjectionMode, start: start as 'encoders' | 'mean', label: `${mode} from ${start === 'mean' ? 'mean w' : 'encoders'}` };
+  const terms = Number(args['attribute-weight']) > 0 ? `, plugin terms λ ${args['attribute-weight']}` : '';
+  return { mode: mode as ProjectionMode, start: start as 'encoders' | 'mean', label: `${mode} from ${start === 'mean' ? 'mean w' : 'encoders'}${terms}` };
 });
 const only = args.only ? new Set(args.only.split(',')) : undefined;
 
@@ -127,7 +131,8 @@ for (const c of cases) {
   for (const cfg of configs) {
     const start = cfg.start === 'encoders' ? encoderStart(controller, target, attributes) : undefined;
     const t0 = performance.now();
-    const r = await projectImage(controller.generator, target, { steps: STEPS, mode: cfg.mode, start, seed: 0 });
+    const terms = LAMBDA > 0 ? { attributes, attributeWeights: { color: LAMBDA, position: LAMBDA, size: LAMBDA } } : {};
+    const r = await projectImage(controller.generator, target, { steps: STEPS, mode: cfg.mode, start, seed: 0, ...terms });
     const seconds = (performance.now() - t0) / 1000;
     const recon = measure(r.image);
     const edits: EditRow[] = [];

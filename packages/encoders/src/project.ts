@@ -9,7 +9,7 @@ import type { Controller } from './controller';
 import { EncodersError, parseOptions } from './errors';
 import { latentCodeSchema } from './latent-code';
 import type { LatentCode, ProjectionMode } from './latent-code';
-import { resolveGroups } from './model';
+import { bindAttributes, resolveGroups } from './model';
 import type { AttributeBinding, GeneratorLike, GroupSlice, LayoutLike } from './model';
 
 /** Options of `projectImage` (zod). Defaults are NVIDIA `projector.py`'s unless said otherwise. */
@@ -95,8 +95,8 @@ export interface ProjectionResult {
  * Projects an image into a generator's latent (NVIDIA stylegan2-ada-pytorch `projector.py`,
  * `project()`), with GAN-Control's partitioned W:
  *
- * - start: the mean w of `statsSamples` mapped latents; w_std = √(Σ‖w − w̄‖² / N) (per group in
- *   mode `'groups'`, over the group's slice);
+ * - start: the mean w of `statsSamples` mapped latents (or `start`, e.g. `encoderStart`);
+ *   w_std = √(Σ‖w − w̄‖² / N) (per group in mode `'groups'`, over the group's slice);
  * - step t = i / steps: lr = lr₀ · min(1, t / rampUp) · (½ − ½·cos(π · min(1, (1 − t) / rampDown))),
  *   Adam (β 0.9, 0.999, ε 1e-8); latent noise N(0, 1) · w_std · latentNoise · max(0, 1 − t / latentNoiseRamp)²
  *   added to w before synthesis;
@@ -206,10 +206,6 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
       onProgress?.({ step: step + 1, steps: opts.steps, loss: last, learningRate: lr, elapsedMs: performance.now() - start });
     }
 
-    const image = tf.tidy(() => synth(assemble()));
-    const mseT = tf.tidy(() => tf.mean(tf.squaredDifference(image, target)));
-    const mse = (await mseT.data())[0] / 4; // [-1, 1] → [0, 1] scale
-    mseT.dispose();
     const latent: LatentCode = {
       format: 'gan-control-latent',
       version: 1,
@@ -217,7 +213,17 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
       ws: await latentRows(vars, rows),
       ...(noiseVars.length ? { noise: await Promise.all(noiseVars.map(async (v) => ({ shape: v.shape as [number, number, number, number], data: Array.from(await v.data()) }))) } : {}),
     };
-    return { latent, image, mse, psnr: 10 * Math.log10(1 / mse), loss: last, steps: opts.steps };
+    const image = tf.tidy(() => synth(assemble()));
+    const mseT = tf.tidy(() => tf.mean(tf.squaredDifference(image, target)));
+    try {
+      const mse = (await mseT.data())[0] / 4; // [-1, 1] → [0, 1] scale
+      return { latent, image, mse, psnr: 10 * Math.log10(1 / mse), loss: last, steps: opts.steps };
+    } catch (e) {
+      image.dispose();
+      throw e;
+    } finally {
+      mseT.dispose();
+    }
   } finally {
     optimizer.dispose();
     tf.dispose(owned);
@@ -236,13 +242,11 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
  * const r = await projectImage(controller.generator, target, { start });
  */
 export function encoderStart(controller: Controller, target: tf.Tensor4D, attributes: AttributeBinding): LatentCode {
-  const entries: [string, Attribute][] = Array.isArray(attributes)
-    ? (attributes as readonly Attribute[]).map((a) => [a.name, a])
-    : Object.entries(attributes as Record<string, Attribute>);
+  const bound = bindAttributes(attributes, controller.groups);
   const set: Record<string, number[]> = {};
   for (const enc of controller.encoders) {
-    const a = entries.find(([key]) => key === enc.group || key === enc.attribute)?.[1];
-    if (!a?.measure) continue;
+    const a = bound.find((b) => b.group === enc.group)?.attribute;
+    if (!a) continue;
     const y = tf.tidy(() => a.measure!(target));
     const row = Array.from(y.dataSync()).slice(0, enc.values.length);
     y.dispose();
