@@ -159,6 +159,10 @@ describe('file names in a model folder stay inside it', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'hue.json'), JSON.stringify({ format: 'gan-control-encoder', weights: 'hue.safetensors' }));
     expect(() => checkEncoderFiles(dir)).not.toThrow();
+    writeFileSync(join(dir, 'hue.safetensors'), 'root:x:0:0:root:/root:/bin/bash\n');
+    expect(() => checkEncoderFiles(dir)).toThrow(expect.objectContaining({ code: 'CLI_MODEL_CORRUPT', message: expect.stringContaining('hue.safetensors are not a safetensors file') }));
+    writeFileSync(join(dir, 'hue.safetensors'), writeSafetensors({ a: { dtype: 'F32', shape: [2], data: new Float32Array(2) } } as never));
+    expect(() => checkEncoderFiles(dir)).not.toThrow();
     writeFileSync(join(dir, 'size.json'), JSON.stringify({ format: 'gan-control-encoder', weights: '../../secret' }));
     expect(() => checkEncoderFiles(dir)).toThrow(expect.objectContaining({ code: 'CLI_MODEL_UNSAFE_PATH', message: expect.stringContaining(`"weights" '../../secret' leaves the folder`) }));
   });

@@ -16,7 +16,7 @@
  * plugin (`plugin`, default: the group name) and options, so `evaluate` and `encoders` can
  * measure images. Other fields (training config, metrics) are kept as they are.
  */
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
@@ -228,7 +228,8 @@ export function insideFolder(dir: string, name: string, field: string, file: str
 
 /**
  * Checks every encoder JSON of a model's encoders folder before `@gan-control/encoders` reads it:
- * each is valid JSON, and the files themselves and the `weights` each names stay inside the folder.
+ * each is valid JSON, the files themselves and the `weights` each names stay inside the folder, and
+ * those weights are framed as safetensors.
  */
 export function checkEncoderFiles(encodersDir: string): void {
   for (const name of readdirSync(encodersDir).filter((n) => n.endsWith('.json'))) {
@@ -241,7 +242,11 @@ export function checkEncoderFiles(encodersDir: string): void {
       throw new CliError('CLI_MODEL_CORRUPT', `corrupt encoder ${file}: not valid JSON (${(err as Error).message}); restore it or retrain the encoders (gan-control encoders)`);
     }
     const weights = (json as { weights?: unknown } | null)?.weights;
-    if ((json as { format?: unknown } | null)?.format === 'gan-control-encoder' && typeof weights === 'string') insideFolder(encodersDir, weights, `"weights"`, file);
+    if ((json as { format?: unknown } | null)?.format !== 'gan-control-encoder' || typeof weights !== 'string') continue;
+    const path = insideFolder(encodersDir, weights, `"weights"`, file);
+    // Checked here so the reader's error, which quotes the header length, never sees a non-safetensors file.
+    const problem = fileFramingProblem(path);
+    if (problem) throw new CliError('CLI_MODEL_CORRUPT', `corrupt encoder ${file}: its weights ${path} are ${problem}; restore the file or retrain the encoders (gan-control encoders)`);
   }
 }
 
@@ -250,12 +255,29 @@ export function checkEncoderFiles(encodersDir: string): void {
  * length: for a file that is not safetensors, printing them as a number leaks its content).
  * `undefined` when the framing fits.
  */
-export function safetensorsFramingProblem(bytes: Uint8Array): string | undefined {
-  if (bytes.length < 9) return 'shorter than a safetensors header';
+export function safetensorsFramingProblem(bytes: Uint8Array, size = bytes.length): string | undefined {
+  if (size < 9 || bytes.length < 9) return 'shorter than a safetensors header';
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
   if (n < 2n || bytes[8] !== 0x7b) return 'not a safetensors file (it does not start with a header length and a JSON header)';
-  if (n > BigInt(bytes.length - 8)) return 'a truncated safetensors file (its header runs past the end of the file)';
+  if (n > BigInt(size - 8)) return 'a truncated safetensors file (its header runs past the end of the file)';
   return undefined;
+}
+
+/** `safetensorsFramingProblem` of a file from its first 9 bytes and its size (unreadable: left to the reader). */
+function fileFramingProblem(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const head = new Uint8Array(9);
+    const got = readSync(fd, head, 0, 9, 0);
+    return safetensorsFramingProblem(head.subarray(0, got), fstatSync(fd).size);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function readWeights(dir: string, file: string): Promise<Uint8Array> {
