@@ -4,7 +4,7 @@ import { LatentLayout, createRng, sampleLatents } from '@gan-control/latent';
 import type { Attribute } from '@gan-control/contrastive-loss';
 import { assertComplete, createGenerator, loadGenerator } from '@gan-control/stylegan2';
 import type { GeneratorConfigInput } from '@gan-control/stylegan2';
-import { isNotFound, joinLocation, readBytes, readSafetensors, readText, type Location } from '@gan-control/tensor-io';
+import { isNotFound, joinLocation, readBytes, readSafetensors, readText, type FileLocation } from '@gan-control/tensor-io';
 import { EncodersError, parseOptions } from './errors';
 import type { EncoderInput } from './encoder';
 import { loadEncoders } from './io';
@@ -48,7 +48,7 @@ export interface ControllerInit {
 /** Options of `Controller.load`. */
 export interface ControllerLoadOptions {
   /** Folder of the encoders (default `<modelDir>/encoders`): a path (Node) or a URL. */
-  readonly encodersDir?: Location;
+  readonly encodersDir?: FileLocation;
   readonly attributes?: AttributeBinding;
   readonly noiseMode?: 'const' | 'random' | 'none';
 }
@@ -153,7 +153,7 @@ export class Controller {
    * const controller = await Controller.load('packages/domain-shapes/model', { attributes: { color, size, position } });
    * const remote = await Controller.load('https://example.org/models/shapes/');
    */
-  static async load(modelDir: Location, options: ControllerLoadOptions = {}): Promise<Controller> {
+  static async load(modelDir: FileLocation, options: ControllerLoadOptions = {}): Promise<Controller> {
     const modelJson = joinLocation(modelDir, 'model.json');
     let info: { format?: unknown; generator?: unknown; latent?: unknown; encoders?: unknown } | undefined;
     try {

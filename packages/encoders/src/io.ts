@@ -1,7 +1,7 @@
 // Loading encoders from a folder on disk (Node) or a URL (fetch). Saving them is Node-only:
 // `saveEncoder` in save.ts, exported from `@gan-control/encoders/node`.
 import * as tf from '@tensorflow/tfjs-core';
-import { baseName, entryToTensor, isNotFound, joinLocation, listFolder, parentLocation, readBytes, readSafetensors, readText, type Location } from '@gan-control/tensor-io';
+import { baseName, entryToTensor, isNotFound, joinLocation, listFolder, parentLocation, readBytes, readSafetensors, readText, type FileLocation } from '@gan-control/tensor-io';
 import { EncodersError, formatZodIssues } from './errors';
 import { AttributeEncoder, encoderFromWeights, encoderMetadataSchema } from './encoder';
 import type { EncoderMetadata } from './encoder';
@@ -13,7 +13,7 @@ import type { EncoderMetadata } from './encoder';
  * const hue = await loadEncoder('runs/shapes/encoders/hue.json');
  * const size = await loadEncoder('https://example.org/shapes/encoders/size.json');
  */
-export async function loadEncoder(jsonPath: Location): Promise<AttributeEncoder> {
+export async function loadEncoder(jsonPath: FileLocation): Promise<AttributeEncoder> {
   const metadata = parseMetadata(await readFileText(jsonPath), String(jsonPath));
   const weightsPath = joinLocation(parentLocation(jsonPath), metadata.weights);
   let bytes: Uint8Array;
@@ -60,7 +60,7 @@ export interface LoadEncodersOptions {
  * const encoders = await loadEncoders('runs/shapes/encoders');
  * const remote = await loadEncoders('https://example.org/shapes/encoders', { groups: ['color', 'size'] });
  */
-export async function loadEncoders(dir: Location, options: LoadEncodersOptions = {}): Promise<AttributeEncoder[]> {
+export async function loadEncoders(dir: FileLocation, options: LoadEncodersOptions = {}): Promise<AttributeEncoder[]> {
   let names: string[];
   let optional = false;
   try {
@@ -101,7 +101,7 @@ export async function loadEncoders(dir: Location, options: LoadEncodersOptions =
   return out;
 }
 
-async function readFileText(path: Location): Promise<string> {
+async function readFileText(path: FileLocation): Promise<string> {
   try {
     return await readText(path);
   } catch (e) {

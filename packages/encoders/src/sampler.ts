@@ -2,7 +2,7 @@
 // folder on disk in Node, or a URL). Sampling (which writes the shards) is Node-only: sample.ts,
 // exported from `@gan-control/encoders/node`.
 import { z } from 'zod';
-import { joinLocation, readBytes, readSafetensors, readText, type Location } from '@gan-control/tensor-io';
+import { joinLocation, readBytes, readSafetensors, readText, type FileLocation } from '@gan-control/tensor-io';
 import { EncodersError, formatZodIssues } from './errors';
 import type { AttributeBinding, GeneratorLike, LayoutLike } from './model';
 
@@ -125,7 +125,7 @@ export interface AttributeRows {
  * const { manifest, attributes } = await readEncoderDataset('runs/shapes/encoder-data');
  * console.log(attributes.hue.rows);
  */
-export async function readEncoderDataset(dir: Location): Promise<{ manifest: DatasetManifest; attributes: Record<string, AttributeRows> }> {
+export async function readEncoderDataset(dir: FileLocation): Promise<{ manifest: DatasetManifest; attributes: Record<string, AttributeRows> }> {
   const manifestFile = joinLocation(dir, DATASET_MANIFEST);
   let text: string;
   try {

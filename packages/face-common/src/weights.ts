@@ -3,7 +3,7 @@
 // attribute-pose, attribute-age); it holds no weights itself, so installing one plugin still pulls
 // no other plugin. Imports no Node built-in, so the plugins' main entries bundle for a browser.
 import * as tf from '@tensorflow/tfjs-core';
-import { joinLocation, parentLocation, readBytes, readText, type Location } from '@gan-control/tensor-io';
+import { joinLocation, parentLocation, readBytes, readText, type FileLocation } from '@gan-control/tensor-io';
 
 /** One weight of a tfjs weights manifest (tfjs `WeightsManifestEntry`). */
 export interface ManifestWeight {
@@ -132,7 +132,7 @@ export function decodeWeights(manifest: ManifestGroup[], groupBytes: Uint8Array[
  * const v = await loadModelWeights('face_landmark_68_model', 'https://example.org/face-api/model/', 'pose');
  * // ... use w['fc/weights'] ...; tf.dispose(Object.values(w));
  */
-export async function loadModelWeights(model: string, dir: Location, plugin: string): Promise<Record<string, tf.Tensor>> {
+export async function loadModelWeights(model: string, dir: FileLocation, plugin: string): Promise<Record<string, tf.Tensor>> {
   const manifestPath = joinLocation(dir, `${model}-weights_manifest.json`);
   let manifest: ManifestGroup[];
   try {

@@ -8,7 +8,7 @@
  * metadata: `format` = "gan-control/stylegan2", `version` = "1", `kind` = generator|discriminator,
  * `config` = JSON of the camelCase config, `extra` = JSON of caller data (optional).
  */
-import { isNotFound, readBytes, readSafetensors, writeSafetensors, type Location } from '@gan-control/tensor-io';
+import { isNotFound, readBytes, readSafetensors, writeSafetensors, type FileLocation } from '@gan-control/tensor-io';
 import { z } from 'zod';
 import { discriminatorConfigSchema, formatZodIssues, generatorConfigSchema, StyleGan2Error, type DiscriminatorConfig, type GeneratorConfig } from './config.js';
 import { Discriminator } from './discriminator.js';
@@ -114,7 +114,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
  * const { kind, config, weights, extra } = await loadCheckpoint('out/G.safetensors');
  * const G = await loadGenerator('https://example.org/shapes/G.safetensors');
  */
-export async function loadCheckpoint(path: Location): Promise<Checkpoint> {
+export async function loadCheckpoint(path: FileLocation): Promise<Checkpoint> {
   let bytes: Uint8Array;
   try {
     bytes = await readBytes(path);
@@ -150,7 +150,7 @@ export function networkFromCheckpoint(ckpt: Checkpoint, source = 'checkpoint'): 
  * @example
  * const G = await loadGenerator('out/G_ema.safetensors');
  */
-export async function loadGenerator(path: Location): Promise<Generator> {
+export async function loadGenerator(path: FileLocation): Promise<Generator> {
   const ckpt = await loadCheckpoint(path);
   if (ckpt.kind !== 'generator') throw new StyleGan2Error('STYLEGAN2_WRONG_KIND', `${path} holds a ${ckpt.kind}, not a generator.`);
   return networkFromCheckpoint(ckpt, String(path)) as Generator;
@@ -162,7 +162,7 @@ export async function loadGenerator(path: Location): Promise<Generator> {
  * @example
  * const D = await loadDiscriminator('out/D.safetensors');
  */
-export async function loadDiscriminator(path: Location): Promise<Discriminator> {
+export async function loadDiscriminator(path: FileLocation): Promise<Discriminator> {
   const ckpt = await loadCheckpoint(path);
   if (ckpt.kind !== 'discriminator') throw new StyleGan2Error('STYLEGAN2_WRONG_KIND', `${path} holds a ${ckpt.kind}, not a discriminator.`);
   return networkFromCheckpoint(ckpt, String(path)) as Discriminator;

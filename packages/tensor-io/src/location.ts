@@ -6,7 +6,7 @@
 import { TensorIoError } from './errors.js';
 
 /** A file or folder: a path (Node), a URL string (`https://…`, `blob:`, `data:`) or a `URL`. */
-export type Location = string | URL;
+export type FileLocation = string | URL;
 
 interface NodeFs {
   readFile(path: string): Promise<Uint8Array>;
@@ -45,7 +45,7 @@ const URL_LIKE = /^(?:[a-z][a-z0-9+.-]*:\/\/|blob:|data:)/i;
 
 type Resolved = { readonly kind: 'path'; readonly path: string; readonly node: NodeModules } | { readonly kind: 'url'; readonly url: URL };
 
-function resolve(location: Location): Resolved {
+function resolve(location: FileLocation): Resolved {
   const n = node();
   if (location instanceof URL || URL_LIKE.test(location)) {
     const url = location instanceof URL ? location : new URL(location);
@@ -85,7 +85,7 @@ async function fetchOk(url: URL): Promise<Response> {
  * const { tensors } = readSafetensors(bytes);
  * ```
  */
-export async function readBytes(location: Location | Uint8Array | ArrayBuffer): Promise<Uint8Array> {
+export async function readBytes(location: FileLocation | Uint8Array | ArrayBuffer): Promise<Uint8Array> {
   if (location instanceof Uint8Array) return location;
   if (location instanceof ArrayBuffer) return new Uint8Array(location);
   const r = resolve(location);
@@ -101,7 +101,7 @@ export async function readBytes(location: Location | Uint8Array | ArrayBuffer): 
  * const info = JSON.parse(await readText(joinLocation(modelDir, 'model.json')));
  * ```
  */
-export async function readText(location: Location): Promise<string> {
+export async function readText(location: FileLocation): Promise<string> {
   const r = resolve(location);
   if (r.kind === 'path') return r.node.fs.readFile(r.path, 'utf8');
   return (await fetchOk(r.url)).text();
@@ -116,7 +116,7 @@ export async function readText(location: Location): Promise<string> {
  * const jsons = (await listFolder('runs/shapes/encoders')).filter((n) => n.endsWith('.json'));
  * ```
  */
-export async function listFolder(location: Location): Promise<string[]> {
+export async function listFolder(location: FileLocation): Promise<string[]> {
   const r = resolve(location);
   if (r.kind === 'path') return r.node.fs.readdir(r.path);
   throw new TensorIoError('LOCATION_UNSUPPORTED', `cannot list ${r.url.href}: a folder behind a URL has no listing; name the files instead.`);
@@ -132,7 +132,7 @@ export async function listFolder(location: Location): Promise<string[]> {
  * joinLocation('https://example.org/shapes', 'model.json'); // 'https://example.org/shapes/model.json'
  * ```
  */
-export function joinLocation(base: Location, ...names: string[]): string {
+export function joinLocation(base: FileLocation, ...names: string[]): string {
   const r = resolve(base);
   if (r.kind === 'path') return r.node.path.join(r.path, ...names);
   const folder = r.url.href.endsWith('/') ? r.url : new URL(`${r.url.href}/`);
@@ -147,7 +147,7 @@ export function joinLocation(base: Location, ...names: string[]): string {
  * parentLocation('runs/shapes/encoders/color.json'); // 'runs/shapes/encoders'
  * ```
  */
-export function parentLocation(location: Location): string {
+export function parentLocation(location: FileLocation): string {
   const r = resolve(location);
   if (r.kind === 'path') return r.node.path.dirname(r.path);
   return new URL('.', r.url).href;
@@ -161,7 +161,7 @@ export function parentLocation(location: Location): string {
  * baseName('runs/shapes/encoders/color.safetensors'); // 'color.safetensors'
  * ```
  */
-export function baseName(location: Location): string {
+export function baseName(location: FileLocation): string {
   const r = resolve(location);
   if (r.kind === 'path') return r.node.path.basename(r.path);
   return decodeURIComponent(r.url.pathname.split('/').pop() ?? '');
