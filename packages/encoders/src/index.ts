@@ -1,3 +1,5 @@
+// Registers every gradient this package and its plugins differentiate through (one owner: @gan-control/gradients).
+import '@gan-control/gradients';
 export { EncodersError } from './errors';
 export type { EncodersErrorCode } from './errors';
 export {

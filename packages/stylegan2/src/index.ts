@@ -1,3 +1,5 @@
+// Registers every gradient this package and its plugins differentiate through (one owner: @gan-control/gradients).
+import '@gan-control/gradients';
 export {
   generatorConfigSchema,
   discriminatorConfigSchema,
@@ -20,7 +22,6 @@ export { generatorLogisticNS, discriminatorLogistic, r1Penalty, pathLengths, Pat
 export type { PathLengthOptions, PathLengthInputs, SynthesisLike } from './losses.js';
 export { emaBeta, updateEma, lazyRegularizationAdam, sampleMixingCutoff, mixStyles } from './training.js';
 export type { EmaOptions, LazyAdamSettings, NamedVariables } from './training.js';
-export { ensureGradients, GRADIENT_KERNELS } from './gradients.js';
 export { upfirdnMatrix, firTaps } from './ops.js';
 export {
   loadOfficialGenerator,
