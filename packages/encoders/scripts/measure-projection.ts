@@ -8,6 +8,7 @@
 //   npx tsx --tsconfig packages/encoders/tsconfig.json packages/encoders/scripts/measure-projection.ts \
 //     [--steps 300] [--configs groups:encoders,w:encoders,w+:encoders,groups:mean] [--json out.json] [--grid out.png]
 //     [--attribute-weight λ]   (adds the shapes plugins' embeddings as loss terms, λ each)
+//     [--prior λ]              (projectImage's latentPrior)
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -29,6 +30,7 @@ const { values: args } = parseArgs({
     grid: { type: 'string' },
     backend: { type: 'string', default: 'auto' },
     'attribute-weight': { type: 'string', default: '0' },
+    prior: { type: 'string', default: '0' },
   },
 });
 const backend = await setupBackend(args.backend as 'auto');
@@ -113,7 +115,7 @@ const moved = (a: F, b: F) => ({ hue: hueDiff(a.hue, b.hue) / ranges.hue, x: Mat
 
 const configs = args.configs!.split(',').map((c) => {
   const [mode, start] = c.split(':');
-  const terms = Number(args['attribute-weight']) > 0 ? `, plugin terms λ ${args['attribute-weight']}` : '';
+  const terms = (Number(args['attribute-weight']) > 0 ? `, plugin terms λ ${args['attribute-weight']}` : '') + (Number(args.prior) > 0 ? `, latent prior ${args.prior}` : '');
   return { mode: mode as ProjectionMode, start: start as 'encoders' | 'mean', label: `${mode} from ${start === 'mean' ? 'mean w' : 'encoders'}${terms}` };
 });
 const only = args.only ? new Set(args.only.split(',')) : undefined;
@@ -132,7 +134,7 @@ for (const c of cases) {
     const start = cfg.start === 'encoders' ? encoderStart(controller, target, attributes) : undefined;
     const t0 = performance.now();
     const terms = LAMBDA > 0 ? { attributes, attributeWeights: { color: LAMBDA, position: LAMBDA, size: LAMBDA } } : {};
-    const r = await projectImage(controller.generator, target, { steps: STEPS, mode: cfg.mode, start, seed: 0, ...terms });
+    const r = await projectImage(controller.generator, target, { steps: STEPS, mode: cfg.mode, start, seed: 0, latentPrior: Number(args.prior), ...terms });
     const seconds = (performance.now() - t0) / 1000;
     const recon = measure(r.image);
     const edits: EditRow[] = [];

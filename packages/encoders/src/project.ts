@@ -46,6 +46,13 @@ export const projectOptionsSchema = z.object({
    * 1 at its same-attribute threshold (for faces: face-id keeps the identity, as pSp's ArcFace term).
    */
   attributeWeights: z.record(z.string(), z.number().min(0)).default({}),
+  /**
+   * Weight of a pull toward the latent distribution: mean over w's elements of ((w − w̄)/σ)², σ
+   * each element's spread over `statsSamples` mapped latents (not in projector.py; 0 = off). It
+   * trades reconstruction for editability: the encoders were trained on latents from that
+   * distribution.
+   */
+  latentPrior: z.number().min(0).default(0),
   /** Latents sampled for the mean w and w_std (`w_avg_samples`). */
   statsSamples: z.number().int().min(2).default(10000),
   /**
@@ -101,7 +108,7 @@ export interface ProjectionResult {
  *   Adam (β 0.9, 0.999, ε 1e-8); latent noise N(0, 1) · w_std · latentNoise · max(0, 1 − t / latentNoiseRamp)²
  *   added to w before synthesis;
  * - loss = pixelWeight · mean_s MSE(pool_s(G(w)), pool_s(x)) + Σ_k λ_k · d_k(embed_k(G(w)), embed_k(x)) / τ+_k
- *   (+ noiseRegularize · Σ_buffers Σ_octaves (mean(n·roll(n, 1, x))² + mean(n·roll(n, 1, y))²) with
+ *   (+ latentPrior · mean((w − w̄)/σ)², off by default) (+ noiseRegularize · Σ_buffers Σ_octaves (mean(n·roll(n, 1, x))² + mean(n·roll(n, 1, y))²) with
  *   `noise`; the buffers are renormalised to zero mean, unit variance after each step).
  *
  * Deviation: projector.py's LPIPS (VGG16 features) is replaced by the multi-scale pixel loss plus
@@ -122,7 +129,7 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
   const groups = opts.mode === 'groups' ? resolveGroups(G, layout) : [{ name: 'w', offset: 0, size: G.wDim }];
   const terms = attributeTerms(attributes, opts.attributeWeights);
   const rng = createRng(opts.seed);
-  const { mean, std } = wStats(G, groups, opts.statsSamples, rng.nextUint32());
+  const { mean, std, columnStd } = wStats(G, groups, opts.statsSamples, rng.nextUint32());
 
   const owned: tf.Tensor[] = [];
   const optimizer = tf.train.adam(opts.learningRate, 0.9, 0.999, 1e-8);
@@ -165,6 +172,15 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
     owned.push(...targetPyramid);
     const targetFeatures = tf.tidy(() => terms.map((t) => lastFeatures(t.attribute.embed(target))));
     owned.push(...targetFeatures);
+    // The prior's centre and scale, per group variable: [1, size] each.
+    const prior = opts.latentPrior > 0
+      ? groups.map((g) => {
+          const c = tf.tensor2d(mean.subarray(g.offset, g.offset + g.size), [1, g.size]);
+          const inv = tf.tensor2d(columnStd.subarray(g.offset, g.offset + g.size).map((x) => 1 / Math.max(x, 1e-8)), [1, g.size]);
+          owned.push(c, inv);
+          return { c, inv };
+        })
+      : [];
 
     const loss = (ws: tf.Tensor3D): tf.Scalar =>
       tf.tidy(() => {
@@ -175,6 +191,10 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
           total = tf.add(total, tf.mul(tf.reshape(tf.slice(d, [0, 1], [1, 1]), []), t.weight / t.attribute.thresholds.tauPlus));
         });
         if (noiseVars.length && opts.noiseRegularize > 0) total = tf.add(total, tf.mul(noiseRegularization(noiseVars as tf.Tensor4D[]), opts.noiseRegularize));
+        if (prior.length) {
+          const sq = vars.map((v, i) => tf.sum(tf.square(tf.mul(tf.sub(v, prior[i].c), prior[i].inv))));
+          total = tf.add(total, tf.mul(tf.addN(sq), opts.latentPrior / (rows * G.wDim)));
+        }
         return total as tf.Scalar;
       });
 
@@ -292,17 +312,17 @@ function pool(x: tf.Tensor4D, s: number): tf.Tensor4D {
 }
 
 /** Mean w and w_std = √(Σ‖w − w̄‖² / N) per group (projector.py's `w_avg`, `w_std`). */
-function wStats(G: GeneratorLike, groups: readonly GroupSlice[], samples: number, seed: number): { mean: Float32Array; std: number[] } {
+function wStats(G: GeneratorLike, groups: readonly GroupSlice[], samples: number, seed: number): { mean: Float32Array; std: number[]; columnStd: Float32Array } {
   const [meanT, sq] = tf.tidy(() => {
     const w = mapToW(G, sampleLatents(G.zDim, samples, createRng(seed)));
     const m = tf.mean(w, 0);
     return [m, tf.div(tf.sum(tf.square(tf.sub(w, m)), 0), samples)];
   });
   const mean = meanT.dataSync() as Float32Array;
-  const perColumn = sq.dataSync();
+  const perColumn = sq.dataSync() as Float32Array;
   tf.dispose([meanT, sq]);
   const std = groups.map((g) => Math.sqrt(perColumn.subarray(g.offset, g.offset + g.size).reduce((a: number, x: number) => a + x, 0)));
-  return { mean: Float32Array.from(mean), std };
+  return { mean: Float32Array.from(mean), std, columnStd: Float32Array.from(perColumn, (v) => Math.sqrt(v)) };
 }
 
 /** The noise buffers to optimise, N(0, 1) from `rng` (projector.py: `randn`, requires_grad). */

@@ -110,6 +110,19 @@ describe.runIf(hasModel)('projectImage on the bundled shapes model', () => {
     expect((await run(7, 'w')).ws).toHaveLength(1);
   });
 
+  it('latentPrior pulls w toward the latent distribution (alone, from a far start, it walks back to the mean)', async () => {
+    const G = controller.generator;
+    const avg = Array.from(tf.tidy(() => tf.reshape(G.wAvg!, [-1]).dataSync()));
+    const s5 = controller.generate({ seed: 5 });
+    const w5 = Array.from(tf.tidy(() => tf.slice(s5.ws, [0, 0, 0], [1, 1, G.wDim]).dataSync()));
+    tf.dispose([s5.images, s5.ws]);
+    const far = avg.map((a, i) => a + 5 * (w5[i] - a));
+    const dist = (w: number[]) => Math.hypot(...w.map((x, i) => x - avg[i]));
+    const r = await projectImage(G, target, { steps: 5, pixelWeight: 0, latentPrior: 1, latentNoise: 0, rampUp: 0, statsSamples: 500, start: { mode: 'w', ws: [far] } });
+    r.image.dispose();
+    expect(dist(r.latent.ws[0])).toBeLessThan(dist(far) - 1);
+  });
+
   it('says what is wrong with a target of the wrong size and with an unknown attribute term', async () => {
     const small = tf.zeros([1, 16, 16, 3]) as tf.Tensor4D;
     await expect(projectImage(controller.generator, small, { steps: 1, statsSamples: 10 })).rejects.toThrow(/the target is \[1, 16, 16, 3\], but this generator makes \[1, 32, 32, 3\] images/);
