@@ -87,7 +87,7 @@ export class Renderer {
     const { images, ws } = model.controller.generate(this.options(settings, rows, count));
     ws.dispose();
     const measures: { name: string; t: tf.Tensor2D }[] = [];
-    let pixels: tf.Tensor4D | undefined;
+    let packed: tf.Tensor1D | undefined;
     try {
       const first = tf.tidy(() => tf.slice(images, [0, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D);
       try {
@@ -95,25 +95,34 @@ export class Renderer {
       } finally {
         first.dispose();
       }
-      // NHWC [-1, 1] → bytes: (x + 1) · 127.5, rounded, as the CLI's PNG writer does.
-      pixels = tf.tidy(() => tf.clipByValue(tf.round(tf.mul(tf.add(images, 1), 127.5)), 0, 255) as tf.Tensor4D);
-      const [data, ...measured] = await Promise.all([pixels.data(), ...measures.map((m) => m.t.data())]);
-      const [n, h, w, c] = pixels.shape;
+      // NHWC [-1, 1] → bytes: (x + 1) · 127.5, rounded, as the CLI's PNG writer does; the pixels
+      // and every measured value travel in one tensor, so a GPU backend syncs and reads back once.
+      packed = tf.tidy(() =>
+        tf.concat([tf.reshape(tf.clipByValue(tf.round(tf.mul(tf.add(images, 1), 127.5)), 0, 255), [-1]), ...measures.map((m) => tf.reshape(m.t, [-1]))]),
+      ) as tf.Tensor1D;
+      const all = await packed.data();
+      const [n, h, w, c] = images.shape;
+      const measured: Record<string, number[]> = {};
+      let at = n * h * w * c;
+      for (const m of measures) {
+        measured[m.name] = Array.from(all.subarray(at, at + m.t.size));
+        at += m.t.size;
+      }
       const frames: Frame[] = [];
       for (let r = 0; r < n; r++) {
         const rgba = new Uint8ClampedArray(h * w * 4);
         for (let i = 0, o = r * h * w * c; i < h * w; i++, o += c) {
-          rgba[i * 4] = data[o];
-          rgba[i * 4 + 1] = data[o + (c > 1 ? 1 : 0)];
-          rgba[i * 4 + 2] = data[o + (c > 2 ? 2 : 0)];
+          rgba[i * 4] = all[o];
+          rgba[i * 4 + 1] = all[o + (c > 1 ? 1 : 0)];
+          rgba[i * 4 + 2] = all[o + (c > 2 ? 2 : 0)];
           rgba[i * 4 + 3] = 255;
         }
-        frames.push({ width: w, height: h, rgba, measured: r === 0 ? Object.fromEntries(measures.map((m, i) => [m.name, Array.from(measured[i])])) : {} });
+        frames.push({ width: w, height: h, rgba, measured: r === 0 ? measured : {} });
       }
       return frames;
     } finally {
       images.dispose();
-      pixels?.dispose();
+      packed?.dispose();
       for (const m of measures) m.t.dispose();
     }
   }

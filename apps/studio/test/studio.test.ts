@@ -105,7 +105,7 @@ describe.skipIf(!available)('studio in Chromium', () => {
     expect(errors).toEqual([]);
     expect(foreign).toEqual([]);
     await page.close();
-  });
+  }, 300_000);
 
   it('wasm: the link reproduces the picture; sample mode and reseeding change only what they should', async () => {
     const { page, errors, foreign } = await open('?backend=wasm&seed=5&color.hue=150');
@@ -141,7 +141,7 @@ describe.skipIf(!available)('studio in Chromium', () => {
     expect([...foreign, ...again.foreign]).toEqual([]);
     await page.close();
     await again.page.close();
-  });
+  }, 300_000);
 
   it('auto backend (WebGL here): first image and a hue move, no errors', async () => {
     const { page, errors, foreign } = await open('?seed=3');
@@ -212,5 +212,5 @@ describe.skipIf(!available)('studio in Chromium', () => {
       await own.close();
       rmSync(work, { recursive: true, force: true });
     }
-  });
+  }, 300_000);
 });
