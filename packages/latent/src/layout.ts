@@ -20,7 +20,8 @@ const groupSchema = z.object({
  * ```
  */
 export const latentLayoutSchema = z
-  .object({ groups: z.array(groupSchema).min(2, 'a layout needs at least one controlled and one uncontrolled group') })
+  // One uncontrolled group alone is a plain StyleGAN2 latent (the baseline GAN-Control is compared with).
+  .object({ groups: z.array(groupSchema).min(1, 'a layout needs at least its uncontrolled group') })
   .superRefine((value, ctx) => {
     const seen = new Map<string, number>();
     value.groups.forEach((g, i) => {

@@ -45,7 +45,8 @@ export const trainConfigSchema = z
     /** Pairs per latent group in the contrastive batch (default: ⌊batch/2⌋ dealt round-robin). */
     pairsPerGroup: z.union([z.number().int().min(0), z.record(z.string(), z.number().int().min(0))]).optional(),
     /** The partitioned latent space: one group per attribute plus one uncontrolled group. */
-    latent: z.object({ groups: z.array(groupSchema).min(2) }),
+    // One group (uncontrolled, no attributes) is a plain StyleGAN2: the baseline of the method.
+    latent: z.object({ groups: z.array(groupSchema).min(1) }),
     /** Attributes by plugin name, each with its options; bound to the latent group of the same name. */
     attributes: z.array(z.object({ name: z.string().min(1), options: z.record(z.string(), z.unknown()).default({}) })).default([]),
     generator: z
@@ -178,6 +179,31 @@ export const presets = {
     emaKimg: 2,
     emaRampup: 0.05,
     totalKimg: 60,
+    checkpointEvery: 5000,
+    grid: { rows: 6, cols: 8, seed: 123 },
+    dataset: { kind: 'procedural', name: 'shapes', seed: 0, options: {} },
+  },
+  /**
+   * The baseline for the bundled shapes model (issue: GAN-Control vs post-hoc methods): the same
+   * architecture, dataset, optimiser and schedule as `shapes-32`, but a plain StyleGAN2 — one
+   * mapping network over the whole 40-d latent and no contrastive loss (no attributes).
+   */
+  'shapes-32-baseline': {
+    name: 'shapes-32-baseline',
+    seed: 1,
+    resolution: 32,
+    batchSize: 16,
+    latent: { groups: [{ name: 'other', size: 40, controlled: false }] },
+    attributes: [],
+    generator: { channelBase: 1024, channelMax: 64, mappingLayers: 2, mappingHidden: 64, mappingLrMultiplier: 0.01, useNoise: false },
+    discriminator: { channelBase: 1024, channelMax: 64, mbstdGroupSize: 4 },
+    optim: { gLr: 0.0025, dLr: 0.0025 },
+    r1Gamma: 5,
+    gRegInterval: null,
+    plWeight: 0,
+    emaKimg: 2,
+    emaRampup: 0.05,
+    totalKimg: 949.424,
     checkpointEvery: 5000,
     grid: { rows: 6, cols: 8, seed: 123 },
     dataset: { kind: 'procedural', name: 'shapes', seed: 0, options: {} },

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, restoreRng, buildContrastiveBatch, sampleLatents, LatentLayout, type Rng, type RngState } from '@gan-control/latent';
+import { createRng, restoreRng, buildContrastiveBatch, sampleLatents, LatentLayout, type ContrastiveBatch, type Rng, type RngState } from '@gan-control/latent';
 import { createAttribute, FactorizedContrastiveLoss, type Attribute, type AttributePlugin } from '@gan-control/contrastive-loss';
 import {
   createDiscriminator,
@@ -208,7 +208,10 @@ export class GanControlTrainer {
 
     // 1. G main: adversarial + contrastive on the same fake batch.
     {
-      const batch = buildContrastiveBatch(this.layout, { batchSize: B, pairsPerGroup: c.pairsPerGroup, rng: this.rng });
+      // Without a controlled group (a plain StyleGAN2) there are no pairs to build: i.i.d. latents.
+      const batch: Pick<ContrastiveBatch, 'z' | 'masks'> = this.layout.controlled.length
+        ? buildContrastiveBatch(this.layout, { batchSize: B, pairsPerGroup: c.pairsPerGroup, rng: this.rng })
+        : { z: sampleLatents(this.layout.dim, B, this.rng), masks: {} };
       const noiseSeed = this.noiseSeed();
       let mix: { z2: tf.Tensor2D; cutoff: number } | null = null;
       if (c.styleMixingProb > 0) {
