@@ -39,7 +39,8 @@ function sourceAliases(): { find: RegExp; replacement: string }[] {
 /** Static folders of the app: URL prefix → folder and the files of it that are served. */
 const statics = [
   { prefix: 'model/', dir: bundledModel, keep: (rel: string) => MODEL_FILE.test(rel) },
-  { prefix: 'tfjs-wasm/', dir: wasmDir, keep: (rel: string) => rel.endsWith('.wasm') },
+  // The threaded build is never used (see src/backend.ts): SIMD, and plain wasm for browsers without SIMD.
+  { prefix: 'tfjs-wasm/', dir: wasmDir, keep: (rel: string) => rel.endsWith('.wasm') && !rel.includes('threaded') },
 ];
 
 const TYPES: Record<string, string> = { '.json': 'application/json', '.wasm': 'application/wasm', '.safetensors': 'application/octet-stream' };
