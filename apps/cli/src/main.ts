@@ -140,7 +140,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
 
   cli
     .command('train [config]', 'train a GAN-Control model from a config file (JSON) or a preset')
-    .option('--preset <name>', 'a built-in configuration: shapes-32 (the bundled model), tiny-8 (smoke test)')
+    .option('--preset <name>', 'a built-in configuration: shapes-32 (the bundled model), shapes-32-baseline (the same as a plain StyleGAN2), tiny-8 (smoke test)')
     .option('--out <dir>', 'run folder: checkpoints/, samples/, metrics.jsonl, model/ (default: runs/<name>)')
     .option('--resume', 'continue the run in --out from its last complete checkpoint')
     .option('--kimg <n>', 'override the training length (thousands of images)')

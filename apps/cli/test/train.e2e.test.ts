@@ -85,7 +85,7 @@ describe('train', () => {
     expect(bad.stderr).toMatch(/^error: invalid training config \(.*bad\.json\): .*latent\.groups\[0\]\.size: /m);
     const preset = await runCli(['train', '--preset', 'nope'], { cwd: project });
     expect(preset.code).toBe(1);
-    expect(preset.stderr).toMatch(/unknown preset 'nope'; presets: shapes-32, tiny-8/);
+    expect(preset.stderr).toMatch(/unknown preset 'nope'; presets: shapes-32, shapes-32-baseline, tiny-8/);
     writeFileSync(join(project, 'unknown.json'), JSON.stringify({ ...config, latent: { groups: [{ name: 'glow', size: 4 }, { name: 'other', size: 4, controlled: false }] }, attributes: [{ name: 'glow' }] }));
     const unknown = await runCli(['train', 'unknown.json', '--out', 'u'], { cwd: project });
     expect(unknown.code).toBe(1);
