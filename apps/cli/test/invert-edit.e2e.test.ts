@@ -34,8 +34,9 @@ describe.runIf(hasEncoders)('invert and edit a picture the model did not make', 
     const r = await runCli(['invert', 'photo.png', '--model', 'shapes', '--steps', '150', '--out', 'photo.latent.json', '--png', 'recon.png', '--json'], { cwd: work });
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { psnr: number; mse: number; measured: { original: Measured; reconstruction: Measured } };
-    // Measured with the CLI's backend (wasm + native kernels): 150 steps reconstruct this square at
-    // 38.6 dB (hue 56.3° for 60°, position 0.25 px off, size 2.7 % off).
+    // Measured with the CLI's backend (wasm + native kernels) and its defaults (encoders' start,
+    // latent prior 0.001): 150 steps reconstruct this square at 38.9 dB (hue 57.3° for 60°,
+    // position 0.19 px off, size 1.9 % off); the hue=200 edit below measures 200.1°.
     expect(out.psnr).toBeGreaterThan(32);
     expect(out.mse).toBeCloseTo(10 ** (-out.psnr / 10), 10);
     const { original, reconstruction } = out.measured;

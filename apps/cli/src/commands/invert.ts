@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
-import { intFlag, stringFlag } from '../args.js';
+import { intFlag, numberFlag, stringFlag } from '../args.js';
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
 import { openControl, type ControlSession } from '../control.js';
@@ -22,6 +22,7 @@ export interface ProjectionPlan {
   mode: 'w' | 'groups' | 'w+';
   start: 'encoders' | 'mean';
   seed: number;
+  prior: number;
   allowGrayscale: boolean;
 }
 
@@ -36,6 +37,7 @@ export function planProjection(opts: Record<string, unknown>): ProjectionPlan {
     mode,
     start,
     seed: intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 }),
+    prior: numberFlag(opts.prior, '--prior', { min: 0, max: 1e6, fallback: 0.001 }),
     allowGrayscale: Boolean(opts.allowGrayscale),
   };
 }
@@ -118,6 +120,7 @@ export async function projectFile(
       mode: plan.mode,
       seed: plan.seed,
       start,
+      latentPrior: plan.prior,
       layout: session.controller.groups.length ? { groups: session.controller.groups } : undefined,
       onProgress: (p) => bar.update(p.step, `loss ${p.loss.toExponential(2)}`),
     });
@@ -142,7 +145,7 @@ export function latentFile(
     model: session.label,
     image,
     resolution: session.model.generator.resolution,
-    projection: { steps: plan.steps, mode: plan.mode, start: plan.start, seed: plan.seed },
+    projection: { steps: plan.steps, mode: plan.mode, start: plan.start, seed: plan.seed, prior: plan.prior },
     psnr: result.psnr,
     mse: result.mse,
     measured,
