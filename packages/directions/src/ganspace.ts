@@ -30,9 +30,9 @@ export interface Pca {
  * Interpretable GAN Controls", §3.1; the official `estimators.py`): the covariance
  * Σ_w = 1/N Σ (w − μ)(w − μ)ᵀ is eigen-decomposed and the top-k eigenvectors are the edit
  * directions, each scaled in units of its standard deviation √λ. The official code uses
- * scikit-learn's randomized PCA; here the decomposition is the deterministic cyclic Jacobi method
- * on Σ_w (exact up to rounding, same result on every run and platform), signs fixed so each
- * component's largest entry is positive. Cost O(N·D² + 30·D³): about a few seconds at D = 512.
+ * scikit-learn's randomized PCA; here Σ_w is decomposed exactly by a deterministic symmetric
+ * eigen-solver (Householder tridiagonalisation + implicit QL, no random start: the same result on
+ * every run), signs fixed so each component's largest entry is positive. Cost O(N·D²/2 + 9·D³).
  *
  * @example
  * ```ts

@@ -133,96 +133,205 @@ export function scatter(m: Matrix, rows: ArrayLike<number>, centre: ArrayLike<nu
 }
 
 /**
- * Solves `A x = b` for symmetric positive-definite `A` (`k × k`, row-major) by Cholesky,
- * for each right-hand side in `bs`. Throws `DIRECTIONS_DEGENERATE` when A is not positive definite.
+ * Cholesky factor L (lower, row-major) of a symmetric positive-definite `k × k` matrix. Throws
+ * `DIRECTIONS_DEGENERATE` when A is not positive definite.
  */
-export function choleskySolve(A: Float64Array, k: number, bs: readonly Float64Array[]): Float64Array[] {
+export function cholesky(A: Float64Array, k: number): Float64Array {
   const L = new Float64Array(k * k);
   for (let i = 0; i < k; i++) {
     for (let j = 0; j <= i; j++) {
       let s = A[i * k + j];
-      for (let p = 0; p < j; p++) s -= L[i * k + p] * L[j * k + p];
+      const li = i * k;
+      const lj = j * k;
+      for (let p = 0; p < j; p++) s -= L[li + p] * L[lj + p];
       if (i === j) {
         if (!(s > 0)) throw new DirectionsError('DIRECTIONS_DEGENERATE', `the system is singular (pivot ${i} is ${s}); the samples do not span the latent space: sample more, or raise \`ridge\``);
-        L[i * k + i] = Math.sqrt(s);
-      } else L[i * k + j] = s / L[j * k + j];
+        L[li + i] = Math.sqrt(s);
+      } else L[li + j] = s / L[lj + j];
     }
   }
-  return bs.map((b) => {
-    const y = new Float64Array(k);
-    for (let i = 0; i < k; i++) {
-      let s = b[i];
-      for (let p = 0; p < i; p++) s -= L[i * k + p] * y[p];
-      y[i] = s / L[i * k + i];
-    }
-    const x = new Float64Array(k);
-    for (let i = k - 1; i >= 0; i--) {
-      let s = y[i];
-      for (let p = i + 1; p < k; p++) s -= L[p * k + i] * x[p];
-      x[i] = s / L[i * k + i];
-    }
-    return x;
-  });
+  return L;
+}
+
+/** Solves L Lᵀ x = b given the Cholesky factor L. */
+export function choleskySolveWith(L: Float64Array, k: number, b: ArrayLike<number>): Float64Array {
+  const y = new Float64Array(k);
+  for (let i = 0; i < k; i++) {
+    let s = b[i];
+    for (let p = 0; p < i; p++) s -= L[i * k + p] * y[p];
+    y[i] = s / L[i * k + i];
+  }
+  const x = new Float64Array(k);
+  for (let i = k - 1; i >= 0; i--) {
+    let s = y[i];
+    for (let p = i + 1; p < k; p++) s -= L[p * k + i] * x[p];
+    x[i] = s / L[i * k + i];
+  }
+  return x;
+}
+
+/** Solves `A x = b` for symmetric positive-definite `A`, for each right-hand side in `bs`. */
+export function choleskySolve(A: Float64Array, k: number, bs: readonly Float64Array[]): Float64Array[] {
+  const L = cholesky(A, k);
+  return bs.map((b) => choleskySolveWith(L, k, b));
 }
 
 /**
- * Eigen-decomposition of a symmetric `k × k` matrix by the cyclic Jacobi method (Golub & Van
- * Loan, *Matrix Computations*, §8.5): rotations in a fixed (p, q) order until the off-diagonal
- * mass is below 1e-24 of the total, so the result depends on nothing but the input. Eigenvalues
+ * Eigen-decomposition of a symmetric `k × k` matrix (row-major): Householder reduction to
+ * tridiagonal form, then the implicit QL method — the Handbook for Automatic Computation
+ * `tred2`/`tql2` (Wilkinson & Reinsch 1971) as JAMA's `EigenvalueDecomposition` implements them.
+ * No random start and a fixed operation order, so the result depends on nothing but the input;
+ * ≈ 9k³ flops (a cyclic Jacobi solver is exact too but ~5× slower at k = 512). Eigenvalues
  * descending (ties keep index order); each eigenvector's largest-magnitude entry is made positive
- * (ties: the first), fixing the sign. Cost ≈ 3k³ flops per sweep, typically 6–10 sweeps.
+ * (ties: the first), fixing the sign.
  */
-export function symmetricEigen(S: ArrayLike<number>, k: number): { values: Float64Array; vectors: Float64Array[] } {
-  const A = Float64Array.from(S);
-  const V = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) V[i * k + i] = 1;
-  let total = 0;
-  for (let i = 0; i < k * k; i++) total += A[i] * A[i];
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < k; p++) for (let q = p + 1; q < k; q++) off += 2 * A[p * k + q] ** 2;
-    if (off <= 1e-24 * total || off === 0) break;
-    for (let p = 0; p < k - 1; p++) {
-      for (let q = p + 1; q < k; q++) {
-        const apq = A[p * k + q];
-        if (apq === 0) continue;
-        const theta = (A[q * k + q] - A[p * k + p]) / (2 * apq);
-        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let r = 0; r < k; r++) {
-          const arp = A[r * k + p];
-          const arq = A[r * k + q];
-          A[r * k + p] = c * arp - s * arq;
-          A[r * k + q] = s * arp + c * arq;
+export function symmetricEigen(S: ArrayLike<number>, n: number): { values: Float64Array; vectors: Float64Array[] } {
+  const V = Float64Array.from(S);
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  // tred2: V[i][j] is V[i * n + j].
+  for (let j = 0; j < n; j++) d[j] = V[(n - 1) * n + j];
+  for (let i = n - 1; i > 0; i--) {
+    let scale = 0;
+    let h = 0;
+    for (let k = 0; k < i; k++) scale += Math.abs(d[k]);
+    if (scale === 0) {
+      e[i] = d[i - 1];
+      for (let j = 0; j < i; j++) {
+        d[j] = V[(i - 1) * n + j];
+        V[i * n + j] = 0;
+        V[j * n + i] = 0;
+      }
+    } else {
+      for (let k = 0; k < i; k++) {
+        d[k] /= scale;
+        h += d[k] * d[k];
+      }
+      let f = d[i - 1];
+      let g = Math.sqrt(h);
+      if (f > 0) g = -g;
+      e[i] = scale * g;
+      h -= f * g;
+      d[i - 1] = f - g;
+      for (let j = 0; j < i; j++) e[j] = 0;
+      for (let j = 0; j < i; j++) {
+        f = d[j];
+        V[j * n + i] = f;
+        g = e[j] + V[j * n + j] * f;
+        for (let k = j + 1; k <= i - 1; k++) {
+          g += V[k * n + j] * d[k];
+          e[k] += V[k * n + j] * f;
         }
-        for (let r = 0; r < k; r++) {
-          const apr = A[p * k + r];
-          const aqr = A[q * k + r];
-          A[p * k + r] = c * apr - s * aqr;
-          A[q * k + r] = s * apr + c * aqr;
-        }
-        A[p * k + q] = 0;
-        A[q * k + p] = 0;
-        for (let r = 0; r < k; r++) {
-          const vrp = V[r * k + p];
-          const vrq = V[r * k + q];
-          V[r * k + p] = c * vrp - s * vrq;
-          V[r * k + q] = s * vrp + c * vrq;
-        }
+        e[j] = g;
+      }
+      f = 0;
+      for (let j = 0; j < i; j++) {
+        e[j] /= h;
+        f += e[j] * d[j];
+      }
+      const hh = f / (h + h);
+      for (let j = 0; j < i; j++) e[j] -= hh * d[j];
+      for (let j = 0; j < i; j++) {
+        f = d[j];
+        g = e[j];
+        for (let k = j; k <= i - 1; k++) V[k * n + j] -= f * e[k] + g * d[k];
+        d[j] = V[(i - 1) * n + j];
+        V[i * n + j] = 0;
       }
     }
+    d[i] = h;
   }
-  const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => A[b * k + b] - A[a * k + a] || a - b);
-  const values = Float64Array.from(order, (i) => A[i * k + i]);
-  const vectors = order.map((j) => {
-    const v = new Float64Array(k);
-    let big = 0;
-    for (let r = 0; r < k; r++) {
-      v[r] = V[r * k + j];
-      if (Math.abs(v[r]) > Math.abs(v[big])) big = r;
+  for (let i = 0; i < n - 1; i++) {
+    V[(n - 1) * n + i] = V[i * n + i];
+    V[i * n + i] = 1;
+    const h = d[i + 1];
+    if (h !== 0) {
+      for (let k = 0; k <= i; k++) d[k] = V[k * n + i + 1] / h;
+      for (let j = 0; j <= i; j++) {
+        let g = 0;
+        for (let k = 0; k <= i; k++) g += V[k * n + i + 1] * V[k * n + j];
+        for (let k = 0; k <= i; k++) V[k * n + j] -= g * d[k];
+      }
     }
-    if (v[big] < 0) for (let r = 0; r < k; r++) v[r] = -v[r];
+    for (let k = 0; k <= i; k++) V[k * n + i + 1] = 0;
+  }
+  for (let j = 0; j < n; j++) {
+    d[j] = V[(n - 1) * n + j];
+    V[(n - 1) * n + j] = 0;
+  }
+  V[(n - 1) * n + n - 1] = 1;
+  e[0] = 0;
+  // tql2 on the transpose (T[i * n + k] = V[k][i]), so each rotation runs over contiguous memory.
+  const T = new Float64Array(n * n);
+  for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) T[c * n + r] = V[r * n + c];
+  for (let i = 1; i < n; i++) e[i - 1] = e[i];
+  e[n - 1] = 0;
+  let f = 0;
+  let tst1 = 0;
+  const eps = 2 ** -52;
+  for (let l = 0; l < n; l++) {
+    tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
+    let m = l;
+    while (m < n) {
+      if (Math.abs(e[m]) <= eps * tst1) break;
+      m++;
+    }
+    if (m > l) {
+      let iter = 0;
+      do {
+        if (++iter > 100) throw new DirectionsError('DIRECTIONS_DEGENERATE', `symmetricEigen: no convergence at eigenvalue ${l} after 100 QL iterations; the matrix has non-finite or extreme entries`);
+        let g = d[l];
+        let p = (d[l + 1] - g) / (2 * e[l]);
+        let r = Math.hypot(p, 1);
+        if (p < 0) r = -r;
+        d[l] = e[l] / (p + r);
+        d[l + 1] = e[l] * (p + r);
+        const dl1 = d[l + 1];
+        let h = g - d[l];
+        for (let i = l + 2; i < n; i++) d[i] -= h;
+        f += h;
+        p = d[m];
+        let c = 1;
+        let c2 = c;
+        let c3 = c;
+        const el1 = e[l + 1];
+        let s = 0;
+        let s2 = 0;
+        for (let i = m - 1; i >= l; i--) {
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i];
+          h = c * p;
+          r = Math.hypot(p, e[i]);
+          e[i + 1] = s * r;
+          s = e[i] / r;
+          c = p / r;
+          p = c * d[i] - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]);
+          const a = i * n;
+          const b = (i + 1) * n;
+          for (let k = 0; k < n; k++) {
+            const t = T[b + k];
+            T[b + k] = s * T[a + k] + c * t;
+            T[a + k] = c * T[a + k] - s * t;
+          }
+        }
+        p = (-s * s2 * c3 * el1 * e[l]) / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+      } while (Math.abs(e[l]) > eps * tst1);
+    }
+    d[l] += f;
+    e[l] = 0;
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => d[b] - d[a] || a - b);
+  const values = Float64Array.from(order, (i) => d[i]);
+  const vectors = order.map((j) => {
+    const v = T.slice(j * n, (j + 1) * n);
+    let big = 0;
+    for (let r = 1; r < n; r++) if (Math.abs(v[r]) > Math.abs(v[big])) big = r;
+    if (v[big] < 0) for (let r = 0; r < n; r++) v[r] = -v[r];
     return v;
   });
   return { values, vectors };
@@ -239,9 +348,87 @@ export function splitRows(n: number, holdout: number): { train: Int32Array; test
 }
 
 /**
- * Ridge least squares with intercept on the given rows: minimises
- * Σ (y − b − βᵀx)² + λ‖β‖², λ = `ridge` · tr(scatter)/k (scale-free). Returns β and b per target.
+ * The factored ridge system of `x` on some rows: its column means `mu`, λ = `ridge` · tr(S)/k
+ * (S the scatter matrix; scale-free) and the Cholesky factor of S + λI. `fit` solves
+ * min Σ (y − b − βᵀx)² + λ‖β‖² for any number of targets at O(N·k + k²) each.
  */
+export interface RidgeSystem {
+  readonly mu: Float64Array;
+  readonly lambda: number;
+  readonly rows: ArrayLike<number>;
+  readonly cols?: ArrayLike<number>;
+  /** Cholesky factor of S + λI. */
+  readonly L: Float64Array;
+  fit(targets: readonly ArrayLike<number>[]): { beta: Float64Array; intercept: number }[];
+}
+
+/** Builds a `RidgeSystem` from the scatter `S` (about `mu`) of `rows`. Consumes `S`. */
+function systemFrom(x: Matrix, rows: ArrayLike<number>, mu: Float64Array, S: Float64Array, ridge: number, cols?: ArrayLike<number>): RidgeSystem {
+  const k = mu.length;
+  let trace = 0;
+  for (let a = 0; a < k; a++) trace += S[a * k + a];
+  const lambda = ridge * (trace / k || 1);
+  for (let a = 0; a < k; a++) S[a * k + a] += lambda;
+  const L = cholesky(S, k);
+  return {
+    mu,
+    lambda,
+    rows,
+    cols,
+    L,
+    fit(targets) {
+      return targets.map((y) => {
+        let ym = 0;
+        for (let r = 0; r < rows.length; r++) ym += y[rows[r]];
+        ym /= rows.length;
+        const b = new Float64Array(k);
+        for (let r = 0; r < rows.length; r++) {
+          const i = rows[r];
+          const dy = y[i] - ym;
+          const base = i * x.cols;
+          for (let a = 0; a < k; a++) b[a] += (x.data[base + (cols ? cols[a] : a)] - mu[a]) * dy;
+        }
+        const beta = choleskySolveWith(L, k, b);
+        return { beta, intercept: ym - dot(beta, mu) };
+      });
+    },
+  };
+}
+
+function meansOf(x: Matrix, rows: ArrayLike<number>, cols?: ArrayLike<number>): Float64Array {
+  const k = cols ? cols.length : x.cols;
+  const mu = new Float64Array(k);
+  for (let r = 0; r < rows.length; r++) for (let a = 0; a < k; a++) mu[a] += x.data[rows[r] * x.cols + (cols ? cols[a] : a)];
+  for (let a = 0; a < k; a++) mu[a] /= Math.max(rows.length, 1);
+  return mu;
+}
+
+/** A `RidgeSystem` on `rows` (optionally only the columns `cols`). */
+export function ridgeSystem(x: Matrix, rows: ArrayLike<number>, ridge: number, cols?: ArrayLike<number>): RidgeSystem {
+  const mu = meansOf(x, rows, cols);
+  return systemFrom(x, rows, mu, scatter(x, rows, mu, cols), ridge, cols);
+}
+
+/**
+ * The ridge systems of a train/test split and of all rows from one pass over the data: the two
+ * scatters about the overall mean m add up to the overall scatter, and the train scatter about
+ * its own mean μ is S_train(m) − n (μ − m)(μ − m)ᵀ.
+ */
+export function splitSystems(x: Matrix, train: ArrayLike<number>, test: ArrayLike<number>, ridge: number): { train: RidgeSystem | null; all: RidgeSystem } {
+  const allRows = Int32Array.from({ length: x.rows }, (_, i) => i);
+  if (!test.length) return { train: null, all: ridgeSystem(x, allRows, ridge) };
+  const k = x.cols;
+  const m = meansOf(x, allRows);
+  const Str = scatter(x, train, m);
+  const Ste = scatter(x, test, m);
+  const Sall = Float64Array.from(Str, (v, i) => v + Ste[i]);
+  const mu = meansOf(x, train);
+  const n = train.length;
+  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) Str[a * k + b] -= n * (mu[a] - m[a]) * (mu[b] - m[b]);
+  return { train: systemFrom(x, train, mu, Str, ridge), all: systemFrom(x, allRows, m, Sall, ridge) };
+}
+
+/** Ridge least squares with intercept on the given rows (see `RidgeSystem`). */
 export function ridgeFit(
   x: Matrix,
   targets: readonly ArrayLike<number>[],
@@ -249,31 +436,7 @@ export function ridgeFit(
   ridge: number,
   cols?: ArrayLike<number>,
 ): { beta: Float64Array; intercept: number }[] {
-  const k = cols ? cols.length : x.cols;
-  const mu = new Float64Array(k);
-  for (let r = 0; r < rows.length; r++) for (let a = 0; a < k; a++) mu[a] += x.data[rows[r] * x.cols + (cols ? cols[a] : a)];
-  for (let a = 0; a < k; a++) mu[a] /= rows.length;
-  const S = scatter(x, rows, mu, cols);
-  let trace = 0;
-  for (let a = 0; a < k; a++) trace += S[a * k + a];
-  const lambda = ridge * (trace / k || 1);
-  for (let a = 0; a < k; a++) S[a * k + a] += lambda;
-  const ymeans = targets.map((y) => {
-    let s = 0;
-    for (let r = 0; r < rows.length; r++) s += y[rows[r]];
-    return s / rows.length;
-  });
-  const rhs = targets.map((y, t) => {
-    const b = new Float64Array(k);
-    for (let r = 0; r < rows.length; r++) {
-      const i = rows[r];
-      const dy = y[i] - ymeans[t];
-      for (let a = 0; a < k; a++) b[a] += (x.data[i * x.cols + (cols ? cols[a] : a)] - mu[a]) * dy;
-    }
-    return b;
-  });
-  const betas = choleskySolve(S, k, rhs);
-  return betas.map((beta, t) => ({ beta, intercept: ymeans[t] - dot(beta, mu) }));
+  return ridgeSystem(x, rows, ridge, cols).fit(targets);
 }
 
 /** βᵀx + b for row `i` of `x` (optionally only the columns `cols`). */

@@ -1,5 +1,5 @@
 import { DirectionsError } from './errors';
-import { checkMatrix, column, pick, predictRow, rSquared, ridgeFit, splitRows, std } from './matrix';
+import { checkMatrix, column, pick, predictRow, rSquared, ridgeSystem, splitRows, splitSystems, std } from './matrix';
 import type { Matrix } from './matrix';
 
 /** One column of a measurement matrix: the attribute it belongs to, and `period` for an angle. */
@@ -255,12 +255,13 @@ export function mig(input: {
   if (groups.length < 2) throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', `mig: needs at least 2 groups (a gap between the best two), got ${groups.length}`);
   const gcols = groupColumns(groups, codes.cols, 'mig');
   const all = Int32Array.from({ length: codes.rows }, (_, i) => i);
+  const systems = gcols.map((cols) => ridgeSystem(codes, all, ridge, cols));
   const result = columns.map((c, k) => {
     const y = column(factors, k);
     const v = discretize(y, bins, c.period);
     const h = entropy(v, bins);
-    const mi = gcols.map((cols) => {
-      const fits = ridgeFit(codes, targetsOf(y, c.period), all, ridge, cols);
+    const mi = gcols.map((cols, g) => {
+      const fits = systems[g].fit(targetsOf(y, c.period));
       const pred = Float64Array.from(all, (i) => {
         const p = fits.map((f) => predictRow(codes, i, f.beta, f.intercept, cols));
         return c.period === undefined ? p[0] : (Math.atan2(p[1], p[0]) / (2 * Math.PI)) * c.period;
@@ -345,8 +346,8 @@ export function dci(input: {
     for (let i = 0; i < N; i++) z[i * D + a] = (col[i] - m) / s;
   }
   const zc: Matrix = { data: z, rows: N, cols: D };
-  const all = Int32Array.from({ length: N }, (_, i) => i);
   const { train, test } = splitRows(N, input.holdout ?? 0.2);
+  const systems = splitSystems(zc, train, test, ridge);
   const importance = groups.map(() => columns.map(() => 0));
   const factorR2 = columns.map((c, k) => {
     const targets = targetsOf(column(factors, k), c.period).map((t) => {
@@ -354,13 +355,13 @@ export function dci(input: {
       const m = t.reduce((a, b) => a + b, 0) / N;
       return t.map((v) => (v - m) / s);
     });
-    ridgeFit(zc, targets, all, ridge).forEach((f) => {
+    systems.all.fit(targets).forEach((f) => {
       gcols.forEach((cols, g) => {
         for (const a of cols) importance[g][k] += Math.abs(f.beta[a]);
       });
     });
-    if (!test.length) return Number.NaN;
-    const fits = ridgeFit(zc, targets, train, ridge);
+    if (!systems.train) return Number.NaN;
+    const fits = systems.train.fit(targets);
     const r2 = fits.map((f, t) => rSquared(pick(targets[t], test), Array.from(test, (i) => predictRow(zc, i, f.beta, f.intercept))));
     return r2.reduce((a, b) => a + b, 0) / r2.length;
   });

@@ -84,3 +84,24 @@ describe('pca (GANSpace)', () => {
     expect(pca(matrix(w, D), { components: 4 })).toEqual(p);
   });
 });
+
+describe('symmetricEigen (Householder + QL)', () => {
+  it('decomposes a random symmetric matrix: A v = λ v, orthonormal, descending', async () => {
+    const { symmetricEigen } = await import('../src/matrix');
+    for (const n of [1, 2, 7, 40]) {
+      const r = rng(n);
+      const A = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) A[i * n + j] = A[j * n + i] = r.normal();
+      const { values, vectors } = symmetricEigen(A, n);
+      for (let k = 0; k < n; k++) {
+        if (k) expect(values[k]).toBeLessThanOrEqual(values[k - 1]);
+        for (let i = 0; i < n; i++) {
+          let av = 0;
+          for (let j = 0; j < n; j++) av += A[i * n + j] * vectors[k][j];
+          expect(av).toBeCloseTo(values[k] * vectors[k][i], 9);
+        }
+        for (let l = 0; l <= k; l++) expect(vectors[k].reduce((s, x, i) => s + x * vectors[l][i], 0)).toBeCloseTo(k === l ? 1 : 0, 9);
+      }
+    }
+  });
+});
