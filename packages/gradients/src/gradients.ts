@@ -63,6 +63,8 @@ function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: Shape4, 
     xp = tf.pad(x, [[0, 0], [Math.floor(ph / 2), ph - Math.floor(ph / 2)], [Math.floor(pw / 2), pw - Math.floor(pw / 2)], [0, 0]]);
   } else if (typeof pad === 'number' && pad > 0) {
     xp = tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
+  } else if (Array.isArray(pad)) {
+    xp = tf.pad(x, pad as [number, number][]); // explicit padding, NHWC: [[0, 0], [top, bottom], [left, right], [0, 0]]
   } else if (pad !== 'valid' && pad !== 0) {
     throw new Error(`stylegan2 gradients: Conv2D filter gradient fallback does not support pad=${JSON.stringify(pad)}`);
   }
