@@ -27,7 +27,7 @@ export interface Pca {
 
 /**
  * GANSpace's PCA of sampled w (Härkönen et al., NeurIPS 2020, "GANSpace: Discovering
- * Interpretable GAN Controls", §3.1; the official `estimators.py`): the covariance
+ * Interpretable GAN Controls"; the official repository's `estimators.py`): the covariance
  * Σ_w = 1/N Σ (w − μ)(w − μ)ᵀ is eigen-decomposed and the top-k eigenvectors are the edit
  * directions, each scaled in units of its standard deviation √λ. The official code uses
  * scikit-learn's randomized PCA; here Σ_w is decomposed exactly by a deterministic symmetric
@@ -130,8 +130,8 @@ export interface ComponentName {
  * Names each principal component by the measured value it correlates with best, as GANSpace
  * names its components by inspection — here by numbers: the Pearson r between the component's
  * scores (w − μ)·v_c and each value column, ranked by |r|. An angle is correlated as an angle,
- * with the circular–linear correlation (Mardia 1976; Mardia & Jupp, *Directional Statistics*,
- * §11.2.1): R² = (r_xc² + r_xs² − 2 r_xc r_xs r_cs) / (1 − r_cs²), c = cos θ, s = sin θ; it has
+ * with the circular–linear correlation (Mardia 1976; Mardia & Jupp, *Directional Statistics*):
+ * R² = (r_xc² + r_xs² − 2 r_xc r_xs r_cs) / (1 − r_cs²), c = cos θ, s = sin θ; it has
  * no sign, reported as +. `minR` (default 0.1) is the least |r| that names a component.
  *
  * @example

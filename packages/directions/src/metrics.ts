@@ -55,8 +55,8 @@ export interface DisentanglementScore {
 
 /**
  * The disentanglement score of DiscoFaceGAN (Deng et al., CVPR 2020, "Disentangled and
- * Controllable Face Image Generation via 3D Imitative-Contrastive Learning", §5.2) that
- * GAN-Control reports (Shoshan et al., ICCV 2021, §5.1, Table 1):
+ * Controllable Face Image Generation via 3D Imitative-Contrastive Learning", its disentanglement
+ * evaluation) that GAN-Control reports in its comparison with DiscoFaceGAN (Shoshan et al., ICCV 2021):
  *
  *   DS_i = Π_{j≠i} σ_i / σ_j,
  *
@@ -220,7 +220,7 @@ export interface MigResult {
 
 /**
  * The Mutual Information Gap (Chen et al., NeurIPS 2018, "Isolating Sources of Disentanglement in
- * VAEs", Eq. 6; disentanglement_lib `evaluation/metrics/mig.py`), adapted to latent groups:
+ * VAEs"; disentanglement_lib `evaluation/metrics/mig.py`), adapted to latent groups:
  *
  *   MIG = 1/K Σ_k (I(g_(1); v_k) − I(g_(2); v_k)) / H(v_k),
  *
@@ -299,7 +299,7 @@ function normalisedEntropy(p: readonly number[], base: number): number {
 
 /**
  * DCI (Eastwood & Williams, ICLR 2018, "A Framework for the Quantitative Evaluation of
- * Disentangled Representations", §3; disentanglement_lib `evaluation/metrics/dci.py`), adapted
+ * Disentangled Representations"; disentanglement_lib `evaluation/metrics/dci.py`), adapted
  * to latent groups. A regressor predicts each factor k from the whole code; R_gk is the
  * importance of group g for factor k; with P_gk = R_gk / Σ_k R_gk and P̃_gk = R_gk / Σ_g R_gk:
  *

@@ -153,3 +153,40 @@ describe('conditional edit', () => {
     expect(() => shift(w0, da, 1, { keep: [db, { ...da, attribute: 'copy' }] })).toThrow(expect.objectContaining({ code: 'DIRECTIONS_DEGENERATE' }));
   });
 });
+
+describe('conditional edit with an angle kept', () => {
+  it('a size edit keeping the hue leaves the fitted hue unchanged', () => {
+    const w = gaussian(N, D, 61);
+    const [u, v, sz] = [unit(D, 62), unit(D, 63), unit(D, 64)];
+    const values = new Float32Array(N * 2);
+    for (let i = 0; i < N; i++) {
+      const h = (Math.atan2(rowDot(w, i, v), rowDot(w, i, u)) * 180) / Math.PI;
+      values[2 * i] = h < 0 ? h + 360 : h;
+      values[2 * i + 1] = rowDot(w, i, sz) + 0.5 * rowDot(w, i, u);
+    }
+    const [hue, size] = fitDirections(matrix(w, D), matrix(values, 2), {
+      values: [
+        { kind: 'circular', attribute: 'color', value: 'hue' },
+        { kind: 'linear', attribute: 'size', value: 'size' },
+      ],
+    });
+    const w0 = w.slice(0, 10 * D);
+    const moved = shift(w0, size, 1, { keep: [hue] });
+    const h0 = predict(w0, hue);
+    const h1 = predict(moved, hue);
+    const s0 = predict(w0, size);
+    const s1 = predict(moved, size);
+    for (let i = 0; i < 10; i++) {
+      expect(Math.abs(angleDiff(h1[i], h0[i]))).toBeLessThan(1e-3);
+      expect(s1[i] - s0[i]).toBeCloseTo(1, 3);
+    }
+  });
+
+  it('refuses a value listed twice', () => {
+    const { w, y } = toy(1);
+    const values = new Float32Array(N * 2);
+    for (let i = 0; i < N; i++) values[2 * i] = values[2 * i + 1] = y[i];
+    const spec = { kind: 'linear', attribute: 'a', value: 'b' } as const;
+    expect(() => fitDirections(matrix(w, D), matrix(values, 2), { values: [spec, spec] })).toThrow(/'a.b' is listed twice/);
+  });
+});
