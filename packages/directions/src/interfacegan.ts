@@ -84,7 +84,15 @@ export interface ThresholdDirection extends DirectionBase {
 
 export type Direction = LinearDirection | CircularDirection | ThresholdDirection;
 
-/** `attribute.value`, the name a direction is asked for by (`--shift color.hue=+40`). */
+/**
+ * `attribute.value`, the name a direction is asked for by (`--shift color.hue=+40`).
+ *
+ * @example
+ * ```ts
+ * const byKey = new Map(directions.map((d) => [directionKey(d), d]));
+ * byKey.get('color.hue');
+ * ```
+ */
 export function directionKey(d: { attribute: string; value: string }): string {
   return `${d.attribute}.${d.value}`;
 }
@@ -402,6 +410,11 @@ export function projectOut(vector: readonly number[], others: readonly (readonly
  * The unit normal InterFaceGAN's conditional edit moves along: the direction's normal with the
  * normals of `keep` projected out, renormalised (for a circular direction, its cos normal).
  * Throws `DIRECTIONS_DEGENERATE` when nothing is left (the normal lies in the span of `keep`).
+ *
+ * @example
+ * ```ts
+ * const n = conditionalNormal(age, [glasses, pose]); // move age without glasses or pose
+ * ```
  */
 export function conditionalNormal(direction: Direction, keep: readonly Direction[]): number[] {
   const base = direction.kind === 'circular' ? direction.cos.normal : direction.model.normal;
