@@ -359,7 +359,7 @@ export async function loadModel({ path, label }: { path: string; label: string }
     } catch (err) {
       throw corrupt(dir, weights, err);
     }
-    generator = adaptOfficial(G);
+    generator = (await import('@gan-control/encoders')).controlGenerator(G);
   }
   const groups = generator.config?.mapping?.groups?.map((x) => ({ name: x.name, size: x.size })) ?? [{ name: 'latent', size: generator.zDim }];
   const encodersDir = join(dir, manifest.encoders);
@@ -373,30 +373,6 @@ export async function loadModel({ path, label }: { path: string; label: string }
     }
   }
   return { label, dir, manifest, generator, groups, encodersDir: hasEncoders ? encodersDir : undefined, dispose: () => generator.dispose() };
-}
-
-/** The official GAN-Control generator behind the controller's interface (mean w as the truncation centre). */
-function adaptOfficial(G: import('@gan-control/stylegan2').GanControlGenerator): InferenceGenerator {
-  let wAvg: tf.Tensor2D | undefined;
-  const groups = G.groups?.map((x) => ({ name: x.name, size: x.size }));
-  return {
-    zDim: G.zDim,
-    wDim: G.wDim,
-    numWs: G.numWs,
-    resolution: G.resolution,
-    config: groups ? { mapping: { groups } } : undefined,
-    get wAvg() {
-      wAvg ??= G.meanW({ samples: 4096, seed: 0 });
-      return wAvg;
-    },
-    // The controller truncates w itself, toward wAvg.
-    mapping: (z) => G.mapping(z),
-    synthesis: (ws, opts) => G.synthesis(ws, { noiseMode: opts?.noiseMode ?? 'const' }),
-    dispose: () => {
-      wAvg?.dispose();
-      G.dispose();
-    },
-  };
 }
 
 /** A package spec (`name`, `@scope/name`, either with `:attribute`): what a model folder may name as a plugin. */

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createAttribute, type Attribute, type AttributePlugin } from '@gan-control/contrastive-loss';
 import { shapesPlugins } from '@gan-control/domain-shapes';
-import { Controller, encoderFromWeights, encoderMetadataSchema, type EncoderLike, type GeneratorLike } from '@gan-control/encoders';
+import { Controller, controlGenerator, encoderFromWeights, encoderMetadataSchema, type EncoderLike, type GeneratorLike } from '@gan-control/encoders';
 import { assertComplete, createGenerator, loadGanControlGenerator, toFloatRecords, type GeneratorConfigInput } from '@gan-control/stylegan2';
 import { entryToTensor, isNotFound, joinLocation, readBytes, readSafetensors, readText } from '@gan-control/tensor-io';
 
@@ -126,29 +126,6 @@ async function tryText(source: ModelSource, name: string): Promise<string | unde
   }
 }
 
-/** The official GAN-Control generator behind the controller's interface (truncation centre: its mean w). */
-function adaptOfficial(G: ReturnType<typeof loadGanControlGenerator>): GeneratorLike & { resolution: number; dispose(): void } {
-  let wAvg: tf.Tensor2D | undefined;
-  const groups = G.groups?.map((x) => ({ name: x.name, size: x.size }));
-  return {
-    zDim: G.zDim,
-    wDim: G.wDim,
-    numWs: G.numWs,
-    resolution: G.resolution,
-    config: groups ? { mapping: { groups } } : undefined,
-    get wAvg() {
-      wAvg ??= G.meanW({ samples: 4096, seed: 0 });
-      return wAvg;
-    },
-    mapping: (z) => G.mapping(z),
-    synthesis: (ws, opts) => G.synthesis(ws, { noiseMode: opts?.noiseMode ?? 'const' }),
-    dispose: () => {
-      wAvg?.dispose();
-      G.dispose();
-    },
-  };
-}
-
 async function loadEncoder(source: ModelSource, file: string, folder: string): Promise<EncoderLike> {
   const json = JSON.parse(await source.text(file)) as Record<string, unknown>;
   const parsed = encoderMetadataSchema.safeParse(json);
@@ -182,7 +159,7 @@ export async function openModel(source: ModelSource): Promise<StudioModel> {
   const bytes = await source.bytes(weights);
   let generator: GeneratorLike & { resolution: number; dispose(): void };
   if (g.kind === 'gan-control-official') {
-    generator = adaptOfficial(loadGanControlGenerator(bytes, g.args, { source: weights }));
+    generator = controlGenerator(loadGanControlGenerator(bytes, g.args, { source: weights }));
   } else {
     const config = (g.kind === 'stylegan2' ? g.config : g) as GeneratorConfigInput;
     const G = createGenerator(config, { seed: 0 });

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Attribute, ValueInfo } from '@gan-control/contrastive-loss';
+import type { GanControlGenerator } from '@gan-control/stylegan2';
 import { EncodersError } from './errors';
 
 /**
@@ -19,6 +20,42 @@ export interface GeneratorLike {
   noiseShapes?(): { name: string; shape: [number, number, number, number] }[];
   /** Running mean of w (truncation centre), `[wDim]` or `[1, wDim]`. */
   readonly wAvg?: tf.Tensor;
+}
+
+/**
+ * The official GAN-Control generator (`loadGanControlGenerator`, the rosinality-layout port) as a
+ * `GeneratorLike`: its per-group mapping as `config.mapping.groups`, and as truncation centre its
+ * mean w over 4096 latents (seed 0; the official model stores none), computed on first use and
+ * released by `dispose` with the generator. The controller truncates w itself, so `mapping` is
+ * called without ψ; synthesis uses the stored noise buffers unless given `noise` (one tensor per
+ * `noiseShapes()` entry, as `projectImage` optimises them) or another `noiseMode`.
+ *
+ * @example
+ * const G = controlGenerator(loadGanControlGenerator(bytes, args));
+ * const controller = new Controller({ generator: G, encoders });
+ */
+export function controlGenerator(G: GanControlGenerator): GeneratorLike & { readonly resolution: number; dispose(): void } {
+  let wAvg: tf.Tensor2D | undefined;
+  const groups = G.groups?.map((x) => ({ name: x.name, size: x.size }));
+  return {
+    zDim: G.zDim,
+    wDim: G.wDim,
+    numWs: G.numWs,
+    resolution: G.resolution,
+    config: groups ? { mapping: { groups } } : undefined,
+    get wAvg() {
+      wAvg ??= G.meanW({ samples: 4096, seed: 0 });
+      return wAvg;
+    },
+    mapping: (z) => G.mapping(z),
+    synthesis: (ws, opts) => G.synthesis(ws, { noiseMode: opts?.noiseMode ?? 'const', noise: opts?.noise }),
+    // One noise input per layer at its resolution, `[1, r, r, 1]` (what `synthesis` takes as `noise`).
+    noiseShapes: () => G.noiseResolutions.map((r, i) => ({ name: `noise_${i}`, shape: [1, r, r, 1] as [number, number, number, number] })),
+    dispose: () => {
+      wAvg?.dispose();
+      G.dispose();
+    },
+  };
 }
 
 /** A latent layout: `@gan-control/latent`'s `LatentLayout` satisfies it. */
