@@ -149,64 +149,54 @@ const shapesGroups = [
   { name: 'other', size: 16, controlled: false },
 ];
 
+/**
+ * The bundled shapes model: 32 px, a narrow StyleGAN2 (≤ 64 channels, 2-layer mapping stacks of
+ * width 64), batch 16 (two contrastive pairs per group), sized to train on 2 CPU cores in about an
+ * hour. As the official 32 px (`cifar`) configuration: 2 mapping layers, no path-length
+ * regularisation, no style mixing; noise inputs off (plain shapes have no stochastic detail). γ = 5: with 0.05 and 0.5, D won
+ * throughout (D loss ≈ 0.02–0.07, G ≈ 4–6) on these crisp, easy-to-separate images; with 5 the
+ * losses balanced within 3 kimg (D ≈ 0.15–0.5, G ≈ 2.6–3).
+ */
+const shapes32 = {
+  name: 'shapes-32',
+  seed: 1,
+  resolution: 32,
+  batchSize: 16,
+  latent: { groups: shapesGroups },
+  attributes: [
+    { name: 'color', options: {} },
+    { name: 'position', options: {} },
+    { name: 'size', options: {} },
+  ],
+  generator: { channelBase: 1024, channelMax: 64, mappingLayers: 2, mappingHidden: 64, mappingLrMultiplier: 0.01, useNoise: false },
+  discriminator: { channelBase: 1024, channelMax: 64, mbstdGroupSize: 4 },
+  optim: { gLr: 0.0025, dLr: 0.0025 },
+  r1Gamma: 5,
+  gRegInterval: null,
+  plWeight: 0,
+  emaKimg: 2,
+  emaRampup: 0.05,
+  totalKimg: 60,
+  checkpointEvery: 5000,
+  grid: { rows: 6, cols: 8, seed: 123 },
+  dataset: { kind: 'procedural', name: 'shapes', seed: 0, options: {} },
+} satisfies TrainConfigInput;
+
 /** Named presets (inputs to `parseTrainConfig`). */
 export const presets = {
+  'shapes-32': shapes32,
   /**
-   * The bundled shapes model: 32 px, a narrow StyleGAN2 (≤ 64 channels, 2-layer mapping stacks of
-   * width 64), batch 16 (two contrastive pairs per group), sized to train on 2 CPU cores in about an
-   * hour. As the official 32 px (`cifar`) configuration: 2 mapping layers, no path-length
-   * regularisation, no style mixing; noise inputs off (plain shapes have no stochastic detail). γ = 5: with 0.05 and 0.5, D won
-   * throughout (D loss ≈ 0.02–0.07, G ≈ 4–6) on these crisp, easy-to-separate images; with 5 the
-   * losses balanced within 3 kimg (D ≈ 0.15–0.5, G ≈ 2.6–3).
-   */
-  'shapes-32': {
-    name: 'shapes-32',
-    seed: 1,
-    resolution: 32,
-    batchSize: 16,
-    latent: { groups: shapesGroups },
-    attributes: [
-      { name: 'color', options: {} },
-      { name: 'position', options: {} },
-      { name: 'size', options: {} },
-    ],
-    generator: { channelBase: 1024, channelMax: 64, mappingLayers: 2, mappingHidden: 64, mappingLrMultiplier: 0.01, useNoise: false },
-    discriminator: { channelBase: 1024, channelMax: 64, mbstdGroupSize: 4 },
-    optim: { gLr: 0.0025, dLr: 0.0025 },
-    r1Gamma: 5,
-    gRegInterval: null,
-    plWeight: 0,
-    emaKimg: 2,
-    emaRampup: 0.05,
-    totalKimg: 60,
-    checkpointEvery: 5000,
-    grid: { rows: 6, cols: 8, seed: 123 },
-    dataset: { kind: 'procedural', name: 'shapes', seed: 0, options: {} },
-  },
-  /**
-   * The baseline for the bundled shapes model (issue: GAN-Control vs post-hoc methods): the same
+   * The baseline for the bundled shapes model (GAN-Control vs post-hoc methods): the same
    * architecture, dataset, optimiser and schedule as `shapes-32`, but a plain StyleGAN2 — one
-   * mapping network over the whole 40-d latent and no contrastive loss (no attributes).
+   * mapping network over the whole 40-d latent and no contrastive loss (no attributes) — trained
+   * as long as the bundled model was.
    */
   'shapes-32-baseline': {
+    ...shapes32,
     name: 'shapes-32-baseline',
-    seed: 1,
-    resolution: 32,
-    batchSize: 16,
     latent: { groups: [{ name: 'other', size: 40, controlled: false }] },
     attributes: [],
-    generator: { channelBase: 1024, channelMax: 64, mappingLayers: 2, mappingHidden: 64, mappingLrMultiplier: 0.01, useNoise: false },
-    discriminator: { channelBase: 1024, channelMax: 64, mbstdGroupSize: 4 },
-    optim: { gLr: 0.0025, dLr: 0.0025 },
-    r1Gamma: 5,
-    gRegInterval: null,
-    plWeight: 0,
-    emaKimg: 2,
-    emaRampup: 0.05,
     totalKimg: 949.424,
-    checkpointEvery: 5000,
-    grid: { rows: 6, cols: 8, seed: 123 },
-    dataset: { kind: 'procedural', name: 'shapes', seed: 0, options: {} },
   },
   /** A tiny configuration for tests and smoke runs (8 px, a handful of channels). */
   'tiny-8': {
