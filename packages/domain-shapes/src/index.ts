@@ -29,6 +29,22 @@ export { position, positionOptionsSchema, positionPlugin } from './plugins/posit
 export { size, sizeOptionsSchema, sizePlugin } from './plugins/size.js';
 export { POSITION_SCALE, SIZE_SCALE, THRESHOLDS } from './plugins/thresholds.js';
 
+// A variable, not a literal: bundlers rewrite `new URL('literal', import.meta.url)` as an asset
+// reference, and this is a folder (served beside the app, as the studio does).
+const MODEL_FOLDER = '../model/';
+
+/**
+ * Where the bundled shapes model (`model.json`, weights, encoders) lies: the package's `model/`
+ * folder, as a URL (a `file:` URL in Node; in a bundle, where the package's files are served).
+ * Every loader takes it: `Controller.load(shapesModel)`.
+ *
+ * @example
+ * import { Controller } from '@gan-control/encoders';
+ * import { shapesModel } from '@gan-control/domain-shapes';
+ * const controller = await Controller.load(shapesModel);
+ */
+export const shapesModel: URL = new URL(MODEL_FOLDER, import.meta.url);
+
 /** The three attribute plugins of the shapes domain, in the latent order color, position, size. */
 export const shapesPlugins: readonly AttributePlugin[] = [color, position, size];
 

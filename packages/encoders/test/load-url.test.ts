@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join, normalize, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shapesModel } from '@gan-control/domain-shapes';
 import { Controller, loadEncoders } from '../src/index';
 
 const modelDir = resolve(import.meta.dirname, '../../domain-shapes/model');
@@ -58,5 +59,23 @@ describe('Controller.load from a URL', () => {
 
   it('a missing model is a clear error naming the URL', async () => {
     await expect(Controller.load(`${base}no-such-model/`)).rejects.toThrow(/no-such-model\/generator\.safetensors/);
+  });
+});
+
+describe('the bundled model by its exported location', () => {
+  it('Controller.load(shapesModel) is the controller of packages/domain-shapes/model', async () => {
+    expect(shapesModel.protocol).toBe('file:');
+    const byUrl = await Controller.load(shapesModel);
+    const byPath = await Controller.load(modelDir);
+    try {
+      expect(byUrl.supported).toEqual(byPath.supported);
+      const a = byUrl.generate({ seed: 3, count: 2, set: { color: 120 } });
+      const b = byPath.generate({ seed: 3, count: 2, set: { color: 120 } });
+      expect(await a.images.data()).toEqual(await b.images.data());
+      tf.dispose([a.images, a.ws, b.images, b.ws]);
+    } finally {
+      byUrl.dispose();
+      byPath.dispose();
+    }
   });
 });
