@@ -5,18 +5,30 @@
 import { z } from 'zod';
 
 const pow2 = (v: number) => v >= 4 && (v & (v - 1)) === 0;
-const resolution = z.number().int().refine(pow2, { message: 'must be a power of two ≥ 4 (4, 8, 16, …)' });
+/**
+ * Upper bounds of a network config (`CONFIG_LIMITS`): far above any released StyleGAN2 (1024 px,
+ * 8 mapping layers of 512, channelBase 32768), low enough that a malformed or hostile model.json
+ * fails at validation, naming the field, instead of allocating for minutes (issue: 100000 mapping
+ * layers hung; 1e6 features took 9 s and 610 MB before the weights were checked).
+ */
+export const CONFIG_LIMITS = { resolution: 4096, mappingLayers: 64, mappingGroups: 256, features: 16384, channelBase: 1 << 20, imgChannels: 16 } as const;
+const limit = (max: number, what: string) => z.number().int().positive().max(max, { message: `at most ${max} (${what} limit of CONFIG_LIMITS, against malformed model files)` });
+const resolution = z
+  .number()
+  .int()
+  .refine(pow2, { message: 'must be a power of two ≥ 4 (4, 8, 16, …)' })
+  .refine((v) => v <= CONFIG_LIMITS.resolution, { message: `at most ${CONFIG_LIMITS.resolution} (resolution limit of CONFIG_LIMITS, against malformed model files)` });
 const filter = z.array(z.number()).min(1).default([1, 3, 3, 1]);
 const convClamp = z.number().positive().nullable().default(null);
 
-export const mappingGroupSchema = z.object({ name: z.string().min(1), size: z.number().int().positive() }).strict();
+export const mappingGroupSchema = z.object({ name: z.string().min(1), size: limit(CONFIG_LIMITS.features, 'features') }).strict();
 
 export const mappingConfigSchema = z
   .object({
     /** Layers per stack (official default 8; `--cfg auto` uses 2). */
-    numLayers: z.number().int().positive().default(8),
+    numLayers: limit(CONFIG_LIMITS.mappingLayers, 'mappingLayers').default(8),
     /** Hidden width. Default: `wDim` (standard) or 256 (partitioned, as GAN-Control). */
-    layerFeatures: z.number().int().positive().nullable().default(null),
+    layerFeatures: limit(CONFIG_LIMITS.features, 'features').nullable().default(null),
     lrMultiplier: z.number().positive().default(0.01),
     wAvgBeta: z.number().min(0).max(1).default(0.995),
     /**
@@ -24,14 +36,14 @@ export const mappingConfigSchema = z
      * maps `z[offset_k : offset_k + size_k]` (normalised over that slice only) through
      * `size_k → hidden → … → hidden → size_k`; the outputs are concatenated into w.
      */
-    groups: z.array(mappingGroupSchema).min(1).optional(),
+    groups: z.array(mappingGroupSchema).min(1).max(CONFIG_LIMITS.mappingGroups, { message: `at most ${CONFIG_LIMITS.mappingGroups} groups (mappingGroups limit of CONFIG_LIMITS)` }).optional(),
   })
   .strict();
 
 export const synthesisConfigSchema = z
   .object({
-    channelBase: z.number().int().positive().default(32768),
-    channelMax: z.number().int().positive().default(512),
+    channelBase: limit(CONFIG_LIMITS.channelBase, 'channelBase').default(32768),
+    channelMax: limit(CONFIG_LIMITS.features, 'features').default(512),
     convClamp,
     resampleFilter: filter,
     architecture: z.literal('skip').default('skip'),
@@ -41,10 +53,10 @@ export const synthesisConfigSchema = z
 
 export const generatorConfigSchema = z
   .object({
-    zDim: z.number().int().positive(),
-    wDim: z.number().int().positive(),
+    zDim: limit(CONFIG_LIMITS.features, 'features'),
+    wDim: limit(CONFIG_LIMITS.features, 'features'),
     resolution,
-    imgChannels: z.number().int().positive().default(3),
+    imgChannels: limit(CONFIG_LIMITS.imgChannels, 'imgChannels').default(3),
     mapping: mappingConfigSchema.default({
       numLayers: 8,
       layerFeatures: null,
@@ -77,9 +89,9 @@ export const generatorConfigSchema = z
 export const discriminatorConfigSchema = z
   .object({
     resolution,
-    imgChannels: z.number().int().positive().default(3),
-    channelBase: z.number().int().positive().default(32768),
-    channelMax: z.number().int().positive().default(512),
+    imgChannels: limit(CONFIG_LIMITS.imgChannels, 'imgChannels').default(3),
+    channelBase: limit(CONFIG_LIMITS.channelBase, 'channelBase').default(32768),
+    channelMax: limit(CONFIG_LIMITS.features, 'features').default(512),
     convClamp,
     resampleFilter: filter,
     architecture: z.literal('resnet').default('resnet'),

@@ -1,6 +1,7 @@
 // Registers every gradient this package and its plugins differentiate through (one owner: @gan-control/gradients).
 import '@gan-control/gradients';
 export {
+  CONFIG_LIMITS,
   generatorConfigSchema,
   discriminatorConfigSchema,
   mappingConfigSchema,

@@ -4,20 +4,25 @@
  * networks need. Only the fields the model uses are checked; the rest passes through.
  */
 import { z } from 'zod';
+import { CONFIG_LIMITS } from '../config.js';
 import { GanControlModelError } from './errors.js';
 
 const range = z.tuple([z.number().int().nonnegative(), z.number().int().positive()]);
 
 export const ganControlArgsSchema = z.looseObject({
   model_config: z.looseObject({
-    size: z.number().int().refine((v) => v >= 4 && (v & (v - 1)) === 0, { message: 'must be a power of two ≥ 4' }),
-    latent_size: z.number().int().positive(),
-    n_mlp: z.number().int().positive().optional(),
-    channel_multiplier: z.number().positive().optional(),
+    size: z
+      .number()
+      .int()
+      .refine((v) => v >= 4 && (v & (v - 1)) === 0, { message: 'must be a power of two ≥ 4' })
+      .refine((v) => v <= CONFIG_LIMITS.resolution, { message: `at most ${CONFIG_LIMITS.resolution} (resolution limit of CONFIG_LIMITS)` }),
+    latent_size: z.number().int().positive().max(CONFIG_LIMITS.features, { message: `at most ${CONFIG_LIMITS.features} (features limit of CONFIG_LIMITS)` }),
+    n_mlp: z.number().int().positive().max(CONFIG_LIMITS.mappingLayers, { message: `at most ${CONFIG_LIMITS.mappingLayers} (mappingLayers limit of CONFIG_LIMITS)` }).optional(),
+    channel_multiplier: z.number().positive().max(64, { message: 'at most 64' }).optional(),
     split_fc: z.boolean().default(true),
     marge_fc: z.boolean().default(false),
     conv_transpose: z.boolean().default(true),
-    img_channels: z.number().int().positive().default(3),
+    img_channels: z.number().int().positive().max(CONFIG_LIMITS.imgChannels, { message: `at most ${CONFIG_LIMITS.imgChannels} (imgChannels limit of CONFIG_LIMITS)` }).default(3),
     vae: z.boolean().optional(),
   }),
   training_config: z.looseObject({
