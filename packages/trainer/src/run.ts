@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { sampleLatents } from '@gan-control/latent';
 import type { AttributePlugin } from '@gan-control/contrastive-loss';
 import { writeSafetensors } from '@gan-control/tensor-io';
-import { tensorToPng, writeFileAtomic } from '@gan-control/tensor-io/node';
+import { removeStaleTemporaries, tensorToPng, writeFileAtomic } from '@gan-control/tensor-io/node';
 import { checkpointName, loadLatestCheckpoint, saveCheckpoint, type FileWriter } from './checkpoint.js';
 import { parseTrainConfig, TrainerError, type TrainConfig } from './config.js';
 import { GanControlTrainer, networkConfigs, type StepMetrics } from './trainer.js';
@@ -139,6 +139,8 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
   const write = options.write ?? writeFileAtomic;
   await mkdir(join(out, 'checkpoints'), { recursive: true });
   await mkdir(join(out, 'samples'), { recursive: true });
+  // Temporary files of an earlier process killed mid-write (`kill -9`): the renamed files are whole.
+  for (const d of [out, join(out, 'checkpoints'), join(out, 'samples'), join(out, 'model')]) await removeStaleTemporaries(d);
   const trainer = await GanControlTrainer.create(config, { plugins: options.plugins, datasets: options.datasets });
   const started = Date.now();
   let priorSeconds = 0;

@@ -187,8 +187,16 @@ describe('checkpoints and resume', () => {
     const survivor = await loadLatestCheckpoint(join(dir, 'checkpoints'));
     expect(survivor!.name).toBe('ckpt-000000016');
     tf.dispose(Object.values(survivor!.tensors));
+    // What a `kill -9` inside writeFileAtomic leaves: a temp file of a process that no longer runs
+    // (removed on resume), beside one of a running process (this one: kept).
+    const stale = `.ckpt-000000032.safetensors.2147483646.0123456789ab.tmp`;
+    const live = `.samples.png.${process.pid}.ba9876543210.tmp`;
+    await writeFile(join(dir, 'checkpoints', stale), 'partial');
+    await writeFile(join(dir, 'samples', live), 'partial');
     const r = await train(config, { outDir: dir, plugins: shapesPlugins, datasets: shapesDatasets, resume: true });
     expect(r.images).toBe(32);
+    expect(await readdir(join(dir, 'checkpoints'))).not.toContain(stale);
+    expect(await readdir(join(dir, 'samples'))).toContain(live);
     const a = await checkpointTensors(await referenceRun());
     const b = await checkpointTensors(dir);
     for (const k of Object.keys(a)) expect(b[k], k).toEqual(a[k]);
