@@ -2,6 +2,7 @@
 // node:zlib. `imageToTensor` is isomorphic and lives in raw-image.ts (re-exported here).
 import type * as tf from '@tensorflow/tfjs-core';
 import { TensorIoError } from './errors.js';
+import { limitError } from './limits.js';
 import { encodePng } from './png.js';
 import type { RawImage } from './raw-image.js';
 
@@ -13,7 +14,16 @@ export interface DecodeImageOptions {
   readonly channels?: 3 | 4;
   /** Resize to this size (sharp `fit: 'fill'`, Lanczos3) when given. */
   readonly resize?: { readonly width: number; readonly height: number };
+  /**
+   * Most pixels (width × height) the image may have, as its header declares it, before anything is
+   * decoded; also bounds `resize`. Default `DEFAULT_MAX_PIXELS` (2^24 = 4096 × 4096: 48 MB as RGB).
+   * A small PNG or SVG can declare a huge canvas; raise this only for images you trust.
+   */
+  readonly maxPixels?: number;
 }
+
+/** Default `maxPixels` of `decodeImage`: 2^24 = 4096 × 4096 (16.7 megapixels). */
+export const DEFAULT_MAX_PIXELS = 2 ** 24;
 
 /**
  * Decodes PNG or JPEG (anything sharp reads) to 8-bit interleaved RGB(A) with sRGB colours.
@@ -25,13 +35,47 @@ export interface DecodeImageOptions {
  * ```
  */
 export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions = {}): Promise<RawImage> {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TensorIoError('IMAGE_INVALID_INPUT', 'decodeImage expects the bytes of an image as a Uint8Array (e.g. the result of fs.readFile).');
+  }
   const channels = options.channels ?? 3;
   if (channels !== 3 && channels !== 4) {
     throw new TensorIoError('IMAGE_INVALID_INPUT', `decodeImage: channels must be 3 or 4, got ${channels}.`);
   }
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (typeof maxPixels !== 'number' || !(maxPixels > 0)) {
+    throw new TensorIoError('IMAGE_INVALID_INPUT', `decodeImage: maxPixels must be a positive number (Infinity for none), got ${String(maxPixels)}.`);
+  }
+  const raise = (n: number) => `decodeImage(bytes, { maxPixels: ${n} })`;
+  if (options.resize) {
+    const { width, height } = options.resize;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+      throw new TensorIoError('IMAGE_INVALID_INPUT', `decodeImage: resize needs positive integer width and height, got ${String(width)}x${String(height)}.`);
+    }
+    if (width * height > maxPixels) {
+      throw limitError('decodeImage', 'maxPixels', width * height, maxPixels, `resizing to ${width}x${height} makes ${width * height} pixels`, raise(width * height));
+    }
+  }
   const { default: sharp } = await import('sharp');
+  // Only the header is read here, so a bomb is refused before a pixel is decoded; sharp's own
+  // limitInputPixels stays on underneath as a second guard.
+  const limitInputPixels = Number.isFinite(maxPixels) ? Math.max(1, Math.floor(maxPixels)) : false;
+  let declared: { width?: number; height?: number; format?: string };
   try {
-    let pipeline = sharp(bytes).rotate().toColourspace('srgb');
+    declared = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw new TensorIoError(
+      'IMAGE_DECODE_FAILED',
+      `decodeImage: could not read the image header (${(error as Error).message}). Supported: PNG, JPEG (and other formats sharp reads).`,
+      { cause: error },
+    );
+  }
+  const pixels = (declared.width ?? 0) * (declared.height ?? 0);
+  if (pixels > maxPixels) {
+    throw limitError('decodeImage', 'maxPixels', pixels, maxPixels, `the ${declared.format ?? 'image'} declares ${declared.width}x${declared.height} = ${pixels} pixels`, raise(pixels));
+  }
+  try {
+    let pipeline = sharp(bytes, { limitInputPixels }).rotate().toColourspace('srgb');
     if (options.resize) pipeline = pipeline.resize(options.resize.width, options.resize.height, { fit: 'fill' });
     pipeline = channels === 4 ? pipeline.ensureAlpha() : pipeline.removeAlpha();
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
@@ -40,6 +84,7 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
     }
     return { width: info.width, height: info.height, channels, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   } catch (error) {
+    if (error instanceof TensorIoError) throw error;
     throw new TensorIoError(
       'IMAGE_DECODE_FAILED',
       `decodeImage: could not decode the image (${(error as Error).message}). Supported: PNG, JPEG (and other formats sharp reads).`,

@@ -1,5 +1,7 @@
 export { TensorIoError } from './errors.js';
-export type { TensorIoErrorCode } from './errors.js';
+export type { TensorIoErrorCode, TensorIoLimitInfo } from './errors.js';
+export { DEFAULT_LIMITS } from './limits.js';
+export type { TensorIoLimits } from './limits.js';
 export {
   readSafetensors,
   writeSafetensors,
@@ -27,4 +29,4 @@ export type { ReadTorchCheckpointOptions } from './torch.js';
 export { restrictedUnpickle, PickleGlobal, PICKLE_STATE } from './pickle.js';
 export type { UnpickleOptions } from './pickle.js';
 export { ZipArchive } from './zip.js';
-export type { ZipEntry } from './zip.js';
+export type { ZipEntry, ZipArchiveOptions } from './zip.js';

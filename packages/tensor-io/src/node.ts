@@ -4,3 +4,4 @@ export { removeStaleTemporaries, writeFileAtomic } from './atomic.js';
 export { encodePng } from './png.js';
 export { decodeImage, tensorToPng, tensorToPngs } from './image.js';
 export type { DecodeImageOptions, TensorToPngOptions } from './image.js';
+export { DEFAULT_MAX_PIXELS } from './image.js';

@@ -3,6 +3,7 @@
 // explicit allow-list, each backed by a pure TypeScript implementation; anything else is refused at
 // the opcode that names it, before any later opcode is looked at.
 import { TensorIoError } from './errors.js';
+import { limitError, resolveLimits, type TensorIoLimits } from './limits.js';
 
 /** A reference to an allowed global (what GLOBAL pushes). */
 export class PickleGlobal {
@@ -25,6 +26,10 @@ export interface UnpickleOptions {
   readonly persistentLoad?: (pid: unknown) => unknown;
   /** Names the source in error messages. */
   readonly source?: string;
+  /** `maxPickleDepth`, `maxMemoEntries`, `maxIntBytes` and `maxKeyLength` apply (see `TensorIoLimits`). */
+  readonly limits?: TensorIoLimits;
+  /** @internal The function named in limit errors (readTorchCheckpoint passes its own name). */
+  readonly caller?: string;
 }
 
 /** Attribute state set by BUILD on a dict (e.g. a state_dict's `_metadata`); not enumerable. */
@@ -51,13 +56,14 @@ function isDict(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 }
 
-/** Sets a key without ever touching the prototype chain (a key "__proto__" stays a plain key). */
-function setKey(obj: Record<string, unknown>, key: unknown, value: unknown): void {
-  const k = typeof key === 'string' ? key
-    : typeof key === 'number' || typeof key === 'bigint' ? String(key)
-    : key === null ? 'None' : typeof key === 'boolean' ? (key ? 'True' : 'False') : JSON.stringify(key, (_, x) => (typeof x === 'bigint' ? String(x) : x));
-  Object.defineProperty(obj, k, { value, enumerable: true, writable: true, configurable: true });
+function isContainer(v: unknown): v is object {
+  return Array.isArray(v) || isDict(v);
 }
+
+/** Python's kind of a dict key: keys of different kinds are different keys even when they print alike. */
+type KeyKind = 'str' | 'num' | 'bool' | 'none' | 'tuple';
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /**
  * Runs a pickle under the restrictions above and returns the unpickled value: `None` → null,
@@ -71,6 +77,9 @@ function setKey(obj: Record<string, unknown>, key: unknown, value: unknown): voi
  */
 export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
   const source = options.source ?? 'pickle';
+  const caller = options.caller ?? 'restrictedUnpickle';
+  const limits = resolveLimits(options.limits, caller, 'INVALID_OPTION');
+  if (!(bytes instanceof Uint8Array)) throw new TensorIoError('PICKLE_CORRUPT', `${source}: restrictedUnpickle expects a Uint8Array.`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stack: unknown[] = [];
   const marks: number[] = [];
@@ -132,25 +141,127 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
     if (!memo.has(i)) throw corrupt(`memo entry ${i} does not exist.`);
     return memo.get(i);
   };
+  const memoPut = (i: number, v: unknown) => {
+    if (memo.size >= limits.maxMemoEntries && !memo.has(i)) {
+      throw limitError(caller, 'maxMemoEntries', memo.size + 1, limits.maxMemoEntries, `${source}: memo entry number ${memo.size + 1} at byte ${opAt}`);
+    }
+    memo.set(i, v);
+  };
   const resolveGlobal = (module: string, name: string) => {
     const g = options.globals.get(`${module}.${name}`);
     if (!g) {
       const allowed = [...options.globals.keys()].join(', ');
       throw new TensorIoError(
         'PICKLE_FORBIDDEN_GLOBAL',
-        `${source}: refusing the pickle global "${module}.${name}" (byte ${opAt}): only ${allowed} are allowed. ` +
+        `${source}: refusing the pickle global "${clip(`${module}.${name}`)}" (byte ${opAt}): only ${allowed} are allowed. ` +
           'Nothing was executed. A checkpoint that needs other globals is not a plain state_dict checkpoint and could run code when loaded with torch.load; ' +
           're-save only the state_dicts (torch.save({"g_ema": G.state_dict(), ...})) from a trusted environment.',
       );
     }
     return g;
   };
+  // Two's complement little-endian → number (bigint beyond ±2^53). Built from one hex string, which
+  // is linear in the length; shifting a BigInt byte by byte would be quadratic.
   const signedLE = (b: Uint8Array): number | bigint => {
     if (b.length === 0) return 0;
-    let v = 0n;
-    for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+    if (b.length > limits.maxIntBytes) throw limitError(caller, 'maxIntBytes', b.length, limits.maxIntBytes, `${source}: a ${b.length}-byte pickled integer at byte ${opAt}`);
+    const parts = new Array<string>(b.length);
+    for (let i = 0; i < b.length; i++) parts[i] = HEX[b[b.length - 1 - i]];
+    let v = BigInt(`0x${parts.join('')}`);
     if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
     return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  };
+  // Containers are built bottom-up (Python's pickler finishes a list, dict or tuple before it puts
+  // it into another), so a container is sealed once it is inside another: its depth is then final
+  // and the depth of every container is exact, computed in O(1) per insertion. A pickle that changes
+  // a container after nesting it, or puts a container into itself, builds cycles; those are refused.
+  const depths = new WeakMap<object, number>();
+  const sealed = new WeakSet<object>();
+  const depthOf = (v: unknown): number => (isContainer(v) ? depths.get(v) ?? 1 : 0);
+  const setDepth = (c: object, d: number) => {
+    if (d > limits.maxPickleDepth) throw limitError(caller, 'maxPickleDepth', d, limits.maxPickleDepth, `${source}: containers nested ${d} deep at byte ${opAt}`);
+    depths.set(c, d);
+  };
+  const made = <T extends object>(c: T, items: readonly unknown[] = []): T => {
+    let d = 0;
+    for (const item of items) {
+      if (item === c) throw corrupt('a container that contains itself is not read.');
+      if (isContainer(item)) {
+        sealed.add(item);
+        d = Math.max(d, depthOf(item));
+      }
+    }
+    setDepth(c, d + 1);
+    return c;
+  };
+  const insert = (parent: object, child: unknown) => {
+    if (child === parent) throw corrupt('a container that contains itself is not read.');
+    if (sealed.has(parent)) throw corrupt('a list or dict is changed after it was put into another container (a cycle); not read.');
+    if (isContainer(child)) {
+      sealed.add(child);
+      const d = depthOf(child) + 1;
+      if (d > depthOf(parent)) setDepth(parent, d);
+    }
+  };
+  const keyKinds = new WeakMap<object, Map<string, KeyKind>>();
+  // A tuple key written as JSON (the reader's format for tuple keys), iteratively and within maxKeyLength.
+  const tupleKey = (key: readonly unknown[]): string => {
+    let out = '';
+    const work: unknown[] = [key];
+    const CLOSE = Symbol('close');
+    const COMMA = Symbol('comma');
+    while (work.length > 0) {
+      const v = work.pop();
+      if (v === CLOSE) out += ']';
+      else if (v === COMMA) out += ',';
+      else if (typeof v === 'string') out += JSON.stringify(v);
+      else if (typeof v === 'number') out += JSON.stringify(v);
+      else if (typeof v === 'bigint') out += `"${v}"`;
+      else if (typeof v === 'boolean' || v === null) out += String(v);
+      else if (Array.isArray(v) && Object.isFrozen(v)) {
+        out += '[';
+        work.push(CLOSE);
+        for (let i = v.length - 1; i >= 0; i--) {
+          work.push(v[i]);
+          if (i > 0) work.push(COMMA);
+        }
+      } else {
+        throw new TensorIoError('PICKLE_UNSUPPORTED_KEY', `${source}: a dict key at byte ${opAt} holds ${v instanceof Uint8Array ? 'bytes' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : typeof v}; only str, int, float, bool, None and tuples of them are read as keys.`);
+      }
+      if (out.length > limits.maxKeyLength) {
+        throw limitError(caller, 'maxKeyLength', out.length, limits.maxKeyLength, `${source}: a tuple dict key at byte ${opAt} is longer than ${limits.maxKeyLength} characters written out`);
+      }
+    }
+    return out;
+  };
+  /** Sets a key without ever touching the prototype chain (a key "__proto__" stays a plain key). */
+  const setKey = (obj: Record<string, unknown>, key: unknown, value: unknown): void => {
+    let k: string;
+    let kind: KeyKind;
+    if (typeof key === 'string') [k, kind] = [key, 'str'];
+    else if (typeof key === 'number' || typeof key === 'bigint') [k, kind] = [String(key), 'num'];
+    else if (key === null) [k, kind] = ['None', 'none'];
+    else if (typeof key === 'boolean') [k, kind] = [key ? 'True' : 'False', 'bool'];
+    else if (Array.isArray(key) && Object.isFrozen(key)) [k, kind] = [tupleKey(key), 'tuple'];
+    else {
+      throw new TensorIoError('PICKLE_UNSUPPORTED_KEY', `${source}: a dict key at byte ${opAt} is ${key instanceof Uint8Array ? 'bytes' : Array.isArray(key) ? 'a list' : 'an object'}; only str, int, float, bool, None and tuples of them are read as keys.`);
+    }
+    // Keys become strings; two keys Python tells apart (1 and "1", None and "None") must not
+    // silently become one entry, so a key whose string is taken by a key of another kind is refused.
+    let kinds = keyKinds.get(obj);
+    if (Object.hasOwn(obj, k)) {
+      const before = kinds?.get(k) ?? 'str';
+      if (before !== kind) {
+        throw new TensorIoError('PICKLE_UNSUPPORTED_KEY', `${source}: dict keys ${describeKey(k, before)} and ${describeKey(k, kind)} (byte ${opAt}) would both become the key "${k.length > 100 ? `${k.slice(0, 100)}…` : k}"; a dict that mixes them is not read.`);
+      }
+    }
+    if (kind !== 'str') {
+      if (!kinds) keyKinds.set(obj, (kinds = new Map()));
+      kinds.set(k, kind);
+    }
+    if (isContainer(key)) sealed.add(key);
+    insert(obj, value);
+    Object.defineProperty(obj, k, { value, enumerable: true, writable: true, configurable: true });
   };
 
   for (;;) {
@@ -182,6 +293,7 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
       case 0x8b: {
         const n = i32();
         if (n < 0) throw corrupt('negative LONG4 length.');
+        if (n > limits.maxIntBytes) throw limitError(caller, 'maxIntBytes', n, limits.maxIntBytes, `${source}: a ${n}-byte pickled integer (LONG4) at byte ${opAt}`);
         stack.push(signedLE(take(n)));
         break;
       }
@@ -199,18 +311,18 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
       case 0x43: stack.push(take(u8()).slice()); break;
       case 0x42: stack.push(take(u32()).slice()); break;
       case 0x8e: stack.push(take(u64()).slice()); break;
-      case 0x7d: stack.push({}); break;
-      case 0x5d: stack.push([]); break;
-      case 0x29: stack.push(Object.freeze([])); break;
-      case 0x74: stack.push(Object.freeze(popMark())); break;
-      case 0x85: { const a = pop(); stack.push(Object.freeze([a])); break; }
-      case 0x86: { const b = pop(); const a = pop(); stack.push(Object.freeze([a, b])); break; }
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push(Object.freeze([a, b, c])); break; }
-      case 0x6c: stack.push(popMark()); break;
+      case 0x7d: stack.push(made({})); break;
+      case 0x5d: stack.push(made([])); break;
+      case 0x29: stack.push(made(Object.freeze([]))); break;
+      case 0x74: { const items = popMark(); stack.push(Object.freeze(made(items, items))); break; }
+      case 0x85: { const a = [pop()]; stack.push(Object.freeze(made(a, a))); break; }
+      case 0x86: { const b = pop(); const a = pop(); const t = [a, b]; stack.push(Object.freeze(made(t, t))); break; }
+      case 0x87: { const c = pop(); const b = pop(); const a = pop(); const t = [a, b, c]; stack.push(Object.freeze(made(t, t))); break; }
+      case 0x6c: { const items = popMark(); stack.push(made(items, items)); break; }
       case 0x64: {
         const items = popMark();
         if (items.length % 2) throw corrupt('DICT with an odd number of items.');
-        const d: Record<string, unknown> = {};
+        const d: Record<string, unknown> = made({});
         for (let i = 0; i < items.length; i += 2) setKey(d, items[i], items[i + 1]);
         stack.push(d);
         break;
@@ -219,6 +331,7 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
         const v = pop();
         const list = top();
         if (!Array.isArray(list) || Object.isFrozen(list)) throw corrupt('APPEND target is not a list.');
+        insert(list, v);
         list.push(v);
         break;
       }
@@ -226,7 +339,11 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
         const items = popMark();
         const list = top();
         if (!Array.isArray(list) || Object.isFrozen(list)) throw corrupt('APPENDS target is not a list.');
-        list.push(...items);
+        // One by one: push(...items) passes every item as an argument and overflows the stack for ~10^5 items.
+        for (const item of items) {
+          insert(list, item);
+          list.push(item);
+        }
         break;
       }
       case 0x73: {
@@ -247,9 +364,9 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
       }
       case 0x68: stack.push(memoGet(u8())); break;
       case 0x6a: stack.push(memoGet(u32())); break;
-      case 0x71: memo.set(u8(), top()); break;
-      case 0x72: memo.set(u32(), top()); break;
-      case 0x94: memo.set(memo.size, top()); break;
+      case 0x71: memoPut(u8(), top()); break;
+      case 0x72: memoPut(u32(), top()); break;
+      case 0x94: memoPut(memo.size, top()); break;
       case 0x63: { // GLOBAL "module\nname\n"
         const module = line();
         const name = line();
@@ -269,7 +386,8 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
         if (!(fn instanceof PickleGlobal)) throw corrupt('REDUCE on something that is not an allowed global.');
         if (!Array.isArray(args)) throw corrupt(`REDUCE of ${fn.qualifiedName} without an argument tuple.`);
         if (!fn.call) throw corrupt(`${fn.qualifiedName} may not be called.`);
-        stack.push(fn.call([...args]));
+        const result = fn.call([...args]);
+        stack.push(isContainer(result) ? made(result) : result);
         break;
       }
       case 0x62: { // BUILD: only plain attribute state on dicts (OrderedDict._metadata)
@@ -278,6 +396,7 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
         if (!isDict(inst) || !isDict(state)) {
           throw corrupt('BUILD is only accepted for attribute state on a dict (a state_dict\'s _metadata).');
         }
+        insert(inst, state);
         Object.defineProperty(inst, PICKLE_STATE, { value: state, enumerable: false, configurable: true });
         break;
       }
@@ -295,4 +414,13 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
         );
     }
   }
+}
+
+function clip(s: string, n = 200): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+function describeKey(k: string, kind: KeyKind): string {
+  const shown = clip(k, 100);
+  return kind === 'str' ? JSON.stringify(shown) : kind === 'tuple' ? `the tuple ${shown}` : kind === 'none' ? 'None' : shown;
 }

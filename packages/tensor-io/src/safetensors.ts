@@ -4,6 +4,7 @@
 // then the raw little-endian, row-major byte buffer; offsets are relative to the byte after the
 // header.
 import { TensorIoError } from './errors.js';
+import { describeValue, limitError, resolveLimits, type TensorIoLimits } from './limits.js';
 
 /** Element types of the safetensors format. */
 export type SafetensorsDtype =
@@ -29,7 +30,11 @@ export interface SafetensorsEntry {
   readonly data: TensorData;
 }
 
-/** What `readSafetensors` returns: tensors in file (data-offset) order, and the string metadata. */
+/**
+ * What `readSafetensors` returns: tensors in file (data-offset) order, and the string metadata.
+ * Both are null-prototype objects, so every name in the file is an own key (a tensor named
+ * `__proto__` or `constructor` is a tensor like any other) and a missing name reads as `undefined`.
+ */
 export interface SafetensorsFile {
   readonly tensors: Record<string, SafetensorsEntry>;
   readonly metadata?: Record<string, string>;
@@ -42,10 +47,17 @@ export interface ReadSafetensorsOptions {
    * or `'number'` (`Float64Array`; throws if a value is outside ±2^53).
    */
   readonly int64?: 'bigint' | 'number';
+  /**
+   * Resource limits (see `TensorIoLimits`, defaults in `DEFAULT_LIMITS`): `maxHeaderBytes`,
+   * `maxTensors` (entries in the header) and `maxTensorElements` (per tensor).
+   */
+  readonly limits?: TensorIoLimits;
 }
 
-/** Largest header the reader accepts (the reference implementation uses the same 100 MB cap). */
-const MAX_HEADER_BYTES = 100_000_000;
+/** A tensor name for a message: quoted, at most 200 characters. */
+function nameOf(name: string): string {
+  return JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}…` : name);
+}
 
 function numel(shape: readonly number[]): number {
   let n = 1;
@@ -172,59 +184,80 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
   if (!(bytes instanceof Uint8Array)) {
     throw new TensorIoError('SAFETENSORS_INVALID_INPUT', 'readSafetensors expects a Uint8Array (e.g. the result of fs.readFile).');
   }
+  const fn = 'readSafetensors';
+  const limits = resolveLimits(options.limits, fn, 'INVALID_OPTION');
+  if (options.int64 !== undefined && options.int64 !== 'bigint' && options.int64 !== 'number') {
+    throw new TensorIoError('SAFETENSORS_INVALID_INPUT', `readSafetensors: int64 must be 'bigint' or 'number', got ${describeValue(options.int64, 40)}.`);
+  }
   if (bytes.length < 8) {
     throw new TensorIoError('SAFETENSORS_TRUNCATED', `Truncated safetensors file: ${bytes.length} bytes, but the 8-byte header length alone needs 8. Re-download or re-export the file.`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen64 = view.getBigUint64(0, true);
-  if (headerLen64 > BigInt(MAX_HEADER_BYTES)) {
-    throw corrupt(`header length ${headerLen64} exceeds the ${MAX_HEADER_BYTES}-byte limit (is this a safetensors file?).`);
-  }
   const headerLen = Number(headerLen64);
   if (8 + headerLen > bytes.length) {
+    if (headerLen > limits.maxHeaderBytes) {
+      throw corrupt(`header length ${headerLen64} is larger than the file and than the ${limits.maxHeaderBytes}-byte header limit (is this a safetensors file?).`);
+    }
     throw new TensorIoError('SAFETENSORS_TRUNCATED', `Truncated safetensors file: the header declares ${headerLen} bytes but only ${bytes.length - 8} follow. Re-download or re-export the file.`);
+  }
+  if (headerLen > limits.maxHeaderBytes) {
+    throw limitError(fn, 'maxHeaderBytes', headerLen, limits.maxHeaderBytes, `the JSON header is ${headerLen} bytes`);
   }
   const headerText = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(8, 8 + headerLen));
   let header: unknown;
   try {
     header = JSON.parse(headerText);
   } catch (e) {
-    throw corrupt(`the header is not valid JSON (${(e as Error).message}).`);
+    throw corrupt(`the header is not valid JSON (${String((e as Error).message).slice(0, 200)}).`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) throw corrupt('the header is not a JSON object.');
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
   let metadata: Record<string, string> | undefined;
   const parsed: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[] = [];
-  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+  // JSON.parse makes "__proto__" an own key, so Object.entries sees every name of the file.
+  const entries = Object.entries(header as Record<string, unknown>);
+  const count = entries.length - (Object.hasOwn(header, '__metadata__') ? 1 : 0);
+  if (count > limits.maxTensors) throw limitError(fn, 'maxTensors', count, limits.maxTensors, `the header lists ${count} tensors`);
+  for (const [name, raw] of entries) {
     if (name === '__metadata__') {
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw corrupt('"__metadata__" must be an object of strings.');
+      const meta: Record<string, string> = Object.create(null);
       for (const [k, v] of Object.entries(raw)) {
-        if (typeof v !== 'string') throw corrupt(`"__metadata__.${k}" must be a string, got ${typeof v}.`);
+        if (typeof v !== 'string') throw corrupt(`"__metadata__.${k.length > 200 ? `${k.slice(0, 200)}…` : k}" must be a string, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v}.`);
+        meta[k] = v;
       }
-      metadata = { ...(raw as Record<string, string>) };
+      metadata = meta;
       continue;
     }
     const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (info === null || typeof info !== 'object') throw corrupt(`tensor "${name}": entry is not an object.`);
+    if (info === null || typeof info !== 'object' || Array.isArray(info)) throw corrupt(`tensor ${nameOf(name)}: entry is not an object.`);
     const dtype = info.dtype;
-    if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
-      throw corrupt(`tensor "${name}": unsupported dtype ${JSON.stringify(dtype)}; valid: ${Object.keys(DTYPE_BYTES).join(', ')}.`);
+    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) {
+      throw corrupt(`tensor ${nameOf(name)}: unsupported dtype ${describeValue(dtype, 60)}; valid: ${Object.keys(DTYPE_BYTES).join(', ')}.`);
     }
     const shape = info.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw corrupt(`tensor "${name}": shape must be an array of non-negative integers, got ${JSON.stringify(shape)}.`);
+      throw corrupt(`tensor ${nameOf(name)}: shape must be an array of non-negative integers, got ${describeValue(shape)}.`);
+    }
+    // Checked product: a crafted shape must not overflow into a small, matching byte count.
+    let elements = 1;
+    for (const d of shape as number[]) elements *= d;
+    if (shape.length > 0 && (shape as number[]).includes(0)) elements = 0;
+    if (elements > limits.maxTensorElements) {
+      throw limitError(fn, 'maxTensorElements', elements, limits.maxTensorElements, `tensor ${nameOf(name)} of shape ${describeValue(shape, 120)} has ${elements} elements`);
     }
     const offs = info.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0) || offs[1] < offs[0]) {
-      throw corrupt(`tensor "${name}": data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offs)}.`);
+      throw corrupt(`tensor ${nameOf(name)}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${describeValue(offs)}.`);
     }
-    const expected = numel(shape) * DTYPE_BYTES[dtype as SafetensorsDtype];
+    const expected = elements * DTYPE_BYTES[dtype as SafetensorsDtype];
     if (offs[1] - offs[0] !== expected) {
-      throw corrupt(`tensor "${name}": ${dtype}${JSON.stringify(shape)} needs ${expected} bytes but data_offsets span ${offs[1] - offs[0]}.`);
+      throw corrupt(`tensor ${nameOf(name)}: ${dtype}${describeValue(shape, 120)} needs ${expected} bytes but data_offsets span ${offs[1] - offs[0]}.`);
     }
     if (offs[1] > dataLen) {
-      throw new TensorIoError('SAFETENSORS_TRUNCATED', `Truncated safetensors file: tensor "${name}" ends at byte ${offs[1]} of the data section, which has only ${dataLen} bytes. Re-download or re-export the file.`);
+      throw new TensorIoError('SAFETENSORS_TRUNCATED', `Truncated safetensors file: tensor ${nameOf(name)} ends at byte ${offs[1]} of the data section, which has only ${dataLen} bytes. Re-download or re-export the file.`);
     }
     parsed.push({ name, dtype: dtype as SafetensorsDtype, shape: shape as number[], begin: offs[0], end: offs[1] });
   }
@@ -232,12 +265,12 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
   for (let i = 1; i < parsed.length; i++) {
     const prev = parsed[i - 1];
     const cur = parsed[i];
-    if (cur.begin < prev.end) throw corrupt(`tensors "${prev.name}" and "${cur.name}" overlap in the data section.`);
+    if (cur.begin < prev.end) throw corrupt(`tensors ${nameOf(prev.name)} and ${nameOf(cur.name)} overlap in the data section.`);
   }
-  const tensors: Record<string, SafetensorsEntry> = {};
+  const tensors: Record<string, SafetensorsEntry> = Object.create(null);
   for (const p of parsed) {
     const slice = bytes.subarray(dataStart + p.begin, dataStart + p.end);
-    tensors[p.name] = { dtype: p.dtype, shape: p.shape, data: decodeLittleEndian(slice, p.dtype, options.int64, `tensor "${p.name}"`) };
+    tensors[p.name] = { dtype: p.dtype, shape: p.shape, data: decodeLittleEndian(slice, p.dtype, options.int64, `tensor ${nameOf(p.name)}`) };
   }
   return metadata ? { tensors, metadata } : { tensors };
 }
@@ -314,7 +347,8 @@ export function writeSafetensors(
   tensors: Record<string, SafetensorsInput>,
   metadata?: Record<string, string>,
 ): Uint8Array {
-  const header: Record<string, unknown> = {};
+  // Null prototype: a tensor named "__proto__" is written as a key like any other.
+  const header: Record<string, unknown> = Object.create(null);
   if (metadata) {
     for (const [k, v] of Object.entries(metadata)) {
       if (typeof v !== 'string') throw new TensorIoError('SAFETENSORS_INVALID_INPUT', `writeSafetensors: metadata "${k}" must be a string, got ${typeof v}.`);

@@ -172,3 +172,68 @@ export class PickleWriter {
     return Uint8Array.from(this.bytes);
   }
 }
+
+/**
+ * Raw deflate that inflates to `size` zero bytes: one fixed-Huffman block (RFC 1951 3.2.6) of a
+ * literal 0, then copies of length 258 from distance 1 (13 bits per 258 bytes, ~160:1), the
+ * remainder as literals. Builds decompression bombs without allocating what they expand to.
+ */
+export function zeroDeflate(size: number): Uint8Array {
+  const copies = size > 0 ? Math.floor((size - 1) / 258) : 0;
+  const literals = size > 0 ? size - copies * 258 : 0;
+  const out = new Uint8Array(Math.ceil((3 + literals * 8 + copies * 13 + 7) / 8) + 1);
+  let bit = 0;
+  const put = (value: number, n: number) => { // LSB first
+    for (let i = 0; i < n; i++, bit++) if ((value >> i) & 1) out[bit >> 3] |= 1 << (bit & 7);
+  };
+  const huff = (code: number, n: number) => { // Huffman codes go MSB first
+    for (let i = n - 1; i >= 0; i--, bit++) if ((code >> i) & 1) out[bit >> 3] |= 1 << (bit & 7);
+  };
+  put(1, 1); // BFINAL
+  put(1, 2); // BTYPE = fixed Huffman
+  if (literals > 0) huff(0x30, 8);
+  for (let i = 0; i < copies; i++) {
+    huff(0xc5, 8); // length code 285 = 258
+    huff(0, 5); // distance code 0 = 1
+  }
+  for (let i = 1; i < literals; i++) huff(0x30, 8);
+  huff(0, 7); // end of block
+  return out.subarray(0, (bit + 7) >> 3);
+}
+
+/** `zeroDeflate` in a zlib wrapper (RFC 1950): what a PNG's IDAT holds. Adler-32 of n zeros is `(n mod 65521) << 16 | 1`. */
+export function zeroZlib(size: number): Uint8Array {
+  const body = zeroDeflate(size);
+  const out = new Uint8Array(body.length + 6);
+  out[0] = 0x78;
+  out[1] = 0x01;
+  out.set(body, 2);
+  new DataView(out.buffer).setUint32(body.length + 2, (((size % 65521) << 16) | 1) >>> 0);
+  return out;
+}
+
+/** A valid 8-bit RGB PNG of `width` × `height` black pixels whose IDAT is a zero bomb. */
+export function blackPng(width: number, height: number): Uint8Array {
+  const chunk = (type: string, body: Uint8Array) => {
+    const c = new Uint8Array(12 + body.length);
+    const v = new DataView(c.buffer);
+    v.setUint32(0, body.length);
+    for (let i = 0; i < 4; i++) c[4 + i] = type.charCodeAt(i);
+    c.set(body, 8);
+    v.setUint32(8 + body.length, crc32(c.subarray(4, 8 + body.length)));
+    return c;
+  };
+  const ihdr = new Uint8Array(13);
+  new DataView(ihdr.buffer).setUint32(0, width);
+  new DataView(ihdr.buffer).setUint32(4, height);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  const parts = [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zeroZlib(height * (1 + width * 3))), chunk('IEND', new Uint8Array(0))];
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -2,6 +2,7 @@
 // `<prefix>/data/<key>` raw storages, `<prefix>/version`), without executing pickle code.
 // Format: torch/serialization.py (_save / _load) and torch/_utils.py (_rebuild_tensor_v2).
 import { TensorIoError } from './errors.js';
+import { describeValue, ExpansionBudget, limitError, resolveLimits, type TensorIoLimits } from './limits.js';
 import { PICKLE_STATE, PickleGlobal, restrictedUnpickle } from './pickle.js';
 import { decodeLittleEndian, type SafetensorsDtype, type SafetensorsEntry, type TensorData } from './safetensors.js';
 import { ZipArchive } from './zip.js';
@@ -66,10 +67,12 @@ export class TorchTensor implements SafetensorsEntry {
   readonly storageKey: string;
   readonly location: string;
   private readonly storage: Storage;
+  private readonly budget?: ExpansionBudget;
   private cached?: TensorData;
 
-  constructor(storage: Storage, offset: number, shape: number[], stride: number[], requiresGrad: boolean) {
+  constructor(storage: Storage, offset: number, shape: number[], stride: number[], requiresGrad: boolean, budget?: ExpansionBudget) {
     this.storage = storage;
+    this.budget = budget;
     this.dtype = storage.dtype;
     this.shape = shape;
     this.stride = stride;
@@ -95,9 +98,13 @@ export class TorchTensor implements SafetensorsEntry {
       expect *= this.shape[i];
     }
     if (contiguous) {
-      this.cached = src.slice(this.storageOffset, this.storageOffset + n) as TensorData;
+      // A view of its storage, as in PyTorch: views of one storage share its memory, none copies it.
+      this.cached = src.subarray(this.storageOffset, this.storageOffset + n) as TensorData;
       return this.cached;
     }
+    // A strided view (transposed, broadcast with stride 0) must be copied to be row-major; the copy
+    // is charged to the checkpoint's expansion budget, so views cannot multiply a small storage.
+    this.budget?.charge(n * src.BYTES_PER_ELEMENT, `copying the strided view of shape [${this.shape}] of storage data/${this.storageKey}`);
     const out = new (src.constructor as { new (n: number): TensorData })(n);
     const idx = new Array<number>(rank).fill(0);
     let at = this.storageOffset;
@@ -141,6 +148,12 @@ export interface ReadTorchCheckpointOptions {
   readonly source?: string;
   /** Verify the CRC-32 of each storage record when it is first read (unread storages are never touched); default true. */
   readonly verifyCrc?: boolean;
+  /**
+   * Resource limits (see `TensorIoLimits`, defaults in `DEFAULT_LIMITS`): `maxExpandedBytes` and
+   * `maxExpansionRatio` (inflated records plus strided-view copies), `maxTensorElements`,
+   * `maxTensors` (views), and the pickle's `maxPickleDepth`, `maxMemoEntries`, `maxIntBytes`, `maxKeyLength`.
+   */
+  readonly limits?: TensorIoLimits;
 }
 
 /**
@@ -164,6 +177,13 @@ export interface ReadTorchCheckpointOptions {
  */
 export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpointOptions = {}): unknown {
   const source = options.source ?? 'checkpoint';
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TensorIoError('TORCH_NOT_A_CHECKPOINT', `${source}: readTorchCheckpoint expects a Uint8Array (e.g. the result of fs.readFile).`);
+  }
+  const fn = 'readTorchCheckpoint';
+  const limits = resolveLimits(options.limits, fn, 'INVALID_OPTION');
+  const budget = new ExpansionBudget(bytes.length, limits, fn);
+  let views = 0;
   if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) {
     // zip: fall through
   } else if (bytes.length >= 2 && bytes[0] === 0x80) {
@@ -178,7 +198,7 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpo
   } else {
     throw new TensorIoError('TORCH_NOT_A_CHECKPOINT', `${source}: not a PyTorch checkpoint (expected a zip archive starting with "PK\\x03\\x04"; a safetensors file is read with readSafetensors).`);
   }
-  const zip = new ZipArchive(bytes);
+  const zip = new ZipArchive(bytes, { budget });
   const pkls = zip.names().filter((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
   if (pkls.length === 0) {
     throw new TensorIoError('TORCH_NOT_A_CHECKPOINT', `${source}: the zip has no "<prefix>/data.pkl" record (records: ${zip.names().slice(0, 5).join(', ')}...). Not a torch.save checkpoint.`);
@@ -232,13 +252,24 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpo
     }
     const shape = size as number[];
     const strides = stride as number[];
-    const n = shape.reduce((a, b) => a * b, 1);
+    if (++views > limits.maxTensors) {
+      throw limitError(fn, 'maxTensors', views, limits.maxTensors, `${source}: tensor view number ${views}`);
+    }
+    let n = 1;
+    for (const d of shape) {
+      n *= d;
+      if (n > limits.maxTensorElements) {
+        // Stop multiplying at once: the product of a crafted shape need not even be a safe integer.
+        const total = shape.reduce((a, b) => a * b, 1);
+        throw limitError(fn, 'maxTensorElements', total, limits.maxTensorElements, `${source}: a tensor of shape [${shape.length > 16 ? `${shape.slice(0, 16)},…` : shape}] has ${total} elements`);
+      }
+    }
     let last = offset;
     for (let i = 0; i < shape.length; i++) last += (shape[i] - 1) * strides[i];
     if (n > 0 && last >= storage.numel) {
       throw new TensorIoError('PICKLE_CORRUPT', `${source}: a tensor of shape [${shape}] (stride [${strides}], offset ${offset}) reaches element ${last} of storage data/${storage.key}, which has ${storage.numel}.`);
     }
-    return new TorchTensor(storage, offset, shape, strides, requiresGrad === true);
+    return new TorchTensor(storage, offset, shape, strides, requiresGrad === true, budget);
   };
 
   const globals = new Map<string, PickleGlobal>();
@@ -258,6 +289,8 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpo
 
   return restrictedUnpickle(zip.read(pklName, true), {
     globals,
+    limits,
+    caller: fn,
     source: `${source} (${pklName})`,
     persistentLoad: (pid) => {
       const mapped = Array.isArray(pid) ? pid.map((x) => (x instanceof PickleGlobal ? storageTypeOf.get(x) ?? x : x)) : pid;
@@ -266,15 +299,11 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpo
   });
 }
 
+/** Bounded (≤ 200 characters), iterative and cycle-safe: the value may be a crafted "billion laughs". */
 function describe(v: unknown): string {
-  if (v instanceof PickleGlobal) return v.qualifiedName;
   if (v instanceof StorageType) return `torch.${v.name}`;
-  try {
-    const s = JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}n` : x instanceof PickleGlobal ? x.qualifiedName : x));
-    return s === undefined ? String(v) : s.length > 200 ? `${s.slice(0, 200)}...` : s;
-  } catch {
-    return String(v);
-  }
+  if (Array.isArray(v)) v = v.map((x) => (x instanceof StorageType ? { qualifiedName: `torch.${x.name}` } : x));
+  return describeValue(v, 200);
 }
 
 /**

@@ -3,9 +3,10 @@
 // end record/locator and ZIP64 extra fields are honoured, STORED and DEFLATE entries are read.
 // DEFLATE records are inflated by fflate (pure JS; inflating is deterministic, so the bytes equal
 // node:zlib's), which keeps this parser free of Node built-ins.
-import { inflateSync } from 'fflate';
+import { Inflate } from 'fflate';
 import { crc32 } from './crc32.js';
 import { TensorIoError } from './errors.js';
+import { ExpansionBudget, resolveLimits, type TensorIoLimits } from './limits.js';
 
 /** One record of a zip archive, located by its central-directory entry. */
 export interface ZipEntry {
@@ -29,7 +30,19 @@ function zipError(msg: string): TensorIoError {
   return new TensorIoError('ZIP_CORRUPT', `Corrupt zip archive: ${msg} The file may be truncated; re-download or re-save it.`);
 }
 
+/** Options of `new ZipArchive(bytes, options)`. */
+export interface ZipArchiveOptions {
+  /** `maxExpandedBytes` and `maxExpansionRatio` bound the bytes inflated from deflate records, in all. */
+  readonly limits?: TensorIoLimits;
+  /** @internal A budget shared with the caller (readTorchCheckpoint also charges view copies to it). */
+  readonly budget?: ExpansionBudget;
+}
+
+/** Compressed bytes handed to the inflater at a time: one push can yield at most ~1032× this (deflate's maximum ratio). */
+const INFLATE_CHUNK = 16_384;
+
 function u64(view: DataView, at: number, what: string): number {
+  if (at + 8 > view.byteLength) throw zipError(`${what} lies beyond the end of the file.`);
   const v = view.getBigUint64(at, true);
   if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw zipError(`${what} ${v} is too large.`);
   return Number(v);
@@ -40,6 +53,7 @@ export class ZipArchive {
   readonly entries: ReadonlyMap<string, ZipEntry>;
   private readonly bytes: Uint8Array;
   private readonly view: DataView;
+  private readonly budget: ExpansionBudget;
 
   /**
    * Parses the central directory of `bytes`.
@@ -50,7 +64,9 @@ export class ZipArchive {
    * const pkl = zip.read('archive/data.pkl');
    * ```
    */
-  constructor(bytes: Uint8Array) {
+  constructor(bytes: Uint8Array, options: ZipArchiveOptions = {}) {
+    if (!(bytes instanceof Uint8Array)) throw new TensorIoError('ZIP_CORRUPT', 'ZipArchive expects a Uint8Array (e.g. the result of fs.readFile).');
+    this.budget = options.budget ?? new ExpansionBudget(bytes.length, resolveLimits(options.limits, 'ZipArchive', 'INVALID_OPTION'), 'ZipArchive');
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.entries = this.parse();
@@ -103,6 +119,9 @@ export class ZipArchive {
       const commentLen = v.getUint16(p + 32, true);
       let localHeaderOffset = v.getUint32(p + 42, true);
       if (flags & 0x1) throw new TensorIoError('ZIP_UNSUPPORTED', 'Encrypted zip entries are not supported.');
+      if (p + 46 + nameLen + extraLen + commentLen > this.bytes.length) {
+        throw zipError(`central directory entry ${i} (name, extra field and comment: ${nameLen}+${extraLen}+${commentLen} bytes) runs past the end of the file.`);
+      }
       const name = decoder.decode(this.bytes.subarray(p + 46, p + 46 + nameLen));
       // ZIP64 extended information: only the fields saturated in the fixed record are present, in this order.
       let e = p + 46 + nameLen;
@@ -112,10 +131,16 @@ export class ZipArchive {
         const len = v.getUint16(e + 2, true);
         if (id === 0x0001) {
           let q = e + 4;
-          if (size === 0xffffffff) { size = u64(v, q, 'entry size'); q += 8; }
-          if (compressedSize === 0xffffffff) { compressedSize = u64(v, q, 'entry size'); q += 8; }
-          if (localHeaderOffset === 0xffffffff) { localHeaderOffset = u64(v, q, 'entry offset'); q += 8; }
-          if (q > e + 4 + len) throw zipError(`the ZIP64 extra field of "${name}" is too short.`);
+          const fieldEnd = Math.min(e + 4 + len, extraEnd);
+          const field = (what: string) => {
+            if (q + 8 > fieldEnd) throw zipError(`the ZIP64 extra field of "${name}" is too short for its ${what}.`);
+            const value = u64(v, q, `the ZIP64 ${what} of "${name}"`);
+            q += 8;
+            return value;
+          };
+          if (size === 0xffffffff) size = field('size');
+          if (compressedSize === 0xffffffff) compressedSize = field('compressed size');
+          if (localHeaderOffset === 0xffffffff) localHeaderOffset = field('header offset');
         }
         e += 4 + len;
       }
@@ -148,12 +173,39 @@ export class ZipArchive {
       if (entry.compressedSize !== entry.size) throw zipError(`stored record "${name}" has different sizes.`);
       data = this.bytes.subarray(start, end);
     } else if (entry.method === 8) {
-      data = inflateSync(this.bytes.subarray(start, end));
-      if (data.length !== entry.size) throw zipError(`record "${name}" inflates to ${data.length} bytes, expected ${entry.size}.`);
+      data = this.inflate(entry, this.bytes.subarray(start, end));
     } else {
       throw new TensorIoError('ZIP_UNSUPPORTED', `Zip record "${name}" uses compression method ${entry.method}; only stored (0) and deflate (8) are supported.`);
     }
     if (verify && crc32(data) !== entry.crc32) throw zipError(`CRC-32 mismatch in record "${name}".`);
     return data;
+  }
+
+  /**
+   * Inflates into a buffer of exactly the declared size, charged to the expansion budget before it
+   * is allocated. The stream is fed in small chunks and stopped as soon as it yields more than
+   * declared, so a record that lies about its size costs at most one chunk's output, not the bomb.
+   */
+  private inflate(entry: ZipEntry, src: Uint8Array): Uint8Array {
+    const { name, size } = entry;
+    this.budget.charge(size, `inflating record "${name}" (${size} bytes declared, ${src.length} compressed)`);
+    const out = new Uint8Array(size);
+    let got = 0;
+    let done = false;
+    const inflater = new Inflate((chunk, final) => {
+      if (got + chunk.length > size) throw zipError(`record "${name}" inflates to more than the ${size} bytes its directory entry declares.`);
+      out.set(chunk, got);
+      got += chunk.length;
+      if (final) done = true;
+    });
+    try {
+      if (src.length === 0) inflater.push(src, true);
+      for (let i = 0; i < src.length; i += INFLATE_CHUNK) inflater.push(src.subarray(i, i + INFLATE_CHUNK), i + INFLATE_CHUNK >= src.length);
+    } catch (error) {
+      if (error instanceof TensorIoError) throw error;
+      throw new TensorIoError('ZIP_CORRUPT', `Corrupt zip archive: record "${name}" is not valid deflate data (${(error as Error).message}). The file may be truncated; re-download or re-save it.`, { cause: error });
+    }
+    if (!done || got !== size) throw zipError(`record "${name}" inflates to ${got} bytes, expected ${size}.`);
+    return out;
   }
 }
