@@ -92,6 +92,9 @@ export default defineConfig({
   base: './',
   resolve: { alias: sourceAliases() },
   plugins: [staticFiles()],
+  // The projection worker (src/project-worker.ts) imports the backends lazily, as the page does:
+  // an ES-module worker keeps those chunks split.
+  worker: { format: 'es' },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 4096 },

@@ -26,8 +26,11 @@ async function hasWebGpuAdapter(): Promise<boolean> {
  *
  * @example
  * const name = await startBackend(); // 'webgl' in most browsers
+ *
+ * `base` is the page's address, against which `tfjs-wasm/` is found (a worker passes the page's,
+ * since its own location is its script's).
  */
-export async function startBackend(requested?: string): Promise<BackendName> {
+export async function startBackend(requested?: string, base: string = globalThis.document?.baseURI ?? location.href): Promise<BackendName> {
   if (requested !== undefined && !(BACKENDS as readonly string[]).includes(requested)) {
     throw new Error(`unknown backend '${requested}' in the URL; choose one of ${BACKENDS.join(', ')}`);
   }
@@ -35,7 +38,7 @@ export async function startBackend(requested?: string): Promise<BackendName> {
     webgpu: () => import('@tensorflow/tfjs-backend-webgpu'),
     webgl: () => import('@tensorflow/tfjs-backend-webgl'),
     wasm: async () => {
-      (await import('@tensorflow/tfjs-backend-wasm')).setWasmPaths(new URL(WASM_DIR, document.baseURI).href);
+      (await import('@tensorflow/tfjs-backend-wasm')).setWasmPaths(new URL(WASM_DIR, base).href);
       // The threaded wasm build starts its workers from the source text of its factory function,
       // which a bundler rewrites (its workers then fail with "e is not defined"): use the
       // single-threaded SIMD build, which needs no cross-origin isolation either.

@@ -4,9 +4,12 @@
  * would add a build step and a runtime without removing any code (see README).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { prepareImage } from '@gan-control/encoders';
+import type { RawImage } from '@gan-control/tensor-io';
 import './style.css';
 import { startBackend } from './backend';
-import { fileSource, openModel, urlSource, type ControlAttribute, type ModelSource, type StudioModel, type ValueInfo } from './model';
+import { openModel, sourceOf, type ControlAttribute, type SourceSpec, type StudioModel, type ValueInfo } from './model';
+import type { ProjectJob, ProjectMessage } from './project-worker';
 import { Renderer, type Frame } from './render';
 import { clampValue, formatNumber, formatSettings, parseSettings, seedOf, type Settings } from './settings';
 
@@ -27,15 +30,30 @@ interface Stats {
   /** Whether a frame or the variations grid is being rendered (tests wait for false). */
   busy: boolean;
   error?: string;
+  /** The projection of a user's image: its state, last step and loss, and the result's quality. */
+  projection?: {
+    state: 'preparing' | 'running' | 'done' | 'cancelled' | 'error';
+    step: number;
+    steps: number;
+    loss?: number;
+    psnr?: number;
+    ms?: number;
+    /** The worker's tf.memory().numTensors after the projection (the same after each: no leak). */
+    workerTensors?: number;
+  };
+  /** Whether the main image is a projected picture (true) or a sampled one. */
+  projected: boolean;
 }
-const stats: Stats = { backend: '', frameMs: [], frames: 0, ready: false, busy: false };
+const stats: Stats = { backend: '', frameMs: [], frames: 0, ready: false, busy: false, projected: false };
 (window as unknown as { studio: Stats }).studio = stats;
 
 let model: StudioModel | undefined;
 let renderer: Renderer | undefined;
 let settings: Settings;
 const query = new URLSearchParams(location.search);
-const page = { backend: query.get('backend') ?? undefined, model: query.get('model') ?? undefined };
+const page = { backend: query.get('backend') ?? undefined, model: query.get('model') ?? undefined, steps: query.get('steps') ?? undefined };
+/** Where the open model came from (the projection worker opens its own copy from it). */
+let modelSpec: SourceSpec | undefined;
 
 function showError(e: unknown): void {
   const message = e instanceof Error ? e.message : String(e);
@@ -53,7 +71,7 @@ function clearError(): void {
 
 /** The settings' URL (replaces the address without a reload) and the link to copy. */
 function syncUrl(): string {
-  const q = formatSettings(settings, model!, { backend: page.backend, model: model!.url && model!.url !== 'model/' ? model!.url : undefined });
+  const q = formatSettings(settings, model!, { backend: page.backend, model: model!.url && model!.url !== 'model/' ? model!.url : undefined, steps: page.steps });
   history.replaceState(null, '', `?${q}`);
   ($('link') as HTMLAnchorElement).href = location.href;
   return q;
@@ -150,6 +168,8 @@ interface ValueControl {
 let valueControls: ValueControl[] = [];
 let pads: { attribute: ControlAttribute; dot: HTMLElement; mark: HTMLElement; pad: HTMLElement }[] = [];
 let wheels: { attribute: ControlAttribute; index: number; dot: HTMLElement; mark: HTMLElement }[] = [];
+/** The "set" switch of each attribute, by name. */
+const toggles = new Map<string, HTMLInputElement>();
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & Record<string, unknown> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -172,6 +192,15 @@ function setValue(attribute: ControlAttribute, index: number, x: number): void {
   const v = attribute.values[index];
   const value = Number(formatNumber(clampValue(x, v)));
   settings.values[attribute.name][index] = value;
+  // On a projected picture every attribute starts as projected (not set): moving its control sets it.
+  if (renderer?.projected && settings.sampled.has(attribute.name) && attribute.values.length <= 8) {
+    settings.sampled.delete(attribute.name);
+    const t = toggles.get(attribute.name);
+    if (t) {
+      t.checked = true;
+      t.closest('fieldset')!.className = '';
+    }
+  }
   for (const c of valueControls) {
     if (c.attribute !== attribute || c.index !== index) continue;
     if (document.activeElement !== c.range) c.range.value = String(value);
@@ -278,7 +307,8 @@ function seedControls(): HTMLElement {
 
 const seedLabels = new Map<string, HTMLElement>();
 function refreshSeeds(): void {
-  for (const [group, label] of seedLabels) label.textContent = `seed ${seedOf(settings, group)}`;
+  const projected = renderer?.projected;
+  for (const [group, label] of seedLabels) label.textContent = projected && !projected.resampled.has(group) ? 'projected' : `seed ${seedOf(settings, group)}`;
 }
 
 function reseedButton(group: string): HTMLElement {
@@ -286,6 +316,8 @@ function reseedButton(group: string): HTMLElement {
   b.addEventListener('click', () => {
     // A fresh seed per click, reproducible from the URL.
     settings.groupSeeds[group] = (seedOf(settings, group) * 7919 + 104729) % 1_000_000;
+    // On a projected picture: this group's slice now comes from that seed.
+    renderer?.projected?.resampled.add(group);
     refreshSeeds();
     requestRender();
   });
@@ -297,6 +329,7 @@ function reseedButton(group: string): HTMLElement {
 function attributeControls(a: ControlAttribute): HTMLElement {
   const box = el('fieldset', { className: settings.sampled.has(a.name) ? 'sampled' : '' });
   const toggle = el('input', { type: 'checkbox', checked: !settings.sampled.has(a.name), role: 'switch', ariaLabel: `${a.name} set` });
+  toggles.set(a.name, toggle);
   toggle.addEventListener('change', () => {
     if (toggle.checked) settings.sampled.delete(a.name);
     else settings.sampled.add(a.name);
@@ -305,7 +338,7 @@ function attributeControls(a: ControlAttribute): HTMLElement {
   });
   box.append(
     el('legend', {}, a.name),
-    el('div', { className: 'group-tools' }, el('label', {}, toggle, ' set by value (off: sampled)'), reseedButton(a.group)),
+    el('div', { className: 'group-tools' }, el('label', {}, toggle, renderer?.projected ? ' set by value (off: as projected)' : ' set by value (off: sampled)'), reseedButton(a.group)),
   );
   if (a.values.length > 8) {
     box.append(el('p', {}, `${a.values.length} values (an embedding): set from the sampled picture only.`));
@@ -378,12 +411,13 @@ function buildControls(m: StudioModel): void {
   valueControls = [];
   pads = [];
   wheels = [];
+  toggles.clear();
   seedLabels.clear();
   const root = $('controls');
   root.replaceChildren(seedControls(), ...m.attributes.map(attributeControls));
   for (const g of m.groups) {
     if (m.attributes.some((a) => a.group === g.name)) continue;
-    root.append(el('fieldset', {}, el('legend', {}, `${g.name} (sampled)`), el('div', { className: 'group-tools' }, reseedButton(g.name))));
+    root.append(el('fieldset', {}, el('legend', {}, `${g.name} (${renderer?.projected ? 'as projected' : 'sampled'})`), el('div', { className: 'group-tools' }, reseedButton(g.name))));
   }
   refreshSeeds();
   placePads();
@@ -392,6 +426,8 @@ function buildControls(m: StudioModel): void {
     ...Array.from({ length: VARIATIONS }, (_, i) => {
       const b = el('button', { type: 'button', ariaLabel: `variation seed ${i + 1}` }, el('canvas', { width: m.resolution, height: m.resolution }));
       b.addEventListener('click', () => {
+        // The variations are sampled pictures: choosing one leaves a projected picture.
+        if (renderer?.projected) leaveProjection();
         settings.seed += i + 1;
         settings.groupSeeds = {};
         (root.querySelector('input[aria-label="seed"]') as HTMLInputElement).value = String(settings.seed);
@@ -404,11 +440,204 @@ function buildControls(m: StudioModel): void {
   $('notes').textContent = [...m.notes, ...m.attributes.filter((a) => a.noMeasure).map((a) => `${a.name}: ${a.noMeasure}`)].join(' ');
 }
 
+// ---------------------------------------------------------------- projection
+
+/** Adam steps of a projection: `?steps=`, else `gan-control invert`'s default. */
+const DEFAULT_STEPS = 300;
+/** The picture being optimised is shown every this many steps. */
+const PREVIEW_EVERY = 5;
+
+let worker: Worker | undefined;
+/** The job the worker runs now (a newer job or Cancel replaces it). */
+let job = 0;
+
+function isImageFile(f: File): boolean {
+  return f.type.startsWith('image/') || /\.(png|jpe?g)$/i.test(f.name);
+}
+
+function projectionSteps(): number {
+  const n = Number(page.steps);
+  return page.steps !== undefined && Number.isSafeInteger(n) && n >= 1 && n <= 100_000 ? n : DEFAULT_STEPS;
+}
+
+/**
+ * A PNG or JPEG → RGBA bytes, decoded by the browser (`createImageBitmap`, EXIF orientation and
+ * colour management as the browser applies them) and read back from a canvas.
+ */
+async function decodeFile(file: File): Promise<RawImage> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(file);
+  } catch (e) {
+    throw new Error(`${file.name} is not a readable image (the browser cannot decode it: ${e instanceof Error ? e.message : String(e)}); give a PNG or JPEG`);
+  }
+  try {
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext('2d')!;
+    ctx.drawImage(bitmap, 0, 0);
+    const { data, width, height } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+    return { width, height, channels: 4, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  } finally {
+    bitmap.close();
+  }
+}
+
+function setStatus(text: string): void {
+  $('project-status').textContent = text;
+}
+
+/** Decodes and prepares the user's image, then projects it in the worker. */
+async function projectFile(file: File): Promise<void> {
+  if (!model || !renderer || !modelSpec) return;
+  const mine = ++job;
+  if (stats.projection?.state === 'running') {
+    // A new image replaces the one being projected (its loop cannot be interrupted: end the worker).
+    worker?.terminate();
+    worker = undefined;
+  }
+  const R = model.resolution;
+  stats.projection = { state: 'preparing', step: 0, steps: projectionSteps() };
+  let target: Float32Array;
+  try {
+    const raw = await decodeFile(file);
+    // The library's rule (centre square, area average to R × R) and its errors for tiny or
+    // colourless pictures: shown on the page like any other error.
+    const t = prepareImage(raw, R);
+    try {
+      target = (await t.data()) as Float32Array;
+    } finally {
+      t.dispose();
+    }
+  } catch (e) {
+    if (mine !== job) return;
+    stats.projection.state = 'error';
+    showError(new Error(`${file.name}: ${e instanceof Error ? e.message : String(e)}`.replace(`${file.name}: ${file.name} `, `${file.name} `)));
+    return;
+  }
+  if (mine !== job) return;
+  clearError();
+  $('projection').hidden = false;
+  draw($('target'), { width: R, height: R, rgba: rgbaOf(target, R), measured: {} });
+  $<HTMLCanvasElement>('reconstruction').getContext('2d')!.clearRect(0, 0, R, R);
+  $('project-cancel').hidden = false;
+  const progress = $<HTMLProgressElement>('project-progress');
+  progress.value = 0;
+  setStatus(`projecting ${file.name}…`);
+  stats.projection.state = 'running';
+  worker ??= new Worker(new URL('./project-worker.ts', import.meta.url), { type: 'module' });
+  const w = worker;
+  w.onmessage = (ev: MessageEvent<ProjectMessage>) => {
+    if (mine !== job || !stats.projection) return;
+    const m = ev.data;
+    if (m.type === 'loading') setStatus(`loading ${m.what} for the projection…`);
+    else if (m.type === 'progress') {
+      stats.projection.step = m.step;
+      stats.projection.loss = m.loss;
+      progress.value = m.step / m.steps;
+      setStatus(`step ${m.step}/${m.steps} · loss ${m.loss.toExponential(2)} · ${(m.elapsedMs / 1000).toFixed(1)} s`);
+      if (m.preview) draw($('reconstruction'), { width: R, height: R, rgba: m.preview, measured: {} });
+    } else if (m.type === 'error') {
+      stats.projection.state = 'error';
+      $('project-cancel').hidden = true;
+      setStatus('projection failed');
+      showError(new Error(`projecting ${file.name}: ${m.message}`));
+    } else {
+      draw($('reconstruction'), { width: R, height: R, rgba: m.image, measured: {} });
+      $('project-cancel').hidden = true;
+      $('project-status').dataset.psnr = String(m.psnr);
+      setStatus(`PSNR ${m.psnr.toFixed(2)} dB · ${m.steps} steps from the ${m.start === 'encoders' ? "encoders' start" : 'mean w'} · ${(m.ms / 1000).toFixed(1)} s`);
+      Object.assign(stats.projection, { state: 'done', step: m.steps, psnr: m.psnr, ms: m.ms, workerTensors: m.tensors });
+      void enterProjection(m.latent.ws[0]).catch(showError);
+    }
+  };
+  w.onerror = (ev) => {
+    if (mine !== job || !stats.projection) return;
+    ev.preventDefault();
+    stats.projection.state = 'error';
+    showError(new Error(`the projection worker failed: ${ev.message || 'it did not start'}`));
+  };
+  const msg: ProjectJob = { type: 'project', backend: stats.backend, page: location.href, source: modelSpec, target, resolution: R, steps: projectionSteps(), previewEvery: PREVIEW_EVERY };
+  w.postMessage(msg, [target.buffer]);
+}
+
+/** `prepareImage`'s [-1, 1] RGB → RGBA bytes for a canvas. */
+function rgbaOf(x: Float32Array, R: number): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(R * R * 4);
+  for (let i = 0; i < R * R; i++) {
+    for (let c = 0; c < 3; c++) out[i * 4 + c] = Math.round((x[i * 3 + c] + 1) * 127.5);
+    out[i * 4 + 3] = 255;
+  }
+  return out;
+}
+
+/**
+ * The projected w becomes the main picture: every attribute starts "as projected" (its slice of
+ * the projected w, not set), with its control at the value measured on the reconstruction; moving
+ * a control sets that attribute on the projected latent.
+ */
+async function enterProjection(ws: readonly number[]): Promise<void> {
+  if (!renderer || !model) return;
+  renderer.projected = { ws, resampled: new Set() };
+  settings.groupSeeds = {};
+  settings.sampled = new Set(model.attributes.map((a) => a.name));
+  const measured = await renderer.render(settings).then(([f]) => f.measured);
+  for (const a of model.attributes) {
+    const m = measured[a.name];
+    if (m && m.every(Number.isFinite)) settings.values[a.name] = a.values.map((v, i) => Number(formatNumber(clampValue(m[i], v))));
+  }
+  stats.projected = true;
+  document.body.classList.add('projected');
+  $('back-to-samples').hidden = false;
+  buildControls(model);
+  requestRender();
+}
+
+/** Back to sampled pictures (the seeds' latents). */
+function leaveProjection(render = true): void {
+  if (renderer) renderer.projected = undefined;
+  stats.projected = false;
+  document.body.classList.remove('projected');
+  $('back-to-samples').hidden = true;
+  if (stats.projection?.state !== 'running' && stats.projection?.state !== 'preparing') $('projection').hidden = true;
+  if (render && model) {
+    buildControls(model);
+    requestRender();
+  }
+}
+
+/** Stops a running projection: the worker is ended (its loop cannot be interrupted otherwise). */
+function cancelProjection(why = 'cancelled'): void {
+  if (stats.projection?.state !== 'running' && stats.projection?.state !== 'preparing') return;
+  job++;
+  worker?.terminate();
+  worker = undefined;
+  stats.projection.state = 'cancelled';
+  $('project-cancel').hidden = true;
+  setStatus(`projection ${why}`);
+  if (!renderer?.projected) $('projection').hidden = true;
+}
+
+function wireProjection(): void {
+  $<HTMLInputElement>('open-image').addEventListener('change', (ev) => {
+    const input = ev.target as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (file) void projectFile(file);
+  });
+  $('project-cancel').addEventListener('click', () => cancelProjection());
+  $('back-to-samples').addEventListener('click', () => leaveProjection());
+}
+
 // ---------------------------------------------------------------- model
 
-async function load(source: ModelSource, fromUrl: URLSearchParams): Promise<void> {
+async function load(spec: SourceSpec, fromUrl: URLSearchParams): Promise<void> {
+  const source = sourceOf(spec);
   $('model-name').textContent = `loading ${source.label}…`;
   const next = await openModel(source);
+  // A projected latent belongs to the model it was found for.
+  cancelProjection('a new model was opened');
+  leaveProjection(false);
+  modelSpec = spec;
   stats.modelMs ??= performance.now();
   const nextRenderer = new Renderer(next);
   // Values the URL does not give start at what the seed's own picture shows.
@@ -463,7 +692,7 @@ async function openFiles(label: string, files: Map<string, File>): Promise<void>
     }
   }
   page.model = undefined;
-  await load(fileSource(label, files), new URLSearchParams());
+  await load({ label, files }, new URLSearchParams());
 }
 
 function wireOpen(): void {
@@ -478,7 +707,7 @@ function wireOpen(): void {
     const url = (new FormData(ev.target as HTMLFormElement).get('url') as string).trim();
     if (!url) return;
     page.model = url;
-    load(urlSource(url), new URLSearchParams()).catch(showError);
+    load({ url, page: location.href }, new URLSearchParams()).catch(showError);
   });
   document.addEventListener('dragover', (ev) => {
     ev.preventDefault();
@@ -488,6 +717,12 @@ function wireOpen(): void {
   document.addEventListener('drop', (ev) => {
     ev.preventDefault();
     document.body.classList.remove('dragging');
+    const dropped = Array.from(ev.dataTransfer?.files ?? []);
+    // One image file: project it; anything else is a model folder.
+    if (dropped.length === 1 && isImageFile(dropped[0])) {
+      void projectFile(dropped[0]);
+      return;
+    }
     const items = Array.from(ev.dataTransfer?.items ?? []);
     const entries = items.map((i) => i.webkitGetAsEntry()).filter((e): e is FileSystemEntry => e !== null);
     (async () => {
@@ -508,12 +743,13 @@ function wireOpen(): void {
 
 async function start(): Promise<void> {
   wireOpen();
+  wireProjection();
   try {
     stats.backend = await startBackend(page.backend);
     stats.backendMs = performance.now();
     $('backend').textContent = stats.backend;
     (window as unknown as { tf: typeof tf }).tf = tf;
-    await load(urlSource(page.model ?? 'model/'), query);
+    await load({ url: page.model ?? 'model/', page: location.href }, query);
   } catch (e) {
     showError(e);
   }

@@ -26,9 +26,12 @@ export interface ModelSource {
   text(name: string): Promise<string>;
 }
 
-/** A model folder behind a URL (relative to the page, or absolute): files are fetched. */
-export function urlSource(base: string): ModelSource {
-  const folder = new URL(base.endsWith('/') ? base : `${base}/`, globalThis.location?.href).href;
+/**
+ * A model folder behind a URL (relative to the page, or absolute): files are fetched. `page` is
+ * the address a relative URL is read against (a worker passes the page's own).
+ */
+export function urlSource(base: string, page: string | undefined = globalThis.location?.href): ModelSource {
+  const folder = new URL(base.endsWith('/') ? base : `${base}/`, page).href;
   return {
     label: base,
     url: base,
@@ -54,6 +57,17 @@ export function fileSource(label: string, files: ReadonlyMap<string, Blob>): Mod
     bytes: async (name) => new Uint8Array(await find(name).arrayBuffer()),
     text: async (name) => find(name).text(),
   };
+}
+
+/**
+ * A model source as data, so that it can be posted to a worker (which opens its own copy of the
+ * model to project images): a URL read against `page`, or picked files (Files clone across).
+ */
+export type SourceSpec = { readonly url: string; readonly page: string } | { readonly label: string; readonly files: ReadonlyMap<string, Blob> };
+
+/** The source a spec describes. */
+export function sourceOf(spec: SourceSpec): ModelSource {
+  return 'url' in spec ? urlSource(spec.url, spec.page) : fileSource(spec.label, spec.files);
 }
 
 /** One value of a controllable attribute, as its encoder was trained. */

@@ -40,6 +40,12 @@ function zRow(model: StudioModel, seed: number, cache: Map<number, Float32Array>
 export class Renderer {
   private readonly zCache = new Map<number, Float32Array>();
   private readonly wCache = new Map<string, number[]>();
+  /**
+   * A projected picture being edited (`projectImage`'s per-group w): row 0 starts from it instead
+   * of the seeds, except the groups reseeded since (`resampled`), whose slices come from their
+   * seeds as in a sampled latent.
+   */
+  projected: { readonly ws: readonly number[]; readonly resampled: Set<string> } | undefined;
 
   constructor(readonly model: StudioModel) {}
 
@@ -63,12 +69,22 @@ export class Renderer {
     return w;
   }
 
+  /** The projected w with the reseeded groups' slices drawn from their seeds. */
+  private projectedW(seeds: (group: string) => number): number[] {
+    const { ws, resampled } = this.projected!;
+    const w = [...ws];
+    if (resampled.size === 0) return w;
+    const sampled = this.latentW(seeds);
+    for (const g of this.model.groups) if (resampled.has(g.name)) for (let i = g.offset; i < g.offset + g.size; i++) w[i] = sampled[i];
+    return w;
+  }
+
   /** The controller options of `settings`, for `count` pictures whose seeds are `seedsOf(row)`. */
   options(settings: Settings, seedsOf: (row: number) => (group: string) => number, count: number): GenerateOptions {
     // `set` by rows (`number[][]`, one row per picture), so that one- and many-value attributes read alike.
     const set: Record<string, number[][]> = {};
     for (const a of this.model.attributes) if (!settings.sampled.has(a.name)) set[a.name] = Array.from({ length: count }, () => settings.values[a.name]);
-    const latent = Array.from({ length: count }, (_, r) => ({ mode: 'groups' as const, ws: [this.latentW(seedsOf(r))] }));
+    const latent = Array.from({ length: count }, (_, r) => ({ mode: 'groups' as const, ws: [r === 0 && this.projected ? this.projectedW(seedsOf(0)) : this.latentW(seedsOf(r))] }));
     return {
       set,
       latent: count === 1 ? latent[0] : latent,

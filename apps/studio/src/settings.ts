@@ -9,7 +9,8 @@
  * - `<attribute>.<value>=<number>`: a requested value (the controls' aria-labels use the same name);
  * - `sample=<attribute>,…`: attributes whose sub-vector is sampled instead of set;
  * - `seed=<n>`: the seed of every latent group; `seed.<group>=<n>`: one group reseeded;
- * - `truncation=<ψ>`; `backend=webgpu|webgl|wasm|cpu`; `model=<url>` (default: the served model).
+ * - `truncation=<ψ>`; `backend=webgpu|webgl|wasm|cpu`; `model=<url>` (default: the served model);
+ *   `steps=<n>`: Adam steps of the projection of a user's image (default 300, as `gan-control invert`).
  */
 
 /** What a settings parser needs to know about a model. */
@@ -34,7 +35,7 @@ export interface Settings {
 }
 
 /** Extra URL fields that are not picture settings. */
-export const PAGE_KEYS = ['backend', 'model'] as const;
+export const PAGE_KEYS = ['backend', 'model', 'steps'] as const;
 
 /** The seed of a latent group. */
 export function seedOf(settings: Settings, group: string): number {
