@@ -116,6 +116,33 @@ export function parseSet(values: readonly string[]): SetRequest {
   return out;
 }
 
+/** One `--shift attribute[.value]=±delta` request (a relative edit along a fitted direction). */
+export interface ShiftRequest {
+  /** `attribute` or `attribute.value`, as given. */
+  name: string;
+  delta: number;
+}
+
+/**
+ * Parses repeated `--shift attribute[.value]=±delta` flags, in order (each value at most once).
+ *
+ * @example
+ * parseShift(['color.hue=+40', 'size=-0.05']); // [{ name: 'color.hue', delta: 40 }, { name: 'size', delta: -0.05 }]
+ */
+export function parseShift(values: readonly string[]): ShiftRequest[] {
+  const out: ShiftRequest[] = [];
+  for (const raw of values) {
+    const eq = raw.indexOf('=');
+    if (eq <= 0) throw new CliError('CLI_BAD_VALUE', `bad --shift '${raw}': expected <attribute>[.<value>]=<±number>; use for example --shift color.hue=+40`);
+    const { attribute, field } = parseTarget(raw.slice(0, eq), '--shift', raw, 'color.hue=+40');
+    const name = field === undefined ? attribute : `${attribute}.${field}`;
+    const delta = parseNumber(raw.slice(eq + 1), '--shift', raw, `${name}=+40`);
+    if (out.some((r) => r.name === name)) throw new CliError('CLI_BAD_VALUE', `bad --shift '${raw}': '${name}' is already shifted; give each value once (shifts add up: give the sum)`);
+    out.push({ name, delta });
+  }
+  return out;
+}
+
 /**
  * Parses repeated `--plugin <attribute>=<package|path>` flags: the plugin the user trusts for an
  * attribute of the model, in place of the one its model.json names.

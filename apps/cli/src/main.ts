@@ -82,7 +82,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--sweep <attr[.value]=from:to:steps>', 'a grid: a row per seed, a column per value')
     .option('--out <file.png|dir>', 'one PNG (a grid when there are several images) or a folder of PNGs', { default: 'generated.png' })
     .option('--extrapolate', 'allow values outside the range the encoders were trained on')
+    .option('--shift <attr[.value]=±number>', "move a value along the model's fitted directions (directions.json; repeatable): --shift color.hue=+40")
+    .option('--keep-others', 'with --shift/--set along directions: the conditional edit, every other fitted value held')
     .example('  gan-control generate --model shapes --set color.hue=120 --set size=0.3 --count 4 --out green.png')
+    .example('  gan-control generate --model my-model --shift color.hue=+40 --keep-others --count 4 --out warmer.png')
     .example('  gan-control generate --model shapes --sweep color.hue=0:300:6 --count 3 --out hue-sweep.png')
     .example('  gan-control generate --model ./runs/faces/model --set pose.yaw=30 --set age=60 --keep id --count 4 --out out/')
     .action(run(async () => (await import('./commands/generate.js')).generateCommand));
@@ -134,11 +137,27 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--steps <n>', 'requested values per attribute (grid columns)', { default: 5 })
     .option('--range-samples <n>', 'random samples measuring each attribute\'s range', { default: 64 })
     .option('--seed <n>', 'seed', { default: 0 })
+    .option('--method <name>', "gan-control (the model's encoders) | interfacegan (setTo along directions.json)", { default: 'gan-control' })
+    .option('--keep-others', 'with --method interfacegan: the conditional edit (every other fitted value held)')
     .option('--out <dir>', 'also write a PNG grid per attribute into this folder')
     .option('--json', 'print the report as JSON (per attribute: unit, range, meanError, p90Error, leakage)')
     .example('  gan-control evaluate --model shapes')
     .example('  gan-control evaluate --model runs/shapes --json > precision.json')
+    .example('  gan-control evaluate --model my-model --method interfacegan --json')
     .action(run(async () => (await import('./commands/evaluate.js')).evaluateCommand));
+
+  cli
+    .command('directions', "fit post-hoc control (InterFaceGAN boundaries or GANSpace components) on any model and save it as <model>/directions.json")
+    .option('--model <path>', 'model folder (trained, converted, or a copy of a bundled one)')
+    .option('--plugin <attribute=package|path>', PLUGIN_HELP)
+    .option('--method <name>', 'interfacegan (a boundary per measured value) | ganspace (PCA of w, components named by correlation)', { default: 'interfacegan' })
+    .option('--samples <n>', 'sampled w, each rendered and measured', { default: 2048 })
+    .option('--seed <n>', 'seed of the samples (disjoint from evaluate\'s)', { default: 0 })
+    .option('--components <k>', 'ganspace: principal components kept', { default: 10 })
+    .option('--json', 'print the fit report as JSON')
+    .example('  gan-control directions --model my-model --samples 2048')
+    .example('  gan-control directions --model my-model --method ganspace --components 10')
+    .action(run(async () => (await import('./commands/directions.js')).directionsCommand));
 
   cli
     .command('train [config]', 'train a GAN-Control model from a config file (JSON) or a preset')

@@ -119,25 +119,83 @@ export interface GridWriter {
   write(dir: string, attribute: string, images: tf.Tensor4D, grid: { rows: number; cols: number }): Promise<void>;
 }
 
+/**
+ * A way of setting attribute values, measured by `evaluateMethod` with the protocol of
+ * `evaluateControl`: the GAN-Control controller (`controllerMethod`), or a post-hoc method on
+ * any generator (InterFaceGAN directions, …). Images are NHWC in [-1, 1], owned by the caller.
+ */
+export interface ControlMethod {
+  /** One line per controlled attribute (for errors). */
+  describe(): string;
+  /** How many values the method sets for attribute `key`, or `undefined` when it does not control it. */
+  valueCount(key: string): number | undefined;
+  /** `count` random images of `seed`: the range phase, and (`count` 1) the base image of a seed. */
+  sample(opts: { seed: number; count: number; truncation?: GenerateOptions['truncation'] }): tf.Tensor4D;
+  /** The first latent of `seed` (the base image) with attribute `key` set to each row of `rows`: `rows.length` images. */
+  setValues(opts: { seed: number; key: string; rows: number[][]; truncation?: GenerateOptions['truncation'] }): tf.Tensor4D;
+}
+
+/**
+ * The GAN-Control controller as a `ControlMethod`: the encoder's w^k replaces the group's slice,
+ * every other group is the base latent's (`keep`).
+ *
+ * @example
+ * const report = await evaluateMethod(controllerMethod(controller), { color, size, position });
+ */
+export function controllerMethod(controller: Controller): ControlMethod {
+  const encoderOf = (key: string) => {
+    try {
+      return controller.encoder(key);
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    describe: () => controller.describe(),
+    valueCount: (key) => encoderOf(key)?.values.length,
+    sample({ seed, count, truncation }) {
+      const { images, ws } = controller.generate({ seed, count, truncation });
+      ws.dispose();
+      return images;
+    },
+    setValues({ seed, key, rows, truncation }) {
+      const enc = controller.encoder(key);
+      const keep = controller.groups.map((g) => g.name).filter((g) => g !== enc.group);
+      const { images, ws } = controller.generate({ seed, count: rows.length, truncation, keep, set: { [key]: rows }, outOfRange: 'allow' });
+      ws.dispose();
+      return images;
+    },
+  };
+}
+
 /** `evaluateControl` with a grid writer (internal; the Node entry passes one). */
 export async function evaluateControlWith(controller: Controller, attributes: AttributeBinding, options: EvaluateOptions = {}, grids?: GridWriter): Promise<ControlReport> {
+  return evaluateMethodWith(controllerMethod(controller), attributes, options, grids);
+}
+
+/**
+ * `evaluateControl`'s protocol for any `ControlMethod`: the same requested values, seeds, errors
+ * and leakage, so GAN-Control and post-hoc methods are measured alike.
+ *
+ * @example
+ * const report = await evaluateMethod(myMethod, { color, size, position }, { seeds: 8, steps: 7 });
+ */
+export async function evaluateMethod(method: ControlMethod, attributes: AttributeBinding, options: EvaluateOptions = {}): Promise<ControlReport> {
+  return evaluateMethodWith(method, attributes, options);
+}
+
+/** `evaluateMethod` with a grid writer (internal; the Node entry passes one). */
+export async function evaluateMethodWith(method: ControlMethod, attributes: AttributeBinding, options: EvaluateOptions = {}, grids?: GridWriter): Promise<ControlReport> {
   const { onProgress, ...rest } = options;
   const opts = parseOptions(evaluateOptionsSchema, rest, 'evaluateControl');
   if (opts.gridDir && !grids) {
     throw new EncodersError('ENCODERS_INVALID_OPTIONS', "evaluateControl: gridDir writes PNG files, which needs Node; import evaluateControl from '@gan-control/encoders/node' for it");
   }
   const measured = bindMeasured(attributes, opts.circular);
-  const controlled = measured.filter((m) => {
-    try {
-      controller.encoder(m.key);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  const controlled = measured.filter((m) => method.valueCount(m.key) !== undefined);
   if (opts.only) {
     for (const name of opts.only) {
-      controller.encoder(name);
+      if (method.valueCount(name) === undefined) throw new EncodersError('ENCODERS_UNKNOWN_ATTRIBUTE', `unknown attribute '${name}'; this model controls:\n${method.describe()}`);
       if (!controlled.some((m) => m.key === name)) {
         throw new EncodersError('ENCODERS_NO_MEASURE', `evaluateControl: only names '${name}', but no attribute runtime with that name was given to measure it; given: ${measured.map((m) => m.key).join(', ')}`);
       }
@@ -147,13 +205,13 @@ export async function evaluateControlWith(controller: Controller, attributes: At
   if (targets.length === 0) {
     throw new EncodersError(
       'ENCODERS_UNKNOWN_ATTRIBUTE',
-      `evaluateControl: none of the attributes (${measured.map((m) => m.key).join(', ')}) has an encoder; the model controls:\n${controller.describe()}`,
+      `evaluateControl: none of the attributes (${measured.map((m) => m.key).join(', ')}) has an encoder; the model controls:\n${method.describe()}`,
     );
   }
   for (const m of targets) {
-    const enc = controller.encoder(m.key);
-    if (enc.values.length !== m.values.length) {
-      throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `attribute '${m.key}' measures ${m.values.length} values but its encoder takes ${enc.values.length}`);
+    const n = method.valueCount(m.key)!;
+    if (n !== m.values.length) {
+      throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `attribute '${m.key}' measures ${m.values.length} values but its encoder takes ${n}`);
     }
   }
 
@@ -170,7 +228,7 @@ export async function evaluateControlWith(controller: Controller, attributes: At
   const random: Record<string, number[][]> = Object.fromEntries(measured.map((m) => [m.key, [] as number[][]]));
   for (let b = 0; done < opts.rangeSamples; b++) {
     const count = Math.min(opts.batchSize, opts.rangeSamples - done);
-    const rows = await generateAndMeasure(controller, measured, { seed: opts.seed * 1_000_003 + 1_000_000 + b, count, truncation: opts.truncation });
+    const rows = await measureImages(measured, method.sample({ seed: opts.seed * 1_000_003 + 1_000_000 + b, count, truncation: opts.truncation }));
     for (const m of measured) random[m.key].push(...rows.y[m.key]);
     tf.dispose(rows.images);
     report('range', count);
@@ -195,7 +253,6 @@ export async function evaluateControlWith(controller: Controller, attributes: At
   if (opts.gridDir) await grids!.prepare(opts.gridDir);
   const result: ControlReport = {};
   for (const target of targets) {
-    const enc = controller.encoder(target.key);
     const requested = requestValues(target, random[target.key], opts.steps, opts.margin);
     const errors: number[] = [];
     const stepErrors: number[][] = requested.map(() => []);
@@ -205,20 +262,12 @@ export async function evaluateControlWith(controller: Controller, attributes: At
     let changeCount = 0;
     let failed = 0;
     const gridImages: tf.Tensor4D[] = [];
-    const keep = controller.groups.map((g) => g.name).filter((g) => g !== enc.group);
     try {
       for (let r = 0; r < opts.seeds; r++) {
         const seed = opts.seed * 1_000_003 + r;
-        const base = await generateAndMeasure(controller, measured, { seed, count: 1, truncation: opts.truncation });
+        const base = await measureImages(measured, method.sample({ seed, count: 1, truncation: opts.truncation }));
         tf.dispose(base.images);
-        const swept = await generateAndMeasure(controller, measured, {
-          seed,
-          count: opts.steps,
-          truncation: opts.truncation,
-          keep,
-          set: { [target.key]: requested },
-          outOfRange: 'allow',
-        });
+        const swept = await measureImages(measured, method.setValues({ seed, key: target.key, rows: requested, truncation: opts.truncation }));
         if (opts.gridDir) gridImages.push(swept.images);
         else tf.dispose(swept.images);
         for (let s = 0; s < opts.steps; s++) {
@@ -339,6 +388,11 @@ export async function generateAndMeasure(
 ): Promise<{ images: tf.Tensor4D; y: Record<string, number[][]> }> {
   const { images, ws } = controller.generate(opts);
   ws.dispose();
+  return measureImages(measured, images);
+}
+
+/** Measures every attribute on `images` (taken over: disposed on error, else returned with the values). */
+async function measureImages(measured: readonly Measured[], images: tf.Tensor4D): Promise<{ images: tf.Tensor4D; y: Record<string, number[][]> }> {
   const y: Record<string, number[][]> = {};
   try {
     for (const m of measured) {

@@ -6,8 +6,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tensorToPng, writeFileAtomic } from '@gan-control/tensor-io/node';
 import type { Controller } from './controller';
-import { evaluateControlWith } from './evaluate';
-import type { ControlReport, EvaluateOptions, GridWriter } from './evaluate';
+import { evaluateControlWith, evaluateMethodWith } from './evaluate';
+import type { ControlMethod, ControlReport, EvaluateOptions, GridWriter } from './evaluate';
 import type { AttributeBinding } from './model';
 
 export { saveEncoder } from './save';
@@ -35,4 +35,14 @@ const pngGrids: GridWriter = {
  */
 export async function evaluateControl(controller: Controller, attributes: AttributeBinding, options: EvaluateOptions = {}): Promise<ControlReport> {
   return evaluateControlWith(controller, attributes, options, pngGrids);
+}
+
+/**
+ * `evaluateMethod` of the main entry, plus `gridDir` (as `evaluateControl`).
+ *
+ * @example
+ * const report = await evaluateMethod(method, { color, size, position }, { seeds: 8, steps: 7, gridDir: 'eval' });
+ */
+export async function evaluateMethod(method: ControlMethod, attributes: AttributeBinding, options: EvaluateOptions = {}): Promise<ControlReport> {
+  return evaluateMethodWith(method, attributes, options, pngGrids);
 }

@@ -3,10 +3,21 @@ import { intFlag, stringFlag } from '../args.js';
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
 import { openControl } from '../control.js';
-import { CliError } from '../errors.js';
-import { noEncoders, resolveModelPath } from '../model.js';
+import { CliError, usageError } from '../errors.js';
+import { readDirections, interfaceganMethod } from '../directions.js';
+import { loadModel, loadModelAttributes, noEncoders, resolveModelPath } from '../model.js';
 import { prepareOut } from '../output.js';
 import { createProgress } from '../progress.js';
+
+export const EVALUATE_METHODS = ['gan-control', 'interfacegan'] as const;
+export type EvaluateMethod = (typeof EVALUATE_METHODS)[number];
+
+/** `--method` (default gan-control: the model's encoders). */
+export function evaluateMethodFlag(opts: Record<string, unknown>): EvaluateMethod {
+  const method = (stringFlag(opts.method, '--method') ?? 'gan-control') as EvaluateMethod;
+  if (!EVALUATE_METHODS.includes(method)) throw usageError(`--method '${method}' is not an evaluated method; use one of ${EVALUATE_METHODS.join(', ')}`);
+  return method;
+}
 
 /** Flags → evaluateControl options. */
 export function evaluateOptions(opts: Record<string, unknown>) {
@@ -50,15 +61,55 @@ export async function runEvaluation(
   }
 }
 
+/**
+ * The same protocol as `runEvaluation` for InterFaceGAN: each requested value is set along the
+ * model's fitted directions (`setTo` on the seed's w; with `keepOthers` the conditional edit).
+ */
+export async function runDirectionsEvaluation(
+  where: { path: string; label: string },
+  options: ReturnType<typeof evaluateOptions> & { gridDir?: string; keepOthers?: boolean },
+  ctx: Context,
+  { progress = true }: { progress?: boolean } = {},
+): Promise<{ report: Record<string, unknown>; table: string }> {
+  const set = await readDirections(where.path, where.label);
+  const model = await loadModel(where);
+  let runtimes: Awaited<ReturnType<typeof loadModelAttributes>> = {};
+  try {
+    if (set.dim !== model.generator.wDim) {
+      throw new CliError('CLI_DIRECTIONS_CORRUPT', `corrupt directions: the directions.json of ${where.label} has dim ${set.dim} but the model's w has ${model.generator.wDim}; refit them: gan-control directions --model ${where.label}`);
+    }
+    runtimes = await loadModelAttributes(model, ctx);
+    const { keepOthers, ...rest } = options;
+    const method = await interfaceganMethod(model.generator, set, runtimes, { keepOthers });
+    const enc = { ...(await import('@gan-control/encoders')), ...(await import('@gan-control/encoders/node')) };
+    const bar = createProgress({ label: 'evaluate', total: 1, enabled: progress && ctx.isTTY });
+    const report = await enc.evaluateMethod(method, runtimes, {
+      ...rest,
+      batchSize: 16,
+      onProgress: (p) => bar.update(p.done, p.attribute ? `${p.phase} ${p.attribute}` : p.phase, p.total),
+    });
+    bar.finish();
+    return { report: report as unknown as Record<string, unknown>, table: enc.formatControlReport(report) };
+  } finally {
+    for (const a of Object.values(runtimes)) a.dispose();
+    model.dispose();
+  }
+}
+
 export async function evaluateCommand(_args: string[], opts: Record<string, unknown>, ctx: Context): Promise<void> {
   const options = evaluateOptions(opts);
+  const method = evaluateMethodFlag(opts);
+  if (opts.keepOthers && method !== 'interfacegan') throw usageError('--keep-others is the conditional edit of --method interfacegan');
   const spec = stringFlag(opts.model, '--model') ?? 'shapes';
   const outFlag = stringFlag(opts.out, '--out');
   const gridDir = outFlag ? prepareOut(outFlag, ctx.cwd, { allowFile: false }).path : undefined;
   const where = resolveModelPath(spec, ctx.cwd);
   await prepareBackend(ctx);
-  if (!opts.json) ctx.info(`evaluating ${where.label}: ${options.steps} requested values × ${options.seeds} samples per attribute…`);
-  const { report, table } = await runEvaluation(where, { ...options, gridDir }, ctx, { progress: !opts.json });
+  if (!opts.json) ctx.info(`evaluating ${method} on ${where.label}: ${options.steps} requested values × ${options.seeds} samples per attribute…`);
+  const { report, table } =
+    method === 'interfacegan'
+      ? await runDirectionsEvaluation(where, { ...options, gridDir, keepOthers: Boolean(opts.keepOthers) }, ctx, { progress: !opts.json })
+      : await runEvaluation(where, { ...options, gridDir }, ctx, { progress: !opts.json });
   if (opts.json) {
     ctx.out(JSON.stringify(report, null, 2));
     return;

@@ -20,6 +20,8 @@ describe('planGenerate', () => {
       count: 2,
       truncation: 1,
       extrapolate: false,
+      shift: [],
+      keepOthers: false,
     });
   });
 

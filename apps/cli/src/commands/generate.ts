@@ -1,11 +1,13 @@
 /** `gan-control generate`: images with attributes set by value, the rest sampled from a seed. */
 import { join } from 'node:path';
-import { asList, intFlag, numberFlag, parseSet, parseSweep, stringFlag, type SetRequest, type Sweep } from '../args.js';
+import { existsSync } from 'node:fs';
+import { asList, intFlag, numberFlag, parseSet, parseShift, parseSweep, stringFlag, type SetRequest, type ShiftRequest, type Sweep } from '../args.js';
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import { openControl, type ControlSession } from '../control.js';
-import { checkRequest, resolveModelPath } from '../model.js';
+import { DIRECTIONS_FILE, editW, findDirection, readDirections, renderW, sampleW } from '../directions.js';
+import { checkRequest, loadModel, resolveModelPath } from '../model.js';
 import { inspectModel } from './inspect.js';
 import { ensureOut, fileNumber, prepareOut } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -20,6 +22,10 @@ export interface GeneratePlan {
   count: number;
   truncation: number;
   extrapolate: boolean;
+  /** `--shift`: relative edits along the model's fitted directions (directions.json). */
+  shift?: ShiftRequest[];
+  /** `--keep-others`: the conditional edit (every other fitted value held). */
+  keepOthers?: boolean;
 }
 
 /** Images one `generate` call makes at most (`--count`, or `--count` × sweep steps for a grid). */
@@ -52,6 +58,8 @@ export function planGenerate(opts: Record<string, unknown>): GeneratePlan {
     count,
     truncation: numberFlag(opts.truncation, '--truncation', { min: 0, max: 1, fallback: 1 }),
     extrapolate: Boolean(opts.extrapolate),
+    shift: parseShift(asList(opts.shift)),
+    keepOthers: Boolean(opts.keepOthers),
   };
 }
 
@@ -166,6 +174,12 @@ export async function generateCommand(_args: string[], opts: Record<string, unkn
   const where = resolveModelPath(plan.model, ctx.cwd);
   // Names are checked against model.json and the encoders' JSON before any backend or weights load.
   const info = await inspectModel(plan.model, ctx.cwd);
+  // Relative edits go along the fitted directions; so does --set on a model without encoders.
+  const hasSet = Object.keys(plan.set).length > 0 || plan.sweep !== undefined;
+  if ((plan.shift?.length ?? 0) > 0 || plan.keepOthers || (hasSet && info.encoders.length === 0 && existsSync(join(where.path, DIRECTIONS_FILE)))) {
+    await generateAlongDirections(where, plan, target, ctx, { hasEncoders: info.encoders.length > 0 });
+    return;
+  }
   checkRequest({ label: where.label, attributes: info.encoders.map((e) => ({ name: e.attribute, group: e.group, values: e.values })), groups: info.groups }, plan);
   await prepareBackend(ctx);
   // Attribute runtimes are needed only to fill the values a partial --set leaves out.
@@ -178,30 +192,97 @@ export async function generateCommand(_args: string[], opts: Record<string, unkn
     checkRequest(model, plan);
     for (const line of circularNotes(plan, model.controller.supported)) ctx.info(line);
     const tf = await import('@tensorflow/tfjs-core');
-    const { tensorToPng, tensorToPngs, writeFileAtomic } = await import('@gan-control/tensor-io/node');
-    const { images, rows, cols, columnLabels } = await renderPlan(model, plan, ctx);
+    const rendered = await renderPlan(model, plan, ctx);
     try {
-      ensureOut(target);
-      const [, h, w] = images.shape;
-      if (target.kind === 'file') {
-        const png = await tensorToPng(images, images.shape[0] === 1 ? {} : { grid: { rows, cols } });
-        await writeFileAtomic(target.path, png);
-        ctx.out(`wrote ${target.path} (${images.shape[0] === 1 ? 'one' : `${rows} × ${cols} grid of`} ${w}×${h} image${images.shape[0] === 1 ? '' : 's'}${plan.sweep ? `; rows: seeds ${plan.seed}…, columns: ${columnLabels.join(', ')}` : ''})`);
-      } else {
-        const pngs = await tensorToPngs(images);
-        for (const [k, png] of pngs.entries()) {
-          const r = Math.floor(k / cols);
-          const c = k % cols;
-          const name = plan.sweep ? `seed${plan.seed}-row${r}-${columnLabels[c]}.png` : `seed${plan.seed}-${k}.png`;
-          const path = join(target.path, name);
-          await writeFileAtomic(path, png);
-          ctx.out(path);
-        }
-      }
+      await writeImages(rendered, plan, target, ctx);
     } finally {
-      tf.dispose(images);
+      tf.dispose(rendered.images);
     }
   } finally {
     model.dispose();
+  }
+}
+
+/**
+ * `--shift` (and `--set` where the model has no encoders): the seed's sampled w, edited along the
+ * fitted InterFaceGAN directions of `<model>/directions.json` (`shift`, `setTo`; with
+ * `--keep-others` the conditional edit), rendered.
+ */
+async function generateAlongDirections(
+  where: { path: string; label: string },
+  plan: GeneratePlan,
+  target: ReturnType<typeof prepareOut>,
+  ctx: Context,
+  { hasEncoders }: { hasEncoders: boolean },
+): Promise<void> {
+  if (plan.sweep) throw usageError('--sweep sets values through the encoders; with --shift (the fitted directions) give one edit per call, or sweep with several calls');
+  if (plan.keep.length) throw usageError('--keep holds a latent group of the encoders\' partition; along directions every edited w is its own seed\'s: leave --keep out (use --keep-others to hold the other fitted values)');
+  // Checked before any backend or weights load.
+  const set = await readDirections(where.path, where.label);
+  const requests = [
+    ...Object.entries(plan.set).flatMap(([attribute, v]) =>
+      typeof v === 'number'
+        ? [{ direction: findDirection(set, attribute, '--set', where.label), mode: 'set' as const, value: v }]
+        : Object.entries(v).map(([field, x]) => ({ direction: findDirection(set, `${attribute}.${field}`, '--set', where.label), mode: 'set' as const, value: x })),
+    ),
+    ...(plan.shift ?? []).map((r) => ({ direction: findDirection(set, r.name, '--shift', where.label), mode: 'shift' as const, value: r.delta })),
+  ];
+  for (const r of requests) {
+    if (r.mode === 'set' && r.direction.kind === 'threshold') {
+      throw new CliError('CLI_BAD_VALUE', `--set ${r.direction.attribute}.${r.direction.value}: its direction is a threshold classifier, which has no absolute mapping to the value; use --shift (logits), or refit it as a linear value`);
+    }
+  }
+  if (Object.keys(plan.set).length > 0) {
+    ctx.info(
+      hasEncoders
+        ? 'note: with --shift, --set also goes along the fitted directions (InterFaceGAN setTo), not through the encoders'
+        : `note: model ${where.label} has no encoders: --set goes along its fitted directions (InterFaceGAN setTo, ${DIRECTIONS_FILE})`,
+    );
+  }
+  if (requests.length === 0) ctx.info('note: --keep-others without --shift or --set edits nothing');
+  await prepareBackend(ctx);
+  const model = await loadModel(where);
+  try {
+    if (set.dim !== model.generator.wDim) {
+      throw new CliError('CLI_DIRECTIONS_CORRUPT', `corrupt directions: ${join(model.dir, DIRECTIONS_FILE)} has dim ${set.dim} but the model's w has ${model.generator.wDim}; refit them: gan-control directions --model ${where.label}`);
+    }
+    const w = await sampleW(model.generator, plan.seed, plan.count, plan.truncation);
+    const edited = await editW(w, set, requests, { keepOthers: plan.keepOthers });
+    const images = await renderW(model.generator, edited);
+    try {
+      const cols = Math.ceil(Math.sqrt(plan.count));
+      await writeImages({ images, rows: Math.ceil(plan.count / cols), cols, columnLabels: [] }, plan, target, ctx);
+    } finally {
+      images.dispose();
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Writes rendered images as one PNG (a grid when several) or a folder of PNGs. */
+async function writeImages(
+  { images, rows, cols, columnLabels }: { images: import('@tensorflow/tfjs-core').Tensor4D; rows: number; cols: number; columnLabels: string[] },
+  plan: GeneratePlan,
+  target: ReturnType<typeof prepareOut>,
+  ctx: Context,
+): Promise<void> {
+  const { tensorToPng, tensorToPngs, writeFileAtomic } = await import('@gan-control/tensor-io/node');
+  ensureOut(target);
+  const [, h, w] = images.shape;
+  if (target.kind === 'file') {
+    const png = await tensorToPng(images, images.shape[0] === 1 ? {} : { grid: { rows, cols } });
+    await writeFileAtomic(target.path, png);
+    ctx.out(`wrote ${target.path} (${images.shape[0] === 1 ? 'one' : `${rows} × ${cols} grid of`} ${w}×${h} image${images.shape[0] === 1 ? '' : 's'}${plan.sweep ? `; rows: seeds ${plan.seed}…, columns: ${columnLabels.join(', ')}` : ''})`);
+  } else {
+    const pngs = await tensorToPngs(images);
+    for (const [k, png] of pngs.entries()) {
+      const r = Math.floor(k / cols);
+      const c = k % cols;
+      const name = plan.sweep ? `seed${plan.seed}-row${r}-${columnLabels[c]}.png` : `seed${plan.seed}-${k}.png`;
+      const path = join(target.path, name);
+      await writeFileAtomic(path, png);
+      ctx.out(path);
+    }
   }
 }

@@ -1,0 +1,170 @@
+/**
+ * `gan-control directions`: fits post-hoc control on any model folder and saves it as
+ * `<model>/directions.json` — InterFaceGAN boundaries (one per measured value) or GANSpace
+ * components (named by the value each correlates with best).
+ */
+import { join } from 'node:path';
+import { intFlag, stringFlag } from '../args.js';
+import { prepareBackend } from '../backend.js';
+import type { Context } from '../context.js';
+import { DIRECTIONS_FILE, measureAll, readDirections, renderW, sampleW, valueSpecs } from '../directions.js';
+import { CliError, usageError } from '../errors.js';
+import { BUNDLED_MODELS, loadModel, loadModelAttributes, resolveModelPath } from '../model.js';
+import { createProgress } from '../progress.js';
+import { formatTable } from '../table.js';
+
+export const DIRECTION_METHODS = ['interfacegan', 'ganspace'] as const;
+export type DirectionMethod = (typeof DIRECTION_METHODS)[number];
+
+/** Flags → the fit plan (usage errors only). */
+export function planDirections(opts: Record<string, unknown>) {
+  const method = (stringFlag(opts.method, '--method') ?? 'interfacegan') as DirectionMethod;
+  if (!DIRECTION_METHODS.includes(method)) throw usageError(`--method '${method}' is not a direction method; use one of ${DIRECTION_METHODS.join(', ')}`);
+  return {
+    model: stringFlag(opts.model, '--model') ?? 'shapes',
+    method,
+    samples: intFlag(opts.samples, '--samples', { min: 16, max: 1_000_000, fallback: 2048 }),
+    seed: intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 }),
+    components: intFlag(opts.components, '--components', { min: 1, max: 4096, fallback: 10 }),
+  };
+}
+
+/**
+ * Seed of the b-th sampling batch: disjoint from `evaluate`'s streams (seed·1000003 + r, and
+ * + 10⁶ + b for its ranges), so a fit is never scored on its own samples.
+ */
+export const fitBatchSeed = (seed: number, b: number) => seed * 1_000_003 + 3_000_000 + b;
+
+const BATCH = 64;
+
+export async function directionsCommand(_args: string[], opts: Record<string, unknown>, ctx: Context): Promise<void> {
+  const plan = planDirections(opts);
+  const where = resolveModelPath(plan.model, ctx.cwd);
+  if (where.label in BUNDLED_MODELS) {
+    throw new CliError(
+      'CLI_MODEL_READONLY',
+      `directions are saved into the model folder, and the bundled model '${where.label}' is part of the installation; fit them on a copy: cp -r ${where.path} my-model && gan-control directions --model my-model`,
+    );
+  }
+  await prepareBackend(ctx);
+  const model = await loadModel(where);
+  let runtimes: Awaited<ReturnType<typeof loadModelAttributes>> = {};
+  try {
+    runtimes = await loadModelAttributes(model, ctx);
+    if (Object.keys(runtimes).length === 0) {
+      throw new CliError('CLI_MODEL_INVALID', `model ${where.label} names no attributes in its model.json, so nothing can be measured to fit directions to; record them (convert --attribute group=plugin) or pass --plugin`);
+    }
+    const specs = await valueSpecs(runtimes);
+    const G = model.generator;
+    const D = G.wDim;
+    const N = plan.samples;
+    const w = new Float32Array(N * D);
+    const y = new Float32Array(N * specs.length);
+    const json = Boolean(opts.json);
+    if (!json) ctx.info(`sampling ${N} w of ${where.label} and measuring ${specs.map((s) => `${s.spec.attribute}.${s.spec.value}`).join(', ')}…`);
+    const bar = createProgress({ label: 'sample', total: N, enabled: !json && ctx.isTTY });
+    for (let i = 0, b = 0; i < N; i += BATCH, b++) {
+      const n = Math.min(BATCH, N - i);
+      const wb = await sampleW(G, fitBatchSeed(plan.seed, b), n);
+      const images = await renderW(G, wb);
+      let measured: Record<string, Float32Array>;
+      try {
+        measured = await measureAll(runtimes, images);
+      } finally {
+        images.dispose();
+      }
+      w.set(wb, i * D);
+      for (let r = 0; r < n; r++) {
+        specs.forEach((s, j) => {
+          y[(i + r) * specs.length + j] = measured[s.key][r * (runtimes[s.key].values?.length ?? 0) + s.index];
+        });
+      }
+      bar.update(i + n);
+      await new Promise((res) => setImmediate(res));
+    }
+    bar.finish();
+    // A failed measurement (NaN: nothing detected) cannot label a sample: such rows are left out.
+    const keepRows: number[] = [];
+    for (let r = 0; r < N; r++) if (specs.every((_, j) => Number.isFinite(y[r * specs.length + j]))) keepRows.push(r);
+    const dropped = N - keepRows.length;
+    if (keepRows.length < 16) throw new CliError('CLI_MEASURE_FAILED', `only ${keepRows.length} of ${N} samples could be measured (every value finite); the plugins cannot label this model's images`);
+    const wk = new Float32Array(keepRows.length * D);
+    const yk = new Float32Array(keepRows.length * specs.length);
+    keepRows.forEach((r, i) => {
+      wk.set(w.subarray(r * D, (r + 1) * D), i * D);
+      yk.set(y.subarray(r * specs.length, (r + 1) * specs.length), i * specs.length);
+    });
+    const lib = await import('@gan-control/directions');
+    const W = lib.matrix(wk, D);
+    const Y = lib.matrix(yk, specs.length);
+    // The other method's part of an existing directions.json is kept (when it fits this w).
+    let previous: Awaited<ReturnType<typeof readDirections>> | undefined;
+    try {
+      previous = await readDirections(model.dir, where.label);
+      if (previous.dim !== D) previous = undefined;
+    } catch {
+      previous = undefined;
+    }
+    const meta = { ...(previous?.meta ?? {}), [plan.method]: { samples: N, measured: keepRows.length, seed: plan.seed, command: `gan-control directions --method ${plan.method} --samples ${N} --seed ${plan.seed}${plan.method === 'ganspace' ? ` --components ${plan.components}` : ''}` } };
+    let set: import('@gan-control/directions').DirectionSet;
+    let table: string;
+    let report: Record<string, unknown>;
+    const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '—');
+    if (plan.method === 'interfacegan') {
+      const directions = lib.fitDirections(W, Y, { values: specs.map((s) => s.spec) });
+      set = { dim: D, directions, ...(previous?.components ? { components: previous.components } : {}), meta };
+      table = formatTable(
+        ['value', 'kind', 'unit', 'held-out R²', 'held-out error', 'slope (unit per |w|)'],
+        directions.map((d) => [
+          `${d.attribute}.${d.value}`,
+          d.kind,
+          d.unit,
+          d.kind === 'threshold' ? `acc ${f(d.accuracy)}` : f(d.r2),
+          d.kind === 'circular' ? `${f(d.error, 2)} ${d.unit}` : '—',
+          d.kind === 'circular' ? `cos ${f(d.cos.slope, 4)}, sin ${f(d.sin.slope, 4)}` : f(d.model.slope, 4),
+        ]),
+      );
+      report = {
+        method: 'interfacegan',
+        directions: directions.map((d) => ({
+          key: `${d.attribute}.${d.value}`,
+          kind: d.kind,
+          unit: d.unit,
+          r2: d.kind === 'threshold' ? null : d.r2,
+          ...(d.kind === 'circular' ? { error: d.error } : {}),
+          ...(d.kind === 'threshold' ? { accuracy: d.accuracy } : {}),
+          slope: d.kind === 'circular' ? [d.cos.slope, d.sin.slope] : d.model.slope,
+        })),
+      };
+    } else {
+      const components = lib.pca(W, { components: plan.components });
+      const names = lib.nameComponents(
+        components,
+        W,
+        Y,
+        specs.map((s) => ({ attribute: s.spec.attribute, value: s.spec.value, ...(s.spec.period ? { period: s.spec.period } : {}) })),
+      );
+      set = { dim: D, directions: previous?.directions ?? [], components: { ...components, names: names.map((n) => ({ index: n.index, label: n.label })) }, meta };
+      table = formatTable(
+        ['component', 'variance share', 'best-correlated value', '|r|'],
+        names.map((n) => [String(n.index), `${(100 * components.explained[n.index]).toFixed(1)} %`, n.label, n.best ? f(n.best.r) : '—']),
+      );
+      report = {
+        method: 'ganspace',
+        components: names.map((n) => ({ index: n.index, explained: components.explained[n.index], label: n.label, r: n.best?.r ?? null })),
+      };
+    }
+    const { writeFileAtomic } = await import('@gan-control/tensor-io/node');
+    const file = join(model.dir, DIRECTIONS_FILE);
+    await writeFileAtomic(file, lib.serializeDirections(set));
+    if (json) {
+      ctx.out(JSON.stringify({ file, samples: N, measured: keepRows.length, ...report }, null, 2));
+      return;
+    }
+    ctx.out(table);
+    ctx.out(`wrote ${file} (${keepRows.length} samples${dropped ? `; ${dropped} left out: a value could not be measured` : ''}, seed ${plan.seed})`);
+  } finally {
+    for (const a of Object.values(runtimes)) a.dispose();
+    model.dispose();
+  }
+}
