@@ -66,7 +66,7 @@ export class ZipArchive {
    */
   constructor(bytes: Uint8Array, options: ZipArchiveOptions = {}) {
     if (!(bytes instanceof Uint8Array)) throw new TensorIoError('ZIP_CORRUPT', 'ZipArchive expects a Uint8Array (e.g. the result of fs.readFile).');
-    this.budget = options.budget ?? new ExpansionBudget(bytes.length, resolveLimits(options.limits, 'ZipArchive', 'INVALID_OPTION'), 'ZipArchive');
+    this.budget = options.budget ?? new ExpansionBudget(bytes.length, resolveLimits(options.limits, 'new ZipArchive', 'INVALID_OPTION'), 'new ZipArchive');
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.entries = this.parse();
