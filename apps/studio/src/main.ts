@@ -545,7 +545,7 @@ async function projectFile(file: File): Promise<void> {
       draw($('reconstruction'), { width: R, height: R, rgba: m.image, measured: {} });
       $('project-cancel').hidden = true;
       $('project-status').dataset.psnr = String(m.psnr);
-      setStatus(`PSNR ${m.psnr.toFixed(2)} dB · ${m.steps} steps from the ${m.start === 'encoders' ? "encoders' start" : 'mean w'} · ${(m.ms / 1000).toFixed(1)} s`);
+      setStatus(`PSNR ${m.psnr.toFixed(2)} dB · ${m.steps} steps from the ${m.start === 'encoders' ? "encoders' start" : 'mean w'} · ${(m.ms / 1000).toFixed(1)} s on ${m.backend}`);
       Object.assign(stats.projection, { state: 'done', step: m.steps, psnr: m.psnr, ms: m.ms, workerTensors: m.tensors });
       void enterProjection(m.latent.ws[0]).catch(showError);
     }

@@ -37,7 +37,7 @@ export interface ProjectJob {
 export type ProjectMessage =
   | { type: 'loading'; what: string }
   | { type: 'progress'; step: number; steps: number; loss: number; elapsedMs: number; preview?: Uint8ClampedArray }
-  | { type: 'done'; latent: LatentCode; psnr: number; mse: number; steps: number; ms: number; image: Uint8ClampedArray; start: 'encoders' | 'mean'; tensors: number }
+  | { type: 'done'; latent: LatentCode; psnr: number; mse: number; steps: number; ms: number; image: Uint8ClampedArray; start: 'encoders' | 'mean'; tensors: number; backend: string }
   | { type: 'error'; message: string };
 
 const PRIOR = 0.001;
@@ -132,7 +132,7 @@ async function run(job: ProjectJob): Promise<void> {
     target.dispose();
     const ms = performance.now() - t0;
     post(
-      { type: 'done', latent: result.latent, psnr: result.psnr, mse: result.mse, steps: result.steps, ms, image: rgba, start: start ? 'encoders' : 'mean', tensors: tf.memory().numTensors },
+      { type: 'done', latent: result.latent, psnr: result.psnr, mse: result.mse, steps: result.steps, ms, image: rgba, start: start ? 'encoders' : 'mean', tensors: tf.memory().numTensors, backend: tf.getBackend() },
       [rgba.buffer],
     );
   } finally {
