@@ -128,6 +128,104 @@ export async function measureAll(runtimes: Record<string, Attribute>, images: tf
 }
 
 /**
+ * Seed of the b-th sampling batch of a fit: disjoint from `evaluate`'s streams (seed·1000003 + r,
+ * and + 10⁶ + b for its ranges), so a fit is never scored on its own samples.
+ */
+export const fitBatchSeed = (seed: number, b: number) => seed * 1_000_003 + 3_000_000 + b;
+
+/**
+ * Samples `count` w (batches of 64 from `fitBatchSeed`), renders and measures them: row-major w
+ * `[rows, D]` and values `[rows, specs]` in `specs`' order. Rows with a value that could not be
+ * measured (not finite) are left out (`dropped`).
+ *
+ * @example
+ * const { w, y, rows } = await sampleAndMeasure(model.generator, runtimes, await valueSpecs(runtimes), 2048, 0);
+ */
+export async function sampleAndMeasure(
+  G: InferenceGenerator,
+  runtimes: Record<string, Attribute>,
+  specs: readonly { key: string; index: number }[],
+  count: number,
+  seed: number,
+  onProgress?: (done: number) => void,
+): Promise<{ w: Float32Array; y: Float32Array; rows: number; dropped: number }> {
+  const D = G.wDim;
+  const K = specs.length;
+  const w = new Float32Array(count * D);
+  const y = new Float32Array(count * K);
+  let rows = 0;
+  for (let i = 0, b = 0; i < count; i += 64, b++) {
+    const n = Math.min(64, count - i);
+    const wb = await sampleW(G, fitBatchSeed(seed, b), n);
+    const images = await renderW(G, wb);
+    let measured: Record<string, Float32Array>;
+    try {
+      measured = await measureAll(runtimes, images);
+    } finally {
+      images.dispose();
+    }
+    for (let r = 0; r < n; r++) {
+      const values = specs.map((s) => measured[s.key][r * (runtimes[s.key].values?.length ?? 0) + s.index]);
+      // A failed measurement (NaN: nothing detected) cannot label a sample.
+      if (!values.every(Number.isFinite)) continue;
+      w.set(wb.subarray(r * D, (r + 1) * D), rows * D);
+      y.set(values, rows * K);
+      rows++;
+    }
+    onProgress?.(i + n);
+    await new Promise((res) => setImmediate(res));
+  }
+  if (rows < 16) throw new CliError('CLI_MEASURE_FAILED', `only ${rows} of ${count} samples could be measured (every value finite); the plugins cannot label this model's images`);
+  return { w: w.slice(0, rows * D), y: y.slice(0, rows * K), rows, dropped: count - rows };
+}
+
+/**
+ * GANSpace as absolute control, for `evaluate --method ganspace`: each value is fitted (the same
+ * ridge fits as InterFaceGAN) on the scores of the components named for it (`nameComponents`),
+ * and the fit is written back as a w-space direction whose normal lies in their span:
+ * y ≈ b + βᵀVₛ(w − μ) gives normal Vₛᵀβ/‖β‖ (Vₛ orthonormal, so slope ‖β‖) and intercept
+ * b − βᵀVₛμ. Edits along it move w only along those components. Values without a named component
+ * are left out (their attribute is not controlled).
+ *
+ * @example
+ * const dirs = await ganspaceDirections(set, w, y, specs);
+ */
+export async function ganspaceDirections(
+  set: DirectionSet,
+  w: Float32Array,
+  y: Float32Array,
+  specs: readonly { spec: ValueSpecInput }[],
+): Promise<Direction[]> {
+  const lib = await import('@gan-control/directions');
+  const p = set.components;
+  if (!p?.names) throw new CliError('CLI_NO_DIRECTIONS', 'directions.json has no named GANSpace components; fit them: gan-control directions --method ganspace');
+  const D = set.dim;
+  const W = lib.matrix(w, D);
+  const N = W.rows;
+  const scores = lib.projectComponents(W, p);
+  const out: Direction[] = [];
+  specs.forEach(({ spec }, j) => {
+    const key = `${spec.attribute}.${spec.value}`;
+    const picked = p.names!.filter((n) => n.label.slice(1) === key).map((n) => n.index);
+    if (picked.length === 0) return;
+    const sub = new Float64Array(N * picked.length);
+    for (let r = 0; r < N; r++) picked.forEach((c, k) => (sub[r * picked.length + k] = scores.data[r * scores.cols + c]));
+    const yj = Float64Array.from({ length: N }, (_, r) => y[r * specs.length + j]);
+    const fit = lib.fitDirection(lib.matrix(sub, picked.length), yj, spec);
+    const toW = (m: { normal: readonly number[]; slope: number; intercept: number }) => {
+      const beta = m.normal.map((x) => x * m.slope);
+      const v = Array.from({ length: D }, (_, a) => picked.reduce((s, c, k) => s + beta[k] * p.components[c][a], 0));
+      const norm = Math.hypot(...v);
+      const shiftMean = picked.reduce((s, c, k) => s + beta[k] * p.components[c].reduce((t, x, a) => t + x * p.mean[a], 0), 0);
+      return { normal: v.map((x) => x / norm), slope: norm, intercept: m.intercept - shiftMean };
+    };
+    if (fit.kind === 'circular') out.push({ ...fit, cos: toW(fit.cos), sin: toW(fit.sin) });
+    else out.push({ ...fit, model: toW(fit.model) } as Direction);
+  });
+  return out;
+}
+
+/**
  * Edits each row of `w` by the `--shift` (relative) and `--set` (absolute, `setTo`) requests in
  * order. With `keepOthers`, InterFaceGAN's conditional edit: every other fitted direction's value
  * is held; without it, only the values already edited by an earlier request are held (so

@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   Controller,
+  controllerMethod,
   formatControlReport,
   loadEncoders,
 } from '../src/index';
 import type { TrainProgress } from '../src/index';
-import { buildEncodersForModel, evaluateControl } from '../src/node';
+import { buildEncodersForModel, evaluateControl, evaluateMethod } from '../src/node';
 import type { BuildEncodersResult } from '../src/node';
 import { TOY_BUILD, brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy';
 
@@ -233,6 +234,24 @@ describe('evaluateControl with failing measurements', () => {
     expect(report.hue.range.every(Number.isFinite)).toBe(true);
     expect(Number.isFinite(report.hue.leakage.bright)).toBe(true);
     await expect(evaluateControl(controller, { bright: attributes.bright }, { only: ['hue'] })).rejects.toThrow(/only names 'hue', but no attribute runtime/);
+    controller.dispose();
+  });
+});
+
+describe('evaluateMethod: one protocol for any control method', () => {
+  it('the controller as a ControlMethod gives evaluateControl\'s report; another method is measured alike', async () => {
+    const encoders = await loadEncoders(join(dir, 'encoders'));
+    const controller = new Controller({ generator: G, encoders });
+    const options = { seeds: 2, steps: 3, rangeSamples: 32, only: ['hue'] };
+    const direct = await evaluateControl(controller, attributes, options);
+    expect(await evaluateMethod(controllerMethod(controller), attributes, options)).toEqual(direct);
+    // A method that ignores the request (returns the base picture): the error is as large as the
+    // requested hues' spread from the seed's hue, and nothing leaks.
+    const inert = controllerMethod(controller);
+    const ignoring = { ...inert, setValues: ({ seed, rows }: { seed: number; rows: number[][] }) => tf.tidy(() => tf.tile(inert.sample({ seed, count: 1 }), [rows.length, 1, 1, 1])) };
+    const report = await evaluateMethod(ignoring, attributes, options);
+    expect(report.hue.meanError).toBeGreaterThan(10 * direct.hue.meanError);
+    for (const leak of Object.values(report.hue.leakage)) expect(leak).toBe(0);
     controller.dispose();
   });
 });

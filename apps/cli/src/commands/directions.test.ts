@@ -176,6 +176,19 @@ describe.runIf(hasModel)('on a copy of the bundled shapes model', () => {
     expect(a.equals(c)).toBe(false);
   });
 
+  it('--set on a model without encoders goes along directions.json (and says so)', async () => {
+    const bare = join(work, 'bare');
+    cpSync(model, bare, { recursive: true });
+    rmSync(join(bare, 'encoders'), { recursive: true, force: true });
+    const r = await cli(['generate', '--model', bare, '--set', 'size=0.3', '--set', 'position.x=12', '--out', 'bare.png'], work);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('has no encoders: --set goes along its fitted directions');
+    rmSync(join(bare, 'directions.json'));
+    const none = await cli(['generate', '--model', bare, '--set', 'size=0.3', '--out', 'bare.png'], work);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('no encoders');
+  });
+
   it('evaluate --method interfacegan --json: per-attribute errors and leakage, the same for the same seed', async () => {
     const args = ['evaluate', '--model', model, '--method', 'interfacegan', '--samples', '2', '--steps', '3', '--range-samples', '32', '--json'];
     const r = await cli(args, work);
@@ -189,7 +202,17 @@ describe.runIf(hasModel)('on a copy of the bundled shapes model', () => {
     expect(Object.keys(rep.position.values!)).toEqual(['x', 'y']);
     const again = await cli(args, work);
     expect(again.stdout).toBe(r.stdout);
-    const bad = await cli(['evaluate', '--model', model, '--method', 'ganspace'], work);
+    const bad = await cli(['evaluate', '--model', model, '--method', 'pca'], work);
     expect(bad.code).toBe(2);
+  });
+
+  it('evaluate --method ganspace: each value set within the components named for it', async () => {
+    const r = await cli(['evaluate', '--model', model, '--method', 'ganspace', '--fit-samples', '256', '--samples', '2', '--steps', '3', '--range-samples', '32', '--json'], work);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout) as Record<string, { meanError: number; leakage: Record<string, number> }>;
+    // The 6 components of the fit above name size and position (0.97 and 0.89 |r| at 2048 samples).
+    expect(Object.keys(rep)).toContain('size');
+    for (const a of Object.values(rep)) expect(Number.isFinite(a.meanError)).toBe(true);
+    console.log(`ganspace: ${Object.entries(rep).map(([k, v]) => `${k} ${v.meanError.toPrecision(3)}`).join(', ')}`);
   });
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { intFlag, stringFlag } from '../args.js';
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
-import { DIRECTIONS_FILE, measureAll, readDirections, renderW, sampleW, valueSpecs } from '../directions.js';
+import { DIRECTIONS_FILE, readDirections, sampleAndMeasure, valueSpecs } from '../directions.js';
 import { CliError, usageError } from '../errors.js';
 import { BUNDLED_MODELS, loadModel, loadModelAttributes, resolveModelPath } from '../model.js';
 import { createProgress } from '../progress.js';
@@ -28,14 +28,6 @@ export function planDirections(opts: Record<string, unknown>) {
     components: intFlag(opts.components, '--components', { min: 1, max: 4096, fallback: 10 }),
   };
 }
-
-/**
- * Seed of the b-th sampling batch: disjoint from `evaluate`'s streams (seed·1000003 + r, and
- * + 10⁶ + b for its ranges), so a fit is never scored on its own samples.
- */
-export const fitBatchSeed = (seed: number, b: number) => seed * 1_000_003 + 3_000_000 + b;
-
-const BATCH = 64;
 
 export async function directionsCommand(_args: string[], opts: Record<string, unknown>, ctx: Context): Promise<void> {
   const plan = planDirections(opts);
@@ -58,42 +50,11 @@ export async function directionsCommand(_args: string[], opts: Record<string, un
     const G = model.generator;
     const D = G.wDim;
     const N = plan.samples;
-    const w = new Float32Array(N * D);
-    const y = new Float32Array(N * specs.length);
     const json = Boolean(opts.json);
     if (!json) ctx.info(`sampling ${N} w of ${where.label} and measuring ${specs.map((s) => `${s.spec.attribute}.${s.spec.value}`).join(', ')}…`);
     const bar = createProgress({ label: 'sample', total: N, enabled: !json && ctx.isTTY });
-    for (let i = 0, b = 0; i < N; i += BATCH, b++) {
-      const n = Math.min(BATCH, N - i);
-      const wb = await sampleW(G, fitBatchSeed(plan.seed, b), n);
-      const images = await renderW(G, wb);
-      let measured: Record<string, Float32Array>;
-      try {
-        measured = await measureAll(runtimes, images);
-      } finally {
-        images.dispose();
-      }
-      w.set(wb, i * D);
-      for (let r = 0; r < n; r++) {
-        specs.forEach((s, j) => {
-          y[(i + r) * specs.length + j] = measured[s.key][r * (runtimes[s.key].values?.length ?? 0) + s.index];
-        });
-      }
-      bar.update(i + n);
-      await new Promise((res) => setImmediate(res));
-    }
+    const { w: wk, y: yk, rows, dropped } = await sampleAndMeasure(G, runtimes, specs, N, plan.seed, (done) => bar.update(done));
     bar.finish();
-    // A failed measurement (NaN: nothing detected) cannot label a sample: such rows are left out.
-    const keepRows: number[] = [];
-    for (let r = 0; r < N; r++) if (specs.every((_, j) => Number.isFinite(y[r * specs.length + j]))) keepRows.push(r);
-    const dropped = N - keepRows.length;
-    if (keepRows.length < 16) throw new CliError('CLI_MEASURE_FAILED', `only ${keepRows.length} of ${N} samples could be measured (every value finite); the plugins cannot label this model's images`);
-    const wk = new Float32Array(keepRows.length * D);
-    const yk = new Float32Array(keepRows.length * specs.length);
-    keepRows.forEach((r, i) => {
-      wk.set(w.subarray(r * D, (r + 1) * D), i * D);
-      yk.set(y.subarray(r * specs.length, (r + 1) * specs.length), i * specs.length);
-    });
     const lib = await import('@gan-control/directions');
     const W = lib.matrix(wk, D);
     const Y = lib.matrix(yk, specs.length);
@@ -105,7 +66,7 @@ export async function directionsCommand(_args: string[], opts: Record<string, un
     } catch {
       previous = undefined;
     }
-    const meta = { ...(previous?.meta ?? {}), [plan.method]: { samples: N, measured: keepRows.length, seed: plan.seed, command: `gan-control directions --method ${plan.method} --samples ${N} --seed ${plan.seed}${plan.method === 'ganspace' ? ` --components ${plan.components}` : ''}` } };
+    const meta = { ...(previous?.meta ?? {}), [plan.method]: { samples: N, measured: rows, seed: plan.seed, command: `gan-control directions --method ${plan.method} --samples ${N} --seed ${plan.seed}${plan.method === 'ganspace' ? ` --components ${plan.components}` : ''}` } };
     let set: import('@gan-control/directions').DirectionSet;
     let table: string;
     let report: Record<string, unknown>;
@@ -158,11 +119,11 @@ export async function directionsCommand(_args: string[], opts: Record<string, un
     const file = join(model.dir, DIRECTIONS_FILE);
     await writeFileAtomic(file, lib.serializeDirections(set));
     if (json) {
-      ctx.out(JSON.stringify({ file, samples: N, measured: keepRows.length, ...report }, null, 2));
+      ctx.out(JSON.stringify({ file, samples: N, measured: rows, ...report }, null, 2));
       return;
     }
     ctx.out(table);
-    ctx.out(`wrote ${file} (${keepRows.length} samples${dropped ? `; ${dropped} left out: a value could not be measured` : ''}, seed ${plan.seed})`);
+    ctx.out(`wrote ${file} (${rows} samples${dropped ? `; ${dropped} left out: a value could not be measured` : ''}, seed ${plan.seed})`);
   } finally {
     for (const a of Object.values(runtimes)) a.dispose();
     model.dispose();

@@ -4,12 +4,12 @@ import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
 import { openControl } from '../control.js';
 import { CliError, usageError } from '../errors.js';
-import { readDirections, interfaceganMethod } from '../directions.js';
+import { ganspaceDirections, interfaceganMethod, readDirections, sampleAndMeasure, valueSpecs } from '../directions.js';
 import { loadModel, loadModelAttributes, noEncoders, resolveModelPath } from '../model.js';
 import { prepareOut } from '../output.js';
 import { createProgress } from '../progress.js';
 
-export const EVALUATE_METHODS = ['gan-control', 'interfacegan'] as const;
+export const EVALUATE_METHODS = ['gan-control', 'interfacegan', 'ganspace'] as const;
 export type EvaluateMethod = (typeof EVALUATE_METHODS)[number];
 
 /** `--method` (default gan-control: the model's encoders). */
@@ -62,12 +62,14 @@ export async function runEvaluation(
 }
 
 /**
- * The same protocol as `runEvaluation` for InterFaceGAN: each requested value is set along the
- * model's fitted directions (`setTo` on the seed's w; with `keepOthers` the conditional edit).
+ * The same protocol as `runEvaluation` for the post-hoc methods: each requested value is set
+ * along the model's fitted directions (`setTo` on the seed's w; with `keepOthers` the conditional
+ * edit). For GANSpace, each value is first fitted on the scores of the components named for it,
+ * from `fitSamples` samples of the fit stream (`ganspaceDirections`).
  */
 export async function runDirectionsEvaluation(
   where: { path: string; label: string },
-  options: ReturnType<typeof evaluateOptions> & { gridDir?: string; keepOthers?: boolean },
+  options: ReturnType<typeof evaluateOptions> & { gridDir?: string; keepOthers?: boolean; method?: 'interfacegan' | 'ganspace'; fitSamples?: number },
   ctx: Context,
   { progress = true }: { progress?: boolean } = {},
 ): Promise<{ report: Record<string, unknown>; table: string }> {
@@ -79,8 +81,16 @@ export async function runDirectionsEvaluation(
       throw new CliError('CLI_DIRECTIONS_CORRUPT', `corrupt directions: the directions.json of ${where.label} has dim ${set.dim} but the model's w has ${model.generator.wDim}; refit them: gan-control directions --model ${where.label}`);
     }
     runtimes = await loadModelAttributes(model, ctx);
-    const { keepOthers, ...rest } = options;
-    const method = await interfaceganMethod(model.generator, set, runtimes, { keepOthers });
+    const { keepOthers, method: which = 'interfacegan', fitSamples = 1024, ...rest } = options;
+    let used = set;
+    if (which === 'ganspace') {
+      const specs = await valueSpecs(runtimes);
+      const bar = createProgress({ label: 'fit', total: fitSamples, enabled: progress && ctx.isTTY });
+      const { w, y } = await sampleAndMeasure(model.generator, runtimes, specs, fitSamples, options.seed, (done) => bar.update(done));
+      bar.finish();
+      used = { dim: set.dim, directions: await ganspaceDirections(set, w, y, specs) };
+    }
+    const method = await interfaceganMethod(model.generator, used, runtimes, { keepOthers });
     const enc = { ...(await import('@gan-control/encoders')), ...(await import('@gan-control/encoders/node')) };
     const bar = createProgress({ label: 'evaluate', total: 1, enabled: progress && ctx.isTTY });
     const report = await enc.evaluateMethod(method, runtimes, {
@@ -99,7 +109,8 @@ export async function runDirectionsEvaluation(
 export async function evaluateCommand(_args: string[], opts: Record<string, unknown>, ctx: Context): Promise<void> {
   const options = evaluateOptions(opts);
   const method = evaluateMethodFlag(opts);
-  if (opts.keepOthers && method !== 'interfacegan') throw usageError('--keep-others is the conditional edit of --method interfacegan');
+  if (opts.keepOthers && method === 'gan-control') throw usageError('--keep-others is the conditional edit of --method interfacegan or ganspace');
+  const fitSamples = intFlag(opts.fitSamples, '--fit-samples', { min: 16, max: 1_000_000, fallback: 1024 });
   const spec = stringFlag(opts.model, '--model') ?? 'shapes';
   const outFlag = stringFlag(opts.out, '--out');
   const gridDir = outFlag ? prepareOut(outFlag, ctx.cwd, { allowFile: false }).path : undefined;
@@ -107,8 +118,8 @@ export async function evaluateCommand(_args: string[], opts: Record<string, unkn
   await prepareBackend(ctx);
   if (!opts.json) ctx.info(`evaluating ${method} on ${where.label}: ${options.steps} requested values × ${options.seeds} samples per attribute…`);
   const { report, table } =
-    method === 'interfacegan'
-      ? await runDirectionsEvaluation(where, { ...options, gridDir, keepOthers: Boolean(opts.keepOthers) }, ctx, { progress: !opts.json })
+    method !== 'gan-control'
+      ? await runDirectionsEvaluation(where, { ...options, gridDir, keepOthers: Boolean(opts.keepOthers), method, fitSamples }, ctx, { progress: !opts.json })
       : await runEvaluation(where, { ...options, gridDir }, ctx, { progress: !opts.json });
   if (opts.json) {
     ctx.out(JSON.stringify(report, null, 2));
