@@ -6,7 +6,7 @@
  * hue after the edit within 5° of 200, position and size where the reconstruction had them. Bad
  * files give a visible error and no uncaught one.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -121,7 +121,22 @@ describe.skipIf(!available)('studio: edit your own image', () => {
     expect(second.workerTensors).toBe(first.workerTensors);
     const { psnr, ms } = second;
 
+    // The main picture is the projected one: what the worker reconstructed, and the drawn circle's
+    // factors (hue 100°, centre (14.93, 14.93) px after the crop and resize, size 0.325) within
+    // the reconstruction targets.
     const recon = await measureShown(page);
+    const shownRgb = (await readCanvas(page)).rgb;
+    const workerRgba = await page.evaluate(() => {
+      const c = document.getElementById('reconstruction') as HTMLCanvasElement;
+      return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
+    });
+    let diff = 0;
+    for (let i = 0; i < shownRgb.length; i++) diff += Math.abs(shownRgb[i] - workerRgba[Math.floor(i / 3) * 4 + (i % 3)]);
+    expect(diff / shownRgb.length).toBeLessThan(1);
+    expect(hueError(recon.hue, 100)).toBeLessThanOrEqual(5);
+    expect(Math.abs(recon.x - 14.93)).toBeLessThanOrEqual(1);
+    expect(Math.abs(recon.y - 14.93)).toBeLessThanOrEqual(1);
+    expect(Math.abs(recon.size - 0.325) / 0.325).toBeLessThanOrEqual(0.05);
     await move(page, 'color.hue', 200);
     const edited = await measureShown(page);
     const line = `PSNR ${psnr.toFixed(2)} dB (${(ms / 1000).toFixed(1)} s); reconstruction hue ${recon.hue.toFixed(1)}°, x ${recon.x.toFixed(2)}, y ${recon.y.toFixed(2)}, size ${recon.size.toFixed(3)}; hue 200 → ${edited.hue.toFixed(1)}° (error ${hueError(edited.hue, 200).toFixed(2)}°), x ${edited.x.toFixed(2)}, y ${edited.y.toFixed(2)}, size ${edited.size.toFixed(3)}`;
@@ -135,6 +150,20 @@ describe.skipIf(!available)('studio: edit your own image', () => {
     const inPage = Number(await page.locator('output[aria-label="color.hue measured"]').getAttribute('data-measured'));
     expect(hueError(inPage, edited.hue)).toBeLessThan(1);
     await page.screenshot({ path: join(STUDIO_DIR, 'screenshots', 'studio-projection.png') });
+
+    // Reseeding "other" and truncation apply to the projected latent too: the picture changes,
+    // the set hue holds.
+    let frames = (await stats(page)).frames;
+    const beforeReseed = (await readCanvas(page)).rgb;
+    await page.locator('button[aria-label="reseed other"]').click();
+    await settled(page, frames + 1);
+    const reseeded = await measureShown(page);
+    expect(Buffer.from((await readCanvas(page)).rgb).equals(Buffer.from(beforeReseed))).toBe(false);
+    expect(hueError(reseeded.hue, 200)).toBeLessThanOrEqual(5);
+    frames = (await stats(page)).frames;
+    await page.locator('input[aria-label="truncation (number)"]').fill('0.5');
+    await settled(page, frames + 1);
+    expect(hueError((await measureShown(page)).hue, 200)).toBeLessThanOrEqual(5);
 
     // Nothing leaked on the page: the projection's target was released, frames release theirs.
     expect(await numTensors(page)).toBe(tensorsBefore);
@@ -151,14 +180,20 @@ describe.skipIf(!available)('studio: edit your own image', () => {
     await page.close();
   }, 600_000);
 
-  it('Cancel stops a projection; a file that is not an image, and a tiny image, give a visible error and no uncaught one', async () => {
+  it('a dropped image is projected and Cancel stops it; a file that is not an image, and a tiny image, give a visible error and no uncaught one', async () => {
     const page = await browser.newPage();
     const uncaught: string[] = [];
     page.on('pageerror', (e) => uncaught.push(e.message));
     await page.goto(`${server.url}?backend=wasm&steps=60`);
     await settled(page, 1);
-    // Cancel stops a running projection; the sampled picture stays.
-    await page.locator('#open-image').setInputFiles(join(work, 'photo.png'));
+    // An image dropped on the page is projected; Cancel stops it and the sampled picture stays.
+    const png = readFileSync(join(work, 'photo.png')).toString('base64');
+    const drop = await page.evaluateHandle((b64) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'photo.png', { type: 'image/png' }));
+      return dt;
+    }, png);
+    await page.dispatchEvent('body', 'drop', { dataTransfer: drop });
     await page.waitForFunction(() => /step \d+\/60/.test(document.getElementById('project-status')!.textContent ?? ''), undefined, { timeout: 240_000, polling: 50 });
     await page.locator('#project-cancel').click();
     const cancelled = (await stats(page)) as unknown as { projected: boolean; projection: { state: string; step: number } };
