@@ -1,0 +1,65 @@
+// Direction-based control with the built CLI on a converted StyleGAN2-ADA generator (a plain
+// StyleGAN2: one latent group, no encoders), its group measured by the shapes domain's colour plugin.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createGenerator } from '@gan-control/stylegan2';
+import { writeSafetensors } from '@gan-control/tensor-io';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, pngSize, runCli } from './cli-harness.js';
+
+let work: string;
+
+beforeAll(() => {
+  buildCli();
+  work = mkdtempSync(join(tmpdir(), 'gan-control-directions-e2e-'));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('directions on a converted StyleGAN2', () => {
+  it('convert → directions → generate --shift / --set along them → evaluate --method interfacegan', async () => {
+    const G = createGenerator({ zDim: 8, wDim: 8, resolution: 8, mapping: { numLayers: 2 }, synthesis: { channelBase: 32, channelMax: 8 } }, { seed: 1 });
+    writeFileSync(join(work, 'G.safetensors'), writeSafetensors(G.stateDict()));
+    G.dispose();
+    const kwargs = {
+      G_kwargs: {
+        z_dim: 8, c_dim: 0, w_dim: 8, img_resolution: 8, img_channels: 3,
+        mapping_kwargs: { num_layers: 2, embed_features: null, layer_features: null, activation: 'lrelu', lr_multiplier: 0.01, w_avg_beta: 0.995 },
+        synthesis_kwargs: { channel_base: 32, channel_max: 8, num_fp16_res: 0, architecture: 'skip', resample_filter: [1, 3, 3, 1], conv_clamp: null, fp16_channels_last: false, kernel_size: 3, use_noise: true, activation: 'lrelu' },
+      },
+    };
+    writeFileSync(join(work, 'config.json'), JSON.stringify(kwargs));
+    const c = await runCli(['convert', 'G.safetensors', '--kwargs', 'config.json', '--attribute', 'latent=size', '--out', 'sg', '--backend', 'cpu'], { cwd: work });
+    expect(c.code, c.stderr).toBe(0);
+    const shiftBefore = await runCli(['generate', '--model', 'sg', '--shift', 'latent.size=+0.05', '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
+    expect(shiftBefore.code).toBe(1);
+    expect(shiftBefore.stderr).toContain('gan-control directions --model sg');
+    const d = await runCli(['directions', '--model', 'sg', '--samples', '128', '--json', '--backend', 'cpu'], { cwd: work });
+    expect(d.code, d.stderr).toBe(0);
+    const fit = JSON.parse(d.stdout) as { file: string; directions: { key: string; kind: string }[] };
+    expect(fit.directions.map((x) => `${x.key}:${x.kind}`)).toEqual(['latent.size:linear']);
+    expect(existsSync(join(work, 'sg', 'directions.json'))).toBe(true);
+    const run = async (out: string, extra: string[]) => {
+      const r = await runCli(['generate', '--model', 'sg', '--seed', '2', '--count', '4', '--out', out, '--backend', 'cpu', ...extra], { cwd: work });
+      expect(r.code, r.stderr).toBe(0);
+      return r;
+    };
+    await run('a.png', ['--shift', 'latent.size=+0.05']);
+    await run('b.png', ['--shift', 'latent=+0.05']);
+    expect(readFileSync(join(work, 'a.png')).equals(readFileSync(join(work, 'b.png')))).toBe(true);
+    expect(pngSize(new Uint8Array(readFileSync(join(work, 'a.png'))))).toEqual({ width: 2 * (8 + 2) + 2, height: 2 * (8 + 2) + 2 });
+    const set = await run('s.png', ['--set', 'latent=0.3']);
+    expect(set.stderr).toContain('--set goes along its fitted directions');
+    const e = await runCli(['evaluate', '--model', 'sg', '--method', 'interfacegan', '--samples', '2', '--steps', '3', '--range-samples', '16', '--json', '--backend', 'cpu'], { cwd: work });
+    expect(e.code, e.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(e.stdout) as object)).toEqual(['latent']);
+    // A corrupt file: a coded error naming the field, exit 1.
+    const file = join(work, 'sg', 'directions.json');
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { directions: { model: { slope: number } }[] };
+    json.directions[0].model.slope = -1;
+    writeFileSync(file, JSON.stringify(json));
+    const bad = await runCli(['generate', '--model', 'sg', '--shift', 'latent=+0.05', '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^error: corrupt directions: .*directions\[0\]\.model\.slope/m);
+  });
+});
