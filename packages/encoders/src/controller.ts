@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { LatentLayout, createRng, sampleLatents } from '@gan-control/latent';
 import type { Attribute } from '@gan-control/contrastive-loss';
-import { assertComplete, createGenerator, loadGenerator } from '@gan-control/stylegan2';
+import { assertComplete, createGenerator, loadGenerator, toFloatRecords } from '@gan-control/stylegan2';
 import type { GeneratorConfigInput } from '@gan-control/stylegan2';
 import { isNotFound, joinLocation, readBytes, readSafetensors, readText, type FileLocation } from '@gan-control/tensor-io';
 import { EncodersError, parseOptions } from './errors';
@@ -187,8 +187,8 @@ export class Controller {
         throw new EncodersError('ENCODERS_BAD_FILE', `${weightsPath}: cannot read the generator weights (${(e as Error).message})`, { cause: e });
       }
       const file = readSafetensors(bytes);
-      const records: Record<string, { shape: number[]; data: Float32Array }> = {};
-      for (const [k, e] of Object.entries(file.tensors)) records[k] = { shape: e.shape, data: e.data instanceof Float32Array ? e.data : Float32Array.from(e.data as ArrayLike<number>) };
+      // Floating-point tensors only (an integer tensor is an error naming it, not a silent cast).
+      const records = toFloatRecords(file.tensors, String(weightsPath));
       const G = createGenerator(config, { seed: 0 });
       try {
         assertComplete(G.loadStateDict(records, weightsPath), weightsPath);

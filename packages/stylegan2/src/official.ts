@@ -149,7 +149,8 @@ export function discriminatorConfigFromOfficial(kwargs: unknown): DiscriminatorC
  * const records = toFloatRecords(readSafetensors(bytes).tensors, 'G.safetensors');
  */
 export function toFloatRecords(tensors: Record<string, SafetensorsEntry>, source: string): Record<string, TensorRecord> {
-  const out: Record<string, TensorRecord> = {};
+  // Names come from a file: a null-prototype record keeps `__proto__` a name like any other.
+  const out: Record<string, TensorRecord> = Object.create(null);
   for (const [name, e] of Object.entries(tensors)) {
     // tensor-io returns F16/BF16 already widened to Float32Array.
     let data: Float32Array;

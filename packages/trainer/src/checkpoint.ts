@@ -110,7 +110,7 @@ async function tryLoad(dir: string, name: string): Promise<LoadedCheckpoint | st
   const sha = createHash('sha256').update(bytes).digest('hex');
   if (sha !== meta.tensorsSha256) return `${meta.tensorsFile} does not match the hash in ${name}.json`;
   const file = readSafetensors(bytes);
-  const tensors: Record<string, tf.Tensor> = {};
+  const tensors: Record<string, tf.Tensor> = Object.create(null); // names from a file: `__proto__` is a name
   for (const [k, e] of Object.entries(file.tensors)) tensors[k] = entryToTensor(e, k);
   return { name, state: meta.state, tensors };
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSafetensors } from '@gan-control/tensor-io';
 import { LatentLayout } from '@gan-control/latent';
-import { assertComplete, createGenerator, type Generator, type GeneratorConfigInput } from '@gan-control/stylegan2';
+import { assertComplete, createGenerator, toFloatRecords, type Generator, type GeneratorConfigInput } from '@gan-control/stylegan2';
 import { TrainerError } from './config.js';
 
 /** A model written by `exportModel` (or `train`), loaded. */
@@ -35,8 +35,7 @@ export async function loadTrainedModel(dir: string): Promise<TrainedModel> {
   const bytes = new Uint8Array(await readFile(join(dir, 'generator.safetensors')));
   const file = readSafetensors(bytes);
   const generator = createGenerator(info.generator as GeneratorConfigInput, { seed: 0 });
-  const records: Record<string, { shape: number[]; data: Float32Array }> = {};
-  for (const [k, e] of Object.entries(file.tensors)) records[k] = { shape: e.shape, data: e.data as Float32Array };
+  const records = toFloatRecords(file.tensors, join(dir, 'generator.safetensors'));
   try {
     // Every tensor the generator has must be in the file and every tensor of the file used: a
     // renamed or missing tensor is an error naming it, never a silently random-initialised layer.
