@@ -63,7 +63,9 @@ export async function directionsCommand(_args: string[], opts: Record<string, un
     try {
       previous = await readDirections(model.dir, where.label);
       if (previous.dim !== D) previous = undefined;
-    } catch {
+    } catch (err) {
+      // Missing: nothing to keep. Corrupt: it is replaced by this fit (said, not silent).
+      if ((err as { code?: string }).code !== 'CLI_NO_DIRECTIONS') ctx.info(`note: replacing ${join(model.dir, DIRECTIONS_FILE)}: ${(err as Error).message}`);
       previous = undefined;
     }
     const meta = { ...(previous?.meta ?? {}), [plan.method]: { samples: N, measured: rows, seed: plan.seed, command: `gan-control directions --method ${plan.method} --samples ${N} --seed ${plan.seed}${plan.method === 'ganspace' ? ` --components ${plan.components}` : ''}` } };
