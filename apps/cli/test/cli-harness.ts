@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createGenerator } from '@gan-control/stylegan2';
+import { writeSafetensors } from '@gan-control/tensor-io';
 
 export const cliDir = resolve(import.meta.dirname, '..');
 export const repoRoot = resolve(cliDir, '../..');
@@ -119,4 +121,22 @@ export function pngSize(bytes: Uint8Array): { width: number; height: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') throw new Error('not a PNG (no IHDR)');
   return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+/**
+ * A tiny StyleGAN2-ADA generator in NVIDIA's layout (8 px, seed 1) in `dir`: `G.safetensors` and
+ * `config.json` with its `G_kwargs`, as `gan-control convert G.safetensors --kwargs config.json` reads.
+ */
+export function writeTinyNvidiaGenerator(dir: string): void {
+  const G = createGenerator({ zDim: 8, wDim: 8, resolution: 8, mapping: { numLayers: 2 }, synthesis: { channelBase: 32, channelMax: 8 } }, { seed: 1 });
+  writeFileSync(join(dir, 'G.safetensors'), writeSafetensors(G.stateDict()));
+  G.dispose();
+  const kwargs = {
+    G_kwargs: {
+      z_dim: 8, c_dim: 0, w_dim: 8, img_resolution: 8, img_channels: 3,
+      mapping_kwargs: { num_layers: 2, embed_features: null, layer_features: null, activation: 'lrelu', lr_multiplier: 0.01, w_avg_beta: 0.995 },
+      synthesis_kwargs: { channel_base: 32, channel_max: 8, num_fp16_res: 0, architecture: 'skip', resample_filter: [1, 3, 3, 1], conv_clamp: null, fp16_channels_last: false, kernel_size: 3, use_noise: true, activation: 'lrelu' },
+    },
+  };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(kwargs));
 }

@@ -3,10 +3,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createGenerator } from '@gan-control/stylegan2';
-import { writeSafetensors } from '@gan-control/tensor-io';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli, pngSize, runCli } from './cli-harness.js';
+import { buildCli, pngSize, runCli, writeTinyNvidiaGenerator } from './cli-harness.js';
 
 const testdata = resolve(import.meta.dirname, '..', 'testdata');
 let work: string;
@@ -57,17 +55,7 @@ describe('convert', () => {
   });
 
   it('imports a StyleGAN2-ADA generator state_dict + G_kwargs', async () => {
-    const G = createGenerator({ zDim: 8, wDim: 8, resolution: 8, mapping: { numLayers: 2 }, synthesis: { channelBase: 32, channelMax: 8 } }, { seed: 1 });
-    writeFileSync(join(work, 'G.safetensors'), writeSafetensors(G.stateDict()));
-    G.dispose();
-    const kwargs = {
-      G_kwargs: {
-        z_dim: 8, c_dim: 0, w_dim: 8, img_resolution: 8, img_channels: 3,
-        mapping_kwargs: { num_layers: 2, embed_features: null, layer_features: null, activation: 'lrelu', lr_multiplier: 0.01, w_avg_beta: 0.995 },
-        synthesis_kwargs: { channel_base: 32, channel_max: 8, num_fp16_res: 0, architecture: 'skip', resample_filter: [1, 3, 3, 1], conv_clamp: null, fp16_channels_last: false, kernel_size: 3, use_noise: true, activation: 'lrelu' },
-      },
-    };
-    writeFileSync(join(work, 'config.json'), JSON.stringify(kwargs));
+    writeTinyNvidiaGenerator(work); // G.safetensors + config.json (G_kwargs)
     const r = await runCli(['convert', 'G.safetensors', '--kwargs', 'config.json', '--out', 'sg', '--backend', 'cpu'], { cwd: work });
     expect(r.code, r.stderr).toBe(0);
     const g = await runCli(['generate', '--model', 'sg', '--seed', '4', '--out', 'sg.png', '--backend', 'cpu'], { cwd: work });
