@@ -17,7 +17,7 @@ const VARIATIONS = 6;
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 /** What tests and the README's timings read (`window.studio`). */
-interface Stats {
+export interface Stats {
   backend: string;
   /** ms from navigation start to: the backend started, the model opened, the first picture on screen. */
   backendMs?: number;

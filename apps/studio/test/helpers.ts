@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import type { Stats } from '../src/main';
 
 export const STUDIO_DIR = resolve(import.meta.dirname, '..');
 export const REPO = resolve(STUDIO_DIR, '../..');
@@ -53,16 +54,8 @@ export async function launch(executablePath = CHROMIUM, headless = true): Promis
   return chromium.launch({ executablePath, headless, args: headless ? CHROMIUM_ARGS : CHROMIUM_ARGS.filter((a) => a !== '--headless') });
 }
 
-/** What the page exposes as `window.studio` (see src/main.ts). */
-export interface PageStats {
-  backend: string;
-  firstImageMs?: number;
-  frameMs: number[];
-  frames: number;
-  ready: boolean;
-  busy: boolean;
-  error?: string;
-}
+/** What the page exposes as `window.studio` (its type lives with the page, src/main.ts). */
+export type PageStats = Stats;
 
 export function stats(page: Page): Promise<PageStats> {
   return page.evaluate(() => JSON.parse(JSON.stringify((window as unknown as { studio: unknown }).studio)) as PageStats);
