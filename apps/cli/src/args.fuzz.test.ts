@@ -2,19 +2,14 @@
 // finite numbers and prototype-safe objects, or refused with the CLI's coded error — never a
 // generic error, and Object.prototype is never touched.
 import { describe, expect, it } from 'vitest';
+import { createRng } from '@gan-control/latent';
 import { intFlag, normalizeArgv, numberFlag, parsePluginFlags, parseSet, parseSweep } from './args.js';
 import { CliError } from './errors.js';
 
-/** mulberry32: a small seeded PRNG, so a failing case reproduces from its seed and index. */
+/** The project's seeded PRNG, so a failing case reproduces from its seed and index. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = createRng(seed);
+  return () => r.nextFloat();
 }
 
 const PIECES = ['pose', 'yaw', 'color', 'hue', '.', '=', ':', '-', '+', '0', '1', '30', '-30', '1e308', '-1e308', '1e-320', 'Infinity', 'NaN', '0x10', ' ', '', '__proto__', 'constructor', 'prototype', 'toString', '\u00e9', '\n', '"', '--', '-3', '.5', '64', '65', '2'];
