@@ -47,3 +47,33 @@ export {
   CHECKPOINT_VERSION,
 } from './checkpoint.js';
 export type { Checkpoint, CheckpointInput, CheckpointKind } from './checkpoint.js';
+export {
+  MODEL_FORMAT,
+  MODEL_FILE,
+  DEFAULT_WEIGHTS_FILE,
+  modelManifestSchema,
+  fileChecksumSchema,
+  parseModelManifest,
+  checkFolderName,
+  modelGroups,
+  modelFolderFiles,
+  readModelManifest,
+  readModelFolder,
+  verifyModelFile,
+  assertFiniteTensors,
+  safetensorsFramingProblem,
+  encodeModelFolder,
+} from './model-folder.js';
+export type {
+  ModelManifest,
+  ModelManifestInput,
+  ModelGeneratorSpec,
+  ModelGroup,
+  ModelFolder,
+  ModelFolderFiles,
+  ModelFolderLocation,
+  ModelFolderInput,
+  ModelFolderErrorCode,
+  EncodedModelFolder,
+  ReadModelFolderOptions,
+} from './model-folder.js';

@@ -21,7 +21,8 @@ export type {
 export { crc32 } from './crc32.js';
 export { imageToTensor } from './raw-image.js';
 export type { RawImage } from './raw-image.js';
-export { readBytes, readText, listFolder, joinLocation, parentLocation, baseName, isNotFound } from './location.js';
+export { readBytes, readText, listFolder, joinLocation, parentLocation, baseName, isNotFound, linkOutside } from './location.js';
+export { sha256 } from './sha256.js';
 export type { FileLocation } from './location.js';
 export { entryToTensor, tensorToEntry } from './tf.js';
 export { readTorchCheckpoint, torchStateDict, TorchTensor, pickleState, ALLOWED_TORCH_GLOBALS } from './torch.js';

@@ -12,9 +12,12 @@ interface NodeFs {
   readFile(path: string): Promise<Uint8Array>;
   readFile(path: string, encoding: 'utf8'): Promise<string>;
   readdir(path: string): Promise<string[]>;
+  realpath(path: string): Promise<string>;
 }
 interface NodePath {
   join(...parts: string[]): string;
+  relative(from: string, to: string): string;
+  isAbsolute(path: string): boolean;
   dirname(path: string): string;
   basename(path: string): string;
 }
@@ -179,4 +182,32 @@ export function baseName(location: FileLocation): string {
 export function isNotFound(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'ENOENT' || code === 'LOCATION_NOT_FOUND';
+}
+
+/**
+ * Where `name` inside the folder `base` is (or passes through) a link whose target lies outside
+ * the folder, that target's real path; otherwise (inside, missing, or a URL, which has no links)
+ * undefined. Model folders use it so that a downloaded folder can only make a reader open its
+ * own files.
+ *
+ * @example
+ * ```ts
+ * const escape = await linkOutside('runs/shapes/model', 'generator.safetensors');
+ * if (escape) throw new Error(`generator.safetensors is a link to ${escape}, outside the folder`);
+ * ```
+ */
+export async function linkOutside(base: FileLocation, name: string): Promise<string | undefined> {
+  const r = resolve(base);
+  if (r.kind !== 'path') return undefined;
+  const { fs, path } = r.node;
+  let real: string;
+  let folder: string;
+  try {
+    real = await fs.realpath(path.join(r.path, name));
+    folder = await fs.realpath(r.path);
+  } catch {
+    return undefined; // missing: the read that follows says so
+  }
+  const rel = path.relative(folder, real);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? real : undefined;
 }
