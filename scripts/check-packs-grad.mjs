@@ -1,5 +1,6 @@
 // Run by check-packs.mjs in an empty project that installed only the core, the latent package,
-// @gan-control/gradients and @gan-control/domain-shapes (plus tfjs-core, tfjs-backend-cpu, zod):
+// @gan-control/gradients, @gan-control/errors and @gan-control/domain-shapes (plus tfjs-core,
+// tfjs-backend-cpu, zod):
 // a plugin written in plain Node ESM from the contrastive-loss guide, differentiated with tf.grad.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';

@@ -3,7 +3,8 @@
 //  1. packs every workspace (`npm run pack`: build, then `npm pack` into packs/);
 //  2. checks each tarball: every file its package.json `exports`/`main`/`types`/`bin` names is in it;
 //  3. in an empty folder, installs the CLI's tarballs and runs `npx gan-control demo`;
-//  4. in another empty folder, installs only the core, the latent package, @gan-control/gradients and
+//  4. in another empty folder, installs only the core, the latent package, @gan-control/gradients,
+//     @gan-control/errors and
 //     one plugin (plus tfjs-core, tfjs-backend-cpu, zod) and differentiates the factorized contrastive
 //     loss of a plugin written in plain Node ESM with respect to the images — no other import.
 // Needs the npm registry (for tfjs, zod, sharp); takes about a minute on 2 cores.
@@ -75,7 +76,7 @@ try {
   // 4. One plugin with the core alone: tf.grad of the loss in plain Node ESM.
   const pluginDir = join(work, 'plugin');
   sh('mkdir', ['-p', pluginDir], root);
-  install(pluginDir, ['@gan-control/contrastive-loss', '@gan-control/latent', '@gan-control/gradients', '@gan-control/domain-shapes'], [
+  install(pluginDir, ['@gan-control/contrastive-loss', '@gan-control/latent', '@gan-control/errors', '@gan-control/gradients', '@gan-control/domain-shapes'], [
     '@tensorflow/tfjs-core@^4.22.0',
     '@tensorflow/tfjs-backend-cpu@^4.22.0',
     'zod@^4',

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Project lint: enforces the rules a type checker cannot see.
 //  - the dependency direction of DESIGN.md (a plugin never imports another plugin or the trainer;
-//    stylegan2 and tensor-io stand alone, on the floor gradients owns; libraries never import the CLI);
+//    stylegan2 and tensor-io stand alone, on the floor that errors and gradients own; libraries never import the CLI);
 //  - every @gan-control import is declared in the importing package's package.json;
 //  - no deep imports into a sibling's src/; no focused tests (`.only`) left behind.
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
@@ -16,12 +16,14 @@ const declared = new Set([
   ...Object.keys(pkg.optionalDependencies ?? {}),
 ]);
 const forbidden = {
-  '@gan-control/gradients': [/^@gan-control\//],
-  '@gan-control/latent': [/^@gan-control\/(?!latent$|gradients$)/],
-  '@gan-control/stylegan2': [/^@gan-control\/(?!stylegan2$|gradients$|tensor-io$|test-utils$)/],
-  '@gan-control/tensor-io': [/^@gan-control\//],
-  '@gan-control/backend': [/^@gan-control\/(?!gradients$|test-utils$)/],
-  '@gan-control/contrastive-loss': [/^@gan-control\/(?!latent$|gradients$|test-utils$)/],
+  // The floor: the one error class, and gradient registration.
+  '@gan-control/errors': [/^@gan-control\//],
+  '@gan-control/gradients': [/^@gan-control\/(?!errors$)/],
+  '@gan-control/latent': [/^@gan-control\/(?!latent$|gradients$|errors$)/],
+  '@gan-control/stylegan2': [/^@gan-control\/(?!stylegan2$|gradients$|errors$|tensor-io$|test-utils$)/],
+  '@gan-control/tensor-io': [/^@gan-control\/(?!errors$)/],
+  '@gan-control/backend': [/^@gan-control\/(?!gradients$|errors$|test-utils$)/],
+  '@gan-control/contrastive-loss': [/^@gan-control\/(?!latent$|gradients$|errors$|test-utils$)/],
   // The trainer takes any dataset and any plugins from its caller; it imports no plugin or domain.
   '@gan-control/trainer': [/^@gan-control\/(attribute-|domain-|encoders$)/, /^gan-control$/],
 };

@@ -3,7 +3,7 @@
 // the image. Architecture: @vladmandic/face-api src/xception/TinyXception.ts,
 // src/ageGenderNet/AgeGenderNet.ts (MIT). The gender head is not used.
 import * as tf from '@tensorflow/tfjs-core';
-import { loadModelWeights, WeightsError } from '@gan-control/face-common';
+import { FaceError, loadModelWeights } from '@gan-control/face-common';
 
 /** The network's input side in pixels. */
 export const AGE_INPUT_SIZE = 112;
@@ -55,7 +55,7 @@ export function ageNetFromWeights(weights: Record<string, tf.Tensor>, plugin: st
   const get = <T extends tf.Tensor>(name: string, rank: number): T => {
     const t = weights[name];
     if (!t || t.rank !== rank) {
-      throw new WeightsError('E_WEIGHTS_LAYOUT', `${plugin}: weight '${name}' ${t ? `has rank ${t.rank}, expected ${rank}` : 'is missing'} in '${AGE_MODEL}'; the installed @vladmandic/face-api weights do not match AgeGenderNet.`);
+      throw new FaceError('FACE_WEIGHTS_LAYOUT', `${plugin}: weight '${name}' ${t ? `has rank ${t.rank}, expected ${rank}` : 'is missing'} in '${AGE_MODEL}'; the installed @vladmandic/face-api weights do not match AgeGenderNet.`);
     }
     used.push(t);
     return t as T;

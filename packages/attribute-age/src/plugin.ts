@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { version } from '../package.json';
 import type { Attribute, AttributePlugin, ValueInfo } from '@gan-control/contrastive-loss';
 import { predictAge, AGE_INPUT_SIZE, disposeAgeNet, loadAgeNet } from './network.js';
-import { centreCropResize, checkImages, faceApiModelDir, faceOptionsSchema } from '@gan-control/face-common';
+import { centreCropResize, checkImages, FaceError, faceApiModelDir, faceOptionsSchema } from '@gan-control/face-common';
 
 /** The plugin name: also the latent group it controls (`officialFfhqLayout()` calls it `age`). */
 export const PLUGIN_NAME = 'age';
@@ -62,7 +62,7 @@ export function agePlugin(): AttributePlugin<typeof ageOptionsSchema> {
       const minSide = Math.ceil(1 / options.cropFraction);
       let disposed = false;
       const embed = (images: tf.Tensor4D): tf.Tensor2D => {
-        if (disposed) throw new Error(`${PLUGIN_NAME}: the attribute was disposed; create it again with createAttribute.`);
+        if (disposed) throw new FaceError('FACE_DISPOSED', `${PLUGIN_NAME}: the attribute was disposed; create it again with createAttribute.`);
         checkImages(images, PLUGIN_NAME, minSide, options.checkRange);
         return tf.tidy(() => tf.expandDims(predictAge(net, centreCropResize(images, options.cropFraction, AGE_INPUT_SIZE)), 1) as tf.Tensor2D);
       };

@@ -21,8 +21,8 @@ export {
   MEAN_RGB,
 } from './network.js';
 export type { FaceRecognitionNet } from './network.js';
-export { centreCropResize, checkImages, AttributeInputError, RANGE_LIMIT } from '@gan-control/face-common';
-export { decodeWeights, faceApiModelDir, loadModelWeights, WeightsError } from '@gan-control/face-common';
+export { centreCropResize, checkImages, FaceError, RANGE_LIMIT, type FaceErrorCode } from '@gan-control/face-common';
+export { decodeWeights, faceApiModelDir, loadModelWeights } from '@gan-control/face-common';
 export type { DecodedWeight, ManifestGroup, ManifestWeight } from '@gan-control/face-common';
 
 /** The identity plugin object (`name: 'id'`); the package's default export. */

@@ -3,7 +3,7 @@
 // image. Architecture: @vladmandic/face-api src/faceRecognitionNet/FaceRecognitionNet.ts,
 // residualLayer.ts, convLayer.ts, scaleLayer.ts (MIT).
 import * as tf from '@tensorflow/tfjs-core';
-import { loadModelWeights, WeightsError } from '@gan-control/face-common';
+import { FaceError, loadModelWeights } from '@gan-control/face-common';
 
 /** The network's input side in pixels. */
 export const FACE_RECOGNITION_INPUT_SIZE = 150;
@@ -50,7 +50,7 @@ export function faceRecognitionNetFromWeights(weights: Record<string, tf.Tensor>
   const get = <T extends tf.Tensor>(name: string, rank: number): T => {
     const t = weights[name];
     if (!t || t.rank !== rank) {
-      throw new WeightsError('E_WEIGHTS_LAYOUT', `${plugin}: weight '${name}' ${t ? `has rank ${t.rank}, expected ${rank}` : 'is missing'} in '${FACE_RECOGNITION_MODEL}'; the installed @vladmandic/face-api weights do not match FaceRecognitionNet.`);
+      throw new FaceError('FACE_WEIGHTS_LAYOUT', `${plugin}: weight '${name}' ${t ? `has rank ${t.rank}, expected ${rank}` : 'is missing'} in '${FACE_RECOGNITION_MODEL}'; the installed @vladmandic/face-api weights do not match FaceRecognitionNet.`);
     }
     used.push(t);
     return t as T;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { version } from '../package.json';
 import type { Attribute, AttributePlugin, ValueInfo } from '@gan-control/contrastive-loss';
 import { disposeFaceRecognitionNet, faceDescriptor, FACE_RECOGNITION_INPUT_SIZE, loadFaceRecognitionNet } from './network.js';
-import { centreCropResize, checkImages, faceApiModelDir, faceOptionsSchema } from '@gan-control/face-common';
+import { centreCropResize, checkImages, FaceError, faceApiModelDir, faceOptionsSchema } from '@gan-control/face-common';
 
 /** The plugin name: also the latent group it controls (`officialFfhqLayout()` calls it `id`). */
 export const PLUGIN_NAME = 'id';
@@ -72,7 +72,7 @@ export function faceIdPlugin(): AttributePlugin<typeof faceIdOptionsSchema> {
       const minSide = Math.ceil(1 / options.cropFraction);
       let disposed = false;
       const descriptor = (images: tf.Tensor4D): tf.Tensor2D => {
-        if (disposed) throw new Error(`${PLUGIN_NAME}: the attribute was disposed; create it again with createAttribute.`);
+        if (disposed) throw new FaceError('FACE_DISPOSED', `${PLUGIN_NAME}: the attribute was disposed; create it again with createAttribute.`);
         checkImages(images, PLUGIN_NAME, minSide, options.checkRange);
         return tf.tidy(() => faceDescriptor(net, centreCropResize(images, options.cropFraction, FACE_RECOGNITION_INPUT_SIZE)));
       };

@@ -88,13 +88,13 @@ describe('attribute-face-id', () => {
 
   it('rejects wrong shapes, value ranges and options with errors naming the plugin', async () => {
     expect(() => attr.embed(tf.zeros([160, 160, 3]) as unknown as tf.Tensor4D)).toThrow(/^id: .*\[batch, height, width, 3\]/);
-    expect(() => attr.embed(tf.zeros([1, 160, 160, 1]))).toThrow(expect.objectContaining({ code: 'E_INPUT_SHAPE' }));
-    expect(() => attr.embed(tf.fill([1, 160, 160, 3], 255))).toThrow(expect.objectContaining({ code: 'E_INPUT_RANGE', message: expect.stringMatching(/^id: .*\[-1, 1\]/) }));
+    expect(() => attr.embed(tf.zeros([1, 160, 160, 1]))).toThrow(expect.objectContaining({ code: 'FACE_INPUT_SHAPE' }));
+    expect(() => attr.embed(tf.fill([1, 160, 160, 3], 255))).toThrow(expect.objectContaining({ code: 'FACE_INPUT_RANGE', message: expect.stringMatching(/^id: .*\[-1, 1\]/) }));
     expect(() => attr.embed(tf.zeros([1, 1, 1, 3]))).toThrow(/^id: images of 1×1 px are too small/);
     expect(() => faceId.options.parse({ cropFraction: 1.5 })).toThrow(/cropFraction/);
     expect(() => faceId.options.parse({ tauPlus: 1, tauMinus: 0.5 })).toThrow(/tauPlus/);
     expect(() => faceId.options.parse({ crop: 0.5 })).toThrow(/crop/);
     await expect(createAttribute(faceId, { cropFraction: 1.5 })).rejects.toMatchObject({ code: 'PLUGIN_OPTIONS_INVALID', message: expect.stringMatching(/cropFraction/) });
-    await expect(setup({ modelDir: '/nonexistent' })).rejects.toMatchObject({ code: 'E_WEIGHTS_MISSING', message: expect.stringMatching(/^id: .*modelDir/) });
+    await expect(setup({ modelDir: '/nonexistent' })).rejects.toMatchObject({ code: 'FACE_WEIGHTS_MISSING', message: expect.stringMatching(/^id: .*modelDir/) });
   });
 });

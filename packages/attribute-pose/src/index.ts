@@ -7,8 +7,8 @@ export type { PoseAttribute, PoseOptions, PoseOptionsInput } from './plugin.js';
 export { poseFromLandmarks, MEAN_FACE, FIT_INDICES } from './fit.js';
 export { landmarks, landmarkNetFromWeights, loadLandmarkNet, disposeLandmarkNet, LANDMARK_INPUT_SIZE, LANDMARK_MODEL, MEAN_RGB } from './network.js';
 export type { LandmarkNet } from './network.js';
-export { centreCropResize, checkImages, AttributeInputError, RANGE_LIMIT } from '@gan-control/face-common';
-export { decodeWeights, faceApiModelDir, loadModelWeights, WeightsError } from '@gan-control/face-common';
+export { centreCropResize, checkImages, FaceError, RANGE_LIMIT, type FaceErrorCode } from '@gan-control/face-common';
+export { decodeWeights, faceApiModelDir, loadModelWeights } from '@gan-control/face-common';
 export type { DecodedWeight, ManifestGroup, ManifestWeight } from '@gan-control/face-common';
 
 /** The pose plugin object (`name: 'pose'`); the package's default export. */

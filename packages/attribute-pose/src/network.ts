@@ -4,7 +4,7 @@
 // src/faceFeatureExtractor/FaceFeatureExtractor.ts, denseBlock.ts, src/faceProcessor/FaceProcessor.ts,
 // src/faceLandmarkNet/FaceLandmark68NetBase.ts (MIT).
 import * as tf from '@tensorflow/tfjs-core';
-import { loadModelWeights, WeightsError } from '@gan-control/face-common';
+import { FaceError, loadModelWeights } from '@gan-control/face-common';
 
 /** The network's input side in pixels. */
 export const LANDMARK_INPUT_SIZE = 112;
@@ -43,7 +43,7 @@ export function landmarkNetFromWeights(weights: Record<string, tf.Tensor>, plugi
   const get = <T extends tf.Tensor>(name: string, rank: number): T => {
     const t = weights[name];
     if (!t || t.rank !== rank) {
-      throw new WeightsError('E_WEIGHTS_LAYOUT', `${plugin}: weight '${name}' ${t ? `has rank ${t.rank}, expected ${rank}` : 'is missing'} in '${LANDMARK_MODEL}'; the installed @vladmandic/face-api weights do not match FaceLandmark68Net.`);
+      throw new FaceError('FACE_WEIGHTS_LAYOUT', `${plugin}: weight '${name}' ${t ? `has rank ${t.rank}, expected ${rank}` : 'is missing'} in '${LANDMARK_MODEL}'; the installed @vladmandic/face-api weights do not match FaceLandmark68Net.`);
     }
     used.push(t);
     return t as T;

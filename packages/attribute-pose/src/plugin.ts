@@ -4,7 +4,7 @@ import { version } from '../package.json';
 import type { Attribute, AttributePlugin, ValueInfo } from '@gan-control/contrastive-loss';
 import { poseFromLandmarks } from './fit.js';
 import { disposeLandmarkNet, LANDMARK_INPUT_SIZE, landmarks, loadLandmarkNet } from './network.js';
-import { centreCropResize, checkImages, faceApiModelDir, faceOptionsSchema } from '@gan-control/face-common';
+import { centreCropResize, checkImages, FaceError, faceApiModelDir, faceOptionsSchema } from '@gan-control/face-common';
 
 /** The plugin name: also the latent group it controls (`officialFfhqLayout()` calls it `pose`). */
 export const PLUGIN_NAME = 'pose';
@@ -70,7 +70,7 @@ export function posePlugin(): AttributePlugin<typeof poseOptionsSchema> {
       const minSide = Math.ceil(1 / options.cropFraction);
       let disposed = false;
       const lm = (images: tf.Tensor4D): tf.Tensor2D => {
-        if (disposed) throw new Error(`${PLUGIN_NAME}: the attribute was disposed; create it again with createAttribute.`);
+        if (disposed) throw new FaceError('FACE_DISPOSED', `${PLUGIN_NAME}: the attribute was disposed; create it again with createAttribute.`);
         checkImages(images, PLUGIN_NAME, minSide, options.checkRange);
         return tf.tidy(() => landmarks(net, centreCropResize(images, options.cropFraction, LANDMARK_INPUT_SIZE)));
       };

@@ -148,12 +148,12 @@ describe('attribute-pose', () => {
 
   it('rejects wrong shapes, value ranges and options with errors naming the plugin', async () => {
     expect(() => attr.embed(tf.zeros([160, 160, 3]) as unknown as tf.Tensor4D)).toThrow(/^pose: .*\[batch, height, width, 3\]/);
-    expect(() => attr.embed(tf.zeros([1, 3, 160, 160]))).toThrow(expect.objectContaining({ code: 'E_INPUT_SHAPE' }));
-    expect(() => attr.embed(tf.fill([1, 160, 160, 3], 255))).toThrow(expect.objectContaining({ code: 'E_INPUT_RANGE', message: expect.stringMatching(/^pose: /) }));
-    expect(() => attr.embed(tf.zeros([1, 160, 160, 3], 'int32') as tf.Tensor4D)).toThrow(expect.objectContaining({ code: 'E_INPUT_DTYPE' }));
+    expect(() => attr.embed(tf.zeros([1, 3, 160, 160]))).toThrow(expect.objectContaining({ code: 'FACE_INPUT_SHAPE' }));
+    expect(() => attr.embed(tf.fill([1, 160, 160, 3], 255))).toThrow(expect.objectContaining({ code: 'FACE_INPUT_RANGE', message: expect.stringMatching(/^pose: /) }));
+    expect(() => attr.embed(tf.zeros([1, 160, 160, 3], 'int32') as tf.Tensor4D)).toThrow(expect.objectContaining({ code: 'FACE_INPUT_DTYPE' }));
     expect(() => pose.options.parse({ tauPlus: -1 })).toThrow(/tauPlus/);
     expect(() => pose.options.parse({ latentSize: 1.5 })).toThrow(/latentSize/);
     await expect(createAttribute(pose, { cropFraction: 1.5 })).rejects.toMatchObject({ code: 'PLUGIN_OPTIONS_INVALID', message: expect.stringMatching(/cropFraction/) });
-    await expect(setup({ modelDir: '/nonexistent' })).rejects.toMatchObject({ code: 'E_WEIGHTS_MISSING', message: expect.stringMatching(/^pose: /) });
+    await expect(setup({ modelDir: '/nonexistent' })).rejects.toMatchObject({ code: 'FACE_WEIGHTS_MISSING', message: expect.stringMatching(/^pose: /) });
   });
 });

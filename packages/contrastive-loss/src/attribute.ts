@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { GanControlError, formatZodIssues } from '@gan-control/latent';
+import { formatZodIssues } from '@gan-control/latent';
+import { ContrastiveLossError } from './errors';
 import { PLUGIN_API_VERSION, type Attribute, type AttributePlugin, type PluginOptions } from './contract';
 import { DISTANCE_NAMES, isDistance } from './distances';
 
@@ -52,7 +53,7 @@ export function validatePlugin(plugin: unknown): asserts plugin is AttributePlug
   const label = typeof (plugin as { name?: unknown } | null)?.name === 'string' ? `"${(plugin as { name: string }).name}"` : '(unnamed)';
   const result = pluginSchema.safeParse(plugin);
   if (!result.success) {
-    throw new GanControlError(
+    throw new ContrastiveLossError(
       'PLUGIN_INVALID',
       `Attribute plugin ${label} is not a valid plugin object:\n${formatZodIssues(result.error.issues)}\nA plugin is { name, version, apiVersion: ${PLUGIN_API_VERSION}, options: zodSchema, setup(options) }; see "Writing an attribute plugin" in the @gan-control/contrastive-loss README.`,
       { details: { plugin: label } },
@@ -60,7 +61,7 @@ export function validatePlugin(plugin: unknown): asserts plugin is AttributePlug
   }
   const p = plugin as AttributePlugin;
   if (p.apiVersion !== PLUGIN_API_VERSION) {
-    throw new GanControlError(
+    throw new ContrastiveLossError(
       'PLUGIN_API_VERSION',
       `Attribute plugin "${p.name}"@${p.version} was written for plugin API ${p.apiVersion}, but this @gan-control/contrastive-loss implements API ${PLUGIN_API_VERSION}. ` +
         (p.apiVersion > PLUGIN_API_VERSION ? 'Upgrade @gan-control/contrastive-loss.' : `Use a version of "${p.name}" written for API ${PLUGIN_API_VERSION}.`),
@@ -86,7 +87,7 @@ export function validateAttribute(attribute: unknown, source = 'attribute'): ass
     problems.push({ path: ['values'], message: 'is required when measure is given (name and unit of each column)' } as never);
   }
   if (problems.length) {
-    throw new GanControlError(
+    throw new ContrastiveLossError(
       'ATTRIBUTE_INVALID',
       `${source} returned an invalid attribute runtime:\n${formatZodIssues(problems)}\nSee the Attribute interface in @gan-control/contrastive-loss (contract.ts).`,
       { details: { source } },
@@ -115,7 +116,7 @@ export async function createAttribute<P extends AttributePlugin>(plugin: P, opti
   validatePlugin(plugin);
   const parsed = plugin.options.safeParse(options ?? {});
   if (!parsed.success) {
-    throw new GanControlError(
+    throw new ContrastiveLossError(
       'PLUGIN_OPTIONS_INVALID',
       `Invalid options for attribute plugin "${plugin.name}":\n${formatZodIssues(parsed.error.issues)}`,
       { details: { plugin: plugin.name, issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) } },
@@ -126,7 +127,7 @@ export async function createAttribute<P extends AttributePlugin>(plugin: P, opti
     runtime = await plugin.setup(parsed.data);
   } catch (error) {
     if (typeof (error as { code?: unknown })?.code === 'string' && error instanceof Error) throw error;
-    throw new GanControlError(
+    throw new ContrastiveLossError(
       'PLUGIN_SETUP_FAILED',
       `Attribute plugin "${plugin.name}"@${plugin.version} failed in setup: ${(error as Error)?.message ?? String(error)}`,
       { cause: error, details: { plugin: plugin.name } },

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GanControlError } from '@gan-control/latent';
+import { ContrastiveLossError } from './errors';
 import type { DistanceFn, DistanceName } from './contract';
 
 /** The built-in distance names, in documentation order. */
@@ -92,7 +92,7 @@ const safeSqrt = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
 
 function checkSquare(d: tf.Tensor, B: number, what: string): void {
   if (d.rank !== 2 || d.shape[0] !== B || d.shape[1] !== B) {
-    throw new GanControlError(
+    throw new ContrastiveLossError(
       'DISTANCE_SHAPE_MISMATCH',
       `${what} returned a tensor of shape [${d.shape.join(', ')}]; a distance must return [B, B] = [${B}, ${B}] for ${B} feature rows.`,
     );
@@ -134,7 +134,7 @@ export interface PairwiseOptions {
 export function pairwiseDistances(features: tf.Tensor, kind: DistanceName | DistanceFn, options: PairwiseOptions = {}): tf.Tensor2D {
   const limit = options.maxBroadcastElements ?? BROADCAST_LIMIT;
   if (features.rank < 2) {
-    throw new GanControlError(
+    throw new ContrastiveLossError(
       'DISTANCE_INVALID',
       `pairwiseDistances: features must be [B, ...] with rank ≥ 2 (batch first), got shape [${features.shape.join(', ')}].`,
     );
@@ -151,7 +151,7 @@ export function pairwiseDistances(features: tf.Tensor, kind: DistanceName | Dist
     return d;
   }
   if (!isDistance(kind)) {
-    throw new GanControlError(
+    throw new ContrastiveLossError(
       'DISTANCE_INVALID',
       `pairwiseDistances: unknown distance "${String(kind)}". Use one of ${DISTANCE_NAMES.join(', ')}, or pass a function (features) => [B, B].`,
     );
@@ -191,7 +191,7 @@ export function pairwiseDistances(features: tf.Tensor, kind: DistanceName | Dist
  */
 export function scaledDistance(kind: DistanceName, factor: number): DistanceFn {
   if (!isDistance(kind) || typeof kind !== 'string' || !Number.isFinite(factor)) {
-    throw new GanControlError('DISTANCE_INVALID', `scaledDistance(kind, factor): kind must be one of ${DISTANCE_NAMES.join(', ')} and factor finite, got ${String(kind)}, ${factor}.`);
+    throw new ContrastiveLossError('DISTANCE_INVALID', `scaledDistance(kind, factor): kind must be one of ${DISTANCE_NAMES.join(', ')} and factor finite, got ${String(kind)}, ${factor}.`);
   }
   const fn: DistanceFn = (features) => tf.tidy(() => tf.mul(pairwiseDistances(features, kind), factor) as tf.Tensor2D);
   Object.defineProperty(fn, 'name', { value: `${kind}×${factor}` });

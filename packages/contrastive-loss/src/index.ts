@@ -12,7 +12,8 @@ export type {
   PluginOptions,
   ValueInfo,
 } from './contract';
-export { GanControlError, isGanControlError } from '@gan-control/latent';
+export { GanControlError, isGanControlError, formatZodIssues } from '@gan-control/latent';
+export { ContrastiveLossError, type ContrastiveLossErrorCode } from './errors';
 export { createAttribute, validateAttribute, validatePlugin } from './attribute';
 export { DISTANCE_NAMES, isDistance, pairwiseDistances, scaledDistance } from './distances';
 export type { PairwiseOptions } from './distances';

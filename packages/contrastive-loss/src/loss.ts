@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GanControlError, LatentLayout, type LatentLayoutInput } from '@gan-control/latent';
+import { LatentLayout, type LatentLayoutInput } from '@gan-control/latent';
+import { ContrastiveLossError } from './errors';
 import type { Attribute, DistanceFn, DistanceName, LayerFocus } from './contract';
 import { validateAttribute } from './attribute';
 import { pairwiseDistances } from './distances';
@@ -113,7 +114,7 @@ export class FactorizedContrastiveLoss {
 
   constructor(options: FactorizedContrastiveLossOptions) {
     if (!options || typeof options !== 'object' || options.layout === undefined || options.attributes === undefined) {
-      throw new GanControlError('LOSS_INVALID', 'new FactorizedContrastiveLoss({ layout, attributes }): both layout and attributes are required.');
+      throw new ContrastiveLossError('LOSS_INVALID', 'new FactorizedContrastiveLoss({ layout, attributes }): both layout and attributes are required.');
     }
     this.layout = LatentLayout.parse(options.layout);
     const raw: { group: string; attribute: Attribute; key?: string; how: string }[] = [];
@@ -133,7 +134,7 @@ export class FactorizedContrastiveLoss {
     for (const { group, attribute, key, how } of raw) {
       validateAttribute(attribute, how);
       if (!this.layout.has(group)) {
-        throw new GanControlError(
+        throw new ContrastiveLossError(
           'LOSS_UNKNOWN_GROUP',
           `FactorizedContrastiveLoss: ${how} refers to latent group "${group}", which the layout does not have. ` +
             `Controlled groups: ${this.layout.controlled.join(', ')}. Bind the attribute explicitly with { ${this.layout.controlled[0] ?? 'group'}: attribute } or [{ group, attribute }].`,
@@ -141,14 +142,14 @@ export class FactorizedContrastiveLoss {
         );
       }
       if (group === this.layout.uncontrolled) {
-        throw new GanControlError(
+        throw new ContrastiveLossError(
           'LOSS_UNCONTROLLED_GROUP',
           `FactorizedContrastiveLoss: ${how} is bound to "${group}", the uncontrolled group of the layout; attributes control one of: ${this.layout.controlled.join(', ')}.`,
         );
       }
       const k = key ?? attribute.name ?? group;
       if (keys.has(k)) {
-        throw new GanControlError(
+        throw new ContrastiveLossError(
           'LOSS_DUPLICATE_ATTRIBUTE',
           `FactorizedContrastiveLoss: two attributes are named "${k}" (${keys.get(k)} and ${how}); give one a distinct key with [{ group, attribute, key }].`,
         );
@@ -196,7 +197,7 @@ export class FactorizedContrastiveLoss {
     // Official configs list thresholds for intermediate layers the model does not return when
     // their weights are all 0 (e.g. ArcFace); only the last layer is evaluated then.
     if (layerCount === 1 && specs.every((s) => s.weight === 0)) return [last];
-    throw new GanControlError(
+    throw new ContrastiveLossError(
       'ATTRIBUTE_LAYER_MISMATCH',
       `Attribute "${attribute.name}": embed returned ${layerCount} feature layer(s), but intermediateLayers describes ${specs.length} intermediate layer(s) (+ the last). ` +
         'embed must return [...intermediate, last] with one LayerSpec per intermediate layer (or only the last layer when every intermediate weight is 0).',
@@ -211,19 +212,19 @@ export class FactorizedContrastiveLoss {
    */
   compute(images: tf.Tensor4D, masks: Readonly<Record<string, tf.Tensor2D>>): ContrastiveLossResult {
     if (!images || images.rank !== 4) {
-      throw new GanControlError('LOSS_INPUT_INVALID', `FactorizedContrastiveLoss.compute: images must be NHWC [B, H, W, C], got shape [${images?.shape?.join(', ')}].`);
+      throw new ContrastiveLossError('LOSS_INPUT_INVALID', `FactorizedContrastiveLoss.compute: images must be NHWC [B, H, W, C], got shape [${images?.shape?.join(', ')}].`);
     }
     const B = images.shape[0];
     const checkMask = (group: string, why: string) => {
       const m = masks?.[group];
       if (!m) {
-        throw new GanControlError(
+        throw new ContrastiveLossError(
           'LOSS_INPUT_INVALID',
           `FactorizedContrastiveLoss.compute: no mask for latent group "${group}" (${why}). Pass the masks of buildContrastiveBatch(layout, …); got masks for: ${Object.keys(masks ?? {}).join(', ') || 'none'}.`,
         );
       }
       if (m.rank !== 2 || m.shape[0] !== B || m.shape[1] !== B) {
-        throw new GanControlError('LOSS_INPUT_INVALID', `FactorizedContrastiveLoss.compute: the mask of "${group}" is [${m.shape.join(', ')}], expected [${B}, ${B}] for ${B} images.`);
+        throw new ContrastiveLossError('LOSS_INPUT_INVALID', `FactorizedContrastiveLoss.compute: the mask of "${group}" is [${m.shape.join(', ')}], expected [${B}, ${B}] for ${B} images.`);
       }
     };
     for (const b of this.bindings) checkMask(b.group, `attribute "${b.key}" is bound to it`);
@@ -246,14 +247,14 @@ export class FactorizedContrastiveLoss {
         const out = attribute.embed(images);
         const features: readonly tf.Tensor[] = out instanceof tf.Tensor ? [out] : (out as readonly tf.Tensor[]);
         if (!Array.isArray(features) || features.length === 0 || !features.every((f) => f instanceof tf.Tensor)) {
-          throw new GanControlError('LOSS_INPUT_INVALID', `Attribute "${key}": embed must return a tensor or a non-empty array of tensors.`);
+          throw new ContrastiveLossError('LOSS_INPUT_INVALID', `Attribute "${key}": embed must return a tensor or a non-empty array of tensors.`);
         }
         const layers: LayerTerm[] = [];
         for (const info of FactorizedContrastiveLoss.layerInfos(attribute, features.length)) {
           if (!info.isLast && info.weight === 0) continue;
           const f = features[info.index];
           if (f.rank < 2 || f.shape[0] !== B) {
-            throw new GanControlError('LOSS_INPUT_INVALID', `Attribute "${key}": feature layer ${info.index} has shape [${f.shape.join(', ')}], expected [${B}, ...] (batch first).`);
+            throw new ContrastiveLossError('LOSS_INPUT_INVALID', `Attribute "${key}": feature layer ${info.index} has shape [${f.shape.join(', ')}], expected [${B}, ...] (batch first).`);
           }
           const d = pairwiseDistances(f, info.distance);
           const positives = info.focus === 'same_as_last_layer' ? masks[group] : notSameMask(group);

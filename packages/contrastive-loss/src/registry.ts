@@ -1,4 +1,4 @@
-import { GanControlError } from '@gan-control/latent';
+import { ContrastiveLossError } from './errors';
 import type { Attribute, AttributePlugin } from './contract';
 import { createAttribute, validatePlugin } from './attribute';
 
@@ -56,7 +56,7 @@ export class AttributeRegistry {
     const plugin = this.byName.get(name);
     if (!plugin) {
       const known = this.list();
-      throw new GanControlError(
+      throw new ContrastiveLossError(
         'ATTRIBUTE_NOT_FOUND',
         `No attribute plugin named "${name}" is registered. ` +
           (known.length ? `Registered: ${known.join(', ')}.` : 'None is registered yet.') +

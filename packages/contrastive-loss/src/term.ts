@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GanControlError } from '@gan-control/latent';
+import { ContrastiveLossError } from './errors';
 
 /** τ+, τ− and λ of one contrastive term. */
 export interface TermOptions {
@@ -36,7 +36,7 @@ function strictUpper(B: number): Float32Array {
 
 function checkNumber(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new GanControlError('TERM_INVALID', `contrastiveTerm: ${name} must be a finite number, got ${String(value)}.`);
+    throw new ContrastiveLossError('TERM_INVALID', `contrastiveTerm: ${name} must be a finite number, got ${String(value)}.`);
   }
   return value;
 }
@@ -63,7 +63,7 @@ function checkNumber(value: unknown, name: string): number {
 export function contrastiveTerm(distances: tf.Tensor2D, positives: tf.Tensor2D, options: TermOptions): ContrastiveTerm {
   const B = distances.shape[0];
   if (distances.rank !== 2 || distances.shape[1] !== B || positives.rank !== 2 || positives.shape[0] !== B || positives.shape[1] !== B) {
-    throw new GanControlError(
+    throw new ContrastiveLossError(
       'TERM_INVALID',
       `contrastiveTerm: distances and positives must both be [B, B]; got distances [${distances.shape.join(', ')}] and positives [${positives.shape.join(', ')}].`,
     );

@@ -48,8 +48,8 @@ describe('createAttribute', () => {
     const e = await rejection(createAttribute(plugin(), { weight: 'x', nested: { k: 1.5 } } as never));
     expect(e.code).toBe('PLUGIN_OPTIONS_INVALID');
     expect(e.message).toContain('Invalid options for attribute plugin "thing"');
-    expect(e.message).toMatch(/- weight: /);
-    expect(e.message).toMatch(/- nested\.k: /);
+    expect(e.message).toMatch(/(^|; |\n)weight: /);
+    expect(e.message).toMatch(/(^|; |\n)nested\.k: /);
   });
 
   it('checks apiVersion in both directions and says what to do', async () => {
@@ -64,8 +64,8 @@ describe('createAttribute', () => {
     const e = await rejection(createAttribute({ name: 'bad', version: '1', apiVersion: 1, options: {} } as never));
     expect(e.code).toBe('PLUGIN_INVALID');
     expect(e.message).toContain('Attribute plugin "bad"');
-    expect(e.message).toMatch(/- options: must be a zod schema/);
-    expect(e.message).toMatch(/- setup: must be a function/);
+    expect(e.message).toMatch(/(^|; |\n)options: must be a zod schema/);
+    expect(e.message).toMatch(/(^|; |\n)setup: must be a function/);
   });
 
   it('wraps setup failures with the plugin name and keeps the cause', async () => {
@@ -81,12 +81,12 @@ describe('createAttribute', () => {
       createAttribute(plugin({}, () => ({ ...runtime(), thresholds: { tauPlus: 'a' }, distance: 'euclid', intermediateLayers: [{ tauPlus: 0, tauMinus: 1, weight: -1 }] }))),
     );
     expect(e.code).toBe('ATTRIBUTE_INVALID');
-    expect(e.message).toMatch(/- thresholds\.tauPlus: /);
-    expect(e.message).toMatch(/- thresholds\.tauMinus: /);
-    expect(e.message).toMatch(/- distance: must be one of squared-l2/);
-    expect(e.message).toMatch(/- intermediateLayers\[0\]\.weight: must be ≥ 0/);
+    expect(e.message).toMatch(/(^|; |\n)thresholds\.tauPlus: /);
+    expect(e.message).toMatch(/(^|; |\n)thresholds\.tauMinus: /);
+    expect(e.message).toMatch(/(^|; |\n)distance: must be one of squared-l2/);
+    expect(e.message).toMatch(/(^|; |\n)intermediateLayers\[0\]\.weight: must be ≥ 0/);
     const noValues = await rejection(createAttribute(plugin({}, () => runtime({ measure: (x) => tf.mean(x, [1, 2]) as tf.Tensor2D }))));
-    expect(noValues.message).toMatch(/- values: is required when measure is given/);
+    expect(noValues.message).toMatch(/(^|; |\n)values: is required when measure is given/);
   });
 
   it('fills in the name from the plugin, keeping reads live and methods bound', async () => {
@@ -151,6 +151,6 @@ describe('AttributeRegistry', () => {
       expect((e as Error).message).toContain('No attribute plugin named "pose" is registered. Registered: thing, age.');
     }
     expect(() => new AttributeRegistry().get('x')).toThrow(/None is registered yet/);
-    expect(() => new AttributeRegistry().register({ name: '' } as never)).toThrow(/- name: /);
+    expect(() => new AttributeRegistry().register({ name: '' } as never)).toThrow(/(^|; |\n)name: /);
   });
 });

@@ -26,7 +26,7 @@ describe('README example plugin (mean colour)', () => {
   it('sets up through createAttribute with defaults and named option errors', async () => {
     const attribute = await createAttribute(meanColourPlugin);
     expect([attribute.name, attribute.weight, attribute.latentSize]).toEqual(['mean-colour', 1, 16]);
-    await expect(createAttribute(meanColour(), { tauMinus: -1 })).rejects.toThrow(/"mean-colour":\n {2}- tauMinus: /);
+    await expect(createAttribute(meanColour(), { tauMinus: -1 })).rejects.toThrow(/"mean-colour":\ntauMinus: /);
     expect(new AttributeRegistry().register(meanColour()).list()).toEqual(['mean-colour']);
   });
 

@@ -130,7 +130,7 @@ describe('FactorizedContrastiveLoss', () => {
     expect(dup.message).toContain('key');
     const invalid = err(() => new FactorizedContrastiveLoss({ layout, attributes: { a: { ...hue, embed: undefined } as never } }));
     expect(invalid.code).toBe('ATTRIBUTE_INVALID');
-    expect(invalid.message).toMatch(/attributes\.a returned an invalid attribute runtime:\n {2}- embed: must be a function/);
+    expect(invalid.message).toMatch(/attributes\.a returned an invalid attribute runtime:\nembed: must be a function/);
   });
 
   it('checks masks, images and features, without leaking on errors', async () => {

@@ -2,15 +2,7 @@
 // Shared by the face plugins; each plugin passes its own name into every error.
 import * as tf from '@tensorflow/tfjs-core';
 
-/** An input error with a stable `code`, naming the plugin. */
-export class AttributeInputError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'AttributeInputError';
-    this.code = code;
-  }
-}
+import { FaceError } from './errors.js';
 
 /**
  * Values beyond ±RANGE_LIMIT mean the caller did not pass [-1, 1] images (for example [0, 255]).
@@ -24,21 +16,21 @@ export const RANGE_LIMIT = 2;
  *
  * @example
  * checkImages(tf.zeros([2, 64, 64, 3]), 'pose'); // ok
- * checkImages(tf.zeros([64, 64, 3]) as never, 'pose'); // throws E_INPUT_SHAPE naming 'pose'
+ * checkImages(tf.zeros([64, 64, 3]) as never, 'pose'); // throws FACE_INPUT_SHAPE naming 'pose'
  */
 export function checkImages(images: tf.Tensor, plugin: string, minSide: number, checkRange = true): asserts images is tf.Tensor4D {
   if (!(images instanceof tf.Tensor)) {
-    throw new AttributeInputError('E_INPUT_TYPE', `${plugin}: expected a tf.Tensor4D of images, got ${typeof images}.`);
+    throw new FaceError('FACE_INPUT_TYPE', `${plugin}: expected a tf.Tensor4D of images, got ${typeof images}.`);
   }
   const s = images.shape;
   if (s.length !== 4 || s[3] !== 3 || s[0] < 1) {
-    throw new AttributeInputError('E_INPUT_SHAPE', `${plugin}: expected images of shape [batch, height, width, 3] (NHWC RGB), got [${s.join(', ')}]. Transpose NCHW batches to NHWC and add a batch axis to single images.`);
+    throw new FaceError('FACE_INPUT_SHAPE', `${plugin}: expected images of shape [batch, height, width, 3] (NHWC RGB), got [${s.join(', ')}]. Transpose NCHW batches to NHWC and add a batch axis to single images.`);
   }
   if (s[1] < minSide || s[2] < minSide) {
-    throw new AttributeInputError('E_INPUT_SHAPE', `${plugin}: images of ${s[1]}×${s[2]} px are too small; the crop must keep at least ${minSide}×${minSide} px.`);
+    throw new FaceError('FACE_INPUT_SHAPE', `${plugin}: images of ${s[1]}×${s[2]} px are too small; the crop must keep at least ${minSide}×${minSide} px.`);
   }
   if (images.dtype !== 'float32') {
-    throw new AttributeInputError('E_INPUT_DTYPE', `${plugin}: expected float32 images in [-1, 1], got dtype ${images.dtype}.`);
+    throw new FaceError('FACE_INPUT_DTYPE', `${plugin}: expected float32 images in [-1, 1], got dtype ${images.dtype}.`);
   }
   if (!checkRange) return;
   const [lo, hi] = tf.tidy(() => [tf.min(images), tf.max(images)]);
@@ -47,10 +39,10 @@ export function checkImages(images: tf.Tensor, plugin: string, minSide: number, 
   lo.dispose();
   hi.dispose();
   if (!Number.isFinite(min) || !Number.isFinite(max)) {
-    throw new AttributeInputError('E_INPUT_RANGE', `${plugin}: images contain NaN or infinite values.`);
+    throw new FaceError('FACE_INPUT_RANGE', `${plugin}: images contain NaN or infinite values.`);
   }
   if (min < -RANGE_LIMIT || max > RANGE_LIMIT) {
-    throw new AttributeInputError('E_INPUT_RANGE', `${plugin}: image values span [${min}, ${max}] but must lie in [-1, 1] (generator output). Convert 8-bit images with x / 127.5 − 1.`);
+    throw new FaceError('FACE_INPUT_RANGE', `${plugin}: image values span [${min}, ${max}] but must lie in [-1, 1] (generator output). Convert 8-bit images with x / 127.5 − 1.`);
   }
 }
 

@@ -2,6 +2,7 @@
 // disk (Node) or behind a URL (fetch, any runtime). Shared by the face plugins (attribute-face-id,
 // attribute-pose, attribute-age); it holds no weights itself, so installing one plugin still pulls
 // no other plugin. Imports no Node built-in, so the plugins' main entries bundle for a browser.
+import { FaceError } from './errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { joinLocation, parentLocation, readBytes, readText, type FileLocation } from '@gan-control/tensor-io';
 
@@ -26,21 +27,12 @@ export interface DecodedWeight {
   values: Float32Array | Int32Array;
 }
 
-/** An error that crosses package boundaries, with a stable `code` (no `instanceof` needed). */
-export class WeightsError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'WeightsError';
-    this.code = code;
-  }
-}
 
 /**
  * The folder that holds `@vladmandic/face-api`'s pretrained weights (`model/` of the installed
  * package), the plugins' default `modelDir`. Only Node has an installed package to find (its
  * `createRequire`, obtained at run time, so browser bundles never import `node:module`); in a
- * browser it throws `E_WEIGHTS_MISSING`: pass `modelDir`, the URL of a folder with face-api's weights.
+ * browser it throws `FACE_WEIGHTS_MISSING`: pass `modelDir`, the URL of a folder with face-api's weights.
  *
  * @example
  * const dir = faceApiModelDir(); // .../node_modules/@vladmandic/face-api/model
@@ -49,8 +41,8 @@ export function faceApiModelDir(): string {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const nodeModule = typeof proc?.getBuiltinModule === 'function' ? (proc.getBuiltinModule('node:module') as { createRequire(from: string): { resolve(spec: string): string } }) : undefined;
   if (!nodeModule) {
-    throw new WeightsError(
-      'E_WEIGHTS_MISSING',
+    throw new FaceError(
+      'FACE_WEIGHTS_MISSING',
       "faceApiModelDir: outside Node there is no installed @vladmandic/face-api to find; pass the plugin option 'modelDir': the URL of a folder that holds face-api's weights (the package's model/ folder, served over HTTP).",
     );
   }
@@ -89,11 +81,11 @@ export function decodeWeights(manifest: ManifestGroup[], groupBytes: Uint8Array[
       const q = w.quantization;
       const stored = q ? q.dtype : w.dtype;
       if (!(stored in BYTES)) {
-        throw new WeightsError('E_WEIGHTS_DTYPE', `${plugin}: weight '${w.name}' has unsupported stored dtype '${stored}' (supported: ${Object.keys(BYTES).join(', ')}).`);
+        throw new FaceError('FACE_WEIGHTS_DTYPE', `${plugin}: weight '${w.name}' has unsupported stored dtype '${stored}' (supported: ${Object.keys(BYTES).join(', ')}).`);
       }
       const nbytes = size * BYTES[stored];
       if (offset + nbytes > bytes.byteLength) {
-        throw new WeightsError('E_WEIGHTS_TRUNCATED', `${plugin}: weight '${w.name}' needs bytes ${offset}..${offset + nbytes} but shard group ${g} (${group.paths.join(', ')}) has ${bytes.byteLength}; the .bin file is truncated or does not match its manifest. Reinstall @vladmandic/face-api.`);
+        throw new FaceError('FACE_WEIGHTS_TRUNCATED', `${plugin}: weight '${w.name}' needs bytes ${offset}..${offset + nbytes} but shard group ${g} (${group.paths.join(', ')}) has ${bytes.byteLength}; the .bin file is truncated or does not match its manifest. Reinstall @vladmandic/face-api.`);
       }
       const values = w.dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
       for (let i = 0; i < size; i++) {
@@ -106,7 +98,7 @@ export function decodeWeights(manifest: ManifestGroup[], groupBytes: Uint8Array[
         else v = view.getFloat32(at, true);
         if (q && (q.dtype === 'uint8' || q.dtype === 'uint16')) {
           if (q.scale === undefined || q.min === undefined) {
-            throw new WeightsError('E_WEIGHTS_QUANTIZATION', `${plugin}: weight '${w.name}' is ${q.dtype}-quantized but its manifest entry lacks scale/min.`);
+            throw new FaceError('FACE_WEIGHTS_QUANTIZATION', `${plugin}: weight '${w.name}' is ${q.dtype}-quantized but its manifest entry lacks scale/min.`);
           }
           v = v * q.scale + q.min;
         }
@@ -116,7 +108,7 @@ export function decodeWeights(manifest: ManifestGroup[], groupBytes: Uint8Array[
       offset += nbytes;
     }
     if (offset !== bytes.byteLength) {
-      throw new WeightsError('E_WEIGHTS_TRUNCATED', `${plugin}: shard group ${g} (${group.paths.join(', ')}) has ${bytes.byteLength} bytes but its manifest describes ${offset}; the files do not match.`);
+      throw new FaceError('FACE_WEIGHTS_TRUNCATED', `${plugin}: shard group ${g} (${group.paths.join(', ')}) has ${bytes.byteLength} bytes but its manifest describes ${offset}; the files do not match.`);
     }
   });
   return out;
@@ -138,7 +130,7 @@ export async function loadModelWeights(model: string, dir: FileLocation, plugin:
   try {
     manifest = JSON.parse(await readText(manifestPath)) as ManifestGroup[];
   } catch (e) {
-    throw new WeightsError('E_WEIGHTS_MISSING', `${plugin}: cannot read the weights manifest '${manifestPath}' (${(e as Error).message}). The weights ship with @vladmandic/face-api; install it, or pass the folder that holds '${model}-weights_manifest.json' as the 'modelDir' option.`);
+    throw new FaceError('FACE_WEIGHTS_MISSING', `${plugin}: cannot read the weights manifest '${manifestPath}' (${(e as Error).message}). The weights ship with @vladmandic/face-api; install it, or pass the folder that holds '${model}-weights_manifest.json' as the 'modelDir' option.`);
   }
   const groupBytes: Uint8Array[] = [];
   for (const group of manifest) {

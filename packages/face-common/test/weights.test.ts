@@ -31,9 +31,9 @@ describe('tfjs weights manifest decoding', () => {
     expect(Array.from(w.get('q16')!.values)).toEqual([10, 260]);
     expect(Array.from(w.get('f16')!.values)).toEqual([1, -2]);
     expect(Array.from(w.get('i32')!.values)).toEqual([-7]);
-    expect(() => decodeWeights(manifest, [bin.subarray(0, 10)], 'face')).toThrow(expect.objectContaining({ code: 'E_WEIGHTS_TRUNCATED', message: expect.stringMatching(/^face: weight 'f32'/) }));
+    expect(() => decodeWeights(manifest, [bin.subarray(0, 10)], 'face')).toThrow(expect.objectContaining({ code: 'FACE_WEIGHTS_TRUNCATED', message: expect.stringMatching(/^face: weight 'f32'/) }));
     expect(() => decodeWeights(manifest, [bytesOf([bin, [0]])], 'face')).toThrow(/^face: shard group 0/);
     const noScale: ManifestGroup[] = [{ paths: ['y.bin'], weights: [{ name: 'q', shape: [1], dtype: 'float32', quantization: { dtype: 'uint8' } }] }];
-    expect(() => decodeWeights(noScale, [new Uint8Array([1])], 'face')).toThrow(expect.objectContaining({ code: 'E_WEIGHTS_QUANTIZATION' }));
+    expect(() => decodeWeights(noScale, [new Uint8Array([1])], 'face')).toThrow(expect.objectContaining({ code: 'FACE_WEIGHTS_QUANTIZATION' }));
   });
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GanControlError } from './errors';
+import { LatentError } from './errors';
 import { LatentLayout, type LatentLayoutInput } from './layout';
 import { toRng, type Rng } from './rng';
 
@@ -36,7 +36,7 @@ export interface ContrastiveBatch extends ContrastiveBatchPlan {
 
 function checkCount(value: number, what: string): void {
   if (!Number.isInteger(value) || value < 0) {
-    throw new GanControlError('LATENT_BATCH_INVALID', `buildContrastiveBatch: ${what} must be an integer ≥ 0, got ${String(value)}.`);
+    throw new LatentError('LATENT_BATCH_INVALID', `buildContrastiveBatch: ${what} must be an integer ≥ 0, got ${String(value)}.`);
   }
 }
 
@@ -62,14 +62,14 @@ export function planContrastiveBatch(layoutInput: LatentLayout | LatentLayoutInp
   let batchSize = options.batchSize;
   if (batchSize !== undefined) {
     checkCount(batchSize, 'batchSize');
-    if (batchSize < 2) throw new GanControlError('LATENT_BATCH_INVALID', `buildContrastiveBatch: batchSize must be ≥ 2, got ${batchSize}.`);
+    if (batchSize < 2) throw new LatentError('LATENT_BATCH_INVALID', `buildContrastiveBatch: batchSize must be ≥ 2, got ${batchSize}.`);
   }
 
   if (pairsPerGroup === undefined) {
     const rows = batchSize ?? Math.max(16, 2 * names.length);
     const pairCount = Math.floor(rows / 2);
     if (pairCount < names.length) {
-      throw new GanControlError(
+      throw new LatentError(
         'LATENT_BATCH_INVALID',
         `buildContrastiveBatch: batchSize ${rows} gives ${pairCount} row pairs but the layout has ${names.length} groups (${names.join(', ')}), so some group would have no positive pair and its contrastive term would be undefined. Use batchSize ≥ ${2 * names.length}, or pass pairsPerGroup explicitly (0 allowed).`,
       );
@@ -84,7 +84,7 @@ export function planContrastiveBatch(layoutInput: LatentLayout | LatentLayoutInp
     } else {
       const unknown = Object.keys(pairsPerGroup).filter((k) => !layout.has(k));
       if (unknown.length) {
-        throw new GanControlError(
+        throw new LatentError(
           'LATENT_BATCH_INVALID',
           `buildContrastiveBatch: pairsPerGroup names unknown group(s) ${unknown.join(', ')}; the layout has ${names.join(', ')}.`,
         );
@@ -98,12 +98,12 @@ export function planContrastiveBatch(layoutInput: LatentLayout | LatentLayoutInp
     const needed = 2 * [...counts.values()].reduce((a, b) => a + b, 0);
     if (batchSize === undefined) batchSize = needed;
     if (needed > batchSize) {
-      throw new GanControlError(
+      throw new LatentError(
         'LATENT_BATCH_INVALID',
         `buildContrastiveBatch: the pairs need ${needed} rows (${[...counts].map(([n, c]) => `${n}:${c}`).join(', ')}) but batchSize is ${batchSize}.`,
       );
     }
-    if (batchSize < 2) throw new GanControlError('LATENT_BATCH_INVALID', 'buildContrastiveBatch: the batch would be empty; give at least one pair.');
+    if (batchSize < 2) throw new LatentError('LATENT_BATCH_INVALID', 'buildContrastiveBatch: the batch would be empty; give at least one pair.');
   }
 
   const pairs: Record<string, [number, number][]> = {};
@@ -128,7 +128,7 @@ export function pairMask(batchSize: number, pairs: readonly (readonly [number, n
   const data = new Float32Array(batchSize * batchSize);
   for (const [i, j] of pairs) {
     if (!Number.isInteger(i) || !Number.isInteger(j) || i < 0 || j < 0 || i >= batchSize || j >= batchSize || i === j) {
-      throw new GanControlError('LATENT_BATCH_INVALID', `pairMask: pair [${i}, ${j}] is not two different rows in [0, ${batchSize}).`);
+      throw new LatentError('LATENT_BATCH_INVALID', `pairMask: pair [${i}, ${j}] is not two different rows in [0, ${batchSize}).`);
     }
     data[i * batchSize + j] = 1;
     data[j * batchSize + i] = 1;
@@ -157,7 +157,7 @@ export function buildContrastiveBatch(
 ): ContrastiveBatch {
   const layout = LatentLayout.parse(layoutInput);
   if (options.rng === undefined) {
-    throw new GanControlError('LATENT_BATCH_INVALID', 'buildContrastiveBatch: options.rng is required (a seed number or createRng(seed)).');
+    throw new LatentError('LATENT_BATCH_INVALID', 'buildContrastiveBatch: options.rng is required (a seed number or createRng(seed)).');
   }
   const plan = planContrastiveBatch(layout, options);
   const rng = toRng(options.rng);
@@ -186,7 +186,7 @@ export function buildContrastiveBatch(
  */
 export function sampleLatents(dim: number, batch: number, rng: Rng | number): tf.Tensor2D {
   if (!Number.isInteger(dim) || dim <= 0 || !Number.isInteger(batch) || batch <= 0) {
-    throw new GanControlError('LATENT_BATCH_INVALID', `sampleLatents(dim, batch, rng): dim and batch must be positive integers, got dim=${dim}, batch=${batch}.`);
+    throw new LatentError('LATENT_BATCH_INVALID', `sampleLatents(dim, batch, rng): dim and batch must be positive integers, got dim=${dim}, batch=${batch}.`);
   }
   const data = toRng(rng).fillNormal(new Float32Array(dim * batch));
   return tf.tensor2d(data, [batch, dim]);

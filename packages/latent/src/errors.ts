@@ -1,53 +1,23 @@
 /**
- * The error every gan-control package throws for problems a user can act on.
- *
- * It carries a stable `code` (for example `LATENT_LAYOUT_INVALID`) so callers can branch on
- * the kind of problem without `instanceof`, which breaks when two copies of a package are
- * installed. It lives in the lowest package (`@gan-control/latent`) so every package shares one
- * class; `@gan-control/contrastive-loss` re-exports it.
- *
- * @example
- * ```ts
- * try { layout.group('hue'); }
- * catch (e) { if (isGanControlError(e, 'LATENT_UNKNOWN_GROUP')) console.error(e.message); }
- * ```
+ * Errors of `@gan-control/latent`: the project's one error class (`@gan-control/errors`), re-exported
+ * here for the packages and plugins that already import it from the latent package.
  */
-export class GanControlError extends Error {
-  /** Stable machine-readable code; see each function's docs for the codes it throws. */
-  readonly code: string;
-  /** Optional structured details (field paths, known names…). */
-  readonly details?: Readonly<Record<string, unknown>>;
+export { GanControlError, isGanControlError, formatZodIssues } from '@gan-control/errors';
+export type { GanControlErrorConstructor, GanControlErrorOptions } from '@gan-control/errors';
 
-  constructor(code: string, message: string, options?: { details?: Record<string, unknown>; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'GanControlError';
-    this.code = code;
-    if (options?.details) this.details = options.details;
-  }
-}
+import { GanControlError, type GanControlErrorConstructor } from '@gan-control/errors';
 
-/**
- * True when `error` is a gan-control error (by its `code`, not by `instanceof`), optionally
- * with the given code.
- *
- * @example
- * ```ts
- * if (isGanControlError(err, 'ATTRIBUTE_NOT_FOUND')) listPlugins();
- * ```
- */
-export function isGanControlError(error: unknown, code?: string): error is GanControlError {
-  if (typeof error !== 'object' || error === null) return false;
-  const c = (error as { code?: unknown }).code;
-  if (typeof c !== 'string' || !(error instanceof Error)) return false;
-  return code === undefined || c === code;
-}
+/** Stable codes of the errors `@gan-control/latent` throws. */
+export type LatentErrorCode =
+  | 'LATENT_LAYOUT_INVALID'
+  | 'LATENT_UNKNOWN_GROUP'
+  | 'LATENT_SHAPE_MISMATCH'
+  | 'LATENT_JOIN_INVALID'
+  | 'LATENT_BATCH_INVALID'
+  | 'LATENT_RNG_INVALID_SEED'
+  | 'LATENT_RNG_INVALID_STATE'
+  | 'LATENT_RNG_INVALID_ARGUMENT';
 
-/** Formats zod issues as `path: message` lines (the field path first, never a raw dump). */
-export function formatZodIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  return issues
-    .map((issue) => {
-      const path = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(root)';
-      return `  - ${path}: ${issue.message}`;
-    })
-    .join('\n');
-}
+/** The project's error class with the latent package's codes. */
+export const LatentError: GanControlErrorConstructor<LatentErrorCode> = GanControlError;
+export type LatentError = GanControlError<LatentErrorCode>;

@@ -1,6 +1,7 @@
 // Registers every gradient this package and its plugins differentiate through (one owner: @gan-control/gradients).
 import '@gan-control/gradients';
-export { GanControlError, isGanControlError, formatZodIssues } from './errors';
+export { GanControlError, isGanControlError, formatZodIssues, LatentError } from './errors';
+export type { GanControlErrorConstructor, GanControlErrorOptions, LatentErrorCode } from './errors';
 export { createRng, restoreRng, toRng } from './rng';
 export type { Rng, RngState } from './rng';
 export { LatentLayout, latentLayoutSchema, officialFfhqLayout } from './layout';

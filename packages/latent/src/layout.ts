@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { GanControlError, formatZodIssues } from './errors';
+import { LatentError, formatZodIssues } from './errors';
 
 const groupSchema = z.object({
   name: z
@@ -95,7 +95,7 @@ export class LatentLayout {
     if (input instanceof LatentLayout) return input;
     const result = latentLayoutSchema.safeParse(input);
     if (!result.success) {
-      throw new GanControlError(
+      throw new LatentError(
         'LATENT_LAYOUT_INVALID',
         `Invalid latent layout:\n${formatZodIssues(result.error.issues)}\nA layout is { groups: [{ name, size, controlled? }] } with unique names, sizes > 0 and exactly one group with controlled: false.`,
         { details: { issues: result.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) } },
@@ -123,7 +123,7 @@ export class LatentLayout {
   group(name: string): LatentGroup {
     const g = this.byName.get(name);
     if (!g) {
-      throw new GanControlError(
+      throw new LatentError(
         'LATENT_UNKNOWN_GROUP',
         `Unknown latent group "${name}". This layout has: ${this.groups.map((x) => `${x.name}(${x.size})`).join(', ')}.`,
         { details: { name, known: this.groups.map((x) => x.name) } },
@@ -134,7 +134,7 @@ export class LatentLayout {
 
   private checkLatents(t: tf.Tensor, what: string): void {
     if (t.rank !== 2 || t.shape[1] !== this.dim) {
-      throw new GanControlError(
+      throw new LatentError(
         'LATENT_SHAPE_MISMATCH',
         `${what}: expected latents of shape [B, ${this.dim}] for this layout (${this.describe()}), got [${t.shape.join(', ')}].`,
       );
@@ -176,7 +176,7 @@ export class LatentLayout {
       else batch = p.shape[0];
     }
     if (problems.length) {
-      throw new GanControlError('LATENT_JOIN_INVALID', `layout.join(parts): ${problems.join('; ')}. Layout: ${this.describe()}.`);
+      throw new LatentError('LATENT_JOIN_INVALID', `layout.join(parts): ${problems.join('; ')}. Layout: ${this.describe()}.`);
     }
     return tf.concat(this.groups.map((g) => parts[g.name]), 1) as tf.Tensor2D;
   }

@@ -58,14 +58,14 @@ describe('createRng', () => {
         createRng(bad);
         expect.unreachable();
       } catch (e) {
-        expect(isGanControlError(e, 'RNG_INVALID_SEED')).toBe(true);
+        expect(isGanControlError(e, 'LATENT_RNG_INVALID_SEED')).toBe(true);
       }
     }
     expect(() => restoreRng({ algorithm: 'xoshiro128**', s: [0, 0, 0, 0] })).toThrow(/RNG|restoreRng/);
     try {
       restoreRng({ algorithm: 'mt' } as never);
     } catch (e) {
-      expect(isGanControlError(e, 'RNG_INVALID_STATE')).toBe(true);
+      expect(isGanControlError(e, 'LATENT_RNG_INVALID_STATE')).toBe(true);
     }
   });
 

@@ -1,4 +1,4 @@
-import { GanControlError } from './errors';
+import { LatentError } from './errors';
 
 /**
  * Serialisable state of an {@link Rng}: four 32-bit words of xoshiro128** plus the algorithm
@@ -82,7 +82,7 @@ class Xoshiro128 implements Rng {
 
   nextInt(n: number): number {
     if (!Number.isInteger(n) || n <= 0 || n > TWO_POW_32) {
-      throw new GanControlError('RNG_INVALID_ARGUMENT', `rng.nextInt(n): n must be an integer in [1, 2^32], got ${n}.`);
+      throw new LatentError('LATENT_RNG_INVALID_ARGUMENT', `rng.nextInt(n): n must be an integer in [1, 2^32], got ${n}.`);
     }
     // Rejection sampling keeps the result exactly uniform.
     const limit = TWO_POW_32 - (TWO_POW_32 % n);
@@ -133,7 +133,7 @@ class Xoshiro128 implements Rng {
  * (integer-only generator; Box–Muller uses `Math.log/sqrt/cos/sin`, which V8 computes with
  * its own portable fdlibm port).
  *
- * Throws `GanControlError` `RNG_INVALID_SEED` for a non-integer or unsafe seed.
+ * Throws `GanControlError` `LATENT_RNG_INVALID_SEED` for a non-integer or unsafe seed.
  *
  * @example
  * ```ts
@@ -145,8 +145,8 @@ class Xoshiro128 implements Rng {
  */
 export function createRng(seed: number): Rng {
   if (!Number.isSafeInteger(seed)) {
-    throw new GanControlError(
-      'RNG_INVALID_SEED',
+    throw new LatentError(
+      'LATENT_RNG_INVALID_SEED',
       `createRng(seed): the seed must be a safe integer (for example 0, 42 or Date.now()), got ${String(seed)}.`,
     );
   }
@@ -164,7 +164,7 @@ function seedWords(lo: number, hi: number): [number, number, number, number] {
 
 /**
  * Rebuilds a generator from `rng.state()` (for example after `JSON.parse` of a checkpoint) so
- * that it continues bit-exactly. Throws `GanControlError` `RNG_INVALID_STATE` when the object is
+ * that it continues bit-exactly. Throws `GanControlError` `LATENT_RNG_INVALID_STATE` when the object is
  * not such a state.
  *
  * @example
@@ -183,8 +183,8 @@ export function restoreRng(state: RngState): Rng {
     s.every((v) => Number.isInteger(v) && v >= 0 && v < TWO_POW_32) &&
     s.some((v) => v !== 0);
   if (!ok) {
-    throw new GanControlError(
-      'RNG_INVALID_STATE',
+    throw new LatentError(
+      'LATENT_RNG_INVALID_STATE',
       `restoreRng(state): expected { algorithm: 'xoshiro128**', s: [four uint32, not all zero] } as returned by rng.state(), got ${JSON.stringify(state)}.`,
     );
   }
