@@ -26,7 +26,7 @@ function parseArgs(argv: string[]) {
   return {
     quick,
     full: flag('full'),
-    only: new Set((value('only') ?? 'conv,gan,plugins').split(',')),
+    only: new Set((value('only') ?? 'conv,gan,profile,plugins').split(',')),
     json: value('json'),
     torch: !flag('no-torch'),
     python: value('python'),
@@ -116,6 +116,12 @@ function runTorch(py: string, args: Args, sections: string[]): Record<string, un
     return Object.fromEntries([...keys].map((k) => [k, best(values.map(([t, v]) => [t, (v as Record<string, unknown>)[k]] as [number, unknown]).filter(([, v]) => v !== undefined))]));
   };
   const merged = best(runs.map(([t, r]) => [t, { conv: r['conv'], gan: r['gan'] }])) as Record<string, unknown>;
+  // Phases of the thread count whose profiled step is fastest (one consistent run, not a mix).
+  const profiled = runs.filter(([, r]) => r['profile']).sort(([, a], [, b]) => {
+    const step = (r: Record<string, unknown>) => Object.values(r['profile'] as Record<string, { step: number }>).reduce((s, v) => s + v.step, 0);
+    return step(a) - step(b);
+  })[0];
+  if (profiled) merged['profile'] = Object.fromEntries(Object.entries(profiled[1]['profile'] as Record<string, Record<string, number>>).map(([k, v]) => [k, { ...v, threads: profiled[0] }]));
   return { torch: runs[0]![1]['torch'], threads: args.torchThreads.join(' or '), ...merged, perThreads: Object.fromEntries(runs.map(([t, r]) => [t, r])) };
 }
 
@@ -276,6 +282,112 @@ async function pluginSection(args: Args, variants: { label: string; prepare: () 
 }
 
 // ---------------------------------------------------------------------------------------------
+/** One profiled training step: ms per phase (wall clock) and per kernel (engine timing). */
+interface StepProfile {
+  resolution: number;
+  steps: number;
+  /** Median step wall time without the profiler (ms). */
+  stepMs: number;
+  /** Phase → mean ms per step (no profiler running). */
+  phases: Record<string, number>;
+  /** Kernel → mean ms and calls per step (tf.profile; its bookkeeping inflates the total a little). */
+  kernels: Record<string, { ms: number; calls: number; bytes: number }>;
+  /** Mean ms per step with tf.profile on, and the part of it no kernel accounts for. */
+  profiledStepMs: number;
+  unattributedMs: number;
+}
+
+/**
+ * Where a training step's time goes, on the project backend: phases from the trainer's own marks
+ * (`step({ phases })`), kernels from `tf.profile`. The preset's step with R1 on every step
+ * (`dRegInterval: 1`), so the R1 phase is visible; the lazy preset runs it every 16th step.
+ */
+async function profileSection(args: Args): Promise<StepProfile[]> {
+  const trainer = await importOptional<TrainerMod>('@gan-control/trainer');
+  const shapes = await importOptional<ShapesMod>('@gan-control/domain-shapes');
+  if (!trainer || !shapes) return [];
+  await setupBackend('wasm');
+  const out: StepProfile[] = [];
+  for (const res of args.resolutions) {
+    console.error(`profile ${res}px …`);
+    const t = await trainer.GanControlTrainer.create(trainer.preset('shapes-32', { resolution: res, dRegInterval: 1 }), { plugins: [shapes.color, shapes.position, shapes.size], datasets: shapes.shapesDatasets });
+    try {
+      await t.step();
+      const phases: Record<string, number> = {};
+      const walls: number[] = [];
+      for (let i = 0; i < args.steps; i++) {
+        const s = performance.now();
+        await t.step({ phases });
+        walls.push(performance.now() - s);
+      }
+      walls.sort((a, b) => a - b);
+      const kernels: StepProfile['kernels'] = {};
+      let profiled = 0;
+      for (let i = 0; i < args.steps; i++) {
+        const s = performance.now();
+        const info = await tf.profile(() => t.step());
+        profiled += performance.now() - s;
+        for (const k of info.kernels) {
+          const e = (kernels[k.name] ??= { ms: 0, calls: 0, bytes: 0 });
+          e.ms += k.kernelTimeMs as number;
+          e.calls += 1;
+          e.bytes += Math.max(0, k.bytesAdded);
+        }
+      }
+      const per = (v: number) => v / args.steps;
+      for (const e of Object.values(kernels)) {
+        e.ms = per(e.ms);
+        e.calls = per(e.calls);
+        e.bytes = per(e.bytes);
+      }
+      const kernelSum = Object.values(kernels).reduce((a, e) => a + e.ms, 0);
+      out.push({
+        resolution: res, steps: args.steps, stepMs: walls[Math.floor(walls.length / 2)]!,
+        phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, per(v)])),
+        kernels, profiledStepMs: per(profiled), unattributedMs: per(profiled) - kernelSum,
+      });
+    } finally {
+      t.dispose();
+    }
+  }
+  return out;
+}
+
+/** Profile tables: phases side by side with PyTorch's, then the kernels that take the time. */
+function profileTables(profiles: StepProfile[], torchPhases: Record<string, Record<string, number>> | undefined): string {
+  const lines: string[] = [];
+  const f = (v: number | undefined) => (v === undefined ? '' : v < 10 ? v.toFixed(2) : v.toFixed(0));
+  for (const p of profiles) {
+    const tp = torchPhases?.[String(p.resolution)];
+    const total = Object.values(p.phases).reduce((a, b) => a + b, 0);
+    lines.push('', `### (d) profile of one ${p.resolution} px training step with R1 (project: wasm + native), mean of ${p.steps} steps: phases`, '');
+    lines.push(`step median ${f(p.stepMs)} ms${tp ? `, PyTorch ${f(tp['step'])} ms (its phases below, same boundaries)` : ''}`, '');
+    lines.push(`| phase | ms | share |${tp ? ' PyTorch ms | ratio |' : ''}`, `|---|---|---|${tp ? '---|---|' : ''}`);
+    for (const [k, v] of Object.entries(p.phases)) {
+      const tv = tp?.[k];
+      lines.push(`| ${k} | ${f(v)} | ${((100 * v) / total).toFixed(0)}% |${tp ? ` ${f(tv)} | ${tv ? `${(v / tv).toFixed(2)}×` : ''} |` : ''}`);
+    }
+    const rows = Object.entries(p.kernels).sort((a, b) => b[1].ms - a[1].ms);
+    const ksum = rows.reduce((a, [, e]) => a + e.ms, 0);
+    lines.push('', `### (e) the same step by kernel (tf.profile; ${f(p.profiledStepMs)} ms per step profiled, ${f(p.unattributedMs)} ms of it outside kernels: engine, tape, JS)`, '');
+    lines.push('| kernel | ms | share of kernel time | calls | MB allocated |', '|---|---|---|---|---|');
+    let rest = 0;
+    let restCalls = 0;
+    for (const [i, [k, e]] of rows.entries()) {
+      if (i >= 25) {
+        rest += e.ms;
+        restCalls += e.calls;
+        continue;
+      }
+      lines.push(`| ${k} | ${f(e.ms)} | ${((100 * e.ms) / ksum).toFixed(1)}% | ${e.calls.toFixed(0)} | ${(e.bytes / 2 ** 20).toFixed(1)} |`);
+    }
+    if (rest > 0) lines.push(`| (${rows.length - 25} other kernels) | ${f(rest)} | ${((100 * rest) / ksum).toFixed(1)}% | ${restCalls.toFixed(0)} | |`);
+    lines.push(`| **all kernels** | ${f(ksum)} | | ${rows.reduce((a, [, e]) => a + e.calls, 0).toFixed(0)} | |`);
+  }
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
 const fmt = (v: Timing | string | undefined) => (v === undefined ? '' : typeof v === 'string' ? v : `${v.median < 10 ? v.median.toFixed(2) : v.median.toFixed(0)}`);
 
 function table(title: string, rows: Row[]): string {
@@ -323,11 +435,12 @@ export async function main(argv: string[]): Promise<void> {
     sections['plugins'] = await pluginSection(args, variants);
     await setupBackend('wasm');
   }
+  const profiles = args.only.has('profile') ? await profileSection(args) : [];
   let torch: Record<string, unknown> | string = 'not run (--no-torch)';
   if (args.torch) {
     if (!py) torch = 'PyTorch not found (`python3 -c "import torch"` fails; on Debian: apt-get install -y python3-torch)';
     else {
-      torch = runTorch(py, args, [...args.only].filter((s) => s === 'conv' || s === 'gan'));
+      torch = runTorch(py, args, [...args.only].filter((s) => s === 'conv' || s === 'gan' || s === 'profile'));
     }
   }
   if (typeof torch === 'object') {
@@ -351,7 +464,8 @@ export async function main(argv: string[]): Promise<void> {
   if (typeof torch === 'object') out.push(`PyTorch ${String(torch['torch'])}; each PyTorch figure is the faster of ${String(torch['threads'])} threads (see the JSON for both)`);
   else out.push(torch);
   for (const [k, rows] of Object.entries(sections)) out.push('', table(titles[k] ?? k, rows));
+  if (profiles.length) out.push(profileTables(profiles, typeof torch === 'object' ? (torch['profile'] as Record<string, Record<string, number>> | undefined) : undefined));
   console.log(out.join('\n'));
-  const json = { started, machine, backend: info, torch, sections };
+  const json = { started, machine, backend: info, torch, sections, profiles };
   if (args.json) writeFileSync(args.json, JSON.stringify(json, null, 2));
 }

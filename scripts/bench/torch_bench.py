@@ -232,8 +232,22 @@ def contrastive(img, masks, tau_plus=0.1, tau_minus=0.5):
     return total
 
 
-if 'gan' in args.sections:
+def phase_clock(phases):
+    """mark(name) adds the seconds since the previous mark to phases[name] (ms); no-op for None."""
+    if phases is None:
+        return lambda name: None
+    last = [time.perf_counter()]
+
+    def mark(name):
+        now = time.perf_counter()
+        phases[name] = phases.get(name, 0.0) + (now - last[0]) * 1000
+        last[0] = now
+    return mark
+
+
+if 'gan' in args.sections or 'profile' in args.sections:
     out['gan'] = {}
+    out['profile'] = {}
     groups = [8, 8, 8, 16]
     B = 16
     for res in [int(r) for r in args.resolutions.split(',') if r]:
@@ -249,34 +263,72 @@ if 'gan' in args.sections:
             m[i, i + 1] = m[i + 1, i] = 1
         reals = torch.rand(B, 3, res, res) * 2 - 1
 
-        def step(r1):
+        G_ema = [p.detach().clone() for p in G.parameters()]
+        w_avg = torch.zeros(sum(groups))
+
+        def step(r1, phases=None):
+            # The phases and their order are packages/trainer's step(): G main, w_avg, D main,
+            # R1 as its own pass (official Dreg, lazy regularisation), EMA.
+            mark = phase_clock(phases)
             z = torch.randn(B, sum(groups))
-            img = G.synthesis(G.mapping(z))
-            loss = F.softplus(-D(img)).mean() + contrastive(img, masks)
+            mark('G batch')
+            w = G.mapping(z)
+            img = G.synthesis(w)
+            adv = F.softplus(-D(img)).mean()
+            mark('G forward (G, D, loss)')
+            loss = adv + contrastive(img, masks)
+            mark('G contrastive forward')
             optG.zero_grad(set_to_none=True)
             loss.backward()
+            mark('G backward')
             optG.step()
+            mark('G optimiser')
+            with torch.no_grad():
+                w_avg.copy_(w.detach().mean(0).lerp(w_avg, 0.995))
+            mark('G w_avg')
             with torch.no_grad():
                 fake = G.synthesis(G.mapping(torch.randn(B, sum(groups))))
-            real = reals.detach().requires_grad_(r1)
-            real_logits = D(real)
-            loss = F.softplus(D(fake)).mean() + F.softplus(-real_logits).mean()
-            if r1:
-                g, = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
-                loss = loss + g.square().sum([1, 2, 3]).mean() * (0.05 / 2)
+            mark('D fakes (G forward)')
+            loss = F.softplus(D(fake)).mean() + F.softplus(-D(reals)).mean()
+            mark('D forward')
             optD.zero_grad(set_to_none=True)
             loss.backward()
+            mark('D backward')
             optD.step()
+            mark('D optimiser')
+            if r1:
+                real = reals.detach().requires_grad_(True)
+                g, = torch.autograd.grad(D(real).sum(), real, create_graph=True)
+                loss = g.square().sum([1, 2, 3]).mean() * (5.0 / 2)
+                optD.zero_grad(set_to_none=True)
+                loss.backward()
+                mark('R1 (forward, double backward)')
+                optD.step()
+                mark('D optimiser')
+            with torch.no_grad():
+                for e, p in zip(G_ema, G.parameters()):
+                    e.copy_(p.lerp(e, 0.99))
+            mark('EMA')
 
         def gen(n):
             with torch.no_grad():
                 return G.synthesis(G.mapping(torch.randn(n, sum(groups))))
 
-        out['gan'][str(res)] = {
-            'generatorForward16': timeit(lambda: gen(16), args.reps),
-            'generatorForward1': timeit(lambda: gen(1), args.reps),
-            'stepNoR1': timeit(lambda: step(False), args.steps),
-            'stepR1': timeit(lambda: step(True), args.steps),
-        }
+        if 'gan' in args.sections:
+            out['gan'][str(res)] = {
+                'generatorForward16': timeit(lambda: gen(16), args.reps),
+                'generatorForward1': timeit(lambda: gen(1), args.reps),
+                'stepNoR1': timeit(lambda: step(False), args.steps),
+                'stepR1': timeit(lambda: step(True), args.steps),
+            }
+        if 'profile' in args.sections:
+            step(True)
+            phases = {}
+            t0 = time.perf_counter()
+            for _ in range(args.steps):
+                step(True, phases)
+            prof = {k: v / args.steps for k, v in phases.items()}
+            prof['step'] = (time.perf_counter() - t0) * 1000 / args.steps
+            out['profile'][str(res)] = prof
 
 print(json.dumps(out))

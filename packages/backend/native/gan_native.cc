@@ -461,6 +461,167 @@ void conv2dBackpropFilter(const Conv& p, const float* x, const float* dy, float*
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Elementwise and reduction kernels. Memory-bound, so threads pay off only on large tensors (the
+// caller falls back to the backend's own kernel below a size threshold); every loop keeps its
+// innermost axis contiguous so the compiler vectorises it.
+
+// Splits [0, total) into chunks of at least `grain` elements, a few per thread.
+template <typename F>
+void parallelRange(int64_t total, int64_t grain, F fn) {
+  const int64_t want = static_cast<int64_t>(pool->size()) * 4;
+  const int64_t chunk = std::max<int64_t>(grain, (total + want - 1) / want);
+  const int64_t tasks = (total + chunk - 1) / chunk;
+  pool->run(tasks, [&](int64_t t) {
+    const int64_t b = t * chunk;
+    fn(b, std::min(total, b + chunk));
+  });
+}
+
+// Binary op over a broadcast: the output has `rank` (≤ 4) collapsed dims `d`, and element i of
+// the output reads a at Σ idx·sa and b at Σ idx·sb (stride 0 on a broadcast dim).
+enum BinOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3 };
+
+template <int OP>
+inline float binop(float a, float b) {
+  if (OP == kAdd) return a + b;
+  if (OP == kSub) return a - b;
+  if (OP == kMul) return a * b;
+  return a / b;
+}
+
+template <int OP>
+void binaryRows(const int64_t* d, const int64_t* sa, const int64_t* sb, const float* a, const float* b, float* o, int64_t r0, int64_t r1) {
+  // Rows are the output's leading 3 dims flattened; the last dim (d[3]) is the row.
+  const int64_t L = d[3];
+  for (int64_t r = r0; r < r1; r++) {
+    const int64_t i2 = r % d[2], i1 = (r / d[2]) % d[1], i0 = r / (d[2] * d[1]);
+    const float* pa = a + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
+    const float* pb = b + i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
+    float* po = o + r * L;
+    if (sa[3] == 1 && sb[3] == 1) {
+      for (int64_t j = 0; j < L; j++) po[j] = binop<OP>(pa[j], pb[j]);
+    } else if (sa[3] == 1) {
+      const float vb = pb[0];
+      for (int64_t j = 0; j < L; j++) po[j] = binop<OP>(pa[j], vb);
+    } else if (sb[3] == 1) {
+      const float va = pa[0];
+      for (int64_t j = 0; j < L; j++) po[j] = binop<OP>(va, pb[j]);
+    } else {
+      const float v = binop<OP>(pa[0], pb[0]);
+      for (int64_t j = 0; j < L; j++) po[j] = v;
+    }
+  }
+}
+
+template <int OP>
+void binary(const int64_t* d, const int64_t* sa, const int64_t* sb, const float* a, const float* b, float* o) {
+  const int64_t rows = d[0] * d[1] * d[2], L = d[3];
+  if (rows == 1) {
+    // One long row: split it (same shape, or a scalar operand).
+    parallelRange(L, 8192, [&](int64_t j0, int64_t j1) {
+      const int64_t dd[4] = {1, 1, 1, j1 - j0};
+      binaryRows<OP>(dd, sa, sb, a + (sa[3] ? j0 : 0), b + (sb[3] ? j0 : 0), o + j0, 0, 1);
+    });
+    return;
+  }
+  parallelRange(rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, L)), [&](int64_t r0, int64_t r1) { binaryRows<OP>(d, sa, sb, a, b, o, r0, r1); });
+}
+
+// y = x > 0 ? x : αx  (tf.leakyRelu).
+void leakyRelu(const float* x, float* y, int64_t n, float alpha) {
+  parallelRange(n, 16384, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) y[i] = x[i] > 0.f ? x[i] : x[i] * alpha;
+  });
+}
+
+// dx = x > 0 ? dy : α·dy  (the gradient of leakyRelu at x; also its own gradient in dy).
+void leakyReluGrad(const float* dy, const float* x, float* dx, int64_t n, float alpha) {
+  parallelRange(n, 16384, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) dx[i] = x[i] > 0.f ? dy[i] : dy[i] * alpha;
+  });
+}
+
+std::vector<double> reduceParts;
+
+// out[p, r] = scale · Σ_q x[p, q, r] (x viewed as [P, Q, R]). Large P·R: threads split P (or R);
+// small P·R with a long Q: threads sum slices of Q into partials, then add them (in double).
+void reduceSum(const float* x, float* out, int64_t P, int64_t Q, int64_t R, double scale) {
+  const int threads = pool->size();
+  if (P * R >= static_cast<int64_t>(threads) * 64 || Q < 256) {
+    if (R == 1) {
+      parallelRange(P, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, Q)), [&](int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; p++) {
+          const float* src = x + p * Q;
+          double acc = 0;
+          for (int64_t q = 0; q < Q; q++) acc += src[q];
+          out[p] = static_cast<float>(acc * scale);
+        }
+      });
+      return;
+    }
+    // Rows of R: tasks over (p, r-block).
+    const int64_t rb = std::min<int64_t>(R, 256);
+    const int64_t nrb = (R + rb - 1) / rb;
+    parallelRange(P * nrb, 1, [&](int64_t t0, int64_t t1) {
+      std::vector<double> acc(rb);
+      for (int64_t t = t0; t < t1; t++) {
+        const int64_t p = t / nrb, r0 = (t % nrb) * rb, r1 = std::min(R, r0 + rb);
+        std::fill(acc.begin(), acc.end(), 0.0);
+        for (int64_t q = 0; q < Q; q++) {
+          const float* src = x + (p * Q + q) * R;
+          for (int64_t r = r0; r < r1; r++) acc[r - r0] += src[r];
+        }
+        for (int64_t r = r0; r < r1; r++) out[p * R + r] = static_cast<float>(acc[r - r0] * scale);
+      }
+    });
+    return;
+  }
+  const int64_t parts = std::min<int64_t>(static_cast<int64_t>(threads) * 2, Q / 64);
+  const int64_t per = (Q + parts - 1) / parts;
+  reduceParts.assign(static_cast<size_t>(parts * P * R), 0.0);
+  pool->run(parts, [&](int64_t t) {
+    double* acc = reduceParts.data() + t * P * R;
+    const int64_t q0 = t * per, q1 = std::min(Q, q0 + per);
+    for (int64_t p = 0; p < P; p++) {
+      double* ap = acc + p * R;
+      for (int64_t q = q0; q < q1; q++) {
+        const float* src = x + (p * Q + q) * R;
+        for (int64_t r = 0; r < R; r++) ap[r] += src[r];
+      }
+    }
+  });
+  for (int64_t e = 0; e < P * R; e++) {
+    double s = 0;
+    for (int64_t t = 0; t < parts; t++) s += reduceParts[t * P * R + e];
+    out[e] = static_cast<float>(s * scale);
+  }
+}
+
+// out = tile(x, reps), rank ≤ 6: out dim i = xd[i]·reps[i]; rows (all but the last dim) are
+// parallel, each copies its source row reps[last] times.
+void tile(const float* x, float* out, int rank, const int64_t* xd, const int64_t* reps) {
+  int64_t od[6], xs[6];
+  int64_t rows = 1;
+  for (int i = 0; i < rank; i++) od[i] = xd[i] * reps[i];
+  xs[rank - 1] = 1;
+  for (int i = rank - 2; i >= 0; i--) xs[i] = xs[i + 1] * xd[i + 1];
+  for (int i = 0; i < rank - 1; i++) rows *= od[i];
+  const int64_t L = xd[rank - 1], OL = od[rank - 1];
+  parallelRange(rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, OL)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      int64_t rem = r, src = 0;
+      for (int i = rank - 2; i >= 0; i--) {
+        const int64_t idx = rem % od[i];
+        rem /= od[i];
+        src += (idx % xd[i]) * xs[i];
+      }
+      float* dst = out + r * OL;
+      for (int64_t k = 0; k < reps[rank - 1]; k++) std::memcpy(dst + k * L, x + src, sizeof(float) * L);
+    }
+  });
+}
+
 }  // namespace
 
 #ifndef GAN_NATIVE_NO_NAPI
@@ -567,6 +728,143 @@ napi_value MatMulCall(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// binary(op, a, b, out, params[12]) — params: d[4], sa[4], sb[4] (collapsed output dims and the
+// operands' element strides, 0 on a broadcast dim). op: 0 add, 1 sub, 2 mul, 3 div.
+napi_value BinaryCall(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t op;
+  float *a, *b, *o;
+  size_t la, lb, lo, lp;
+  int32_t* q;
+  if (argc != 5) {
+    napi_throw_error(env, "GAN_NATIVE", "gan_control_native.binary(op, a, b, out, params) takes 5 arguments");
+    return nullptr;
+  }
+  CHECK(napi_get_value_int32(env, argv[0], &op));
+  if (!floatArray(env, argv[1], &a, &la) || !floatArray(env, argv[2], &b, &lb) || !floatArray(env, argv[3], &o, &lo) || !intArray(env, argv[4], &q, &lp)) return nullptr;
+  int64_t d[4], sa[4], sb[4];
+  for (int i = 0; i < 4 && lp == 12; i++) {
+    d[i] = q[i];
+    sa[i] = q[4 + i];
+    sb[i] = q[8 + i];
+  }
+  // The last element each operand reads must lie inside it.
+  auto reach = [&](const int64_t* s) {
+    int64_t r = 0;
+    for (int i = 0; i < 4; i++) r += (d[i] - 1) * s[i];
+    return r;
+  };
+  if (lp != 12 || op < 0 || op > 3 || d[0] * d[1] * d[2] * d[3] != static_cast<int64_t>(lo) || lo == 0 || reach(sa) >= static_cast<int64_t>(la) || reach(sb) >= static_cast<int64_t>(lb)) {
+    napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.binary: array sizes do not match the parameters");
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(callMu);
+  if (op == kAdd) binary<kAdd>(d, sa, sb, a, b, o);
+  else if (op == kSub) binary<kSub>(d, sa, sb, a, b, o);
+  else if (op == kMul) binary<kMul>(d, sa, sb, a, b, o);
+  else binary<kDiv>(d, sa, sb, a, b, o);
+  return nullptr;
+}
+
+// leakyRelu(x, out, alpha) and leakyReluGrad(dy, x, out, alpha): same-length arrays.
+napi_value LeakyReluCall(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float *x, *o;
+  size_t lx, lo;
+  double alpha;
+  if (argc != 3 || !floatArray(env, argv[0], &x, &lx) || !floatArray(env, argv[1], &o, &lo)) {
+    if (argc != 3) napi_throw_error(env, "GAN_NATIVE", "gan_control_native.leakyRelu(x, out, alpha) takes 3 arguments");
+    return nullptr;
+  }
+  CHECK(napi_get_value_double(env, argv[2], &alpha));
+  if (lx != lo) {
+    napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.leakyRelu: x and out differ in length");
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(callMu);
+  leakyRelu(x, o, static_cast<int64_t>(lx), static_cast<float>(alpha));
+  return nullptr;
+}
+
+napi_value LeakyReluGradCall(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float *dy, *x, *o;
+  size_t ld, lx, lo;
+  double alpha;
+  if (argc != 4 || !floatArray(env, argv[0], &dy, &ld) || !floatArray(env, argv[1], &x, &lx) || !floatArray(env, argv[2], &o, &lo)) {
+    if (argc != 4) napi_throw_error(env, "GAN_NATIVE", "gan_control_native.leakyReluGrad(dy, x, out, alpha) takes 4 arguments");
+    return nullptr;
+  }
+  CHECK(napi_get_value_double(env, argv[3], &alpha));
+  if (ld != lx || lx != lo) {
+    napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.leakyReluGrad: dy, x and out differ in length");
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(callMu);
+  leakyReluGrad(dy, x, o, static_cast<int64_t>(lx), static_cast<float>(alpha));
+  return nullptr;
+}
+
+// reduce(x, out, params[3], scale): out[p, r] = scale · Σ_q x[p, q, r], params = P, Q, R.
+napi_value ReduceCall(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float *x, *o;
+  size_t lx, lo, lp;
+  int32_t* q;
+  double scale;
+  if (argc != 4 || !floatArray(env, argv[0], &x, &lx) || !floatArray(env, argv[1], &o, &lo) || !intArray(env, argv[2], &q, &lp)) {
+    if (argc != 4) napi_throw_error(env, "GAN_NATIVE", "gan_control_native.reduce(x, out, params, scale) takes 4 arguments");
+    return nullptr;
+  }
+  CHECK(napi_get_value_double(env, argv[3], &scale));
+  if (lp != 3 || q[0] < 1 || q[1] < 1 || q[2] < 1 || static_cast<int64_t>(q[0]) * q[1] * q[2] != static_cast<int64_t>(lx) || static_cast<int64_t>(q[0]) * q[2] != static_cast<int64_t>(lo)) {
+    napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.reduce: array sizes do not match the parameters");
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(callMu);
+  reduceSum(x, o, q[0], q[1], q[2], scale);
+  return nullptr;
+}
+
+// tile(x, out, params[2·rank]) — params: the input dims, then the repetitions (rank 1..6).
+napi_value TileCall(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float *x, *o;
+  size_t lx, lo, lp;
+  int32_t* q;
+  if (argc != 3 || !floatArray(env, argv[0], &x, &lx) || !floatArray(env, argv[1], &o, &lo) || !intArray(env, argv[2], &q, &lp)) {
+    if (argc != 3) napi_throw_error(env, "GAN_NATIVE", "gan_control_native.tile(x, out, params) takes 3 arguments");
+    return nullptr;
+  }
+  const int rank = static_cast<int>(lp / 2);
+  int64_t xd[6], reps[6], nx = 1, no = 1;
+  bool ok = lp % 2 == 0 && rank >= 1 && rank <= 6;
+  for (int i = 0; ok && i < rank; i++) {
+    xd[i] = q[i];
+    reps[i] = q[rank + i];
+    ok = xd[i] >= 1 && reps[i] >= 1;
+    nx *= xd[i];
+    no *= xd[i] * reps[i];
+  }
+  if (!ok || nx != static_cast<int64_t>(lx) || no != static_cast<int64_t>(lo)) {
+    napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.tile: array sizes do not match the parameters");
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(callMu);
+  tile(x, o, rank, xd, reps);
+  return nullptr;
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -588,7 +886,7 @@ napi_value Info(napi_env env, napi_callback_info) {
   CHECK(napi_set_named_property(env, out, "threads", v));
   CHECK(napi_create_int32(env, VW * 32, &v));
   CHECK(napi_set_named_property(env, out, "simdBits", v));
-  CHECK(napi_create_int32(env, 1, &v));
+  CHECK(napi_create_int32(env, 2, &v));
   CHECK(napi_set_named_property(env, out, "abi", v));
   return out;
 }
@@ -598,6 +896,11 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"conv", nullptr, ConvCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"matmul", nullptr, MatMulCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, BinaryCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"leakyRelu", nullptr, LeakyReluCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"leakyReluGrad", nullptr, LeakyReluGradCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reduce", nullptr, ReduceCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"tile", nullptr, TileCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -16,4 +16,4 @@ import { ensureGradients } from './gradients.js';
 
 ensureGradients();
 
-export { ensureGradients, GRADIENT_KERNELS } from './gradients.js';
+export { ensureGradients, GRADIENT_KERNELS, LEAKY_RELU_GRAD } from './gradients.js';

@@ -8,7 +8,7 @@ export type { ProceduralDataset, TrainingDataset } from './datasets.js';
 export { saveCheckpoint, loadLatestCheckpoint, checkpointName } from './checkpoint.js';
 export type { FileWriter, LoadedCheckpoint, CheckpointMeta } from './checkpoint.js';
 export { GanControlTrainer, networkConfigs, setupAttributes } from './trainer.js';
-export type { StepMetrics } from './trainer.js';
+export type { StepMetrics, StepPhases } from './trainer.js';
 export { train, exportModel } from './run.js';
 export type { TrainOptions, TrainResult, ProgressInfo, ConfigChange } from './run.js';
 export { loadTrainedModel } from './model.js';

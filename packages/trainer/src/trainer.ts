@@ -44,6 +44,24 @@ export interface StepMetrics {
   plMean: number;
 }
 
+/**
+ * Wall-clock milliseconds per phase of `step()`, accumulated into when passed as
+ * `step({ phases })` (the benchmark's profile). The CPU backends run kernels synchronously, so
+ * wall clock between two points is the work done between them.
+ */
+export type StepPhases = Record<string, number>;
+
+/** Adds the time since the previous mark to `phases[name]`; a no-op without `phases`. */
+function phaseClock(phases: StepPhases | undefined): (name: string) => void {
+  if (!phases) return () => {};
+  let last = performance.now();
+  return (name) => {
+    const now = performance.now();
+    phases[name] = (phases[name] ?? 0) + (now - last);
+    last = now;
+  };
+}
+
 /** The generator and discriminator configs a training config implies. */
 export function networkConfigs(config: TrainConfig): { generator: GeneratorConfigInput; discriminator: DiscriminatorConfigInput } {
   const layout = LatentLayout.parse(config.latent);
@@ -195,8 +213,12 @@ export class GanControlTrainer {
     return tf.tensor(data, shape);
   }
 
-  /** One iteration (G main, G reg, D main, D reg, EMA). Returns its scalars. */
-  async step(): Promise<StepMetrics> {
+  /**
+   * One iteration (G main, G reg, D main, D reg, EMA). Returns its scalars. With
+   * `options.phases`, adds the milliseconds of each phase to it (see `StepPhases`).
+   */
+  async step(options: { phases?: StepPhases } = {}): Promise<StepMetrics> {
+    const mark = phaseClock(options.phases);
     const c = this.config;
     const B = c.batchSize;
     const step = this.stepCount;
@@ -212,6 +234,7 @@ export class GanControlTrainer {
       const batch: Pick<ContrastiveBatch, 'z' | 'masks'> = this.layout.controlled.length
         ? buildContrastiveBatch(this.layout, { batchSize: B, pairsPerGroup: c.pairsPerGroup, rng: this.rng })
         : { z: sampleLatents(this.layout.dim, B, this.rng), masks: {} };
+      mark('G batch');
       const noiseSeed = this.noiseSeed();
       let mix: { z2: tf.Tensor2D; cutoff: number } | null = null;
       if (c.styleMixingProb > 0) {
@@ -229,6 +252,7 @@ export class GanControlTrainer {
         const img = this.G.synthesis(ws, { noiseMode: 'random', noiseSeed });
         adv = tf.keep(generatorLogisticNS(this.D.logits(img)) as tf.Scalar);
         kept.push(adv);
+        mark('G forward (G, D, loss)');
         // A separate tensor from `adv`, which is read after `value` is disposed.
         if (!useContrastive) return tf.clone(adv);
         const res = this.loss!.compute(img, batch.masks);
@@ -238,19 +262,25 @@ export class GanControlTrainer {
         }
         con = tf.keep(tf.mul(res.total, c.contrastive.weight) as tf.Scalar);
         kept.push(con);
-        return tf.add(adv, con) as tf.Scalar;
+        const total = tf.add(adv, con) as tf.Scalar;
+        mark('G contrastive forward');
+        return total;
       }, G.list);
+      mark('G backward');
       this.optG.apply(G.params, rename(grads, G.byTfName));
       tf.dispose([value, ...Object.values(grads)]);
+      mark('G optimiser');
       const wz = tf.tidy(() => this.G.mapW(batch.z));
       this.G.updateWAvg(wz);
       wz.dispose();
+      mark('G w_avg');
       m.gAdv = (await adv!.data())[0];
       m.gContrastive = con ? (await (con as tf.Scalar).data())[0] : NaN;
       for (const [k, t] of Object.entries(per)) m.perAttribute[k] = (await t.data())[0];
       tf.dispose(kept);
       tf.dispose([batch.z, ...Object.values(batch.masks)]);
       if (mix) mix.z2.dispose();
+      mark('G readback');
     }
 
     // 2. G reg: path length (lazy).
@@ -271,27 +301,35 @@ export class GanControlTrainer {
       m.pl = (await penalty!.data())[0];
       m.plMean = this.pl.mean;
       tf.dispose([value, ...Object.values(grads), z, plNoise, penalty!]);
+      mark('G path length');
     }
 
     // 3. D main; 4. D reg on the same reals.
     const reals = this.dataset.next(B);
+    mark('D reals');
     {
       const z = sampleLatents(this.layout.dim, B, this.rng);
       const noiseSeed = this.noiseSeed();
       const fakes = tf.tidy(() => this.G.synthesis(this.G.mapping(z), { noiseMode: 'random', noiseSeed }));
+      mark('D fakes (G forward)');
       let parts: tf.Tensor[] = [];
       const { value, grads } = tf.variableGrads(() => {
         const r = discriminatorLogistic(this.D.logits(reals), this.D.logits(fakes), { reduction: 'none' });
         const lr = tf.keep(tf.mean(r.real));
         const lf = tf.keep(tf.mean(r.fake));
         parts = [lr, lf];
-        return tf.add(lr, lf) as tf.Scalar;
+        const total = tf.add(lr, lf) as tf.Scalar;
+        mark('D forward');
+        return total;
       }, D.list);
+      mark('D backward');
       this.optD.apply(D.params, rename(grads, D.byTfName));
+      mark('D optimiser');
       m.d = (await value.data())[0];
       m.dReal = (await parts[0].data())[0];
       m.dFake = (await parts[1].data())[0];
       tf.dispose([value, ...Object.values(grads), z, fakes, ...parts]);
+      mark('D readback');
     }
     if (c.dRegInterval && c.r1Gamma > 0 && step % c.dRegInterval === 0) {
       let pen: tf.Tensor | null = null;
@@ -301,9 +339,12 @@ export class GanControlTrainer {
         pen = tf.keep(tf.mean(r.penalty));
         return tf.mul(pen, factor) as tf.Scalar;
       }, D.list);
+      mark('R1 (forward, double backward)');
       this.optD.apply(D.params, rename(grads, D.byTfName));
+      mark('D optimiser');
       m.r1 = (await pen!.data())[0];
       tf.dispose([value, ...Object.values(grads), pen!]);
+      mark('D readback');
     }
     reals.dispose();
 
@@ -311,6 +352,7 @@ export class GanControlTrainer {
     this.images += B;
     this.stepCount += 1;
     updateEma(this.G_ema, this.G, emaBeta({ batchSize: B, emaKimg: c.emaKimg, emaRampup: c.emaRampup, curNimg: this.images }));
+    mark('EMA');
     m.images = this.images;
     return m;
   }

@@ -4,8 +4,10 @@
 // input's batch stride and ignores halfPixelCenters, so batch > 1 is wrong; cpu
 // ResizeBilinearGrad returns [N,W,H,C] (wrong for non-square images) and both backends' ignore
 // halfPixelCenters).
+import { LEAKY_RELU_GRAD } from '@gan-control/gradients';
 import {
   backend_util,
+  Identity,
   MaxPoolGrad,
   ResizeBilinearGrad,
   ResizeNearestNeighborGrad,
@@ -16,7 +18,7 @@ import {
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { output, values, type BackendKind } from './access.js';
+import { output, values, type BackendKind, type WasmLikeBackend } from './access.js';
 
 type Args = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
 
@@ -188,15 +190,42 @@ export function unsortedSegmentSumJs(kind: BackendKind) {
   };
 }
 
+/** The fused leaky-ReLU gradient (`@gan-control/gradients`' `LEAKY_RELU_GRAD`): x > 0 ? dy : α·dy. */
+export function leakyReluGradJs(kind: BackendKind) {
+  return (args: Args): TensorInfo => {
+    const { dy, x } = args.inputs as { dy: TensorInfo; x: TensorInfo };
+    const alpha = (args.attrs as unknown as { alpha: number }).alpha;
+    const g = values(args.backend, kind, dy);
+    const xv = values(args.backend, kind, x);
+    const out = new Float32Array(g.length);
+    for (let i = 0; i < out.length; i++) out[i] = xv[i]! > 0 ? g[i]! : g[i]! * alpha;
+    return output(args.backend, kind, x.shape, out);
+  };
+}
+
+/**
+ * Identity on wasm without a copy: the output shares the input's heap buffer (reference-counted,
+ * as the wasm Reshape and the cpu backend's Identity do). Tensors are immutable, so sharing is
+ * safe; the stock kernel copies, and the engine runs Identity for every tensor it saves for a
+ * gradient (`saveTensorsForBackwardMode` clones), hundreds of MB per training step.
+ */
+function identityWasm(args: Args): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  (args.backend as WasmLikeBackend & { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 /** The JS kernels this module registers, per backend. */
 export function jsKernels(kind: BackendKind): KernelConfig[] {
   const list: KernelConfig[] = [
     { kernelName: ResizeNearestNeighborGrad, backendName: kind, kernelFunc: resizeNearestNeighborGradJs(kind) as never },
     { kernelName: ResizeBilinearGrad, backendName: kind, kernelFunc: resizeBilinearGradJs(kind) as never },
+    { kernelName: LEAKY_RELU_GRAD, backendName: kind, kernelFunc: leakyReluGradJs(kind) as never },
   ];
   if (kind === 'wasm') {
     list.push({ kernelName: MaxPoolGrad, backendName: kind, kernelFunc: maxPoolGradJs(kind) as never });
     list.push({ kernelName: UnsortedSegmentSum, backendName: kind, kernelFunc: unsortedSegmentSumJs(kind) as never });
+    list.push({ kernelName: Identity, backendName: kind, kernelFunc: identityWasm as never });
   }
   return list;
 }

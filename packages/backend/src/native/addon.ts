@@ -13,6 +13,16 @@ export interface NativeAddon {
   conv(kind: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
   /** c[batch,M,N] = op(a)·op(b); params: batch, batchA, batchB, M, N, K, transA, transB. */
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, params: Int32Array): void;
+  /** out = a op b (0 add, 1 sub, 2 mul, 3 div); params: collapsed output dims [4], a's strides [4], b's strides [4] (0 = broadcast). */
+  binary(op: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
+  /** out = x > 0 ? x : αx. */
+  leakyRelu(x: Float32Array, out: Float32Array, alpha: number): void;
+  /** out = x > 0 ? dy : α·dy. */
+  leakyReluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** out[p, r] = scale · Σ_q x[p, q, r]; params: P, Q, R. */
+  reduce(x: Float32Array, out: Float32Array, params: Int32Array, scale: number): void;
+  /** out = tile(x, reps); params: x's dims then reps (rank 1..6). */
+  tile(x: Float32Array, out: Float32Array, params: Int32Array): void;
   setThreads(n: number): number;
   info(): { threads: number; simdBits: number; abi: number };
 }
@@ -36,6 +46,9 @@ interface BuildLib {
 }
 
 let cached: NativeLoad | null = null;
+
+/** The addon interface version this code expects (`info().abi`; bumped with every new export). */
+const NATIVE_ABI = 2;
 
 /** Default worker count: GAN_CONTROL_THREADS, else the CPUs this process may run on. */
 export function defaultThreads(): number {
@@ -80,7 +93,7 @@ async function load(): Promise<NativeLoad> {
   try {
     const require = createRequire(import.meta.url);
     const addon = require(lib.ADDON) as NativeAddon;
-    if (addon.info().abi !== 1) return { addon: null, reason: `${lib.ADDON} has an unexpected ABI; rebuild with \`npm run build:native -w @gan-control/backend -- --force\`` };
+    if (addon.info().abi !== NATIVE_ABI) return { addon: null, reason: `${lib.ADDON} has an unexpected ABI; rebuild with \`npm run build:native -w @gan-control/backend -- --force\`` };
     addon.setThreads(defaultThreads());
     return { addon, path: lib.ADDON };
   } catch (err) {

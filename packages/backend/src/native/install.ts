@@ -18,6 +18,7 @@ import {
 import { output, values, type BackendKind, type CpuLikeBackend, type WasmLikeBackend } from '../kernels/access.js';
 import { installedTag, onRestoreStock, putBackKernel, replaceKernel } from '../kernels/install.js';
 import { defaultThreads, loadNative, type NativeAddon } from './addon.js';
+import { ELEMENTWISE_KERNELS, elementwiseKernels } from './elementwise.js';
 
 /** Whether multi-threaded native kernels serve the active backend. */
 export interface NativeStatus {
@@ -127,7 +128,7 @@ function convKernels(addon: NativeAddon, kind: BackendKind, prev: (name: string)
 
 /** Per backend kind: the kernels the native ones replaced (config and this package's tag). */
 const replaced = new Map<BackendKind, { config: KernelConfig; tag: string | undefined }[]>();
-const NAMES = [Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter, BatchMatMul];
+const NAMES = [Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter, BatchMatMul, ...ELEMENTWISE_KERNELS];
 onRestoreStock((backendName) => replaced.delete(backendName as BackendKind));
 
 /**
@@ -153,7 +154,9 @@ export async function installNativeKernels(kind: BackendKind): Promise<NativeSta
       if (!f) throw new Error(`@gan-control/backend: no ${kind} kernel for ${name} to fall back to (the native kernel does not cover this case).`);
       return f;
     };
-    for (const k of convKernels(addon, kind, prev)) replaceKernel(k, 'native');
+    for (const k of [...convKernels(addon, kind, prev), ...elementwiseKernels(addon, kind, prev)]) {
+      if (previous.has(k.kernelName)) replaceKernel(k, 'native');
+    }
     replaced.set(kind, saved);
   }
   return { enabled: true, threads: addon.info().threads, reason: `native addon ${loaded.path}` };

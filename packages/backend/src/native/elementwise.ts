@@ -1,0 +1,158 @@
+// The addon's multi-threaded elementwise and reduction kernels: Add/Sub/Multiply/RealDiv with
+// broadcasting, LeakyRelu and its fused gradient, Sum/Mean and Tile. These are the memory-bound
+// ops of a StyleGAN2 step (bias, activation, modulation, their gradients, the reductions of
+// broadcast gradients) that the wasm backend runs on one thread, and its Sum/Mean transpose the
+// input first. Below `MIN_ELEMENTS` (thread hand-off costs more than it saves), for non-float32
+// data and for broadcasts that do not collapse to four dims, the replaced kernel runs.
+import { LEAKY_RELU_GRAD } from '@gan-control/gradients';
+import { Add, backend_util, LeakyRelu, Mean, Multiply, RealDiv, Sub, Sum, Tile, util, type KernelBackend, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { values, type BackendKind, type CpuLikeBackend, type WasmLikeBackend } from '../kernels/access.js';
+import type { NativeAddon } from './addon.js';
+
+type Args = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
+
+/** Below this many output elements the replaced kernel runs. */
+export const MIN_ELEMENTS = 1 << 14;
+
+/** The kernel names this module replaces (and falls back to). */
+export const ELEMENTWISE_KERNELS = [Add, Sub, Multiply, RealDiv, LeakyRelu, LEAKY_RELU_GRAD, Sum, Mean, Tile];
+
+/** Allocates a float32 output and fills it from float views of the inputs (taken after the allocation). */
+function run(backend: KernelBackend, kind: BackendKind, shape: number[], inputs: TensorInfo[], fill: (ins: Float32Array[], out: Float32Array) => void): TensorInfo {
+  if (kind === 'wasm') {
+    const out = (backend as WasmLikeBackend).makeOutput(shape, 'float32');
+    const ins = inputs.map((t) => values(backend, kind, t) as Float32Array);
+    fill(ins, (backend as WasmLikeBackend).typedArrayFromHeap(out) as Float32Array);
+    return out;
+  }
+  const data = new Float32Array(util.sizeFromShape(shape));
+  fill(inputs.map((t) => values(backend, kind, t) as Float32Array), data);
+  return (backend as CpuLikeBackend).makeTensorInfo(shape, 'float32', data);
+}
+
+/**
+ * A broadcast `a op b → out` as at most 4 collapsed output dims with each operand's element
+ * strides (0 on a broadcast dim), or null when it needs more. Adjacent dims merge when both
+ * operands are broadcast (or not) on both; size-1 output dims drop out.
+ *
+ * @example
+ * broadcastPlan([16, 8, 8, 64], [16, 8, 8, 64], [64]); // { dims: [1, 1, 1024, 64], sa: [0, 0, 64, 1], sb: [0, 0, 0, 1] }
+ */
+export function broadcastPlan(out: number[], a: readonly number[], b: readonly number[]): { dims: number[]; sa: number[]; sb: number[] } | null {
+  const r = out.length;
+  const pa = [...new Array(r - a.length).fill(1), ...a];
+  const pb = [...new Array(r - b.length).fill(1), ...b];
+  const groups: { d: number; fa: boolean; fb: boolean }[] = [];
+  for (let i = 0; i < r; i++) {
+    if (out[i] === 1) continue;
+    const fa = pa[i] === out[i];
+    const fb = pb[i] === out[i];
+    const last = groups[groups.length - 1];
+    if (last && last.fa === fa && last.fb === fb) last.d *= out[i]!;
+    else groups.push({ d: out[i]!, fa, fb });
+  }
+  if (groups.length > 4) return null;
+  while (groups.length < 4) groups.unshift({ d: 1, fa: true, fb: true });
+  const strides = (full: (g: (typeof groups)[number]) => boolean) => {
+    const s = new Array(4).fill(0);
+    let acc = 1;
+    for (let i = 3; i >= 0; i--) {
+      const g = groups[i]!;
+      if (full(g)) {
+        s[i] = g.d === 1 ? 0 : acc;
+        acc *= g.d;
+      }
+    }
+    return s;
+  };
+  return { dims: groups.map((g) => g.d), sa: strides((g) => g.fa), sb: strides((g) => g.fb) };
+}
+
+/**
+ * A reduction over `axes` of `shape` as `[P, Q, R]` (Q reduced), or null when the reduced axes
+ * are not one contiguous block once size-1 dims are dropped.
+ *
+ * @example
+ * reducePlan([16, 8, 8, 64], [0, 1, 2]); // [1, 1024, 64]
+ */
+export function reducePlan(shape: readonly number[], axes: readonly number[]): [number, number, number] | null {
+  let p = 1;
+  let q = 1;
+  let r = 1;
+  let stage = 0; // 0: before the reduced block, 1: inside it, 2: after it
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i]!;
+    if (d === 1) continue;
+    const reduced = axes.includes(i);
+    if (reduced) {
+      if (stage === 2) return null;
+      stage = 1;
+      q *= d;
+    } else if (stage === 0) p *= d;
+    else {
+      stage = 2;
+      r *= d;
+    }
+  }
+  return [p, q, r];
+}
+
+/** The native elementwise kernels for `kind`; `prev(name)` is the kernel each replaces. */
+export function elementwiseKernels(addon: NativeAddon, kind: BackendKind, prev: (name: string) => KernelFunc): KernelConfig[] {
+  const binary = (name: string, op: 0 | 1 | 2 | 3): KernelConfig => ({
+    kernelName: name,
+    backendName: kind,
+    kernelFunc: (args) => {
+      const { inputs, backend } = args as unknown as Args;
+      const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+      if (a.dtype !== 'float32' || b.dtype !== 'float32') return prev(name)(args);
+      const shape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+      const plan = util.sizeFromShape(shape) >= MIN_ELEMENTS ? broadcastPlan(shape, a.shape, b.shape) : null;
+      if (!plan) return prev(name)(args);
+      return run(backend, kind, shape, [a, b], ([av, bv], out) => addon.binary(op, av!, bv!, out, Int32Array.from([...plan.dims, ...plan.sa, ...plan.sb])));
+    },
+  });
+  const leaky: KernelFunc = (args) => {
+    const { inputs, backend, attrs } = args as unknown as Args;
+    const { x } = inputs as { x: TensorInfo };
+    if (x.dtype !== 'float32' || util.sizeFromShape(x.shape) < MIN_ELEMENTS) return prev(LeakyRelu)(args);
+    return run(backend, kind, x.shape, [x], ([xv], out) => addon.leakyRelu(xv!, out, (attrs as unknown as { alpha: number }).alpha));
+  };
+  const leakyGrad: KernelFunc = (args) => {
+    const { inputs, backend, attrs } = args as unknown as Args;
+    const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
+    if (util.sizeFromShape(x.shape) < MIN_ELEMENTS) return prev(LEAKY_RELU_GRAD)(args);
+    return run(backend, kind, x.shape, [dy, x], ([dv, xv], out) => addon.leakyReluGrad(dv!, xv!, out, (attrs as unknown as { alpha: number }).alpha));
+  };
+  const reduce = (name: string, mean: boolean): KernelFunc => (args) => {
+    const { inputs, backend, attrs } = args as unknown as Args;
+    const { x } = inputs as { x: TensorInfo };
+    const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    if (x.dtype !== 'float32' || util.sizeFromShape(x.shape) < MIN_ELEMENTS) return prev(name)(args);
+    const axes = util.parseAxisParam(axis, x.shape);
+    const plan = reducePlan(x.shape, axes);
+    if (!plan) return prev(name)(args);
+    let shape = x.shape.filter((_, i) => !axes.includes(i));
+    if (keepDims) shape = backend_util.expandShapeToKeepDim(shape, axes);
+    return run(backend, kind, shape, [x], ([xv], out) => addon.reduce(xv!, out, Int32Array.from(plan), mean ? 1 / plan[1] : 1));
+  };
+  const tile: KernelFunc = (args) => {
+    const { inputs, backend, attrs } = args as unknown as Args;
+    const { x } = inputs as { x: TensorInfo };
+    const { reps } = attrs as unknown as { reps: number[] };
+    const shape = x.shape.map((d, i) => d * reps[i]!);
+    if (x.dtype !== 'float32' || x.shape.length < 1 || x.shape.length > 6 || util.sizeFromShape(shape) < MIN_ELEMENTS) return prev(Tile)(args);
+    return run(backend, kind, shape, [x], ([xv], out) => addon.tile(xv!, out, Int32Array.from([...x.shape, ...reps])));
+  };
+  return [
+    binary(Add, 0),
+    binary(Sub, 1),
+    binary(Multiply, 2),
+    binary(RealDiv, 3),
+    { kernelName: LeakyRelu, backendName: kind, kernelFunc: leaky },
+    { kernelName: LEAKY_RELU_GRAD, backendName: kind, kernelFunc: leakyGrad },
+    { kernelName: Sum, backendName: kind, kernelFunc: reduce(Sum, false) },
+    { kernelName: Mean, backendName: kind, kernelFunc: reduce(Mean, true) },
+    { kernelName: Tile, backendName: kind, kernelFunc: tile },
+  ];
+}
