@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { sampleLatents } from '@gan-control/latent';
 import type { AttributePlugin } from '@gan-control/contrastive-loss';
-import { writeSafetensors } from '@gan-control/tensor-io';
+import { writeModelFolder } from '@gan-control/stylegan2/node';
 import { removeStaleTemporaries, tensorToPng, writeFileAtomic } from '@gan-control/tensor-io/node';
 import { checkpointName, loadLatestCheckpoint, saveCheckpoint, type FileWriter } from './checkpoint.js';
 import { parseTrainConfig, TrainerError, type TrainConfig } from './config.js';
@@ -42,6 +42,8 @@ export interface TrainOptions {
   readonly allowConfigChange?: boolean;
   /** Attribute plugins, resolved by `config.attributes[].name`. */
   readonly plugins?: readonly AttributePlugin[];
+  /** Where each attribute's plugin comes from, recorded in model.json as `attributes[].plugin` (e.g. a package name). */
+  readonly attributePlugins?: Readonly<Record<string, string>>;
   /** Procedural datasets, by the name a config's `dataset.name` gives (a domain package provides them). */
   readonly datasets?: Readonly<Record<string, ProceduralDataset>>;
   readonly onProgress?: (info: ProgressInfo) => void;
@@ -95,32 +97,37 @@ function gridLatents(trainer: GanControlTrainer): tf.Tensor2D {
   return sampleLatents(trainer.layout.dim, g.rows * g.cols, g.seed);
 }
 
+/** Options of `exportModel`. */
+export interface ExportModelOptions {
+  /** Further model.json fields (seconds, metrics, configHistory…). */
+  readonly extra?: Record<string, unknown>;
+  /** Writes files atomically (default `writeFileAtomic`); injectable for crash tests. */
+  readonly write?: FileWriter;
+  /** Plugin spec recorded as `attributes[].plugin` per attribute name (default: none, the plugin is the attribute's name). */
+  readonly attributePlugins?: Readonly<Record<string, string>>;
+}
+
 /**
- * Writes the EMA generator as a self-contained model folder: `generator.safetensors` (official
- * state-dict names) and `model.json` (generator config, latent layout, attributes, training
- * config and progress). `loadTrainedModel` reads it back.
+ * Writes the EMA generator as a self-contained model folder (`writeModelFolder` of
+ * @gan-control/stylegan2: `generator.safetensors` first, then `model.json` with its checksum,
+ * the generator config, latent layout, attributes, training config and progress).
+ * `loadTrainedModel` reads it back.
  *
  * @example
  * await exportModel(trainer, 'runs/a/model');
  */
-export async function exportModel(trainer: GanControlTrainer, dir: string, extra: Record<string, unknown> = {}, write: FileWriter = writeFileAtomic): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const sd = trainer.G_ema.stateDict();
-  const entries: Record<string, { shape: number[]; data: Float32Array; dtype: 'F32' }> = {};
-  for (const [k, v] of Object.entries(sd)) entries[k] = { shape: v.shape, data: v.data, dtype: 'F32' };
-  await write(join(dir, 'generator.safetensors'), writeSafetensors(entries, { format: 'gan-control-generator' }));
-  const model = {
-    format: 'gan-control-model',
-    version: 1,
-    generator: networkConfigs(trainer.config).generator,
-    latent: trainer.layout.toJSON(),
-    attributes: trainer.config.attributes,
-    training: trainer.config,
-    step: trainer.stepCount,
-    images: trainer.images,
-    ...extra,
-  };
-  await write(join(dir, 'model.json'), JSON.stringify(model, null, 2));
+export async function exportModel(trainer: GanControlTrainer, dir: string, options: ExportModelOptions = {}): Promise<void> {
+  const plugins = options.attributePlugins ?? {};
+  await writeModelFolder(
+    dir,
+    {
+      generator: { kind: 'stylegan2', config: networkConfigs(trainer.config).generator, stateDict: trainer.G_ema.stateDict() },
+      latent: trainer.layout.toJSON(),
+      attributes: trainer.config.attributes.map((a) => (Object.hasOwn(plugins, a.name) ? { name: a.name, plugin: plugins[a.name], options: a.options } : a)),
+      extra: { training: trainer.config, step: trainer.stepCount, images: trainer.images, ...options.extra },
+    },
+    { write: options.write ?? writeFileAtomic },
+  );
 }
 
 /**
@@ -193,7 +200,7 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
       tf.dispose([z, img]);
       await write(join(out, 'samples', `${name}.png`), png);
       await write(join(out, 'samples', 'latest.png'), png);
-      await exportModel(trainer, join(out, 'model'), { seconds: seconds(), metrics: lastLine, configHistory }, write);
+      await exportModel(trainer, join(out, 'model'), { extra: { seconds: seconds(), metrics: lastLine, configHistory }, write, attributePlugins: options.attributePlugins });
       lastCheckpointImages = trainer.images;
       options.log?.(`checkpoint ${name}: step ${trainer.stepCount}, ${(trainer.images / 1000).toFixed(1)} kimg, ${fmtTime(seconds())}`);
     };
