@@ -1,3 +1,5 @@
+import { GanControlError, isGanControlError, type GanControlErrorConstructor } from '@gan-control/errors';
+
 /**
  * Stable error codes of `@gan-control/tensor-io`. Callers branch on `error.code`, never on
  * `instanceof` (two installed copies of this package would break `instanceof`).
@@ -21,7 +23,7 @@ export type TensorIoErrorCode =
   | 'LOCATION_NOT_FOUND'
   | 'LOCATION_READ_FAILED'
   | 'LOCATION_UNSUPPORTED'
-  /** A resource limit (`error.limit` names the option, the value and the maximum). */
+  /** A resource limit (`details.limit`, read with `exceededLimit(error)`, names the option, the value and the maximum). */
   | 'LIMIT_EXCEEDED'
   /** An option passed to a reader is invalid (an unknown limit, a non-positive value). */
   | 'INVALID_OPTION'
@@ -38,15 +40,21 @@ export interface TensorIoLimitInfo {
   readonly max: number;
 }
 
-/** An error raised by `@gan-control/tensor-io`; `code` is stable across versions. */
-export class TensorIoError extends Error {
-  readonly code: TensorIoErrorCode;
-  /** Set when `code` is `LIMIT_EXCEEDED`. */
-  readonly limit?: TensorIoLimitInfo;
-  constructor(code: TensorIoErrorCode, message: string, options?: { cause?: unknown; limit?: TensorIoLimitInfo }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'TensorIoError';
-    this.code = code;
-    if (options?.limit) this.limit = options.limit;
-  }
+/** The project's error class (`@gan-control/errors`) with tensor-io's codes. */
+export const TensorIoError: GanControlErrorConstructor<TensorIoErrorCode> = GanControlError;
+export type TensorIoError = GanControlError<TensorIoErrorCode>;
+
+/**
+ * The limit a `LIMIT_EXCEEDED` error hit (its `details.limit`: the option that raises it, the value
+ * the file asked for, the limit in force), or `undefined` for any other error.
+ *
+ * @example
+ * ```ts
+ * catch (e) { const limit = exceededLimit(e); if (limit) console.error(`raise ${limit.option} to ${limit.value}`); }
+ * ```
+ */
+export function exceededLimit(error: unknown): TensorIoLimitInfo | undefined {
+  if (!isGanControlError(error, 'LIMIT_EXCEEDED')) return undefined;
+  const limit = error.details?.limit as TensorIoLimitInfo | undefined;
+  return limit && typeof limit.option === 'string' ? limit : undefined;
 }

@@ -1,4 +1,4 @@
-export { TensorIoError } from './errors.js';
+export { exceededLimit, TensorIoError } from './errors.js';
 export type { TensorIoErrorCode, TensorIoLimitInfo } from './errors.js';
 export { DEFAULT_LIMITS } from './limits.js';
 export type { TensorIoLimits } from './limits.js';

@@ -82,7 +82,7 @@ export function limitError(fn: string, option: string, value: number, max: numbe
     'LIMIT_EXCEEDED',
     `${fn}: ${what}, over the limit ${option} = ${max}. The file may be corrupt or built to exhaust memory or time; ` +
       `if you trust it, raise the limit: ${raise ?? `${fn}(bytes, { limits: { ${option}: ${needed} } })`}.`,
-    { limit: { option, value, max } },
+    { details: { limit: { option, value, max } } },
   );
 }
 

@@ -5,6 +5,7 @@
 // (scripts/fuzz.mjs → test/fuzz/child.ts), which can also tell hangs and crashes apart.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isGanControlError } from '@gan-control/errors';
 import { createRng, type Rng } from '@gan-control/latent';
 import sharp from 'sharp';
 import { decodeImage } from '../../src/image.js';
@@ -554,9 +555,9 @@ export async function runCase(c: FuzzCase, budgets: Budgets = DEFAULT_BUDGETS): 
     const e = error as { name?: unknown; code?: unknown; message?: unknown } | undefined;
     if (!(error instanceof Error)) return { ...base, outcome: 'crash', detail: `threw ${String(error)}` };
     const message = String(e?.message).slice(0, 300);
-    if (e?.name === 'TensorIoError' && typeof e.code === 'string') {
-      if (c.mutations.length === 0) return { ...base, outcome: 'wrong', code: e.code, detail: `valid seed refused: ${message}` };
-      return { ...base, outcome: 'coded', code: e.code };
+    if (isGanControlError(error)) {
+      if (c.mutations.length === 0) return { ...base, outcome: 'wrong', code: error.code, detail: `valid seed refused: ${message}` };
+      return { ...base, outcome: 'coded', code: error.code };
     }
     return { ...base, outcome: 'generic', detail: `${String(e?.name)}: ${message}` };
   }
