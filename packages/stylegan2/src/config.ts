@@ -3,6 +3,11 @@
  * `GeneratorConfigInput` (what users write, defaults optional) and `GeneratorConfig` (parsed).
  */
 import { z } from 'zod';
+import { formatZodIssues, GanControlError, type GanControlErrorConstructor } from '@gan-control/errors';
+/** The project's one zod-issue formatter, re-exported for this package's modules. */
+export { formatZodIssues };
+import type { GanControlErrorCode } from './gan-control/errors.js';
+import type { ModelFolderErrorCode } from './model-folder.js';
 
 const pow2 = (v: number) => v >= 4 && (v & (v - 1)) === 0;
 /**
@@ -107,26 +112,26 @@ export type GeneratorConfig = z.output<typeof generatorConfigSchema>;
 export type DiscriminatorConfigInput = z.input<typeof discriminatorConfigSchema>;
 export type DiscriminatorConfig = z.output<typeof discriminatorConfigSchema>;
 
-/** Error with a stable `code`, for errors that cross package boundaries. */
-export class StyleGan2Error extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StyleGan2Error';
-    this.code = code;
-  }
-}
+/** Stable codes of the errors `@gan-control/stylegan2` throws (the model-folder and GAN-Control port codes included). */
+export type StyleGan2ErrorCode =
+  | 'STYLEGAN2_INVALID_CONFIG'
+  | 'STYLEGAN2_BAD_INPUT'
+  | 'STYLEGAN2_BAD_OPTION'
+  | 'STYLEGAN2_BAD_FILE'
+  | 'STYLEGAN2_BAD_DTYPE'
+  | 'STYLEGAN2_BAD_CHECKPOINT'
+  | 'STYLEGAN2_CHECKPOINT_NOT_FOUND'
+  | 'STYLEGAN2_WRONG_KIND'
+  | 'STYLEGAN2_DISPOSED'
+  | 'STYLEGAN2_FILTER_MISMATCH'
+  | 'STYLEGAN2_SHAPE_MISMATCH'
+  | 'STYLEGAN2_STATE_DICT_MISMATCH'
+  | GanControlErrorCode
+  | ModelFolderErrorCode;
 
-/**
- * Formats zod issues as `field.path: message` lines.
- *
- * @example
- * const r = generatorConfigSchema.safeParse(input);
- * if (!r.success) console.error(formatZodIssues(r.error));
- */
-export function formatZodIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('\n');
-}
+/** The project's error class (`@gan-control/errors`) with this package's codes. */
+export const StyleGan2Error: GanControlErrorConstructor<StyleGan2ErrorCode> = GanControlError;
+export type StyleGan2Error = GanControlError<StyleGan2ErrorCode>;
 
 function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const r = schema.safeParse(input);

@@ -4,6 +4,7 @@
  * networks need. Only the fields the model uses are checked; the rest passes through.
  */
 import { z } from 'zod';
+import { formatZodIssues } from '@gan-control/errors';
 import { CONFIG_LIMITS } from '../config.js';
 import { GanControlModelError } from './errors.js';
 
@@ -49,10 +50,6 @@ export interface GanControlConfig {
   readonly imgChannels: number;
 }
 
-function formatIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
-}
-
 /**
  * Validates an official `args.json` and derives the group order: the official code concatenates
  * the per-group mapping outputs sorted by `place_in_latent[0]`
@@ -69,7 +66,7 @@ export function parseGanControlArgs(args: unknown, source = 'args.json'): GanCon
   if (!parsed.success) {
     throw new GanControlModelError(
       'GAN_CONTROL_ARGS_INVALID',
-      `${source} is not an official GAN-Control run config:\n${formatIssues(parsed.error)}\nPass the args.json from the model directory (the one Inference(model_dir) reads).`,
+      `${source} is not an official GAN-Control run config:\n${formatZodIssues(parsed.error)}\nPass the args.json from the model directory (the one Inference(model_dir) reads).`,
     );
   }
   const { model_config: mc, training_config: tc } = parsed.data;

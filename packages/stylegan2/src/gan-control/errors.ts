@@ -1,3 +1,5 @@
+import { GanControlError, type GanControlErrorConstructor } from '@gan-control/errors';
+
 /** Stable codes of errors raised by the GAN-Control (rosinality-layout) networks. */
 export type GanControlErrorCode =
   | 'GAN_CONTROL_ARGS_INVALID'
@@ -5,12 +7,6 @@ export type GanControlErrorCode =
   | 'GAN_CONTROL_UNSUPPORTED'
   | 'GAN_CONTROL_INPUT_INVALID';
 
-/** An error of the official GAN-Control model port; branch on `code`. */
-export class GanControlModelError extends Error {
-  readonly code: GanControlErrorCode;
-  constructor(code: GanControlErrorCode, message: string) {
-    super(message);
-    this.name = 'GanControlModelError';
-    this.code = code;
-  }
-}
+/** The project's error class (`@gan-control/errors`) narrowed to the GAN-Control port's codes. */
+export const GanControlModelError: GanControlErrorConstructor<GanControlErrorCode> = GanControlError;
+export type GanControlModelError = GanControlError<GanControlErrorCode>;
