@@ -4,7 +4,7 @@
 // shapes, batch sizes, broadcast patterns and thread counts; values and first and second
 // derivatives. Without the addon the same comparisons check the fallback kernels.
 import * as tf from '@tensorflow/tfjs-core';
-import { LEAKY_RELU_GRAD } from '@gan-control/gradients';
+import { ADAM_UPDATE, LEAKY_RELU_GRAD } from '@gan-control/gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { broadcastPlan, MIN_ELEMENTS, reducePlan } from '../src/native/elementwise.js';
 import { installedKernels, setNativeThreads, setupBackend, type BackendInfo } from '../src/index.js';
@@ -165,6 +165,27 @@ describe('native elementwise kernels', () => {
       const w = randT(y.shape, 62);
       return [y, tf.grad((p: tf.Tensor) => tf.sum(tf.mul(tf.tile(p, reps), w)))(x)];
     }, 2e-5, `${JSON.stringify(shape)} × ${JSON.stringify(reps)}`);
+  });
+});
+
+describe('fused Adam update', () => {
+  it.each([[[3, 3, 17, 5]], [[1]], [[257, 3]]])('equals the composed float32 ops to the bit on cpu and wasm: %j', async (shape) => {
+    const attrs = { beta1: 0.9, beta2: Math.pow(0.99, 16 / 17), eps: 1e-8, stepSize: 0.0025 / (1 - 0.9 ** 3), sqrtBc2: Math.sqrt(1 - 0.99 ** 3) };
+    const inputs = () => ({ param: randT(shape, 81), grad: tf.mul(randT(shape, 82), 10), m: tf.mul(randT(shape, 83), 0.1), v: tf.abs(tf.mul(randT(shape, 84), 0.01)) });
+    const composed = () => {
+      const { param: p, grad: g, m, v } = inputs();
+      const { beta1: b1, beta2: b2, eps, stepSize, sqrtBc2 } = attrs;
+      const m2 = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
+      const v2 = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
+      const denom = tf.add(tf.div(tf.sqrt(v2), sqrtBc2), eps);
+      return [tf.sub(p, tf.mul(tf.div(m2, denom), stepSize)), m2, v2];
+    };
+    const fused = () => tf.engine().runKernel(ADAM_UPDATE, inputs(), attrs) as tf.Tensor[];
+    for (const backend of ['cpu', 'wasm']) {
+      const want = await on(backend, composed);
+      const got = await on(backend, fused);
+      for (let i = 0; i < 3; i++) expect(Array.from(got[i]!), `${backend} output ${i}`).toEqual(Array.from(want[i]!));
+    }
   });
 });
 

@@ -84,6 +84,16 @@ const f32 = (t: tf.Tensor): tf.Tensor => tf.cast(t, 'float32');
  */
 export const LEAKY_RELU_GRAD = 'GanControlLeakyReluGrad';
 
+/**
+ * Kernel name of the fused Adam update (no gradient; the names of the project's fused kernels live
+ * here, on the floor both `@gan-control/backend`, which implements them, and their callers stand
+ * on). Inputs `param`, `grad`, `m`, `v` (float32, one shape); attrs `beta1`, `beta2`, `eps`,
+ * `stepSize` (lr / (1 − β1^t)) and `sqrtBc2` (√(1 − β2^t)); outputs `[param', m', v']` with, in
+ * float32 arithmetic op by op (the same values as the composed ops):
+ * `m' = m·β1 + g·(1−β1)`, `v' = v·β2 + g²·(1−β2)`, `param' = param − m' / (√v'/sqrtBc2 + eps) · stepSize`.
+ */
+export const ADAM_UPDATE = 'GanControlAdamUpdate';
+
 /** `dy · (x > 0 ? 1 : α)`, fused where the backend has `LEAKY_RELU_GRAD`; differentiable (see its gradient). */
 function leakyReluGrad(dy: tf.Tensor, x: tf.Tensor, alpha: number): tf.Tensor {
   if (dy.dtype === 'float32' && x.dtype === 'float32' && tf.util.arraysEqual(dy.shape, x.shape) && tf.getKernel(LEAKY_RELU_GRAD, tf.getBackend())) {

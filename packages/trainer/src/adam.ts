@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ADAM_UPDATE } from '@gan-control/gradients';
 
 /**
  * Adam as in PyTorch (`torch.optim.Adam`, which the official code uses): m and v moments with
@@ -40,6 +41,8 @@ export class Adam {
     const bc2 = 1 - b2 ** this.t;
     const stepSize = this.lr / bc1;
     const sqrtBc2 = Math.sqrt(bc2);
+    // @gan-control/backend registers a fused kernel on wasm and cpu; elsewhere the composed ops run.
+    const fused = tf.getKernel(ADAM_UPDATE, tf.getBackend()) != null;
     tf.tidy(() => {
       for (const [name, p] of Object.entries(params)) {
         const g = grads[name];
@@ -51,6 +54,14 @@ export class Adam {
           v = tf.variable(tf.zerosLike(p), false, uniqueName(`v/${name}`));
           this.m.set(name, m);
           this.v.set(name, v);
+        }
+        if (fused && p.dtype === 'float32' && g.dtype === 'float32') {
+          // One kernel for the whole update (same float32 values as the ops below).
+          const [p2, m2, v2] = tf.engine().runKernel(ADAM_UPDATE, { param: p, grad: g, m, v }, { beta1: b1, beta2: b2, eps: this.eps, stepSize, sqrtBc2 }) as tf.Tensor[];
+          m.assign(m2);
+          v.assign(v2);
+          p.assign(p2);
+          continue;
         }
         const m2 = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
         const v2 = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));

@@ -4,7 +4,7 @@
 // input's batch stride and ignores halfPixelCenters, so batch > 1 is wrong; cpu
 // ResizeBilinearGrad returns [N,W,H,C] (wrong for non-square images) and both backends' ignore
 // halfPixelCenters).
-import { LEAKY_RELU_GRAD } from '@gan-control/gradients';
+import { ADAM_UPDATE, LEAKY_RELU_GRAD } from '@gan-control/gradients';
 import {
   backend_util,
   Identity,
@@ -204,6 +204,45 @@ export function leakyReluGradJs(kind: BackendKind) {
 }
 
 /**
+ * The fused Adam update (`@gan-control/gradients`' `ADAM_UPDATE`): one kernel per parameter
+ * instead of thirteen, each step rounded to float32 as the composed ops round it, so the result
+ * is the same to the bit. Parameters are small (≤ a few 10⁵ values), so one thread.
+ */
+export function adamUpdateJs(kind: BackendKind) {
+  return (args: Args): TensorInfo[] => {
+    const { param, grad, m, v } = args.inputs as { param: TensorInfo; grad: TensorInfo; m: TensorInfo; v: TensorInfo };
+    const a = args.attrs as unknown as { beta1: number; beta2: number; eps: number; stepSize: number; sqrtBc2: number };
+    const f = Math.fround;
+    const [b1, b2, c1, c2, eps, step, sq] = [f(a.beta1), f(a.beta2), f(1 - a.beta1), f(1 - a.beta2), f(a.eps), f(a.stepSize), f(a.sqrtBc2)];
+    const n = util.sizeFromShape(param.shape);
+    const fill = (p: Float32Array, g: Float32Array, mv: Float32Array, vv: Float32Array, po: Float32Array, mo: Float32Array, vo: Float32Array) => {
+      for (let i = 0; i < n; i++) {
+        const gi = g[i]!;
+        const m2 = f(f(mv[i]! * b1) + f(gi * c1));
+        const v2 = f(f(vv[i]! * b2) + f(f(gi * gi) * c2));
+        const denom = f(f(f(Math.sqrt(v2)) / sq) + eps);
+        mo[i] = m2;
+        vo[i] = v2;
+        po[i] = p[i]! - f(f(m2 / denom) * step);
+      }
+    };
+    if (kind === 'wasm') {
+      const b = args.backend as WasmLikeBackend;
+      const outs = [b.makeOutput(param.shape, 'float32'), b.makeOutput(param.shape, 'float32'), b.makeOutput(param.shape, 'float32')];
+      // Views after every allocation (allocating may grow the heap and detach older views).
+      const [p, g, mv, vv] = [param, grad, m, v].map((t) => values(b, kind, t) as Float32Array);
+      const [po, mo, vo] = outs.map((t) => b.typedArrayFromHeap(t) as Float32Array);
+      fill(p!, g!, mv!, vv!, po!, mo!, vo!);
+      return outs;
+    }
+    const [po, mo, vo] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+    const [p, g, mv, vv] = [param, grad, m, v].map((t) => values(args.backend, kind, t) as Float32Array);
+    fill(p!, g!, mv!, vv!, po, mo, vo);
+    return [po, mo, vo].map((d) => output(args.backend, kind, param.shape, d));
+  };
+}
+
+/**
  * Identity on wasm without a copy: the output shares the input's heap buffer (reference-counted,
  * as the wasm Reshape and the cpu backend's Identity do). Tensors are immutable, so sharing is
  * safe; the stock kernel copies, and the engine runs Identity for every tensor it saves for a
@@ -221,6 +260,7 @@ export function jsKernels(kind: BackendKind): KernelConfig[] {
     { kernelName: ResizeNearestNeighborGrad, backendName: kind, kernelFunc: resizeNearestNeighborGradJs(kind) as never },
     { kernelName: ResizeBilinearGrad, backendName: kind, kernelFunc: resizeBilinearGradJs(kind) as never },
     { kernelName: LEAKY_RELU_GRAD, backendName: kind, kernelFunc: leakyReluGradJs(kind) as never },
+    { kernelName: ADAM_UPDATE, backendName: kind, kernelFunc: adamUpdateJs(kind) as never },
   ];
   if (kind === 'wasm') {
     list.push({ kernelName: MaxPoolGrad, backendName: kind, kernelFunc: maxPoolGradJs(kind) as never });
