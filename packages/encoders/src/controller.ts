@@ -1,16 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { LatentLayout, createRng, sampleLatents } from '@gan-control/latent';
+import { createRng, sampleLatents } from '@gan-control/latent';
 import type { Attribute } from '@gan-control/contrastive-loss';
-import { assertComplete, createGenerator, loadGenerator, toFloatRecords } from '@gan-control/stylegan2';
-import type { GeneratorConfigInput } from '@gan-control/stylegan2';
-import { isNotFound, joinLocation, readBytes, readSafetensors, readText, type FileLocation } from '@gan-control/tensor-io';
+import { loadGenerator, readModelFolder, type ModelFolder } from '@gan-control/stylegan2';
+import { isNotFound, joinLocation, type FileLocation } from '@gan-control/tensor-io';
 import { EncodersError, parseOptions } from './errors';
 import type { EncoderInput } from './encoder';
 import { loadEncoders } from './io';
 import { latentCodeSchema } from './latent-code';
 import type { LatentCode } from './latent-code';
-import { resolveGroups } from './model';
+import { controlGenerator, resolveGroups } from './model';
 import type { AttributeBinding, GeneratorLike, GroupSlice, LayoutLike } from './model';
 
 /**
@@ -139,65 +138,34 @@ export class Controller {
   private readonly ownsGenerator: boolean;
 
   /**
-   * Loads a model folder and its encoders. `model.json` (`format: "gan-control-model"`) gives the
-   * generator config either directly (`generator: <config>`, the trainer's export) or as
-   * `generator: { kind: "stylegan2", config, weights }` (the CLI's model folder); weights default
-   * to `generator.safetensors`, the layout to `latent` (else the config's mapping groups), the
-   * encoders to `<modelDir>/<encoders ?? "encoders">`. Without `model.json`,
-   * `generator.safetensors` must be a stylegan2 checkpoint (`saveNetwork`). The controller owns
-   * (and disposes) the generator and encoders it loaded. `modelDir` is a folder on disk (Node) or
-   * a URL (fetched, in a browser too; the encoders are then looked up by latent group,
-   * `<encoders>/<group>.json`, since a URL folder cannot be listed).
+   * Loads a model folder and its encoders. The folder is read by the one model-folder reader
+   * (`readModelFolder` of @gan-control/stylegan2): model.json validated, file names kept inside
+   * the folder, checksums, finite weights and every tensor name checked, the latent layout in the
+   * mapping's group order. Both generator kinds load (an imported official GAN-Control generator
+   * through `controlGenerator`). The encoders come from `<modelDir>/<encoders ?? "encoders">`.
+   * Without `model.json`, `generator.safetensors` must be a stylegan2 checkpoint (`saveNetwork`).
+   * The controller owns (and disposes) the generator and encoders it loaded. `modelDir` is a folder
+   * on disk (Node) or a URL (fetched, in a browser too; the encoders are then looked up by latent
+   * group, `<encoders>/<group>.json`, since a URL folder cannot be listed).
    *
    * @example
    * const controller = await Controller.load('packages/domain-shapes/model', { attributes: { color, size, position } });
    * const remote = await Controller.load('https://example.org/models/shapes/');
    */
   static async load(modelDir: FileLocation, options: ControllerLoadOptions = {}): Promise<Controller> {
-    const modelJson = joinLocation(modelDir, 'model.json');
-    let info: { format?: unknown; generator?: unknown; latent?: unknown; encoders?: unknown } | undefined;
+    let folder: ModelFolder | undefined;
     try {
-      info = JSON.parse(await readText(modelJson));
+      folder = await readModelFolder(modelDir);
     } catch (e) {
-      if (!isNotFound(e)) {
-        throw new EncodersError('ENCODERS_BAD_FILE', `${modelJson}: cannot read the model description (${(e as Error).message})`, { cause: e });
-      }
+      if (!((e as { code?: unknown }).code === 'MODEL_FOLDER_NOT_FOUND' && isNotFound((e as Error).cause))) throw e;
     }
     let generator: GeneratorLike & { dispose(): void };
     let layout: LayoutLike | undefined;
     let encodersDir = options.encodersDir ?? joinLocation(modelDir, 'encoders');
-    if (info) {
-      const g = info.generator as { kind?: unknown; config?: unknown; weights?: unknown } | undefined;
-      if (info.format !== 'gan-control-model' || !g || typeof g !== 'object') {
-        throw new EncodersError('ENCODERS_BAD_FILE', `${modelJson} is not a gan-control model folder (expected format "gan-control-model" with a generator)`);
-      }
-      if (g.kind !== undefined && g.kind !== 'stylegan2') {
-        throw new EncodersError(
-          'ENCODERS_BAD_FILE',
-          `${modelJson}: generator kind '${String(g.kind)}' is not loaded by Controller.load (it reads "stylegan2" models); load the generator yourself and use new Controller({ generator, encoders })`,
-        );
-      }
-      const config = (g.kind === 'stylegan2' ? g.config : g) as GeneratorConfigInput;
-      const weightsPath = joinLocation(modelDir, g.kind === 'stylegan2' && typeof g.weights === 'string' ? g.weights : 'generator.safetensors');
-      if (!options.encodersDir && typeof info.encoders === 'string') encodersDir = joinLocation(modelDir, info.encoders);
-      let bytes: Uint8Array;
-      try {
-        bytes = await readBytes(weightsPath);
-      } catch (e) {
-        throw new EncodersError('ENCODERS_BAD_FILE', `${weightsPath}: cannot read the generator weights (${(e as Error).message})`, { cause: e });
-      }
-      const file = readSafetensors(bytes);
-      // Floating-point tensors only (an integer tensor is an error naming it, not a silent cast).
-      const records = toFloatRecords(file.tensors, String(weightsPath));
-      const G = createGenerator(config, { seed: 0 });
-      try {
-        assertComplete(G.loadStateDict(records, weightsPath), weightsPath);
-        if (info.latent) layout = LatentLayout.parse(info.latent as never);
-      } catch (e) {
-        G.dispose();
-        throw e;
-      }
-      generator = G;
+    if (folder) {
+      generator = folder.kind === 'stylegan2' ? folder.generator : controlGenerator(folder.generator);
+      if (folder.manifest.latent) layout = { groups: folder.groups };
+      if (!options.encodersDir) encodersDir = joinLocation(modelDir, folder.manifest.encoders);
     } else {
       generator = await loadGenerator(joinLocation(modelDir, 'generator.safetensors'));
     }

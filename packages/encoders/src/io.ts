@@ -1,7 +1,8 @@
 // Loading encoders from a folder on disk (Node) or a URL (fetch). Saving them is Node-only:
 // `saveEncoder` in save.ts, exported from `@gan-control/encoders/node`.
 import * as tf from '@tensorflow/tfjs-core';
-import { baseName, entryToTensor, isNotFound, joinLocation, listFolder, parentLocation, readBytes, readSafetensors, readText, type FileLocation } from '@gan-control/tensor-io';
+import { checkFolderName } from '@gan-control/stylegan2';
+import { baseName, entryToTensor, isNotFound, joinLocation, linkOutside, listFolder, parentLocation, readBytes, readSafetensors, readText, type FileLocation } from '@gan-control/tensor-io';
 import { EncodersError, formatZodIssues } from './errors';
 import { AttributeEncoder, encoderFromWeights, encoderMetadataSchema } from './encoder';
 import type { EncoderMetadata } from './encoder';
@@ -15,6 +16,12 @@ import type { EncoderMetadata } from './encoder';
  */
 export async function loadEncoder(jsonPath: FileLocation): Promise<AttributeEncoder> {
   const metadata = parseMetadata(await readFileText(jsonPath), String(jsonPath));
+  // The weights an encoder names stay inside its folder (the model-folder rule), links included.
+  checkFolderName(metadata.weights, '"weights"', String(jsonPath));
+  const outside = await linkOutside(parentLocation(jsonPath), metadata.weights);
+  if (outside !== undefined) {
+    throw new EncodersError('ENCODERS_BAD_FILE', `${jsonPath}: "weights" '${metadata.weights}' is a link to ${outside}, outside the encoders folder; an encoder may only name files inside its folder`);
+  }
   const weightsPath = joinLocation(parentLocation(jsonPath), metadata.weights);
   let bytes: Uint8Array;
   try {
