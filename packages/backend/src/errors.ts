@@ -1,12 +1,8 @@
+import { GanControlError, type GanControlErrorConstructor } from '@gan-control/errors';
+
 /** Stable error codes of `@gan-control/backend`; branch on `error.code`, never on `instanceof`. */
 export type BackendErrorCode = 'BACKEND_UNKNOWN' | 'BACKEND_UNAVAILABLE' | 'BACKEND_INIT_FAILED' | 'NATIVE_BUILD_FAILED';
 
-/** An error raised by `@gan-control/backend`. */
-export class BackendError extends Error {
-  readonly code: BackendErrorCode;
-  constructor(code: BackendErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'BackendError';
-    this.code = code;
-  }
-}
+/** The project's error class (`@gan-control/errors`) with the backend's codes. */
+export const BackendError: GanControlErrorConstructor<BackendErrorCode> = GanControlError;
+export type BackendError = GanControlError<BackendErrorCode>;

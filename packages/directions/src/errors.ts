@@ -1,3 +1,4 @@
+import { formatZodIssues, GanControlError, type GanControlErrorConstructor } from '@gan-control/errors';
 import type { z } from 'zod';
 
 /** Stable codes of the errors this package throws (match on `code`, not `instanceof`). */
@@ -9,33 +10,22 @@ export type DirectionsErrorCode =
   | 'DIRECTIONS_BAD_FILE';
 
 /**
- * An error of `@gan-control/directions`. Like every gan-control error it carries a stable
- * `code`, so `isGanControlError(e, 'DIRECTIONS_SHAPE_MISMATCH')` from `@gan-control/latent`
- * recognises it. The class is local (as `EncodersError` is) because this package is pure
- * math: importing `@gan-control/latent` would pull TensorFlow.js into it for one class.
+ * The project's error class (`@gan-control/errors`) with this package's codes;
+ * `isGanControlError(e, 'DIRECTIONS_SHAPE_MISMATCH')` recognises it. `@gan-control/errors` has no
+ * dependencies, so this package stays pure math (no TensorFlow.js).
  *
  * @example
  * ```ts
  * try { parseDirections(text); }
- * catch (e) { if ((e as DirectionsError).code === 'DIRECTIONS_BAD_FILE') console.error(e.message); }
+ * catch (e) { if (isGanControlError(e, 'DIRECTIONS_BAD_FILE')) console.error(e.message); }
  * ```
  */
-export class DirectionsError extends Error {
-  readonly code: DirectionsErrorCode;
-  constructor(code: DirectionsErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DirectionsError';
-    this.code = code;
-  }
-}
+export const DirectionsError: GanControlErrorConstructor<DirectionsErrorCode> = GanControlError;
+export type DirectionsError = GanControlError<DirectionsErrorCode>;
 
-/** Formats zod issues by field path: `where:\n  - a.b[0]: message`. */
+/** `where:` then the zod issues by field path (the project's one formatter). */
 export function formatIssues(where: string, error: z.ZodError): string {
-  const lines = error.issues.map((issue) => {
-    const path = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(root)';
-    return `  - ${path}: ${issue.message}`;
-  });
-  return `${where}:\n${lines.join('\n')}`;
+  return `${where}: ${formatZodIssues(error)}`;
 }
 
 /** Parses `input` with `schema`, throwing `DIRECTIONS_INVALID_OPTIONS` that lists field paths. */

@@ -1,3 +1,4 @@
+import { formatZodIssues as formatIssues, GanControlError, type GanControlErrorConstructor } from '@gan-control/errors';
 import type { z } from 'zod';
 
 /** Stable codes of the errors this package throws (match on `code`, not `instanceof`). */
@@ -14,23 +15,13 @@ export type EncodersErrorCode =
   | 'ENCODERS_ABORTED'
   | 'ENCODERS_BAD_IMAGE';
 
-/** An error of `@gan-control/encoders`; `code` is stable across versions and installed copies. */
-export class EncodersError extends Error {
-  readonly code: EncodersErrorCode;
-  constructor(code: EncodersErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'EncodersError';
-    this.code = code;
-  }
-}
+/** The project's error class (`@gan-control/errors`) with this package's codes. */
+export const EncodersError: GanControlErrorConstructor<EncodersErrorCode> = GanControlError;
+export type EncodersError = GanControlError<EncodersErrorCode>;
 
-/** Formats zod issues by field path: `where: field.path: message; other.path: message`. */
+/** `where: ` then the zod issues by field path (the project's one formatter). */
 export function formatZodIssues(where: string, error: z.ZodError): string {
-  const parts = error.issues.map((issue) => {
-    const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
-    return `${path}: ${issue.message}`;
-  });
-  return `${where}: ${parts.join('; ')}`;
+  return `${where}: ${formatIssues(error)}`;
 }
 
 /** Parses `input` with `schema`, throwing an `ENCODERS_INVALID_OPTIONS` error listing field paths. */

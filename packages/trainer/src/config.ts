@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GanControlError, type GanControlErrorConstructor } from '@gan-control/errors';
 
 const pow2 = z
   .number()
@@ -117,15 +118,20 @@ export const trainConfigSchema = z
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
 export type TrainConfig = z.output<typeof trainConfigSchema>;
 
-/** Error with a stable `code` (errors cross package boundaries; do not rely on instanceof). */
-export class TrainerError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'TrainerError';
-    this.code = code;
-  }
-}
+/** The project's error class (`@gan-control/errors`) with the trainer's codes; branch on `code`. */
+export const TrainerError: GanControlErrorConstructor<TrainerErrorCode> = GanControlError;
+export type TrainerError = GanControlError<TrainerErrorCode>;
+
+/** Stable codes of the errors `@gan-control/trainer` throws. */
+export type TrainerErrorCode =
+  | 'TRAINER_INVALID_CONFIG'
+  | 'TRAINER_UNKNOWN_PRESET'
+  | 'TRAINER_UNKNOWN_ATTRIBUTE'
+  | 'TRAINER_DATASET'
+  | 'TRAINER_MODEL'
+  | 'TRAINER_RESUME'
+  | 'TRAINER_CHECKPOINT_CORRUPT'
+  | 'TRAINER_DIVERGED';
 
 /**
  * Validates a training config, naming each invalid field by its path.
