@@ -622,6 +622,42 @@ void tile(const float* x, float* out, int rank, const int64_t* xd, const int64_t
   });
 }
 
+// out[n, oh, ow, :] = Σ_h Σ_w mh[oh, h] · mw[ow, w] · x[n, h, w, :] — upfirdn2d as two banded
+// matrices (ops.ts `upfirdnMatrix`: a FIR filter has ≤ 4 taps, so each output reads ≤ 4×4 inputs
+// instead of the dense matrices' H×W). Threads split the (n, oh) output rows.
+void fir(const float* x, float* out, int64_t N, int64_t H, int64_t W, int64_t C, int64_t OH, int64_t OW, const float* mh, const float* mw) {
+  struct Tap {
+    int64_t at;
+    float w;
+  };
+  auto bands = [](const float* m, int64_t rows, int64_t cols) {
+    std::vector<std::vector<Tap>> b(static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; r++)
+      for (int64_t c = 0; c < cols; c++)
+        if (m[r * cols + c] != 0.f) b[r].push_back({c, m[r * cols + c]});
+    return b;
+  };
+  const auto bh = bands(mh, OH, H), bw = bands(mw, OW, W);
+  parallelRange(N * OH, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, OW * C)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const int64_t n = r / OH, oh = r % OH;
+      float* o = out + r * OW * C;
+      std::memset(o, 0, sizeof(float) * OW * C);
+      for (const Tap& th : bh[oh]) {
+        const float* xr = x + (n * H + th.at) * W * C;
+        for (int64_t ow = 0; ow < OW; ow++) {
+          float* oc = o + ow * C;
+          for (const Tap& tw : bw[ow]) {
+            const float a = th.w * tw.w;
+            const float* xc = xr + tw.at * C;
+            for (int64_t c = 0; c < C; c++) oc[c] += a * xc[c];
+          }
+        }
+      }
+    }
+  });
+}
+
 }  // namespace
 
 #ifndef GAN_NATIVE_NO_NAPI
@@ -865,6 +901,31 @@ napi_value TileCall(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// fir(x, out, params[6], mh, mw) — params: N, H, W, C, OH, OW; mh [OH·H], mw [OW·W].
+napi_value FirCall(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float *x, *o, *mh, *mw;
+  size_t lx, lo, lp, lh, lw;
+  int32_t* q;
+  if (argc != 5) {
+    napi_throw_error(env, "GAN_NATIVE", "gan_control_native.fir(x, out, params, mh, mw) takes 5 arguments");
+    return nullptr;
+  }
+  if (!floatArray(env, argv[0], &x, &lx) || !floatArray(env, argv[1], &o, &lo) || !intArray(env, argv[2], &q, &lp) || !floatArray(env, argv[3], &mh, &lh) || !floatArray(env, argv[4], &mw, &lw)) return nullptr;
+  bool ok = lp == 6;
+  for (size_t i = 0; ok && i < 6; i++) ok = q[i] >= 1;
+  if (!ok || static_cast<int64_t>(q[0]) * q[1] * q[2] * q[3] != static_cast<int64_t>(lx) || static_cast<int64_t>(q[0]) * q[4] * q[5] * q[3] != static_cast<int64_t>(lo) ||
+      static_cast<int64_t>(q[4]) * q[1] != static_cast<int64_t>(lh) || static_cast<int64_t>(q[5]) * q[2] != static_cast<int64_t>(lw)) {
+    napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.fir: array sizes do not match the parameters");
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(callMu);
+  fir(x, o, q[0], q[1], q[2], q[3], q[4], q[5], mh, mw);
+  return nullptr;
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -886,7 +947,7 @@ napi_value Info(napi_env env, napi_callback_info) {
   CHECK(napi_set_named_property(env, out, "threads", v));
   CHECK(napi_create_int32(env, VW * 32, &v));
   CHECK(napi_set_named_property(env, out, "simdBits", v));
-  CHECK(napi_create_int32(env, 2, &v));
+  CHECK(napi_create_int32(env, 3, &v));
   CHECK(napi_set_named_property(env, out, "abi", v));
   return out;
 }
@@ -901,6 +962,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"leakyReluGrad", nullptr, LeakyReluGradCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduce", nullptr, ReduceCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"tile", nullptr, TileCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"fir", nullptr, FirCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

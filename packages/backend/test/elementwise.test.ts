@@ -4,7 +4,7 @@
 // shapes, batch sizes, broadcast patterns and thread counts; values and first and second
 // derivatives. Without the addon the same comparisons check the fallback kernels.
 import * as tf from '@tensorflow/tfjs-core';
-import { ADAM_UPDATE, LEAKY_RELU_GRAD } from '@gan-control/gradients';
+import { ADAM_UPDATE, LEAKY_RELU_GRAD, UPFIRDN } from '@gan-control/gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { broadcastPlan, MIN_ELEMENTS, reducePlan } from '../src/native/elementwise.js';
 import { installedKernels, setNativeThreads, setupBackend, type BackendInfo } from '../src/index.js';
@@ -165,6 +165,67 @@ describe('native elementwise kernels', () => {
       const w = randT(y.shape, 62);
       return [y, tf.grad((p: tf.Tensor) => tf.sum(tf.mul(tf.tile(p, reps), w)))(x)];
     }, 2e-5, `${JSON.stringify(shape)} × ${JSON.stringify(reps)}`);
+  });
+});
+
+/** A banded upfirdn matrix `[outLen, len]` (upsample `up`, pad p0/p1, taps, keep every `down`-th), as stylegan2's `upfirdnMatrix`. */
+function firMatrix(len: number, taps: number[], up: number, down: number, p0: number, p1: number): { m: Float32Array; outLen: number } {
+  const k = taps.length;
+  const outLen = Math.floor((len * up + p0 + p1 - k) / down) + 1;
+  const m = new Float32Array(outLen * len);
+  for (let j = 0; j < outLen; j++) {
+    for (let t = 0; t < k; t++) {
+      const i = j * down + t - p0;
+      if (i >= 0 && i < len * up && i % up === 0) m[j * len + i / up] += taps[k - 1 - t]!;
+    }
+  }
+  return { m, outLen };
+}
+const transposed = (m: Float32Array, rows: number, cols: number) => {
+  const t = new Float32Array(m.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = m[i * cols + j]!;
+  return t;
+};
+
+describe('UPFIRDN (native upfirdn2d)', () => {
+  // [N, H, W, C], up, down, p0, p1: upsample (G skip image, conv0), blur (after conv0), downsample (D).
+  const cases: [number[], number, number, number, number][] = [
+    [[3, 9, 7, 5], 2, 1, 2, 1],
+    [[16, 8, 8, 64], 1, 1, 1, 1],
+    [[2, 17, 13, 3], 1, 2, 1, 1],
+    [[1, 10, 11, 33], 1, 1, 2, 2],
+  ];
+  it.each(cases)('matches the two-matMul form, with first and second derivatives: %j up %i down %i pad %i,%i', async (shape, up, down, p0, p1) => {
+    const taps = [1, 3, 3, 1].map((v) => (v / 8) * Math.sqrt(up * up));
+    const [n, h, w, c] = shape as [number, number, number, number];
+    const mh = firMatrix(h, taps, up, down, p0, p1);
+    const mw = firMatrix(w, taps, up, down, p0, p1);
+    const viaMatMul = (x: tf.Tensor) => {
+      const y = tf.matMul(tf.tensor3d(mh.m, [1, mh.outLen, h]), tf.reshape(x, [n, h, w * c]));
+      return tf.reshape(tf.matMul(tf.tensor3d(mw.m, [1, mw.outLen, w]), tf.reshape(y, [n * mh.outLen, w, c])), [n, mh.outLen, mw.outLen, c]);
+    };
+    const attrs = { mh: mh.m, mw: mw.m, mhT: transposed(mh.m, mh.outLen, h), mwT: transposed(mw.m, mw.outLen, w), inH: h, inW: w, outH: mh.outLen, outW: mw.outLen };
+    const viaKernel = (x: tf.Tensor) => tf.engine().runKernel(UPFIRDN, { x }, attrs as never) as tf.Tensor;
+    const run = (f: (x: tf.Tensor) => tf.Tensor) => () => {
+      const x = randT(shape, 91);
+      const y = f(x);
+      const r = randT(y.shape, 92);
+      const g = tf.grad((p: tf.Tensor) => tf.sum(tf.mul(f(p), r)))(x);
+      // second order through a squared gradient (R1-style)
+      const gg = tf.grad((q: tf.Tensor) => tf.sum(tf.square(tf.grad((p: tf.Tensor) => tf.sum(tf.mul(f(tf.mul(p, p)), q)))(x))))(r);
+      return [y, g, gg];
+    };
+    const ref = await on('cpu', run(viaMatMul));
+    if (!info.native.enabled) {
+      expect(tf.getKernel(UPFIRDN, 'wasm')).toBeUndefined();
+      return;
+    }
+    for (const threads of [1, 3]) {
+      await setNativeThreads(threads);
+      const got = await on('wasm', run(viaKernel));
+      for (let i = 0; i < 3; i++) expectClose(got[i]!, ref[i]!, 2e-5, `${JSON.stringify(shape)} output ${i}, ${threads} threads`);
+    }
+    await setNativeThreads();
   });
 });
 

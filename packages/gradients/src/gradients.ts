@@ -94,6 +94,16 @@ export const LEAKY_RELU_GRAD = 'GanControlLeakyReluGrad';
  */
 export const ADAM_UPDATE = 'GanControlAdamUpdate';
 
+/**
+ * Kernel name of `upfirdn2d` as two banded matrices (NHWC): input `x` `[N, H, W, C]`, attrs `mh`
+ * (`[outH, H]` row-major), `mw` (`[outW, W]`), their transposes `mhT`, `mwT`, and `inH`, `inW`,
+ * `outH`, `outW`; output `out[n,oh,ow,:] = Σ_{h,w} mh[oh,h]·mw[ow,w]·x[n,h,w,:]`. Linear, so its
+ * gradient is the same kernel with the transposed matrices (and that one's gradient the original).
+ * `@gan-control/stylegan2`'s `FirCache` uses it where the backend has it (the native addon),
+ * and two batched matMuls with the same matrices elsewhere.
+ */
+export const UPFIRDN = 'GanControlUpfirdn';
+
 /** `dy · (x > 0 ? 1 : α)`, fused where the backend has `LEAKY_RELU_GRAD`; differentiable (see its gradient). */
 function leakyReluGrad(dy: tf.Tensor, x: tf.Tensor, alpha: number): tf.Tensor {
   if (dy.dtype === 'float32' && x.dtype === 'float32' && tf.util.arraysEqual(dy.shape, x.shape) && tf.getKernel(LEAKY_RELU_GRAD, tf.getBackend())) {
@@ -140,6 +150,15 @@ const CONFIGS: { kernelName: string; inputsToSave?: string[]; outputsToSave?: bo
     kernelName: 'LeakyRelu',
     inputsToSave: ['x'],
     gradFunc: (dy, [x], attrs) => ({ x: () => leakyReluGrad(dy, x, attrs.alpha as number) }),
+  },
+  {
+    kernelName: UPFIRDN,
+    gradFunc: (dy, _saved, attrs) => ({
+      x: () =>
+        tf.engine().runKernel(UPFIRDN, { x: dy }, {
+          mh: attrs.mhT, mw: attrs.mwT, mhT: attrs.mh, mwT: attrs.mw, inH: attrs.outH, inW: attrs.outW, outH: attrs.inH, outW: attrs.inW,
+        } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    }),
   },
   {
     // dx = dy·slope(x) is linear in dy with the same slope, and piecewise constant in x.

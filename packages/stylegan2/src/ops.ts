@@ -4,6 +4,7 @@
  * `wasm` backends and whose gradients are themselves differentiable (see `gradients.ts`).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { UPFIRDN } from '@gan-control/gradients';
 
 export const SQRT2 = Math.SQRT2;
 export const SQRT_HALF = Math.SQRT1_2;
@@ -66,11 +67,22 @@ export function upfirdnMatrix(len: number, taps: readonly number[], up: number, 
 /** Cache of FIR matrices owned by one network (kept tensors, released by `dispose`). */
 export class FirCache {
   private readonly cache = new Map<string, tf.Tensor3D>();
+  private readonly arrays = new Map<string, { m: Float32Array; t: Float32Array; outLen: number }>();
   constructor(private readonly filter: readonly number[]) {}
 
-  /** `upfirdn2d(x, f, up, down, pad=[p0,p1,p0,p1], gain)` on NHWC `x` (square or not). */
+  /**
+   * `upfirdn2d(x, f, up, down, pad=[p0,p1,p0,p1], gain)` on NHWC `x` (square or not): the fused
+   * `UPFIRDN` kernel where the backend has it (`@gan-control/backend`'s native addon: ≤ 4×4 taps
+   * per output), else two batched matMuls with the same banded matrices.
+   */
   apply(x: tf.Tensor4D, up: number, down: number, p0: number, p1: number, gain: number): tf.Tensor4D {
     const [n, h, w, c] = x.shape;
+    if (x.dtype === 'float32' && tf.getKernel(UPFIRDN, tf.getBackend())) {
+      const mh = this.band(h, up, down, p0, p1, gain);
+      const mw = this.band(w, up, down, p0, p1, gain);
+      const attrs = { mh: mh.m, mw: mw.m, mhT: mh.t, mwT: mw.t, inH: h, inW: w, outH: mh.outLen, outW: mw.outLen };
+      return tf.engine().runKernel(UPFIRDN, { x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+    }
     const mh = this.matrix(h, up, down, p0, p1, gain);
     const mw = this.matrix(w, up, down, p0, p1, gain);
     const oh = mh.shape[1];
@@ -91,9 +103,24 @@ export class FirCache {
     return m;
   }
 
+  /** The matrix of one axis and its transpose as arrays (for the `UPFIRDN` kernel and its gradient). */
+  private band(len: number, up: number, down: number, p0: number, p1: number, gain: number): { m: Float32Array; t: Float32Array; outLen: number } {
+    const key = `${len},${up},${down},${p0},${p1},${gain}`;
+    let b = this.arrays.get(key);
+    if (!b) {
+      const { data, outLen } = upfirdnMatrix(len, firTaps(this.filter, gain), up, down, p0, p1);
+      const t = new Float32Array(data.length);
+      for (let i = 0; i < outLen; i++) for (let j = 0; j < len; j++) t[j * outLen + i] = data[i * len + j];
+      b = { m: data, t, outLen };
+      this.arrays.set(key, b);
+    }
+    return b;
+  }
+
   dispose(): void {
     for (const m of this.cache.values()) m.dispose();
     this.cache.clear();
+    this.arrays.clear();
   }
 }
 

@@ -42,6 +42,15 @@ export function putBackKernel(config: KernelConfig, tag: string | undefined): vo
   } else installed.set(key, tag);
 }
 
+/** Unregisters a kernel this package added where the backend has none (no-op otherwise). */
+export function dropKernel(kernelName: string, backendName: string): void {
+  const key = `${backendName}_${kernelName}`;
+  if (!installed.has(key) || stock.get(key)) return;
+  unregisterKernel(kernelName, backendName);
+  installed.delete(key);
+  stock.delete(key);
+}
+
 /** Installs the correct gradient kernels for `kind` (idempotent). */
 export function installGradientKernels(kind: BackendKind): void {
   const list = kind === 'wasm' ? [...wasmConvGradKernels, ...jsKernels('wasm')] : jsKernels('cpu');

@@ -23,6 +23,8 @@ export interface NativeAddon {
   reduce(x: Float32Array, out: Float32Array, params: Int32Array, scale: number): void;
   /** out = tile(x, reps); params: x's dims then reps (rank 1..6). */
   tile(x: Float32Array, out: Float32Array, params: Int32Array): void;
+  /** out[n,oh,ow,:] = Σ mh[oh,h]·mw[ow,w]·x[n,h,w,:]; params: N, H, W, C, OH, OW. */
+  fir(x: Float32Array, out: Float32Array, params: Int32Array, mh: Float32Array, mw: Float32Array): void;
   setThreads(n: number): number;
   info(): { threads: number; simdBits: number; abi: number };
 }
@@ -48,7 +50,7 @@ interface BuildLib {
 let cached: NativeLoad | null = null;
 
 /** The addon interface version this code expects (`info().abi`; bumped with every new export). */
-const NATIVE_ABI = 2;
+const NATIVE_ABI = 3;
 
 /** Default worker count: GAN_CONTROL_THREADS, else the CPUs this process may run on. */
 export function defaultThreads(): number {

@@ -4,7 +4,7 @@
 // broadcast gradients) that the wasm backend runs on one thread, and its Sum/Mean transpose the
 // input first. Below `MIN_ELEMENTS` (thread hand-off costs more than it saves), for non-float32
 // data and for broadcasts that do not collapse to four dims, the replaced kernel runs.
-import { LEAKY_RELU_GRAD } from '@gan-control/gradients';
+import { LEAKY_RELU_GRAD, UPFIRDN } from '@gan-control/gradients';
 import { Add, backend_util, LeakyRelu, Mean, Multiply, RealDiv, Sub, Sum, Tile, util, type KernelBackend, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import { values, type BackendKind, type CpuLikeBackend, type WasmLikeBackend } from '../kernels/access.js';
 import type { NativeAddon } from './addon.js';
@@ -16,6 +16,9 @@ export const MIN_ELEMENTS = 1 << 14;
 
 /** The kernel names this module replaces (and falls back to). */
 export const ELEMENTWISE_KERNELS = [Add, Sub, Multiply, RealDiv, LeakyRelu, LEAKY_RELU_GRAD, Sum, Mean, Tile];
+
+/** Kernels only the addon provides (no kernel to replace; their callers compose the op without them). */
+export const NATIVE_ONLY_KERNELS = [UPFIRDN];
 
 /** Allocates a float32 output and fills it from float views of the inputs (taken after the allocation). */
 function run(backend: KernelBackend, kind: BackendKind, shape: number[], inputs: TensorInfo[], fill: (ins: Float32Array[], out: Float32Array) => void): TensorInfo {
@@ -144,7 +147,16 @@ export function elementwiseKernels(addon: NativeAddon, kind: BackendKind, prev: 
     if (x.dtype !== 'float32' || x.shape.length < 1 || x.shape.length > 6 || util.sizeFromShape(shape) < MIN_ELEMENTS) return prev(Tile)(args);
     return run(backend, kind, shape, [x], ([xv], out) => addon.tile(xv!, out, Int32Array.from([...x.shape, ...reps])));
   };
+  const fir: KernelFunc = (args) => {
+    const { inputs, backend, attrs } = args as unknown as Args;
+    const { x } = inputs as { x: TensorInfo };
+    const a = attrs as unknown as { mh: Float32Array; mw: Float32Array; outH: number; outW: number };
+    const [n, h, w, c] = x.shape as [number, number, number, number];
+    if (x.dtype !== 'float32') throw new Error(`@gan-control/backend: ${UPFIRDN} takes float32 input (got ${x.dtype})`);
+    return run(backend, kind, [n, a.outH, a.outW, c], [x], ([xv], out) => addon.fir(xv!, out, Int32Array.from([n, h, w, c, a.outH, a.outW]), a.mh, a.mw));
+  };
   return [
+    { kernelName: UPFIRDN, backendName: kind, kernelFunc: fir },
     binary(Add, 0),
     binary(Sub, 1),
     binary(Multiply, 2),

@@ -16,9 +16,9 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { output, values, type BackendKind, type CpuLikeBackend, type WasmLikeBackend } from '../kernels/access.js';
-import { installedTag, onRestoreStock, putBackKernel, replaceKernel } from '../kernels/install.js';
+import { dropKernel, installedTag, onRestoreStock, putBackKernel, replaceKernel } from '../kernels/install.js';
 import { defaultThreads, loadNative, type NativeAddon } from './addon.js';
-import { ELEMENTWISE_KERNELS, elementwiseKernels } from './elementwise.js';
+import { ELEMENTWISE_KERNELS, elementwiseKernels, NATIVE_ONLY_KERNELS } from './elementwise.js';
 
 /** Whether multi-threaded native kernels serve the active backend. */
 export interface NativeStatus {
@@ -155,7 +155,7 @@ export async function installNativeKernels(kind: BackendKind): Promise<NativeSta
       return f;
     };
     for (const k of [...convKernels(addon, kind, prev), ...elementwiseKernels(addon, kind, prev)]) {
-      if (previous.has(k.kernelName)) replaceKernel(k, 'native');
+      if (previous.has(k.kernelName) || NATIVE_ONLY_KERNELS.includes(k.kernelName)) replaceKernel(k, 'native');
     }
     replaced.set(kind, saved);
   }
@@ -176,5 +176,6 @@ export function removeNativeKernels(kind: BackendKind): void {
   const saved = replaced.get(kind);
   if (!saved) return;
   for (const { config, tag } of saved) putBackKernel(config, tag);
+  for (const name of NATIVE_ONLY_KERNELS) dropKernel(name, kind);
   replaced.delete(kind);
 }
