@@ -27,7 +27,7 @@ export type {
 } from './interfacegan';
 export { nameComponents, pca, pcaOptionsSchema, projectComponents, shiftComponent } from './ganspace';
 export type { ComponentName, NamedValue, Pca, PcaOptionsInput } from './ganspace';
-export { dci, disentanglementScore, mig } from './metrics';
-export type { CodeGroup, DciResult, DisentanglementScore, FactorColumn, MigResult } from './metrics';
+export { dci, disentanglementScore, ksStatistic, mig } from './metrics';
+export type { CodeGroup, DciResult, DisentanglementScore, FactorColumn, KsResult, MigResult } from './metrics';
 export { directionsSchema, parseDirections, serializeDirections } from './serialize';
 export type { DirectionSet, DirectionsFile } from './serialize';

@@ -386,3 +386,44 @@ export function dci(input: {
     factors: perFactor,
   };
 }
+
+/** Result of `ksStatistic`. */
+export interface KsResult {
+  /** D = sup_x |F_a(x) − F_b(x)| of the two empirical distribution functions, in [0, 1]. */
+  readonly statistic: number;
+  /** The two-sample test's critical value at α = 0.05 (large-sample): 1.358·√((n+m)/(n·m)). */
+  readonly critical05: number;
+  readonly n: number;
+  readonly m: number;
+}
+
+/**
+ * The two-sample Kolmogorov–Smirnov statistic D = sup_x |F_a(x) − F_b(x)| (Smirnov 1948; the
+ * realism measure per factor of this project's shapes models: a factor measured on generated
+ * images against the same factor on dataset images). Values that are not finite are left out;
+ * an angle is compared on its measured scale (the statistic of a circular value depends on where
+ * the circle is cut, so cut both samples at the same place, as the measures do at 0).
+ *
+ * @example
+ * ```ts
+ * ksStatistic([0.1, 0.2, 0.3], [0.1, 0.2, 0.3]).statistic; // 0
+ * ksStatistic([0, 1], [2, 3]).statistic;                    // 1
+ * ```
+ */
+export function ksStatistic(a: ArrayLike<number>, b: ArrayLike<number>): KsResult {
+  const x = Array.from(a).filter(Number.isFinite).sort((p, q) => p - q);
+  const y = Array.from(b).filter(Number.isFinite).sort((p, q) => p - q);
+  if (x.length === 0 || y.length === 0) throw new DirectionsError('DIRECTIONS_DEGENERATE', `ksStatistic: needs finite values in both samples, got ${x.length} and ${y.length}`);
+  let i = 0;
+  let j = 0;
+  let d = 0;
+  while (i < x.length && j < y.length) {
+    const v = Math.min(x[i], y[j]);
+    while (i < x.length && x[i] <= v) i++;
+    while (j < y.length && y[j] <= v) j++;
+    d = Math.max(d, Math.abs(i / x.length - j / y.length));
+  }
+  const n = x.length;
+  const m = y.length;
+  return { statistic: d, critical05: 1.358 * Math.sqrt((n + m) / (n * m)), n, m };
+}

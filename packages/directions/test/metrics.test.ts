@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dci, disentanglementScore, matrix, mig } from '@gan-control/directions';
+import { dci, disentanglementScore, ksStatistic, matrix, mig } from '@gan-control/directions';
 import type { FactorColumn } from '@gan-control/directions';
 import { gaussian } from './helpers';
 
@@ -145,5 +145,31 @@ describe('dci (adapted to groups)', () => {
   it('is deterministic', () => {
     const a = dci({ codes: matrix(z, D), groups, factors: matrix(ent, G), columns });
     expect(dci({ codes: matrix(z, D), groups, factors: matrix(ent, G), columns })).toEqual(a);
+  });
+});
+
+describe('ksStatistic (two-sample Kolmogorov–Smirnov)', () => {
+  it('0 for the same sample, 1 for disjoint ones, the exact sup-distance otherwise', () => {
+    expect(ksStatistic([3, 1, 2], [1, 2, 3]).statistic).toBe(0);
+    expect(ksStatistic([0, 1], [2, 3]).statistic).toBe(1);
+    // F_a jumps to 1/4, 2/4, 3/4, 1 at 1, 2, 3, 4; F_b to 1/2, 1 at 3, 4: the largest gap is 2/4 at 2.
+    expect(ksStatistic([1, 2, 3, 4], [3, 4]).statistic).toBe(0.5);
+    // Ties count on both sides at once (the step at a shared value is compared after both jump).
+    expect(ksStatistic([1, 1, 2], [1, 2, 2]).statistic).toBeCloseTo(1 / 3, 12);
+  });
+
+  it('leaves out values that are not finite, gives the α = 0.05 critical value, and refuses an empty sample', () => {
+    const r = ksStatistic([1, NaN, 2, Infinity], [1, 2]);
+    expect(r).toEqual({ statistic: 0, critical05: 1.358 * Math.sqrt(4 / 4), n: 2, m: 2 });
+    expect(() => ksStatistic([NaN], [1])).toThrow(expect.objectContaining({ code: 'DIRECTIONS_DEGENERATE' }));
+  });
+
+  it('two samples of one distribution stay under the critical value; a shifted one does not', () => {
+    const a = gaussian(1000, 1, 61);
+    const b = gaussian(1000, 1, 62);
+    const shifted = b.map((v) => v + 0.5);
+    const same = ksStatistic(a, b);
+    expect(same.statistic).toBeLessThan(same.critical05);
+    expect(ksStatistic(a, shifted).statistic).toBeGreaterThan(3 * same.critical05);
   });
 });

@@ -23,10 +23,11 @@ export {
 export type { ShapeFactors, ShapeKind, ShapesBatch, ShapesOptions, ShapesOptionsInput } from './render.js';
 export { ShapesDataset, factorsTable, shapesDatasets, shapesTrainingDataset } from './dataset.js';
 export type { ShapesDatasetState } from './dataset.js';
-export { centroidPixels, coverage, gatedCoverage, hueDegrees, hueDistance, hueVector, sizeFraction, squaredDistance } from './measure.js';
+export { SHAPE_KIND_BANDS, centroidPixels, compactness, coverage, gatedCoverage, hueDegrees, hueDistance, hueVector, sizeFraction, squaredDistance } from './measure.js';
 export { color, colorOptionsSchema, colorPlugin } from './plugins/color.js';
 export { position, positionOptionsSchema, positionPlugin } from './plugins/position.js';
 export { size, sizeOptionsSchema, sizePlugin } from './plugins/size.js';
+export { SHAPE_SCALE, shape, shapeOptionsSchema, shapePlugin } from './plugins/shape.js';
 export { POSITION_SCALE, SIZE_SCALE, THRESHOLDS } from './plugins/thresholds.js';
 
 // A variable, not a literal: bundlers rewrite `new URL('literal', import.meta.url)` as an asset

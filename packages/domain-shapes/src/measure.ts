@@ -137,3 +137,32 @@ export function squaredDistance(features: tf.Tensor): tf.Tensor2D {
     return tf.sum(tf.square(diff), 2) as tf.Tensor2D;
   });
 }
+
+/**
+ * Compactness `[B, 1]` = area / (2π · mean squared distance from the centroid), on the gated
+ * coverage: 1 for a disc, 3/π ≈ 0.955 for a square, 3√3/(2π) ≈ 0.827 for an equilateral triangle
+ * (any rotation, any size), so it tells the shape kind (bands: triangle < 0.89 ≤ square < 0.975 ≤
+ * disc, `SHAPE_KIND_BANDS`) and its distribution tells whether a generator draws the three kinds.
+ *
+ * @example
+ * const c = tf.tidy(() => compactness(images)); // [[1.0], [0.955], …]
+ */
+export function compactness(images: tf.Tensor4D): tf.Tensor2D {
+  checkImages(images, 'compactness');
+  const [, h, w] = images.shape;
+  return tf.tidy(() => {
+    const a = gatedCoverage(images); // faint background pixels do not count
+    const ys = tf.reshape(tf.add(tf.range(0, h, 1, 'float32'), 0.5), [1, h, 1]);
+    const xs = tf.reshape(tf.add(tf.range(0, w, 1, 'float32'), 0.5), [1, 1, w]);
+    const m = tf.add(tf.sum(a, [1, 2]), EPS); // [B]
+    const cx = tf.div(tf.sum(tf.mul(a, xs), [1, 2]), m);
+    const cy = tf.div(tf.sum(tf.mul(a, ys), [1, 2]), m);
+    const dx = tf.sub(xs, tf.reshape(cx, [-1, 1, 1]));
+    const dy = tf.sub(ys, tf.reshape(cy, [-1, 1, 1]));
+    const r2 = tf.div(tf.sum(tf.mul(a, tf.add(tf.square(dx), tf.square(dy))), [1, 2]), m);
+    return tf.reshape(tf.div(m, tf.add(tf.mul(r2, 2 * Math.PI), EPS)), [-1, 1]) as tf.Tensor2D;
+  });
+}
+
+/** Compactness bands of the shape kinds (`compactness`): triangle below `square`, disc from `disc` on. */
+export const SHAPE_KIND_BANDS = { square: 0.89, disc: 0.975 } as const;

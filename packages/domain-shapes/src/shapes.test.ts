@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import {
+  SHAPE_KIND_BANDS,
   ShapesDataset,
   centroidPixels,
+  compactness,
   color,
   createShapesRng,
   generateShapes,
@@ -10,6 +12,7 @@ import {
   parseShapesOptions,
   position,
   renderFactors,
+  shape,
   shapesPlugins,
   size,
   sizeFraction,
@@ -114,6 +117,37 @@ describe('measurements agree with ground truth', () => {
     expect(dist[0][2]).toBeGreaterThan(1.99);
     expect(dist[0][0]).toBe(0);
     images.dispose();
+  });
+});
+
+describe('shape kind (compactness)', () => {
+  it('≈ 1 for a disc, 3/π for a square, 3√3/(2π) for a triangle; the bands tell the kind of dataset images', async () => {
+    const opts = parseShapesOptions();
+    const known = renderFactors(
+      (['circle', 'square', 'triangle'] as const).map((kind) => ({ shape: kind, hue: 120, size: 0.35, x: 16, y: 16, rotation: 10 })),
+      opts,
+    );
+    const images = tf.tensor4d(known.images, known.shape);
+    const before = tf.memory().numTensors;
+    const c = compactness(images);
+    const [disc, square, triangle] = (c.arraySync() as number[][]).map((r) => r[0]);
+    c.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(disc).toBeCloseTo(1, 1);
+    expect(square).toBeCloseTo(3 / Math.PI, 1);
+    expect(triangle).toBeCloseTo((3 * Math.sqrt(3)) / (2 * Math.PI), 1);
+    images.dispose();
+    const b = generateShapes({ seed: 2024, count: 200, resolution: 32 });
+    const all = tf.tensor4d(b.images, b.shape);
+    const attr = await shape.setup(shape.options.parse({}));
+    const m = attr.measure!(all).arraySync() as number[][];
+    all.dispose();
+    const kindOf = (v: number) => (v < SHAPE_KIND_BANDS.square ? 'triangle' : v < SHAPE_KIND_BANDS.disc ? 'square' : 'circle');
+    const right = b.factors.filter((f, i) => kindOf(m[i][0]) === f.shape).length;
+    console.log(`shape kind from compactness: ${right}/200 right (disc ${disc.toFixed(3)}, square ${square.toFixed(3)}, triangle ${triangle.toFixed(3)})`);
+    expect(right / 200).toBeGreaterThan(0.9);
+    expect(attr.values).toEqual([{ name: 'compactness', unit: 'ratio', range: [0.7, 1.05] }]);
+    expect(attr.thresholds.tauPlus).toBeLessThan(attr.thresholds.tauMinus);
   });
 });
 

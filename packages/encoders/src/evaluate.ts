@@ -45,7 +45,29 @@ export interface EvaluateProgress {
 
 export type EvaluateOptions = z.input<typeof evaluateOptionsSchema> & {
   readonly onProgress?: (p: EvaluateProgress) => void;
+  /** Called once at the end with every measurement the report was computed from (for further metrics: DS, MIG, DCI). */
+  readonly onMeasurements?: (m: EvaluateMeasurements) => void;
 };
+
+/**
+ * Every measurement behind one evaluation (`EvaluateOptions.onMeasurements`), so that metrics over
+ * the same images (DS, MIG and DCI of `@gan-control/directions`) need no second pass. Values are
+ * rows of each attribute's `values`, as `measure` returned them (not finite where it failed).
+ */
+export interface EvaluateMeasurements {
+  /** Every measured attribute (controlled or not), with the period of each circular value. */
+  readonly attributes: readonly { readonly key: string; readonly values: readonly ValueInfo[]; readonly periods: readonly (number | undefined)[] }[];
+  /** The random samples of the range phase: one row per image, per attribute key. */
+  readonly random: Readonly<Record<string, readonly (readonly number[])[]>>;
+  /** One entry per (swept attribute, seed): the base image's values, the requested rows and the swept images' values. */
+  readonly sweeps: readonly {
+    readonly target: string;
+    readonly seed: number;
+    readonly requested: readonly (readonly number[])[];
+    readonly base: Readonly<Record<string, readonly number[]>>;
+    readonly swept: Readonly<Record<string, readonly (readonly number[])[]>>;
+  }[];
+}
 
 /** Per value of a multi-valued attribute. */
 export interface ValueControlReport {
@@ -186,7 +208,7 @@ export async function evaluateMethod(method: ControlMethod, attributes: Attribut
 
 /** `evaluateMethod` with a grid writer (internal; the Node entry passes one). */
 export async function evaluateMethodWith(method: ControlMethod, attributes: AttributeBinding, options: EvaluateOptions = {}, grids?: GridWriter): Promise<ControlReport> {
-  const { onProgress, ...rest } = options;
+  const { onProgress, onMeasurements, ...rest } = options;
   const opts = parseOptions(evaluateOptionsSchema, rest, 'evaluateControl');
   if (opts.gridDir && !grids) {
     throw new EncodersError('ENCODERS_INVALID_OPTIONS', "evaluateControl: gridDir writes PNG files, which needs Node; import evaluateControl from '@gan-control/encoders/node' for it");
@@ -252,6 +274,7 @@ export async function evaluateMethodWith(method: ControlMethod, attributes: Attr
 
   if (opts.gridDir) await grids!.prepare(opts.gridDir);
   const result: ControlReport = {};
+  const sweeps: EvaluateMeasurements['sweeps'][number][] = [];
   for (const target of targets) {
     const requested = requestValues(target, random[target.key], opts.steps, opts.margin);
     const errors: number[] = [];
@@ -268,6 +291,7 @@ export async function evaluateMethodWith(method: ControlMethod, attributes: Attr
         const base = await measureImages(measured, method.sample({ seed, count: 1, truncation: opts.truncation }));
         tf.dispose(base.images);
         const swept = await measureImages(measured, method.setValues({ seed, key: target.key, rows: requested, truncation: opts.truncation }));
+        if (onMeasurements) sweeps.push({ target: target.key, seed, requested, base: Object.fromEntries(measured.map((m) => [m.key, base.y[m.key][0]])), swept: swept.y });
         if (opts.gridDir) gridImages.push(swept.images);
         else tf.dispose(swept.images);
         for (let s = 0; s < opts.steps; s++) {
@@ -343,6 +367,7 @@ export async function evaluateMethodWith(method: ControlMethod, attributes: Attr
       ...(failed ? { failedMeasurements: failed } : {}),
     };
   }
+  onMeasurements?.({ attributes: measured.map((m) => ({ key: m.key, values: m.values, periods: m.periods })), random, sweeps });
   return result;
 }
 

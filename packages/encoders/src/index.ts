@@ -33,7 +33,7 @@ export type { ControlInfo, ControllerInit, ControllerLoadOptions, EncoderLike, G
 export { loadGanControlEncoder, replaceGanControlSlice } from './gan-control-encoder';
 export type { GanControlEncoder, LoadGanControlEncoderOptions } from './gan-control-encoder';
 export { controllerMethod, evaluateControl, evaluateMethod, formatControlReport, evaluateOptionsSchema } from './evaluate';
-export type { AttributeControlReport, ControlMethod, ControlReport, EvaluateOptions, EvaluateProgress, ValueControlReport } from './evaluate';
+export type { AttributeControlReport, ControlMethod, ControlReport, EvaluateMeasurements, EvaluateOptions, EvaluateProgress, ValueControlReport } from './evaluate';
 export { calibrateEncoders, calibrateOptionsSchema } from './calibrate';
 export type { CalibrateOptions, CalibrationReport } from './calibrate';
 export { refineEncoders, refineOptionsSchema } from './refine';
@@ -48,3 +48,5 @@ export { prepareImage } from './project-image';
 export type { PrepareImageOptions } from './project-image';
 export { latentCodeSchema } from './latent-code';
 export type { LatentCode, LatentCodeInput, ProjectionMode } from './latent-code';
+export { REGRESSION_FOLDER, regressionEdit, regressionMethod, regressionRows } from './regression';
+export type { RegressionMode } from './regression';

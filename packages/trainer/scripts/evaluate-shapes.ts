@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@gan-control/backend';
 import { sampleLatents } from '@gan-control/latent';
-import { generateShapes, hueDegrees, centroidPixels, gatedCoverage, sizeFraction } from '@gan-control/domain-shapes';
+import { SHAPE_KIND_BANDS, generateShapes, hueDegrees, centroidPixels, compactness, sizeFraction } from '@gan-control/domain-shapes';
 import { tensorToPng } from '@gan-control/tensor-io/node';
 import { loadTrainedModel } from '../src/index.js';
 
@@ -29,31 +29,11 @@ const res = model.generator.resolution;
 
 type Factors = { hue: number[]; x: number[]; y: number[]; size: number[]; coverage: number[]; compactness: number[] };
 
-/**
- * Compactness = area / (2π · mean squared distance from the centroid), coverage-weighted: 1 for a
- * disc, 3/π ≈ 0.955 for a square, 3√3/(2π) ≈ 0.827 for an equilateral triangle (any rotation,
- * any size), so its distribution tells whether the generator draws the three kinds.
- */
-function compactness(images: tf.Tensor4D): Float32Array {
-  const [, h, w] = images.shape;
-  return tf.tidy(() => {
-    const a = gatedCoverage(images); // [B, H, W]: faint background pixels do not count
-    const ys = tf.reshape(tf.add(tf.range(0, h), 0.5), [1, h, 1]);
-    const xs = tf.reshape(tf.add(tf.range(0, w), 0.5), [1, 1, w]);
-    const m = tf.add(tf.sum(a, [1, 2]), 1e-6); // [B]
-    const cx = tf.div(tf.sum(tf.mul(a, xs), [1, 2]), m);
-    const cy = tf.div(tf.sum(tf.mul(a, ys), [1, 2]), m);
-    const dx = tf.sub(xs, tf.reshape(cx, [-1, 1, 1]));
-    const dy = tf.sub(ys, tf.reshape(cy, [-1, 1, 1]));
-    const r2 = tf.div(tf.sum(tf.mul(a, tf.add(tf.square(dx), tf.square(dy))), [1, 2]), m);
-    return tf.div(m, tf.mul(r2, 2 * Math.PI));
-  }).dataSync() as Float32Array;
-}
 function measure(images: tf.Tensor4D, into: Factors): void {
   const h = hueDegrees(images).dataSync();
   const xy = centroidPixels(images).dataSync();
   const s = sizeFraction(images).dataSync();
-  const c = compactness(images);
+  const c = tf.tidy(() => compactness(images)).dataSync(); // the kind: 1 disc, 0.955 square, 0.827 triangle
   // Fraction of pixels that are neither background nor fully inside a shape: 0 ≈ a clean shape.
   const frac = tf.tidy(() => {
     const a = tf.clipByValue(tf.div(tf.sum(tf.add(tf.mul(images, 0.5), 0.5), 3), 1.5), 0, 1);
@@ -94,7 +74,7 @@ function ks(a: number[], b: number[]): number {
 }
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
 /** Kind band of a compactness value: triangle < 0.89 ≤ square < 0.975 ≤ disc. */
-const kindOf = (c: number) => (c < 0.89 ? 'triangle' : c < 0.975 ? 'square' : 'disc');
+const kindOf = (c: number) => (c < SHAPE_KIND_BANDS.square ? 'triangle' : c < SHAPE_KIND_BANDS.disc ? 'square' : 'disc');
 function kindShares(c: number[]) {
   const n = c.length;
   const share = (k: string) => c.filter((v) => kindOf(v) === k).length / n;
