@@ -528,6 +528,20 @@ void binary(const int64_t* d, const int64_t* sa, const int64_t* sb, const float*
   parallelRange(rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, L)), [&](int64_t r0, int64_t r1) { binaryRows<OP>(d, sa, sb, a, b, o, r0, r1); });
 }
 
+// y = lrelu(x + b), b broadcast over rows of C (bias + activation in one pass).
+void biasLeakyRelu(const float* x, const float* b, float* y, int64_t rows, int64_t C, float alpha) {
+  parallelRange(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, C)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = x + r * C;
+      float* yr = y + r * C;
+      for (int64_t c = 0; c < C; c++) {
+        const float t = xr[c] + b[c];
+        yr[c] = t > 0.f ? t : t * alpha;
+      }
+    }
+  });
+}
+
 // y = x > 0 ? x : αx  (tf.leakyRelu).
 void leakyRelu(const float* x, float* y, int64_t n, float alpha) {
   parallelRange(n, 16384, [&](int64_t i0, int64_t i1) {
@@ -638,20 +652,26 @@ void fir(const float* x, float* out, int64_t N, int64_t H, int64_t W, int64_t C,
     return b;
   };
   const auto bh = bands(mh, OH, H), bw = bands(mw, OW, W);
+  // Separable: per output row, the H taps into a row buffer [W, C] (contiguous, vectorised),
+  // then the W taps out of it.
   parallelRange(N * OH, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, OW * C)), [&](int64_t r0, int64_t r1) {
+    float* row = scratch(tlsCol, static_cast<size_t>(W * C));
     for (int64_t r = r0; r < r1; r++) {
       const int64_t n = r / OH, oh = r % OH;
-      float* o = out + r * OW * C;
-      std::memset(o, 0, sizeof(float) * OW * C);
+      std::memset(row, 0, sizeof(float) * W * C);
       for (const Tap& th : bh[oh]) {
         const float* xr = x + (n * H + th.at) * W * C;
-        for (int64_t ow = 0; ow < OW; ow++) {
-          float* oc = o + ow * C;
-          for (const Tap& tw : bw[ow]) {
-            const float a = th.w * tw.w;
-            const float* xc = xr + tw.at * C;
-            for (int64_t c = 0; c < C; c++) oc[c] += a * xc[c];
-          }
+        const float a = th.w;
+        for (int64_t i = 0; i < W * C; i++) row[i] += a * xr[i];
+      }
+      float* o = out + r * OW * C;
+      for (int64_t ow = 0; ow < OW; ow++) {
+        float* oc = o + ow * C;
+        std::memset(oc, 0, sizeof(float) * C);
+        for (const Tap& tw : bw[ow]) {
+          const float b = tw.w;
+          const float* rc = row + tw.at * C;
+          for (int64_t c = 0; c < C; c++) oc[c] += b * rc[c];
         }
       }
     }
@@ -826,6 +846,28 @@ napi_value LeakyReluCall(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// biasLeakyRelu(x, b, out, alpha): x and out [rows·C], b [C].
+napi_value BiasLeakyReluCall(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float *x, *b, *o;
+  size_t lx, lb, lo;
+  double alpha;
+  if (argc != 4 || !floatArray(env, argv[0], &x, &lx) || !floatArray(env, argv[1], &b, &lb) || !floatArray(env, argv[2], &o, &lo)) {
+    if (argc != 4) napi_throw_error(env, "GAN_NATIVE", "gan_control_native.biasLeakyRelu(x, b, out, alpha) takes 4 arguments");
+    return nullptr;
+  }
+  CHECK(napi_get_value_double(env, argv[3], &alpha));
+  if (lb == 0 || lx != lo || lx % lb != 0) {
+    napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.biasLeakyRelu: x and out must be equal multiples of the bias length");
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(callMu);
+  biasLeakyRelu(x, b, o, static_cast<int64_t>(lx / lb), static_cast<int64_t>(lb), static_cast<float>(alpha));
+  return nullptr;
+}
+
 napi_value LeakyReluGradCall(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -947,7 +989,7 @@ napi_value Info(napi_env env, napi_callback_info) {
   CHECK(napi_set_named_property(env, out, "threads", v));
   CHECK(napi_create_int32(env, VW * 32, &v));
   CHECK(napi_set_named_property(env, out, "simdBits", v));
-  CHECK(napi_create_int32(env, 3, &v));
+  CHECK(napi_create_int32(env, 4, &v));
   CHECK(napi_set_named_property(env, out, "abi", v));
   return out;
 }
@@ -960,6 +1002,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"binary", nullptr, BinaryCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"leakyRelu", nullptr, LeakyReluCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"leakyReluGrad", nullptr, LeakyReluGradCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"biasLeakyRelu", nullptr, BiasLeakyReluCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduce", nullptr, ReduceCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"tile", nullptr, TileCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"fir", nullptr, FirCall, nullptr, nullptr, nullptr, napi_default, nullptr},

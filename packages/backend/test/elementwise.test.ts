@@ -4,7 +4,7 @@
 // shapes, batch sizes, broadcast patterns and thread counts; values and first and second
 // derivatives. Without the addon the same comparisons check the fallback kernels.
 import * as tf from '@tensorflow/tfjs-core';
-import { ADAM_UPDATE, LEAKY_RELU_GRAD, UPFIRDN } from '@gan-control/gradients';
+import { ADAM_UPDATE, BIAS_LEAKY_RELU, LEAKY_RELU_GRAD, UPFIRDN } from '@gan-control/gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { broadcastPlan, MIN_ELEMENTS, reducePlan } from '../src/native/elementwise.js';
 import { installedKernels, setNativeThreads, setupBackend, type BackendInfo } from '../src/index.js';
@@ -224,6 +224,31 @@ describe('UPFIRDN (native upfirdn2d)', () => {
       await setNativeThreads(threads);
       const got = await on('wasm', run(viaKernel));
       for (let i = 0; i < 3; i++) expectClose(got[i]!, ref[i]!, 2e-5, `${JSON.stringify(shape)} output ${i}, ${threads} threads`);
+    }
+    await setNativeThreads();
+  });
+});
+
+describe('BIAS_LEAKY_RELU (native bias + leaky ReLU)', () => {
+  it.each([[[16, 8, 8, 64]], [[3, 17, 19, 23]], [[5, 7]], [[1, 4, 4, 3]]])('matches add + leakyRelu, with first and second derivatives: %j', async (shape) => {
+    const c = shape[shape.length - 1]!;
+    const run = (f: (x: tf.Tensor, b: tf.Tensor) => tf.Tensor) => () => {
+      const x = randT(shape, 95);
+      const b = tf.mul(randT([c], 96), 0.5);
+      const r = randT(shape, 97);
+      const [gx, gb] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(f(p, q), r)))([x, b]);
+      // second order (R1-style): the squared input gradient, differentiated w.r.t. a weight and r
+      // (the bias moves it only through the piecewise-constant slope: no path, by design)
+      const w = randT(shape, 98);
+      const [ggw, ggr] = tf.grads((v: tf.Tensor, s: tf.Tensor) => tf.sum(tf.square(tf.grad((p: tf.Tensor) => tf.sum(tf.mul(f(tf.mul(tf.mul(p, p), v), b), s)))(x))))([w, r]);
+      return [f(x, b), gx!, gb!, ggw!, ggr!];
+    };
+    const ref = await on('cpu', run((x, b) => tf.leakyRelu(tf.add(x, b), 0.2)));
+    if (!info.native.enabled) return;
+    for (const threads of [1, 3]) {
+      await setNativeThreads(threads);
+      const got = await on('wasm', run((x, b) => tf.engine().runKernel(BIAS_LEAKY_RELU, { x, b }, { alpha: 0.2 }) as tf.Tensor));
+      for (let i = 0; i < ref.length; i++) expectClose(got[i]!, ref[i]!, 2e-5, `${JSON.stringify(shape)} output ${i}, ${threads} threads`);
     }
     await setNativeThreads();
   });

@@ -104,6 +104,14 @@ export const ADAM_UPDATE = 'GanControlAdamUpdate';
  */
 export const UPFIRDN = 'GanControlUpfirdn';
 
+/**
+ * Kernel name of bias + leaky ReLU in one pass: inputs `x` `[..., C]`, `b` `[C]`, attr `alpha`;
+ * `y = lrelu(x + b)`. Its gradient reads the slope from the saved output (α > 0, so y > 0 exactly
+ * where x + b > 0): `dx = LEAKY_RELU_GRAD(dy, y)`, `db = Σ dx` over the leading axes.
+ * `@gan-control/stylegan2`'s `biasAct` uses it where the backend has it (the native addon).
+ */
+export const BIAS_LEAKY_RELU = 'GanControlBiasLeakyRelu';
+
 /** `dy · (x > 0 ? 1 : α)`, fused where the backend has `LEAKY_RELU_GRAD`; differentiable (see its gradient). */
 function leakyReluGrad(dy: tf.Tensor, x: tf.Tensor, alpha: number): tf.Tensor {
   if (dy.dtype === 'float32' && x.dtype === 'float32' && tf.util.arraysEqual(dy.shape, x.shape) && tf.getKernel(LEAKY_RELU_GRAD, tf.getBackend())) {
@@ -150,6 +158,15 @@ const CONFIGS: { kernelName: string; inputsToSave?: string[]; outputsToSave?: bo
     kernelName: 'LeakyRelu',
     inputsToSave: ['x'],
     gradFunc: (dy, [x], attrs) => ({ x: () => leakyReluGrad(dy, x, attrs.alpha as number) }),
+  },
+  {
+    kernelName: BIAS_LEAKY_RELU,
+    outputsToSave: [true],
+    gradFunc: (dy, [y], attrs) => {
+      let dx: tf.Tensor | null = null;
+      const once = () => (dx ??= leakyReluGrad(dy, y, attrs.alpha as number));
+      return { x: () => tf.reshape(once(), dy.shape), b: () => reduceTo(once(), [dy.shape[dy.rank - 1]]) };
+    },
   },
   {
     kernelName: UPFIRDN,

@@ -16,4 +16,4 @@ import { ensureGradients } from './gradients.js';
 
 ensureGradients();
 
-export { ADAM_UPDATE, ensureGradients, GRADIENT_KERNELS, LEAKY_RELU_GRAD, UPFIRDN } from './gradients.js';
+export { ADAM_UPDATE, BIAS_LEAKY_RELU, ensureGradients, GRADIENT_KERNELS, LEAKY_RELU_GRAD, UPFIRDN } from './gradients.js';

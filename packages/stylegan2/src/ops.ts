@@ -4,7 +4,7 @@
  * `wasm` backends and whose gradients are themselves differentiable (see `gradients.ts`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { UPFIRDN } from '@gan-control/gradients';
+import { BIAS_LEAKY_RELU, UPFIRDN } from '@gan-control/gradients';
 
 export const SQRT2 = Math.SQRT2;
 export const SQRT_HALF = Math.SQRT1_2;
@@ -14,8 +14,13 @@ export const SQRT_HALF = Math.SQRT1_2;
  * `y = act(x + b) · gain`, then `clamp(y, −clamp, clamp)`. `lrelu` is α = 0.2.
  */
 export function biasAct(x: tf.Tensor, b: tf.Tensor | null, act: 'lrelu' | 'linear', gain: number, clamp: number | null): tf.Tensor {
-  let y = b ? tf.add(x, b) : x;
-  if (act === 'lrelu') y = tf.leakyRelu(y, 0.2);
+  let y: tf.Tensor;
+  if (act === 'lrelu' && b && b.rank === 1 && b.shape[0] === x.shape[x.rank - 1] && x.dtype === 'float32' && tf.getKernel(BIAS_LEAKY_RELU, tf.getBackend())) {
+    y = tf.engine().runKernel(BIAS_LEAKY_RELU, { x, b }, { alpha: 0.2 }) as tf.Tensor; // one pass (the native addon)
+  } else {
+    y = b ? tf.add(x, b) : x;
+    if (act === 'lrelu') y = tf.leakyRelu(y, 0.2);
+  }
   if (gain !== 1) y = tf.mul(y, gain);
   if (clamp != null && clamp >= 0) y = tf.clipByValue(y, -clamp, clamp);
   return y;

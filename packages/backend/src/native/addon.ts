@@ -17,6 +17,8 @@ export interface NativeAddon {
   binary(op: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
   /** out = x > 0 ? x : αx. */
   leakyRelu(x: Float32Array, out: Float32Array, alpha: number): void;
+  /** out = lrelu(x + b), b [C] broadcast over the rows of x. */
+  biasLeakyRelu(x: Float32Array, b: Float32Array, out: Float32Array, alpha: number): void;
   /** out = x > 0 ? dy : α·dy. */
   leakyReluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[p, r] = scale · Σ_q x[p, q, r]; params: P, Q, R. */
@@ -50,7 +52,7 @@ interface BuildLib {
 let cached: NativeLoad | null = null;
 
 /** The addon interface version this code expects (`info().abi`; bumped with every new export). */
-const NATIVE_ABI = 3;
+const NATIVE_ABI = 4;
 
 /** Default worker count: GAN_CONTROL_THREADS, else the CPUs this process may run on. */
 export function defaultThreads(): number {

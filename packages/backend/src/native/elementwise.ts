@@ -4,7 +4,7 @@
 // broadcast gradients) that the wasm backend runs on one thread, and its Sum/Mean transpose the
 // input first. Below `MIN_ELEMENTS` (thread hand-off costs more than it saves), for non-float32
 // data and for broadcasts that do not collapse to four dims, the replaced kernel runs.
-import { LEAKY_RELU_GRAD, UPFIRDN } from '@gan-control/gradients';
+import { BIAS_LEAKY_RELU, LEAKY_RELU_GRAD, UPFIRDN } from '@gan-control/gradients';
 import { Add, backend_util, LeakyRelu, Mean, Multiply, RealDiv, Sub, Sum, Tile, util, type KernelBackend, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import { values, type BackendKind, type CpuLikeBackend, type WasmLikeBackend } from '../kernels/access.js';
 import type { NativeAddon } from './addon.js';
@@ -18,7 +18,7 @@ export const MIN_ELEMENTS = 1 << 14;
 export const ELEMENTWISE_KERNELS = [Add, Sub, Multiply, RealDiv, LeakyRelu, LEAKY_RELU_GRAD, Sum, Mean, Tile];
 
 /** Kernels only the addon provides (no kernel to replace; their callers compose the op without them). */
-export const NATIVE_ONLY_KERNELS = [UPFIRDN];
+export const NATIVE_ONLY_KERNELS = [UPFIRDN, BIAS_LEAKY_RELU];
 
 /** Allocates a float32 output and fills it from float views of the inputs (taken after the allocation). */
 function run(backend: KernelBackend, kind: BackendKind, shape: number[], inputs: TensorInfo[], fill: (ins: Float32Array[], out: Float32Array) => void): TensorInfo {
@@ -155,8 +155,18 @@ export function elementwiseKernels(addon: NativeAddon, kind: BackendKind, prev: 
     if (x.dtype !== 'float32') throw new Error(`@gan-control/backend: ${UPFIRDN} takes float32 input (got ${x.dtype})`);
     return run(backend, kind, [n, a.outH, a.outW, c], [x], ([xv], out) => addon.fir(xv!, out, Int32Array.from([n, h, w, c, a.outH, a.outW]), a.mh, a.mw));
   };
+  const biasLeaky: KernelFunc = (args) => {
+    const { inputs, backend, attrs } = args as unknown as Args;
+    const { x, b } = inputs as { x: TensorInfo; b: TensorInfo };
+    const c = x.shape[x.shape.length - 1]!;
+    if (x.dtype !== 'float32' || b.dtype !== 'float32' || b.shape.length !== 1 || b.shape[0] !== c) {
+      throw new Error(`@gan-control/backend: ${BIAS_LEAKY_RELU} takes float32 x [..., C] and b [C] (got ${x.dtype} [${x.shape}] and ${b.dtype} [${b.shape}])`);
+    }
+    return run(backend, kind, x.shape, [x, b], ([xv, bv], out) => addon.biasLeakyRelu(xv!, bv!, out, (attrs as unknown as { alpha: number }).alpha));
+  };
   return [
     { kernelName: UPFIRDN, backendName: kind, kernelFunc: fir },
+    { kernelName: BIAS_LEAKY_RELU, backendName: kind, kernelFunc: biasLeaky },
     binary(Add, 0),
     binary(Sub, 1),
     binary(Multiply, 2),
