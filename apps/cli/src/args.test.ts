@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { asList, formatPluginFlags, intFlag, normalizeArgv, numberFlag, parsePluginFlags, parseSet, parseSweep, stringFlag } from './args.js';
+import { exitCodeOf } from './errors.js';
 
 describe('parseSet', () => {
   it('reads named values and single numbers', () => {
@@ -31,7 +32,7 @@ describe('parseSet', () => {
       expect.unreachable();
     } catch (err) {
       expect((err as { code: string }).code).toBe('CLI_BAD_VALUE');
-      expect((err as { exitCode: number }).exitCode).toBe(1);
+      expect(exitCodeOf(err)).toBe(1);
     }
   });
 });
@@ -73,7 +74,7 @@ describe('flag readers', () => {
       numberFlag('2', '--truncation', { min: 0, max: 1, fallback: 1 });
       expect.unreachable();
     } catch (err) {
-      expect((err as { exitCode: number }).exitCode).toBe(2);
+      expect(exitCodeOf(err)).toBe(2);
     }
   });
 

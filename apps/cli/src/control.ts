@@ -2,6 +2,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { SetRequest } from './args.js';
 import type { Context } from './context.js';
+import { isGanControlError } from '@gan-control/errors';
+import type { OutOfRangeDetails } from '@gan-control/encoders';
 import { CliError } from './errors.js';
 import { loadModel, loadModelAttributes, resolveModelPath, type LoadedModel, type ModelAttribute } from './model.js';
 
@@ -17,6 +19,22 @@ export interface ControlSession {
   runtimes: Record<string, import('@gan-control/contrastive-loss').Attribute>;
   generate(opts: { set: SetRequest; keep: string[]; seed: number; count: number; truncation: number; extrapolate?: boolean }): { images: tf.Tensor4D };
   dispose(): void;
+}
+
+/**
+ * The CLI's wording of an encoder's `ENCODERS_VALUE_OUT_OF_RANGE` error, built from its `details`
+ * (`'color': hue = 400 ° (supported [0, 360])`), or `undefined` for any other error.
+ *
+ * @example
+ * catch (err) { throw outOfRangeError(err, 'request a value inside it, or pass --extrapolate') ?? err; }
+ */
+export function outOfRangeError(err: unknown, hint: string): CliError | undefined {
+  if (!isGanControlError(err, 'ENCODERS_VALUE_OUT_OF_RANGE')) return undefined;
+  const details = err.details as OutOfRangeDetails | undefined;
+  if (!details?.values?.length) return undefined;
+  const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toPrecision(4));
+  const values = details.values.map((v) => `${v.name} = ${fmt(v.value)} ${v.unit} (supported [${fmt(v.range[0])}, ${fmt(v.range[1])}])`);
+  return new CliError('CLI_VALUE_OUT_OF_RANGE', `value out of range: '${details.attribute}': ${values.join('; ')}: ${hint}`, { cause: err, details: { ...details } });
 }
 
 /** Refuses an encoder whose weights hold NaN or ±Infinity (it would steer every image to garbage). */
@@ -95,15 +113,7 @@ export async function openControl(
           r.ws.dispose();
           return { images: r.images };
         } catch (err) {
-          if ((err as { code?: string }).code === 'ENCODERS_VALUE_OUT_OF_RANGE') {
-            const what = (err as Error).message.split('. The range')[0];
-            throw new CliError(
-              'CLI_VALUE_OUT_OF_RANGE',
-              `value out of range: ${what}: the encoder was trained on that range of generated images; request a value inside it, or pass --extrapolate to go beyond it`,
-              { cause: err },
-            );
-          }
-          throw err;
+          throw outOfRangeError(err, 'the encoder was trained on that range of generated images; request a value inside it, or pass --extrapolate to go beyond it') ?? err;
         }
       },
       dispose() {

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { CliError, formatZodIssues, reportError, usageError } from './errors.js';
+import { CliError, exitCodeOf, formatZodIssues, reportError, usageError } from './errors.js';
 
 describe('reportError', () => {
   it('CLI errors keep their exit code; no stack unless verbose', () => {
-    expect(reportError(new CliError('X', 'what; why; do this'), { verbose: false })).toEqual({ line: 'error: what; why; do this', exitCode: 1 });
+    expect(reportError(new CliError('CLI_X', 'what; why; do this'), { verbose: false })).toEqual({ line: 'error: what; why; do this', exitCode: 1 });
     expect(reportError(usageError('bad flag'), { verbose: false }).exitCode).toBe(2);
-    expect(reportError(new CliError('X', 'm'), { verbose: true }).line).toMatch(/^error: m\n.*CliError/);
+    expect(reportError(new CliError('CLI_X', 'm'), { verbose: true }).line).toMatch(/^error: m\n.*GanControlError/);
+    expect(reportError(new CliError('CLI_INTERRUPTED', 'stopped; continue with: …'), { verbose: false }).exitCode).toBe(130);
+    expect(exitCodeOf(new Error('plain'))).toBe(1);
   });
 
   it('zod errors are shown by field path', () => {

@@ -5,6 +5,9 @@
  * unknown attribute…), 2 a usage error (unknown command or flag, missing argument), 130 stopped
  * by Ctrl-C (what was done is saved; the error line says how to continue).
  */
+import { formatZodIssues, GanControlError, isGanControlError, type GanControlErrorConstructor, type ZodLikeIssue } from '@gan-control/errors';
+
+export { formatZodIssues };
 
 /** Exit code of a user error (the command was well formed but could not be carried out). */
 export const EXIT_USER = 1;
@@ -13,21 +16,31 @@ export const EXIT_USAGE = 2;
 /** Exit code of work stopped by Ctrl-C (128 + SIGINT, as shells report it). */
 export const EXIT_INTERRUPTED = 130;
 
+/** Codes of the errors the CLI throws itself (tests and scripts match on them). */
+export type CliErrorCode = `CLI_${string}`;
+
 /**
- * An error meant for the terminal. `code` is stable (tests and scripts match on it).
+ * An error meant for the terminal: the project's one error class (`@gan-control/errors`) with the
+ * CLI's codes. Its exit code follows from its code (see {@link exitCodeOf}).
  *
  * @example
  * throw new CliError('CLI_BAD_SET', `bad --set 'age=old': 'old' is not a number; use for example --set age=60`);
  */
-export class CliError extends Error {
-  readonly code: string;
-  readonly exitCode: number;
-  constructor(code: string, message: string, options: { exitCode?: number; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'CliError';
-    this.code = code;
-    this.exitCode = options.exitCode ?? EXIT_USER;
-  }
+export const CliError: GanControlErrorConstructor<CliErrorCode> = GanControlError;
+export type CliError = GanControlError<CliErrorCode>;
+
+/**
+ * The exit code of an error: 2 for a usage error (`CLI_USAGE`, cac's parse errors), 130 for work
+ * stopped by Ctrl-C (`CLI_INTERRUPTED`), 1 for every other error.
+ *
+ * @example
+ * exitCodeOf(usageError('--count must be a positive integer')); // 2
+ */
+export function exitCodeOf(err: unknown): number {
+  if (isGanControlError(err, 'CLI_USAGE')) return EXIT_USAGE;
+  if (isGanControlError(err, 'CLI_INTERRUPTED')) return EXIT_INTERRUPTED;
+  if (err instanceof Error && err.name === 'CACError') return EXIT_USAGE;
+  return EXIT_USER;
 }
 
 /**
@@ -37,12 +50,7 @@ export class CliError extends Error {
  * throw usageError(`--count must be a positive integer, got '0'`);
  */
 export function usageError(message: string): CliError {
-  return new CliError('CLI_USAGE', message, { exitCode: EXIT_USAGE });
-}
-
-interface ZodLikeIssue {
-  path: readonly PropertyKey[];
-  message: string;
+  return new CliError('CLI_USAGE', message);
 }
 
 function isZodError(err: unknown): err is Error & { issues: ZodLikeIssue[] } {
@@ -53,24 +61,6 @@ function isZodError(err: unknown): err is Error & { issues: ZodLikeIssue[] } {
   );
 }
 
-/**
- * Formats zod issues by field path: `model.groups[2].size: Too small: expected number to be >0`.
- *
- * @example
- * formatZodIssues([{ path: ['groups', 0, 'size'], message: 'Expected number' }]); // 'groups[0].size: Expected number'
- */
-export function formatZodIssues(issues: readonly ZodLikeIssue[]): string {
-  return issues
-    .map((issue) => {
-      let path = '';
-      for (const key of issue.path) {
-        if (typeof key === 'number') path += `[${key}]`;
-        else path += path ? `.${String(key)}` : String(key);
-      }
-      return `${path || '(root)'}: ${issue.message}`;
-    })
-    .join('; ');
-}
 
 /** What the terminal shows for an error, and the exit code. */
 export interface Reported {
@@ -88,7 +78,7 @@ export interface Reported {
  */
 export function reportError(err: unknown, { verbose }: { verbose: boolean }): Reported {
   const stack = verbose && err instanceof Error && err.stack ? `\n${err.stack}` : '';
-  if (err instanceof CliError) return { line: `error: ${err.message}${stack}`, exitCode: err.exitCode };
+  if (isGanControlError(err) && err.code.startsWith('CLI_')) return { line: `error: ${err.message}${stack}`, exitCode: exitCodeOf(err) };
   if (err instanceof Error && err.name === 'CACError') {
     return { line: `error: ${err.message}; run 'gan-control --help' for the commands and flags${stack}`, exitCode: EXIT_USAGE };
   }

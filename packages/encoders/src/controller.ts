@@ -566,7 +566,7 @@ export class Controller {
 
   private checkRange(enc: EncoderLike, rows: number[][], mode: 'error' | 'allow', given?: readonly boolean[]): void {
     if (mode === 'allow') return;
-    const bad: string[] = [];
+    const outside: OutOfRangeValue[] = [];
     enc.values.forEach((v, c) => {
       if (v.kind === 'circular' || (given && !given[c])) return;
       const [lo, hi] = v.range;
@@ -574,16 +574,18 @@ export class Controller {
       for (const row of rows) {
         const x = row[c];
         if (!Number.isFinite(x) || x < lo - slack || x > hi + slack) {
-          bad.push(`${v.name} = ${fmt(x)} ${v.unit} (supported [${fmt(lo)}, ${fmt(hi)}])`);
+          outside.push({ name: v.name, value: x, unit: v.unit, range: [lo, hi] });
           break;
         }
       }
     });
-    if (bad.length) {
+    if (outside.length) {
+      const described = outside.map((o) => `${o.name} = ${fmt(o.value)} ${o.unit} (supported [${fmt(o.range[0])}, ${fmt(o.range[1])}])`);
       throw new EncodersError(
         'ENCODERS_VALUE_OUT_OF_RANGE',
-        `'${enc.attribute}': ${bad.slice(0, 8).join('; ')}${bad.length > 8 ? `; and ${bad.length - 8} more` : ''}. ` +
+        `'${enc.attribute}': ${described.slice(0, 8).join('; ')}${described.length > 8 ? `; and ${described.length - 8} more` : ''}. ` +
           `The range is what the generator produced in the encoder's training set; pass outOfRange: 'allow' to extrapolate anyway`,
+        { details: { attribute: enc.attribute, values: outside } satisfies OutOfRangeDetails },
       );
     }
   }
@@ -662,6 +664,21 @@ interface ValuePlan {
   /** Which columns the caller gave (only those are range-checked; filled ones come from the model). */
   readonly given?: readonly boolean[];
   resolve(rows: number, measured?: Float32Array): number[][];
+}
+
+/** One requested value outside the range an encoder was trained on. */
+export interface OutOfRangeValue {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  /** The values the generator produced in the encoder's training set, `[lo, hi]`. */
+  readonly range: readonly [number, number];
+}
+
+/** `details` of an `ENCODERS_VALUE_OUT_OF_RANGE` error. */
+export interface OutOfRangeDetails {
+  readonly attribute: string;
+  readonly values: readonly OutOfRangeValue[];
 }
 
 function fmt(x: number): string {

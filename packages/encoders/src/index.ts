@@ -29,7 +29,7 @@ export type { TrainEncoderArgs, TrainEncodersArgs, TrainMetrics, TrainOptions, T
 export { loadEncoder, loadEncoders } from './io';
 export type { LoadEncodersOptions } from './io';
 export { Controller, generateOptionsSchema, wrapEncoder } from './controller';
-export type { ControlInfo, ControllerInit, ControllerLoadOptions, EncoderLike, GenerateOptions, GenerateResult, WrapEncoderInfo } from './controller';
+export type { ControlInfo, ControllerInit, OutOfRangeDetails, OutOfRangeValue, ControllerLoadOptions, EncoderLike, GenerateOptions, GenerateResult, WrapEncoderInfo } from './controller';
 export { loadGanControlEncoder, replaceGanControlSlice } from './gan-control-encoder';
 export type { GanControlEncoder, LoadGanControlEncoderOptions } from './gan-control-encoder';
 export { controllerMethod, evaluateControl, evaluateMethod, formatControlReport, evaluateOptionsSchema } from './evaluate';
@@ -44,7 +44,7 @@ export { importGanControlEncoder } from './import-gan-control';
 export type { ImportGanControlEncoderOptions } from './import-gan-control';
 export { projectImage, projectOptionsSchema, learningRateRamp, encoderStart } from './project';
 export type { ProjectOptions, ProjectProgress, ProjectionResult } from './project';
-export { prepareImage } from './project-image';
+export { GREYSCALE_REFUSAL, prepareImage } from './project-image';
 export type { PrepareImageOptions } from './project-image';
 export { latentCodeSchema } from './latent-code';
 export type { LatentCode, LatentCodeInput, ProjectionMode } from './latent-code';

@@ -43,6 +43,7 @@ export function prepareImage(image: RawImage, resolution: number, options: Prepa
     throw new EncodersError(
       'ENCODERS_BAD_IMAGE',
       `the image is ${width}×${height} px, too small for this ${resolution}×${resolution} model: its shorter side must be at least ${minSide} px (it is centre-cropped to a square and resized to ${resolution}×${resolution}); give a larger image`,
+      { details: { reason: 'too-small', width, height, minSide, resolution } },
     );
   }
   const bg = options.background ?? [0, 0, 0];
@@ -63,7 +64,8 @@ export function prepareImage(image: RawImage, resolution: number, options: Prepa
   if (!colour && !options.allowGrayscale) {
     throw new EncodersError(
       'ENCODERS_BAD_IMAGE',
-      'the image has no colour (every pixel has R = G = B: a greyscale image); this model makes colour images and colour is one of its attributes, so a projection cannot recover it. Give a colour image (or pass allowGrayscale / --allow-grayscale to project it anyway)',
+      `${GREYSCALE_REFUSAL} (or pass allowGrayscale: true to project it anyway)`,
+      { details: { reason: 'greyscale', option: 'allowGrayscale' } },
     );
   }
   const weights = areaWeights(side, resolution);
@@ -99,6 +101,10 @@ export function prepareImage(image: RawImage, resolution: number, options: Prepa
   }
   return tf.tensor4d(out, [1, resolution, resolution, 3]);
 }
+
+/** Why a greyscale image is refused (without the remedy, which the caller words: an option or a flag). */
+export const GREYSCALE_REFUSAL =
+  'the image has no colour (every pixel has R = G = B: a greyscale image); this model makes colour images and colour is one of its attributes, so a projection cannot recover it. Give a colour image';
 
 /** For each of `to` output cells, the source cells of `[0, from)` it overlaps and their weights (summing to 1). */
 function areaWeights(from: number, to: number): [number, number][][] {

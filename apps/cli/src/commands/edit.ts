@@ -10,7 +10,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { asList, numberFlag, parseSet, parseSweep, stringFlag, intFlag } from '../args.js';
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
-import { openControl } from '../control.js';
+import { openControl, outOfRangeError } from '../control.js';
 import { CliError, usageError } from '../errors.js';
 import { checkRequest, resolveModelPath } from '../model.js';
 import { ensureOut, fileNumber, prepareOut } from '../output.js';
@@ -96,10 +96,7 @@ export async function editCommand(args: string[], opts: Record<string, unknown>,
         try {
           return session.controller.generate({ ...base, set: s });
         } catch (err) {
-          if ((err as { code?: string }).code === 'ENCODERS_VALUE_OUT_OF_RANGE') {
-            throw new CliError('CLI_VALUE_OUT_OF_RANGE', `value out of range: ${(err as Error).message.split('. The range')[0]}; request a value inside it, or pass --extrapolate`, { cause: err });
-          }
-          throw err;
+          throw outOfRangeError(err, 'request a value inside it, or pass --extrapolate') ?? err;
         }
       };
       const recon = session.controller.generate({ latent, seed });

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { formatPluginFlags, intFlag, stringFlag } from '../args.js';
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
-import { CliError, EXIT_INTERRUPTED, usageError } from '../errors.js';
+import { CliError, usageError } from '../errors.js';
 import { loadModel, loadModelAttributes, resolveModelPath, BUNDLED_MODELS } from '../model.js';
 import { interruptible } from '../interrupt.js';
 import { prepareOut } from '../output.js';
@@ -73,9 +73,7 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
     }).finally(() => stop.done());
     if (!manifest.complete) {
       sampleBar.stop('stopped');
-      throw new CliError('CLI_INTERRUPTED', `sampling stopped at ${manifest.rows} of ${samples} pairs (complete shards are kept in ${dataDir}); continue with: gan-control encoders --model ${spec}${formatPluginFlags(ctx.plugins)} --resume`, {
-        exitCode: EXIT_INTERRUPTED,
-      });
+      throw new CliError('CLI_INTERRUPTED', `sampling stopped at ${manifest.rows} of ${samples} pairs (complete shards are kept in ${dataDir}); continue with: gan-control encoders --model ${spec}${formatPluginFlags(ctx.plugins)} --resume`);
     }
     sampleBar.finish();
     const names = Object.keys(attributes);

@@ -10,6 +10,7 @@ import { intFlag, numberFlag, stringFlag } from '../args.js';
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
 import { openControl, type ControlSession } from '../control.js';
+import { isGanControlError } from '@gan-control/errors';
 import { CliError, usageError } from '../errors.js';
 import { resolveModelPath } from '../model.js';
 import { ensureOut, prepareOut } from '../output.js';
@@ -98,15 +99,16 @@ export async function projectFile(
   try {
     raw = await decodeImage(bytes, { channels: 4 });
   } catch (err) {
-    throw new CliError('CLI_BAD_IMAGE', `${imagePath} is not a readable image (${(err as Error).message.replace(/^decodeImage: /, '')}); give a PNG or JPEG`, { cause: err });
+    throw new CliError('CLI_BAD_IMAGE', `${imagePath} is not a readable image (${(err as Error).message}); give a PNG or JPEG`, { cause: err });
   }
   const resolution = session.model.generator.resolution;
   let target: tf.Tensor4D;
   try {
     target = enc.prepareImage(raw, resolution, { allowGrayscale: plan.allowGrayscale });
   } catch (err) {
-    if ((err as { code?: string }).code === 'ENCODERS_BAD_IMAGE') {
-      throw new CliError('CLI_BAD_IMAGE', `${imagePath}: ${(err as Error).message.replace('allowGrayscale / --allow-grayscale', '--allow-grayscale')}`, { cause: err });
+    if (isGanControlError(err, 'ENCODERS_BAD_IMAGE')) {
+      const why = err.details?.reason === 'greyscale' ? `${enc.GREYSCALE_REFUSAL} (or pass --allow-grayscale to project it anyway)` : err.message;
+      throw new CliError('CLI_BAD_IMAGE', `${imagePath}: ${why}`, { cause: err, details: err.details });
     }
     throw err;
   }

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { numberFlag, stringFlag } from '../args.js';
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
-import { CliError, EXIT_INTERRUPTED, usageError } from '../errors.js';
+import { CliError, usageError } from '../errors.js';
 import { builtinPackages, MODEL_FILE } from '../model.js';
 import { prepareOut } from '../output.js';
 import { loadPlugin, resolvePlugin, type LoadedPlugin } from '../plugins.js';
@@ -159,7 +159,7 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
   if (!result.finished && timeUp?.aborted && !stop.signal.aborted) {
     ctx.info(`--minutes ${minutes}: stopped after ${result.images} of ${totalImages} images with a checkpoint; continue with: ${resume}`);
   } else if (!result.finished) {
-    throw new CliError('CLI_INTERRUPTED', `training stopped (Ctrl-C) after ${result.images} of ${totalImages} images; its checkpoint is saved; continue with: ${resume}`, { exitCode: EXIT_INTERRUPTED });
+    throw new CliError('CLI_INTERRUPTED', `training stopped (Ctrl-C) after ${result.images} of ${totalImages} images; its checkpoint is saved; continue with: ${resume}`);
   }
 }
 
