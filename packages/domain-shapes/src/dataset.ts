@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ShapesError } from './errors.js';
 import {
   parseShapesOptions,
   renderFactors,
@@ -71,9 +72,9 @@ export class ShapesDataset {
   /** Continues a stream saved with `state()`. */
   restore(state: ShapesDatasetState): void {
     if (state.seed !== this.seed) {
-      throw new Error(`domain-shapes ShapesDataset.restore: state was saved for seed ${state.seed}, this dataset uses seed ${this.seed}. Create the dataset with the saved seed.`);
+      throw new ShapesError('SHAPES_INVALID_STATE', `domain-shapes ShapesDataset.restore: state was saved for seed ${state.seed}, this dataset uses seed ${this.seed}. Create the dataset with the saved seed.`);
     }
-    if (!Number.isInteger(state.index) || state.index < 0) throw new Error(`domain-shapes ShapesDataset.restore: index must be a non-negative integer, got ${state.index}`);
+    if (!Number.isInteger(state.index) || state.index < 0) throw new ShapesError('SHAPES_INVALID_STATE', `domain-shapes ShapesDataset.restore: index must be a non-negative integer, got ${state.index}`);
     this.index = state.index;
   }
 }

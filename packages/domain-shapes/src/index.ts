@@ -28,6 +28,7 @@ export { color, colorOptionsSchema, colorPlugin } from './plugins/color.js';
 export { position, positionOptionsSchema, positionPlugin } from './plugins/position.js';
 export { size, sizeOptionsSchema, sizePlugin } from './plugins/size.js';
 export { SHAPE_SCALE, shape, shapeOptionsSchema, shapePlugin } from './plugins/shape.js';
+export { ShapesError, type ShapesErrorCode } from './errors.js';
 export { POSITION_SCALE, SIZE_SCALE, THRESHOLDS } from './plugins/thresholds.js';
 
 // A variable, not a literal: bundlers rewrite `new URL('literal', import.meta.url)` as an asset
@@ -48,6 +49,3 @@ export const shapesModel: URL = new URL(MODEL_FOLDER, import.meta.url);
 
 /** The three attribute plugins of the shapes domain, in the latent order color, position, size. */
 export const shapesPlugins: readonly AttributePlugin[] = [color, position, size];
-
-/** Default export: the list of the domain's plugins (`color`, `position`, `size`). */
-export default shapesPlugins;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ShapesError } from './errors.js';
 import { COLOR_MEAN } from './render.js';
 
 /**
@@ -13,7 +14,7 @@ const EPS = 1e-6;
 
 function checkImages(images: tf.Tensor4D, who: string): void {
   if (images.rank !== 4 || images.shape[3] !== 3) {
-    throw new Error(`domain-shapes ${who}: expected images [B, H, W, 3] (NHWC, RGB in [-1, 1]), got shape [${images.shape.join(', ')}]`);
+    throw new ShapesError('SHAPES_BAD_INPUT', `domain-shapes ${who}: expected images [B, H, W, 3] (NHWC, RGB in [-1, 1]), got shape [${images.shape.join(', ')}]`);
   }
 }
 

@@ -1,4 +1,6 @@
+import { formatZodIssues } from '@gan-control/errors';
 import { z } from 'zod';
+import { ShapesError } from './errors.js';
 import { createShapesRng, mixSeed, type ShapesRng } from './rng.js';
 
 /** The shapes the dataset can draw. */
@@ -60,10 +62,7 @@ export interface ShapeFactors {
 export function parseShapesOptions(input: ShapesOptionsInput = {}): ShapesOptions {
   const r = shapesOptionsSchema.safeParse(input);
   if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
-    const err = new Error(`domain-shapes: invalid dataset options:\n${lines}\nSee shapesOptionsSchema for the fields and defaults.`);
-    (err as Error & { code: string }).code = 'SHAPES_INVALID_OPTIONS';
-    throw err;
+    throw new ShapesError('SHAPES_INVALID_OPTIONS', `domain-shapes: invalid dataset options: ${formatZodIssues(r.error)}. See shapesOptionsSchema for the fields and defaults.`);
   }
   return r.data;
 }
@@ -129,12 +128,11 @@ export function sampleShapeFactors(rng: ShapesRng, options: ShapesOptions): Shap
     const m = options.marginPx;
     if (x0 >= m && y0 >= m && x1 <= side - m && y1 <= side - m) return f;
   }
-  const err = new Error(
+  throw new ShapesError(
+    'SHAPES_CANNOT_PLACE',
     `domain-shapes: could not place a ${shape} of size ${size.toFixed(3)} inside a ${side}px image with positionRange [${p0}, ${p1}] and marginPx ${options.marginPx}. ` +
       'Reduce sizeRange or marginPx, or widen positionRange.',
   );
-  (err as Error & { code: string }).code = 'SHAPES_CANNOT_PLACE';
-  throw err;
 }
 
 /**

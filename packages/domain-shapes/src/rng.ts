@@ -3,6 +3,7 @@
  * seeded through splitmix32. Independent of tfjs and of every other package, so a seed gives the
  * same shapes on every machine and backend.
  */
+import { ShapesError } from './errors.js';
 
 /** Serializable PRNG state (four uint32 words). */
 export type ShapesRngState = readonly [number, number, number, number];
@@ -59,7 +60,7 @@ export function mixSeed(...parts: number[]): number {
 export function createShapesRng(seedOrState: number | ShapesRngState): ShapesRng {
   let a: number, b: number, c: number, d: number;
   if (typeof seedOrState === 'number') {
-    if (!Number.isFinite(seedOrState)) throw new Error(`domain-shapes: seed must be a finite number, got ${seedOrState}`);
+    if (!Number.isFinite(seedOrState)) throw new ShapesError('SHAPES_INVALID_STATE', `domain-shapes: seed must be a finite number, got ${seedOrState}`);
     const sm = splitmix32(Math.floor(seedOrState) >>> 0);
     a = sm(); b = sm(); c = sm(); d = sm();
     for (let i = 0; i < 12; i++) step();
