@@ -137,27 +137,33 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--steps <n>', 'requested values per attribute (grid columns)', { default: 5 })
     .option('--range-samples <n>', 'random samples measuring each attribute\'s range', { default: 64 })
     .option('--seed <n>', 'seed', { default: 0 })
-    .option('--method <name>', "gan-control (the model's encoders) | interfacegan (setTo along directions.json) | ganspace (setTo within the components named for each value)", { default: 'gan-control' })
+    .option('--method <name>', "gan-control (the model's encoders) | interfacegan (setTo along directions.json) | ganspace (setTo within the components named for each value) | regression (the value regressors of <model>/regression)", { default: 'gan-control' })
     .option('--keep-others', 'with --method interfacegan or ganspace: the conditional edit (every other fitted value held)')
     .option('--fit-samples <n>', 'with --method ganspace: samples fitting each value on its named components', { default: 1024 })
+    .option('--regression-mode <mode>', "with --method regression: residual (w + E(y*) − E(measured y), the seed's rest kept) | replace (w = E(y*))")
+    .option('--compare', 'also the comparison metrics from the same images: leakage into the domain\'s uncontrolled factors (shape kind), worst leakage, DS, MIG, DCI, realism KS per factor; JSON: { method, model, settings, cost, attributes, metrics }')
     .option('--out <dir>', 'also write a PNG grid per attribute into this folder')
     .option('--json', 'print the report as JSON (per attribute: unit, range, meanError, p90Error, leakage)')
     .example('  gan-control evaluate --model shapes')
     .example('  gan-control evaluate --model runs/shapes --json > precision.json')
     .example('  gan-control evaluate --model my-model --method interfacegan --json')
+    .example('  gan-control evaluate --model my-model --method regression --compare --json')
     .action(run(async () => (await import('./commands/evaluate.js')).evaluateCommand));
 
   cli
-    .command('directions', "fit post-hoc control (InterFaceGAN boundaries or GANSpace components) on any model and save it as <model>/directions.json")
+    .command('directions', "fit post-hoc control on any model: InterFaceGAN boundaries or GANSpace components (saved as <model>/directions.json), or value regressors y → w (saved in <model>/regression/)")
     .option('--model <path>', 'model folder (trained, converted, or a copy of a bundled one)')
     .option('--plugin <attribute=package|path>', PLUGIN_HELP)
-    .option('--method <name>', 'interfacegan (a boundary per measured value) | ganspace (PCA of w, components named by correlation)', { default: 'interfacegan' })
+    .option('--method <name>', 'interfacegan (a boundary per measured value) | ganspace (PCA of w, components named by correlation) | regression (an MLP per attribute from its values to the whole w: the encoders without a partition)', { default: 'interfacegan' })
     .option('--samples <n>', 'sampled w, each rendered and measured', { default: 2048 })
     .option('--seed <n>', 'seed of the samples (disjoint from evaluate\'s)', { default: 0 })
     .option('--components <k>', 'ganspace: principal components kept', { default: 10 })
+    .option('--epochs <n>', 'regression: training epochs (early stopping on the held-out 10 %)', { default: 60 })
+    .option('--hidden <widths>', 'regression: hidden layer widths, e.g. 256,256,256 (default the encoders\' 512,512,512)')
     .option('--json', 'print the fit report as JSON')
     .example('  gan-control directions --model my-model --samples 2048')
     .example('  gan-control directions --model my-model --method ganspace --components 10')
+    .example('  gan-control directions --model my-model --method regression --samples 8192 --hidden 256,256,256')
     .action(run(async () => (await import('./commands/directions.js')).directionsCommand));
 
   cli

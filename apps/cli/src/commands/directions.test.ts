@@ -36,8 +36,9 @@ const digest = (dir: string) =>
 
 describe('flags', () => {
   it('planDirections: defaults, and a usage error naming the methods', () => {
-    expect(planDirections({ model: 'm' })).toEqual({ model: 'm', method: 'interfacegan', samples: 2048, seed: 0, components: 10 });
-    expect(() => planDirections({ method: 'pca' })).toThrow(expect.objectContaining({ code: 'CLI_USAGE', message: expect.stringContaining('interfacegan, ganspace') }));
+    expect(planDirections({ model: 'm' })).toEqual({ model: 'm', method: 'interfacegan', samples: 2048, seed: 0, components: 10, epochs: 60 });
+    expect(planDirections({ method: 'regression', hidden: '16,16', epochs: '5' })).toMatchObject({ method: 'regression', hidden: [16, 16], epochs: 5 });
+    expect(() => planDirections({ method: 'pca' })).toThrow(expect.objectContaining({ code: 'CLI_USAGE', message: expect.stringContaining('interfacegan, ganspace, regression') }));
   });
 
   it('parseShift: signed deltas in order, each value once', () => {
@@ -214,5 +215,51 @@ describe.runIf(hasModel)('on a copy of the bundled shapes model', () => {
     expect(Object.keys(rep)).toContain('size');
     for (const a of Object.values(rep)) expect(Number.isFinite(a.meanError)).toBe(true);
     console.log(`ganspace: ${Object.entries(rep).map(([k, v]) => `${k} ${v.meanError.toPrecision(3)}`).join(', ')}`);
+  });
+
+  // The value regressor: fitted into <model>/regression, used by generate --set where the model
+  // has no encoders, and by evaluate --method regression (with --compare: the comparison JSON).
+  it('directions --method regression, generate --set through the regressors, evaluate --method regression --compare (deterministic)', async () => {
+    const fit = await cli(['directions', '--model', model, '--method', 'regression', '--samples', '512', '--epochs', '60', '--hidden', '32,32', '--json'], work);
+    expect(fit.code, fit.stderr).toBe(0);
+    const rep = JSON.parse(fit.stdout) as { regressors: Record<string, { valError: number; baselineValError: number }> };
+    expect(Object.keys(rep.regressors).sort()).toEqual(['color', 'position', 'size']);
+    // Each value explains part of w: the whole-w error falls below the mean predictor's.
+    for (const r of Object.values(rep.regressors)) expect(r.valError).toBeLessThan(r.baselineValError);
+    expect(readdirSync(join(model, 'regression')).sort()).toEqual(['color.json', 'color.safetensors', 'position.json', 'position.safetensors', 'size.json', 'size.safetensors']);
+
+    const bare = join(work, 'bare-regression');
+    cpSync(model, bare, { recursive: true });
+    rmSync(join(bare, 'encoders'), { recursive: true, force: true });
+    const g = await cli(['generate', '--model', bare, '--set', 'size=0.3', '--seed', '4', '--out', 'r.png'], work);
+    expect(g.code, g.stderr).toBe(0);
+    expect(g.stderr).toContain('--set goes through its value regressors');
+    const bad = await cli(['generate', '--model', bare, '--set', 'position=3', '--out', 'r.png'], work);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--set position.x=');
+
+    const args = ['evaluate', '--model', model, '--method', 'regression', '--compare', '--samples', '2', '--steps', '3', '--range-samples', '32', '--json'];
+    const r = await cli(args, work);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      method: string;
+      settings: { regressionMode: string };
+      cost: { kimg: number };
+      attributes: Record<string, { meanError: number; leakage: Record<string, number> }>;
+      metrics: { worstLeakage: { value: number }; ds: { meanLog10: number }; mig: { score: number }; dci: { disentanglement: number }; realism: { ks: Record<string, number> } };
+    };
+    expect(out.method).toBe('regression');
+    expect(out.settings.regressionMode).toBe('residual');
+    expect(out.cost.kimg).toBeCloseTo(949.424, 3);
+    // The shape kind is measured (not controlled): every attribute's leakage names it.
+    expect(Object.keys(out.attributes).sort()).toEqual(['color', 'position', 'size']);
+    for (const a of Object.values(out.attributes)) expect(Object.keys(a.leakage)).toContain('shape');
+    expect(out.metrics.worstLeakage.value).toBe(Math.max(...Object.values(out.attributes).flatMap((a) => Object.values(a.leakage))));
+    for (const x of [out.metrics.ds.meanLog10, out.metrics.mig.score, out.metrics.dci.disentanglement]) expect(Number.isFinite(x)).toBe(true);
+    expect(Object.keys(out.metrics.realism.ks)).toEqual(['color.hue', 'position.x', 'position.y', 'size.size', 'shape.compactness']);
+    const again = await cli(args, work);
+    expect(again.stdout).toBe(r.stdout);
+    const usage = await cli(['evaluate', '--model', model, '--method', 'interfacegan', '--regression-mode', 'replace'], work);
+    expect(usage.code).toBe(2);
   });
 });

@@ -1,7 +1,9 @@
 /**
  * `gan-control directions`: fits post-hoc control on any model folder and saves it as
  * `<model>/directions.json` — InterFaceGAN boundaries (one per measured value) or GANSpace
- * components (named by the value each correlates with best).
+ * components (named by the value each correlates with best) — or, with `--method regression`,
+ * one value regressor per attribute (GAN-Control's encoder trained to the whole w) in
+ * `<model>/regression/`.
  */
 import { join } from 'node:path';
 import { intFlag, stringFlag } from '../args.js';
@@ -12,8 +14,9 @@ import { CliError, usageError } from '../errors.js';
 import { BUNDLED_MODELS, loadModel, loadModelAttributes, resolveModelPath } from '../model.js';
 import { createProgress } from '../progress.js';
 import { formatTable } from '../table.js';
+import { parseHidden } from './encoders.js';
 
-export const DIRECTION_METHODS = ['interfacegan', 'ganspace'] as const;
+export const DIRECTION_METHODS = ['interfacegan', 'ganspace', 'regression'] as const;
 export type DirectionMethod = (typeof DIRECTION_METHODS)[number];
 
 /** Flags → the fit plan (usage errors only). */
@@ -26,6 +29,8 @@ export function planDirections(opts: Record<string, unknown>) {
     samples: intFlag(opts.samples, '--samples', { min: 16, max: 1_000_000, fallback: 2048 }),
     seed: intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 }),
     components: intFlag(opts.components, '--components', { min: 1, max: 4096, fallback: 10 }),
+    epochs: intFlag(opts.epochs, '--epochs', { min: 1, max: 100_000, fallback: 60 }),
+    hidden: parseHidden(opts.hidden),
   };
 }
 
@@ -55,6 +60,10 @@ export async function directionsCommand(_args: string[], opts: Record<string, un
     const bar = createProgress({ label: 'sample', total: N, enabled: !json && ctx.isTTY });
     const { w: wk, y: yk, rows, dropped } = await sampleAndMeasure(G, runtimes, specs, N, plan.seed, (done) => bar.update(done));
     bar.finish();
+    if (plan.method === 'regression') {
+      await fitRegressors({ model, label: where.label, runtimes, specs, w: wk, y: yk, rows, dropped, plan, json }, ctx);
+      return;
+    }
     const lib = await import('@gan-control/directions');
     const W = lib.matrix(wk, D);
     const Y = lib.matrix(yk, specs.length);
@@ -68,7 +77,7 @@ export async function directionsCommand(_args: string[], opts: Record<string, un
       if ((err as { code?: string }).code !== 'CLI_NO_DIRECTIONS') ctx.info(`note: replacing ${join(model.dir, DIRECTIONS_FILE)}: ${(err as Error).message}`);
       previous = undefined;
     }
-    const meta = { ...(previous?.meta ?? {}), [plan.method]: { samples: N, measured: rows, seed: plan.seed, command: `gan-control directions --method ${plan.method} --samples ${N} --seed ${plan.seed}${plan.method === 'ganspace' ? ` --components ${plan.components}` : ''}` } };
+    const meta = { ...(previous?.meta ?? {}), [plan.method as string]: { samples: N, measured: rows, seed: plan.seed, command: `gan-control directions --method ${plan.method} --samples ${N} --seed ${plan.seed}${plan.method === 'ganspace' ? ` --components ${plan.components}` : ''}` } };
     let set: import('@gan-control/directions').DirectionSet;
     let table: string;
     let report: Record<string, unknown>;
@@ -130,4 +139,64 @@ export async function directionsCommand(_args: string[], opts: Record<string, un
     for (const a of Object.values(runtimes)) a.dispose();
     model.dispose();
   }
+}
+
+/**
+ * `--method regression`: one value regressor per attribute — GAN-Control's encoder E_k (the same
+ * MLP, trainer and files: `trainEncoder`, `saveEncoder`) trained on (y^k, w) with the whole w as
+ * target — saved in `<model>/regression/<attribute>.json|.safetensors` for `generate --set` and
+ * `evaluate --method regression`.
+ */
+async function fitRegressors(
+  args: {
+    model: Awaited<ReturnType<typeof loadModel>>;
+    label: string;
+    runtimes: Record<string, import('@gan-control/contrastive-loss').Attribute>;
+    specs: Awaited<ReturnType<typeof valueSpecs>>;
+    w: Float32Array;
+    y: Float32Array;
+    rows: number;
+    dropped: number;
+    plan: ReturnType<typeof planDirections>;
+    json: boolean;
+  },
+  ctx: Context,
+): Promise<void> {
+  const { model, runtimes, specs, w, y, rows, plan, json } = args;
+  const enc = { ...(await import('@gan-control/encoders')), ...(await import('@gan-control/encoders/node')) };
+  const dir = join(model.dir, enc.REGRESSION_FOLDER);
+  const D = model.generator.wDim;
+  const K = specs.length;
+  const keys = Object.keys(runtimes);
+  const bar = createProgress({ label: 'train', total: keys.length * plan.epochs, enabled: !json && ctx.isTTY });
+  const report: Record<string, unknown> = {};
+  const table: string[][] = [];
+  for (const [i, key] of keys.entries()) {
+    const cols = specs.map((s, j) => ({ s, j })).filter(({ s }) => s.key === key);
+    const yk = new Float32Array(rows * cols.length);
+    for (let r = 0; r < rows; r++) cols.forEach(({ j }, c) => (yk[r * cols.length + c] = y[r * K + j]));
+    const values = (runtimes[key].values ?? []).map((v) => ({ name: v.name, unit: v.unit, ...(v.range ? { range: [v.range[0], v.range[1]] as [number, number] } : {}) }));
+    const { encoder, metrics } = await enc.trainEncoder({
+      data: enc.regressionRows({ attribute: key, values, y: yk, w, wDim: D }),
+      epochs: plan.epochs,
+      seed: plan.seed,
+      ...(plan.hidden ? { architecture: { hidden: plan.hidden } } : {}),
+      onProgress: (p) => bar.update(i * plan.epochs + p.epoch, `${key} val ${p.valError.toPrecision(3)} (mean-predictor ${p.baselineValError.toPrecision(3)})`),
+    });
+    try {
+      encoder.training = { ...encoder.training, samples: plan.samples, measured: rows, samplingSeed: plan.seed, command: `gan-control directions --method regression --samples ${plan.samples} --seed ${plan.seed} --epochs ${plan.epochs}${plan.hidden ? ` --hidden ${plan.hidden.join(',')}` : ''}` };
+      await enc.saveEncoder(encoder, dir);
+    } finally {
+      encoder.dispose();
+    }
+    report[key] = { valError: metrics.valError, baselineValError: metrics.baselineValError, relativeValError: metrics.relativeValError, epochs: metrics.epochsRun, bestEpoch: metrics.bestEpoch, seconds: metrics.elapsedMs / 1000 };
+    table.push([key, metrics.valError.toPrecision(3), metrics.baselineValError.toPrecision(3), metrics.relativeValError.toFixed(3), `${metrics.bestEpoch}/${metrics.epochsRun}`]);
+  }
+  bar.finish();
+  if (json) {
+    ctx.out(JSON.stringify({ folder: dir, samples: plan.samples, measured: rows, method: 'regression', regressors: report }, null, 2));
+    return;
+  }
+  ctx.out(formatTable(['attribute', 'val error (w)', 'mean predictor', 'relative', 'best epoch'], table));
+  ctx.out(`wrote ${dir} (${rows} samples${args.dropped ? `; ${args.dropped} left out: a value could not be measured` : ''}, seed ${plan.seed})`);
 }

@@ -14,7 +14,8 @@ import { controllerLayout } from '../control.js';
 import { calibrationCell, calibrationSamples, runCalibration } from './calibrate.js';
 import { refineCell, refineSteps, runRefine } from './refine.js';
 
-function parseHidden(value: unknown): number[] | undefined {
+/** `--hidden 512,512,512` → layer widths (usage error on anything else). */
+export function parseHidden(value: unknown): number[] | undefined {
   const s = stringFlag(value, '--hidden');
   if (s === undefined) return undefined;
   const list = s.split(',').map((x) => Number(x.trim()));

@@ -6,8 +6,8 @@ import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import { openControl, type ControlSession } from '../control.js';
-import { DIRECTIONS_FILE, editW, findDirection, readDirections, renderW, sampleW } from '../directions.js';
-import { checkRequest, loadModel, resolveModelPath } from '../model.js';
+import { DIRECTIONS_FILE, editW, findDirection, measureAll, readDirections, renderW, sampleW } from '../directions.js';
+import { checkRequest, loadModel, loadModelAttributes, resolveModelPath } from '../model.js';
 import { inspectModel } from './inspect.js';
 import { ensureOut, fileNumber, prepareOut } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -176,7 +176,13 @@ export async function generateCommand(_args: string[], opts: Record<string, unkn
   const info = await inspectModel(plan.model, ctx.cwd);
   // Relative edits go along the fitted directions; so does --set on a model without encoders.
   const hasSet = Object.keys(plan.set).length > 0 || plan.sweep !== undefined;
-  if ((plan.shift?.length ?? 0) > 0 || plan.keepOthers || (hasSet && info.encoders.length === 0 && existsSync(join(where.path, DIRECTIONS_FILE)))) {
+  const relative = (plan.shift?.length ?? 0) > 0 || plan.keepOthers;
+  // --set on a model without encoders: its value regressors first (an absolute mapping), else its directions.
+  if (!relative && hasSet && info.encoders.length === 0 && existsSync(join(where.path, (await import('@gan-control/encoders')).REGRESSION_FOLDER))) {
+    await generateWithRegressors(where, plan, target, ctx);
+    return;
+  }
+  if (relative || (hasSet && info.encoders.length === 0 && existsSync(join(where.path, DIRECTIONS_FILE)))) {
     await generateAlongDirections(where, plan, target, ctx, { hasEncoders: info.encoders.length > 0 });
     return;
   }
@@ -257,6 +263,71 @@ async function generateAlongDirections(
     }
   } finally {
     model.dispose();
+  }
+}
+
+/**
+ * `--set` on a model without encoders but with value regressors (`gan-control directions --method
+ * regression`): the seed's sampled w, each requested attribute set in turn by the residual edit
+ * w + E_k(y*) − E_k(ŷ_k) (ŷ_k measured on the current image, so the rest of the seed is kept), rendered.
+ * Values of an attribute left out of a partial `--set` keep their measured value.
+ */
+async function generateWithRegressors(
+  where: { path: string; label: string },
+  plan: GeneratePlan,
+  target: ReturnType<typeof prepareOut>,
+  ctx: Context,
+): Promise<void> {
+  if (plan.sweep) throw usageError('--sweep goes through the encoders; with value regressors give one --set per call, or sweep with several calls');
+  if (plan.keep.length) throw usageError("--keep holds a latent group of the encoders' partition; a regressor edits the whole w (leave --keep out)");
+  await prepareBackend(ctx);
+  const enc = await import('@gan-control/encoders');
+  const model = await loadModel(where);
+  const release: (() => void)[] = [() => model.dispose()];
+  try {
+    const regressors = await enc.loadEncoders(join(model.dir, enc.REGRESSION_FOLDER));
+    release.push(() => regressors.forEach((r) => r.dispose()));
+    const requests = Object.entries(plan.set).map(([name, v]) => {
+      const r = regressors.find((x) => x.attribute === name);
+      if (!r) throw new CliError('CLI_UNKNOWN_ATTRIBUTE', `unknown attribute '${name}' in --set: model ${where.label} has value regressors for ${regressors.map((x) => `${x.attribute} (${x.values.map((u) => u.name).join(', ')})`).join(', ') || 'nothing'}`);
+      const fields = typeof v === 'number' ? (r.values.length === 1 ? { [r.values[0].name]: v } : undefined) : v;
+      if (!fields) throw new CliError('CLI_BAD_VALUE', `--set ${name}=${v}: '${name}' has ${r.values.length} values (${r.values.map((u) => u.name).join(', ')}); set them by name, e.g. --set ${name}.${r.values[0].name}=…`);
+      for (const f of Object.keys(fields)) {
+        if (!r.values.some((u) => u.name === f)) throw new CliError('CLI_UNKNOWN_ATTRIBUTE', `--set ${name}.${f}: '${name}' has the values ${r.values.map((u) => u.name).join(', ')}`);
+      }
+      return { regressor: r, fields };
+    });
+    const runtimes = await loadModelAttributes(model, ctx, requests.map((q) => q.regressor.attribute));
+    release.push(() => Object.values(runtimes).forEach((a) => a.dispose()));
+    ctx.info(`note: model ${where.label} has no encoders: --set goes through its value regressors (${enc.REGRESSION_FOLDER}/, the residual edit: the rest of each seed kept)`);
+    const D = model.generator.wDim;
+    let w = await sampleW(model.generator, plan.seed, plan.count, plan.truncation);
+    for (const { regressor, fields } of requests) {
+      const images = await renderW(model.generator, w);
+      let measured: Record<string, Float32Array>;
+      try {
+        measured = await measureAll({ [regressor.attribute]: runtimes[regressor.attribute] }, images);
+      } finally {
+        images.dispose();
+      }
+      const V = regressor.values.length;
+      const next = new Float32Array(w.length);
+      for (let i = 0; i < plan.count; i++) {
+        const now = Array.from(measured[regressor.attribute].subarray(i * V, i * V + V));
+        const row = regressor.values.map((u, c) => fields[u.name] ?? now[c]);
+        next.set(enc.regressionEdit(regressor, w.subarray(i * D, (i + 1) * D), [row], { mode: 'residual', measured: now }), i * D);
+      }
+      w = next;
+    }
+    const images = await renderW(model.generator, w);
+    try {
+      const cols = Math.ceil(Math.sqrt(plan.count));
+      await writeImages({ images, rows: Math.ceil(plan.count / cols), cols, columnLabels: [] }, plan, target, ctx);
+    } finally {
+      images.dispose();
+    }
+  } finally {
+    for (const r of release.reverse()) r();
   }
 }
 
