@@ -188,7 +188,7 @@ describe('file names in a model folder stay inside it', () => {
   });
 });
 
-describe('weights are checked finite on load', () => {
+describe('weights are checked on load', () => {
   it('a NaN in the generator weights is CLI_MODEL_CORRUPT naming the file and tensor', async () => {
     const dir = join(work, 'nan-model');
     await writeTinyModel(dir);
@@ -198,9 +198,18 @@ describe('weights are checked finite on load', () => {
     const data = Float32Array.from(tensors[name].data as Float32Array);
     data[3] = Number.NaN;
     writeFileSync(file, writeSafetensors({ ...tensors, [name]: { ...tensors[name], data } } as never));
+    // The changed file no longer matches its checksum: that is reported first, naming the file.
     await expect(loadModel({ path: dir, label: 'nan-model' })).rejects.toMatchObject({
       code: 'CLI_MODEL_CORRUPT',
-      message: `corrupt model ${dir}: generator.safetensors tensor '${name}' holds NaN (element 3); the weights are damaged or come from a diverged run; restore the file or re-export the model`,
+      message: expect.stringContaining(`corrupt model ${dir}: ${file} does not match the checksum model.json records for it`),
+    });
+    // A folder written before checksums existed: the NaN itself is found.
+    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as Record<string, unknown>;
+    delete manifest.files;
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
+    await expect(loadModel({ path: dir, label: 'nan-model' })).rejects.toMatchObject({
+      code: 'CLI_MODEL_CORRUPT',
+      message: `corrupt model ${dir}: ${file}: tensor '${name}' holds NaN (element 3); the weights are damaged or come from a diverged run; restore the file or re-export the model`,
     });
   });
 });

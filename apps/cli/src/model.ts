@@ -1,27 +1,18 @@
 /**
- * Models on disk and `--model <bundled name | path>`.
+ * Models on disk and `--model <bundled name | path>`: the CLI's side of model folders.
  *
  * A model folder is what `@gan-control/trainer` exports (`train()` writes `<run>/model/`), what
- * `gan-control convert` writes, and what ships as `shapes`:
- *
- * ```
- * <model>/model.json             { format: "gan-control-model", version: 1, generator, latent?, attributes, ... }
- * <model>/generator.safetensors  generator weights, official state_dict names
- * <model>/encoders/<group>.json  encoders (@gan-control/encoders saveEncoder), optional
- * ```
- *
- * `generator` is this project's StyleGAN2 config (with the partitioned mapping), or
- * `{ kind: "gan-control-official", args }` for an imported official GAN-Control generator (its
- * args.json; the weights are its g_ema state_dict). `attributes` names each controlled group's
- * plugin (`plugin`, default: the group name) and options, so `evaluate` and `encoders` can
- * measure images. Other fields (training config, metrics) are kept as they are.
+ * `gan-control convert` writes, and what ships as `shapes`. Its format — the model.json schema,
+ * the reader (checksums, finite weights, tensor names, layout order, names kept inside the folder)
+ * and the writer — is the model-folder module of `@gan-control/stylegan2`; this file adds what
+ * only the CLI decides: bundled model names, which plugins a folder may name (`loadModelAttributes`),
+ * links checked synchronously before any work starts, and the messages with what to do.
  */
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
-import { z } from 'zod';
+import { checkFolderName, MODEL_FILE, parseModelManifest, readModelFolder, safetensorsFramingProblem, type ModelManifest } from '@gan-control/stylegan2';
 import type { SetRequest } from './args.js';
 import type { Context } from './context.js';
 import { CliError, formatZodIssues } from './errors.js';
@@ -32,46 +23,30 @@ export const BUNDLED_MODELS: Record<string, { packageName: string; folder: strin
   shapes: { packageName: '@gan-control/domain-shapes', folder: 'model', description: 'coloured shapes, 32 px: color (hue), position (x, y), size' },
 };
 
-export const MODEL_FILE = 'model.json';
+// The format itself (schema, reader, writer) is @gan-control/stylegan2's model-folder module.
+export { MODEL_FILE };
+export type { ModelManifest };
 
-const attributeEntrySchema = z.looseObject({
-  /** The latent group this attribute controls (and, unless `plugin` is given, the plugin name). */
-  name: z
-    .string()
-    .min(1)
-    // Attribute names become object keys (runtimes, reports): never ones that reach a prototype.
-    .refine((n) => !['__proto__', 'constructor', 'prototype'].includes(n), { message: '__proto__, constructor and prototype are reserved names; rename the attribute' }),
-  /**
-   * Plugin spec: short name, package name or `package:attribute` of an installed plugin package. A
-   * path is kept (older models and `train` with a local plugin record one) but never loaded: see
-   * `loadModelAttributes`.
-   */
-  plugin: z.string().min(1).optional(),
-  options: z.record(z.string(), z.unknown()).default({}),
-});
-
-const officialGeneratorSchema = z.strictObject({ kind: z.literal('gan-control-official'), args: z.record(z.string(), z.unknown()) });
-
-/** The schema of model.json (the trainer's export format; unknown fields are kept). */
-export const modelManifestSchema = z.looseObject({
-  format: z.literal('gan-control-model'),
-  version: z.literal(1),
-  name: z.string().min(1).optional(),
-  /** A StyleGAN2 generator config, or an official GAN-Control generator's args. */
-  generator: z.union([officialGeneratorSchema, z.looseObject({ zDim: z.number(), wDim: z.number(), resolution: z.number() })]),
-  /** Weights file, relative to the model folder. */
-  weights: z.string().min(1).default('generator.safetensors'),
-  attributes: z.array(attributeEntrySchema).default([]),
-  /** Encoders folder, relative to the model folder. */
-  encoders: z.string().min(1).default('encoders'),
-});
-export type ModelManifest = z.output<typeof modelManifestSchema>;
-export type ModelManifestInput = z.input<typeof modelManifestSchema>;
-
-/** The generator part of a manifest, by kind. */
-export function generatorSpec(manifest: ModelManifest): { kind: 'stylegan2'; config: Record<string, unknown> } | { kind: 'gan-control-official'; args: Record<string, unknown> } {
-  const g = manifest.generator as Record<string, unknown>;
-  return g.kind === 'gan-control-official' ? { kind: 'gan-control-official', args: g.args as Record<string, unknown> } : { kind: 'stylegan2', config: g };
+/**
+ * A model-folder error of the library as the CLI reports it: a path that leaves the folder is
+ * `CLI_MODEL_UNSAFE_PATH`, anything else wrong with the files `CLI_MODEL_CORRUPT`, each with what
+ * to do; schema errors are listed by field path. Other errors pass through.
+ */
+export function modelFolderError(err: unknown, dir: string): unknown {
+  const e = err as Error & { code?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const text = (m: string) => m.replace(/\s*\n\s*/g, ' ');
+  if (code === 'MODEL_FOLDER_UNSAFE_PATH') return new CliError('CLI_MODEL_UNSAFE_PATH', `unsafe model ${text(e.message)}; restore the file or re-export the model`, { cause: err });
+  if (code === 'MODEL_FOLDER_INVALID') {
+    const issues = (e.cause as { issues?: { path: PropertyKey[]; message: string }[] } | undefined)?.issues;
+    const file = (e as { details?: { file?: unknown } }).details?.file ?? join(dir, MODEL_FILE);
+    if (issues) return new CliError('CLI_MODEL_CORRUPT', `invalid model ${file}: ${formatZodIssues(issues)}`, { cause: err });
+    return new CliError('CLI_MODEL_CORRUPT', `corrupt model ${text(e.message)}; restore it or re-export the model`, { cause: err });
+  }
+  if (/^(MODEL_FOLDER_|STYLEGAN2_|GAN_CONTROL_|SAFETENSORS_)/.test(code)) {
+    return new CliError('CLI_MODEL_CORRUPT', `corrupt model ${dir}: ${text(e.message)}; restore the file or re-export the model`, { cause: err });
+  }
+  return err;
 }
 
 /** A model's display name: its `name`, its training config's name, or its folder. */
@@ -175,7 +150,7 @@ export function noEncoders(where: { path: string; label: string }): string {
     : `model ${where.label} has no encoders, so nothing can be set by value; train them first: gan-control encoders --model ${where.label}`;
 }
 
-/** Reads and validates `<dir>/model.json`. */
+/** Reads and validates `<dir>/model.json` (`parseModelManifest`), its file names checked inside the folder, links included. */
 export function readModelManifest(path: string): { dir: string; manifest: ModelManifest } {
   const dir = existsSync(path) && statSync(path).isDirectory() ? path : dirname(path);
   const file = join(dir, MODEL_FILE);
@@ -184,17 +159,15 @@ export function readModelManifest(path: string): { dir: string; manifest: ModelM
   }
   // A model.json linked to a file elsewhere would be read, and JSON.parse quotes what it read.
   insideFolder(dir, MODEL_FILE, 'model.json', file);
-  let json: unknown;
+  let manifest: ModelManifest;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    manifest = parseModelManifest(readFileSync(file, 'utf8'), file);
   } catch (err) {
-    throw new CliError('CLI_MODEL_CORRUPT', `corrupt model ${file}: not valid JSON (${(err as Error).message}); restore it or re-export the model`);
+    throw modelFolderError(err, dir);
   }
-  const parsed = modelManifestSchema.safeParse(json);
-  if (!parsed.success) throw new CliError('CLI_MODEL_CORRUPT', `invalid model ${file}: ${formatZodIssues(parsed.error.issues)}`);
-  insideFolder(dir, parsed.data.weights, `"weights"`, file);
-  insideFolder(dir, parsed.data.encoders, `"encoders"`, file);
-  return { dir, manifest: parsed.data };
+  insideFolder(dir, manifest.weights, `"weights"`, file);
+  insideFolder(dir, manifest.encoders, `"encoders"`, file);
+  return { dir, manifest };
 }
 
 /**
@@ -212,8 +185,11 @@ export function insideFolder(dir: string, name: string, field: string, file: str
       'CLI_MODEL_UNSAFE_PATH',
       `unsafe model ${file}: ${field} '${name}' ${why}; a model folder may only name files inside itself (relative names without '..'); restore the file or re-export the model`,
     );
-  if (isAbsolute(name) || /^[A-Za-z]:/.test(name) || name.startsWith('\\')) throw fail('is an absolute path');
-  if (name.split(/[\\/]/).includes('..') || name.includes('\0')) throw fail("leaves the folder ('..')");
+  try {
+    checkFolderName(name, field, file);
+  } catch (err) {
+    throw modelFolderError(err, dir);
+  }
   const path = resolve(dir, name);
   let real: string;
   try {
@@ -250,18 +226,7 @@ export function checkEncoderFiles(encodersDir: string): void {
   }
 }
 
-/**
- * Why `bytes` cannot be a safetensors file, without quoting its bytes (the first 8 are the header
- * length: for a file that is not safetensors, printing them as a number leaks its content).
- * `undefined` when the framing fits.
- */
-export function safetensorsFramingProblem(bytes: Uint8Array, size = bytes.length): string | undefined {
-  if (size < 9 || bytes.length < 9) return 'shorter than a safetensors header';
-  const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
-  if (n < 2n || bytes[8] !== 0x7b) return 'not a safetensors file (it does not start with a header length and a JSON header)';
-  if (n > BigInt(size - 8)) return 'a truncated safetensors file (its header runs past the end of the file)';
-  return undefined;
-}
+export { safetensorsFramingProblem };
 
 /** `safetensorsFramingProblem` of a file from its first 9 bytes and its size (unreadable: left to the reader). */
 function fileFramingProblem(path: string): string | undefined {
@@ -280,88 +245,24 @@ function fileFramingProblem(path: string): string | undefined {
   }
 }
 
-async function readWeights(dir: string, file: string): Promise<Uint8Array> {
-  const path = join(dir, file);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (err) {
-    throw new CliError('CLI_MODEL_CORRUPT', `corrupt model ${dir}: cannot read its weights ${path} (${(err as Error).message}); restore the file or re-export the model`);
-  }
-  const problem = safetensorsFramingProblem(bytes);
-  if (problem) throw new CliError('CLI_MODEL_CORRUPT', `corrupt model ${dir}: its weights ${path} are ${problem}; restore the file or re-export the model`);
-  return bytes;
-}
-
-function corrupt(dir: string, file: string, err: unknown): CliError {
-  return new CliError('CLI_MODEL_CORRUPT', `corrupt model ${dir}: ${file} could not be loaded: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}; restore the file or re-export the model`, { cause: err });
-}
-
 /**
- * Refuses weights holding NaN or ±Infinity (a diverged run, a damaged file): they would render
- * black images with exit code 0. Names the file and the first bad tensor.
- */
-function assertFinite(tensors: Record<string, { data: unknown }>, dir: string, file: string): void {
-  for (const [name, t] of Object.entries(tensors)) {
-    const data = t.data;
-    if (!(data instanceof Float32Array || data instanceof Float64Array)) continue;
-    for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i])) {
-        throw new CliError(
-          'CLI_MODEL_CORRUPT',
-          `corrupt model ${dir}: ${file} tensor '${name}' holds ${data[i]} (element ${i}); the weights are damaged or come from a diverged run; restore the file or re-export the model`,
-        );
-      }
-    }
-  }
-}
-
-/**
- * Loads a model folder's generator (weights checked name by name, and finite) and finds its encoders.
+ * Loads a model folder's generator through the library's one reader (`readModelFolder`: checksums,
+ * finite weights, every tensor name, the layout's group order) and finds its encoders.
  *
  * @example
  * const model = await loadModel(resolveModelPath('shapes', process.cwd()));
  */
 export async function loadModel({ path, label }: { path: string; label: string }): Promise<LoadedModel> {
-  const { dir, manifest } = readModelManifest(path);
-  const g = generatorSpec(manifest);
-  const weights = manifest.weights;
-  const bytes = await readWeights(dir, weights);
-  const sg2 = await import('@gan-control/stylegan2');
-  const { readSafetensors } = await import('@gan-control/tensor-io');
-  let tensors: ReturnType<typeof readSafetensors>['tensors'];
+  const { dir } = readModelManifest(path);
+  let folder: Awaited<ReturnType<typeof readModelFolder>>;
   try {
-    tensors = readSafetensors(bytes).tensors;
+    folder = await readModelFolder(dir);
   } catch (err) {
-    throw corrupt(dir, weights, err);
+    throw modelFolderError(err, dir);
   }
-  assertFinite(tensors, dir, weights);
-  let generator: InferenceGenerator;
-  if (g.kind === 'stylegan2') {
-    let G: import('@gan-control/stylegan2').Generator;
-    try {
-      G = sg2.createGenerator(g.config as import('@gan-control/stylegan2').GeneratorConfigInput, { seed: 0 });
-    } catch (err) {
-      throw corrupt(dir, MODEL_FILE, err);
-    }
-    try {
-      const records = sg2.toFloatRecords(tensors, weights);
-      sg2.assertComplete(G.loadStateDict(records, weights), weights);
-    } catch (err) {
-      G.dispose();
-      throw corrupt(dir, weights, err);
-    }
-    generator = G;
-  } else {
-    let G: import('@gan-control/stylegan2').GanControlGenerator;
-    try {
-      G = sg2.loadGanControlGenerator(bytes, g.args, { source: weights });
-    } catch (err) {
-      throw corrupt(dir, weights, err);
-    }
-    generator = (await import('@gan-control/encoders')).controlGenerator(G);
-  }
-  const groups = generator.config?.mapping?.groups?.map((x) => ({ name: x.name, size: x.size })) ?? [{ name: 'latent', size: generator.zDim }];
+  const { manifest } = folder;
+  const generator: InferenceGenerator = folder.kind === 'stylegan2' ? folder.generator : (await import('@gan-control/encoders')).controlGenerator(folder.generator);
+  const groups = folder.groups.map((g) => ({ name: g.name, size: g.size }));
   const encodersDir = join(dir, manifest.encoders);
   const hasEncoders = existsSync(encodersDir) && statSync(encodersDir).isDirectory();
   if (hasEncoders) {
@@ -511,47 +412,4 @@ export function checkRequest(
       throw new CliError('CLI_UNKNOWN_ATTRIBUTE', `unknown latent group '${k}' in --keep: model ${model.label} has ${model.groups.map((g) => g.name).join(', ')}`);
     }
   }
-}
-
-/**
- * Writes a model folder in the trainer's export format: the generator's weights (official
- * state_dict names) and model.json, both atomically, weights first (so model.json never points
- * at incomplete weights).
- *
- * @example
- * await saveModel('my-model', { name: 'sg2', generator: { kind: 'stylegan2', config: G.config, stateDict: G.stateDict() } });
- */
-export async function saveModel(
-  dir: string,
-  model: {
-    name: string;
-    generator:
-      | { kind: 'stylegan2'; config: Record<string, unknown>; stateDict: Record<string, { shape: readonly number[]; data: Float32Array }> }
-      | { kind: 'gan-control-official'; args: Record<string, unknown>; stateDict: Record<string, { shape: readonly number[]; data: Float32Array }> };
-    /** Latent layout (`{ groups: [{ name, size, controlled? }] }`), as the trainer records it. */
-    latent?: Record<string, unknown>;
-    attributes?: { name: string; plugin?: string; options?: Record<string, unknown> }[];
-    source?: Record<string, unknown>;
-  },
-): Promise<string> {
-  const { mkdir } = await import('node:fs/promises');
-  const { writeSafetensors } = await import('@gan-control/tensor-io');
-  const { writeFileAtomic } = await import('@gan-control/tensor-io/node');
-  await mkdir(dir, { recursive: true });
-  const weights = 'generator.safetensors';
-  await writeFileAtomic(join(dir, weights), writeSafetensors(model.generator.stateDict, { format: 'gan-control-generator', kind: model.generator.kind }));
-  const generator = model.generator.kind === 'stylegan2' ? model.generator.config : { kind: model.generator.kind, args: model.generator.args };
-  const manifest = {
-    format: 'gan-control-model',
-    version: 1,
-    name: model.name,
-    generator,
-    ...(model.latent ? { latent: model.latent } : {}),
-    attributes: (model.attributes ?? []).map((a) => ({ ...a, options: a.options ?? {} })),
-    ...(model.source ? { source: model.source } : {}),
-  };
-  modelManifestSchema.parse(manifest);
-  const file = join(dir, MODEL_FILE);
-  await writeFileAtomic(file, `${JSON.stringify(manifest, null, 2)}\n`);
-  return file;
 }

@@ -209,11 +209,18 @@ describe('model errors', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: corrupt model: .*broken\/generator\.safetensors is a truncated safetensors file \(its header runs past the end of the file\)/m);
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    // A readable file with the wrong tensors fails when the weights are assigned, naming them.
+    // A readable file with other tensors than the ones written: model.json's checksum names the file.
     writeFileSync(weights, writeSafetensors({ 'mapping.nope': { shape: [2], data: new Float32Array(2) } }));
+    const changed = await runCli(['generate', '--model', broken, '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toMatch(/^error: corrupt model .*broken: .*broken\/generator\.safetensors does not match the checksum model\.json records for it/m);
+    // Without checksums (a folder written before them), the tensors are checked by name when assigned.
+    const manifest = JSON.parse(readFileSync(join(broken, 'model.json'), 'utf8')) as Record<string, unknown>;
+    delete manifest.files;
+    writeFileSync(join(broken, 'model.json'), JSON.stringify(manifest));
     const wrong = await runCli(['generate', '--model', broken, '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(/^error: corrupt model .*broken: generator\.safetensors could not be loaded: .*mapping\.nope/m);
+    expect(wrong.stderr).toMatch(/^error: corrupt model .*broken: .*broken\/generator\.safetensors: the tensors do not match the configured network\. .*not used \(1\): mapping\.nope/m);
     writeFileSync(join(broken, 'model.json'), '{ "format": "gan-control-model", ');
     const json = await runCli(['generate', '--model', broken, '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
     expect(json.code).toBe(1);

@@ -1,7 +1,7 @@
 // A tiny GAN-Control model folder built with the libraries (random weights, 16 px): enough to drive
 // every command end to end in seconds. Used until/alongside the bundled shapes model.
 import { createGenerator } from '@gan-control/stylegan2';
-import { saveModel } from '../src/model.js';
+import { writeModelFolder } from '@gan-control/stylegan2/node';
 
 export const TINY_RESOLUTION = 16;
 
@@ -26,9 +26,9 @@ export async function writeTinyModel(dir: string): Promise<void> {
     { seed: 3 },
   );
   try {
-    await saveModel(dir, {
+    await writeModelFolder(dir, {
       name: 'tiny-test',
-      generator: { kind: 'stylegan2', config: G.config as unknown as Record<string, unknown>, stateDict: G.stateDict() },
+      generator: { kind: 'stylegan2', config: G.config, stateDict: G.stateDict() },
       latent: { groups: [{ name: 'color', size: 4 }, { name: 'position', size: 4 }, { name: 'size', size: 4 }, { name: 'other', size: 4, controlled: false }] },
       attributes: [{ name: 'color' }, { name: 'position' }, { name: 'size' }],
     });

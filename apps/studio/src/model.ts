@@ -4,16 +4,16 @@
  * public main entries; this file only finds the files (a URL folder or files picked from disk).
  *
  * A model folder is what `gan-control train`, `gan-control encoders` and `gan-control convert`
- * write (see apps/cli/src/model.ts): `model.json` (`format: "gan-control-model"`), the generator
- * weights it names (default `generator.safetensors`) and `<encoders>/<group>.json` +
- * `.safetensors` per controlled group. A URL folder has no listing, so encoders are looked up by
+ * write, read here by the one model-folder reader (`readModelFolder` of @gan-control/stylegan2:
+ * model.json validated, checksums, finite weights, tensor names, layout order) plus
+ * `<encoders>/<group>.json` + `.safetensors` per controlled group. A URL folder has no listing, so encoders are looked up by
  * the latent groups' names, as `saveEncoder` names them.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createAttribute, type Attribute, type AttributePlugin } from '@gan-control/contrastive-loss';
 import { shapesPlugins } from '@gan-control/domain-shapes';
 import { Controller, controlGenerator, encoderFromWeights, encoderMetadataSchema, type EncoderLike, type GeneratorLike } from '@gan-control/encoders';
-import { assertComplete, createGenerator, loadGanControlGenerator, toFloatRecords, type GeneratorConfigInput } from '@gan-control/stylegan2';
+import { checkFolderName, readModelFolder } from '@gan-control/stylegan2';
 import { entryToTensor, isNotFound, joinLocation, readBytes, readSafetensors, readText } from '@gan-control/tensor-io';
 
 /** Where a model folder's files come from. */
@@ -122,15 +122,6 @@ function browserPlugin(spec: string): AttributePlugin | undefined {
   return undefined;
 }
 
-/** A file name that a model folder's own JSON gives must stay inside the folder. */
-function insideName(name: unknown, field: string, file: string): string {
-  if (typeof name !== 'string' || name === '') throw new Error(`${file}: ${field} must be a file name`);
-  if (/^([a-z][a-z0-9+.-]*:|\/|\\)/i.test(name) || name.split(/[\\/]/).includes('..')) {
-    throw new Error(`${file}: ${field} '${name}' is not a relative name inside the model folder; a model folder may only name its own files`);
-  }
-  return name;
-}
-
 async function tryText(source: ModelSource, name: string): Promise<string | undefined> {
   try {
     return await source.text(name);
@@ -144,7 +135,7 @@ async function loadEncoder(source: ModelSource, file: string, folder: string): P
   const json = JSON.parse(await source.text(file)) as Record<string, unknown>;
   const parsed = encoderMetadataSchema.safeParse(json);
   if (!parsed.success) throw new Error(`${file}: not a gan-control encoder (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
-  const weights = `${folder}/${insideName(parsed.data.weights, '"weights"', file)}`;
+  const weights = `${folder}/${checkFolderName(parsed.data.weights, '"weights"', file)}`;
   const { tensors: entries } = readSafetensors(await source.bytes(weights));
   const tensors: Record<string, tf.Tensor> = {};
   try {
@@ -163,44 +154,19 @@ async function loadEncoder(source: ModelSource, file: string, folder: string): P
  * const model = await openModel(urlSource('model/'));
  */
 export async function openModel(source: ModelSource): Promise<StudioModel> {
-  const info = JSON.parse(await source.text('model.json')) as Record<string, unknown>;
-  if (info.format !== 'gan-control-model' || typeof info.generator !== 'object' || info.generator === null) {
-    throw new Error(`${source.label}/model.json is not a gan-control model (expected format "gan-control-model" with a generator)`);
-  }
+  const model = await readModelFolder(source);
+  const info = model.manifest;
   const notes: string[] = [];
-  const g = info.generator as Record<string, unknown>;
-  const weights = insideName(info.weights ?? (g.kind === 'stylegan2' ? g.weights : undefined) ?? 'generator.safetensors', '"weights"', 'model.json');
-  const bytes = await source.bytes(weights);
-  let generator: GeneratorLike & { resolution: number; dispose(): void };
-  if (g.kind === 'gan-control-official') {
-    generator = controlGenerator(loadGanControlGenerator(bytes, g.args, { source: weights }));
-  } else {
-    const config = (g.kind === 'stylegan2' ? g.config : g) as GeneratorConfigInput;
-    const G = createGenerator(config, { seed: 0 });
-    try {
-      assertComplete(G.loadStateDict(toFloatRecords(readSafetensors(bytes).tensors, weights), weights), weights);
-    } catch (e) {
-      G.dispose();
-      throw e;
-    }
-    generator = G as unknown as typeof generator;
-  }
+  const generator: GeneratorLike & { resolution: number; dispose(): void } = model.kind === 'stylegan2' ? model.generator : controlGenerator(model.generator);
   const encoders: EncoderLike[] = [];
   const runtimes: Record<string, Attribute> = {};
   try {
-    const partitioned = generator.config?.mapping?.groups;
-    let offset = 0;
-    const groups = (partitioned ?? [{ name: 'latent', size: generator.zDim }]).map((x) => {
-      const out = { name: x.name, size: x.size, offset };
-      offset += x.size;
-      return out;
-    });
-    const folder = insideName(info.encoders ?? 'encoders', '"encoders"', 'model.json');
+    const groups = model.groups.map((g) => ({ name: g.name, size: g.size, offset: g.offset }));
+    const folder = info.encoders;
     // A URL folder has no listing: look for the encoders of the groups model.json calls controlled
     // (its attributes, latent groups marked controlled), else of every group.
-    const entries = Array.isArray(info.attributes) ? (info.attributes as { name: string; plugin?: string; options?: unknown }[]) : [];
-    const latent = (info.latent as { groups?: { name: string; controlled?: boolean }[] } | undefined)?.groups ?? [];
-    const named = new Set([...entries.map((e) => e.name), ...latent.filter((x) => x.controlled).map((x) => x.name)]);
+    const entries = info.attributes;
+    const named = new Set([...entries.map((e) => e.name), ...(info.latent?.groups ?? []).filter((x) => x.controlled).map((x) => x.name)]);
     for (const group of groups.filter((x) => named.size === 0 || named.has(x.name))) {
       const file = `${folder}/${group.name}.json`;
       const text = await tryText(source, file);
@@ -236,7 +202,7 @@ export async function openModel(source: ModelSource): Promise<StudioModel> {
     if (encoders.length === 0) notes.push(`no encoders in ${source.label}/${folder}/: every group can only be sampled (train them with gan-control encoders)`);
     const controller = new Controller({
       generator,
-      layout: partitioned ? undefined : { groups },
+      layout: { groups },
       encoders,
       attributes: runtimes,
     });

@@ -38,7 +38,7 @@ export const MODEL_FORMAT = 'gan-control-model';
 export const MODEL_FILE = 'model.json';
 export const DEFAULT_WEIGHTS_FILE = 'generator.safetensors';
 
-/** Codes of the errors this module throws (all `StyleGan2Error`s; tensor-name and dtype errors keep their `STYLEGAN2_` codes). */
+/** Codes of the errors this module throws (all `StyleGan2Error`s with `details.file`, and `details.tensor` where one is named; tensor-name and dtype errors keep their `STYLEGAN2_` codes). */
 export type ModelFolderErrorCode =
   | 'MODEL_FOLDER_NOT_FOUND'
   | 'MODEL_FOLDER_INVALID'
@@ -48,8 +48,9 @@ export type ModelFolderErrorCode =
   | 'MODEL_FOLDER_NOT_FINITE'
   | 'MODEL_FOLDER_LAYOUT_MISMATCH';
 
+/** A model-folder error; `details` names the file (and tensor, field) involved. */
 function fail(code: ModelFolderErrorCode, message: string, details: Record<string, unknown> = {}, cause?: unknown): StyleGan2Error {
-  return Object.assign(new StyleGan2Error(code, message, cause === undefined ? undefined : { cause }), details);
+  return new StyleGan2Error(code, message, { details, cause });
 }
 
 const RESERVED = ['__proto__', 'constructor', 'prototype'];

@@ -282,13 +282,19 @@ describe('the bundled shapes model', () => {
   it('refuses a copy whose weight file has a renamed tensor, naming it (never a random layer)', async () => {
     const copy = await mkdtemp(join(tmpdir(), 'gan-control-renamed-'));
     try {
-      await writeFile(join(copy, 'model.json'), await readFile(join(dir, 'model.json')));
+      // The bundled model.json records the weights' checksum: a changed file is refused by name first.
+      const manifest = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as Record<string, unknown>;
+      await writeFile(join(copy, 'model.json'), JSON.stringify(manifest));
       const file = readSafetensors(new Uint8Array(await readFile(join(dir, 'generator.safetensors'))));
       const names = Object.keys(file.tensors);
       const renamed = names.find((n) => n.endsWith('.weight'))!; // a parameter (buffers such as resample_filter are optional)
       const tensors = Object.fromEntries(names.map((n) => [n === renamed ? `${n}_renamed` : n, file.tensors[n]]));
       await writeFile(join(copy, 'generator.safetensors'), writeSafetensors(tensors as never));
       const before = tf.memory().numTensors;
+      await expect(loadTrainedModel(copy)).rejects.toMatchObject({ code: 'MODEL_FOLDER_CHECKSUM', details: { file: join(copy, 'generator.safetensors') } });
+      // Without checksums (as a folder written before them), the tensor names are what is checked.
+      delete manifest.files;
+      await writeFile(join(copy, 'model.json'), JSON.stringify(manifest));
       await expect(loadTrainedModel(copy)).rejects.toThrow(new RegExp(`missing \\(1\\): ${renamed.replace(/[.[\]]/g, '\\$&')}[\\s\\S]*${renamed.replace(/[.[\]]/g, '\\$&')}_renamed`));
       expect(tf.memory().numTensors).toBe(before);
       // A name from a file is a name: a tensor called `__proto__` is reported as unused, not lost.

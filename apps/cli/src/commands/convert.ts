@@ -10,7 +10,7 @@ import { asList, stringFlag } from '../args.js';
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
-import { MODEL_FILE, saveModel } from '../model.js';
+import { MODEL_FILE } from '../model.js';
 import { ensureOut, prepareOut } from '../output.js';
 
 function readInput(path: string, what: string): Uint8Array {
@@ -226,6 +226,7 @@ async function convertInto(
   const lines: string[] = [];
   ensureOut({ kind: 'file', path: staging });
   const sg2 = await import('@gan-control/stylegan2');
+  const { writeModelFolder } = await import('@gan-control/stylegan2/node');
 
   if (kwargsFlag) {
     const json = readJson(resolve(ctx.cwd, kwargsFlag), '--kwargs');
@@ -244,11 +245,11 @@ async function convertInto(
     }
     try {
       const groups = G.groups?.map((g) => g.name) ?? ['latent'];
-      await saveModel(staging, {
+      await writeModelFolder(staging, {
         name: basename(inputPath, extname(inputPath)),
-        generator: { kind: 'stylegan2', config: G.config as unknown as Record<string, unknown>, stateDict: G.stateDict() },
+        generator: { kind: 'stylegan2', config: G.config, stateDict: G.stateDict() },
         attributes: parseAttributes(attributeFlags, groups),
-        source: { converted: 'stylegan2-ada', file: inputPath, kwargs: resolve(ctx.cwd, kwargsFlag) },
+        extra: { source: { converted: 'stylegan2-ada', file: inputPath, kwargs: resolve(ctx.cwd, kwargsFlag) } },
       });
       lines.push(`converted StyleGAN2-ADA generator ${inputPath} (${G.resolution} px, z ${G.zDim}, w ${G.wDim}) → ${dest}`);
     } finally {
@@ -268,11 +269,11 @@ async function convertInto(
       const attributes = parseAttributes(attributeFlags, groups);
       const encoders = parseEncoders(encoderFlags, G.groups ?? [], ctx.cwd);
       const controllers = encoders.map((e) => ({ ...e, bytes: readInput(e.path, `--encoder ${e.group}`) }));
-      await saveModel(staging, {
+      await writeModelFolder(staging, {
         name: basename(inputPath, extname(inputPath)),
         generator: { kind: 'gan-control-official', args, stateDict },
         attributes,
-        source: { converted: 'gan-control-official', file: inputPath, args: resolve(ctx.cwd, argsFlag!) },
+        extra: { source: { converted: 'gan-control-official', file: inputPath, args: resolve(ctx.cwd, argsFlag!) } },
       });
       lines.push(`converted GAN-Control generator ${inputPath} (${G.resolution} px, groups ${groups.join(', ')}) → ${dest}`);
       if (controllers.length > 0) {

@@ -3,7 +3,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
-import { generatorSpec, insideFolder, isPackageSpec, modelName, readModelManifest, resolveModelPath, safetensorsFramingProblem } from '../model.js';
+import { modelGroups, parseGanControlArgs } from '@gan-control/stylegan2';
+import { insideFolder, isPackageSpec, modelFolderError, modelName, readModelManifest, resolveModelPath, safetensorsFramingProblem } from '../model.js';
 import { formatTable } from '../table.js';
 
 /** What `inspect` reports (also its `--json` output). */
@@ -54,37 +55,24 @@ function readHeader(path: string): { tensors: number; parameters: number; bytes:
 export async function inspectModel(spec: string, cwd: string): Promise<ModelInfo> {
   const where = resolveModelPath(spec, cwd);
   const { dir, manifest } = readModelManifest(where.path);
-  const g = generatorSpec(manifest);
+  const g = manifest.generator;
   let resolution: number;
   let zDim: number;
   let wDim: number;
-  let groupList: { name: string; size: number }[];
-  let uncontrolled: string | undefined;
   if (g.kind === 'stylegan2') {
-    const { generatorConfigSchema } = await import('@gan-control/stylegan2');
-    const parsed = generatorConfigSchema.safeParse(g.config);
-    if (!parsed.success) throw new CliError('CLI_MODEL_CORRUPT', `invalid model ${join(dir, 'model.json')}: generator.config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    const c = parsed.data;
-    resolution = c.resolution;
-    zDim = c.zDim;
-    wDim = c.wDim;
-    groupList = c.mapping.groups ?? [{ name: 'latent', size: c.zDim }];
+    ({ resolution, zDim, wDim } = g.config);
   } else {
-    const { parseGanControlArgs } = await import('@gan-control/stylegan2');
     const c = parseGanControlArgs(g.args, join(dir, 'model.json'));
     resolution = c.resolution;
     zDim = c.latentSize;
     wDim = c.latentSize;
-    groupList = c.groups?.map((x) => ({ name: x.name, size: x.size })) ?? [{ name: 'latent', size: c.latentSize }];
-    uncontrolled = 'other';
   }
-  const attributeNames = new Set(manifest.attributes.map((a) => a.name));
-  let offset = 0;
-  const groups = groupList.map((x) => {
-    const out = { name: x.name, offset, size: x.size, controlled: uncontrolled ? x.name !== uncontrolled : attributeNames.has(x.name) };
-    offset += x.size;
-    return out;
-  });
+  let groups: ModelInfo['groups'];
+  try {
+    groups = modelGroups(manifest, join(dir, 'model.json'));
+  } catch (err) {
+    throw modelFolderError(err, dir);
+  }
   const encodersDir = join(dir, manifest.encoders);
   const encoders: ModelInfo['encoders'] = [];
   if (existsSync(encodersDir)) {

@@ -5,7 +5,7 @@ import { numberFlag, stringFlag } from '../args.js';
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
-import { builtinPackages, MODEL_FILE } from '../model.js';
+import { builtinPackages } from '../model.js';
 import { prepareOut } from '../output.js';
 import { loadPlugin, resolvePlugin, type LoadedPlugin } from '../plugins.js';
 import { interruptible } from '../interrupt.js';
@@ -65,18 +65,11 @@ async function resolvePlugins(entries: AttributeEntry[], base: string, cwd: stri
   return { plugins, specs };
 }
 
-/** Records each attribute's plugin spec in the exported model.json (paths relative to the model). */
-async function recordPlugins(modelDir: string, specs: Map<string, string>): Promise<void> {
-  if (specs.size === 0) return;
-  const { writeFileAtomic } = await import('@gan-control/tensor-io/node');
-  const file = join(modelDir, MODEL_FILE);
-  const model = JSON.parse(readFileSync(file, 'utf8')) as { attributes?: AttributeEntry[] };
-  for (const a of model.attributes ?? []) {
-    const spec = specs.get(a.name);
-    if (!spec) continue;
-    a.plugin = isAbsolute(spec) ? `./${relative(modelDir, spec).split('\\').join('/')}` : spec;
-  }
-  await writeFileAtomic(file, `${JSON.stringify(model, null, 2)}\n`);
+/** Each attribute's plugin spec as the exported model.json records it (a path relative to the model folder). */
+function recordedPlugins(modelDir: string, specs: ReadonlyMap<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, spec] of specs) out[name] = isAbsolute(spec) ? `./${relative(modelDir, spec).split('\\').join('/')}` : spec;
+  return out;
 }
 
 export async function trainCommand([file]: string[], opts: Record<string, unknown>, ctx: Context): Promise<void> {
@@ -124,6 +117,7 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
       resume: Boolean(opts.resume),
       allowConfigChange: Boolean(opts.allowConfigChange),
       plugins: plugins as never,
+      attributePlugins: recordedPlugins(join(outDir, 'model'), specs),
       datasets: (await import('@gan-control/domain-shapes')).shapesDatasets,
       log: (line) => bar.log(line),
       onProgress: (p) => {
@@ -146,7 +140,6 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
   }
   if (result.finished) bar.finish();
   else bar.stop('stopped');
-  await recordPlugins(result.modelDir, specs);
   // The resumed run must aim for the same length: --kimg overrides the config's, so it is repeated.
   const overrides = [kimg === undefined ? '' : ` --kimg ${kimg}`, r1Gamma === undefined ? '' : ` --r1-gamma ${r1Gamma}`, lr === undefined ? '' : ` --lr ${lr}`].join('');
   const resume = `gan-control train ${file ?? `--preset ${String(opts.preset)}`} --out ${relative(ctx.cwd, outDir) || '.'} --resume${overrides}`;
