@@ -23,14 +23,9 @@ export type DirectionsErrorCode =
 export const DirectionsError: GanControlErrorConstructor<DirectionsErrorCode> = GanControlError;
 export type DirectionsError = GanControlError<DirectionsErrorCode>;
 
-/** `where:` then the zod issues by field path (the project's one formatter). */
-export function formatIssues(where: string, error: z.ZodError): string {
-  return `${where}: ${formatZodIssues(error)}`;
-}
-
 /** Parses `input` with `schema`, throwing `DIRECTIONS_INVALID_OPTIONS` that lists field paths. */
 export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, where: string): z.output<S> {
   const result = schema.safeParse(input);
-  if (!result.success) throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', formatIssues(`invalid options for ${where}`, result.error));
+  if (!result.success) throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', `invalid options for ${where}: ${formatZodIssues(result.error)}`);
   return result.data;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DirectionsError, formatIssues } from './errors';
+import { formatZodIssues } from '@gan-control/errors';
+import { DirectionsError } from './errors';
 import type { Direction } from './interfacegan';
 import type { ComponentName, Pca } from './ganspace';
 
@@ -115,7 +116,7 @@ export function serializeDirections(set: DirectionSet): string {
   }
   if (set.meta) file.meta = { ...set.meta };
   const checked = directionsSchema.safeParse(file);
-  if (!checked.success) throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', formatIssues('serializeDirections: the set is not valid', checked.error));
+  if (!checked.success) throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', `serializeDirections: the set is not valid: ${formatZodIssues(checked.error)}`);
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
@@ -138,7 +139,7 @@ export function parseDirections(input: string | unknown, source = 'directions.js
     }
   }
   const parsed = directionsSchema.safeParse(raw);
-  if (!parsed.success) throw new DirectionsError('DIRECTIONS_BAD_FILE', formatIssues(`${source} is not a valid directions file`, parsed.error));
+  if (!parsed.success) throw new DirectionsError('DIRECTIONS_BAD_FILE', `${source} is not a valid directions file: ${formatZodIssues(parsed.error)}`);
   const f = parsed.data;
   const directions: Direction[] = f.directions.map((d) => {
     if (d.kind === 'linear') return { ...d, r2: nanIfNull(d.r2) };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatZodIssues } from '@gan-control/errors';
 import { EncodersError } from './errors';
 import type { EncoderInput } from './encoder';
 
@@ -30,8 +31,7 @@ export type Calibration = z.output<typeof calibrationSchema>;
 export function checkCalibration(attribute: string, values: readonly EncoderInput[], calibration: Calibration): void {
   const parsed = calibrationSchema.safeParse(calibration);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new EncodersError('ENCODERS_INVALID_OPTIONS', `encoder '${attribute}': invalid calibration: ${issues}`);
+    throw new EncodersError('ENCODERS_INVALID_OPTIONS', `encoder '${attribute}': invalid calibration: ${formatZodIssues(parsed.error)}`);
   }
   if (calibration.columns.length !== values.length) {
     throw new EncodersError(

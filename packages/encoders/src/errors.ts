@@ -1,4 +1,4 @@
-import { formatZodIssues as formatIssues, GanControlError, type GanControlErrorConstructor } from '@gan-control/errors';
+import { formatZodIssues, GanControlError, type GanControlErrorConstructor } from '@gan-control/errors';
 import type { z } from 'zod';
 
 /** Stable codes of the errors this package throws (match on `code`, not `instanceof`). */
@@ -19,16 +19,11 @@ export type EncodersErrorCode =
 export const EncodersError: GanControlErrorConstructor<EncodersErrorCode> = GanControlError;
 export type EncodersError = GanControlError<EncodersErrorCode>;
 
-/** `where: ` then the zod issues by field path (the project's one formatter). */
-export function formatZodIssues(where: string, error: z.ZodError): string {
-  return `${where}: ${formatIssues(error)}`;
-}
-
 /** Parses `input` with `schema`, throwing an `ENCODERS_INVALID_OPTIONS` error listing field paths. */
 export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, where: string): z.output<S> {
   const result = schema.safeParse(input);
   if (!result.success) {
-    throw new EncodersError('ENCODERS_INVALID_OPTIONS', formatZodIssues(`invalid options for ${where}`, result.error));
+    throw new EncodersError('ENCODERS_INVALID_OPTIONS', `invalid options for ${where}: ${formatZodIssues(result.error)}`);
   }
   return result.data;
 }

@@ -3,7 +3,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkFolderName } from '@gan-control/stylegan2';
 import { baseName, entryToTensor, isNotFound, joinLocation, linkOutside, listFolder, parentLocation, readBytes, readSafetensors, readText, type FileLocation } from '@gan-control/tensor-io';
-import { EncodersError, formatZodIssues } from './errors';
+import { formatZodIssues } from '@gan-control/errors';
+import { EncodersError } from './errors';
 import { AttributeEncoder, encoderFromWeights, encoderMetadataSchema } from './encoder';
 import type { EncoderMetadata } from './encoder';
 
@@ -124,6 +125,6 @@ function parseMetadata(text: string, path: string): EncoderMetadata {
     throw new EncodersError('ENCODERS_BAD_FILE', `${path} is not valid JSON (${(e as Error).message})`);
   }
   const parsed = encoderMetadataSchema.safeParse(json);
-  if (!parsed.success) throw new EncodersError('ENCODERS_BAD_FILE', formatZodIssues(`${path} is not an encoder file`, parsed.error));
+  if (!parsed.success) throw new EncodersError('ENCODERS_BAD_FILE', `${path} is not an encoder file: ${formatZodIssues(parsed.error)}`);
   return parsed.data;
 }

@@ -3,7 +3,8 @@
 // exported from `@gan-control/encoders/node`.
 import { z } from 'zod';
 import { joinLocation, readBytes, readSafetensors, readText, type FileLocation } from '@gan-control/tensor-io';
-import { EncodersError, formatZodIssues } from './errors';
+import { formatZodIssues } from '@gan-control/errors';
+import { EncodersError } from './errors';
 import type { AttributeBinding, GeneratorLike, LayoutLike } from './model';
 
 /** Options of `sampleEncoderDataset` (zod; defaults as the official recipe, smaller presets below). */
@@ -102,7 +103,7 @@ export function parseManifest(text: string, file: string): DatasetManifest {
     throw new EncodersError('ENCODERS_BAD_FILE', `${file} is not valid JSON (${(e as Error).message}); delete the folder and sample again`);
   }
   const parsed = datasetManifestSchema.safeParse(json);
-  if (!parsed.success) throw new EncodersError('ENCODERS_BAD_FILE', formatZodIssues(`${file} is not an encoder dataset manifest`, parsed.error));
+  if (!parsed.success) throw new EncodersError('ENCODERS_BAD_FILE', `${file} is not an encoder dataset manifest: ${formatZodIssues(parsed.error)}`);
   return parsed.data;
 }
 

@@ -70,7 +70,7 @@ describe('encoder calibration', () => {
       const json = JSON.parse(await readFile(path, 'utf8'));
       json.calibration.columns[0].knots = [0, 240, 120];
       await writeFile(path, JSON.stringify(json));
-      await expect(loadEncoder(path)).rejects.toMatchObject({ code: 'ENCODERS_BAD_FILE', message: expect.stringContaining('calibration.columns.0.knots') });
+      await expect(loadEncoder(path)).rejects.toMatchObject({ code: 'ENCODERS_BAD_FILE', message: expect.stringContaining('calibration.columns[0].knots') });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

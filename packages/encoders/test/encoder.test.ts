@@ -116,6 +116,6 @@ describe('AttributeEncoder', () => {
     await writeFile(join(dir, 'orientation.json'), JSON.stringify(json));
     await expect(loadEncoder(join(dir, 'orientation.json'))).rejects.toThrow(/orientation\.json is not an encoder file: architecture\.hidden: /);
     await expect(loadEncoders(join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENCODERS_BAD_FILE' });
-    expect(() => createEncoder({ ...spec, architecture: { hidden: [0] } })).toThrow(/architecture: hidden\.0: /);
+    expect(() => createEncoder({ ...spec, architecture: { hidden: [0] } })).toThrow(/architecture: hidden\[0\]: /);
   });
 });

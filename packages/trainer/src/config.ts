@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GanControlError, type GanControlErrorConstructor } from '@gan-control/errors';
+import { formatZodIssues, GanControlError, type GanControlErrorConstructor } from '@gan-control/errors';
 
 const pow2 = z
   .number()
@@ -142,8 +142,7 @@ export type TrainerErrorCode =
 export function parseTrainConfig(input: unknown): TrainConfig {
   const r = trainConfigSchema.safeParse(input);
   if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
-    throw new TrainerError('TRAINER_INVALID_CONFIG', `trainer: invalid training config:\n${lines}\nSee trainConfigSchema (packages/trainer/src/config.ts) for fields and defaults.`);
+    throw new TrainerError('TRAINER_INVALID_CONFIG', `trainer: invalid training config: ${formatZodIssues(r.error)}. See trainConfigSchema (packages/trainer/src/config.ts) for fields and defaults.`);
   }
   return r.data;
 }

@@ -11,7 +11,7 @@ import { asList, numberFlag, parseSet, parseSweep, stringFlag, intFlag } from '.
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
 import { openControl, outOfRangeError } from '../control.js';
-import { CliError, usageError } from '../errors.js';
+import { CliError, formatZodIssues, usageError } from '../errors.js';
 import { checkRequest, resolveModelPath } from '../model.js';
 import { ensureOut, fileNumber, prepareOut } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -62,7 +62,7 @@ export async function editCommand(args: string[], opts: Record<string, unknown>,
         }
         const r = enc.latentCodeSchema.safeParse(parsed);
         if (!r.success) {
-          throw new CliError('CLI_BAD_LATENT', `${inputPath} is not a latent written by gan-control invert (${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')})`);
+          throw new CliError('CLI_BAD_LATENT', `${inputPath} is not a latent written by gan-control invert (${formatZodIssues(r.error)})`);
         }
         latent = r.data;
         const meta = parsed as { measured?: { original?: Measured }; psnr?: number; mse?: number };
