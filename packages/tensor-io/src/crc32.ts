@@ -1,5 +1,6 @@
-// CRC-32 (ISO 3309, the polynomial of PNG chunks and zip records): pure, so zip records are
-// checked the same way in Node and in a browser.
+// CRC-32 (ISO 3309) of zip records, for the zip reader of the isomorphic entry: browsers have no
+// CRC-32 API (node:zlib's crc32 is Node-only) and fflate does not export its own, so the zip reader
+// carries this 16-line table version. Internal: not part of the package's API.
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeImage, imageToTensor, tensorToPng, tensorToPngs } from './image.js';
-import { crc32, encodePng } from './png.js';
+import { crc32 } from './crc32.js';
+import { encodePng } from './png.js';
 
 function pattern(w: number, h: number, c: number): Uint8Array {
   const d = new Uint8Array(w * h * c);
@@ -17,23 +18,32 @@ describe('PNG and images', () => {
 
   it.each([1, 3, 4] as const)('encodePng is decoded exactly by libpng (channels %i)', async (c) => {
     const data = pattern(13, 7, c);
-    const png = encodePng({ width: 13, height: 7, channels: c, data });
+    const png = await encodePng({ width: 13, height: 7, channels: c, data });
+    // The colour type follows the channels (0 grey, 2 RGB, 6 RGBA), 8 bits each.
+    expect([png[24], png[25]]).toEqual([8, c === 1 ? 0 : c === 3 ? 2 : 6]);
     const decoded = c === 1 ? sharp(png).toColourspace('b-w') : sharp(png);
     const { data: out, info } = await decoded.raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height, info.channels]).toEqual([13, 7, c]);
     expect(Array.from(out)).toEqual(Array.from(data));
   });
 
-  it('encodePng validates its input', () => {
-    expect(() => encodePng({ width: 2, height: 2, channels: 3, data: new Uint8Array(5) })).toThrow(/12 bytes/);
-    expect(() => encodePng({ width: 0, height: 2, channels: 3, data: new Uint8Array(0) })).toThrow(/positive integers/);
+  it('encodePng validates its input', async () => {
+    await expect(encodePng({ width: 2, height: 2, channels: 3, data: new Uint8Array(5) })).rejects.toThrow(/12 bytes/);
+    await expect(encodePng({ width: 0, height: 2, channels: 3, data: new Uint8Array(0) })).rejects.toThrow(/positive integers/);
+  });
+
+  it('encodePng gives the same bytes for the same pixels', async () => {
+    const data = pattern(9, 5, 3);
+    const a = await encodePng({ width: 9, height: 5, channels: 3, data });
+    const b = await encodePng({ width: 9, height: 5, channels: 3, data: data.slice() });
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
   });
 
   it('decodeImage reads PNG and JPEG, imageToTensor maps to [-1, 1]', async () => {
     const data = pattern(8, 6, 4);
-    const rgba = await decodeImage(encodePng({ width: 8, height: 6, channels: 4, data }), { channels: 4 });
+    const rgba = await decodeImage(await encodePng({ width: 8, height: 6, channels: 4, data }), { channels: 4 });
     expect(Array.from(rgba.data)).toEqual(Array.from(data));
-    const rgb = await decodeImage(encodePng({ width: 8, height: 6, channels: 4, data }));
+    const rgb = await decodeImage(await encodePng({ width: 8, height: 6, channels: 4, data }));
     expect(rgb.channels).toBe(3);
     expect(rgb.data[3]).toBe(data[4]);
     const jpeg = await sharp(Buffer.from(pattern(16, 16, 3)), { raw: { width: 16, height: 16, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();

@@ -1,5 +1,4 @@
-// Node only (`@gan-control/tensor-io/node`): decoding goes through sharp, PNG encoding through
-// node:zlib. `imageToTensor` is isomorphic and lives in raw-image.ts (re-exported here).
+// Node only (`@gan-control/tensor-io/node`): decoding and PNG encoding go through sharp. `imageToTensor` is isomorphic and lives in raw-image.ts (re-exported here).
 import type * as tf from '@tensorflow/tfjs-core';
 import { TensorIoError } from './errors.js';
 import { limitError } from './limits.js';
@@ -172,5 +171,5 @@ export async function tensorToPngs(images: tf.Tensor): Promise<Uint8Array[]> {
   const { n, h, w, c } = readImages(images);
   const bytes = toBytes(await images.data<'float32'>());
   const size = h * w * c;
-  return Array.from({ length: n }, (_, k) => encodePng({ width: w, height: h, channels: c, data: bytes.slice(k * size, (k + 1) * size) }));
+  return Promise.all(Array.from({ length: n }, (_, k) => encodePng({ width: w, height: h, channels: c, data: bytes.slice(k * size, (k + 1) * size) })));
 }

@@ -18,7 +18,6 @@ export type {
   ReadSafetensorsOptions,
   TensorData,
 } from './safetensors.js';
-export { crc32 } from './crc32.js';
 export { imageToTensor } from './raw-image.js';
 export type { RawImage } from './raw-image.js';
 export { readBytes, readText, listFolder, joinLocation, parentLocation, baseName, isNotFound, linkOutside } from './location.js';

@@ -1,7 +1,6 @@
 // Test helpers (not exported from the package): build zip archives and pickles byte by byte, so
 // tests can craft checkpoints (ZIP64, strided storages, malicious globals) without Python.
-import { deflateRawSync } from 'node:zlib';
-import { crc32 } from './png.js';
+import { crc32, deflateRawSync } from 'node:zlib';
 
 export interface ZipInput {
   readonly name: string;

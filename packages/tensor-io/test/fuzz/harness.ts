@@ -121,9 +121,9 @@ export async function seedFiles(): Promise<SeedFile[]> {
     { format: 'pt' },
   );
   const pattern = (w: number, h: number, c: number) => Uint8Array.from({ length: w * h * c }, (_, i) => (i * 37) & 0xff);
-  const rgb = encodePng({ width: 13, height: 7, channels: 3, data: pattern(13, 7, 3) });
-  const rgba = encodePng({ width: 5, height: 9, channels: 4, data: pattern(5, 9, 4) });
-  const grey = encodePng({ width: 8, height: 8, channels: 1, data: pattern(8, 8, 1) });
+  const rgb = await encodePng({ width: 13, height: 7, channels: 3, data: pattern(13, 7, 3) });
+  const rgba = await encodePng({ width: 5, height: 9, channels: 4, data: pattern(5, 9, 4) });
+  const grey = await encodePng({ width: 8, height: 8, channels: 1, data: pattern(8, 8, 1) });
   const jpeg = new Uint8Array(await sharp(pattern(16, 12, 3), { raw: { width: 16, height: 12, channels: 3 } }).jpeg({ quality: 80 }).toBuffer());
   const svg = enc('<svg xmlns="http://www.w3.org/2000/svg" width="12" height="10"><rect x="2" y="2" width="6" height="5" fill="#c33"/></svg>');
   const plainZip = craftedCheckpoint(false);
