@@ -10,6 +10,6 @@ export type { FileWriter, LoadedCheckpoint, CheckpointMeta } from './checkpoint.
 export { GanControlTrainer, networkConfigs, setupAttributes } from './trainer.js';
 export type { StepMetrics, StepPhases } from './trainer.js';
 export { train, exportModel } from './run.js';
-export type { TrainOptions, TrainResult, ProgressInfo, ConfigChange } from './run.js';
+export type { TrainOptions, TrainResult, ProgressInfo, ConfigChange, ExportModelOptions } from './run.js';
 export { loadTrainedModel } from './model.js';
 export type { TrainedModel } from './model.js';
