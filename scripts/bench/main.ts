@@ -11,7 +11,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { removeNativeKernels, restoreStockKernels, setupBackend, type BackendInfo } from '@gan-control/backend';
 
 interface Timing { median: number; min: number; reps: number; note?: string }
-type Row = { name: string; results: Record<string, Timing | string>; torch?: Timing };
+type Row = { name: string; results: Record<string, Timing | string>; torch?: Timing; torchPer?: Record<string, Timing> };
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -122,7 +122,7 @@ function runTorch(py: string, args: Args, sections: string[]): Record<string, un
     return step(a) - step(b);
   })[0];
   if (profiled) merged['profile'] = Object.fromEntries(Object.entries(profiled[1]['profile'] as Record<string, Record<string, number>>).map(([k, v]) => [k, { ...v, threads: profiled[0] }]));
-  return { torch: runs[0]![1]['torch'], threads: args.torchThreads.join(' or '), ...merged, perThreads: Object.fromEntries(runs.map(([t, r]) => [t, r])) };
+  return { torch: runs[0]![1]['torch'], blas: runs[0]![1]['blas'], threads: args.torchThreads.join(' or '), ...merged, perThreads: Object.fromEntries(runs.map(([t, r]) => [t, r])) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,7 +325,10 @@ async function profileSection(args: Args): Promise<StepProfile[]> {
       let profiled = 0;
       for (let i = 0; i < args.steps; i++) {
         const s = performance.now();
-        const info = await tf.profile(() => t.step());
+        const info = await tf.profile(async () => {
+          await t.step();
+          return [];
+        });
         profiled += performance.now() - s;
         for (const k of info.kernels) {
           const e = (kernels[k.name] ??= { ms: 0, calls: 0, bytes: 0 });
@@ -393,7 +396,8 @@ const fmt = (v: Timing | string | undefined) => (v === undefined ? '' : typeof v
 function table(title: string, rows: Row[]): string {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r.results)))];
   const hasTorch = rows.some((r) => r.torch);
-  const head = ['ms (median)', ...cols, ...(hasTorch ? ['PyTorch (best threads)', ...cols.filter((c) => c.startsWith('project')).map((c) => `${c} / PyTorch`)] : [])];
+  const per = [...new Set(rows.flatMap((r) => Object.keys(r.torchPer ?? {})))].sort((a, b) => Number(b) - Number(a));
+  const head = ['ms (median)', ...cols, ...(hasTorch ? ['PyTorch (best threads)', ...cols.filter((c) => c.startsWith('project')).map((c) => `${c} / PyTorch`), ...per.map((t) => `PyTorch ${t} thread${t === '1' ? '' : 's'}`)] : [])];
   const lines = [`### ${title}`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
     const cells = [r.name, ...cols.map((c) => fmt(r.results[c]))];
@@ -403,6 +407,7 @@ function table(title: string, rows: Row[]): string {
         const v = r.results[c];
         cells.push(r.torch && typeof v === 'object' ? `${(v.median / r.torch.median).toFixed(2)}×` : '');
       }
+      for (const t of per) cells.push(fmt(r.torchPer?.[t]));
     }
     lines.push(`| ${cells.join(' | ')} |`);
   }
@@ -445,14 +450,26 @@ export async function main(argv: string[]): Promise<void> {
   }
   if (typeof torch === 'object') {
     const conv = torch['conv'] as Record<string, Timing> | undefined;
-    for (const r of sections['conv'] ?? []) if (conv?.[r.name]) r.torch = conv[r.name];
+    const perThreads = (torch['perThreads'] ?? {}) as Record<string, { conv?: Record<string, Timing>; gan?: Record<string, Record<string, Timing>> }>;
+    for (const r of sections['conv'] ?? []) {
+      if (conv?.[r.name]) r.torch = conv[r.name];
+      r.torchPer = Object.fromEntries(Object.entries(perThreads).flatMap(([t, v]) => (v.conv?.[r.name] ? [[t, v.conv[r.name]!]] : [])));
+    }
+    const ganRow = (gan: Record<string, Record<string, Timing>> | undefined, name: string): Timing | undefined => {
+      const m = /^(\d+)px (\w+)$/.exec(name);
+      if (m) return gan?.[m[1]!]?.[m[2]!];
+      const lazy = /^(\d+)px step \(preset/.exec(name);
+      const g = lazy ? gan?.[lazy[1]!] : undefined;
+      if (g?.['stepNoR1'] && g['stepR1']) return { median: g['stepNoR1'].median + (g['stepR1'].median - g['stepNoR1'].median) / 16, min: g['stepNoR1'].min, reps: g['stepNoR1'].reps };
+      return undefined;
+    };
     const gan = torch['gan'] as Record<string, Record<string, Timing>> | undefined;
     for (const r of sections['gan'] ?? []) {
-      const m = /^(\d+)px (\w+)$/.exec(r.name);
-      if (m && gan?.[m[1]!]?.[m[2]!]) r.torch = gan[m[1]!]![m[2]!];
-      const lazy = /^(\d+)px step \(preset/.exec(r.name);
-      const g = lazy ? gan?.[lazy[1]!] : undefined;
-      if (g?.['stepNoR1'] && g['stepR1']) r.torch = { median: g['stepNoR1'].median + (g['stepR1'].median - g['stepNoR1'].median) / 16, min: g['stepNoR1'].min, reps: g['stepNoR1'].reps };
+      r.torch = ganRow(gan, r.name);
+      r.torchPer = Object.fromEntries(Object.entries(perThreads).flatMap(([t, v]) => {
+        const x = ganRow(v.gan, r.name);
+        return x ? [[t, x]] : [];
+      }));
     }
   }
   const titles: Record<string, string> = {
@@ -461,7 +478,9 @@ export async function main(argv: string[]): Promise<void> {
     plugins: '(c) attribute plugins, batch 16',
   };
   const out = [`bench ${started} — ${machine.cores} cores, ${machine.cpu}, node ${machine.node}, backend: ${info.reason}`];
-  if (typeof torch === 'object') out.push(`PyTorch ${String(torch['torch'])}; each PyTorch figure is the faster of ${String(torch['threads'])} threads (see the JSON for both)`);
+  if (typeof torch === 'object') {
+    out.push(`PyTorch ${String(torch['torch'])} (${String(torch['blas'] ?? 'BLAS unknown')}); each PyTorch figure is the faster of ${String(torch['threads'])} threads (both below and in the JSON)`);
+  }
   else out.push(torch);
   for (const [k, rows] of Object.entries(sections)) out.push('', table(titles[k] ?? k, rows));
   if (profiles.length) out.push(profileTables(profiles, typeof torch === 'object' ? (torch['profile'] as Record<string, Record<string, number>> | undefined) : undefined));

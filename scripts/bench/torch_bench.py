@@ -39,7 +39,28 @@ def timeit(fn, reps):
     return {'median': times[len(times) // 2], 'min': times[0], 'reps': reps}
 
 
-out = {'torch': torch.__version__, 'threads': torch.get_num_threads()}
+def blas_info():
+    """The BLAS and convolution libraries this PyTorch uses (for the bench header)."""
+    import os
+    import re
+    cfg = torch.__config__.show()
+    parts = []
+    m = re.search(r'BLAS_INFO=([^,]+)', cfg)
+    if m:
+        parts.append(f'BLAS_INFO={m.group(1)}')
+    lib = '/usr/lib/x86_64-linux-gnu/libblas.so.3'
+    if m and m.group(1) == 'generic' and os.path.exists(lib):
+        parts.append(f'libblas.so.3 -> {os.path.realpath(lib)}')
+    m = re.search(r'(Intel\(R\) MKL-DNN v[\d.]+|oneDNN v[\d.]+)', cfg)
+    if m:
+        parts.append(f'{m.group(1)} (convolutions)')
+    m = re.search(r'CPU capability usage: (\w+)', cfg)
+    if m:
+        parts.append(m.group(1))
+    return '; '.join(parts)
+
+
+out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas_info()}
 
 if 'conv' in args.sections:
     x = torch.randn(16, 64, 32, 32)
