@@ -32,7 +32,10 @@ export async function saveNetwork(path: string, net: Generator | Discriminator, 
 /**
  * Writes a model folder (`encodeModelFolder`): the weights first, then model.json with their
  * SHA-256, each atomically (temp file, fsync, rename), so model.json never names weights that are
- * missing or incomplete. `write` replaces the atomic writer (crash tests). Returns model.json's path.
+ * missing or incomplete. Rewriting a folder (the trainer exports at every checkpoint): a crash
+ * between the two renames leaves the new weights under the previous model.json, whose checksum then
+ * refuses them by name until the folder is written again — never a silent mix of the two. `write`
+ * replaces the atomic writer (crash tests). Returns model.json's path.
  *
  * @example
  * await writeModelFolder('runs/a/model', { generator: { kind: 'stylegan2', config: G.config, stateDict: G.stateDict() }, latent: layout.toJSON() });
