@@ -58,6 +58,24 @@ describe('PNG and images', () => {
     await expect(decodeImage(new Uint8Array([1, 2, 3]))).rejects.toMatchObject({ code: 'IMAGE_DECODE_FAILED' });
   });
 
+  it("resize fit 'cover' centre-crops to the aspect ratio; EXIF orientation is applied", async () => {
+    // 4 columns × 2 rows: left half black, right half white; 'cover' to 2×2 keeps the middle columns.
+    const w = 8, h = 2;
+    const data = Uint8Array.from({ length: w * h * 3 }, (_, i) => (Math.floor(i / 3) % w < w / 2 ? 0 : 255));
+    const png = await encodePng({ width: w, height: h, channels: 3, data });
+    const cover = await decodeImage(png, { resize: { width: 2, height: 2, fit: 'cover' } });
+    expect([cover.width, cover.height]).toEqual([2, 2]);
+    expect(cover.data[0]).toBeLessThan(128); // left column from the black half
+    expect(cover.data[3]).toBeGreaterThan(127); // right column from the white half
+    const fill = await decodeImage(png, { resize: { width: 2, height: 2 } });
+    expect([fill.width, fill.height]).toEqual([2, 2]);
+    await expect(decodeImage(png, { resize: { width: 2, height: 2, fit: 'contain' as never } })).rejects.toMatchObject({ code: 'IMAGE_INVALID_INPUT' });
+    // A JPEG stored 4×2 with EXIF orientation 6 (rotate 90° clockwise) decodes as 2×4.
+    const jpeg = await sharp(Buffer.from(data), { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer();
+    const rotated = await decodeImage(new Uint8Array(jpeg));
+    expect([rotated.width, rotated.height]).toEqual([h, w]);
+  });
+
   it('tensorToPng maps x*0.5+0.5 clamped, builds grids, and leaks nothing', async () => {
     const before = tf.memory().numTensors;
     const img = tf.tensor4d([-1, 0, 1, 2, -3, 0.5], [1, 1, 2, 3]);

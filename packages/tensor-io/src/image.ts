@@ -11,8 +11,11 @@ export { imageToTensor } from './raw-image.js';
 export interface DecodeImageOptions {
   /** Output channels: 3 (default; alpha dropped, grey expanded) or 4 (alpha added if absent). */
   readonly channels?: 3 | 4;
-  /** Resize to this size (sharp `fit: 'fill'`, Lanczos3) when given. */
-  readonly resize?: { readonly width: number; readonly height: number };
+  /**
+   * Resize to this size (Lanczos3) when given. `fit: 'fill'` (default) stretches to exactly this
+   * size; `fit: 'cover'` keeps the aspect ratio, scales the short side to fit and centre-crops the rest.
+   */
+  readonly resize?: { readonly width: number; readonly height: number; readonly fit?: 'fill' | 'cover' };
   /**
    * Most pixels (width × height) the image may have, as its header declares it, before anything is
    * decoded; also bounds `resize`. Default `DEFAULT_MAX_PIXELS` (2^24 = 4096 × 4096: 48 MB as RGB).
@@ -47,7 +50,10 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
   }
   const raise = (n: number) => `decodeImage(bytes, { maxPixels: ${n} })`;
   if (options.resize) {
-    const { width, height } = options.resize;
+    const { width, height, fit } = options.resize;
+    if (fit !== undefined && fit !== 'fill' && fit !== 'cover') {
+      throw new TensorIoError('IMAGE_INVALID_INPUT', `decodeImage: resize.fit must be 'fill' or 'cover', got ${String(fit)}.`);
+    }
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
       throw new TensorIoError('IMAGE_INVALID_INPUT', `decodeImage: resize needs positive integer width and height, got ${String(width)}x${String(height)}.`);
     }
@@ -75,7 +81,7 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
   }
   try {
     let pipeline = sharp(bytes, { limitInputPixels }).rotate().toColourspace('srgb');
-    if (options.resize) pipeline = pipeline.resize(options.resize.width, options.resize.height, { fit: 'fill' });
+    if (options.resize) pipeline = pipeline.resize(options.resize.width, options.resize.height, { fit: options.resize.fit ?? 'fill', position: 'centre' });
     pipeline = channels === 4 ? pipeline.ensureAlpha() : pipeline.removeAlpha();
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== channels) {

@@ -42,8 +42,9 @@ async function listImages(dir: string): Promise<string[]> {
 }
 
 /**
- * A folder of PNG/JPEG images (recursive, sorted by path), decoded with sharp, resized so the
- * short side is `resolution` and centre-cropped to a square, held in memory as bytes. Order:
+ * A folder of PNG/JPEG images (recursive, sorted by path), decoded by tensor-io's `decodeImage`
+ * (EXIF orientation applied, sRGB, alpha dropped, at most 2^24 pixels each), resized so the short
+ * side is `resolution` and centre-cropped to a square (`fit: 'cover'`), held in memory as bytes. Order:
  * a fresh permutation per epoch from the run's RNG; optional random x-flip per image.
  *
  * @example
@@ -61,14 +62,13 @@ export async function folderDataset(config: { path: string; xflip: boolean; maxI
   if (files.length === 0) {
     throw new TrainerError('TRAINER_DATASET', `trainer: no .png/.jpg/.jpeg images under "${config.path}" (dataset.path). Point dataset.path at a folder of images.`);
   }
-  const { default: sharp } = await import('sharp');
+  const { decodeImage } = await import('@gan-control/tensor-io/node');
   const per = resolution * resolution * 3;
   const pixels = new Uint8Array(files.length * per);
   for (const [i, file] of files.entries()) {
     try {
-      const buf = await sharp(await readFile(file)).removeAlpha().resize(resolution, resolution, { fit: 'cover', position: 'centre' }).toColourspace('srgb').raw().toBuffer();
-      if (buf.length !== per) throw new Error(`decoded ${buf.length} bytes, expected ${per}`);
-      pixels.set(buf, i * per);
+      const image = await decodeImage(new Uint8Array(await readFile(file)), { resize: { width: resolution, height: resolution, fit: 'cover' } });
+      pixels.set(image.data, i * per);
     } catch (err) {
       throw new TrainerError('TRAINER_DATASET', `trainer: cannot decode image "${relative(config.path, file)}" in ${config.path}: ${err instanceof Error ? err.message : String(err)}. Remove or fix the file.`);
     }
