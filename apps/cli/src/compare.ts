@@ -155,3 +155,48 @@ export async function comparisonMetrics(
     ...(realism ? { realism } : {}),
   };
 }
+
+/** What `formatComparisonRow` reads of an `evaluate --compare` JSON. */
+export interface ComparisonJson {
+  readonly method: string;
+  readonly attributes: Readonly<Record<string, { readonly unit: string; readonly meanError: number }>>;
+  readonly metrics: ComparisonMetrics;
+  readonly cost: { readonly kimg: number | null; readonly trainingSeconds: number | null; readonly fit?: Readonly<Record<string, unknown>> };
+}
+
+const UNIT_SUFFIX: Record<string, string> = { deg: '°', px: ' px', fraction: '' };
+
+/** 3 significant digits (whole numbers from 100 on). */
+const sig3 = (x: number) => (!Number.isFinite(x) ? '—' : Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
+
+/**
+ * One markdown row of the comparison table (the root README's "Compared with post-hoc methods")
+ * from an `evaluate --compare` JSON: mean error per attribute (in the JSON's order), worst leakage,
+ * mean log10 DS, MIG, DCI, realism KS per factor and the training cost (the model's kimg and
+ * hours, plus what the post-hoc fit sampled). The README's rows are this function's output, so a
+ * test checks the committed JSON against the printed table digit for digit.
+ *
+ * @example
+ * formatComparisonRow(JSON.parse(text), { model: 'baseline', method: 'InterFaceGAN' });
+ * // '| baseline | InterFaceGAN | 17.7° | 1.03 px | 0.0475 | 0.111 (color → size) | 1.86 | … |'
+ */
+export function formatComparisonRow(c: ComparisonJson, label: { model: string; method: string }): string {
+  const m = c.metrics;
+  const errors = Object.values(c.attributes).map((a) => `${sig3(a.meanError)}${UNIT_SUFFIX[a.unit] ?? ` ${a.unit}`}`);
+  const leak = m.worstLeakage ? `${sig3(m.worstLeakage.value)} (${m.worstLeakage.swept} → ${m.worstLeakage.into})` : '—';
+  const dci = `${m.dci.disentanglement.toFixed(2)} / ${m.dci.completeness.toFixed(2)} / ${m.dci.informativeness.toFixed(2)}`;
+  const ks = m.realism ? Object.values(m.realism.ks).map((v) => v.toFixed(2)).join(' / ') : '—';
+  const training = c.cost.kimg === null ? '—' : `${c.cost.kimg.toFixed(1)} kimg, ${c.cost.trainingSeconds === null ? '?' : ((c.cost.trainingSeconds ?? 0) / 3600).toFixed(1)} h`;
+  const fit = c.cost.fit ?? {};
+  const samples = (x: unknown) => (x as { samples?: number } | undefined)?.samples;
+  const extra =
+    c.method === 'regression'
+      ? (() => {
+          const r = Object.values(((fit.regression as { regressors?: Record<string, { samples?: number } | null> } | undefined)?.regressors ?? {}));
+          return `; fit: ${samples(r[0]) ?? '?'} samples, ${r.length} MLPs`;
+        })()
+      : c.method === 'interfacegan' || c.method === 'ganspace'
+        ? `; fit: ${samples(fit[c.method]) ?? '?'} samples${c.method === 'ganspace' ? ` + ${(fit.ganspace as { fitSamples?: number }).fitSamples ?? '?'}` : ''}`
+        : '';
+  return `| ${label.model} | ${label.method} | ${errors.join(' | ')} | ${leak} | ${m.ds.meanLog10.toFixed(2)} | ${m.mig.score.toFixed(2)} | ${dci} | ${ks} | ${training}${extra} |`;
+}
