@@ -43,7 +43,7 @@ const report = (leak: Record<string, Record<string, number>>) => Object.fromEntr
 describe('comparisonMetrics', () => {
   it('a method that shows exactly what it was asked: DS ≫ 1, MIG high, D = C = I = 1, no leakage', async () => {
     const m = await comparisonMetrics(measurements((asked) => asked), report({ a: { b: 0, h: 0 }, b: { a: 0.01, h: 0 }, h: { a: 0, b: 0.002 } }));
-    console.log(`exact: DS ${m.ds.meanLog10.toFixed(2)}, MIG ${m.mig.score.toFixed(3)}, DCI ${m.dci.disentanglement.toFixed(3)}/${m.dci.completeness.toFixed(3)}/${m.dci.informativeness.toFixed(3)}`);
+    console.log(`exact: DS ${m.ds.meanLog10.toFixed(2)}, MIG ${m.mig!.score.toFixed(3)}, DCI ${m.dci.disentanglement.toFixed(3)}/${m.dci.completeness.toFixed(3)}/${m.dci.informativeness.toFixed(3)}`);
     expect(m.worstLeakage).toEqual({ value: 0.01, swept: 'b', into: 'a' });
     // Nothing else moves within a sweep: σ_j = 0 (floored at 1e-6), so log10 DS_i ≈ 2·log10(σ_i/1e-6) > 10.
     for (const k of ['a', 'b', 'h']) expect(m.ds.log10[k]).toBeGreaterThan(10);
@@ -51,9 +51,9 @@ describe('comparisonMetrics', () => {
     expect(m.dci.completeness).toBeGreaterThan(0.99);
     expect(m.dci.informativeness).toBeGreaterThan(0.99);
     // Binned MI of independent codes is biased upward (20 bins, 504 rows), so the gap stays below 1.
-    expect(m.mig.score).toBeGreaterThan(0.6);
-    expect(m.mig.factors['a.a'].best).toBe('a');
-    expect(m.mig.factors['h.hue'].best).toBe('h');
+    expect(m.mig!.score).toBeGreaterThan(0.6);
+    expect(m.mig!.factors['a.a'].best).toBe('a');
+    expect(m.mig!.factors['h.hue'].best).toBe('h');
     expect(m.realism).toBeUndefined();
   });
 
@@ -66,13 +66,13 @@ describe('comparisonMetrics', () => {
       }),
       report({}),
     );
-    console.log(`entangled: DS ${JSON.stringify(m.ds.log10)}, MIG ${m.mig.score.toFixed(3)}, DCI ${m.dci.disentanglement.toFixed(3)}/${m.dci.completeness.toFixed(3)}`);
+    console.log(`entangled: DS ${JSON.stringify(m.ds.log10)}, MIG ${m.mig!.score.toFixed(3)}, DCI ${m.dci.disentanglement.toFixed(3)}/${m.dci.completeness.toFixed(3)}`);
     expect(m.worstLeakage).toBeNull();
     // Exact: log10 DS_a = log10(σ_a/ε) [over b] + log10(σ_a/ε) [over h]. Entangled: sweeping a moves a
     // and b alike (σ_a/σ_b = 1, a factor of 1) and a by half as much: log10 DS_a = log10(σ_a/2ε).
     for (const k of ['a', 'b'] as const) expect(m.ds.log10[k]).toBeCloseTo(exact.ds.log10[k] / 2 - Math.log10(2), 1);
-    expect(m.mig.factors['a.a'].gap).toBeLessThan(0.1);
-    expect(m.mig.factors['b.b'].gap).toBeLessThan(0.1);
+    expect(m.mig!.factors['a.a'].gap).toBeLessThan(0.1);
+    expect(m.mig!.factors['b.b'].gap).toBeLessThan(0.1);
     expect(m.dci.completeness).toBeLessThan(0.8);
     expect(m.dci.disentanglement).toBeLessThan(0.8);
   });

@@ -67,7 +67,8 @@ export async function domainMeasures(model: Pick<LoadedModel, 'manifest' | 'gene
 export interface ComparisonMetrics {
   readonly worstLeakage: { readonly value: number; readonly swept: string; readonly into: string } | null;
   readonly ds: { readonly log10: Record<string, number>; readonly meanLog10: number };
-  readonly mig: { readonly score: number; readonly factors: Record<string, { readonly gap: number; readonly best: string; readonly second: string }> };
+  /** `null` with fewer than two measured attributes (no gap between a best and a second group). */
+  readonly mig: { readonly score: number; readonly factors: Record<string, { readonly gap: number; readonly best: string; readonly second: string }> } | null;
   readonly dci: { readonly disentanglement: number; readonly completeness: number; readonly informativeness: number };
   readonly realism?: { readonly dataset: string; readonly samples: number; readonly ks: Record<string, number>; readonly critical05: number };
 }
@@ -128,7 +129,7 @@ export async function comparisonMetrics(
   const D = groups.reduce((s, g) => s + g.size, 0);
   const codeM = lib.matrix(Float64Array.from(codes), D);
   const factorM = lib.matrix(Float64Array.from(factors), C);
-  const mig = lib.mig({ codes: codeM, groups, factors: factorM, columns });
+  const mig = groups.length >= 2 ? lib.mig({ codes: codeM, groups, factors: factorM, columns }) : null;
   const dci = lib.dci({ codes: codeM, groups, factors: factorM, columns });
 
   let realism: ComparisonMetrics['realism'];
@@ -150,7 +151,7 @@ export async function comparisonMetrics(
   return {
     worstLeakage: worst,
     ds: { log10: Object.fromEntries(ds.varied.map((a, i) => [a, ds.log10[i]])), meanLog10: ds.meanLog10 },
-    mig: { score: mig.score, factors: Object.fromEntries(mig.factors.map((f) => [f.key, { gap: f.gap, best: f.best, second: f.second }])) },
+    mig: mig && { score: mig.score, factors: Object.fromEntries(mig.factors.map((f) => [f.key, { gap: f.gap, best: f.best, second: f.second }])) },
     dci: { disentanglement: dci.disentanglement, completeness: dci.completeness, informativeness: dci.informativeness },
     ...(realism ? { realism } : {}),
   };
@@ -198,5 +199,5 @@ export function formatComparisonRow(c: ComparisonJson, label: { model: string; m
       : c.method === 'interfacegan' || c.method === 'ganspace'
         ? `; fit: ${samples(fit[c.method]) ?? '?'} samples${c.method === 'ganspace' ? ` + ${(fit.ganspace as { fitSamples?: number }).fitSamples ?? '?'}` : ''}`
         : '';
-  return `| ${label.model} | ${label.method} | ${errors.join(' | ')} | ${leak} | ${m.ds.meanLog10.toFixed(2)} | ${m.mig.score.toFixed(2)} | ${dci} | ${ks} | ${training}${extra} |`;
+  return `| ${label.model} | ${label.method} | ${errors.join(' | ')} | ${leak} | ${m.ds.meanLog10.toFixed(2)} | ${m.mig ? m.mig.score.toFixed(2) : '—'} | ${dci} | ${ks} | ${training}${extra} |`;
 }

@@ -15,7 +15,7 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('directions on a converted StyleGAN2', () => {
-  it('convert → directions → generate --shift / --set along them → evaluate --method interfacegan', async () => {
+  it('convert → directions → generate --shift / --set along them → evaluate --method interfacegan; the value regressor: --set and evaluate --method regression --compare', async () => {
     writeTinyNvidiaGenerator(work); // G.safetensors + config.json (G_kwargs)
     const c = await runCli(['convert', 'G.safetensors', '--kwargs', 'config.json', '--attribute', 'latent=size', '--out', 'sg', '--backend', 'cpu'], { cwd: work });
     expect(c.code, c.stderr).toBe(0);
@@ -41,6 +41,20 @@ describe('directions on a converted StyleGAN2', () => {
     const e = await runCli(['evaluate', '--model', 'sg', '--method', 'interfacegan', '--samples', '2', '--steps', '3', '--range-samples', '16', '--json', '--backend', 'cpu'], { cwd: work });
     expect(e.code, e.stderr).toBe(0);
     expect(Object.keys(JSON.parse(e.stdout) as object)).toEqual(['latent']);
+    // The value regressor: absolute edits on the converted model without directions.json's linear fit.
+    const r = await runCli(['directions', '--model', 'sg', '--method', 'regression', '--samples', '128', '--epochs', '20', '--hidden', '16,16', '--json', '--backend', 'cpu'], { cwd: work });
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(work, 'sg', 'regression', 'latent.json'))).toBe(true);
+    const viaRegressor = await run('r.png', ['--set', 'latent=0.3']);
+    expect(viaRegressor.stderr).toContain('--set goes through its value regressors');
+    const er = await runCli(['evaluate', '--model', 'sg', '--method', 'regression', '--compare', '--samples', '2', '--steps', '3', '--range-samples', '16', '--json', '--backend', 'cpu'], { cwd: work });
+    expect(er.code, er.stderr).toBe(0);
+    const cmp = JSON.parse(er.stdout) as { method: string; attributes: object; metrics: { mig: unknown; realism?: unknown } };
+    expect(cmp.method).toBe('regression');
+    expect(Object.keys(cmp.attributes)).toEqual(['latent']);
+    expect(cmp.metrics.mig).toBeNull(); // one attribute: no gap to measure
+    expect(cmp.metrics.realism).toBeUndefined(); // no procedural dataset to compare with
+    rmSync(join(work, 'sg', 'regression'), { recursive: true });
     // A corrupt file: a coded error naming the field, exit 1.
     const file = join(work, 'sg', 'directions.json');
     const json = JSON.parse(readFileSync(file, 'utf8')) as { directions: { model: { slope: number } }[] };

@@ -192,7 +192,7 @@ export function formatMetrics(m: ComparisonMetrics): string {
   const rows = [
     ['worst leakage', m.worstLeakage ? `${f(m.worstLeakage.value)} (${m.worstLeakage.swept} → ${m.worstLeakage.into})` : '—'],
     ['DS (log10, mean)', `${f(m.ds.meanLog10)} (${Object.entries(m.ds.log10).map(([k, v]) => `${k} ${f(v)}`).join(', ')})`],
-    ['MIG', f(m.mig.score)],
+    ['MIG', m.mig ? f(m.mig.score) : '— (one attribute)'],
     ['DCI (D / C / I)', `${f(m.dci.disentanglement)} / ${f(m.dci.completeness)} / ${f(m.dci.informativeness)}`],
     ...(m.realism ? [['realism KS (random vs dataset)', `${Object.entries(m.realism.ks).map(([k, v]) => `${k} ${f(v)}`).join(', ')} (critical 0.05: ${f(m.realism.critical05)})`]] : []),
   ];
