@@ -102,6 +102,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--out <latent.json>', 'where the latent goes', { default: 'latent.json' })
     .option('--png <file.png>', 'also write the reconstruction')
     .option('--allow-grayscale', 'project an image without colour anyway')
+    .option('--max-pixels <n>', 'refuse images that declare more pixels than this (default 16777216 = 4096 × 4096; raise it only for files you trust)')
     .option('--json', 'print PSNR, MSE and the measured values as JSON')
     .example('  gan-control invert photo.png --model shapes --out latent.json --png recon.png')
     .action(run(async () => (await import('./commands/invert.js')).invertCommand));
@@ -122,6 +123,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--prior <weight>', 'projection: pull toward the latent distribution (0: projector.py)', { default: 0.001 })
     .option('--save-latent <latent.json>', 'also save the projected latent')
     .option('--allow-grayscale', 'project an image without colour anyway')
+    .option('--max-pixels <n>', 'refuse images that declare more pixels than this (default 16777216 = 4096 × 4096; raise it only for files you trust)')
     .option('--out <file.png>', 'the edited picture (a row with --sweep)', { default: 'edited.png' })
     .option('--extrapolate', 'allow values outside the range the encoders were trained on')
     .option('--json', 'print the measured values as JSON')

@@ -94,6 +94,11 @@ describe.runIf(hasEncoders)('invert and edit a picture the model did not make', 
       expect(r.code, file).toBe(1);
       expect(r.stderr, file).toMatch(message);
     }
+    // An image that declares more pixels than --max-pixels is refused from its header, naming the flag.
+    const big = await runCli(['invert', 'tiny.png', '--model', 'shapes', '--steps', '1', '--max-pixels', '100'], { cwd: work });
+    expect(big.code).toBe(1);
+    expect(big.stderr).toMatch(/tiny\.png declares 144 pixels, more than --max-pixels 100; .*--max-pixels 144/);
+    expect((await runCli(['invert', 'tiny.png', '--model', 'shapes', '--max-pixels', '0'], { cwd: work })).code).toBe(2);
     const bad = await runCli(['edit', 'photo.latent.json', '--model', 'shapes', '--out', 'x.png'], { cwd: work });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/edit needs something to change/);

@@ -25,6 +25,8 @@ export interface ProjectionPlan {
   seed: number;
   prior: number;
   allowGrayscale: boolean;
+  /** Most pixels an input image may declare (`--max-pixels`; default tensor-io's `DEFAULT_MAX_PIXELS`, 2^24). */
+  maxPixels?: number;
 }
 
 /** Flags → projection settings (usage errors only). */
@@ -40,6 +42,7 @@ export function planProjection(opts: Record<string, unknown>): ProjectionPlan {
     seed: intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 }),
     prior: numberFlag(opts.prior, '--prior', { min: 0, max: 1e6, fallback: 0.001 }),
     allowGrayscale: Boolean(opts.allowGrayscale),
+    maxPixels: opts.maxPixels === undefined ? undefined : intFlag(opts.maxPixels, '--max-pixels', { min: 1, max: 2 ** 31, fallback: 0 }),
   };
 }
 
@@ -89,6 +92,7 @@ export async function projectFile(
 ): Promise<{ target: tf.Tensor4D; result: import('@gan-control/encoders').ProjectionResult; ms: number }> {
   const enc = await import('@gan-control/encoders');
   const { decodeImage } = await import('@gan-control/tensor-io/node');
+  const { exceededLimit } = await import('@gan-control/tensor-io');
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(imagePath));
@@ -97,8 +101,12 @@ export async function projectFile(
   }
   let raw: Awaited<ReturnType<typeof decodeImage>>;
   try {
-    raw = await decodeImage(bytes, { channels: 4 });
+    raw = await decodeImage(bytes, { channels: 4, maxPixels: plan.maxPixels });
   } catch (err) {
+    const limit = exceededLimit(err);
+    if (limit) {
+      throw new CliError('CLI_IMAGE_TOO_LARGE', `${imagePath} declares ${limit.value} pixels, more than --max-pixels ${limit.max}; downscale it, or if you trust the file pass --max-pixels ${limit.value}`, { cause: err, details: { limit } });
+    }
     throw new CliError('CLI_BAD_IMAGE', `${imagePath} is not a readable image (${(err as Error).message}); give a PNG or JPEG`, { cause: err });
   }
   const resolution = session.model.generator.resolution;
