@@ -11,7 +11,7 @@ import { startBackend } from './backend';
 import { openModel, sourceOf, type ControlAttribute, type SourceSpec, type StudioModel, type ValueInfo } from './model';
 import type { ProjectJob, ProjectMessage } from './project-worker';
 import { Renderer, type Frame } from './render';
-import { clampValue, formatNumber, formatSettings, parseSettings, seedOf, type Settings } from './settings';
+import { clampValue, formatNumber, formatProjected, formatSettings, parseProjected, parseSettings, seedOf, type Settings } from './settings';
 
 const VARIATIONS = 6;
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -71,7 +71,9 @@ function clearError(): void {
 
 /** The settings' URL (replaces the address without a reload) and the link to copy. */
 function syncUrl(): string {
-  const q = formatSettings(settings, model!, { backend: page.backend, model: model!.url && model!.url !== 'model/' ? model!.url : undefined, steps: page.steps });
+  let q = formatSettings(settings, model!, { backend: page.backend, model: model!.url && model!.url !== 'model/' ? model!.url : undefined, steps: page.steps });
+  // A projected picture travels in the link too (its w), so the edit of a user's image is shareable.
+  if (renderer?.projected) q += `&${formatProjected(renderer.projected, model!)}`;
   history.replaceState(null, '', `?${q}`);
   ($('link') as HTMLAnchorElement).href = location.href;
   return q;
@@ -647,10 +649,26 @@ async function load(spec: SourceSpec, fromUrl: URLSearchParams): Promise<void> {
     const measured = await nextRenderer.measureSampled(s);
     s = parseSettings(fromUrl, next, { ...s, values: measured, sampled: s.sampled });
   }
+  // A link to a projected picture: its w, and every attribute it leaves "as projected" shown at
+  // the value measured on that picture.
+  const projected = parseProjected(fromUrl, next.generator.wDim, next);
+  if (projected) {
+    nextRenderer.projected = { ws: projected.ws, resampled: new Set(projected.resampled) };
+    const measured = await nextRenderer.render(s).then(([f]) => f.measured);
+    for (const a of next.attributes) {
+      const m = measured[a.name];
+      if (s.sampled.has(a.name) && m && m.every(Number.isFinite)) s.values[a.name] = a.values.map((v, i) => Number(formatNumber(clampValue(m[i], v))));
+    }
+  }
   model?.dispose();
   model = next;
   renderer = nextRenderer;
   settings = s;
+  if (projected) {
+    stats.projected = true;
+    document.body.classList.add('projected');
+    $('back-to-samples').hidden = false;
+  }
   $('model-name').textContent = `${next.name} · ${next.resolution} px · ${source.label}`;
   buildControls(next);
   stats.ready = true;

@@ -10,7 +10,10 @@
  * - `sample=<attribute>,…`: attributes whose sub-vector is sampled instead of set;
  * - `seed=<n>`: the seed of every latent group; `seed.<group>=<n>`: one group reseeded;
  * - `truncation=<ψ>`; `backend=webgpu|webgl|wasm|cpu`; `model=<url>` (default: the served model);
- *   `steps=<n>`: Adam steps of the projection of a user's image (default 300, as `gan-control invert`).
+ *   `steps=<n>`: Adam steps of the projection of a user's image (default 300, as `gan-control invert`);
+ * - `latent=<base64url>`: a projected picture — its w (`[wDim]` float32, little-endian, base64url), so
+ *   a link to an edit of the user's own image reproduces it; `resampled=<group>,…`: groups of it
+ *   drawn from their seeds since.
  */
 
 /** What a settings parser needs to know about a model. */
@@ -32,6 +35,12 @@ export interface Settings {
   values: Record<string, number[]>;
   /** Attributes whose sub-vector is sampled (not set). */
   sampled: Set<string>;
+}
+
+/** A projected picture: its w and the groups reseeded since (their slices come from their seeds). */
+export interface ProjectedLatent {
+  readonly ws: readonly number[];
+  readonly resampled: ReadonlySet<string>;
 }
 
 /** Extra URL fields that are not picture settings. */
@@ -117,5 +126,55 @@ export function formatSettings(settings: Settings, model: SettingsModel, page: P
   const sampled = model.attributes.filter((a) => settings.sampled.has(a.name)).map((a) => a.name);
   if (sampled.length) q.set('sample', sampled.join(','));
   for (const k of PAGE_KEYS) if (page[k]) q.set(k, page[k]!);
+  return q.toString();
+}
+
+/** w as base64url of its float32 little-endian bytes (exact for float32 values). */
+export function encodeLatent(ws: readonly number[]): string {
+  const bytes = new Uint8Array(ws.length * 4);
+  const view = new DataView(bytes.buffer);
+  ws.forEach((x, i) => view.setFloat32(i * 4, x, true));
+  let text = '';
+  for (const b of bytes) text += String.fromCharCode(b);
+  return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** The w of a `latent=` field, or `undefined` unless it is exactly `wDim` finite float32 values. */
+export function decodeLatent(text: string, wDim: number): number[] | undefined {
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length !== Math.ceil((wDim * 4 * 4) / 3)) return undefined;
+  let binary: string;
+  try {
+    binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  } catch {
+    return undefined;
+  }
+  if (binary.length !== wDim * 4) return undefined;
+  const view = new DataView(Uint8Array.from(binary, (c) => c.charCodeAt(0)).buffer);
+  const ws = Array.from({ length: wDim }, (_, i) => view.getFloat32(i * 4, true));
+  return ws.every(Number.isFinite) ? ws : undefined;
+}
+
+/**
+ * The projected picture a URL names (`latent=`, `resampled=`), or `undefined` when it names none
+ * or a `latent` that does not fit this model (wrong length, not finite: ignored, as other junk is).
+ *
+ * @example
+ * const projected = parseProjected(new URLSearchParams(location.search), model.generator.wDim, model);
+ */
+export function parseProjected(query: URLSearchParams, wDim: number, model: SettingsModel): ProjectedLatent | undefined {
+  const text = query.get('latent');
+  if (text === null) return undefined;
+  const ws = decodeLatent(text, wDim);
+  if (!ws) return undefined;
+  const names = (query.get('resampled') ?? '').split(',');
+  return { ws, resampled: new Set(model.groups.map((g) => g.name).filter((g) => names.includes(g))) };
+}
+
+/** The URL fields of a projected picture (appended after the settings' own). */
+export function formatProjected(projected: ProjectedLatent, model: SettingsModel): string {
+  const q = new URLSearchParams();
+  q.set('latent', encodeLatent(projected.ws));
+  const resampled = model.groups.map((g) => g.name).filter((g) => projected.resampled.has(g));
+  if (resampled.length) q.set('resampled', resampled.join(','));
   return q.toString();
 }

@@ -165,6 +165,19 @@ describe.skipIf(!available)('studio: edit your own image', () => {
     await settled(page, frames + 1);
     expect(hueError((await measureShown(page)).hue, 200)).toBeLessThanOrEqual(5);
 
+    // The link reproduces the edited projected picture (its w travels in the URL) in a new page.
+    const link = page.url();
+    expect(new URL(link).searchParams.get('latent')).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(new URL(link).searchParams.get('resampled')).toBe('other');
+    const shared = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    shared.on('pageerror', (e) => uncaught.push(`shared link: ${e.message}`));
+    await shared.goto(link);
+    const opened = (await settled(shared, 1)) as unknown as { projected: boolean };
+    expect(opened.projected).toBe(true);
+    expect(Buffer.from((await readCanvas(shared)).rgb).equals(Buffer.from((await readCanvas(page)).rgb))).toBe(true);
+    expect(await shared.locator('#back-to-samples').isVisible()).toBe(true);
+    await shared.close();
+
     // Nothing leaked on the page: the projection's target was released, frames release theirs.
     expect(await numTensors(page)).toBe(tensorsBefore);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clampValue, formatSettings, parseSettings, seedOf } from '../src/settings';
+import { clampValue, decodeLatent, encodeLatent, formatProjected, formatSettings, parseProjected, parseSettings, seedOf } from '../src/settings';
 
 const model = {
   groups: [{ name: 'color' }, { name: 'position' }, { name: 'size' }, { name: 'other' }],
@@ -44,5 +44,23 @@ describe('studio settings', () => {
     const s = parseSettings(new URLSearchParams(''), model, { values: { position: [7.743746280670166, 13.35567] } });
     expect(s.values.position).toEqual([7.7437, 13.3557]);
     expect(formatSettings(s, model)).toContain('position.x=7.7437&position.y=13.3557');
+  });
+
+  it('carries a projected w exactly (float32) and ignores a latent that does not fit the model', () => {
+    const ws = Array.from({ length: 40 }, (_, i) => Math.fround(Math.sin(i) * 3.7 - i / 9));
+    const text = encodeLatent(ws);
+    expect(text).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeLatent(text, 40)).toEqual(ws);
+    expect(decodeLatent(text, 39)).toBeUndefined();
+    expect(decodeLatent(text.slice(1), 40)).toBeUndefined();
+    expect(decodeLatent(`${text.slice(0, -2)}+/`, 40)).toBeUndefined();
+    expect(decodeLatent(encodeLatent([...ws.slice(0, 39), NaN]), 40)).toBeUndefined();
+    const q = new URLSearchParams(`seed=3&sample=color&${formatProjected({ ws, resampled: new Set(['other', 'nope']) }, model)}`);
+    expect(q.get('resampled')).toBe('other');
+    const p = parseProjected(q, 40, model)!;
+    expect(p.ws).toEqual(ws);
+    expect([...p.resampled]).toEqual(['other']);
+    expect(parseProjected(new URLSearchParams('seed=3'), 40, model)).toBeUndefined();
+    expect(parseProjected(new URLSearchParams('latent=abc'), 40, model)).toBeUndefined();
   });
 });
