@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exitCodeOf } from './errors.js';
 import { ensureOut, prepareOut } from './output.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-out-'));
@@ -47,7 +48,8 @@ describe('--out fails fast and clearly', () => {
     expect(() => prepareOut('out/E.JPEG', dir, { allowFile: true })).toThrow('images are written as PNG only');
     expect(() => prepareOut('grids.webp', dir, { allowFile: false })).toThrow('looks like a file; this command writes several files: give a folder');
     expect(existsSync(join(dir, 'e.jpg'))).toBe(false);
-    expect(() => prepareOut('', dir, { allowFile: true })).toThrow(expect.objectContaining({ code: 'CLI_USAGE', exitCode: 2, message: '--out is empty; give a file name ending in .png or a folder' }));
+    expect(() => prepareOut('', dir, { allowFile: true })).toThrow(expect.objectContaining({ code: 'CLI_USAGE', message: '--out is empty; give a file name ending in .png or a folder' }));
+    expect(exitCodeOf(((): unknown => { try { prepareOut('', dir, { allowFile: true }); } catch (e) { return e; } })())).toBe(2);
     expect(() => prepareOut('  ', dir, { allowFile: false })).toThrow('--out is empty; give a folder');
     // A dot elsewhere is still a folder.
     expect(prepareOut('run.v2', dir, { allowFile: true })).toEqual({ kind: 'dir', path: join(dir, 'run.v2') });

@@ -248,7 +248,7 @@ describe('datasets and config', () => {
 
   it('names invalid config fields by path', () => {
     expect(() => parseTrainConfig({ ...preset('tiny-8'), resolution: 12 })).toThrow(/resolution: must be a power of two/);
-    expect(() => parseTrainConfig({ ...preset('tiny-8'), attributes: [{ name: 'hue' }] })).toThrow(/attributes\.0\.name/);
+    expect(() => parseTrainConfig({ ...preset('tiny-8'), attributes: [{ name: 'hue' }] })).toThrow(/attributes\[0\]\.name/);
     expect(() => preset('nope')).toThrow(/Presets: shapes-32, shapes-32-baseline, tiny-8/);
   });
 });
