@@ -10,7 +10,13 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { removeNativeKernels, restoreStockKernels, setupBackend, type BackendInfo } from '@gan-control/backend';
 
-interface Timing { median: number; min: number; reps: number; note?: string }
+/**
+ * Wall ms (median, min) and CPU ms of the process (all its threads; median). On a shared machine
+ * the wall figures move with the load; CPU time (work done) much less, and the project's pool
+ * threads sleep rather than spin, so its CPU time is its work: project CPU ≤ PyTorch 1-thread CPU
+ * means the project's wall time on a quiet machine with ≥ 1 core is ≤ PyTorch's on one thread.
+ */
+interface Timing { median: number; min: number; reps: number; cpu?: number; note?: string }
 type Row = { name: string; results: Record<string, Timing | string>; torch?: Timing; torchPer?: Record<string, Timing> };
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -38,28 +44,40 @@ function parseArgs(argv: string[]) {
 }
 type Args = ReturnType<typeof parseArgs>;
 
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+
 function time(fn: () => void, reps: number, warmup = 1): Timing {
   for (let i = 0; i < warmup; i++) fn();
   const t: number[] = [];
+  const c: number[] = [];
   for (let i = 0; i < reps; i++) {
     const s = performance.now();
+    const sc = cpuMs();
     fn();
+    c.push(cpuMs() - sc);
     t.push(performance.now() - s);
   }
   t.sort((a, b) => a - b);
-  return { median: t[Math.floor(t.length / 2)]!, min: t[0]!, reps };
+  return { median: t[Math.floor(t.length / 2)]!, min: t[0]!, reps, cpu: median(c) };
 }
 
 async function timeAsync(fn: () => Promise<unknown>, reps: number, warmup = 1): Promise<Timing> {
   for (let i = 0; i < warmup; i++) await fn();
   const t: number[] = [];
+  const c: number[] = [];
   for (let i = 0; i < reps; i++) {
     const s = performance.now();
+    const sc = cpuMs();
     await fn();
+    c.push(cpuMs() - sc);
     t.push(performance.now() - s);
   }
   t.sort((a, b) => a - b);
-  return { median: t[Math.floor(t.length / 2)]!, min: t[0]!, reps };
+  return { median: t[Math.floor(t.length / 2)]!, min: t[0]!, reps, cpu: median(c) };
 }
 
 const sync = (t: tf.Tensor) => {
@@ -231,7 +249,7 @@ async function ganSection(args: Args, variants: { label: string; prepare: () => 
       const a = v['stepNoR1'];
       const b = v['stepR1'];
       if (typeof a !== 'object' || typeof b !== 'object') return [k, 'n/a'];
-      return [k, { median: a.median + (b.median - a.median) / 16, min: a.min + (b.min - a.min) / 16, reps: a.reps, note: 'noR1 + (R1 − noR1)/16' }];
+      return [k, { ...lazyR1(a, b), note: 'noR1 + (R1 − noR1)/16' }];
     })) });
   }
   return rows;
@@ -279,6 +297,12 @@ async function pluginSection(args: Args, variants: { label: string; prepare: () 
     rows.push({ name: `${name} forward+backward`, results: bwd });
   }
   return rows;
+}
+
+/** The preset's step with R1 every 16th step, from a step without and one with R1. */
+function lazyR1(a: Timing, b: Timing): Timing {
+  const mix = (x: number, y: number) => x + (y - x) / 16;
+  return { median: mix(a.median, b.median), min: mix(a.min, b.min), reps: a.reps, ...(a.cpu !== undefined && b.cpu !== undefined ? { cpu: mix(a.cpu, b.cpu) } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -391,13 +415,14 @@ function profileTables(profiles: StepProfile[], torchPhases: Record<string, Reco
 }
 
 // ---------------------------------------------------------------------------------------------
+const f1 = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(0));
 const fmt = (v: Timing | string | undefined) => (v === undefined ? '' : typeof v === 'string' ? v : `${v.median < 10 ? v.median.toFixed(2) : v.median.toFixed(0)}`);
 
 function table(title: string, rows: Row[]): string {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r.results)))];
   const hasTorch = rows.some((r) => r.torch);
   const per = [...new Set(rows.flatMap((r) => Object.keys(r.torchPer ?? {})))].sort((a, b) => Number(b) - Number(a));
-  const head = ['ms (median)', ...cols, ...(hasTorch ? ['PyTorch (best threads)', ...cols.filter((c) => c.startsWith('project')).map((c) => `${c} / PyTorch`), ...per.map((t) => `PyTorch ${t} thread${t === '1' ? '' : 's'}`)] : [])];
+  const head = ['ms (median)', ...cols, ...(hasTorch ? ['PyTorch (best threads)', ...cols.filter((c) => c.startsWith('project')).map((c) => `${c} / PyTorch`), ...per.map((t) => `PyTorch ${t} thread${t === '1' ? '' : 's'}`), ...(per.includes('1') ? cols.filter((c) => c.startsWith('project')).map((c) => `CPU ms: ${c} / PyTorch 1 thread`) : [])] : [])];
   const lines = [`### ${title}`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
     const cells = [r.name, ...cols.map((c) => fmt(r.results[c]))];
@@ -408,6 +433,12 @@ function table(title: string, rows: Row[]): string {
         cells.push(r.torch && typeof v === 'object' ? `${(v.median / r.torch.median).toFixed(2)}×` : '');
       }
       for (const t of per) cells.push(fmt(r.torchPer?.[t]));
+      // Work, not latency: the project's process CPU ms against PyTorch's on one thread.
+      const one = r.torchPer?.['1'];
+      for (const c of cols.filter((k) => k.startsWith('project'))) {
+        const v = r.results[c];
+        cells.push(one?.cpu && typeof v === 'object' && v.cpu ? `${f1(v.cpu)} / ${f1(one.cpu)} = ${(v.cpu / one.cpu).toFixed(2)}×` : '');
+      }
     }
     lines.push(`| ${cells.join(' | ')} |`);
   }
@@ -425,7 +456,7 @@ export async function main(argv: string[]): Promise<void> {
   let info: BackendInfo | null = null;
   if (args.only.has('conv')) sections['conv'] = await convSection(args);
   info = await setupBackend('wasm');
-  const variants = [{ label: `project: wasm + native ×${info.native.threads}`, prepare: () => setupBackend('wasm') }];
+  const variants: { label: string; prepare: () => Promise<unknown> }[] = [{ label: `project: wasm + native ×${info.native.threads}`, prepare: () => setupBackend('wasm') }];
   if (!info.native.enabled) variants[0]!.label = 'project: wasm, no addon';
   else if (!args.quick) variants.push({ label: 'project: wasm, no addon', prepare: async () => removeNativeKernels('wasm') });
   // Stock tfjs: wasm cannot train (Conv2DBackpropFilter is missing, reported as the failure);
@@ -460,7 +491,7 @@ export async function main(argv: string[]): Promise<void> {
       if (m) return gan?.[m[1]!]?.[m[2]!];
       const lazy = /^(\d+)px step \(preset/.exec(name);
       const g = lazy ? gan?.[lazy[1]!] : undefined;
-      if (g?.['stepNoR1'] && g['stepR1']) return { median: g['stepNoR1'].median + (g['stepR1'].median - g['stepNoR1'].median) / 16, min: g['stepNoR1'].min, reps: g['stepNoR1'].reps };
+      if (g?.['stepNoR1'] && g['stepR1']) return lazyR1(g['stepNoR1'], g['stepR1']);
       return undefined;
     };
     const gan = torch['gan'] as Record<string, Record<string, Timing>> | undefined;

@@ -29,14 +29,18 @@ SQRT2 = math.sqrt(2.0)
 
 
 def timeit(fn, reps):
+    """Wall ms (median, min) and the process's CPU ms (all threads; median), as the Node side."""
     fn()
-    times = []
+    times, cpu = [], []
     for _ in range(reps):
         t = time.perf_counter()
+        c = time.process_time()
         fn()
+        cpu.append((time.process_time() - c) * 1000)
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
-    return {'median': times[len(times) // 2], 'min': times[0], 'reps': reps}
+    cpu.sort()
+    return {'median': times[len(times) // 2], 'min': times[0], 'reps': reps, 'cpu': cpu[len(cpu) // 2]}
 
 
 def blas_info():
