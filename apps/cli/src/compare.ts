@@ -172,18 +172,23 @@ const sig3 = (x: number) => (!Number.isFinite(x) ? '—' : Math.abs(x) >= 100 ? 
 
 /**
  * One markdown row of the comparison table (the root README's "Compared with post-hoc methods")
- * from an `evaluate --compare` JSON: mean error per attribute (in the JSON's order), worst leakage,
+ * from an `evaluate --compare` JSON: mean error per attribute of `label.attributes` ('not set'
+ * where the method has no control of it), worst leakage,
  * mean log10 DS, MIG, DCI, realism KS per factor and the training cost (the model's kimg and
  * hours, plus what the post-hoc fit sampled). The README's rows are this function's output, so a
  * test checks the committed JSON against the printed table digit for digit.
  *
  * @example
- * formatComparisonRow(JSON.parse(text), { model: 'baseline', method: 'InterFaceGAN' });
+ * formatComparisonRow(JSON.parse(text), { model: 'baseline', method: 'InterFaceGAN', attributes: ['color', 'position', 'size'] });
  * // '| baseline | InterFaceGAN | 17.7° | 1.03 px | 0.0475 | 0.111 (color → size) | 1.86 | … |'
  */
-export function formatComparisonRow(c: ComparisonJson, label: { model: string; method: string }): string {
+export function formatComparisonRow(c: ComparisonJson, label: { model: string; method: string; attributes: readonly string[] }): string {
   const m = c.metrics;
-  const errors = Object.values(c.attributes).map((a) => `${sig3(a.meanError)}${UNIT_SUFFIX[a.unit] ?? ` ${a.unit}`}`);
+  // An attribute the method cannot set (GANSpace without a component named for it) has no report.
+  const errors = label.attributes.map((k) => {
+    const a = c.attributes[k];
+    return a ? `${sig3(a.meanError)}${UNIT_SUFFIX[a.unit] ?? ` ${a.unit}`}` : 'not set';
+  });
   const leak = m.worstLeakage ? `${sig3(m.worstLeakage.value)} (${m.worstLeakage.swept} → ${m.worstLeakage.into})` : '—';
   const dci = `${m.dci.disentanglement.toFixed(2)} / ${m.dci.completeness.toFixed(2)} / ${m.dci.informativeness.toFixed(2)}`;
   const ks = m.realism ? Object.values(m.realism.ks).map((v) => v.toFixed(2)).join(' / ') : '—';

@@ -26,7 +26,7 @@ describe.runIf(files.length > 0)('README comparison table', () => {
       const json = JSON.parse(readFileSync(join(dir, f), 'utf8')) as ComparisonJson & { model: string };
       expect(json.model, f).toBe(model);
       expect(json.method, f).toBe(method.replace(/-replace$/, ''));
-      const row = formatComparisonRow(json, { model: MODELS[model], method: METHODS[method] });
+      const row = formatComparisonRow(json, { model: MODELS[model], method: METHODS[method], attributes: ['color', 'position', 'size'] });
       expect(readme, `${f} → ${row}`).toContain(row);
     }
     // Both models, every method: 5 rows on GAN-Control, 4 post-hoc rows on the baseline.
