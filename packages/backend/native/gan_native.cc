@@ -9,6 +9,7 @@
 #endif
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -528,6 +529,40 @@ void binary(const int64_t* d, const int64_t* sa, const int64_t* sb, const float*
   parallelRange(rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, L)), [&](int64_t r0, int64_t r1) { binaryRows<OP>(d, sa, sb, a, b, o, r0, r1); });
 }
 
+// One Adam step (@gan-control/gradients' ADAM_UPDATE), each operation rounded to float as the
+// composed tfjs ops round it: no fused multiply-add may be formed here (the attribute and pragma
+// switch contraction off for GCC and Clang; the rest of the file keeps FMA for the GEMM).
+#if defined(__clang__)
+#define GAN_NO_CONTRACT
+#elif defined(__GNUC__)
+#define GAN_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#define GAN_NO_CONTRACT
+#endif
+GAN_NO_CONTRACT void adamRange(const float* p, const float* g, const float* m, const float* v, float* po, float* mo, float* vo, int64_t i0, int64_t i1, const float* k) {
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+  const float b1 = k[0], b2 = k[1], c1 = k[2], c2 = k[3], eps = k[4], step = k[5], sq = k[6];
+  for (int64_t i = i0; i < i1; i++) {
+    const float gi = g[i];
+    const float ma = m[i] * b1, mb = gi * c1;
+    const float m2 = ma + mb;
+    const float g2 = gi * gi;
+    const float va = v[i] * b2, vb = g2 * c2;
+    const float v2 = va + vb;
+    const float den = std::sqrt(v2) / sq + eps;
+    const float upd = (m2 / den) * step;
+    mo[i] = m2;
+    vo[i] = v2;
+    po[i] = p[i] - upd;
+  }
+}
+
+void adam(const float* p, const float* g, const float* m, const float* v, float* po, float* mo, float* vo, int64_t n, const float* k) {
+  parallelRange(n, 32768, [&](int64_t i0, int64_t i1) { adamRange(p, g, m, v, po, mo, vo, i0, i1, k); });
+}
+
 // y = lrelu(x + b), b broadcast over rows of C (bias + activation in one pass).
 void biasLeakyRelu(const float* x, const float* b, float* y, int64_t rows, int64_t C, float alpha) {
   parallelRange(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, C)), [&](int64_t r0, int64_t r1) {
@@ -846,6 +881,34 @@ napi_value LeakyReluCall(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// adam(p, g, m, v, pOut, mOut, vOut, k[7]): k = β1, β2, 1−β1, 1−β2, eps, stepSize, sqrtBc2 (float32).
+napi_value AdamCall(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc != 8) {
+    napi_throw_error(env, "GAN_NATIVE", "gan_control_native.adam(p, g, m, v, pOut, mOut, vOut, k) takes 8 arguments");
+    return nullptr;
+  }
+  float* a[8];
+  size_t len[8];
+  for (int i = 0; i < 8; i++)
+    if (!floatArray(env, argv[i], &a[i], &len[i])) return nullptr;
+  for (int i = 1; i < 7; i++) {
+    if (len[i] != len[0]) {
+      napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.adam: p, g, m, v and the outputs differ in length");
+      return nullptr;
+    }
+  }
+  if (len[7] != 7) {
+    napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.adam: k must hold 7 values");
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(callMu);
+  adam(a[0], a[1], a[2], a[3], a[4], a[5], a[6], static_cast<int64_t>(len[0]), a[7]);
+  return nullptr;
+}
+
 // biasLeakyRelu(x, b, out, alpha): x and out [rows·C], b [C].
 napi_value BiasLeakyReluCall(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -989,7 +1052,7 @@ napi_value Info(napi_env env, napi_callback_info) {
   CHECK(napi_set_named_property(env, out, "threads", v));
   CHECK(napi_create_int32(env, VW * 32, &v));
   CHECK(napi_set_named_property(env, out, "simdBits", v));
-  CHECK(napi_create_int32(env, 4, &v));
+  CHECK(napi_create_int32(env, 5, &v));
   CHECK(napi_set_named_property(env, out, "abi", v));
   return out;
 }
@@ -1003,6 +1066,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"leakyRelu", nullptr, LeakyReluCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"leakyReluGrad", nullptr, LeakyReluGradCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"biasLeakyRelu", nullptr, BiasLeakyReluCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adam", nullptr, AdamCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduce", nullptr, ReduceCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"tile", nullptr, TileCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"fir", nullptr, FirCall, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -6,4 +6,4 @@
 import { setupBackend } from '../src/index.js';
 
 await setupBackend('wasm');
-await import('../../stylegan2/test/parity.test.ts');
+await import('../../stylegan2/test/parity.test.js');

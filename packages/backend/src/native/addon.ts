@@ -19,6 +19,8 @@ export interface NativeAddon {
   leakyRelu(x: Float32Array, out: Float32Array, alpha: number): void;
   /** out = lrelu(x + b), b [C] broadcast over the rows of x. */
   biasLeakyRelu(x: Float32Array, b: Float32Array, out: Float32Array, alpha: number): void;
+  /** One Adam step into pOut/mOut/vOut; k = β1, β2, 1−β1, 1−β2, eps, stepSize, sqrtBc2 (float32). */
+  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array, k: Float32Array): void;
   /** out = x > 0 ? dy : α·dy. */
   leakyReluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[p, r] = scale · Σ_q x[p, q, r]; params: P, Q, R. */
@@ -52,7 +54,7 @@ interface BuildLib {
 let cached: NativeLoad | null = null;
 
 /** The addon interface version this code expects (`info().abi`; bumped with every new export). */
-const NATIVE_ABI = 4;
+const NATIVE_ABI = 5;
 
 /** Default worker count: GAN_CONTROL_THREADS, else the CPUs this process may run on. */
 export function defaultThreads(): number {

@@ -4,7 +4,7 @@
 // broadcast gradients) that the wasm backend runs on one thread, and its Sum/Mean transpose the
 // input first. Below `MIN_ELEMENTS` (thread hand-off costs more than it saves), for non-float32
 // data and for broadcasts that do not collapse to four dims, the replaced kernel runs.
-import { BIAS_LEAKY_RELU, LEAKY_RELU_GRAD, UPFIRDN } from '@gan-control/gradients';
+import { ADAM_UPDATE, BIAS_LEAKY_RELU, LEAKY_RELU_GRAD, UPFIRDN } from '@gan-control/gradients';
 import { Add, backend_util, LeakyRelu, Mean, Multiply, RealDiv, Sub, Sum, Tile, util, type KernelBackend, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import { values, type BackendKind, type CpuLikeBackend, type WasmLikeBackend } from '../kernels/access.js';
 import type { NativeAddon } from './addon.js';
@@ -15,7 +15,7 @@ type Args = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs:
 export const MIN_ELEMENTS = 1 << 14;
 
 /** The kernel names this module replaces (and falls back to). */
-export const ELEMENTWISE_KERNELS = [Add, Sub, Multiply, RealDiv, LeakyRelu, LEAKY_RELU_GRAD, Sum, Mean, Tile];
+export const ELEMENTWISE_KERNELS = [Add, Sub, Multiply, RealDiv, LeakyRelu, LEAKY_RELU_GRAD, Sum, Mean, Tile, ADAM_UPDATE];
 
 /** Kernels only the addon provides (no kernel to replace; their callers compose the op without them). */
 export const NATIVE_ONLY_KERNELS = [UPFIRDN, BIAS_LEAKY_RELU];
@@ -164,7 +164,29 @@ export function elementwiseKernels(addon: NativeAddon, kind: BackendKind, prev: 
     }
     return run(backend, kind, x.shape, [x, b], ([xv, bv], out) => addon.biasLeakyRelu(xv!, bv!, out, (attrs as unknown as { alpha: number }).alpha));
   };
+  const adam: KernelFunc = (args) => {
+    const { inputs, backend, attrs } = args as unknown as Args;
+    const { param } = inputs as { param: TensorInfo };
+    if (util.sizeFromShape(param.shape) < MIN_ELEMENTS) return prev(ADAM_UPDATE)(args);
+    const a = attrs as unknown as { beta1: number; beta2: number; eps: number; stepSize: number; sqrtBc2: number };
+    const k = Float32Array.from([a.beta1, a.beta2, 1 - a.beta1, 1 - a.beta2, a.eps, a.stepSize, a.sqrtBc2]);
+    const ins = ['param', 'grad', 'm', 'v'].map((n) => (inputs as Record<string, TensorInfo>)[n]!);
+    if (kind === 'wasm') {
+      const b = backend as WasmLikeBackend;
+      const outs = [0, 1, 2].map(() => b.makeOutput(param.shape, 'float32'));
+      const [pv, gv, mv, vv] = ins.map((t) => values(backend, kind, t) as Float32Array);
+      const [po, mo, vo] = outs.map((t) => b.typedArrayFromHeap(t) as Float32Array);
+      addon.adam(pv!, gv!, mv!, vv!, po!, mo!, vo!, k);
+      return outs;
+    }
+    const n = util.sizeFromShape(param.shape);
+    const [po, mo, vo] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+    const [pv, gv, mv, vv] = ins.map((t) => values(backend, kind, t) as Float32Array);
+    addon.adam(pv!, gv!, mv!, vv!, po, mo, vo, k);
+    return [po, mo, vo].map((d) => (backend as CpuLikeBackend).makeTensorInfo(param.shape, 'float32', d));
+  };
   return [
+    { kernelName: ADAM_UPDATE, backendName: kind, kernelFunc: adam },
     { kernelName: UPFIRDN, backendName: kind, kernelFunc: fir },
     { kernelName: BIAS_LEAKY_RELU, backendName: kind, kernelFunc: biasLeaky },
     binary(Add, 0),
