@@ -59,7 +59,7 @@ async function assertFiniteEncoder(e: { attribute: string; group: string; weight
 
 /** The Controller's layout: the generator's own groups, or (plain StyleGAN2, no partitioned mapping) one uncontrolled group. */
 export function controllerLayout(generator: LoadedModel['generator']): { groups: { name: string; size: number }[] } | undefined {
-  return generator.config?.mapping?.groups ? undefined : { groups: [{ name: 'latent', size: generator.zDim }] };
+  return generator.groups ? undefined : { groups: [{ name: 'latent', size: generator.zDim }] };
 }
 
 /**

@@ -83,7 +83,7 @@ export async function sampleW(G: InferenceGenerator, seed: number, count: number
   const { createRng, sampleLatents } = await import('@gan-control/latent');
   const w = tfc.tidy(() => {
     const z = sampleLatents(G.zDim, count, createRng(seed)) as tf.Tensor2D;
-    let w2 = tfc.reshape(tfc.slice(G.mapping(z), [0, 0, 0], [count, 1, G.wDim]), [count, G.wDim]) as tf.Tensor2D;
+    let w2 = G.mapW(z);
     if (truncation !== 1) {
       if (!G.wAvg) throw new CliError('CLI_BAD_VALUE', '--truncation needs the generator\'s running mean of w (wAvg), which this model does not have; leave --truncation at 1');
       const avg = tfc.reshape(G.wAvg, [1, G.wDim]);
@@ -274,7 +274,7 @@ export async function interfaceganMethod(
   const wOf = (seed: number, count: number): tf.Tensor2D =>
     tfc.tidy(() => {
       const z = latent.sampleLatents(G.zDim, count, latent.createRng(seed)) as tf.Tensor2D;
-      return tfc.reshape(tfc.slice(G.mapping(z), [0, 0, 0], [count, 1, G.wDim]), [count, G.wDim]) as tf.Tensor2D;
+      return G.mapW(z);
     });
   const render = (w: tf.Tensor2D) => tfc.tidy(() => G.synthesis(tfc.tile(tfc.reshape(w, [w.shape[0], 1, G.wDim]), [1, G.numWs, 1]) as tf.Tensor3D, { noiseMode: 'const' }));
   return {

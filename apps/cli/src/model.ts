@@ -12,7 +12,7 @@ import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, 
 import { createRequire } from 'node:module';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
-import { checkFolderName, MODEL_FILE, parseModelManifest, readModelFolder, safetensorsFramingProblem, type ModelManifest } from '@gan-control/stylegan2';
+import { checkFolderName, MODEL_FILE, parseModelManifest, readModelFolder, safetensorsFramingProblem, type ModelManifest, type StyleGenerator } from '@gan-control/stylegan2';
 import type { SetRequest } from './args.js';
 import type { Context } from './context.js';
 import { CliError, formatZodIssues } from './errors.js';
@@ -62,18 +62,8 @@ export interface ModelAttribute {
   values: { name: string; unit: string; range?: readonly [number, number] }[];
 }
 
-/** What the GAN-Control controller needs from a generator (both generator kinds are adapted to it). */
-export interface InferenceGenerator {
-  readonly zDim: number;
-  readonly wDim: number;
-  readonly numWs: number;
-  readonly resolution: number;
-  readonly config?: { readonly mapping?: { readonly groups?: readonly { readonly name: string; readonly size: number }[] } };
-  readonly wAvg?: tf.Tensor;
-  mapping(z: tf.Tensor2D, opts?: { truncationPsi?: number }): tf.Tensor3D;
-  synthesis(ws: tf.Tensor3D, opts?: { noiseMode?: 'const' | 'random' | 'none' }): tf.Tensor4D;
-  dispose(): void;
-}
+/** The generator of a loaded model: either StyleGAN2 stack, through the one interface they share. */
+export type InferenceGenerator = StyleGenerator;
 
 /** A loaded model. */
 export interface LoadedModel {
@@ -261,7 +251,7 @@ export async function loadModel({ path, label }: { path: string; label: string }
     throw modelFolderError(err, dir);
   }
   const { manifest } = folder;
-  const generator: InferenceGenerator = folder.kind === 'stylegan2' ? folder.generator : (await import('@gan-control/encoders')).controlGenerator(folder.generator);
+  const generator: InferenceGenerator = folder.generator;
   const groups = folder.groups.map((g) => ({ name: g.name, size: g.size }));
   const encodersDir = join(dir, manifest.encoders);
   const hasEncoders = existsSync(encodersDir) && statSync(encodersDir).isDirectory();

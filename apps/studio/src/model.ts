@@ -12,8 +12,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createAttribute, type Attribute, type AttributePlugin } from '@gan-control/contrastive-loss';
 import { shapesPlugins } from '@gan-control/domain-shapes';
-import { Controller, controlGenerator, encoderFromWeights, encoderMetadataSchema, type EncoderLike, type GeneratorLike } from '@gan-control/encoders';
-import { checkFolderName, readModelFolder } from '@gan-control/stylegan2';
+import { Controller, encoderFromWeights, encoderMetadataSchema, type EncoderLike } from '@gan-control/encoders';
+import { checkFolderName, readModelFolder, type StyleGenerator } from '@gan-control/stylegan2';
 import { entryToTensor, isNotFound, joinLocation, readBytes, readSafetensors, readText } from '@gan-control/tensor-io';
 
 /** Where a model folder's files come from. */
@@ -98,7 +98,7 @@ export interface StudioModel {
   readonly name: string;
   readonly resolution: number;
   readonly zDim: number;
-  readonly generator: GeneratorLike & { dispose(): void };
+  readonly generator: StyleGenerator;
   readonly groups: readonly { readonly name: string; readonly size: number; readonly offset: number }[];
   readonly attributes: readonly ControlAttribute[];
   readonly controller: Controller;
@@ -157,7 +157,7 @@ export async function openModel(source: ModelSource): Promise<StudioModel> {
   const model = await readModelFolder(source);
   const info = model.manifest;
   const notes: string[] = [];
-  const generator: GeneratorLike & { resolution: number; dispose(): void } = model.kind === 'stylegan2' ? model.generator : controlGenerator(model.generator);
+  const generator: StyleGenerator = model.generator;
   const encoders: EncoderLike[] = [];
   const runtimes: Record<string, Attribute> = {};
   try {

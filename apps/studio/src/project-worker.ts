@@ -92,11 +92,11 @@ async function run(job: ProjectJob): Promise<void> {
       zDim: G.zDim,
       wDim: G.wDim,
       numWs: G.numWs,
-      config: G.config,
+      groups: G.groups,
       get wAvg() {
         return G.wAvg;
       },
-      noiseShapes: G.noiseShapes ? () => G.noiseShapes!() : undefined,
+      noiseShapes: () => G.noiseShapes(),
       mapping: (z, o) => G.mapping(z, o),
       synthesis: (ws, o) => {
         const out = G.synthesis(ws, o);

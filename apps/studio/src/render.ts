@@ -57,10 +57,7 @@ export class Renderer {
     if (!w) {
       const z = new Float32Array(model.zDim);
       for (const g of model.groups) z.set(zRow(model, seeds(g.name), this.zCache).subarray(g.offset, g.offset + g.size), g.offset);
-      const t = tf.tidy(() => {
-        const ws = model.generator.mapping(tf.tensor2d(z, [1, model.zDim]));
-        return tf.slice(ws, [0, 0, 0], [1, 1, ws.shape[2]]);
-      });
+      const t = tf.tidy(() => model.generator.mapW(tf.tensor2d(z, [1, model.zDim])));
       w = Array.from(t.dataSync());
       t.dispose();
       this.wCache.set(key, w);

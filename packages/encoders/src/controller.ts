@@ -9,7 +9,7 @@ import type { EncoderInput } from './encoder';
 import { loadEncoders } from './io';
 import { latentCodeSchema } from './latent-code';
 import type { LatentCode } from './latent-code';
-import { controlGenerator, resolveGroups } from './model';
+import { resolveGroups } from './model';
 import type { AttributeBinding, GeneratorLike, GroupSlice, LayoutLike } from './model';
 
 /**
@@ -142,7 +142,7 @@ export class Controller {
    * (`readModelFolder` of @gan-control/stylegan2): model.json validated, file names kept inside
    * the folder, checksums, finite weights and every tensor name checked, the latent layout in the
    * mapping's group order. Both generator kinds load (an imported official GAN-Control generator
-   * through `controlGenerator`). The encoders come from `<modelDir>/<encoders ?? "encoders">`.
+   * as it is: both stacks are `StyleGenerator`s). The encoders come from `<modelDir>/<encoders ?? "encoders">`.
    * Without `model.json`, `generator.safetensors` must be a stylegan2 checkpoint (`saveNetwork`).
    * The controller owns (and disposes) the generator and encoders it loaded. `modelDir` is a folder
    * on disk (Node) or a URL (fetched, in a browser too; the encoders are then looked up by latent
@@ -163,7 +163,7 @@ export class Controller {
     let layout: LayoutLike | undefined;
     let encodersDir = options.encodersDir ?? joinLocation(modelDir, 'encoders');
     if (folder) {
-      generator = folder.kind === 'stylegan2' ? folder.generator : controlGenerator(folder.generator);
+      generator = folder.generator;
       if (folder.manifest.latent) layout = { groups: folder.groups };
       if (!options.encodersDir) encodersDir = joinLocation(modelDir, folder.manifest.encoders);
     } else {
@@ -594,6 +594,8 @@ export class Controller {
 /** What `wrapEncoder` needs to know about a bare encoder (e.g. `loadGanControlEncoder`'s). */
 /** z `[n, zDim]` → w `[n, wDim]` (the mapping's output, which is the same on every layer). */
 export function mapToW(G: GeneratorLike, z: tf.Tensor2D): tf.Tensor2D {
+  // The mapping once, not broadcast to every style input and sliced back.
+  if (G.mapW) return G.mapW(z);
   return tf.tidy(() => {
     const n = z.shape[0];
     return tf.reshape(tf.slice(G.mapping(z), [0, 0, 0], [n, 1, G.wDim]), [n, G.wDim]) as tf.Tensor2D;

@@ -13,7 +13,7 @@ export {
   layerNames,
 } from './encoder';
 export type { EncoderArchitecture, EncoderArchitectureInput, EncoderInput, EncoderMetadata, EncoderSpec } from './encoder';
-export { resolveGroups, circularPeriod, circularDiff, controlGenerator } from './model';
+export { resolveGroups, circularPeriod, circularDiff } from './model';
 export type { AttributeBinding, GeneratorLike, GroupSlice, LayoutLike } from './model';
 export {
   readEncoderDataset,

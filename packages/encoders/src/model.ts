@@ -1,62 +1,17 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Attribute, ValueInfo } from '@gan-control/contrastive-loss';
-import type { GanControlGenerator } from '@gan-control/stylegan2';
+import type { StyleGenerator } from '@gan-control/stylegan2';
 import { EncodersError } from './errors';
 
 /**
- * What this package needs from a generator: the `@gan-control/stylegan2` `Generator` satisfies it
- * (structural, so any generator with a partitioned mapping works).
+ * What this package needs from a generator: the core of `@gan-control/stylegan2`'s
+ * `StyleGenerator`, which both stacks implement (NVIDIA's `Generator` and the GAN-Control port
+ * from `loadGanControlGenerator`), so either is passed as it is. `groups` (the partitioned
+ * mapping's slices), `noiseShapes` (what projection optimises) and `wAvg` (the truncation centre)
+ * are optional, so a hand-written generator needs only the mapping and the synthesis.
  */
-export interface GeneratorLike {
-  readonly zDim: number;
-  readonly wDim: number;
-  readonly numWs: number;
-  readonly config?: { readonly mapping?: { readonly groups?: readonly { readonly name: string; readonly size: number }[] }; readonly synthesis?: { readonly useNoise?: boolean } };
-  /** z `[N, zDim]` → ws `[N, numWs, wDim]` (the same w broadcast over layers). */
-  mapping(z: tf.Tensor2D, opts?: { truncationPsi?: number }): tf.Tensor3D;
-  /** ws `[N, numWs, wDim]` → images NHWC in [-1, 1]. */
-  synthesis(ws: tf.Tensor3D, opts?: { noiseMode?: 'const' | 'random' | 'none'; noise?: tf.Tensor4D[] }): tf.Tensor4D;
-  /** Shapes of the per-layer noise inputs (`SynthesisOptions.noise`), when the generator has any. */
-  noiseShapes?(): { name: string; shape: [number, number, number, number] }[];
-  /** Running mean of w (truncation centre), `[wDim]` or `[1, wDim]`. */
-  readonly wAvg?: tf.Tensor;
-}
-
-/**
- * The official GAN-Control generator (`loadGanControlGenerator`, the rosinality-layout port) as a
- * `GeneratorLike`: its per-group mapping as `config.mapping.groups`, and as truncation centre its
- * mean w over 4096 latents (seed 0; the official model stores none), computed on first use and
- * released by `dispose` with the generator. The controller truncates w itself, so `mapping` is
- * called without ψ; synthesis uses the stored noise buffers unless given `noise` (one tensor per
- * `noiseShapes()` entry, as `projectImage` optimises them) or another `noiseMode`.
- *
- * @example
- * const G = controlGenerator(loadGanControlGenerator(bytes, args));
- * const controller = new Controller({ generator: G, encoders });
- */
-export function controlGenerator(G: GanControlGenerator): GeneratorLike & { readonly resolution: number; dispose(): void } {
-  let wAvg: tf.Tensor2D | undefined;
-  const groups = G.groups?.map((x) => ({ name: x.name, size: x.size }));
-  return {
-    zDim: G.zDim,
-    wDim: G.wDim,
-    numWs: G.numWs,
-    resolution: G.resolution,
-    config: groups ? { mapping: { groups } } : undefined,
-    get wAvg() {
-      wAvg ??= G.meanW({ samples: 4096, seed: 0 });
-      return wAvg;
-    },
-    mapping: (z) => G.mapping(z),
-    synthesis: (ws, opts) => G.synthesis(ws, { noiseMode: opts?.noiseMode ?? 'const', noise: opts?.noise }),
-    // One noise input per layer at its resolution, `[1, r, r, 1]` (what `synthesis` takes as `noise`).
-    noiseShapes: () => G.noiseResolutions.map((r, i) => ({ name: `noise_${i}`, shape: [1, r, r, 1] as [number, number, number, number] })),
-    dispose: () => {
-      wAvg?.dispose();
-      G.dispose();
-    },
-  };
-}
+export type GeneratorLike = Pick<StyleGenerator, 'zDim' | 'wDim' | 'numWs' | 'mapping' | 'synthesis'> &
+  Partial<Pick<StyleGenerator, 'groups' | 'noiseShapes' | 'wAvg' | 'mapW'>>;
 
 /** A latent layout: `@gan-control/latent`'s `LatentLayout` satisfies it. */
 export interface LayoutLike {
@@ -72,14 +27,14 @@ export interface GroupSlice {
 
 /**
  * The group slices of w: from `layout` when given, else from the generator's partitioned mapping
- * (`config.mapping.groups`). Throws when neither exists or the sizes do not add up to `wDim`.
+ * (`groups`). Throws when neither exists or the sizes do not add up to `wDim`.
  */
 export function resolveGroups(generator: GeneratorLike, layout?: LayoutLike): GroupSlice[] {
-  const source: LayoutLike['groups'] | undefined = layout?.groups ?? generator.config?.mapping?.groups;
+  const source: LayoutLike['groups'] | undefined = layout?.groups ?? generator.groups ?? undefined;
   if (!source || source.length === 0) {
     throw new EncodersError(
       'ENCODERS_INVALID_OPTIONS',
-      'no latent groups: pass `layout` (a LatentLayout) or use a generator with a partitioned mapping (config.mapping.groups)',
+      'no latent groups: pass `layout` (a LatentLayout) or use a generator with a partitioned mapping (its `groups`)',
     );
   }
   let offset = 0;

@@ -327,7 +327,7 @@ function wStats(G: GeneratorLike, groups: readonly GroupSlice[], samples: number
 
 /** The noise buffers to optimise, N(0, 1) from `rng` (projector.py: `randn`, requires_grad). */
 function noiseBuffers(G: GeneratorLike, rng: ReturnType<typeof createRng>): tf.Variable[] {
-  const shapes = G.config?.synthesis?.useNoise === false ? [] : (G.noiseShapes?.() ?? []);
+  const shapes = G.noiseShapes?.() ?? [];
   if (shapes.length === 0) {
     throw new EncodersError('ENCODERS_INVALID_OPTIONS', 'projectImage: noise: true, but this generator has no noise inputs (e.g. a model trained without them); project the latent only');
   }

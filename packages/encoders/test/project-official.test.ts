@@ -25,15 +25,8 @@ describe('projectImage on the official GAN-Control fixture model', () => {
 
   beforeAll(async () => {
     G = loadGanControlGenerator(new Uint8Array(readFileSync(join(dir, 'checkpoint.pt'))), JSON.parse(readFileSync(join(dir, 'args.json'), 'utf8')));
-    like = {
-      zDim: G.zDim,
-      wDim: G.wDim,
-      numWs: G.numWs,
-      config: { mapping: { groups: G.groups!.map((g) => ({ name: g.name, size: g.size })) } },
-      mapping: (z) => G.mapping(z),
-      synthesis: (ws, opts) => G.synthesis(ws, opts),
-      noiseShapes: () => G.noiseResolutions.map((r, i) => ({ name: `noise_${i}`, shape: [1, r, r, 1] as [number, number, number, number] })),
-    };
+    // The port is a StyleGenerator itself: no adapter.
+    like = G;
     target = tf.tidy(() => G.synthesis(G.mapping(sampleLatents(G.zDim, 1, createRng(3))), { noiseMode: 'const' }));
     id = {
       name: 'id',

@@ -69,7 +69,7 @@ export function createToyGenerator(): GeneratorLike & { dispose(): void } {
     zDim: 10,
     wDim: 10,
     numWs,
-    config: { mapping: { groups: TOY_GROUPS.map((g) => ({ ...g })) } },
+    groups: TOY_GROUPS.map((g, i) => ({ ...g, offset: TOY_GROUPS.slice(0, i).reduce((o, x) => o + x.size, 0) })),
     wAvg,
     mapping(z, opts) {
       return tf.tidy(() => {

@@ -3,6 +3,7 @@
  * synthesis), NHWC, with GAN-Control's partitioned mapping network as an option.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { StyleGenerator } from './style-generator.js';
 import { channelsAt, numWsFor, parseGeneratorConfig, StyleGan2Error, type GeneratorConfig, type GeneratorConfigInput } from './config.js';
 import { addSpatial, biasAct, FirCache, modulatedConv2d, normalize2ndMoment, SQRT2 } from './ops.js';
 import { ParamStore, paramSeed, type LoadReport, type TensorRecord } from './params.js';
@@ -59,7 +60,9 @@ interface MappingStack {
  * A StyleGAN2 generator. Weights are TF.js variables holding the **raw** official parameters
  * (equalized-lr gains applied at run time); `variables()` uses the official `state_dict` names.
  */
-export class Generator {
+export class Generator implements StyleGenerator {
+  /** NVIDIA stylegan2-ada-pytorch's networks and state-dict names. */
+  readonly upstream = 'nvidia-stylegan2-ada' as const;
   readonly config: GeneratorConfig;
   readonly zDim: number;
   readonly wDim: number;
@@ -269,8 +272,9 @@ export class Generator {
     return tf.tidy(() => this.synthesis(this.mapping(z, opts), opts));
   }
 
-  /** Shapes of the per-layer noise inputs, in layer order (for `SynthesisOptions.noise`). */
+  /** Shapes of the per-layer noise inputs, in layer order (for `SynthesisOptions.noise`); none when `useNoise` is off. */
   noiseShapes(): { name: string; shape: [number, number, number, number] }[] {
+    if (!this.config.synthesis.useNoise) return [];
     return this.convs.map((l) => ({ name: l.name, shape: [1, l.res, l.res, 1] }));
   }
 

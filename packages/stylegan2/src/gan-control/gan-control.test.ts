@@ -97,8 +97,27 @@ describe('official GAN-Control networks (fixture gan-control-official)', () => {
       const ws = G.mapping(ref('z') as tf.Tensor2D, { truncationPsi: 0.7, truncationLatent: ref('mean_w') });
       expectParity(tf.squeeze(tf.slice(ws, [0, 0, 0], [-1, 1, -1]), [1]), 'trunc_w');
       expectParity(G.synthesis(ws), 'trunc_img');
-      expect(() => G.mapping(ref('z') as tf.Tensor2D, { truncationPsi: 0.7 })).toThrow(/truncationLatent/);
     });
+  });
+
+  it('is a StyleGenerator: mapW is style, wAvg (the mean w of 4096 latents, seed 0) is the default truncation centre', () => {
+    tf.tidy(() => {
+      const z = ref('z') as tf.Tensor2D;
+      expect(G.upstream).toBe('gan-control');
+      expect(Array.from(G.mapW(z).dataSync())).toEqual(Array.from(G.style(z).dataSync()));
+      expect(G.wAvg.shape).toEqual([G.wDim]);
+      expect(Array.from(G.wAvg.dataSync())).toEqual(Array.from(G.meanW({ samples: 4096, seed: 0 }).dataSync()));
+      const implicit = G.mapping(z, { truncationPsi: 0.7 });
+      const explicit = G.mapping(z, { truncationPsi: 0.7, truncationLatent: G.wAvg });
+      expect(Array.from(implicit.dataSync())).toEqual(Array.from(explicit.dataSync()));
+      expect(G.noiseShapes().map((n) => n.shape[1])).toEqual([...G.noiseResolutions]);
+    });
+    // The centre outlives the caller's tidy that first asked for it, and meanW is deterministic
+    // for a seed (seed 0 included, which tfjs would treat as unseeded).
+    expect(G.wAvg.isDisposed).toBe(false);
+    const again = G.meanW({ samples: 4096, seed: 0 });
+    expect(Array.from(again.dataSync())).toEqual(Array.from(G.wAvg.dataSync()));
+    again.dispose();
   });
 
   it('controller edit: the w+ with the orientation slice replaced, and its image', () => {

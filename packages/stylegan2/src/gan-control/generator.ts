@@ -5,6 +5,8 @@
  * size and the group slices (in latent order).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { paramSeed } from '../params.js';
+import type { StyleGenerator } from '../style-generator.js';
 import { writeSafetensors } from '@gan-control/tensor-io';
 import { parseGanControlArgs, type GanControlConfig, type GanControlGroup } from './config.js';
 import { GanControlModelError } from './errors.js';
@@ -17,7 +19,7 @@ export interface GanControlMappingOptions {
   readonly truncationPsi?: number;
   /** Truncate only the first `truncationCutoff` of the `numWs` layers (default: all). */
   readonly truncationCutoff?: number;
-  /** w̄, `[1, wDim]` or `[wDim]`; required when ψ ≠ 1 (the official model stores none: see `meanW`). */
+  /** w̄, `[1, wDim]` or `[wDim]`; default the generator's `wAvg` (the official model stores none: the mean w of 4096 latents, seed 0). */
   readonly truncationLatent?: tf.Tensor;
 }
 
@@ -45,7 +47,8 @@ interface ToRgb {
 }
 
 /** A loaded official GAN-Control generator. Inference only; `dispose()` frees its weights. */
-export interface GanControlGenerator {
+export interface GanControlGenerator extends StyleGenerator {
+  readonly upstream: 'gan-control';
   readonly config: GanControlConfig;
   readonly zDim: number;
   readonly wDim: number;
@@ -60,13 +63,13 @@ export interface GanControlGenerator {
   readonly channels: Readonly<Record<number, number>>;
   /** Mapping groups in latent order (null: one standard mapping). */
   readonly groups: readonly GanControlGroup[] | null;
-  /** Official `G.style(z)`: `[N, zDim]` → 2-D w `[N, wDim]` (per-group PixelNorm + stacks, concatenated in latent order). */
+  /** Official `G.style(z)`: `[N, zDim]` → 2-D w `[N, wDim]` (per-group PixelNorm + stacks, concatenated in latent order); `mapW` is the same. */
   style(z: tf.Tensor2D): tf.Tensor2D;
   /** `[N, zDim]` → w+ `[N, numWs, wDim]` (w broadcast to every layer), truncated if asked. */
   mapping(z: tf.Tensor2D, options?: GanControlMappingOptions): tf.Tensor3D;
   /** w+ `[N, numWs, wDim]` (or 2-D w `[N, wDim]`, broadcast) → images NHWC `[N, R, R, C]`, raw (≈ [-1, 1], unclamped). */
   synthesis(ws: tf.Tensor, options?: GanControlSynthesisOptions): tf.Tensor4D;
-  /** Mean w over `samples` z ~ N(0, I) drawn with `seed` (official `calc_mean_w_latents` idea), `[1, wDim]`. */
+  /** Mean w over `samples` z ~ N(0, I) drawn with `seed` (official `calc_mean_w_latents` idea), `[1, wDim]`; the same for the same seed. */
   meanW(options?: { samples?: number; seed?: number; batchSize?: number }): tf.Tensor2D;
   dispose(): void;
 }
@@ -76,6 +79,8 @@ function scalarOf(sd: GanControlStateDict, name: string, what: string): tf.Scala
 }
 
 class Generator implements GanControlGenerator {
+  /** The official GAN-Control port (rosinality's stylegan2-pytorch layout, a mapping per group). */
+  readonly upstream = 'gan-control' as const;
   readonly config: GanControlConfig;
   readonly zDim: number;
   readonly wDim: number;
@@ -94,6 +99,7 @@ class Generator implements GanControlGenerator {
   private readonly toRgbs: ToRgb[] = [];
   private readonly noises: tf.Tensor4D[] = []; // [1, r, r, 1]
   private disposed = false;
+  private meanWCache: tf.Tensor1D | undefined;
 
   constructor(sd: GanControlStateDict, config: GanControlConfig, what: string) {
     this.config = config;
@@ -191,6 +197,22 @@ class Generator implements GanControlGenerator {
     if (this.disposed) throw new GanControlModelError('GAN_CONTROL_INPUT_INVALID', 'This GAN-Control generator was disposed.');
   }
 
+  mapW(z: tf.Tensor2D): tf.Tensor2D {
+    return this.style(z);
+  }
+
+  /** The truncation centre `[wDim]`: the official model stores none, so the mean w of 4096 latents (seed 0), on first use. */
+  get wAvg(): tf.Tensor1D {
+    this.check();
+    // Kept: a caller's tf.tidy around the first use must not dispose the cache.
+    this.meanWCache ??= tf.keep(tf.tidy(() => tf.reshape(this.meanW({ samples: 4096, seed: 0 }), [this.wDim]) as tf.Tensor1D));
+    return this.meanWCache;
+  }
+
+  noiseShapes(): { name: string; shape: [number, number, number, number] }[] {
+    return this.noiseResolutions.map((r, i) => ({ name: `noise_${i}`, shape: [1, r, r, 1] }));
+  }
+
   style(z: tf.Tensor2D): tf.Tensor2D {
     this.check();
     if (z.rank !== 2 || z.shape[1] !== this.zDim) {
@@ -208,18 +230,14 @@ class Generator implements GanControlGenerator {
 
   mapping(z: tf.Tensor2D, options: GanControlMappingOptions = {}): tf.Tensor3D {
     const psi = options.truncationPsi ?? 1;
-    if (psi !== 1 && !options.truncationLatent) {
-      throw new GanControlModelError(
-        'GAN_CONTROL_INPUT_INVALID',
-        'GAN-Control mapping: truncationPsi ≠ 1 needs truncationLatent (the official model stores no mean w; compute one with G.meanW() or load it).',
-      );
-    }
+    // The official model stores no mean w: without truncationLatent the centre is `wAvg`.
+    const centre = psi !== 1 ? (options.truncationLatent ?? this.wAvg) : undefined;
     return tf.tidy(() => {
       let w: tf.Tensor = this.style(z);
       const n = z.shape[0];
       w = tf.tile(tf.reshape(w, [n, 1, this.wDim]), [1, this.numWs, 1]);
       if (psi !== 1) {
-        const avg = tf.reshape(options.truncationLatent!, [1, 1, this.wDim]);
+        const avg = tf.reshape(centre!, [1, 1, this.wDim]);
         const cutoff = Math.min(options.truncationCutoff ?? this.numWs, this.numWs);
         const trunc = tf.add(avg, tf.mul(tf.sub(w, avg), psi));
         w = cutoff >= this.numWs ? trunc : tf.concat([tf.slice(trunc, [0, 0, 0], [-1, cutoff, -1]), tf.slice(w, [0, cutoff, 0], [-1, -1, -1])], 1);
@@ -291,7 +309,7 @@ class Generator implements GanControlGenerator {
     let sum = tf.zeros([1, this.wDim]) as tf.Tensor2D;
     for (let done = 0, b = 0; done < samples; b++) {
       const m = Math.min(batchSize, samples - done);
-      const next = tf.tidy(() => tf.add(sum, tf.sum(this.style(tf.randomNormal([m, this.zDim], 0, 1, 'float32', seed + b)), 0, true))) as tf.Tensor2D;
+      const next = tf.tidy(() => tf.add(sum, tf.sum(this.style(tf.randomNormal([m, this.zDim], 0, 1, 'float32', paramSeed(seed, b))), 0, true))) as tf.Tensor2D;
       sum.dispose();
       sum = next;
       done += m;
@@ -304,6 +322,7 @@ class Generator implements GanControlGenerator {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.meanWCache?.dispose();
     for (const s of this.stacks) for (const l of s.layers) l.dispose();
     this.input.dispose();
     for (const l of [this.conv1, ...this.convs]) {
