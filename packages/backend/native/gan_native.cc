@@ -666,7 +666,11 @@ void tile(const float* x, float* out, int rank, const int64_t* xd, const int64_t
         src += (idx % xd[i]) * xs[i];
       }
       float* dst = out + r * OL;
-      for (int64_t k = 0; k < reps[rank - 1]; k++) std::memcpy(dst + k * L, x + src, sizeof(float) * L);
+      if (L == 1) {
+        std::fill(dst, dst + OL, x[src]);  // a broadcast along the last axis (the gradient of a reduction)
+      } else {
+        for (int64_t k = 0; k < reps[rank - 1]; k++) std::memcpy(dst + k * L, x + src, sizeof(float) * L);
+      }
     }
   });
 }

@@ -157,6 +157,7 @@ describe('native elementwise kernels', () => {
     [[1, 4, 4, 64], [16, 1, 1, 1]],
     [[257], [65]],
     [[2, 3, 4, 5, 6], [3, 1, 2, 2, 3]],
+    [[4, 1, 1, 1], [1, 19, 17, 64]], // last dim 1: a broadcast fill (the gradient of a full reduction)
   ];
   it.each(tiles)('tile and its gradient match cpu: %j × %j', async (shape, reps) => {
     await matchesCpu(() => {
