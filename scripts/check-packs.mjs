@@ -2,7 +2,8 @@
 // `npm run check:packs`: the packages as a user outside the monorepo gets them.
 //  1. packs every workspace (`npm run pack`: build, then `npm pack` into packs/);
 //  2. checks each tarball: every file its package.json `exports`/`main`/`types`/`bin` names is in it;
-//  3. in an empty folder, installs the CLI's tarballs and runs `npx gan-control demo`;
+//  3. in an empty folder, installs the CLI's tarballs and runs `npx gan-control demo`, then type-checks
+//     an import of every export path of every installed package (types resolve from the tarballs);
 //  4. in another empty folder, installs only the core, the latent package, @gan-control/gradients,
 //     @gan-control/errors and
 //     one plugin (plus tfjs-core, tfjs-backend-cpu, zod) and differentiates the factorized contrastive
@@ -72,6 +73,26 @@ try {
     if (!existsSync(join(cliDir, 'demo', f))) throw new Error(`gan-control demo (installed from tarballs) did not write demo/${f}`);
   }
   console.log(`check-packs: gan-control demo from ${needed.size} tarballs in an empty project:\n${demo.split('\n').slice(0, 8).join('\n')}`);
+
+  // 3b. Types resolve from the tarballs: a TypeScript consumer imports every export path of every
+  // installed package (main entry and subpaths such as `/node`) under Node's ESM resolution.
+  const lines = [];
+  let n = 0;
+  for (const name of [...needed].sort()) {
+    const pkg = JSON.parse(readFileSync(join(cliDir, 'node_modules', name, 'package.json'), 'utf8'));
+    const subpaths = pkg.exports && typeof pkg.exports === 'object' ? Object.keys(pkg.exports).filter((k) => k.startsWith('.') && !k.endsWith('.json')) : ['.'];
+    for (const sub of subpaths) {
+      const spec = sub === '.' ? name : `${name}/${sub.replace(/^\.\//, '')}`;
+      lines.push(`import * as m${n} from '${spec}';`, `export const k${n} = Object.keys(m${n}).length;`);
+      n++;
+    }
+  }
+  writeFileSync(join(cliDir, 'types.mts'), `${lines.join('\n')}\n`);
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const compilerOptions = { noEmit: true, strict: true, skipLibCheck: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', types: [] };
+  writeFileSync(join(cliDir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['types.mts'] }));
+  sh(process.execPath, [tsc, '-p', 'tsconfig.json'], cliDir);
+  console.log(`check-packs: the types of ${n} export paths of ${needed.size} packages resolve from the tarballs (tsc, nodenext)`);
 
   // 4. One plugin with the core alone: tf.grad of the loss in plain Node ESM.
   const pluginDir = join(work, 'plugin');
