@@ -1,6 +1,7 @@
 // The benchmark behind `npm run bench` (see scripts/bench.mjs for the flags).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -306,6 +307,80 @@ function lazyR1(a: Timing, b: Timing): Timing {
 }
 
 // ---------------------------------------------------------------------------------------------
+/**
+ * Same work on both sides, checked: the project's G and D (the preset, random init) are written
+ * with their official stylegan2-ada names and layouts (`stateDict()`), with a z batch and a real
+ * batch; PyTorch loads them into its networks and returns G(z), D's logits and the adversarial
+ * losses, compared here. (The contrastive term differs by design: PyTorch's is a stand-in.)
+ */
+async function sameWorkCheck(py: string, res: number): Promise<Record<string, number> | string> {
+  const trainer = await importOptional<TrainerMod>('@gan-control/trainer');
+  const shapes = await importOptional<ShapesMod>('@gan-control/domain-shapes');
+  if (!trainer || !shapes) return 'skipped: @gan-control/trainer or @gan-control/domain-shapes missing';
+  await setupBackend('wasm');
+  const t = await trainer.GanControlTrainer.create(trainer.preset('shapes-32', { resolution: res }), { plugins: [shapes.color, shapes.position, shapes.size], datasets: shapes.shapesDatasets });
+  const dir = mkdtempSync(join(tmpdir(), 'gan-control-bench-'));
+  try {
+    const z = tf.randomNormal([16, t.layout.dim], 0, 1, 'float32', 7) as tf.Tensor2D;
+    const reals = t.dataset.next(16);
+    const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const [k, v] of Object.entries(t.G.stateDict())) tensors[`G/${k}`] = v;
+    for (const [k, v] of Object.entries(t.D.stateDict())) tensors[`D/${k}`] = v;
+    tensors['z'] = { shape: z.shape, data: z.dataSync() as Float32Array };
+    tensors['reals'] = { shape: reals.shape, data: reals.dataSync() as Float32Array };
+    const meta: Record<string, unknown> = { __resolution__: res, __groups__: t.G.groups!.map((g) => g.name), __sizes__: t.G.groups!.map((g) => g.size) };
+    let offset = 0;
+    const parts: Buffer[] = [];
+    for (const [k, v] of Object.entries(tensors)) {
+      meta[k] = { shape: v.shape, offset };
+      parts.push(Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength));
+      offset += v.data.byteLength;
+    }
+    writeFileSync(join(dir, 'weights.json'), JSON.stringify(meta));
+    writeFileSync(join(dir, 'weights.bin'), Buffer.concat(parts));
+    execFileSync(py, [join(here, 'torch_bench.py'), '--threads', '1', '--check', dir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    const theirs = JSON.parse(readFileSync(join(dir, 'check.json'), 'utf8')) as { gAdv: number; d: number; fakeLogits: number[]; realLogits: number[]; w: number[] };
+    const theirImg = new Float32Array(readFileSync(join(dir, 'img.bin')).buffer.slice(0));
+    const ours = tf.tidy(() => {
+      const img = t.G.synthesis(t.G.mapping(z), { noiseMode: 'none' });
+      const fake = t.D.logits(img);
+      const real = t.D.logits(reals);
+      return {
+        w: t.G.mapW(z).dataSync() as Float32Array, img: img.dataSync() as Float32Array, fake: fake.dataSync() as Float32Array, real: real.dataSync() as Float32Array,
+        gAdv: generatorLoss(fake), d: tf.add(tf.mean(tf.softplus(fake)), tf.mean(tf.softplus(tf.neg(real)))).dataSync()[0]!,
+      };
+    });
+    const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+      let d = 0;
+      let m = 1e-12;
+      for (let i = 0; i < b.length; i++) {
+        d = Math.max(d, Math.abs(a[i]! - b[i]!));
+        m = Math.max(m, Math.abs(b[i]!));
+      }
+      return a.length === b.length ? d / m : Infinity;
+    };
+    tf.dispose([z, reals]);
+    return {
+      mappingRelErr: rel(ours.w, theirs.w),
+      realLogitsRelErr: rel(ours.real, theirs.realLogits),
+      imageRelErr: rel(ours.img, theirImg),
+      logitsRelErr: rel(ours.fake, theirs.fakeLogits),
+      gAdv: ours.gAdv, gAdvTorch: theirs.gAdv,
+      d: ours.d, dTorch: theirs.d,
+    };
+  } catch (err) {
+    return `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+  } finally {
+    t.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function generatorLoss(fakeLogits: tf.Tensor): number {
+  return tf.tidy(() => tf.mean(tf.softplus(tf.neg(fakeLogits))).dataSync()[0]!);
+}
+
+// ---------------------------------------------------------------------------------------------
 /** One profiled training step: ms per phase (wall clock) and per kernel (engine timing). */
 interface StepProfile {
   resolution: number;
@@ -509,13 +584,22 @@ export async function main(argv: string[]): Promise<void> {
     plugins: '(c) attribute plugins, batch 16',
   };
   const out = [`bench ${started} — ${machine.cores} cores, ${machine.cpu}, node ${machine.node}, backend: ${info.reason}`];
+  const checks: Record<string, Record<string, number> | string> = {};
+  if (py && (args.only.has('gan') || args.only.has('profile'))) {
+    for (const res of args.resolutions) checks[res] = await sameWorkCheck(py, res);
+  }
   if (typeof torch === 'object') {
     out.push(`PyTorch ${String(torch['torch'])} (${String(torch['blas'] ?? 'BLAS unknown')}); each PyTorch figure is the faster of ${String(torch['threads'])} threads (both below and in the JSON)`);
   }
   else out.push(torch);
   for (const [k, rows] of Object.entries(sections)) out.push('', table(titles[k] ?? k, rows));
+  for (const [res, c] of Object.entries(checks)) {
+    out.push('', typeof c === 'string'
+      ? `Same-work check at ${res} px: ${c}`
+      : `Same-work check at ${res} px (the project's G and D loaded into the PyTorch networks, one batch), max |Δ| / max |value|: mapping ${c['mappingRelErr']!.toExponential(1)}, images ${c['imageRelErr']!.toExponential(1)}, D logits on the reals ${c['realLogitsRelErr']!.toExponential(1)}, on the images ${c['logitsRelErr']!.toExponential(1)}; G adversarial loss ${c['gAdv']!.toFixed(6)} vs ${c['gAdvTorch']!.toFixed(6)}, D loss ${c['d']!.toFixed(6)} vs ${c['dTorch']!.toFixed(6)}`);
+  }
   if (profiles.length) out.push(profileTables(profiles, typeof torch === 'object' ? (torch['profile'] as Record<string, Record<string, number>> | undefined) : undefined));
   console.log(out.join('\n'));
-  const json = { started, machine, backend: info, torch, sections, profiles };
+  const json = { started, machine, backend: info, torch, sections, profiles, checks };
   if (args.json) writeFileSync(args.json, JSON.stringify(json, null, 2));
 }

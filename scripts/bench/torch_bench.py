@@ -22,6 +22,7 @@ p.add_argument('--reps', type=int, default=5)
 p.add_argument('--steps', type=int, default=3)
 p.add_argument('--resolutions', default='32,64')
 p.add_argument('--sections', default='conv,gan')
+p.add_argument('--check', default=None, help='folder with weights.json/weights.bin from the Node side: load them, write check.json')
 args = p.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
@@ -158,7 +159,9 @@ class Generator(torch.nn.Module):
     @staticmethod
     def modconv(x, layer, w_lat, demod, gain_style=1.0):
         styles = (w_lat @ (layer['aw'] / math.sqrt(layer['aw'].shape[0])) + layer['ab']) * gain_style
-        wt = layer['w'] * (1 / math.sqrt(layer['w'][0].numel()))
+        # The weight gain only where demodulation follows (it cancels there); ToRGB carries its
+        # gain in the styles (gain_style), as official ToRGBLayer.
+        wt = layer['w'] * (1 / math.sqrt(layer['w'][0].numel())) if demod else layer['w']
         x = x * styles[:, :, None, None]
         if layer.get('up'):
             x = F.conv_transpose2d(x, wt.transpose(0, 1), stride=2)
@@ -269,6 +272,74 @@ def phase_clock(phases):
         last[0] = now
     return mark
 
+
+def load_same_weights(folder, res, groups):
+    """G and D of this file with the project's weights (official stylegan2-ada names and layouts,
+    written by the Node side from `Generator.stateDict()` / `Discriminator.stateDict()`), and the
+    z / reals the project used."""
+    import os
+    meta = json.load(open(os.path.join(folder, 'weights.json')))
+    blob = open(os.path.join(folder, 'weights.bin'), 'rb').read()
+
+    def t(name):
+        e = meta[name]
+        n = 1
+        for d in e['shape']:
+            n *= d
+        return torch.frombuffer(bytearray(blob[e['offset']:e['offset'] + 4 * n]), dtype=torch.float32).reshape(e['shape']).clone()
+
+    G = Generator(res, groups)
+    D = Discriminator(res)
+    with torch.no_grad():
+        for k, (name, stack) in enumerate(zip(meta['__groups__'], G.stacks)):
+            for i in range(len(stack) // 2):
+                stack[2 * i].copy_(t(f'G/mapping.groups.{name}.fc{i}.weight').t())
+                stack[2 * i + 1].copy_(t(f'G/mapping.groups.{name}.fc{i}.bias'))
+        G.const.copy_(t('G/synthesis.b4.const'))
+        for blk in G.blocks:
+            r = blk['res']
+            names = ['conv1'] if r == 4 else ['conv0', 'conv1']
+            for layer, nm in list(zip(blk['convs'], names)) + [(blk['rgb'], 'torgb')]:
+                pre = f'G/synthesis.b{r}.{nm}'
+                layer['aw'].copy_(t(pre + '.affine.weight').t())
+                layer['ab'].copy_(t(pre + '.affine.bias'))
+                layer['w'].copy_(t(pre + '.weight'))
+                layer['b'].copy_(t(pre + '.bias'))
+        D.fromrgb.copy_(t(f'D/b{res}.fromrgb.weight'))
+        D.fromrgb_b.copy_(t(f'D/b{res}.fromrgb.bias'))
+        r = res
+        for b in D.blocks:
+            b['w0'].copy_(t(f'D/b{r}.conv0.weight'))
+            b['b0'].copy_(t(f'D/b{r}.conv0.bias'))
+            b['w1'].copy_(t(f'D/b{r}.conv1.weight'))
+            b['b1'].copy_(t(f'D/b{r}.conv1.bias'))
+            b['skip'].copy_(t(f'D/b{r}.skip.weight'))
+            r //= 2
+        D.wc.copy_(t('D/b4.conv.weight'))
+        D.bc.copy_(t('D/b4.conv.bias'))
+        D.fc.copy_(t('D/b4.fc.weight').t())
+        D.fcb.copy_(t('D/b4.fc.bias'))
+        D.out.copy_(t('D/b4.out.weight').t())
+        D.outb.copy_(t('D/b4.out.bias'))
+    return G, D, t('z'), t('reals').permute(0, 3, 1, 2).contiguous()
+
+
+if args.check:
+    import os
+    meta = json.load(open(os.path.join(args.check, 'weights.json')))
+    res = meta['__resolution__']
+    G, D, z, reals = load_same_weights(args.check, res, meta['__sizes__'])
+    with torch.no_grad():
+        w = G.mapping(z)
+        img = G.synthesis(w)
+        fake_logits = D(img)
+        real_logits = D(reals)
+        g_adv = F.softplus(-fake_logits).mean()
+        d_loss = F.softplus(fake_logits).mean() + F.softplus(-real_logits).mean()
+    img.permute(0, 2, 3, 1).contiguous().numpy().astype('float32').tofile(os.path.join(args.check, 'img.bin'))
+    json.dump({'gAdv': g_adv.item(), 'd': d_loss.item(), 'fakeLogits': fake_logits.flatten().tolist(), 'realLogits': real_logits.flatten().tolist(), 'w': w.flatten().tolist()}, open(os.path.join(args.check, 'check.json'), 'w'))
+    print(json.dumps({'ok': True}))
+    raise SystemExit(0)
 
 if 'gan' in args.sections or 'profile' in args.sections:
     out['gan'] = {}
