@@ -2,10 +2,10 @@
  * Errors of `@gan-control/latent`: the project's one error class (`@gan-control/errors`), re-exported
  * here for the packages and plugins that already import it from the latent package.
  */
+import { GanControlError, type GanControlErrorConstructor } from '@gan-control/errors';
+
 export { GanControlError, isGanControlError, formatZodIssues } from '@gan-control/errors';
 export type { GanControlErrorConstructor, GanControlErrorOptions } from '@gan-control/errors';
-
-import { GanControlError, type GanControlErrorConstructor } from '@gan-control/errors';
 
 /** Stable codes of the errors `@gan-control/latent` throws. */
 export type LatentErrorCode =

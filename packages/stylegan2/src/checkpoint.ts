@@ -10,7 +10,8 @@
  */
 import { isNotFound, readBytes, readSafetensors, writeSafetensors, type FileLocation } from '@gan-control/tensor-io';
 import { z } from 'zod';
-import { discriminatorConfigSchema, formatZodIssues, generatorConfigSchema, StyleGan2Error, type DiscriminatorConfig, type GeneratorConfig } from './config.js';
+import { formatZodIssues } from '@gan-control/errors';
+import { discriminatorConfigSchema, generatorConfigSchema, StyleGan2Error, type DiscriminatorConfig, type GeneratorConfig } from './config.js';
 import { Discriminator } from './discriminator.js';
 import { Generator } from './generator.js';
 import { assertComplete, toFloatRecords } from './official.js';

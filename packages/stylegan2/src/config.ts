@@ -4,8 +4,6 @@
  */
 import { z } from 'zod';
 import { formatZodIssues, GanControlError, type GanControlErrorConstructor } from '@gan-control/errors';
-/** The project's one zod-issue formatter, re-exported for this package's modules. */
-export { formatZodIssues };
 import type { GanControlErrorCode } from './gan-control/errors.js';
 import type { ModelFolderErrorCode } from './model-folder.js';
 

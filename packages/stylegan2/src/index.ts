@@ -11,7 +11,6 @@ export {
   parseDiscriminatorConfig,
   channelsAt,
   numWsFor,
-  formatZodIssues,
   StyleGan2Error,
 } from './config.js';
 export type { GeneratorConfig, GeneratorConfigInput, DiscriminatorConfig, DiscriminatorConfigInput, MappingGroup } from './config.js';

@@ -27,7 +27,8 @@
  */
 import { joinLocation, linkOutside, readBytes, readSafetensors, readText, sha256, writeSafetensors, type FileLocation, type SafetensorsEntry } from '@gan-control/tensor-io';
 import { z } from 'zod';
-import { formatZodIssues, generatorConfigSchema, StyleGan2Error, type GeneratorConfig, type GeneratorConfigInput } from './config.js';
+import { formatZodIssues } from '@gan-control/errors';
+import { generatorConfigSchema, StyleGan2Error, type GeneratorConfig, type GeneratorConfigInput } from './config.js';
 import { parseGanControlArgs } from './gan-control/config.js';
 import { loadGanControlGenerator, type GanControlGenerator } from './gan-control/generator.js';
 import { createGenerator, type Generator } from './generator.js';

@@ -5,7 +5,8 @@
  */
 import { readSafetensors, type SafetensorsEntry } from '@gan-control/tensor-io';
 import { z } from 'zod';
-import { formatZodIssues, parseDiscriminatorConfig, parseGeneratorConfig, StyleGan2Error, type DiscriminatorConfigInput, type GeneratorConfigInput } from './config.js';
+import { formatZodIssues } from '@gan-control/errors';
+import { parseDiscriminatorConfig, parseGeneratorConfig, StyleGan2Error, type DiscriminatorConfigInput, type GeneratorConfigInput } from './config.js';
 import { Discriminator } from './discriminator.js';
 import { Generator } from './generator.js';
 import type { LoadReport, TensorRecord } from './params.js';

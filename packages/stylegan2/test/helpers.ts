@@ -6,6 +6,17 @@ import type { DiscriminatorConfigInput, GeneratorConfigInput } from '../src/inde
 
 export const TESTDATA = join(import.meta.dirname, '..', 'testdata');
 
+/** The tiny partitioned generator of the model-folder tests (8-d latent: hue 3 + other 5, 8 px). */
+export const TINY_CONFIG: GeneratorConfigInput = {
+  zDim: 8,
+  wDim: 8,
+  resolution: 8,
+  mapping: { numLayers: 2, groups: [{ name: 'hue', size: 3 }, { name: 'other', size: 5 }] },
+  synthesis: { channelBase: 32, channelMax: 8 },
+};
+/** Its latent layout, `hue` controlled. */
+export const TINY_LATENT = { groups: [{ name: 'hue', size: 3, controlled: true }, { name: 'other', size: 5, controlled: false }] };
+
 export function readBytes(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(TESTDATA, name)));
 }

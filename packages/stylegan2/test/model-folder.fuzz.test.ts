@@ -7,17 +7,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { isGanControlError } from '@gan-control/errors';
 import { createRng, type Rng } from '@gan-control/latent';
+import { TINY_CONFIG, TINY_LATENT } from './helpers.js';
 import { describe, expect, it } from 'vitest';
-import { createGenerator, encodeModelFolder, readModelFolder, type GeneratorConfigInput, type ModelFolderFiles } from '../src/index.js';
+import { createGenerator, encodeModelFolder, readModelFolder, type ModelFolderFiles } from '../src/index.js';
 
-const CONFIG: GeneratorConfigInput = {
-  zDim: 8,
-  wDim: 8,
-  resolution: 8,
-  mapping: { numLayers: 2, groups: [{ name: 'hue', size: 3 }, { name: 'other', size: 5 }] },
-  synthesis: { channelBase: 32, channelMax: 8 },
-};
-const LATENT = { groups: [{ name: 'hue', size: 3, controlled: true }, { name: 'other', size: 5, controlled: false }] };
 
 /** Hostile or broken values a field may be replaced with. */
 const VALUES: unknown[] = [
@@ -81,8 +74,8 @@ const SEED = Number(process.env.GAN_CONTROL_FUZZ_SEED ?? 20261205);
 
 describe('model-folder reader fuzz (seeded)', () => {
   it(`${CASES} mutated folders: only coded errors or correct loads, each under a second, no leak`, async () => {
-    const G = createGenerator(CONFIG, { seed: 7 });
-    const { files } = await encodeModelFolder({ name: 'tiny', generator: { kind: 'stylegan2', config: CONFIG, stateDict: G.stateDict() }, latent: LATENT, attributes: [{ name: 'hue' }] });
+    const G = createGenerator(TINY_CONFIG, { seed: 7 });
+    const { files } = await encodeModelFolder({ name: 'tiny', generator: { kind: 'stylegan2', config: TINY_CONFIG, stateDict: G.stateDict() }, latent: TINY_LATENT, attributes: [{ name: 'hue' }] });
     G.dispose();
     const original = new Map(files.map((f) => [f.name, typeof f.data === 'string' ? new TextEncoder().encode(f.data) : f.data]));
     const rng = createRng(SEED);

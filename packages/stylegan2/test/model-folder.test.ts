@@ -7,29 +7,22 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, writeSafetensors } from '@gan-control/tensor-io';
+import { TINY_CONFIG, TINY_LATENT } from './helpers.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createGenerator, parseModelManifest, readModelFolder, readModelManifest, type GeneratorConfigInput } from '../src/index.js';
+import { createGenerator, parseModelManifest, readModelFolder, readModelManifest } from '../src/index.js';
 import { writeModelFolder } from '../src/node.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sg2-model-folder-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const CONFIG: GeneratorConfigInput = {
-  zDim: 8,
-  wDim: 8,
-  resolution: 8,
-  mapping: { numLayers: 2, groups: [{ name: 'hue', size: 3 }, { name: 'other', size: 5 }] },
-  synthesis: { channelBase: 32, channelMax: 8 },
-};
-const LATENT = { groups: [{ name: 'hue', size: 3, controlled: true }, { name: 'other', size: 5, controlled: false }] };
 
 let n = 0;
 /** A fresh model folder written by the one writer, from a seed-7 generator. */
 async function written(extra: Record<string, unknown> = {}): Promise<string> {
   const dir = join(work, `m${n++}`);
-  const G = createGenerator(CONFIG, { seed: 7 });
+  const G = createGenerator(TINY_CONFIG, { seed: 7 });
   try {
-    await writeModelFolder(dir, { name: 'tiny', generator: { kind: 'stylegan2', config: CONFIG, stateDict: G.stateDict() }, latent: LATENT, attributes: [{ name: 'hue' }], extra });
+    await writeModelFolder(dir, { name: 'tiny', generator: { kind: 'stylegan2', config: TINY_CONFIG, stateDict: G.stateDict() }, latent: TINY_LATENT, attributes: [{ name: 'hue' }], extra });
   } finally {
     G.dispose();
   }
@@ -67,7 +60,7 @@ describe('model folders', () => {
       { name: 'other', offset: 3, size: 5, controlled: false },
     ]);
     expect(folder.report).toEqual({ missing: [], unused: [] });
-    const G = createGenerator(CONFIG, { seed: 7 });
+    const G = createGenerator(TINY_CONFIG, { seed: 7 });
     const z = tf.randomNormal([2, 8], 0, 1, 'float32', 3) as tf.Tensor2D;
     const [a, b] = [folder.generator, G].map((g) => tf.tidy(() => g.synthesis(g.mapping(z), { noiseMode: 'const' })));
     expect(Array.from(await a.data())).toEqual(Array.from(await b.data()));
@@ -97,7 +90,7 @@ describe('model folders', () => {
     const folder = await readModelFolder(dir, { partial: true });
     expect(folder.report).toEqual({ missing: [renamed], unused: [`${renamed}_renamed`] });
     // Loaded tensors come from the file, the missing one keeps the seed-0 initialisation.
-    const seed0 = createGenerator(CONFIG, { seed: 0 });
+    const seed0 = createGenerator(TINY_CONFIG, { seed: 0 });
     const file = readSafetensors(new Uint8Array(readFileSync(join(dir, 'generator.safetensors')))).tensors;
     if (folder.kind !== 'stylegan2') throw new Error('expected a stylegan2 folder');
     const sd = folder.generator.stateDict();
@@ -195,7 +188,7 @@ describe('model folders', () => {
   });
 
   it('schema errors come by field path, with a code', () => {
-    expect(() => parseModelManifest({ format: 'gan-control-model', version: 1, generator: { ...CONFIG, zDim: 'x' }, attributes: [{ name: '__proto__' }] }, 'm/model.json')).toThrow(
+    expect(() => parseModelManifest({ format: 'gan-control-model', version: 1, generator: { ...TINY_CONFIG, zDim: 'x' }, attributes: [{ name: '__proto__' }] }, 'm/model.json')).toThrow(
       expect.objectContaining({ code: 'MODEL_FOLDER_INVALID', message: expect.stringMatching(/generator\.zDim: [\s\S]*attributes\W+0\W+name: __proto__, constructor and prototype are reserved/) }),
     );
     expect(() => parseModelManifest('{"format": "gan-co', 'm/model.json')).toThrow(expect.objectContaining({ code: 'MODEL_FOLDER_INVALID', message: expect.stringContaining('m/model.json: not valid JSON') }));

@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import { openControl, type ControlSession } from '../control.js';
 import { DIRECTIONS_FILE, editW, findDirection, measureAll, readDirections, renderW, sampleW } from '../directions.js';
-import { checkRequest, loadModel, loadModelAttributes, resolveModelPath } from '../model.js';
+import { checkRequest, loadModel, loadModelAttributes, resolveModelPath, type LoadedModel } from '../model.js';
 import { inspectModel } from './inspect.js';
 import { ensureOut, fileNumber, prepareOut } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -254,13 +254,7 @@ async function generateAlongDirections(
     }
     const w = await sampleW(model.generator, plan.seed, plan.count, plan.truncation);
     const edited = await editW(w, set, requests, { keepOthers: plan.keepOthers });
-    const images = await renderW(model.generator, edited);
-    try {
-      const cols = Math.ceil(Math.sqrt(plan.count));
-      await writeImages({ images, rows: Math.ceil(plan.count / cols), cols, columnLabels: [] }, plan, target, ctx);
-    } finally {
-      images.dispose();
-    }
+    await writeW(model.generator, edited, plan, target, ctx);
   } finally {
     model.dispose();
   }
@@ -319,15 +313,20 @@ async function generateWithRegressors(
       }
       w = next;
     }
-    const images = await renderW(model.generator, w);
-    try {
-      const cols = Math.ceil(Math.sqrt(plan.count));
-      await writeImages({ images, rows: Math.ceil(plan.count / cols), cols, columnLabels: [] }, plan, target, ctx);
-    } finally {
-      images.dispose();
-    }
+    await writeW(model.generator, w, plan, target, ctx);
   } finally {
     for (const r of release.reverse()) r();
+  }
+}
+
+/** Renders one image per w row (`[count·wDim]`) and writes them in a near-square grid (or a folder). */
+async function writeW(generator: LoadedModel['generator'], w: Float32Array, plan: GeneratePlan, target: ReturnType<typeof prepareOut>, ctx: Context): Promise<void> {
+  const images = await renderW(generator, w);
+  try {
+    const cols = Math.ceil(Math.sqrt(plan.count));
+    await writeImages({ images, rows: Math.ceil(plan.count / cols), cols, columnLabels: [] }, plan, target, ctx);
+  } finally {
+    images.dispose();
   }
 }
 

@@ -1,7 +1,7 @@
 // Backend-neutral access to float32 tensor data for the JS and native kernels of this package.
 // The wasm backend keeps tensors on its heap (views are only valid until the heap grows, so take
 // them after every allocation of a kernel); the cpu backend keeps them as typed arrays.
-import { getKernel, type DataType, type KernelBackend, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { getKernel, util, type DataType, type KernelBackend, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
 
 /** The parts of tfjs-backend-wasm's BackendWasm this package uses. */
 export interface WasmLikeBackend extends KernelBackend {
@@ -31,6 +31,23 @@ export function output(backend: KernelBackend, kind: BackendKind, shape: number[
     (backend as WasmLikeBackend).typedArrayFromHeap(out).set(data);
     return out;
   }
+  return (backend as CpuLikeBackend).makeTensorInfo(shape, 'float32', data);
+}
+
+/**
+ * Allocates a float32 output of `shape` and runs `fill` on float views of the inputs and the
+ * output (on wasm, in place on the heap; the views are taken after the allocation, which may grow
+ * and detach the heap).
+ */
+export function compute(backend: KernelBackend, kind: BackendKind, shape: number[], inputs: TensorInfo[], fill: (ins: Float32Array[], out: Float32Array) => void): TensorInfo {
+  if (kind === 'wasm') {
+    const out = (backend as WasmLikeBackend).makeOutput(shape, 'float32');
+    const ins = inputs.map((t) => values(backend, kind, t) as Float32Array);
+    fill(ins, (backend as WasmLikeBackend).typedArrayFromHeap(out) as Float32Array);
+    return out;
+  }
+  const data = new Float32Array(util.sizeFromShape(shape));
+  fill(inputs.map((t) => values(backend, kind, t) as Float32Array), data);
   return (backend as CpuLikeBackend).makeTensorInfo(shape, 'float32', data);
 }
 

@@ -6,7 +6,7 @@
 // data and for broadcasts that do not collapse to four dims, the replaced kernel runs.
 import { ADAM_UPDATE, BIAS_LEAKY_RELU, LEAKY_RELU_GRAD, UPFIRDN } from '@gan-control/gradients';
 import { Add, backend_util, LeakyRelu, Mean, Multiply, RealDiv, Sub, Sum, Tile, util, type KernelBackend, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
-import { values, type BackendKind, type CpuLikeBackend, type WasmLikeBackend } from '../kernels/access.js';
+import { compute, values, type BackendKind, type CpuLikeBackend, type WasmLikeBackend } from '../kernels/access.js';
 import type { NativeAddon } from './addon.js';
 
 type Args = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
@@ -19,19 +19,6 @@ export const ELEMENTWISE_KERNELS = [Add, Sub, Multiply, RealDiv, LeakyRelu, LEAK
 
 /** Kernels only the addon provides (no kernel to replace; their callers compose the op without them). */
 export const NATIVE_ONLY_KERNELS = [UPFIRDN, BIAS_LEAKY_RELU];
-
-/** Allocates a float32 output and fills it from float views of the inputs (taken after the allocation). */
-function run(backend: KernelBackend, kind: BackendKind, shape: number[], inputs: TensorInfo[], fill: (ins: Float32Array[], out: Float32Array) => void): TensorInfo {
-  if (kind === 'wasm') {
-    const out = (backend as WasmLikeBackend).makeOutput(shape, 'float32');
-    const ins = inputs.map((t) => values(backend, kind, t) as Float32Array);
-    fill(ins, (backend as WasmLikeBackend).typedArrayFromHeap(out) as Float32Array);
-    return out;
-  }
-  const data = new Float32Array(util.sizeFromShape(shape));
-  fill(inputs.map((t) => values(backend, kind, t) as Float32Array), data);
-  return (backend as CpuLikeBackend).makeTensorInfo(shape, 'float32', data);
-}
 
 /**
  * A broadcast `a op b → out` as at most 4 collapsed output dims with each operand's element
@@ -112,20 +99,20 @@ export function elementwiseKernels(addon: NativeAddon, kind: BackendKind, prev: 
       const shape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
       const plan = util.sizeFromShape(shape) >= MIN_ELEMENTS ? broadcastPlan(shape, a.shape, b.shape) : null;
       if (!plan) return prev(name)(args);
-      return run(backend, kind, shape, [a, b], ([av, bv], out) => addon.binary(op, av!, bv!, out, Int32Array.from([...plan.dims, ...plan.sa, ...plan.sb])));
+      return compute(backend, kind, shape, [a, b], ([av, bv], out) => addon.binary(op, av!, bv!, out, Int32Array.from([...plan.dims, ...plan.sa, ...plan.sb])));
     },
   });
   const leaky: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;
     const { x } = inputs as { x: TensorInfo };
     if (x.dtype !== 'float32' || util.sizeFromShape(x.shape) < MIN_ELEMENTS) return prev(LeakyRelu)(args);
-    return run(backend, kind, x.shape, [x], ([xv], out) => addon.leakyRelu(xv!, out, (attrs as unknown as { alpha: number }).alpha));
+    return compute(backend, kind, x.shape, [x], ([xv], out) => addon.leakyRelu(xv!, out, (attrs as unknown as { alpha: number }).alpha));
   };
   const leakyGrad: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;
     const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
     if (util.sizeFromShape(x.shape) < MIN_ELEMENTS) return prev(LEAKY_RELU_GRAD)(args);
-    return run(backend, kind, x.shape, [dy, x], ([dv, xv], out) => addon.leakyReluGrad(dv!, xv!, out, (attrs as unknown as { alpha: number }).alpha));
+    return compute(backend, kind, x.shape, [dy, x], ([dv, xv], out) => addon.leakyReluGrad(dv!, xv!, out, (attrs as unknown as { alpha: number }).alpha));
   };
   const reduce = (name: string, mean: boolean): KernelFunc => (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;
@@ -137,7 +124,7 @@ export function elementwiseKernels(addon: NativeAddon, kind: BackendKind, prev: 
     if (!plan) return prev(name)(args);
     let shape = x.shape.filter((_, i) => !axes.includes(i));
     if (keepDims) shape = backend_util.expandShapeToKeepDim(shape, axes);
-    return run(backend, kind, shape, [x], ([xv], out) => addon.reduce(xv!, out, Int32Array.from(plan), mean ? 1 / plan[1] : 1));
+    return compute(backend, kind, shape, [x], ([xv], out) => addon.reduce(xv!, out, Int32Array.from(plan), mean ? 1 / plan[1] : 1));
   };
   const tile: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;
@@ -145,7 +132,7 @@ export function elementwiseKernels(addon: NativeAddon, kind: BackendKind, prev: 
     const { reps } = attrs as unknown as { reps: number[] };
     const shape = x.shape.map((d, i) => d * reps[i]!);
     if (x.dtype !== 'float32' || x.shape.length < 1 || x.shape.length > 6 || util.sizeFromShape(shape) < MIN_ELEMENTS) return prev(Tile)(args);
-    return run(backend, kind, shape, [x], ([xv], out) => addon.tile(xv!, out, Int32Array.from([...x.shape, ...reps])));
+    return compute(backend, kind, shape, [x], ([xv], out) => addon.tile(xv!, out, Int32Array.from([...x.shape, ...reps])));
   };
   const fir: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;
@@ -153,7 +140,7 @@ export function elementwiseKernels(addon: NativeAddon, kind: BackendKind, prev: 
     const a = attrs as unknown as { mh: Float32Array; mw: Float32Array; outH: number; outW: number };
     const [n, h, w, c] = x.shape as [number, number, number, number];
     if (x.dtype !== 'float32') throw new Error(`@gan-control/backend: ${UPFIRDN} takes float32 input (got ${x.dtype})`);
-    return run(backend, kind, [n, a.outH, a.outW, c], [x], ([xv], out) => addon.fir(xv!, out, Int32Array.from([n, h, w, c, a.outH, a.outW]), a.mh, a.mw));
+    return compute(backend, kind, [n, a.outH, a.outW, c], [x], ([xv], out) => addon.fir(xv!, out, Int32Array.from([n, h, w, c, a.outH, a.outW]), a.mh, a.mw));
   };
   const biasLeaky: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;
@@ -162,7 +149,7 @@ export function elementwiseKernels(addon: NativeAddon, kind: BackendKind, prev: 
     if (x.dtype !== 'float32' || b.dtype !== 'float32' || b.shape.length !== 1 || b.shape[0] !== c) {
       throw new Error(`@gan-control/backend: ${BIAS_LEAKY_RELU} takes float32 x [..., C] and b [C] (got ${x.dtype} [${x.shape}] and ${b.dtype} [${b.shape}])`);
     }
-    return run(backend, kind, x.shape, [x, b], ([xv, bv], out) => addon.biasLeakyRelu(xv!, bv!, out, (attrs as unknown as { alpha: number }).alpha));
+    return compute(backend, kind, x.shape, [x, b], ([xv, bv], out) => addon.biasLeakyRelu(xv!, bv!, out, (attrs as unknown as { alpha: number }).alpha));
   };
   const adam: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;

@@ -15,7 +15,7 @@ import {
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { output, values, type BackendKind, type CpuLikeBackend, type WasmLikeBackend } from '../kernels/access.js';
+import { compute, output, type BackendKind } from '../kernels/access.js';
 import { dropKernel, installedTag, onRestoreStock, putBackKernel, replaceKernel } from '../kernels/install.js';
 import { defaultThreads, loadNative, type NativeAddon } from './addon.js';
 import { ELEMENTWISE_KERNELS, elementwiseKernels, NATIVE_ONLY_KERNELS } from './elementwise.js';
@@ -34,20 +34,6 @@ type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 
 /** Below this many multiply-adds the previous kernel runs (no thread hand-off). */
 const MIN_MACS = 1 << 15;
-
-/** Allocates an output and runs `fill` on float views of the inputs and the output. */
-function compute(backend: KernelBackend, kind: BackendKind, shape: number[], inputs: TensorInfo[], fill: (ins: Float32Array[], out: Float32Array) => void): TensorInfo {
-  if (kind === 'wasm') {
-    const out = (backend as WasmLikeBackend).makeOutput(shape, 'float32');
-    // Views after the allocation: allocating may grow (and detach) the wasm heap.
-    const ins = inputs.map((t) => values(backend, kind, t) as Float32Array);
-    fill(ins, (backend as WasmLikeBackend).typedArrayFromHeap(out) as Float32Array);
-    return out;
-  }
-  const data = new Float32Array(util.sizeFromShape(shape));
-  fill(inputs.map((t) => values(backend, kind, t) as Float32Array), data);
-  return (backend as CpuLikeBackend).makeTensorInfo(shape, 'float32', data);
-}
 
 function convParams(info: backend_util.Conv2DInfo): Int32Array {
   return Int32Array.from([
