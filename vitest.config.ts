@@ -21,7 +21,7 @@ for (const dir of ['packages', 'apps']) {
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
     setupFiles: [resolve(root, 'vitest.setup.ts')],
     testTimeout: 120_000,
     hookTimeout: 120_000,

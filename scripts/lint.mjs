@@ -3,7 +3,9 @@
 //  - the dependency direction of DESIGN.md (a plugin never imports another plugin or the trainer;
 //    stylegan2 and tensor-io stand alone, on the floor that errors and gradients own; libraries never import the CLI);
 //  - every @gan-control import is declared in the importing package's package.json;
-//  - no deep imports into a sibling's src/; no focused tests (`.only`) left behind.
+//  - no deep imports into a sibling's src/; no focused tests (`.only`) left behind;
+//  - one test placement: tests live in the package's test/ folder, never beside the sources in src/;
+//  - one import-specifier style: relative imports name the emitted file (`./x.js`, `./dir/index.js`).
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
@@ -44,9 +46,12 @@ function check(file) {
   const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   const rel = relative(pkgDir, file);
   const isTest = /\.(test|bench)\.ts$/.test(file) || rel.startsWith('test');
+  if (/\.test\.ts$/.test(file) && rel.startsWith('src')) problems.push(`${rel}: a test in src/; tests live in test/ (one placement)`);
   for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|require\s*\(\s*)['"]([^'"]+)['"]/g)) {
     const spec = m[1];
     if (spec.startsWith('.') || spec.startsWith('node:')) {
+      if (spec.startsWith('.') && !/\.(js|mjs|cjs|json|css|wasm)$/.test(spec))
+        problems.push(`${rel}: relative import '${spec}' without its file extension; write '${spec}.js' (or '${spec}/index.js')`);
       if (/\.\.\/\.\.\/(packages|apps)\//.test(spec) || /^\.\.\/\.\.\/[a-z-]+\/src/.test(spec))
         problems.push(`${rel}: deep import '${spec}' into another package; import it by its package name`);
       continue;

@@ -12,8 +12,8 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { rmSync } from 'node:fs';
-import { startStudioServer } from '../../cli/src/commands/studio';
-import { CHROMIUM, SHAPES_MODEL, buildStudio, launch, move, settled, stats } from '../test/helpers';
+import { startStudioServer } from '../../cli/src/commands/studio.js';
+import { CHROMIUM, SHAPES_MODEL, buildStudio, launch, move, settled, stats } from '../test/helpers.js';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -7,11 +7,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { prepareImage } from '@gan-control/encoders';
 import type { RawImage } from '@gan-control/tensor-io';
 import './style.css';
-import { startBackend } from './backend';
-import { openModel, sourceOf, type ControlAttribute, type SourceSpec, type StudioModel, type ValueInfo } from './model';
-import type { ProjectJob, ProjectMessage } from './project-worker';
-import { Renderer, type Frame } from './render';
-import { clampValue, formatNumber, formatProjected, formatSettings, parseProjected, parseSettings, seedOf, type Settings } from './settings';
+import { startBackend } from './backend.js';
+import { openModel, sourceOf, type ControlAttribute, type SourceSpec, type StudioModel, type ValueInfo } from './model.js';
+import type { ProjectJob, ProjectMessage } from './project-worker.js';
+import { Renderer, type Frame } from './render.js';
+import { clampValue, formatNumber, formatProjected, formatSettings, parseProjected, parseSettings, seedOf, type Settings } from './settings.js';
 
 const VARIATIONS = 6;
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;

@@ -16,8 +16,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { encoderStart, projectImage, type GeneratorLike, type LatentCode } from '@gan-control/encoders';
 import type { Attribute } from '@gan-control/contrastive-loss';
-import { startBackend } from './backend';
-import { openModel, sourceOf, type SourceSpec, type StudioModel } from './model';
+import { startBackend } from './backend.js';
+import { openModel, sourceOf, type SourceSpec, type StudioModel } from './model.js';
 
 /** What the page asks. `target` is `prepareImage`'s `[1, R, R, 3]` in [-1, 1], flattened. */
 export interface ProjectJob {

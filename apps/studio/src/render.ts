@@ -12,8 +12,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GenerateOptions } from '@gan-control/encoders';
 import { createRng, sampleLatents } from '@gan-control/latent';
-import type { StudioModel } from './model';
-import { seedOf, type Settings } from './settings';
+import type { StudioModel } from './model.js';
+import { seedOf, type Settings } from './settings.js';
 
 /** A rendered picture: RGBA bytes, and per attribute the measured values (when it has a plugin). */
 export interface Frame {

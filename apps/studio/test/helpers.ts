@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import type { Stats } from '../src/main';
+import type { Stats } from '../src/main.js';
 
 export const STUDIO_DIR = resolve(import.meta.dirname, '..');
 export const REPO = resolve(STUDIO_DIR, '../..');

@@ -16,7 +16,7 @@ import { color, position, size } from '@gan-control/domain-shapes';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStudioServer, type StudioServer } from 'gan-control';
-import { CHROMIUM, SHAPES_MODEL, STUDIO_DIR, buildStudio, haveChromium, launch, move, readCanvas, settled, stats } from './helpers';
+import { CHROMIUM, SHAPES_MODEL, STUDIO_DIR, buildStudio, haveChromium, launch, move, readCanvas, settled, stats } from './helpers.js';
 
 const available = haveChromium();
 if (!available) console.warn(`[studio projection test] skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM=/path/to/chrome)`);

@@ -5,10 +5,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileSource, openModel, type StudioModel } from '../src/model';
-import { Renderer } from '../src/render';
-import { parseSettings, type Settings } from '../src/settings';
-import { SHAPES_MODEL } from './helpers';
+import { fileSource, openModel, type StudioModel } from '../src/model.js';
+import { Renderer } from '../src/render.js';
+import { parseSettings, type Settings } from '../src/settings.js';
+import { SHAPES_MODEL } from './helpers.js';
 
 function folderFiles(dir: string, base = dir, out = new Map<string, Blob>()): Map<string, Blob> {
   for (const name of readdirSync(dir)) {

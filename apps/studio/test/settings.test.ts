@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clampValue, decodeLatent, encodeLatent, formatProjected, formatSettings, parseProjected, parseSettings, seedOf } from '../src/settings';
+import { clampValue, decodeLatent, encodeLatent, formatProjected, formatSettings, parseProjected, parseSettings, seedOf } from '../src/settings.js';
 
 const model = {
   groups: [{ name: 'color' }, { name: 'position' }, { name: 'size' }, { name: 'other' }],

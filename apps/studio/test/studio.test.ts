@@ -14,7 +14,7 @@ import { color, position, size } from '@gan-control/domain-shapes';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, startStudioServer, type StudioServer } from 'gan-control';
-import { CHROMIUM, REPO, SHAPES_MODEL, STUDIO_DIR, buildStudio, haveChromium, launch, move, readCanvas, settled, stats } from './helpers';
+import { CHROMIUM, REPO, SHAPES_MODEL, STUDIO_DIR, buildStudio, haveChromium, launch, move, readCanvas, settled, stats } from './helpers.js';
 
 const available = haveChromium();
 if (!available) console.warn(`[studio browser tests] skipped: no Chromium at ${CHROMIUM} (install Debian's chromium: apt-get install -y chromium, or set CHROMIUM=/path/to/chrome)`);

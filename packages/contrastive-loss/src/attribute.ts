@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { formatZodIssues } from '@gan-control/latent';
-import { ContrastiveLossError } from './errors';
-import { PLUGIN_API_VERSION, type Attribute, type AttributePlugin, type PluginOptions } from './contract';
-import { DISTANCE_NAMES, isDistance } from './distances';
+import { ContrastiveLossError } from './errors.js';
+import { PLUGIN_API_VERSION, type Attribute, type AttributePlugin, type PluginOptions } from './contract.js';
+import { DISTANCE_NAMES, isDistance } from './distances.js';
 
 const fn = (what: string) => z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', `must be a function (${what})`);
 const finite = z.number({ error: 'must be a finite number' }).refine(Number.isFinite, 'must be a finite number');
@@ -106,7 +106,7 @@ export function validateAttribute(attribute: unknown, source = 'attribute'): ass
  *
  * @example
  * ```ts
- * import meanColour from './mean-colour';
+ * import meanColour from './mean-colour.js';
  * const attribute = await createAttribute(meanColour, { weight: 0.5 });
  * const features = attribute.embed(images);
  * attribute.dispose();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ContrastiveLossError } from './errors';
-import type { DistanceFn, DistanceName } from './contract';
+import { ContrastiveLossError } from './errors.js';
+import type { DistanceFn, DistanceName } from './contract.js';
 
 /** The built-in distance names, in documentation order. */
 export const DISTANCE_NAMES: readonly DistanceName[] = Object.freeze(['squared-l2', 'l1-mean', 'mse-mean', 'l2', 'cosine']);

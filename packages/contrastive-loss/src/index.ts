@@ -1,6 +1,6 @@
 // Registers every gradient this package and its plugins differentiate through (one owner: @gan-control/gradients).
 import '@gan-control/gradients';
-export { PLUGIN_API_VERSION } from './contract';
+export { PLUGIN_API_VERSION } from './contract.js';
 export type {
   Attribute,
   AttributePlugin,
@@ -11,15 +11,15 @@ export type {
   LayerSpec,
   PluginOptions,
   ValueInfo,
-} from './contract';
+} from './contract.js';
 export { GanControlError, isGanControlError, formatZodIssues } from '@gan-control/latent';
-export { ContrastiveLossError, type ContrastiveLossErrorCode } from './errors';
-export { createAttribute, validateAttribute, validatePlugin } from './attribute';
-export { DISTANCE_NAMES, isDistance, pairwiseDistances, scaledDistance } from './distances';
-export type { PairwiseOptions } from './distances';
-export { contrastiveTerm } from './term';
-export type { ContrastiveTerm, TermOptions } from './term';
-export { FactorizedContrastiveLoss, readLossValues } from './loss';
+export { ContrastiveLossError, type ContrastiveLossErrorCode } from './errors.js';
+export { createAttribute, validateAttribute, validatePlugin } from './attribute.js';
+export { DISTANCE_NAMES, isDistance, pairwiseDistances, scaledDistance } from './distances.js';
+export type { PairwiseOptions } from './distances.js';
+export { contrastiveTerm } from './term.js';
+export type { ContrastiveTerm, TermOptions } from './term.js';
+export { FactorizedContrastiveLoss, readLossValues } from './loss.js';
 export type {
   AttributeBinding,
   AttributesInput,
@@ -29,6 +29,6 @@ export type {
   FactorizedContrastiveLossOptions,
   LayerInfo,
   LayerTerm,
-} from './loss';
-export { AttributeRegistry } from './registry';
-export type { AttributeRegistryOptions } from './registry';
+} from './loss.js';
+export { AttributeRegistry } from './registry.js';
+export type { AttributeRegistryOptions } from './registry.js';

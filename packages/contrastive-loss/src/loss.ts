@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LatentLayout, type LatentLayoutInput } from '@gan-control/latent';
-import { ContrastiveLossError } from './errors';
-import type { Attribute, DistanceFn, DistanceName, LayerFocus } from './contract';
-import { validateAttribute } from './attribute';
-import { pairwiseDistances } from './distances';
-import { contrastiveTerm, type ContrastiveTerm } from './term';
+import { ContrastiveLossError } from './errors.js';
+import type { Attribute, DistanceFn, DistanceName, LayerFocus } from './contract.js';
+import { validateAttribute } from './attribute.js';
+import { pairwiseDistances } from './distances.js';
+import { contrastiveTerm, type ContrastiveTerm } from './term.js';
 
 /** An attribute bound to a latent group explicitly (several attributes may share a group). */
 export interface AttributeBinding {

@@ -1,6 +1,6 @@
-import { ContrastiveLossError } from './errors';
-import type { Attribute, AttributePlugin } from './contract';
-import { createAttribute, validatePlugin } from './attribute';
+import { ContrastiveLossError } from './errors.js';
+import type { Attribute, AttributePlugin } from './contract.js';
+import { createAttribute, validatePlugin } from './attribute.js';
 
 /** Options of {@link AttributeRegistry}. */
 export interface AttributeRegistryOptions {

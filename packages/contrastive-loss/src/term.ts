@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ContrastiveLossError } from './errors';
+import { ContrastiveLossError } from './errors.js';
 
 /** τ+, τ− and λ of one contrastive term. */
 export interface TermOptions {

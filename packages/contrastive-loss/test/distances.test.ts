@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '@gan-control/latent';
 import { pairwiseDistances, scaledDistance, DISTANCE_NAMES, isGanControlError, type DistanceName } from '@gan-control/contrastive-loss';
-import { expectClose, expectNoLeaks } from './helpers';
+import { expectClose, expectNoLeaks } from './helpers.js';
 
 /** float64 reference of each built-in distance. */
 const reference: Record<DistanceName, (a: number[], b: number[]) => number> = {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { buildContrastiveBatch, createRng, LatentLayout, officialFfhqLayout } from '@gan-control/latent';
 import { FactorizedContrastiveLoss, isGanControlError, readLossValues, type Attribute, type LayerFocus } from '@gan-control/contrastive-loss';
-import { expectClose, expectNoLeaks } from './helpers';
+import { expectClose, expectNoLeaks } from './helpers.js';
 
 /** An attribute whose features are columns of a packed `[B, 1, 1, F]` tensor. */
 function packedAttribute(name: string, widths: number[], settings: { focus?: LayerFocus; weight: number; tauPlus: number; tauMinus: number }[]): Attribute {

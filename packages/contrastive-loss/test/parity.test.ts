@@ -16,7 +16,7 @@ import {
   type DistanceName,
   type LayerFocus,
 } from '@gan-control/contrastive-loss';
-import { expectClose, expectNoLeaks, flatten } from './helpers';
+import { expectClose, expectNoLeaks, flatten } from './helpers.js';
 
 interface LayerExpectation {
   layer_index: number;

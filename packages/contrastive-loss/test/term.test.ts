@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { pairMask } from '@gan-control/latent';
 import { contrastiveTerm } from '@gan-control/contrastive-loss';
-import { expectClose, expectNoLeaks } from './helpers';
+import { expectClose, expectNoLeaks } from './helpers.js';
 
 describe('contrastiveTerm', () => {
   it('computes the official hinge arithmetic over unordered pairs (hand-worked example)', async () => {

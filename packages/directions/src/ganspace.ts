@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DirectionsError, parseOptions } from './errors';
-import { checkMatrix, column, columnMeans, pearson, scatter, symmetricEigen } from './matrix';
-import type { Matrix } from './matrix';
+import { DirectionsError, parseOptions } from './errors.js';
+import { checkMatrix, column, columnMeans, pearson, scatter, symmetricEigen } from './matrix.js';
+import type { Matrix } from './matrix.js';
 
 /** Options of `pca`. */
 export const pcaOptionsSchema = z.object({

@@ -1,7 +1,7 @@
-export { DirectionsError } from './errors';
-export type { DirectionsErrorCode } from './errors';
-export { matrix } from './matrix';
-export type { Matrix } from './matrix';
+export { DirectionsError } from './errors.js';
+export type { DirectionsErrorCode } from './errors.js';
+export { matrix } from './matrix.js';
+export type { Matrix } from './matrix.js';
 export {
   conditionalNormal,
   directionKey,
@@ -13,7 +13,7 @@ export {
   setTo,
   shift,
   valueSpecSchema,
-} from './interfacegan';
+} from './interfacegan.js';
 export type {
   CircularDirection,
   Direction,
@@ -24,10 +24,10 @@ export type {
   ThresholdDirection,
   ValueSpec,
   ValueSpecInput,
-} from './interfacegan';
-export { nameComponents, pca, pcaOptionsSchema, projectComponents, shiftComponent } from './ganspace';
-export type { ComponentName, NamedValue, Pca, PcaOptionsInput } from './ganspace';
-export { dci, disentanglementScore, ksStatistic, mig } from './metrics';
-export type { CodeGroup, DciResult, DisentanglementScore, FactorColumn, KsResult, MigResult } from './metrics';
-export { directionsSchema, parseDirections, serializeDirections } from './serialize';
-export type { DirectionSet, DirectionsFile } from './serialize';
+} from './interfacegan.js';
+export { nameComponents, pca, pcaOptionsSchema, projectComponents, shiftComponent } from './ganspace.js';
+export type { ComponentName, NamedValue, Pca, PcaOptionsInput } from './ganspace.js';
+export { dci, disentanglementScore, ksStatistic, mig } from './metrics.js';
+export type { CodeGroup, DciResult, DisentanglementScore, FactorColumn, KsResult, MigResult } from './metrics.js';
+export { directionsSchema, parseDirections, serializeDirections } from './serialize.js';
+export type { DirectionSet, DirectionsFile } from './serialize.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DirectionsError, parseOptions } from './errors';
-import { checkMatrix, choleskySolve, column, dot, norm, pick, predictRow, rSquared, splitRows, splitSystems } from './matrix';
-import type { Matrix, RidgeSystem } from './matrix';
+import { DirectionsError, parseOptions } from './errors.js';
+import { checkMatrix, choleskySolve, column, dot, norm, pick, predictRow, rSquared, splitRows, splitSystems } from './matrix.js';
+import type { Matrix, RidgeSystem } from './matrix.js';
 
 const name = z.string().min(1);
 

@@ -1,4 +1,4 @@
-import { DirectionsError } from './errors';
+import { DirectionsError } from './errors.js';
 
 /**
  * A row-major matrix: `rows` samples × `cols` dims in `data` (`data[i * cols + j]`). What

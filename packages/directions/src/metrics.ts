@@ -1,6 +1,6 @@
-import { DirectionsError } from './errors';
-import { checkMatrix, column, pick, predictRow, rSquared, ridgeSystem, splitRows, splitSystems, std } from './matrix';
-import type { Matrix } from './matrix';
+import { DirectionsError } from './errors.js';
+import { checkMatrix, column, pick, predictRow, rSquared, ridgeSystem, splitRows, splitSystems, std } from './matrix.js';
+import type { Matrix } from './matrix.js';
 
 /** One column of a measurement matrix: the attribute it belongs to, and `period` for an angle. */
 export interface FactorColumn {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { formatZodIssues } from '@gan-control/errors';
-import { DirectionsError } from './errors';
-import type { Direction } from './interfacegan';
-import type { ComponentName, Pca } from './ganspace';
+import { DirectionsError } from './errors.js';
+import type { Direction } from './interfacegan.js';
+import type { ComponentName, Pca } from './ganspace.js';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 /** A metric that may be NaN (no held-out split) is stored as null. */

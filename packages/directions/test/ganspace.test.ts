@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matrix, nameComponents, pca, projectComponents, shiftComponent } from '@gan-control/directions';
-import { cosine, gaussian, rng } from './helpers';
+import { cosine, gaussian, rng } from './helpers.js';
 
 const D = 6;
 const N = 4000;
@@ -87,7 +87,7 @@ describe('pca (GANSpace)', () => {
 
 describe('symmetricEigen (Householder + QL)', () => {
   it('decomposes a random symmetric matrix: A v = λ v, orthonormal, descending', async () => {
-    const { symmetricEigen } = await import('../src/matrix');
+    const { symmetricEigen } = await import('../src/matrix.js');
     for (const n of [1, 2, 7, 40]) {
       const r = rng(n);
       const A = new Float64Array(n * n);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { conditionalNormal, fitDirection, fitDirections, matrix, predict, setTo, shift } from '@gan-control/directions';
 import type { CircularDirection, LinearDirection, ThresholdDirection } from '@gan-control/directions';
-import { angleDiff, cosine, gaussian, rng, rowDot, unit } from './helpers';
+import { angleDiff, cosine, gaussian, rng, rowDot, unit } from './helpers.js';
 
 const D = 16;
 const N = 2000;

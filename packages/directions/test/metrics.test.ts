@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dci, disentanglementScore, ksStatistic, matrix, mig } from '@gan-control/directions';
 import type { FactorColumn } from '@gan-control/directions';
-import { gaussian } from './helpers';
+import { gaussian } from './helpers.js';
 
 // Three latent groups of two dims. Attribute k of a perfectly disentangled generator depends on
 // group k only; in the fully entangled one, every attribute mixes every group with equal weight.

@@ -7,8 +7,8 @@
 //   npx tsx packages/encoders/bench/encoders.bench.ts --hidden 128,128,128
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { trainEncoder, createEncoder } from '../src/index';
-import type { AttributeRows } from '../src/index';
+import { trainEncoder, createEncoder } from '../src/index.js';
+import type { AttributeRows } from '../src/index.js';
 
 const args = process.argv.slice(2);
 const backend = args.includes('--backend') ? args[args.indexOf('--backend') + 1] : 'cpu';

@@ -17,8 +17,8 @@ import { createAttribute } from '@gan-control/contrastive-loss';
 import type { Attribute } from '@gan-control/contrastive-loss';
 import { color, position, size } from '@gan-control/domain-shapes';
 import { decodeImage, tensorToPng } from '@gan-control/tensor-io/node';
-import { Controller, encoderStart, prepareImage, projectImage } from '../src/index';
-import type { ProjectionMode } from '../src/index';
+import { Controller, encoderStart, prepareImage, projectImage } from '../src/index.js';
+import type { ProjectionMode } from '../src/index.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,13 +1,13 @@
 // Node only (`@gan-control/encoders/node`): samples, trains and saves encoders in a folder on disk.
 import { join } from 'node:path';
-import { EncodersError } from './errors';
-import type { AttributeEncoder } from './encoder';
-import type { AttributeBinding, GeneratorLike, LayoutLike } from './model';
-import { sampleEncoderDataset } from './sample';
-import type { DatasetManifest, SamplerOptions, SamplerProgress } from './sampler';
-import { saveEncoder } from './save';
-import { trainEncoders } from './train';
-import type { TrainMetrics, TrainOptions, TrainProgress } from './train';
+import { EncodersError } from './errors.js';
+import type { AttributeEncoder } from './encoder.js';
+import type { AttributeBinding, GeneratorLike, LayoutLike } from './model.js';
+import { sampleEncoderDataset } from './sample.js';
+import type { DatasetManifest, SamplerOptions, SamplerProgress } from './sampler.js';
+import { saveEncoder } from './save.js';
+import { trainEncoders } from './train.js';
+import type { TrainMetrics, TrainOptions, TrainProgress } from './train.js';
 
 /** Arguments of `buildEncodersForModel`. */
 export interface BuildEncodersArgs {

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { Calibration } from './calibration';
-import type { Controller } from './controller';
-import { EncodersError, parseOptions } from './errors';
-import { valueEncoderTargets } from './targets';
-import { generateAndMeasure, knotErrors, quantileSorted } from './evaluate';
-import type { KnotRequest } from './evaluate';
-import type { AttributeBinding } from './model';
+import type { Calibration } from './calibration.js';
+import type { Controller } from './controller.js';
+import { EncodersError, parseOptions } from './errors.js';
+import { valueEncoderTargets } from './targets.js';
+import { generateAndMeasure, knotErrors, quantileSorted } from './evaluate.js';
+import type { KnotRequest } from './evaluate.js';
+import type { AttributeBinding } from './model.js';
 
 /** Options of `calibrateEncoders` (zod). */
 export const calibrateOptionsSchema = z.object({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatZodIssues } from '@gan-control/errors';
-import { EncodersError } from './errors';
-import type { EncoderInput } from './encoder';
+import { EncodersError } from './errors.js';
+import type { EncoderInput } from './encoder.js';
 
 /**
  * Input calibration of an encoder: for each value column, offsets at knots (linear interpolation

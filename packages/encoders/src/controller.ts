@@ -4,13 +4,13 @@ import { createRng, sampleLatents } from '@gan-control/latent';
 import type { Attribute } from '@gan-control/contrastive-loss';
 import { loadGenerator, readModelFolder, type ModelFolder } from '@gan-control/stylegan2';
 import { isNotFound, joinLocation, type FileLocation } from '@gan-control/tensor-io';
-import { EncodersError, parseOptions } from './errors';
-import type { EncoderInput } from './encoder';
-import { loadEncoders } from './io';
-import { latentCodeSchema } from './latent-code';
-import type { LatentCode } from './latent-code';
-import { resolveGroups } from './model';
-import type { AttributeBinding, GeneratorLike, GroupSlice, LayoutLike } from './model';
+import { EncodersError, parseOptions } from './errors.js';
+import type { EncoderInput } from './encoder.js';
+import { loadEncoders } from './io.js';
+import { latentCodeSchema } from './latent-code.js';
+import type { LatentCode } from './latent-code.js';
+import { resolveGroups } from './model.js';
+import type { AttributeBinding, GeneratorLike, GroupSlice, LayoutLike } from './model.js';
 
 /**
  * What the controller needs from an encoder: `AttributeEncoder` satisfies it, and so does any

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { EncodersError, parseOptions } from './errors';
-import { applyCalibration, calibrationSchema, checkCalibration } from './calibration';
-import type { Calibration } from './calibration';
+import { EncodersError, parseOptions } from './errors.js';
+import { applyCalibration, calibrationSchema, checkCalibration } from './calibration.js';
+import type { Calibration } from './calibration.js';
 
 /**
  * Architecture of an encoder E_k: an MLP of equalized-learning-rate linear layers, as the

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { Attribute, ValueInfo } from '@gan-control/contrastive-loss';
-import { EncodersError, parseOptions } from './errors';
-import type { Controller, GenerateOptions } from './controller';
-import { circularDiff, circularPeriod } from './model';
-import type { AttributeBinding } from './model';
+import { EncodersError, parseOptions } from './errors.js';
+import type { Controller, GenerateOptions } from './controller.js';
+import { circularDiff, circularPeriod } from './model.js';
+import type { AttributeBinding } from './model.js';
 
 /** Options of `evaluateControl` (zod). */
 export const evaluateOptionsSchema = z.object({

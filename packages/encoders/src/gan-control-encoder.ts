@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, readTorchCheckpoint, torchStateDict } from '@gan-control/tensor-io';
-import { EncodersError } from './errors';
+import { EncodersError } from './errors.js';
 
 const LR_MUL = 0.01;
 

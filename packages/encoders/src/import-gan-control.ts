@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, readTorchCheckpoint, torchStateDict } from '@gan-control/tensor-io';
-import { encoderFromWeights, layerNames, type AttributeEncoder } from './encoder';
-import { EncodersError } from './errors';
+import { encoderFromWeights, layerNames, type AttributeEncoder } from './encoder.js';
+import { EncodersError } from './errors.js';
 
 /** Options of `importGanControlEncoder`. */
 export interface ImportGanControlEncoderOptions {

@@ -1,7 +1,7 @@
 // Registers every gradient this package and its plugins differentiate through (one owner: @gan-control/gradients).
 import '@gan-control/gradients';
-export { EncodersError } from './errors';
-export type { EncodersErrorCode } from './errors';
+export { EncodersError } from './errors.js';
+export type { EncodersErrorCode } from './errors.js';
 export {
   AttributeEncoder,
   createEncoder,
@@ -11,10 +11,10 @@ export {
   encoderMetadataSchema,
   inputWidth,
   layerNames,
-} from './encoder';
-export type { EncoderArchitecture, EncoderArchitectureInput, EncoderInput, EncoderMetadata, EncoderSpec } from './encoder';
-export { resolveGroups, circularPeriod, circularDiff } from './model';
-export type { AttributeBinding, GeneratorLike, GroupSlice, LayoutLike } from './model';
+} from './encoder.js';
+export type { EncoderArchitecture, EncoderArchitectureInput, EncoderInput, EncoderMetadata, EncoderSpec } from './encoder.js';
+export { resolveGroups, circularPeriod, circularDiff } from './model.js';
+export type { AttributeBinding, GeneratorLike, GroupSlice, LayoutLike } from './model.js';
 export {
   readEncoderDataset,
   samplerOptionsSchema,
@@ -22,31 +22,31 @@ export {
   shardFileName,
   SAMPLER_PRESETS,
   DATASET_MANIFEST,
-} from './sampler';
-export type { AttributeRows, DatasetManifest, SampleEncoderDatasetArgs, SamplerOptions, SamplerProgress } from './sampler';
-export { trainEncoder, trainEncoders, trainOptionsSchema } from './train';
-export type { TrainEncoderArgs, TrainEncodersArgs, TrainMetrics, TrainOptions, TrainProgress } from './train';
-export { loadEncoder, loadEncoders } from './io';
-export type { LoadEncodersOptions } from './io';
-export { Controller, generateOptionsSchema, wrapEncoder } from './controller';
-export type { ControlInfo, ControllerInit, OutOfRangeDetails, OutOfRangeValue, ControllerLoadOptions, EncoderLike, GenerateOptions, GenerateResult, WrapEncoderInfo } from './controller';
-export { loadGanControlEncoder, replaceGanControlSlice } from './gan-control-encoder';
-export type { GanControlEncoder, LoadGanControlEncoderOptions } from './gan-control-encoder';
-export { controllerMethod, evaluateControl, evaluateMethod, formatControlReport, evaluateOptionsSchema } from './evaluate';
-export type { AttributeControlReport, ControlMethod, ControlReport, EvaluateMeasurements, EvaluateOptions, EvaluateProgress, ValueControlReport } from './evaluate';
-export { calibrateEncoders, calibrateOptionsSchema } from './calibrate';
-export type { CalibrateOptions, CalibrationReport } from './calibrate';
-export { refineEncoders, refineOptionsSchema } from './refine';
-export type { RefineOptions, RefineReport } from './refine';
-export { calibrationSchema, calibrationOffset, applyCalibration } from './calibration';
-export type { Calibration } from './calibration';
-export { importGanControlEncoder } from './import-gan-control';
-export type { ImportGanControlEncoderOptions } from './import-gan-control';
-export { projectImage, projectOptionsSchema, learningRateRamp, encoderStart } from './project';
-export type { ProjectOptions, ProjectProgress, ProjectionResult } from './project';
-export { GREYSCALE_REFUSAL, prepareImage } from './project-image';
-export type { PrepareImageOptions } from './project-image';
-export { latentCodeSchema } from './latent-code';
-export type { LatentCode, LatentCodeInput, ProjectionMode } from './latent-code';
-export { REGRESSION_FOLDER, regressionEdit, regressionMethod, regressionRows } from './regression';
-export type { RegressionMode } from './regression';
+} from './sampler.js';
+export type { AttributeRows, DatasetManifest, SampleEncoderDatasetArgs, SamplerOptions, SamplerProgress } from './sampler.js';
+export { trainEncoder, trainEncoders, trainOptionsSchema } from './train.js';
+export type { TrainEncoderArgs, TrainEncodersArgs, TrainMetrics, TrainOptions, TrainProgress } from './train.js';
+export { loadEncoder, loadEncoders } from './io.js';
+export type { LoadEncodersOptions } from './io.js';
+export { Controller, generateOptionsSchema, wrapEncoder } from './controller.js';
+export type { ControlInfo, ControllerInit, OutOfRangeDetails, OutOfRangeValue, ControllerLoadOptions, EncoderLike, GenerateOptions, GenerateResult, WrapEncoderInfo } from './controller.js';
+export { loadGanControlEncoder, replaceGanControlSlice } from './gan-control-encoder.js';
+export type { GanControlEncoder, LoadGanControlEncoderOptions } from './gan-control-encoder.js';
+export { controllerMethod, evaluateControl, evaluateMethod, formatControlReport, evaluateOptionsSchema } from './evaluate.js';
+export type { AttributeControlReport, ControlMethod, ControlReport, EvaluateMeasurements, EvaluateOptions, EvaluateProgress, ValueControlReport } from './evaluate.js';
+export { calibrateEncoders, calibrateOptionsSchema } from './calibrate.js';
+export type { CalibrateOptions, CalibrationReport } from './calibrate.js';
+export { refineEncoders, refineOptionsSchema } from './refine.js';
+export type { RefineOptions, RefineReport } from './refine.js';
+export { calibrationSchema, calibrationOffset, applyCalibration } from './calibration.js';
+export type { Calibration } from './calibration.js';
+export { importGanControlEncoder } from './import-gan-control.js';
+export type { ImportGanControlEncoderOptions } from './import-gan-control.js';
+export { projectImage, projectOptionsSchema, learningRateRamp, encoderStart } from './project.js';
+export type { ProjectOptions, ProjectProgress, ProjectionResult } from './project.js';
+export { GREYSCALE_REFUSAL, prepareImage } from './project-image.js';
+export type { PrepareImageOptions } from './project-image.js';
+export { latentCodeSchema } from './latent-code.js';
+export type { LatentCode, LatentCodeInput, ProjectionMode } from './latent-code.js';
+export { REGRESSION_FOLDER, regressionEdit, regressionMethod, regressionRows } from './regression.js';
+export type { RegressionMode } from './regression.js';

@@ -4,9 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkFolderName } from '@gan-control/stylegan2';
 import { baseName, entryToTensor, isNotFound, joinLocation, linkOutside, listFolder, parentLocation, readBytes, readSafetensors, readText, type FileLocation } from '@gan-control/tensor-io';
 import { formatZodIssues } from '@gan-control/errors';
-import { EncodersError } from './errors';
-import { AttributeEncoder, encoderFromWeights, encoderMetadataSchema } from './encoder';
-import type { EncoderMetadata } from './encoder';
+import { EncodersError } from './errors.js';
+import { AttributeEncoder, encoderFromWeights, encoderMetadataSchema } from './encoder.js';
+import type { EncoderMetadata } from './encoder.js';
 
 /**
  * Loads an encoder from its JSON file (and the safetensors file it names): a path (Node) or a URL.

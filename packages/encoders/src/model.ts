@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Attribute, ValueInfo } from '@gan-control/contrastive-loss';
 import type { StyleGenerator } from '@gan-control/stylegan2';
-import { EncodersError } from './errors';
+import { EncodersError } from './errors.js';
 
 /**
  * What this package needs from a generator: the core of `@gan-control/stylegan2`'s

@@ -5,15 +5,15 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tensorToPng, writeFileAtomic } from '@gan-control/tensor-io/node';
-import type { Controller } from './controller';
-import { evaluateControlWith, evaluateMethodWith } from './evaluate';
-import type { ControlMethod, ControlReport, EvaluateOptions, GridWriter } from './evaluate';
-import type { AttributeBinding } from './model';
+import type { Controller } from './controller.js';
+import { evaluateControlWith, evaluateMethodWith } from './evaluate.js';
+import type { ControlMethod, ControlReport, EvaluateOptions, GridWriter } from './evaluate.js';
+import type { AttributeBinding } from './model.js';
 
-export { saveEncoder } from './save';
-export { sampleEncoderDataset } from './sample';
-export { buildEncodersForModel } from './build';
-export type { BuildEncodersArgs, BuildEncodersResult } from './build';
+export { saveEncoder } from './save.js';
+export { sampleEncoderDataset } from './sample.js';
+export { buildEncodersForModel } from './build.js';
+export type { BuildEncodersArgs, BuildEncodersResult } from './build.js';
 
 /** Writes each attribute's sweep grid as `<gridDir>/<attribute>.png` (folder created first). */
 const pngGrids: GridWriter = {

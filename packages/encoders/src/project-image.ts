@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RawImage } from '@gan-control/tensor-io';
-import { EncodersError } from './errors';
+import { EncodersError } from './errors.js';
 
 /** Options of `prepareImage` / `decodeForProjection`. */
 export interface PrepareImageOptions {

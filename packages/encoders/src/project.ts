@@ -4,13 +4,13 @@ import { createRng, sampleLatents } from '@gan-control/latent';
 import { pairwiseDistances } from '@gan-control/contrastive-loss';
 import type { Attribute, Features } from '@gan-control/contrastive-loss';
 // Importing the generator package (through the controller) registers the gradients tf.grad needs.
-import { broadcastW, mapToW } from './controller';
-import type { Controller } from './controller';
-import { EncodersError, parseOptions } from './errors';
-import { latentCodeSchema } from './latent-code';
-import type { LatentCode, ProjectionMode } from './latent-code';
-import { bindAttributes, resolveGroups } from './model';
-import type { AttributeBinding, GeneratorLike, GroupSlice, LayoutLike } from './model';
+import { broadcastW, mapToW } from './controller.js';
+import type { Controller } from './controller.js';
+import { EncodersError, parseOptions } from './errors.js';
+import { latentCodeSchema } from './latent-code.js';
+import type { LatentCode, ProjectionMode } from './latent-code.js';
+import { bindAttributes, resolveGroups } from './model.js';
+import type { AttributeBinding, GeneratorLike, GroupSlice, LayoutLike } from './model.js';
 
 /** Options of `projectImage` (zod). Defaults are NVIDIA `projector.py`'s unless said otherwise. */
 export const projectOptionsSchema = z.object({

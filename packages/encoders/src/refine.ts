@@ -3,14 +3,14 @@ import { z } from 'zod';
 import { createRng, sampleLatents } from '@gan-control/latent';
 import { pairwiseDistances } from '@gan-control/contrastive-loss';
 import type { Attribute } from '@gan-control/contrastive-loss';
-import type { AttributeEncoder } from './encoder';
-import { broadcastW, mapToW } from './controller';
-import type { Controller } from './controller';
-import { EncodersError, parseOptions } from './errors';
-import { valueEncoderTargets } from './targets';
-import { generateAndMeasure, knotErrors } from './evaluate';
-import type { KnotRequest, Measured } from './evaluate';
-import type { AttributeBinding } from './model';
+import type { AttributeEncoder } from './encoder.js';
+import { broadcastW, mapToW } from './controller.js';
+import type { Controller } from './controller.js';
+import { EncodersError, parseOptions } from './errors.js';
+import { valueEncoderTargets } from './targets.js';
+import { generateAndMeasure, knotErrors } from './evaluate.js';
+import type { KnotRequest, Measured } from './evaluate.js';
+import type { AttributeBinding } from './model.js';
 
 /** Options of `refineEncoders` (zod). */
 export const refineOptionsSchema = z.object({

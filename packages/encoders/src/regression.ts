@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng, sampleLatents } from '@gan-control/latent';
-import type { AttributeEncoder } from './encoder';
-import { EncodersError } from './errors';
-import type { ControlMethod } from './evaluate';
-import { bindMeasured } from './evaluate';
-import type { AttributeBinding, GeneratorLike } from './model';
-import type { AttributeRows } from './sampler';
+import type { AttributeEncoder } from './encoder.js';
+import { EncodersError } from './errors.js';
+import type { ControlMethod } from './evaluate.js';
+import { bindMeasured } from './evaluate.js';
+import type { AttributeBinding, GeneratorLike } from './model.js';
+import type { AttributeRows } from './sampler.js';
 
 /**
  * The folder of a model where `gan-control directions --method regression` saves its value

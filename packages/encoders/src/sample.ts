@@ -7,11 +7,11 @@ import { createRng, restoreRng, sampleLatents } from '@gan-control/latent';
 import type { Rng, RngState } from '@gan-control/latent';
 import { writeSafetensors } from '@gan-control/tensor-io';
 import { writeFileAtomic } from '@gan-control/tensor-io/node';
-import { EncodersError, parseOptions } from './errors';
-import { bindAttributes, resolveGroups } from './model';
-import type { GeneratorLike } from './model';
-import { DATASET_MANIFEST, parseManifest, samplerOptionsSchema, shardFileName } from './sampler';
-import type { DatasetManifest, SampleEncoderDatasetArgs } from './sampler';
+import { EncodersError, parseOptions } from './errors.js';
+import { bindAttributes, resolveGroups } from './model.js';
+import type { GeneratorLike } from './model.js';
+import { DATASET_MANIFEST, parseManifest, samplerOptionsSchema, shardFileName } from './sampler.js';
+import type { DatasetManifest, SampleEncoderDatasetArgs } from './sampler.js';
 
 /**
  * Builds the encoders' training set in one pass over the generator: draws `count` latents z

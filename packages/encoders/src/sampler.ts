@@ -4,8 +4,8 @@
 import { z } from 'zod';
 import { joinLocation, readBytes, readSafetensors, readText, type FileLocation } from '@gan-control/tensor-io';
 import { formatZodIssues } from '@gan-control/errors';
-import { EncodersError } from './errors';
-import type { AttributeBinding, GeneratorLike, LayoutLike } from './model';
+import { EncodersError } from './errors.js';
+import type { AttributeBinding, GeneratorLike, LayoutLike } from './model.js';
 
 /** Options of `sampleEncoderDataset` (zod; defaults as the official recipe, smaller presets below). */
 export const samplerOptionsSchema = z.object({

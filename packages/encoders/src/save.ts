@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { tensorToEntry, writeSafetensors } from '@gan-control/tensor-io';
 import { writeFileAtomic } from '@gan-control/tensor-io/node';
-import type { AttributeEncoder } from './encoder';
+import type { AttributeEncoder } from './encoder.js';
 
 /**
  * Saves an encoder as `<dir>/<group>.safetensors` (official FcStack names

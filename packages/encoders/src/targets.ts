@@ -1,9 +1,9 @@
-import { AttributeEncoder } from './encoder';
-import type { Controller } from './controller';
-import { EncodersError } from './errors';
-import { bindMeasured } from './evaluate';
-import type { Measured } from './evaluate';
-import type { AttributeBinding } from './model';
+import { AttributeEncoder } from './encoder.js';
+import type { Controller } from './controller.js';
+import { EncodersError } from './errors.js';
+import { bindMeasured } from './evaluate.js';
+import type { Measured } from './evaluate.js';
+import type { AttributeBinding } from './model.js';
 
 /**
  * The encoders a post-training step works on (`calibrateEncoders`, `refineEncoders`), each with

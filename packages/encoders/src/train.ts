@@ -2,12 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { createRng } from '@gan-control/latent';
 import type { Rng } from '@gan-control/latent';
-import { EncodersError, parseOptions } from './errors';
-import { AttributeEncoder, createEncoder, encoderArchitectureSchema } from './encoder';
-import type { EncoderInput } from './encoder';
-import { circularPeriod } from './model';
-import { readEncoderDataset } from './sampler';
-import type { AttributeRows } from './sampler';
+import { EncodersError, parseOptions } from './errors.js';
+import { AttributeEncoder, createEncoder, encoderArchitectureSchema } from './encoder.js';
+import type { EncoderInput } from './encoder.js';
+import { circularPeriod } from './model.js';
+import { readEncoderDataset } from './sampler.js';
+import type { AttributeRows } from './sampler.js';
 
 /** Training settings of the encoders (zod). Defaults are the official recipe. */
 export const trainOptionsSchema = z.object({

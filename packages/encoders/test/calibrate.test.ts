@@ -12,10 +12,10 @@ import {
   evaluateControl,
   loadEncoder,
   loadEncoders,
-} from '../src/index';
-import { buildEncodersForModel, saveEncoder } from '../src/node';
-import type { AttributeEncoder, Calibration } from '../src/index';
-import { HUE_LEVEL_SPEC, TOY_BUILD, brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy';
+} from '../src/index.js';
+import { buildEncodersForModel, saveEncoder } from '../src/node.js';
+import type { AttributeEncoder, Calibration } from '../src/index.js';
+import { HUE_LEVEL_SPEC, TOY_BUILD, brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy.js';
 
 describe('calibrationOffset', () => {
   const col = { knots: [0, 10, 20], offsets: [1, 3, -1] };

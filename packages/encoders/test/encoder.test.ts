@@ -4,9 +4,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { entryToTensor, readSafetensors } from '@gan-control/tensor-io';
-import { createEncoder, encoderFromWeights, loadEncoder, loadEncoders } from '../src/index';
-import { saveEncoder } from '../src/node';
-import type { EncoderSpec } from '../src/index';
+import { createEncoder, encoderFromWeights, loadEncoder, loadEncoders } from '../src/index.js';
+import { saveEncoder } from '../src/node.js';
+import type { EncoderSpec } from '../src/index.js';
 
 const dirs: string[] = [];
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, writeSafetensors } from '@gan-control/tensor-io';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Controller } from '../src/index';
+import { Controller } from '../src/index.js';
 
 const bundled = resolve(import.meta.dirname, '../../domain-shapes/model');
 const work = mkdtempSync(join(tmpdir(), 'encoders-load-checks-'));

@@ -8,7 +8,7 @@ import { join, normalize, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shapesModel } from '@gan-control/domain-shapes';
-import { Controller, loadEncoders } from '../src/index';
+import { Controller, loadEncoders } from '../src/index.js';
 
 const modelDir = resolve(import.meta.dirname, '../../domain-shapes/model');
 let server: Server;

@@ -8,11 +8,11 @@ import {
   controllerMethod,
   formatControlReport,
   loadEncoders,
-} from '../src/index';
-import type { TrainProgress } from '../src/index';
-import { buildEncodersForModel, evaluateControl, evaluateMethod } from '../src/node';
-import type { BuildEncodersResult } from '../src/node';
-import { TOY_BUILD, brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy';
+} from '../src/index.js';
+import type { TrainProgress } from '../src/index.js';
+import { buildEncodersForModel, evaluateControl, evaluateMethod } from '../src/node.js';
+import type { BuildEncodersResult } from '../src/node.js';
+import { TOY_BUILD, brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy.js';
 
 // End to end on the toy generator: sampler → training → save/load → controller → evaluation.
 const G = createToyGenerator();

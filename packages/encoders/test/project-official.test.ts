@@ -12,8 +12,8 @@ import type { Attribute } from '@gan-control/contrastive-loss';
 import { createRng, sampleLatents } from '@gan-control/latent';
 import { loadGanControlGenerator } from '@gan-control/stylegan2';
 import type { GanControlGenerator } from '@gan-control/stylegan2';
-import { projectImage } from '../src/index';
-import type { GeneratorLike } from '../src/index';
+import { projectImage } from '../src/index.js';
+import type { GeneratorLike } from '../src/index.js';
 
 const dir = join(import.meta.dirname, '..', '..', 'stylegan2', 'testdata', 'gan-control');
 

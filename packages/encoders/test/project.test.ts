@@ -5,8 +5,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Controller, learningRateRamp, prepareImage, projectImage } from '../src/index';
-import type { LatentCode } from '../src/index';
+import { Controller, learningRateRamp, prepareImage, projectImage } from '../src/index.js';
+import type { LatentCode } from '../src/index.js';
 
 const modelDir = resolve(import.meta.dirname, '../../domain-shapes/model');
 const hasModel = existsSync(resolve(modelDir, 'encoders'));

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Controller, createEncoder, encoderFromWeights, loadEncoder, refineEncoders } from '../src/index';
-import { buildEncodersForModel, saveEncoder } from '../src/node';
-import type { AttributeEncoder } from '../src/index';
-import { HUE_LEVEL_SPEC, TOY_BUILD, createToyGenerator, doubledHueAttribute, tiltAttribute } from './toy';
+import { Controller, createEncoder, encoderFromWeights, loadEncoder, refineEncoders } from '../src/index.js';
+import { buildEncodersForModel, saveEncoder } from '../src/node.js';
+import type { AttributeEncoder } from '../src/index.js';
+import { HUE_LEVEL_SPEC, TOY_BUILD, createToyGenerator, doubledHueAttribute, tiltAttribute } from './toy.js';
 
 describe('AttributeEncoder.addSeam', () => {
   const spec = HUE_LEVEL_SPEC;

@@ -5,9 +5,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng, sampleLatents } from '@gan-control/latent';
-import { evaluateMethod, regressionEdit, regressionMethod, regressionRows, trainEncoder } from '../src/index';
-import type { AttributeEncoder } from '../src/index';
-import { brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy';
+import { evaluateMethod, regressionEdit, regressionMethod, regressionRows, trainEncoder } from '../src/index.js';
+import type { AttributeEncoder } from '../src/index.js';
+import { brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy.js';
 
 const G = createToyGenerator();
 const attributes = { bright: brightAttribute(), hue: hueAttribute(), tilt: tiltAttribute() };

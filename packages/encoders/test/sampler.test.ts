@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors } from '@gan-control/tensor-io';
 import type { Attribute } from '@gan-control/contrastive-loss';
-import { readEncoderDataset, shardFileName } from '../src/index';
-import { sampleEncoderDataset } from '../src/node';
-import { brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy';
+import { readEncoderDataset, shardFileName } from '../src/index.js';
+import { sampleEncoderDataset } from '../src/node.js';
+import { brightAttribute, createToyGenerator, hueAttribute, tiltAttribute } from './toy.js';
 
 const G = createToyGenerator();
 const attributes = { bright: brightAttribute(), hue: hueAttribute(), tilt: tiltAttribute() };

@@ -7,8 +7,8 @@ import { createRng, sampleLatents } from '@gan-control/latent';
 import { createGenerator } from '@gan-control/stylegan2';
 import { writeSafetensors } from '@gan-control/tensor-io';
 import type { Attribute } from '@gan-control/contrastive-loss';
-import { Controller, loadGanControlEncoder, wrapEncoder } from '../src/index';
-import { buildEncodersForModel } from '../src/node';
+import { Controller, loadGanControlEncoder, wrapEncoder } from '../src/index.js';
+import { buildEncodersForModel } from '../src/node.js';
 
 // The same flow on a real (tiny, untrained) StyleGAN2 with a partitioned mapping, saved as the
 // trainer's model folder; plus an official GAN-Control controller encoder driving a group.

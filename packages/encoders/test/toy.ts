@@ -3,7 +3,7 @@
 // encoders have something exact to learn. Groups: bright (3), hue (2), tilt (2), other (3).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Attribute } from '@gan-control/contrastive-loss';
-import type { GeneratorLike } from '../src/model';
+import type { GeneratorLike } from '../src/model.js';
 
 export const TOY_GROUPS = [
   { name: 'bright', size: 3 },

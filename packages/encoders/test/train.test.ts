@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { trainEncoder, trainEncoders } from '../src/index';
-import type { AttributeRows, TrainProgress } from '../src/index';
+import { trainEncoder, trainEncoders } from '../src/index.js';
+import type { AttributeRows, TrainProgress } from '../src/index.js';
 import { createRng } from '@gan-control/latent';
 
 /** Rows where w = f(y) (learnable) or w independent of y (nothing to learn). */

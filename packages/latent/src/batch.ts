@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { LatentError } from './errors';
-import { LatentLayout, type LatentLayoutInput } from './layout';
-import { toRng, type Rng } from './rng';
+import { LatentError } from './errors.js';
+import { LatentLayout, type LatentLayoutInput } from './layout.js';
+import { toRng, type Rng } from './rng.js';
 
 /** Options of {@link buildContrastiveBatch} and {@link planContrastiveBatch}. */
 export interface ContrastiveBatchOptions {

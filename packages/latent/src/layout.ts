@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { LatentError, formatZodIssues } from './errors';
+import { LatentError, formatZodIssues } from './errors.js';
 
 const groupSchema = z.object({
   name: z

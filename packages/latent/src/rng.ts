@@ -1,4 +1,4 @@
-import { LatentError } from './errors';
+import { LatentError } from './errors.js';
 
 /**
  * Serialisable state of an {@link Rng}: four 32-bit words of xoshiro128** plus the algorithm

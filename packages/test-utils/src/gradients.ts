@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { expectNoLeaks } from './leaks';
+import { expectNoLeaks } from './leaks.js';
 import { contrastiveTerm, pairwiseDistances, type Attribute } from '@gan-control/contrastive-loss';
 
 /**

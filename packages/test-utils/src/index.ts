@@ -1,8 +1,8 @@
-export { expectNoLeaks } from './leaks';
-export type { LeakCheckOptions } from './leaks';
-export { fakeAttributePlugin, fakeOptionsSchema } from './fake-plugin';
-export type { FakePlugin, FakePluginCalls } from './fake-plugin';
-export { solidImages, randomImages } from './images';
-export { readPpm, photoFixtures, maxAbsDiff, onBackend, measureRows } from './photos';
-export type { PpmImage, PhotoFixtures } from './photos';
-export { pairGradient } from './gradients';
+export { expectNoLeaks } from './leaks.js';
+export type { LeakCheckOptions } from './leaks.js';
+export { fakeAttributePlugin, fakeOptionsSchema } from './fake-plugin.js';
+export type { FakePlugin, FakePluginCalls } from './fake-plugin.js';
+export { solidImages, randomImages } from './images.js';
+export { readPpm, photoFixtures, maxAbsDiff, onBackend, measureRows } from './photos.js';
+export type { PpmImage, PhotoFixtures } from './photos.js';
+export { pairGradient } from './gradients.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { expectNoLeaks } from './leaks';
+import { expectNoLeaks } from './leaks.js';
 
 /** A binary PPM (P6, 8-bit) as raw RGB bytes. */
 export interface PpmImage {
