@@ -246,8 +246,13 @@ export class GanControlTrainer {
       const per: Record<string, tf.Scalar> = {};
       let adv: tf.Scalar | null = null;
       let con: tf.Scalar | null = null;
+      let mapped: tf.Tensor3D | null = null;
       const { value, grads } = tf.variableGrads(() => {
         let ws = this.G.mapping(batch.z);
+        // The running mean follows the w of this forward pass (before the update), as NVIDIA's
+        // mapping network does; the mixing latents do not move it (skip_w_avg_update there).
+        mapped = tf.keep(ws);
+        kept.push(mapped);
         if (mix) ws = mixStyles(ws, this.G.mapping(mix.z2), mix.cutoff);
         const img = this.G.synthesis(ws, { noiseMode: 'random', noiseSeed });
         adv = tf.keep(generatorLogisticNS(this.D.logits(img)) as tf.Scalar);
@@ -270,9 +275,7 @@ export class GanControlTrainer {
       this.optG.apply(G.params, rename(grads, G.byTfName));
       tf.dispose([value, ...Object.values(grads)]);
       mark('G optimiser');
-      const wz = tf.tidy(() => this.G.mapW(batch.z));
-      this.G.updateWAvg(wz);
-      wz.dispose();
+      this.G.updateWAvg(mapped!);
       mark('G w_avg');
       m.gAdv = (await adv!.data())[0];
       m.gContrastive = con ? (await (con as tf.Scalar).data())[0] : NaN;
@@ -290,17 +293,20 @@ export class GanControlTrainer {
       const plNoise = this.normalNoise([n, c.resolution, c.resolution, this.G.imgChannels], 1 / c.resolution) as tf.Tensor4D;
       const noiseSeed = this.noiseSeed();
       let penalty: tf.Tensor | null = null;
+      let mapped: tf.Tensor3D | null = null;
       const interval = c.gRegInterval;
       const { value, grads } = tf.variableGrads(() => {
         const ws = this.G.mapping(z);
+        mapped = tf.keep(ws);
         const r = this.pl.loss(this.G, ws, { plNoise, synthesis: { noiseMode: 'random', noiseSeed } });
         penalty = tf.keep(tf.mean(r.penalty));
         return tf.mul(r.loss, interval) as tf.Scalar;
       }, G.list);
       this.optG.apply(G.params, rename(grads, G.byTfName));
+      this.G.updateWAvg(mapped!);
       m.pl = (await penalty!.data())[0];
       m.plMean = this.pl.mean;
-      tf.dispose([value, ...Object.values(grads), z, plNoise, penalty!]);
+      tf.dispose([value, ...Object.values(grads), z, plNoise, penalty!, mapped!]);
       mark('G path length');
     }
 
@@ -310,7 +316,11 @@ export class GanControlTrainer {
     {
       const z = sampleLatents(this.layout.dim, B, this.rng);
       const noiseSeed = this.noiseSeed();
-      const fakes = tf.tidy(() => this.G.synthesis(this.G.mapping(z), { noiseMode: 'random', noiseSeed }));
+      const fakes = tf.tidy(() => {
+        const ws = this.G.mapping(z);
+        this.G.updateWAvg(ws);
+        return this.G.synthesis(ws, { noiseMode: 'random', noiseSeed });
+      });
       mark('D fakes (G forward)');
       let parts: tf.Tensor[] = [];
       const { value, grads } = tf.variableGrads(() => {

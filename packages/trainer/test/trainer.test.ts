@@ -2,7 +2,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { buildContrastiveBatch, createRng } from '@gan-control/latent';
 import { FactorizedContrastiveLoss } from '@gan-control/contrastive-loss';
 import { readSafetensors, writeSafetensors } from '@gan-control/tensor-io';
@@ -76,6 +76,45 @@ describe('training step (tiny config)', () => {
     expect(changed(g0, g1)).toBeGreaterThan(Object.keys(g0).length / 2);
     expect(changed(d0, d1)).toBeGreaterThan(Object.keys(d0).length / 2);
     expect(t.images).toBe(24);
+    t.dispose();
+  });
+
+  it('maps each latent batch once: the running mean w follows the forward passes, as in the NVIDIA mapping network', async () => {
+    const t = await GanControlTrainer.create(preset('tiny-8'), { plugins: shapesPlugins, datasets: shapesDatasets });
+    const mapped: Float32Array[] = [];
+    const averaged: Float32Array[] = [];
+    const mapW = t.G.mapW.bind(t.G);
+    const updateWAvg = t.G.updateWAvg.bind(t.G);
+    const spyMap = vi.spyOn(t.G, 'mapW').mockImplementation((z) => {
+      const w = mapW(z);
+      mapped.push(w.dataSync() as Float32Array);
+      return w;
+    });
+    const spyAvg = vi.spyOn(t.G, 'updateWAvg').mockImplementation((ws) => {
+      const w = tf.tidy(() => (ws.rank === 3 ? tf.squeeze(tf.slice(ws, [0, 0, 0], [ws.shape[0], 1, ws.shape[2]!]), [1]) : ws));
+      averaged.push(w.dataSync() as Float32Array);
+      if (w !== ws) w.dispose();
+      const prev = t.G.wAvg.dataSync().slice();
+      updateWAvg(ws);
+      // w_avg ← mean(w) + β (w_avg − mean(w))
+      const n = ws.shape[0];
+      const dim = prev.length;
+      const beta = t.G.config.mapping.wAvgBeta;
+      const next = t.G.wAvg.dataSync();
+      const flat = averaged[averaged.length - 1];
+      for (let j = 0; j < dim; j += Math.max(1, Math.floor(dim / 7))) {
+        let mean = 0;
+        for (let i = 0; i < n; i++) mean += flat[i * dim + j] / n;
+        expect(next[j]).toBeCloseTo(mean + beta * (prev[j] - mean), 5);
+      }
+    });
+    await t.step(); // step 0: G main, path length, D main (each maps its own latents once)
+    expect(spyMap).toHaveBeenCalledTimes(3);
+    expect(spyAvg).toHaveBeenCalledTimes(3);
+    // Each mean update averaged exactly the w a forward pass produced (not a second mapping after the update).
+    for (let i = 0; i < 3; i++) expect(Array.from(averaged[i])).toEqual(Array.from(mapped[i]));
+    spyMap.mockRestore();
+    spyAvg.mockRestore();
     t.dispose();
   });
 
