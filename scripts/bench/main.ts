@@ -96,9 +96,9 @@ function findPython(args: Args): string | null {
   return null;
 }
 
-function runTorchOnce(py: string, args: Args, sections: string[], threads: number): Record<string, unknown> | string {
+function runTorchOnce(py: string, args: Args, sections: string[], threads: number, faces?: string): Record<string, unknown> | string {
   try {
-    const out = execFileSync(py, [join(here, 'torch_bench.py'), '--threads', String(threads), '--reps', String(args.reps), '--steps', String(args.steps), '--resolutions', args.resolutions.join(','), '--sections', sections.join(',')], {
+    const out = execFileSync(py, [join(here, 'torch_bench.py'), '--threads', String(threads), '--reps', String(args.reps), '--steps', String(args.steps), '--resolutions', args.resolutions.join(','), '--sections', sections.join(','), ...(faces ? ['--faces', faces] : [])], {
       encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24,
       env: { ...process.env, OMP_NUM_THREADS: String(threads) },
     });
@@ -113,12 +113,12 @@ function runTorchOnce(py: string, args: Args, sections: string[], threads: numbe
  * fastest: on a shared machine PyTorch's spinning OpenMP threads can make 2 threads far slower
  * than 1, and the comparison should be against PyTorch at its best on the same cores.
  */
-function runTorch(py: string, args: Args, sections: string[]): Record<string, unknown> | string {
+function runTorch(py: string, args: Args, sections: string[], faces?: string): Record<string, unknown> | string {
   const runs: [number, Record<string, unknown>][] = [];
   const errors: string[] = [];
   for (const t of args.torchThreads) {
     console.error(`bench: PyTorch, ${t} thread(s) …`);
-    const r = runTorchOnce(py, args, sections, t);
+    const r = runTorchOnce(py, args, sections, t, faces);
     if (typeof r === 'string') errors.push(r);
     else runs.push([t, r]);
   }
@@ -134,7 +134,7 @@ function runTorch(py: string, args: Args, sections: string[]): Record<string, un
     if (keys.size === 0) return values[0]![1];
     return Object.fromEntries([...keys].map((k) => [k, best(values.map(([t, v]) => [t, (v as Record<string, unknown>)[k]] as [number, unknown]).filter(([, v]) => v !== undefined))]));
   };
-  const merged = best(runs.map(([t, r]) => [t, { conv: r['conv'], gan: r['gan'] }])) as Record<string, unknown>;
+  const merged = best(runs.map(([t, r]) => [t, { conv: r['conv'], gan: r['gan'], plugins: r['plugins'] }])) as Record<string, unknown>;
   // Phases of the thread count whose profiled step is fastest (one consistent run, not a mix).
   const profiled = runs.filter(([, r]) => r['profile']).sort(([, a], [, b]) => {
     const step = (r: Record<string, unknown>) => Object.values(r['profile'] as Record<string, { step: number }>).reduce((s, v) => s + v.step, 0);
@@ -298,6 +298,161 @@ async function pluginSection(args: Args, variants: { label: string; prepare: () 
     rows.push({ name: `${name} forward+backward`, results: bwd });
   }
   return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+/** The face plugins the bench compares with PyTorch: bench name → package. */
+const FACE_PLUGINS = { age: '@gan-control/attribute-age', 'face-id': '@gan-control/attribute-face-id', pose: '@gan-control/attribute-pose' } as const;
+type FaceName = keyof typeof FACE_PLUGINS;
+interface FaceModule {
+  default: unknown;
+  faceApiModelDir(): string;
+  loadModelWeights(model: string, dir: string, plugin: string): Promise<Record<string, tf.Tensor>>;
+  AGE_MODEL?: string;
+  FACE_RECOGNITION_MODEL?: string;
+  LANDMARK_MODEL?: string;
+  MEAN_FACE?: Record<number, readonly number[]>;
+}
+/** Tolerance of the face check on outputs: max |Δ| / max |PyTorch value|. */
+const FACE_TOLERANCE = 1e-4;
+/**
+ * Tolerance on the input gradient: the median over the 16 images of the relative L2 error. The
+ * gradient of a ReLU / max-pool network is piecewise constant: float32 rounding that flips one
+ * unit near zero (or a max-pool tie) changes it in a patch of that image, so one image in a
+ * batch of noise can be off by 1e-3–1e-2 while the others agree to 1e-5; a wrong layout,
+ * padding or kernel moves every image by O(1).
+ */
+const FACE_GRAD_TOLERANCE = 1e-3;
+
+/**
+ * Writes what the PyTorch face networks need into `dir`: face-api's weights exactly as the
+ * plugins load them (`loadModelWeights`, the names of face-api's manifests, tfjs layouts,
+ * dequantised float32), prefixed `age/`, `id/`, `pose/`; the pose fit's mean face; one seeded
+ * [16, 128, 128, 3] image batch in [-1, 1] (`images`). Raw float32 + JSON (`faces.bin`,
+ * `faces.json`): nothing is downloaded on either side. Null when a face plugin is missing.
+ */
+async function exportFaces(dir: string): Promise<Record<FaceName, FaceModule> | null> {
+  const mods: Partial<Record<FaceName, FaceModule>> = {};
+  for (const [name, pkg] of Object.entries(FACE_PLUGINS) as [FaceName, string][]) {
+    const m = await importOptional<FaceModule>(pkg);
+    if (!m) return null;
+    mods[name] = m;
+  }
+  const all = mods as Record<FaceName, FaceModule>;
+  const tensors: Record<string, { shape: number[]; offset: number }> = {};
+  const parts: Buffer[] = [];
+  let offset = 0;
+  const put = (name: string, t: tf.Tensor) => {
+    const data = t.dataSync() as Float32Array;
+    tensors[name] = { shape: t.shape, offset };
+    parts.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    offset += data.byteLength;
+  };
+  const models: [string, FaceName, string | undefined][] = [['age/', 'age', all.age.AGE_MODEL], ['id/', 'face-id', all['face-id'].FACE_RECOGNITION_MODEL], ['pose/', 'pose', all.pose.LANDMARK_MODEL]];
+  for (const [prefix, name, model] of models) {
+    const m = all[name];
+    const weights = await m.loadModelWeights(model!, m.faceApiModelDir(), name);
+    for (const [k, t] of Object.entries(weights)) put(prefix + k, t);
+    tf.dispose(Object.values(weights));
+  }
+  const images = faceImages();
+  put('images', images);
+  images.dispose();
+  for (const [name, shape] of Object.entries(FACE_OUTPUT_SHAPES)) {
+    const probe = faceProbe(name, shape);
+    put(`probe/${name}`, probe);
+    probe.dispose();
+  }
+  writeFileSync(join(dir, 'faces.json'), JSON.stringify({ tensors, meanFace: all.pose.MEAN_FACE }));
+  writeFileSync(join(dir, 'faces.bin'), Buffer.concat(parts));
+  return all;
+}
+
+/** The face check's image batch (seeded, the bench's shape and range). */
+const faceImages = () => tf.randomUniform([16, 128, 128, 3], -1, 1, 'float32', 11) as tf.Tensor4D;
+/** Each face plugin's `embed` shape on that batch. */
+const FACE_OUTPUT_SHAPES: Record<FaceName, [number, number]> = { age: [16, 1], 'face-id': [16, 128], pose: [16, 3] };
+/**
+ * The check differentiates Σ embed ⊙ probe (a fixed random tensor), not the timings' Σ embed²:
+ * face-id's rows are unit vectors, so the gradient of Σ embed² is zero up to rounding.
+ */
+const faceProbe = (name: string, shape: [number, number]) => tf.randomNormal(shape, 0, 1, 'float32', 17 + Object.keys(FACE_OUTPUT_SHAPES).indexOf(name));
+
+/** One face plugin on one batch: output and input gradient against PyTorch's. */
+interface FaceCheck {
+  /** Output: max |Δ| and max |Δ| / max |PyTorch value|. */
+  outMaxAbs: number;
+  outRel: number;
+  /** Input gradient: max |Δ|, max |Δ| / max |PyTorch value|, per-image relative L2 error (median, worst), images beyond FACE_GRAD_TOLERANCE. */
+  gradMaxAbs: number;
+  gradRel: number;
+  gradMedianL2: number;
+  gradWorstL2: number;
+  imagesBeyond: number;
+  ok: boolean;
+}
+
+/**
+ * Same network on both sides, checked: each face plugin's `embed` (the project backend) and the
+ * PyTorch network with the same weights on the same batch (exportFaces), outputs and the input
+ * gradient of Σ embed(x)² (what the timings run), compared. A mismatch beyond FACE_TOLERANCE
+ * fails the bench (exit code 1) after printing the tables.
+ */
+async function faceCheck(py: string, dir: string, mods: Record<FaceName, FaceModule>): Promise<Record<string, FaceCheck> | string> {
+  const cl = await importOptional<typeof import('@gan-control/contrastive-loss')>('@gan-control/contrastive-loss');
+  if (!cl) return 'skipped: @gan-control/contrastive-loss missing';
+  try {
+    await setupBackend('wasm');
+    execFileSync(py, [join(here, 'torch_bench.py'), '--threads', '1', '--faces', dir, '--check-faces'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    const read = (f: string) => {
+      const b = readFileSync(join(dir, f));
+      return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+    };
+    /** max |Δ|, max |Δ| / max |PyTorch value|, and the relative L2 error of each of the 16 images. */
+    const cmp = (ours: Float32Array, theirs: Float32Array) => {
+      if (ours.length !== theirs.length) return { maxAbs: Infinity, rel: Infinity, perImage: [Infinity] };
+      let d = 0;
+      let m = 0;
+      const per = ours.length / 16;
+      const perImage: number[] = [];
+      for (let b = 0; b < 16; b++) {
+        let dd = 0;
+        let rr = 0;
+        for (let i = b * per; i < (b + 1) * per; i++) {
+          const e = ours[i]! - theirs[i]!;
+          d = Math.max(d, Math.abs(e));
+          m = Math.max(m, Math.abs(theirs[i]!));
+          dd += e * e;
+          rr += theirs[i]! ** 2;
+        }
+        perImage.push(Math.sqrt(dd / Math.max(rr, 1e-60)));
+      }
+      return { maxAbs: d, rel: d / Math.max(m, 1e-30), perImage };
+    };
+    const out: Record<string, FaceCheck> = {};
+    const images = faceImages();
+    for (const name of Object.keys(FACE_PLUGINS) as FaceName[]) {
+      const attr = await cl.createAttribute(mods[name].default as never);
+      try {
+        const y = tf.tidy(() => attr.embed(images) as tf.Tensor);
+        const probe = faceProbe(name, FACE_OUTPUT_SHAPES[name]);
+        const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(attr.embed(x as tf.Tensor4D) as tf.Tensor, probe)))(images);
+        probe.dispose();
+        const o = cmp(y.dataSync() as Float32Array, read(`${name}.out.bin`));
+        const gr = cmp(g.dataSync() as Float32Array, read(`${name}.grad.bin`));
+        tf.dispose([y, g]);
+        const gradMedianL2 = median(gr.perImage);
+        const flipped = gr.perImage.filter((e) => e > FACE_GRAD_TOLERANCE).length;
+        out[name] = { outMaxAbs: o.maxAbs, outRel: o.rel, gradMaxAbs: gr.maxAbs, gradRel: gr.rel, gradMedianL2, gradWorstL2: Math.max(...gr.perImage), imagesBeyond: flipped, ok: o.rel <= FACE_TOLERANCE && gradMedianL2 <= FACE_GRAD_TOLERANCE };
+      } finally {
+        attr.dispose();
+      }
+    }
+    images.dispose();
+    return out;
+  } catch (err) {
+    return `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+  }
 }
 
 /** The preset's step with R1 every 16th step, from a step without and one with R1. */
@@ -547,11 +702,14 @@ export async function main(argv: string[]): Promise<void> {
     await setupBackend('wasm');
   }
   const profiles = args.only.has('profile') ? await profileSection(args) : [];
+  // The face networks for PyTorch: their weights and one batch, exported once for every run.
+  const facesDir = py && args.only.has('plugins') ? mkdtempSync(join(tmpdir(), 'gan-control-bench-faces-')) : undefined;
+  const faceMods = facesDir ? await exportFaces(facesDir) : null;
   let torch: Record<string, unknown> | string = 'not run (--no-torch)';
   if (args.torch) {
     if (!py) torch = 'PyTorch not found (`python3 -c "import torch"` fails; on Debian: apt-get install -y python3-torch)';
     else {
-      torch = runTorch(py, args, [...args.only].filter((s) => s === 'conv' || s === 'gan' || s === 'profile'));
+      torch = runTorch(py, args, [...args.only].filter((s) => s === 'conv' || s === 'gan' || s === 'profile' || (s === 'plugins' && faceMods)), faceMods ? facesDir : undefined);
     }
   }
   if (typeof torch === 'object') {
@@ -569,6 +727,20 @@ export async function main(argv: string[]): Promise<void> {
       if (g?.['stepNoR1'] && g['stepR1']) return lazyR1(g['stepNoR1'], g['stepR1']);
       return undefined;
     };
+    // Face plugin rows ('age forward (batch 16, 128px)', 'age forward+backward') ← plugins.age.forward / .forwardBackward
+    const faceRow = (p: Record<string, Record<string, Timing>> | undefined, name: string): Timing | undefined => {
+      const m = /^(age|face-id|pose) forward(\+backward)?/.exec(name);
+      return m ? p?.[m[1]!]?.[m[2] ? 'forwardBackward' : 'forward'] : undefined;
+    };
+    const torchPlugins = torch['plugins'] as Record<string, Record<string, Timing>> | undefined;
+    const perThreadsPlugins = perThreads as Record<string, { plugins?: Record<string, Record<string, Timing>> }>;
+    for (const r of sections['plugins'] ?? []) {
+      r.torch = faceRow(torchPlugins, r.name);
+      r.torchPer = Object.fromEntries(Object.entries(perThreadsPlugins).flatMap(([t, v]) => {
+        const x = faceRow(v.plugins, r.name);
+        return x ? [[t, x]] : [];
+      }));
+    }
     const gan = torch['gan'] as Record<string, Record<string, Timing>> | undefined;
     for (const r of sections['gan'] ?? []) {
       r.torch = ganRow(gan, r.name);
@@ -588,18 +760,46 @@ export async function main(argv: string[]): Promise<void> {
   if (py && (args.only.has('gan') || args.only.has('profile'))) {
     for (const res of args.resolutions) checks[res] = await sameWorkCheck(py, res);
   }
+  let faces: Record<string, FaceCheck> | string | undefined;
+  if (py && facesDir) {
+    faces = faceMods ? await faceCheck(py, facesDir, faceMods) : 'skipped: a face plugin package is missing';
+    rmSync(facesDir, { recursive: true, force: true });
+  }
   if (typeof torch === 'object') {
     out.push(`PyTorch ${String(torch['torch'])} (${String(torch['blas'] ?? 'BLAS unknown')}); each PyTorch figure is the faster of ${String(torch['threads'])} threads (both below and in the JSON)`);
   }
   else out.push(torch);
-  for (const [k, rows] of Object.entries(sections)) out.push('', table(titles[k] ?? k, rows));
+  for (const [k, rows] of Object.entries(sections)) {
+    out.push('', table(titles[k] ?? k, rows));
+    const tp = typeof torch === 'object' ? (torch['plugins'] as Record<string, Record<string, Timing & { layout?: string }>> | undefined) : undefined;
+    if (k === 'plugins' && tp) {
+      // PyTorch's face networks: each figure the faster of the thread counts and of NCHW / channels-last memory.
+      const how = (t: (Timing & { layout?: string }) | undefined) => (t ? `${t.note ?? ''}, ${t.layout ?? ''}` : 'n/a');
+      out.push('', `PyTorch face networks (the same networks and weights, NCHW or channels-last memory, whichever is faster): ${Object.entries(tp).map(([n, v]) => `${n} forward ${how(v['forward'])}, forward+backward ${how(v['forwardBackward'])}`).join('; ')}`);
+    }
+  }
   for (const [res, c] of Object.entries(checks)) {
     out.push('', typeof c === 'string'
       ? `Same-work check at ${res} px: ${c}`
       : `Same-work check at ${res} px (the project's G and D loaded into the PyTorch networks, one batch), max |Δ| / max |value|: mapping ${c['mappingRelErr']!.toExponential(1)}, images ${c['imageRelErr']!.toExponential(1)}, D logits on the reals ${c['realLogitsRelErr']!.toExponential(1)}, on the images ${c['logitsRelErr']!.toExponential(1)}; G adversarial loss ${c['gAdv']!.toFixed(6)} vs ${c['gAdvTorch']!.toFixed(6)}, D loss ${c['d']!.toFixed(6)} vs ${c['dTorch']!.toFixed(6)}`);
   }
+  let mismatch = false;
+  if (faces !== undefined) {
+    if (typeof faces === 'string') out.push('', `Same-network check, face plugins: ${faces}`);
+    else {
+      out.push('', `Same-network check, face plugins (face-api's weights in the PyTorch networks, one [16, 128, 128, 3] batch; embed and the input gradient of Σ embed ⊙ probe: max |Δ| (max |Δ| / max |PyTorch value|); tolerances: output ${FACE_TOLERANCE}, gradient median ${FACE_GRAD_TOLERANCE}):`);
+      for (const [name, c] of Object.entries(faces)) {
+        out.push(`- ${name}: output ${c.outMaxAbs.toExponential(1)} (${c.outRel.toExponential(1)}), input gradient ${c.gradMaxAbs.toExponential(1)} (${c.gradRel.toExponential(1)}), relative L2 per image median ${c.gradMedianL2.toExponential(1)}, worst ${c.gradWorstL2.toExponential(1)} (${c.imagesBeyond} of 16 beyond ${FACE_GRAD_TOLERANCE})${c.ok ? '' : ' — MISMATCH: the PyTorch network is not the plugin\'s; its timings compare different work'}`);
+        if (!c.ok) mismatch = true;
+      }
+    }
+  }
   if (profiles.length) out.push(profileTables(profiles, typeof torch === 'object' ? (torch['profile'] as Record<string, Record<string, number>> | undefined) : undefined));
   console.log(out.join('\n'));
-  const json = { started, machine, backend: info, torch, sections, profiles, checks };
+  const json = { started, machine, backend: info, torch, sections, profiles, checks: { ...checks, ...(faces !== undefined ? { faces } : {}) } };
   if (args.json) writeFileSync(args.json, JSON.stringify(json, null, 2));
+  if (mismatch) {
+    console.error('bench: FAILED: a face plugin and its PyTorch network disagree beyond the tolerance (see "Same-network check" above).');
+    process.exitCode = 1;
+  }
 }

@@ -23,6 +23,8 @@ p.add_argument('--steps', type=int, default=3)
 p.add_argument('--resolutions', default='32,64')
 p.add_argument('--sections', default='conv,gan')
 p.add_argument('--check', default=None, help='folder with weights.json/weights.bin from the Node side: load them, write check.json')
+p.add_argument('--faces', default=None, help='folder with faces.json/faces.bin from the Node side (the face plugins\' weights and one image batch): section "plugins" times the three face networks on them')
+p.add_argument('--check-faces', action='store_true', help='with --faces: write each network\'s output and input gradient on the batch (<name>.out.bin, <name>.grad.bin) instead of timing')
 args = p.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
@@ -340,6 +342,293 @@ if args.check:
     json.dump({'gAdv': g_adv.item(), 'd': d_loss.item(), 'fakeLogits': fake_logits.flatten().tolist(), 'realLogits': real_logits.flatten().tolist(), 'w': w.flatten().tolist()}, open(os.path.join(args.check, 'check.json'), 'w'))
     print(json.dumps({'ok': True}))
     raise SystemExit(0)
+
+
+# --- The face plugins' networks (face-api's weights, the project's forwards) ------------------------
+# The same three networks as packages/attribute-{age,face-id,pose}/src/network.ts, in plain NCHW
+# PyTorch, with the plugins' preprocessing (centre crop, tfjs's bilinear resize, [-1, 1] → [0, 255])
+# and, for pose, the weak-perspective fit (packages/attribute-pose/src/fit.ts). The Node side
+# writes the weights it loaded (face-api's names, tfjs layouts) and the image batch; nothing is
+# downloaded here.
+MEAN_RGB = torch.tensor([122.782, 117.001, 104.298]).view(1, 3, 1, 1)
+
+
+def read_blob(folder, stem):
+    import os
+    meta = json.load(open(os.path.join(folder, stem + '.json')))
+    blob = open(os.path.join(folder, stem + '.bin'), 'rb').read()
+
+    def t(name):
+        e = meta['tensors'][name]
+        n = 1
+        for d in e['shape']:
+            n *= d
+        return torch.frombuffer(bytearray(blob[e['offset']:e['offset'] + 4 * n]), dtype=torch.float32).reshape(e['shape']).clone()
+    return meta, t
+
+
+def tf_same_pad(x, k, s, value=0.0):
+    """TensorFlow's 'same' padding (the extra row/column at the bottom/right), explicitly."""
+    h, w = x.shape[2], x.shape[3]
+    ph = max((-(-h // s) - 1) * s + k - h, 0)
+    pw = max((-(-w // s) - 1) * s + k - w, 0)
+    if ph == 0 and pw == 0:
+        return x
+    return F.pad(x, [pw // 2, pw - pw // 2, ph // 2, ph - ph // 2], value=value)
+
+
+def conv_w(f):  # tfjs [kh, kw, in, out] → torch [out, in, kh, kw]
+    return f.permute(3, 2, 0, 1).contiguous()
+
+
+def dw_w(f):  # tfjs depthwise [kh, kw, in, mult] → torch [in·mult, 1, kh, kw]
+    kh, kw, c, m = f.shape
+    return f.permute(2, 3, 0, 1).reshape(c * m, 1, kh, kw).contiguous()
+
+
+def conv_same(x, w, b, stride):
+    k = w.shape[-1]
+    if stride == 1 and k % 2 == 1:
+        return F.conv2d(x, w, b, padding=k // 2)
+    return F.conv2d(tf_same_pad(x, k, stride), w, b, stride=stride)
+
+
+def sep_same(x, p, stride=1):
+    """tf.separableConv2d(x, depthwise, pointwise, stride, 'same') + bias."""
+    dw, pw, b = p
+    k = dw.shape[-1]
+    if stride == 1:
+        y = F.conv2d(x, dw, padding=k // 2, groups=x.shape[1])
+    else:
+        y = F.conv2d(tf_same_pad(x, k, stride), dw, stride=stride, groups=x.shape[1])
+    return F.conv2d(y, pw, b)
+
+
+def max_pool_same(x, k, s):
+    return F.max_pool2d(tf_same_pad(x, k, s, value=float('-inf')), k, s)
+
+
+def resize_matrix(n_in, n_out):
+    """tfjs resizeBilinear (alignCorners false, halfPixelCenters false) along one axis as a
+    [n_out, n_in] matrix: source = i · n_in / n_out, top = floor, bottom = min(top + 1, n_in − 1).
+    The source position is computed in float32, as the wasm backend the project runs on computes
+    it (its resize then matches to 2e-7; in float64, as the cpu backend does, it differs by 1e-5,
+    enough to flip ReLUs and move the input gradient of these networks by ~1 % on noise images)."""
+    import numpy as np
+    m = torch.zeros(n_out, n_in)
+    scale = np.float32(n_in / n_out)
+    for i in range(n_out):
+        src = np.float32(scale * np.float32(i))
+        top = int(math.floor(src))
+        bot = min(n_in - 1, int(math.ceil(src)))
+        frac = float(np.float32(src - np.float32(top)))
+        m[i, top] += 1 - frac
+        m[i, bot] += frac
+    return m
+
+
+def to_layout(x, channels_last):
+    """The networks run in NCHW or channels-last memory (oneDNN's preferred layout); the bench
+    times both and keeps the faster, as it keeps PyTorch's faster thread count."""
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+class FacePre:
+    """centreCropResize(images, 480/512, size) of packages/face-common, for NCHW [-1, 1] images."""
+
+    def __init__(self, side, size, fraction=480 / 512):
+        self.c = max(1, round(side * fraction))
+        self.top = (side - self.c) // 2
+        self.r = resize_matrix(self.c, size) if self.c != size else None
+
+    def __call__(self, x):
+        x = x[:, :, self.top:self.top + self.c, self.top:self.top + self.c]
+        if self.r is not None:
+            x = self.r @ x @ self.r.t()
+        return (x + 1) * 127.5
+
+
+class AgeNet:
+    """face-api AgeGenderNet's age head on TinyXception (packages/attribute-age/src/network.ts)."""
+
+    def __init__(self, t, pre='age/'):
+        conv = lambda p: (conv_w(t(pre + p + '/filters')), t(pre + p + '/bias'))
+        sep = lambda p: (dw_w(t(pre + p + '/depthwise_filter')), conv_w(t(pre + p + '/pointwise_filter')), t(pre + p + '/bias'))
+        red = lambda p: (sep(p + '/separable_conv0'), sep(p + '/separable_conv1'), conv(p + '/expansion_conv'))
+        self.conv_in = conv('entry_flow/conv_in')
+        self.red0 = red('entry_flow/reduction_block_0')
+        self.red1 = red('entry_flow/reduction_block_1')
+        self.main = [[sep(f'middle_flow/main_block_{i}/separable_conv{k}') for k in range(3)] for i in range(2)]
+        self.exit_red = red('exit_flow/reduction_block')
+        self.exit_sep = sep('exit_flow/separable_conv')
+        self.fc_w, self.fc_b = t(pre + 'fc/age/weights'), t(pre + 'fc/age/bias')
+        self.pre = FacePre(128, 112)
+        self.channels_last = False
+
+    @staticmethod
+    def reduction(x, p, activate):
+        out = F.relu(x) if activate else x
+        out = sep_same(out, p[0])
+        out = sep_same(F.relu(out), p[1])
+        out = max_pool_same(out, 3, 2)
+        return out + conv_same(x, p[2][0], p[2][1], 2)
+
+    def __call__(self, images):
+        x = to_layout((self.pre(images) - MEAN_RGB) / 255, self.channels_last)
+        out = F.relu(conv_same(x, *self.conv_in, 2))
+        out = self.reduction(out, self.red0, False)
+        out = self.reduction(out, self.red1, True)
+        for b in self.main:
+            y = sep_same(F.relu(out), b[0])
+            y = sep_same(F.relu(y), b[1])
+            y = sep_same(F.relu(y), b[2])
+            out = y + out
+        out = self.reduction(out, self.exit_red, True)
+        out = F.relu(sep_same(out, self.exit_sep))
+        out = F.avg_pool2d(out, 7, 2).flatten(1)
+        return out @ self.fc_w + self.fc_b  # [B, 1] years
+
+
+class FaceIdNet:
+    """face-api FaceRecognitionNet (ResNet-34 style) + L2 normalisation (attribute-face-id)."""
+    BLOCKS = [('conv32_1', False), ('conv32_2', False), ('conv32_3', False),
+              ('conv64_down', True), ('conv64_1', False), ('conv64_2', False), ('conv64_3', False),
+              ('conv128_down', True), ('conv128_1', False), ('conv128_2', False),
+              ('conv256_down', True), ('conv256_1', False), ('conv256_2', False), ('conv256_down_out', True)]
+
+    def __init__(self, t, pre='id/'):
+        def layer(p):
+            # conv + bias, then · scale + shift: one affine per channel after the conv
+            return (conv_w(t(pre + p + '/conv/filters')), t(pre + p + '/conv/bias'), t(pre + p + '/scale/weights').view(1, -1, 1, 1), t(pre + p + '/scale/biases').view(1, -1, 1, 1))
+        self.down = layer('conv32_down')
+        self.blocks = [(down, layer(n + '/conv1'), layer(n + '/conv2')) for n, down in self.BLOCKS]
+        self.fc = t(pre + 'fc')
+        self.pre = FacePre(128, 150)
+        self.channels_last = False
+
+    @staticmethod
+    def layer(x, p, stride, relu, same):
+        w, b, sw, sb = p
+        x = conv_same(x, w, b, stride) if same else F.conv2d(x, w, b, stride=stride)
+        x = x * sw + sb
+        return F.relu(x) if relu else x
+
+    def __call__(self, images):
+        x = to_layout((self.pre(images) - MEAN_RGB) / 255, self.channels_last)
+        out = self.layer(x, self.down, 2, True, False)
+        out = F.max_pool2d(out, 3, 2)
+        for down, c1, c2 in self.blocks:
+            if down:
+                y = self.layer(self.layer(out, c1, 2, True, False), c2, 1, False, True)
+                pooled = F.avg_pool2d(out, 2, 2)
+                if pooled.shape[2] != y.shape[2] or pooled.shape[3] != y.shape[3]:
+                    y = F.pad(y, [0, pooled.shape[3] - y.shape[3], 0, pooled.shape[2] - y.shape[2]])
+                if pooled.shape[1] != y.shape[1]:
+                    pooled = F.pad(pooled, [0, 0, 0, 0, 0, y.shape[1] - pooled.shape[1]])
+                out = F.relu(pooled + y)
+            else:
+                y = self.layer(self.layer(out, c1, 1, True, True), c2, 1, False, True)
+                out = F.relu(y + out)
+        d = out.mean([2, 3]) @ self.fc
+        return d / (d.square().sum(1, keepdim=True) + 1e-12).sqrt()  # [B, 128] unit rows
+
+
+class PoseNet:
+    """face-api FaceLandmark68Net + the weak-perspective mean-face fit (attribute-pose)."""
+
+    def __init__(self, t, mean_face, pre='pose/'):
+        sep = lambda p: (dw_w(t(pre + p + '/depthwise_filter')), conv_w(t(pre + p + '/pointwise_filter')), t(pre + p + '/bias'))
+        self.blocks = []
+        for i in range(4):
+            c0 = ('conv', conv_w(t(pre + 'dense0/conv0/filters')), t(pre + 'dense0/conv0/bias')) if i == 0 else ('sep', sep(f'dense{i}/conv0'))
+            self.blocks.append((c0, [sep(f'dense{i}/conv{k}') for k in (1, 2, 3)]))
+        self.fc_w, self.fc_b = t(pre + 'fc/weights'), t(pre + 'fc/bias')
+        self.pre = FacePre(128, 112)
+        self.channels_last = False
+        # A = Xc (Xcᵀ Xc)⁻¹ for the centred mean face, in float64 then float32 (fit.ts modelPseudoInverse)
+        self.idx = sorted(int(k) for k in mean_face)
+        X = torch.tensor([mean_face[str(i)] for i in self.idx], dtype=torch.float64)
+        Xc = X - X.mean(0)
+        self.A = (Xc @ torch.linalg.inv(Xc.t() @ Xc)).float()
+
+    def landmarks(self, images):
+        out = to_layout((self.pre(images) - MEAN_RGB) / 255, self.channels_last)
+        for c0, convs in self.blocks:
+            out1 = F.relu(conv_same(out, c0[1], c0[2], 2) if c0[0] == 'conv' else sep_same(out, c0[1], 2))
+            out2 = sep_same(out1, convs[0])
+            out3 = sep_same(F.relu(out1 + out2), convs[1])
+            out4 = sep_same(F.relu(out1 + out2 + out3), convs[2])
+            out = F.relu(out1 + out2 + out3 + out4)
+        out = F.avg_pool2d(out, 7, 2).flatten(1)
+        return out @ self.fc_w + self.fc_b  # [B, 136]
+
+    def __call__(self, images):
+        lm = self.landmarks(images)
+        B = lm.shape[0]
+        sel = lm.view(B, 68, 2)[:, self.idx] * torch.tensor([1.0, -1.0])
+        centred = sel - sel.mean(1, keepdim=True)
+        M = centred.transpose(1, 2) @ self.A  # [B, 2, 3]
+        unit = lambda v: v / (v.square().sum(1, keepdim=True) + 1e-12).sqrt()
+        r1 = unit(M[:, 0])
+        r2raw = M[:, 1]
+        r2 = unit(r2raw - (r1 * r2raw).sum(1, keepdim=True) * r1)
+        r3 = torch.cross(r1, r2, dim=1)
+        yaw = torch.atan2(r1[:, 2], r3[:, 2])
+        pitch = torch.atan2(r2[:, 2], (r1[:, 2].square() + r3[:, 2].square() + 1e-12).sqrt())
+        roll = torch.atan2(r2[:, 0], r2[:, 1])
+        return torch.stack([yaw, pitch, roll], 1) * (180 / math.pi)  # [B, 3] degrees
+
+
+def face_nets(folder):
+    """The three networks, the image batch (NCHW) and each network's probe (see face_backward)."""
+    meta, t = read_blob(folder, 'faces')
+    images = t('images').permute(0, 3, 1, 2).contiguous()  # NHWC → NCHW
+    nets = {'age': AgeNet(t), 'face-id': FaceIdNet(t), 'pose': PoseNet(t, meta['meanFace'])}
+    return nets, images, {name: t('probe/' + name) for name in nets}
+
+
+def face_backward(net, images, probe=None):
+    """The bench's backward: d/dx Σ embed(x)² (the gradient the contrastive loss sends to images);
+    with a probe, d/dx Σ embed(x) ⊙ probe (the check: face-id's rows are unit vectors, so the
+    gradient of Σ embed² is zero up to rounding and says nothing)."""
+    x = images.detach().requires_grad_(True)
+    y = net(x)
+    g, = torch.autograd.grad((y * probe).sum() if probe is not None else y.square().sum(), x)
+    return g
+
+
+if args.faces and args.check_faces:
+    import os
+    nets, images, probes = face_nets(args.faces)
+    for name, net in nets.items():
+        with torch.no_grad():
+            y = net(images)
+        g = face_backward(net, images, probes[name])
+        y.contiguous().numpy().astype('float32').tofile(os.path.join(args.faces, name + '.out.bin'))
+        g.permute(0, 2, 3, 1).contiguous().numpy().astype('float32').tofile(os.path.join(args.faces, name + '.grad.bin'))
+    print(json.dumps({'ok': True}))
+    raise SystemExit(0)
+
+if 'plugins' in args.sections and args.faces:
+    nets, images, _ = face_nets(args.faces)
+    out['plugins'] = {}
+
+    def faster(a, b):
+        return a if a['median'] <= b['median'] else b
+
+    for name, net in nets.items():
+        def fwd():
+            with torch.no_grad():
+                return net(images)
+        row = {}
+        for cl in (False, True):  # each figure: the faster memory layout
+            net.channels_last = cl
+            layout = {'layout': 'channels_last' if cl else 'NCHW'}
+            f = dict(timeit(fwd, args.reps), **layout)
+            b = dict(timeit(lambda: face_backward(net, images), args.reps), **layout)
+            row = {'forward': f, 'forwardBackward': b} if not row else {'forward': faster(row['forward'], f), 'forwardBackward': faster(row['forwardBackward'], b)}
+        net.channels_last = False
+        out['plugins'][name] = row
 
 if 'gan' in args.sections or 'profile' in args.sections:
     out['gan'] = {}
