@@ -717,6 +717,179 @@ void fir(const float* x, float* out, int64_t N, int64_t H, int64_t W, int64_t C,
   });
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Pooling gradients and depthwise convolutions, NHWC, channels innermost (vectorised). Threads
+// split the work so that no two tasks write the same output value.
+
+// N, H, W, C, OH, OW, strides, dilations, effective filter size, pads (top, left), filter size:
+// tfjs's Pool2DInfo.
+struct PoolP {
+  int64_t N, H, W, C, OH, OW, sH, sW, dH, dW, eH, eW, pt, pl, fH, fW;
+};
+
+// dx of tf.maxPool: each window's dy goes to the first position (row-major) that holds the
+// window's maximum among the real (unpadded) inputs — the rule of the JS kernel it replaces
+// (src/kernels/js-kernels.ts maxPoolGradJs), whose additions it makes in the same order, so the
+// results are the same to the bit. Tasks are (image, channel block): windows overlap across
+// output rows, but never across images or channels.
+void maxPoolGrad(const PoolP& p, const float* dy, const float* x, float* dx) {
+  constexpr int64_t CB = 64;
+  const int64_t blocks = (p.C + CB - 1) / CB;
+  pool->run(p.N * blocks, [&](int64_t t) {
+    const int64_t n = t / blocks, c0 = (t % blocks) * CB, cb = std::min(CB, p.C - c0);
+    float best[CB];
+    int64_t at[CB];
+    for (int64_t i = 0; i < p.H * p.W; i++) std::memset(dx + (n * p.H * p.W + i) * p.C + c0, 0, sizeof(float) * cb);
+    for (int64_t r = 0; r < p.OH; r++) {
+      const int64_t r0 = r * p.sH - p.pt;
+      for (int64_t q = 0; q < p.OW; q++) {
+        const int64_t q0 = q * p.sW - p.pl;
+        for (int64_t c = 0; c < cb; c++) {
+          best[c] = -INFINITY;
+          at[c] = -1;
+        }
+        for (int64_t i = 0; i < p.eH; i += p.dH) {
+          const int64_t y = r0 + i;
+          if (y < 0 || y >= p.H) continue;
+          for (int64_t j = 0; j < p.eW; j += p.dW) {
+            const int64_t xx = q0 + j;
+            if (xx < 0 || xx >= p.W) continue;
+            const int64_t base = ((n * p.H + y) * p.W + xx) * p.C + c0;
+            const float* xv = x + base;
+            for (int64_t c = 0; c < cb; c++) {
+              if (xv[c] > best[c] || at[c] < 0) {
+                best[c] = xv[c];
+                at[c] = base + c;
+              }
+            }
+          }
+        }
+        const float* g = dy + ((n * p.OH + r) * p.OW + q) * p.C + c0;
+        for (int64_t c = 0; c < cb; c++)
+          if (at[c] >= 0) dx[at[c]] += g[c];
+      }
+    }
+  });
+}
+
+// dx of tf.avgPool as tfjs's cpu kernel computes it: each input sums, in double and in the cpu
+// kernel's order, the dy of every window that covers it, times 1 / (filter height · width) (the
+// full window, also where padding cut it short). Threads split the (image, row) pairs of dx.
+void avgPoolGrad(const PoolP& p, const float* dy, float* dx) {
+  const double mult = 1.0 / static_cast<double>(p.fH * p.fW);
+  const int64_t padTop = p.eH - 1 - p.pt, padLeft = p.eW - 1 - p.pl;
+  parallelRange(p.N * p.H, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, p.W * p.C)), [&](int64_t r0, int64_t r1) {
+    std::vector<double> acc(static_cast<size_t>(p.C));
+    for (int64_t row = r0; row < r1; row++) {
+      const int64_t n = row / p.H, ih = row % p.H;
+      for (int64_t iw = 0; iw < p.W; iw++) {
+        std::fill(acc.begin(), acc.end(), 0.0);
+        for (int64_t wr = 0; wr < p.eH; wr += p.dH) {
+          const int64_t num = ih - padTop + wr;
+          if (num < 0 || num % p.sH != 0 || num / p.sH >= p.OH) continue;
+          const int64_t oh = num / p.sH;
+          for (int64_t wc = 0; wc < p.eW; wc += p.dW) {
+            const int64_t numc = iw - padLeft + wc;
+            if (numc < 0 || numc % p.sW != 0 || numc / p.sW >= p.OW) continue;
+            const float* g = dy + ((n * p.OH + oh) * p.OW + numc / p.sW) * p.C;
+            for (int64_t c = 0; c < p.C; c++) acc[c] += g[c];
+          }
+        }
+        float* o = dx + ((n * p.H + ih) * p.W + iw) * p.C;
+        for (int64_t c = 0; c < p.C; c++) o[c] = static_cast<float>(acc[c] * mult);
+      }
+    }
+  });
+}
+
+// Depthwise convolution with channel multiplier 1, filter [KH, KW, C, 1]:
+// y[n,oh,ow,c] = Σ_{kh,kw} x[n, oh·sH + kh·dH − pt, ow·sW + kw·dW − pl, c] · w[kh,kw,c].
+// Threads split the (image, output row) pairs.
+void depthwiseConv(const Conv& p, const float* x, const float* w, float* y) {
+  const int64_t C = p.ci;
+  parallelRange(p.n * p.oh, std::max<int64_t>(1, 2048 / std::max<int64_t>(1, p.ow * C)), [&](int64_t r0, int64_t r1) {
+    for (int64_t row = r0; row < r1; row++) {
+      const int64_t n = row / p.oh, oh = row % p.oh;
+      float* yr = y + row * p.ow * C;
+      std::memset(yr, 0, sizeof(float) * p.ow * C);
+      for (int64_t kh = 0; kh < p.kh; kh++) {
+        const int64_t ih = oh * p.sh + kh * p.dh - p.pt;
+        if (ih < 0 || ih >= p.h) continue;
+        const float* xr = x + (n * p.h + ih) * p.w * C;
+        for (int64_t ow = 0; ow < p.ow; ow++) {
+          float* yc = yr + ow * C;
+          for (int64_t kw = 0; kw < p.kw; kw++) {
+            const int64_t iw = ow * p.sw + kw * p.dw - p.pl;
+            if (iw < 0 || iw >= p.w) continue;
+            const float* xc = xr + iw * C;
+            const float* wc = w + (kh * p.kw + kw) * C;
+            for (int64_t c = 0; c < C; c++) yc[c] += xc[c] * wc[c];
+          }
+        }
+      }
+    }
+  });
+}
+
+// Its input gradient: dx[n,ih,iw,c] = Σ dy[n,oh,ow,c] · w[kh,kw,c] over the (kh, kw) with
+// ih = oh·sH + kh·dH − pt and iw = ow·sW + kw·dW − pl. Threads split the (image, input row) pairs.
+void depthwiseConvBackpropInput(const Conv& p, const float* dy, const float* w, float* dx) {
+  const int64_t C = p.ci;
+  parallelRange(p.n * p.h, std::max<int64_t>(1, 2048 / std::max<int64_t>(1, p.w * C)), [&](int64_t r0, int64_t r1) {
+    for (int64_t row = r0; row < r1; row++) {
+      const int64_t n = row / p.h, ih = row % p.h;
+      float* xr = dx + row * p.w * C;
+      std::memset(xr, 0, sizeof(float) * p.w * C);
+      for (int64_t kh = 0; kh < p.kh; kh++) {
+        const int64_t num = ih + p.pt - kh * p.dh;
+        if (num < 0 || num % p.sh != 0 || num / p.sh >= p.oh) continue;
+        const float* gr = dy + (n * p.oh + num / p.sh) * p.ow * C;
+        for (int64_t iw = 0; iw < p.w; iw++) {
+          float* xc = xr + iw * C;
+          for (int64_t kw = 0; kw < p.kw; kw++) {
+            const int64_t numc = iw + p.pl - kw * p.dw;
+            if (numc < 0 || numc % p.sw != 0 || numc / p.sw >= p.ow) continue;
+            const float* gc = gr + (numc / p.sw) * C;
+            const float* wc = w + (kh * p.kw + kw) * C;
+            for (int64_t c = 0; c < C; c++) xc[c] += gc[c] * wc[c];
+          }
+        }
+      }
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strided box copies (rank ≤ 6): slice (out = x[begin : begin + out dims]) and pad (out = value,
+// then x copied at offset `begin`). The last dim is one contiguous run; threads split the rows.
+void box(bool pad, int rank, const int64_t* xd, const int64_t* od, const int64_t* begin, const float* x, float* o, float value) {
+  const int64_t* inner = pad ? xd : od;  // the box being copied
+  const int64_t* big = pad ? od : xd;    // the array it sits in
+  int64_t strides[6], rows = 1;
+  strides[rank - 1] = 1;
+  for (int i = rank - 2; i >= 0; i--) strides[i] = strides[i + 1] * big[i + 1];
+  for (int i = 0; i < rank - 1; i++) rows *= inner[i];
+  const int64_t L = inner[rank - 1];
+  if (pad) {
+    int64_t total = 1;
+    for (int i = 0; i < rank; i++) total *= od[i];
+    parallelRange(total, 1 << 15, [&](int64_t a, int64_t b) { std::fill(o + a, o + b, value); });
+  }
+  parallelRange(rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, L)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      int64_t rem = r, off = begin[rank - 1];
+      for (int i = rank - 2; i >= 0; i--) {
+        const int64_t idx = rem % inner[i];
+        rem /= inner[i];
+        off += (idx + begin[i]) * strides[i];
+      }
+      if (pad) std::memcpy(o + off, x + r * L, sizeof(float) * L);
+      else std::memcpy(o + r * L, x + off, sizeof(float) * L);
+    }
+  });
+}
+
 }  // namespace
 
 #ifndef GAN_NATIVE_NO_NAPI
@@ -758,7 +931,7 @@ bool intArray(napi_env env, napi_value v, int32_t** data, size_t* len) {
 }
 
 // conv(kind, a, b, out, params[15]) — kind 0 forward (x, f → y), 1 input grad (dy, f → dx),
-// 2 filter grad (x, dy → df). Sizes are checked against params before any write.
+// 2 filter grad (x, dy → df); 3 depthwise forward (x, f → y), 4 depthwise input grad (dy, f → dx). Sizes are checked against params before any write.
 napi_value ConvCall(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -779,15 +952,19 @@ napi_value ConvCall(napi_env env, napi_callback_info info) {
   }
   Conv p{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11], q[12], q[13], q[14]};
   const size_t xs = p.n * p.h * p.w * p.ci, fs = p.kh * p.kw * p.ci * p.co, ys = p.n * p.oh * p.ow * p.co;
-  const size_t want[3][3] = {{xs, fs, ys}, {ys, fs, xs}, {xs, ys, fs}};
-  if (kind < 0 || kind > 2 || la != want[kind][0] || lb != want[kind][1] || lo != want[kind][2]) {
+  // Kinds 3 and 4: the depthwise forward and input gradient (multiplier 1: co = ci, filter [KH,KW,C,1]).
+  const size_t ds = p.kh * p.kw * p.ci;
+  const size_t want[5][3] = {{xs, fs, ys}, {ys, fs, xs}, {xs, ys, fs}, {xs, ds, ys}, {ys, ds, xs}};
+  if (kind < 0 || kind > 4 || la != want[kind][0] || lb != want[kind][1] || lo != want[kind][2] || (kind >= 3 && (p.co != p.ci || p.sh < 1 || p.sw < 1 || p.dh < 1 || p.dw < 1))) {
     napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.conv: array sizes do not match the parameters");
     return nullptr;
   }
   std::lock_guard<std::mutex> lock(callMu);
   if (kind == 0) conv2d(p, a, b, o);
   else if (kind == 1) conv2dBackpropInput(p, a, b, o);
-  else conv2dBackpropFilter(p, a, b, o);
+  else if (kind == 2) conv2dBackpropFilter(p, a, b, o);
+  else if (kind == 3) depthwiseConv(p, a, b, o);
+  else depthwiseConvBackpropInput(p, a, b, o);
   return nullptr;
 }
 
@@ -1035,6 +1212,80 @@ napi_value FirCall(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// pool(kind, dy, x, out, params[16]) — kind 0: MaxPoolGrad (dy, x → dx); kind 1: AvgPoolGrad
+// (dy → dx; x is not read). params: N, H, W, C, OH, OW, sH, sW, dH, dW, effH, effW, padTop,
+// padLeft, filterH, filterW.
+napi_value PoolCall(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc != 5) {
+    napi_throw_error(env, "GAN_NATIVE", "gan_control_native.pool(kind, dy, x, out, params) takes 5 arguments");
+    return nullptr;
+  }
+  int32_t kind;
+  CHECK(napi_get_value_int32(env, argv[0], &kind));
+  float *dy, *x, *o;
+  size_t ld, lx, lo, lp;
+  int32_t* q;
+  if (!floatArray(env, argv[1], &dy, &ld) || !floatArray(env, argv[2], &x, &lx) || !floatArray(env, argv[3], &o, &lo) || !intArray(env, argv[4], &q, &lp)) return nullptr;
+  bool ok = lp == 16 && (kind == 0 || kind == 1);
+  for (size_t i = 0; ok && i < 16; i++) ok = i == 12 || i == 13 || q[i] >= 1;
+  if (!ok) {
+    napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.pool: bad kind or parameters");
+    return nullptr;
+  }
+  PoolP p{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11], q[12], q[13], q[14], q[15]};
+  const size_t xs = p.N * p.H * p.W * p.C, ys = p.N * p.OH * p.OW * p.C;
+  if (ld != ys || lo != xs || (kind == 0 && lx != xs)) {
+    napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.pool: array sizes do not match the parameters");
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(callMu);
+  if (kind == 0) maxPoolGrad(p, dy, x, o);
+  else avgPoolGrad(p, dy, o);
+  return nullptr;
+}
+
+// box(kind, x, out, params, value) — kind 0 slice: out = x[begin : begin + out dims]; kind 1 pad:
+// out = value with x at offset begin. params: rank (1..6), x dims, out dims, begin.
+napi_value BoxCall(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc != 5) {
+    napi_throw_error(env, "GAN_NATIVE", "gan_control_native.box(kind, x, out, params, value) takes 5 arguments");
+    return nullptr;
+  }
+  int32_t kind;
+  double value;
+  CHECK(napi_get_value_int32(env, argv[0], &kind));
+  CHECK(napi_get_value_double(env, argv[4], &value));
+  float *x, *o;
+  size_t lx, lo, lp;
+  int32_t* q;
+  if (!floatArray(env, argv[1], &x, &lx) || !floatArray(env, argv[2], &o, &lo) || !intArray(env, argv[3], &q, &lp)) return nullptr;
+  const int rank = lp >= 1 ? q[0] : 0;
+  bool ok = (kind == 0 || kind == 1) && rank >= 1 && rank <= 6 && lp == static_cast<size_t>(1 + 3 * rank);
+  int64_t xd[6], od[6], begin[6], nx = 1, no = 1;
+  for (int i = 0; ok && i < rank; i++) {
+    xd[i] = q[1 + i];
+    od[i] = q[1 + rank + i];
+    begin[i] = q[1 + 2 * rank + i];
+    const int64_t inner = kind == 0 ? od[i] : xd[i], outer = kind == 0 ? xd[i] : od[i];
+    ok = xd[i] >= 1 && od[i] >= 1 && begin[i] >= 0 && begin[i] + inner <= outer;
+    nx *= xd[i];
+    no *= od[i];
+  }
+  if (!ok || nx != static_cast<int64_t>(lx) || no != static_cast<int64_t>(lo)) {
+    napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.box: array sizes do not match the parameters");
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(callMu);
+  box(kind == 1, rank, xd, od, begin, x, o, static_cast<float>(value));
+  return nullptr;
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -1056,7 +1307,7 @@ napi_value Info(napi_env env, napi_callback_info) {
   CHECK(napi_set_named_property(env, out, "threads", v));
   CHECK(napi_create_int32(env, VW * 32, &v));
   CHECK(napi_set_named_property(env, out, "simdBits", v));
-  CHECK(napi_create_int32(env, 5, &v));
+  CHECK(napi_create_int32(env, 6, &v));
   CHECK(napi_set_named_property(env, out, "abi", v));
   return out;
 }
@@ -1074,6 +1325,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"reduce", nullptr, ReduceCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"tile", nullptr, TileCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"fir", nullptr, FirCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"pool", nullptr, PoolCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"box", nullptr, BoxCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -9,8 +9,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The functions the addon exports (see native/gan_native.cc). */
 export interface NativeAddon {
-  /** kind 0: y = conv(x, f); 1: dx from (dy, f); 2: df from (x, dy). params: 15 int32 (see convParams). */
-  conv(kind: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
+  /**
+   * kind 0: y = conv(x, f); 1: dx from (dy, f); 2: df from (x, dy); 3: y = depthwiseConv(x, f) and
+   * 4: its dx from (dy, f), multiplier 1 (Co = Ci, f [KH,KW,C,1]). params: 15 int32 (see convParams).
+   */
+  conv(kind: 0 | 1 | 2 | 3 | 4, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
+  /**
+   * kind 0: MaxPoolGrad dx from (dy, x); 1: AvgPoolGrad dx from dy (x unread). params: N, H, W, C,
+   * OH, OW, strides, dilations, effective filter size, pads (top, left), filter size (16 int32).
+   */
+  pool(kind: 0 | 1, dy: Float32Array, x: Float32Array, out: Float32Array, params: Int32Array): void;
+  /** kind 0: out = slice of x at begin; 1: out = value, x copied in at begin. params: rank, x dims, out dims, begin. */
+  box(kind: 0 | 1, x: Float32Array, out: Float32Array, params: Int32Array, value: number): void;
   /** c[batch,M,N] = op(a)·op(b); params: batch, batchA, batchB, M, N, K, transA, transB. */
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, params: Int32Array): void;
   /** out = a op b (0 add, 1 sub, 2 mul, 3 div); params: collapsed output dims [4], a's strides [4], b's strides [4] (0 = broadcast). */
@@ -54,7 +64,7 @@ interface BuildLib {
 let cached: NativeLoad | null = null;
 
 /** The addon interface version this code expects (`info().abi`; bumped with every new export). */
-const NATIVE_ABI = 5;
+const NATIVE_ABI = 6;
 
 /** Default worker count: GAN_CONTROL_THREADS, else the CPUs this process may run on. */
 export function defaultThreads(): number {

@@ -19,6 +19,7 @@ import { compute, output, type BackendKind } from '../kernels/access.js';
 import { dropKernel, installedTag, onRestoreStock, putBackKernel, replaceKernel } from '../kernels/install.js';
 import { defaultThreads, loadNative, type NativeAddon } from './addon.js';
 import { ELEMENTWISE_KERNELS, elementwiseKernels, NATIVE_ONLY_KERNELS } from './elementwise.js';
+import { SPATIAL_KERNELS, spatialKernels } from './spatial.js';
 
 /** Whether multi-threaded native kernels serve the active backend. */
 export interface NativeStatus {
@@ -114,7 +115,7 @@ function convKernels(addon: NativeAddon, kind: BackendKind, prev: (name: string)
 
 /** Per backend kind: the kernels the native ones replaced (config and this package's tag). */
 const replaced = new Map<BackendKind, { config: KernelConfig; tag: string | undefined }[]>();
-const NAMES = [Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter, BatchMatMul, ...ELEMENTWISE_KERNELS];
+const NAMES = [Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter, BatchMatMul, ...ELEMENTWISE_KERNELS, ...SPATIAL_KERNELS];
 onRestoreStock((backendName) => replaced.delete(backendName as BackendKind));
 
 /**
@@ -140,7 +141,7 @@ export async function installNativeKernels(kind: BackendKind): Promise<NativeSta
       if (!f) throw new Error(`@gan-control/backend: no ${kind} kernel for ${name} to fall back to (the native kernel does not cover this case).`);
       return f;
     };
-    for (const k of [...convKernels(addon, kind, prev), ...elementwiseKernels(addon, kind, prev)]) {
+    for (const k of [...convKernels(addon, kind, prev), ...elementwiseKernels(addon, kind, prev), ...spatialKernels(addon, kind, prev)]) {
       if (previous.has(k.kernelName) || NATIVE_ONLY_KERNELS.includes(k.kernelName)) replaceKernel(k, 'native');
     }
     replaced.set(kind, saved);
