@@ -257,6 +257,9 @@ async function ganSection(args: Args, variants: { label: string; prepare: () => 
 }
 
 // ---------------------------------------------------------------------------------------------
+/** Kernel → ms and calls of one forward+backward of a plugin at batch 16 (tf.profile), per face plugin. */
+const pluginKernels: Record<string, Record<string, { ms: number; calls: number }>> = {};
+
 async function pluginSection(args: Args, variants: { label: string; prepare: () => Promise<unknown> }[]): Promise<Row[]> {
   const cl = await importOptional<typeof import('@gan-control/contrastive-loss')>('@gan-control/contrastive-loss');
   if (!cl) return [{ name: 'plugins', results: { all: 'skipped: @gan-control/contrastive-loss missing' } }];
@@ -284,10 +287,25 @@ async function pluginSection(args: Args, variants: { label: string; prepare: () 
           last(f).dataSync();
           tf.dispose(f);
         }, args.reps);
-        bwd[v.label] = time(() => {
+        const backward = () => {
           const g = tf.grad((x: tf.Tensor) => tf.sum(tf.square(last(attr.embed(x as tf.Tensor4D) as tf.Tensor | tf.Tensor[]))))(images);
           sync(g);
-        }, args.reps);
+        };
+        bwd[v.label] = time(backward, args.reps);
+        if (v === variants[0] && !name.startsWith('shapes')) {
+          // Where the time goes, by kernel (the first variant: the project backend).
+          const info = await tf.profile(() => {
+            backward();
+            return [];
+          });
+          const k: Record<string, { ms: number; calls: number }> = {};
+          for (const e of info.kernels) {
+            const r = (k[e.name] ??= { ms: 0, calls: 0 });
+            r.ms += e.kernelTimeMs as number;
+            r.calls += 1;
+          }
+          pluginKernels[name] = k;
+        }
         images.dispose();
         attr.dispose();
       } catch (err) {
@@ -644,6 +662,20 @@ function profileTables(profiles: StepProfile[], torchPhases: Record<string, Reco
   return lines.join('\n');
 }
 
+/** (f): the face plugins' forward+backward by kernel, the kernels above 2 % of any plugin's time. */
+function pluginKernelTable(k: Record<string, Record<string, { ms: number; calls: number }>>, label: string): string {
+  const names = Object.keys(k);
+  const totals = names.map((n) => Object.values(k[n]!).reduce((a, e) => a + e.ms, 0));
+  const kernels = [...new Set(names.flatMap((n) => Object.keys(k[n]!)))]
+    .filter((kn) => names.some((n, i) => (k[n]![kn]?.ms ?? 0) > 0.02 * totals[i]!))
+    .sort((a, b) => names.reduce((s, n) => s + (k[n]![b]?.ms ?? 0), 0) - names.reduce((s, n) => s + (k[n]![a]?.ms ?? 0), 0));
+  const f = (v: number) => (v < 10 ? v.toFixed(1) : v.toFixed(0));
+  const lines = ['', `### (f) face plugins' forward+backward at batch 16 by kernel (${label}; tf.profile, one call; ms / calls)`, '', `| kernel | ${names.join(' | ')} |`, `|---|${names.map(() => '---').join('|')}|`];
+  for (const kn of kernels) lines.push(`| ${kn} | ${names.map((n) => (k[n]![kn] ? `${f(k[n]![kn]!.ms)} / ${k[n]![kn]!.calls}` : '')).join(' | ')} |`);
+  lines.push(`| **all kernels** | ${totals.map((t) => f(t)).join(' | ')} |`);
+  return lines.join('\n');
+}
+
 // ---------------------------------------------------------------------------------------------
 const f1 = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(0));
 const fmt = (v: Timing | string | undefined) => (v === undefined ? '' : typeof v === 'string' ? v : `${v.median < 10 ? v.median.toFixed(2) : v.median.toFixed(0)}`);
@@ -795,8 +827,9 @@ export async function main(argv: string[]): Promise<void> {
     }
   }
   if (profiles.length) out.push(profileTables(profiles, typeof torch === 'object' ? (torch['profile'] as Record<string, Record<string, number>> | undefined) : undefined));
+  if (Object.keys(pluginKernels).length) out.push(pluginKernelTable(pluginKernels, variants[0]!.label));
   console.log(out.join('\n'));
-  const json = { started, machine, backend: info, torch, sections, profiles, checks: { ...checks, ...(faces !== undefined ? { faces } : {}) } };
+  const json = { started, machine, backend: info, torch, sections, profiles, pluginKernels, checks: { ...checks, ...(faces !== undefined ? { faces } : {}) } };
   if (args.json) writeFileSync(args.json, JSON.stringify(json, null, 2));
   if (mismatch) {
     console.error('bench: FAILED: a face plugin and its PyTorch network disagree beyond the tolerance (see "Same-network check" above).');
