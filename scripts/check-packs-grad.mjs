@@ -17,7 +17,12 @@ const brightness = {
   name: 'brightness',
   version: '0.1.0',
   apiVersion: 1,
-  options: z.object({ latentSize: z.number().default(4), weight: z.number().default(1), tauPlus: z.number().default(0.05), tauMinus: z.number().default(0.2) }),
+  options: z.object({
+    latentSize: z.number().default(4),
+    weight: z.number().default(1),
+    tauPlus: z.number().default(0.05),
+    tauMinus: z.number().default(0.2),
+  }),
   async setup(o) {
     return {
       name: 'brightness',
@@ -32,7 +37,10 @@ const brightness = {
 };
 
 const layout = LatentLayout.fromSizes({ color: 8, brightness: 4, other: 8 }, 'other');
-const loss = new FactorizedContrastiveLoss({ layout, attributes: { color: await createAttribute(color), brightness: await createAttribute(brightness) } });
+const loss = new FactorizedContrastiveLoss({
+  layout,
+  attributes: { color: await createAttribute(color), brightness: await createAttribute(brightness) },
+});
 const { masks } = buildContrastiveBatch(layout, { rng: createRng(0), batchSize: 6 });
 const images = tf.randomUniform([6, 32, 32, 3], -1, 1, 'float32', 1);
 const g = tf.grad((x) => loss.compute(x, masks).total)(images);

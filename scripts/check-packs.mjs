@@ -25,7 +25,11 @@ sh('npm', ['run', 'pack', '--silent'], root);
 const problems = [];
 const tarballs = new Map();
 for (const file of readdirSync(packs).filter((f) => f.endsWith('.tgz'))) {
-  const listing = new Set(sh('tar', ['tzf', join(packs, file)], root).split('\n').map((l) => l.replace(/^package\//, '')));
+  const listing = new Set(
+    sh('tar', ['tzf', join(packs, file)], root)
+      .split('\n')
+      .map((l) => l.replace(/^package\//, '')),
+  );
   const pkg = JSON.parse(sh('tar', ['xzOf', join(packs, file), 'package/package.json'], root));
   tarballs.set(pkg.name, join(packs, file));
   const named = [];
@@ -55,7 +59,7 @@ try {
   sh('mkdir', ['-p', cliDir], root);
   const cliPkg = JSON.parse(sh('tar', ['xzOf', tarballs.get('gan-control'), 'package/package.json'], root));
   const needed = new Set(['gan-control']);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const name of [...needed]) {
       const pkg = name === 'gan-control' ? cliPkg : JSON.parse(sh('tar', ['xzOf', tarballs.get(name), 'package/package.json'], root));
@@ -72,7 +76,9 @@ try {
   for (const f of ['sweep-color.png', 'precision.json']) {
     if (!existsSync(join(cliDir, 'demo', f))) throw new Error(`gan-control demo (installed from tarballs) did not write demo/${f}`);
   }
-  console.log(`check-packs: gan-control demo from ${needed.size} tarballs in an empty project:\n${demo.split('\n').slice(0, 8).join('\n')}`);
+  console.log(
+    `check-packs: gan-control demo from ${needed.size} tarballs in an empty project:\n${demo.split('\n').slice(0, 8).join('\n')}`,
+  );
 
   // 3b. Types resolve from the tarballs: a TypeScript consumer imports every export path of every
   // installed package (main entry and subpaths such as `/node`) under Node's ESM resolution.
@@ -80,7 +86,10 @@ try {
   let n = 0;
   for (const name of [...needed].sort()) {
     const pkg = JSON.parse(readFileSync(join(cliDir, 'node_modules', name, 'package.json'), 'utf8'));
-    const subpaths = pkg.exports && typeof pkg.exports === 'object' ? Object.keys(pkg.exports).filter((k) => k.startsWith('.') && !k.endsWith('.json')) : ['.'];
+    const subpaths =
+      pkg.exports && typeof pkg.exports === 'object'
+        ? Object.keys(pkg.exports).filter((k) => k.startsWith('.') && !k.endsWith('.json'))
+        : ['.'];
     for (const sub of subpaths) {
       const spec = sub === '.' ? name : `${name}/${sub.replace(/^\.\//, '')}`;
       lines.push(`import * as m${n} from '${spec}';`, `export const k${n} = Object.keys(m${n}).length;`);
@@ -89,7 +98,15 @@ try {
   }
   writeFileSync(join(cliDir, 'types.mts'), `${lines.join('\n')}\n`);
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const compilerOptions = { noEmit: true, strict: true, skipLibCheck: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', types: [] };
+  const compilerOptions = {
+    noEmit: true,
+    strict: true,
+    skipLibCheck: true,
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    target: 'es2022',
+    types: [],
+  };
   writeFileSync(join(cliDir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['types.mts'] }));
   sh(process.execPath, [tsc, '-p', 'tsconfig.json'], cliDir);
   console.log(`check-packs: the types of ${n} export paths of ${needed.size} packages resolve from the tarballs (tsc, nodenext)`);
@@ -97,11 +114,11 @@ try {
   // 4. One plugin with the core alone: tf.grad of the loss in plain Node ESM.
   const pluginDir = join(work, 'plugin');
   sh('mkdir', ['-p', pluginDir], root);
-  install(pluginDir, ['@gan-control/contrastive-loss', '@gan-control/latent', '@gan-control/errors', '@gan-control/gradients', '@gan-control/domain-shapes'], [
-    '@tensorflow/tfjs-core@^4.22.0',
-    '@tensorflow/tfjs-backend-cpu@^4.22.0',
-    'zod@^4',
-  ]);
+  install(
+    pluginDir,
+    ['@gan-control/contrastive-loss', '@gan-control/latent', '@gan-control/errors', '@gan-control/gradients', '@gan-control/domain-shapes'],
+    ['@tensorflow/tfjs-core@^4.22.0', '@tensorflow/tfjs-backend-cpu@^4.22.0', 'zod@^4'],
+  );
   writeFileSync(join(pluginDir, 'grad.mjs'), readFileSync(join(import.meta.dirname, 'check-packs-grad.mjs'), 'utf8'));
   const out = sh(process.execPath, ['grad.mjs'], pluginDir);
   console.log(`check-packs: a plain-Node plugin differentiates through the core: ${out.trim()}`);

@@ -12,7 +12,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = Object.fromEntries(
-  process.argv.slice(2).join(' ').split(/\s*--/).filter(Boolean).map((a) => a.trim().split(/[\s=]+/)),
+  process.argv
+    .slice(2)
+    .join(' ')
+    .split(/\s*--/)
+    .filter(Boolean)
+    .map((a) => a.trim().split(/[\s=]+/)),
 );
 const seed = Number(args.seed ?? 20);
 const cases = Number(args.cases ?? 3000);
@@ -57,7 +62,11 @@ function runFrom(start) {
     const arm = (ms) => {
       clearTimeout(timer);
       timer = setTimeout(() => {
-        if (current) record({ index: current.index, target: current.target, outcome: 'hang', ms, memBytes: 0, detail: `killed after ${ms} ms` }, current);
+        if (current)
+          record(
+            { index: current.index, target: current.target, outcome: 'hang', ms, memBytes: 0, detail: `killed after ${ms} ms` },
+            current,
+          );
         proc.kill('SIGKILL');
         finish(current ? current.index + 1 : cases);
       }, ms);
@@ -70,7 +79,8 @@ function runFrom(start) {
       } else if (m.type === 'result') {
         record(m.result, current);
         current = undefined;
-        if ((m.result.index + 1) % 500 === 0) process.stderr.write(`fuzz: ${m.result.index + 1}/${cases} cases, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+        if ((m.result.index + 1) % 500 === 0)
+          process.stderr.write(`fuzz: ${m.result.index + 1}/${cases} cases, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
         arm(120_000);
       } else if (m.type === 'done') {
         finish(cases);
@@ -80,7 +90,17 @@ function runFrom(start) {
       if (settled) return;
       if (current) {
         const memory = /heap out of memory|Array buffer allocation failed|ERR_MEMORY/i.test(stderr);
-        record({ index: current.index, target: current.target, outcome: memory ? 'memory' : 'crash', ms: 0, memBytes: 0, detail: `child exited (code ${code}, signal ${signal}) ${stderr.slice(-300)}` }, current);
+        record(
+          {
+            index: current.index,
+            target: current.target,
+            outcome: memory ? 'memory' : 'crash',
+            ms: 0,
+            memBytes: 0,
+            detail: `child exited (code ${code}, signal ${signal}) ${stderr.slice(-300)}`,
+          },
+          current,
+        );
         finish(current.index + 1);
       } else {
         if (code !== 0) console.error(`fuzz: the child process failed outside a case (code ${code}):\n${stderr}`);
@@ -99,13 +119,17 @@ let next = 0;
 while (next >= 0 && next < cases) next = await runFrom(next);
 if (next < 0) process.exit(2);
 
-console.log(`fuzz: ${results.length} cases, seed ${seed}, ${((Date.now() - t0) / 1000).toFixed(1)} s (hang budget ${hangMs} ms, memory budget ${memMb} MB + 8× the file)`);
+console.log(
+  `fuzz: ${results.length} cases, seed ${seed}, ${((Date.now() - t0) / 1000).toFixed(1)} s (hang budget ${hangMs} ms, memory budget ${memMb} MB + 8× the file)`,
+);
 console.log(formatTable(results));
 console.log(`coded errors by code: ${[...codeCounts(results)].map(([c, n]) => `${c} ${n}`).join(', ')}`);
 for (const f of failures.slice(0, 30)) {
   console.log(`FAIL #${f.index} ${f.target} ${f.seedName ?? ''} [${(f.mutations ?? []).join(', ')}]: ${f.outcome} ${f.detail ?? ''}`);
 }
 if (failures.length > 0) {
-  console.log(`${failures.length} case(s) ended otherwise than in a coded error or a correct accept; rerun one with --seed ${seed} and its index.`);
+  console.log(
+    `${failures.length} case(s) ended otherwise than in a coded error or a correct accept; rerun one with --seed ${seed} and its index.`,
+  );
   process.exit(1);
 }

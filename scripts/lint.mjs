@@ -29,7 +29,13 @@ const forbidden = {
   // The trainer takes any dataset and any plugins from its caller; it imports no plugin or domain.
   '@gan-control/trainer': [/^@gan-control\/(attribute-|domain-|encoders$)/, /^gan-control$/],
 };
-const pluginRule = [/^@gan-control\/attribute-/, /^@gan-control\/domain-/, /^@gan-control\/trainer/, /^@gan-control\/encoders/, /^gan-control$/];
+const pluginRule = [
+  /^@gan-control\/attribute-/,
+  /^@gan-control\/domain-/,
+  /^@gan-control\/trainer/,
+  /^@gan-control\/encoders/,
+  /^gan-control$/,
+];
 const rules = forbidden[pkg.name] ?? (pkg.name.startsWith('@gan-control/attribute-') ? pluginRule : [/^gan-control$/]);
 
 const problems = [];
@@ -43,7 +49,9 @@ function walk(dir) {
 }
 function check(file) {
   // Imports in doc comments (@example blocks) are documentation, not dependencies.
-  const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const text = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
   const rel = relative(pkgDir, file);
   const isTest = /\.(test|bench)\.ts$/.test(file) || rel.startsWith('test');
   if (/\.test\.ts$/.test(file) && rel.startsWith('src')) problems.push(`${rel}: a test in src/; tests live in test/ (one placement)`);
@@ -59,7 +67,8 @@ function check(file) {
     const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
     if (name === pkg.name) continue;
     if (!isTest) {
-      for (const r of rules) if (r.test(name)) problems.push(`${rel}: ${pkg.name} must not import '${name}' (dependency direction, DESIGN.md)`);
+      for (const r of rules)
+        if (r.test(name)) problems.push(`${rel}: ${pkg.name} must not import '${name}' (dependency direction, DESIGN.md)`);
     }
     if (name.startsWith('@gan-control/') || name === 'gan-control') {
       if (!declared.has(name)) problems.push(`${rel}: imports '${name}' but package.json does not declare it`);

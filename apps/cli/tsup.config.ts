@@ -30,7 +30,15 @@ export default defineConfig({
   // Bundled workspace code imports tfjs-core's ESM gradient files (extension-less imports that
   // plain Node cannot load); they are compiled in too and register into tfjs's global registry.
   noExternal: [/^@gan-control\//, /^@tensorflow\/tfjs-core\/dist\//],
-  external: [/^@tensorflow\/tfjs-core$/, /^@tensorflow\/tfjs-backend-(cpu|wasm)$/, /^@tensorflow\/tfjs-node(-gpu)?$/, 'zod', 'cac', 'sharp', /^@vladmandic\//],
+  external: [
+    /^@tensorflow\/tfjs-core$/,
+    /^@tensorflow\/tfjs-backend-(cpu|wasm)$/,
+    /^@tensorflow\/tfjs-node(-gpu)?$/,
+    'zod',
+    'cac',
+    'sharp',
+    /^@vladmandic\//,
+  ],
   banner: { js: '#!/usr/bin/env node' },
   dts: { entry: { index: 'src/index.ts' } },
   // The end-to-end tests build into their own folder (no declarations) so they never race a real build.

@@ -43,7 +43,11 @@ const statics = [
   { prefix: 'tfjs-wasm/', dir: wasmDir, keep: (rel: string) => rel.endsWith('.wasm') && !rel.includes('threaded') },
 ];
 
-const TYPES: Record<string, string> = { '.json': 'application/json', '.wasm': 'application/wasm', '.safetensors': 'application/octet-stream' };
+const TYPES: Record<string, string> = {
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.safetensors': 'application/octet-stream',
+};
 
 function listFiles(dir: string, base = dir): string[] {
   return readdirSync(dir).flatMap((n) => {

@@ -40,7 +40,11 @@ export function normalizeArgv(argv: readonly string[]): string[] {
     }
     if (arg === '') {
       const after = argv[i - 1];
-      throw usageError(after?.startsWith('-') ? `${after} was given an empty value; give it a value` : `an empty argument ("") was given; remove it or give it a value`);
+      throw usageError(
+        after?.startsWith('-')
+          ? `${after} was given an empty value; give it a value`
+          : `an empty argument ("") was given; remove it or give it a value`,
+      );
     }
     const next = argv[i + 1];
     if (arg.startsWith('--') && !arg.includes('=') && next !== undefined && NEGATIVE.test(next)) {
@@ -65,7 +69,10 @@ const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
 
 function checkNotReserved(name: string, flag: string, raw: string): void {
   if (RESERVED.has(name)) {
-    throw new CliError('CLI_BAD_VALUE', `bad ${flag} '${raw}': '${name}' cannot be an attribute or value name (__proto__, constructor and prototype are reserved)`);
+    throw new CliError(
+      'CLI_BAD_VALUE',
+      `bad ${flag} '${raw}': '${name}' cannot be an attribute or value name (__proto__, constructor and prototype are reserved)`,
+    );
   }
 }
 
@@ -95,20 +102,25 @@ export function parseSet(values: readonly string[]): SetRequest {
   for (const raw of values) {
     const eq = raw.indexOf('=');
     if (eq <= 0) {
-      throw new CliError('CLI_BAD_VALUE', `bad --set '${raw}': expected <attribute>[.<value>]=<number>; use for example --set pose.yaw=30 or --set age=60`);
+      throw new CliError(
+        'CLI_BAD_VALUE',
+        `bad --set '${raw}': expected <attribute>[.<value>]=<number>; use for example --set pose.yaw=30 or --set age=60`,
+      );
     }
     const { attribute, field } = parseTarget(raw.slice(0, eq), '--set', raw, 'pose.yaw=30');
     const value = parseNumber(raw.slice(eq + 1), '--set', raw, `${raw.slice(0, eq)}=30`);
     const prev = out[attribute];
     if (field === undefined) {
-      if (prev !== undefined) throw new CliError('CLI_BAD_VALUE', `bad --set '${raw}': '${attribute}' is already set; give each attribute value once`);
+      if (prev !== undefined)
+        throw new CliError('CLI_BAD_VALUE', `bad --set '${raw}': '${attribute}' is already set; give each attribute value once`);
       out[attribute] = value;
     } else {
       if (typeof prev === 'number') {
         throw new CliError('CLI_BAD_VALUE', `bad --set '${raw}': '${attribute}' was set as a single number and by field; use one form`);
       }
       const fields = prev ?? (Object.create(null) as Record<string, number>);
-      if (field in fields) throw new CliError('CLI_BAD_VALUE', `bad --set '${raw}': '${attribute}.${field}' is already set; give each value once`);
+      if (field in fields)
+        throw new CliError('CLI_BAD_VALUE', `bad --set '${raw}': '${attribute}.${field}' is already set; give each value once`);
       fields[field] = value;
       out[attribute] = fields;
     }
@@ -133,11 +145,19 @@ export function parseShift(values: readonly string[]): ShiftRequest[] {
   const out: ShiftRequest[] = [];
   for (const raw of values) {
     const eq = raw.indexOf('=');
-    if (eq <= 0) throw new CliError('CLI_BAD_VALUE', `bad --shift '${raw}': expected <attribute>[.<value>]=<±number>; use for example --shift color.hue=+40`);
+    if (eq <= 0)
+      throw new CliError(
+        'CLI_BAD_VALUE',
+        `bad --shift '${raw}': expected <attribute>[.<value>]=<±number>; use for example --shift color.hue=+40`,
+      );
     const { attribute, field } = parseTarget(raw.slice(0, eq), '--shift', raw, 'color.hue=+40');
     const name = field === undefined ? attribute : `${attribute}.${field}`;
     const delta = parseNumber(raw.slice(eq + 1), '--shift', raw, `${name}=+40`);
-    if (out.some((r) => r.name === name)) throw new CliError('CLI_BAD_VALUE', `bad --shift '${raw}': '${name}' is already shifted; give each value once (shifts add up: give the sum)`);
+    if (out.some((r) => r.name === name))
+      throw new CliError(
+        'CLI_BAD_VALUE',
+        `bad --shift '${raw}': '${name}' is already shifted; give each value once (shifts add up: give the sum)`,
+      );
     out.push({ name, delta });
   }
   return out;
@@ -156,7 +176,9 @@ export function parsePluginFlags(values: readonly string[]): Map<string, string>
     const eq = raw.indexOf('=');
     const name = raw.slice(0, eq);
     if (eq <= 0 || eq === raw.length - 1 || !NAME.test(name)) {
-      throw usageError(`bad --plugin '${raw}': expected <attribute>=<package or path>; use for example --plugin brightness=./gan-control-attribute-brightness`);
+      throw usageError(
+        `bad --plugin '${raw}': expected <attribute>=<package or path>; use for example --plugin brightness=./gan-control-attribute-brightness`,
+      );
     }
     checkNotReserved(name, '--plugin', raw);
     if (out.has(name)) throw usageError(`bad --plugin '${raw}': '${name}' is already given; name one plugin per attribute`);
@@ -191,7 +213,11 @@ export interface Sweep {
 export function parseSweep(raw: string): Sweep {
   const example = 'pose.yaw=-30:30:5';
   const eq = raw.indexOf('=');
-  if (eq <= 0) throw new CliError('CLI_BAD_VALUE', `bad --sweep '${raw}': expected <attribute>[.<value>]=<from>:<to>:<steps>; use for example --sweep ${example}`);
+  if (eq <= 0)
+    throw new CliError(
+      'CLI_BAD_VALUE',
+      `bad --sweep '${raw}': expected <attribute>[.<value>]=<from>:<to>:<steps>; use for example --sweep ${example}`,
+    );
   const target = parseTarget(raw.slice(0, eq), '--sweep', raw, example);
   const range = raw.slice(eq + 1).split(':');
   if (range.length !== 3) {
@@ -218,11 +244,17 @@ export function parseSweep(raw: string): Sweep {
  * @example
  * intFlag(opts.count, '--count', { min: 1, fallback: 1 });
  */
-export function intFlag(value: unknown, flag: string, { min, max = Number.MAX_SAFE_INTEGER, fallback }: { min: number; max?: number; fallback: number }): number {
+export function intFlag(
+  value: unknown,
+  flag: string,
+  { min, max = Number.MAX_SAFE_INTEGER, fallback }: { min: number; max?: number; fallback: number },
+): number {
   if (value === undefined) return fallback;
   const n = typeof value === 'number' ? value : Number(String(value));
   if (Array.isArray(value) || !Number.isInteger(n) || n < min || n > max) {
-    throw usageError(`${flag} must be an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}, got '${String(value)}'`);
+    throw usageError(
+      `${flag} must be an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}, got '${String(value)}'`,
+    );
   }
   return n;
 }

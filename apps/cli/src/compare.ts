@@ -45,10 +45,15 @@ export const REALISM_DATASET_SEED = 99;
  * const domain = await domainMeasures(model); // { extra: { shape }, dataset(start, count) }
  */
 export async function domainMeasures(model: Pick<LoadedModel, 'manifest' | 'generator'>): Promise<DomainMeasures | undefined> {
-  const training = (model.manifest as { training?: { dataset?: { kind?: string; name?: string; options?: Record<string, unknown> } } }).training;
+  const training = (model.manifest as { training?: { dataset?: { kind?: string; name?: string; options?: Record<string, unknown> } } })
+    .training;
   const ds = training?.dataset;
   if (ds?.kind !== 'procedural' || ds.name !== 'shapes') return undefined;
-  const [shapes, core, tfc] = await Promise.all([import('@gan-control/domain-shapes'), import('@gan-control/contrastive-loss'), import('@tensorflow/tfjs-core')]);
+  const [shapes, core, tfc] = await Promise.all([
+    import('@gan-control/domain-shapes'),
+    import('@gan-control/contrastive-loss'),
+    import('@tensorflow/tfjs-core'),
+  ]);
   const shape = await core.createAttribute(shapes.shapePlugin(), {});
   const resolution = (model.generator as { resolution?: number }).resolution ?? 32;
   const options = { ...(ds.options ?? {}), resolution };
@@ -68,9 +73,17 @@ export interface ComparisonMetrics {
   readonly worstLeakage: { readonly value: number; readonly swept: string; readonly into: string } | null;
   readonly ds: { readonly log10: Record<string, number>; readonly meanLog10: number };
   /** `null` with fewer than two measured attributes (no gap between a best and a second group). */
-  readonly mig: { readonly score: number; readonly factors: Record<string, { readonly gap: number; readonly best: string; readonly second: string }> } | null;
+  readonly mig: {
+    readonly score: number;
+    readonly factors: Record<string, { readonly gap: number; readonly best: string; readonly second: string }>;
+  } | null;
   readonly dci: { readonly disentanglement: number; readonly completeness: number; readonly informativeness: number };
-  readonly realism?: { readonly dataset: string; readonly samples: number; readonly ks: Record<string, number>; readonly critical05: number };
+  readonly realism?: {
+    readonly dataset: string;
+    readonly samples: number;
+    readonly ks: Record<string, number>;
+    readonly critical05: number;
+  };
 }
 
 const finiteRow = (r: readonly number[]) => r.every(Number.isFinite);
@@ -88,7 +101,9 @@ export async function comparisonMetrics(
   datasetRows?: { describe: string; rows: Record<string, readonly (readonly number[])[]> },
 ): Promise<ComparisonMetrics> {
   const lib = await import('@gan-control/directions');
-  const columns = m.attributes.flatMap((a) => a.values.map((v, c) => ({ attribute: a.key, value: v.name, ...(a.periods[c] ? { period: a.periods[c] } : {}) })));
+  const columns = m.attributes.flatMap((a) =>
+    a.values.map((v, c) => ({ attribute: a.key, value: v.name, ...(a.periods[c] ? { period: a.periods[c] } : {}) })),
+  );
   const C = columns.length;
   const rowOf = (values: Readonly<Record<string, readonly number[]>>) => m.attributes.flatMap((a) => [...values[a.key]]);
 
@@ -102,7 +117,9 @@ export async function comparisonMetrics(
   const dataset = Array.from({ length: n }, (_, i) => m.attributes.flatMap((a) => [...m.random[a.key][i]])).filter(finiteRow);
   const varied: Record<string, ReturnType<typeof lib.matrix>[]> = {};
   for (const s of m.sweeps) {
-    const rows = s.requested.map((_, k) => rowOf(Object.fromEntries(m.attributes.map((a) => [a.key, s.swept[a.key][k]])))).filter(finiteRow);
+    const rows = s.requested
+      .map((_, k) => rowOf(Object.fromEntries(m.attributes.map((a) => [a.key, s.swept[a.key][k]]))))
+      .filter(finiteRow);
     if (rows.length < 2) continue;
     (varied[s.target] ??= []).push(lib.matrix(Float64Array.from(rows.flat()), C));
   }
@@ -151,7 +168,10 @@ export async function comparisonMetrics(
   return {
     worstLeakage: worst,
     ds: { log10: Object.fromEntries(ds.varied.map((a, i) => [a, ds.log10[i]])), meanLog10: ds.meanLog10 },
-    mig: mig && { score: mig.score, factors: Object.fromEntries(mig.factors.map((f) => [f.key, { gap: f.gap, best: f.best, second: f.second }])) },
+    mig: mig && {
+      score: mig.score,
+      factors: Object.fromEntries(mig.factors.map((f) => [f.key, { gap: f.gap, best: f.best, second: f.second }])),
+    },
     dci: { disentanglement: dci.disentanglement, completeness: dci.completeness, informativeness: dci.informativeness },
     ...(realism ? { realism } : {}),
   };
@@ -162,7 +182,11 @@ export interface ComparisonJson {
   readonly method: string;
   readonly attributes: Readonly<Record<string, { readonly unit: string; readonly meanError: number }>>;
   readonly metrics: ComparisonMetrics;
-  readonly cost: { readonly kimg: number | null; readonly trainingSeconds: number | null; readonly fit?: Readonly<Record<string, unknown>> };
+  readonly cost: {
+    readonly kimg: number | null;
+    readonly trainingSeconds: number | null;
+    readonly fit?: Readonly<Record<string, unknown>>;
+  };
 }
 
 const UNIT_SUFFIX: Record<string, string> = { deg: '°', px: ' px', fraction: '' };
@@ -191,14 +215,23 @@ export function formatComparisonRow(c: ComparisonJson, label: { model: string; m
   });
   const leak = m.worstLeakage ? `${sig3(m.worstLeakage.value)} (${m.worstLeakage.swept} → ${m.worstLeakage.into})` : '—';
   const dci = `${m.dci.disentanglement.toFixed(2)} / ${m.dci.completeness.toFixed(2)} / ${m.dci.informativeness.toFixed(2)}`;
-  const ks = m.realism ? Object.values(m.realism.ks).map((v) => v.toFixed(2)).join(' / ') : '—';
-  const training = c.cost.kimg === null ? '—' : `${c.cost.kimg.toFixed(1)} kimg, ${c.cost.trainingSeconds === null ? '?' : ((c.cost.trainingSeconds ?? 0) / 3600).toFixed(1)} h`;
+  const ks = m.realism
+    ? Object.values(m.realism.ks)
+        .map((v) => v.toFixed(2))
+        .join(' / ')
+    : '—';
+  const training =
+    c.cost.kimg === null
+      ? '—'
+      : `${c.cost.kimg.toFixed(1)} kimg, ${c.cost.trainingSeconds === null ? '?' : ((c.cost.trainingSeconds ?? 0) / 3600).toFixed(1)} h`;
   const fit = c.cost.fit ?? {};
   const samples = (x: unknown) => (x as { samples?: number } | undefined)?.samples;
   const extra =
     c.method === 'regression'
       ? (() => {
-          const r = Object.values(((fit.regression as { regressors?: Record<string, { samples?: number } | null> } | undefined)?.regressors ?? {}));
+          const r = Object.values(
+            (fit.regression as { regressors?: Record<string, { samples?: number } | null> } | undefined)?.regressors ?? {},
+          );
           return `; fit: ${samples(r[0]) ?? '?'} samples, ${r.length} MLPs`;
         })()
       : c.method === 'interfacegan' || c.method === 'ganspace'

@@ -17,7 +17,9 @@ export interface ControlSession {
   groups: { name: string; size: number }[];
   /** Attribute runtimes by group, when opened with `measure: true`. */
   runtimes: Record<string, import('@gan-control/contrastive-loss').Attribute>;
-  generate(opts: { set: SetRequest; keep: string[]; seed: number; count: number; truncation: number; extrapolate?: boolean }): { images: tf.Tensor4D };
+  generate(opts: { set: SetRequest; keep: string[]; seed: number; count: number; truncation: number; extrapolate?: boolean }): {
+    images: tf.Tensor4D;
+  };
   dispose(): void;
 }
 
@@ -34,11 +36,17 @@ export function outOfRangeError(err: unknown, hint: string): CliError | undefine
   if (!details?.values?.length) return undefined;
   const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toPrecision(4));
   const values = details.values.map((v) => `${v.name} = ${fmt(v.value)} ${v.unit} (supported [${fmt(v.range[0])}, ${fmt(v.range[1])}])`);
-  return new CliError('CLI_VALUE_OUT_OF_RANGE', `value out of range: '${details.attribute}': ${values.join('; ')}: ${hint}`, { cause: err, details: { ...details } });
+  return new CliError('CLI_VALUE_OUT_OF_RANGE', `value out of range: '${details.attribute}': ${values.join('; ')}: ${hint}`, {
+    cause: err,
+    details: { ...details },
+  });
 }
 
 /** Refuses an encoder whose weights hold NaN or ±Infinity (it would steer every image to garbage). */
-async function assertFiniteEncoder(e: { attribute: string; group: string; weights?: () => Record<string, tf.Tensor> }, dir: string): Promise<void> {
+async function assertFiniteEncoder(
+  e: { attribute: string; group: string; weights?: () => Record<string, tf.Tensor> },
+  dir: string,
+): Promise<void> {
   if (typeof e.weights !== 'function') return;
   const weights = e.weights();
   try {
@@ -86,11 +94,20 @@ export async function openControl(
     const enc = await import('@gan-control/encoders');
     encoders = model.encodersDir ? await enc.loadEncoders(model.encodersDir) : [];
     for (const e of encoders) await assertFiniteEncoder(e, model.encodersDir!);
-    const attributes = encoders.map((e) => ({ name: e.attribute, group: e.group, values: e.values.map((v) => ({ name: v.name, unit: v.unit, range: v.range })) }));
+    const attributes = encoders.map((e) => ({
+      name: e.attribute,
+      group: e.group,
+      values: e.values.map((v) => ({ name: v.name, unit: v.unit, range: v.range })),
+    }));
     const wanted = typeof options.measure === 'function' ? options.measure(attributes) : options.measure;
     const measure = typeof wanted === 'boolean' ? wanted : wanted.length > 0;
     if (measure) runtimes = await loadModelAttributes(model, ctx, typeof wanted === 'boolean' ? undefined : wanted);
-    const controller = new enc.Controller({ generator: model.generator, layout: controllerLayout(model.generator), encoders, attributes: measure ? runtimes : undefined });
+    const controller = new enc.Controller({
+      generator: model.generator,
+      layout: controllerLayout(model.generator),
+      encoders,
+      attributes: measure ? runtimes : undefined,
+    });
     owned = true;
     return {
       label: where.label,
@@ -113,7 +130,12 @@ export async function openControl(
           r.ws.dispose();
           return { images: r.images };
         } catch (err) {
-          throw outOfRangeError(err, 'the encoder was trained on that range of generated images; request a value inside it, or pass --extrapolate to go beyond it') ?? err;
+          throw (
+            outOfRangeError(
+              err,
+              'the encoder was trained on that range of generated images; request a value inside it, or pass --extrapolate to go beyond it',
+            ) ?? err
+          );
         }
       },
       dispose() {

@@ -27,7 +27,10 @@ export const DIRECTIONS_FILE = 'directions.json';
 export async function readDirections(dir: string, label: string): Promise<DirectionSet> {
   const file = insideFolder(dir, DIRECTIONS_FILE, 'directions file', join(dir, DIRECTIONS_FILE));
   if (!existsSync(file)) {
-    const how = label in BUNDLED_MODELS ? `fit them on a copy: cp -r ${dir} my-model && gan-control directions --model my-model` : `fit them first: gan-control directions --model ${label}`;
+    const how =
+      label in BUNDLED_MODELS
+        ? `fit them on a copy: cp -r ${dir} my-model && gan-control directions --model my-model`
+        : `fit them first: gan-control directions --model ${label}`;
     throw new CliError('CLI_NO_DIRECTIONS', `model ${label} has no fitted directions (${file} is missing); ${how}`);
   }
   const { parseDirections } = await import('@gan-control/directions');
@@ -35,7 +38,11 @@ export async function readDirections(dir: string, label: string): Promise<Direct
     return parseDirections(readFileSync(file, 'utf8'), file);
   } catch (err) {
     if ((err as { code?: string }).code !== 'DIRECTIONS_BAD_FILE') throw err;
-    throw new CliError('CLI_DIRECTIONS_CORRUPT', `corrupt directions: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}; refit them: gan-control directions --model ${label}`, { cause: err });
+    throw new CliError(
+      'CLI_DIRECTIONS_CORRUPT',
+      `corrupt directions: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}; refit them: gan-control directions --model ${label}`,
+      { cause: err },
+    );
   }
 }
 
@@ -53,13 +60,21 @@ export function findDirection(set: Pick<DirectionSet, 'directions'>, name: strin
   if (byAttribute.length === 1) return byAttribute[0];
   const names = set.directions.map((d) => `${d.attribute}.${d.value} (${d.kind}${d.unit ? `, ${d.unit}` : ''})`).join(', ');
   if (byAttribute.length > 1) {
-    throw new CliError('CLI_BAD_VALUE', `${flag} ${name}=…: '${name}' has ${byAttribute.length} fitted values (${byAttribute.map((d) => d.value).join(', ')}); name one, e.g. ${flag} ${name}.${byAttribute[0].value}=…`);
+    throw new CliError(
+      'CLI_BAD_VALUE',
+      `${flag} ${name}=…: '${name}' has ${byAttribute.length} fitted values (${byAttribute.map((d) => d.value).join(', ')}); name one, e.g. ${flag} ${name}.${byAttribute[0].value}=…`,
+    );
   }
-  throw new CliError('CLI_UNKNOWN_ATTRIBUTE', `unknown direction '${name}' in ${flag}: the directions.json of model ${label} has ${names || 'no directions'}`);
+  throw new CliError(
+    'CLI_UNKNOWN_ATTRIBUTE',
+    `unknown direction '${name}' in ${flag}: the directions.json of model ${label} has ${names || 'no directions'}`,
+  );
 }
 
 /** The fit spec of each measured value of the plugins (`circular` where the value is an angle). */
-export async function valueSpecs(runtimes: Record<string, Attribute>): Promise<{ key: string; index: number; spec: ValueSpecInput & { period?: number } }[]> {
+export async function valueSpecs(
+  runtimes: Record<string, Attribute>,
+): Promise<{ key: string; index: number; spec: ValueSpecInput & { period?: number } }[]> {
   const { circularPeriod } = await import('@gan-control/encoders');
   return Object.entries(runtimes).flatMap(([key, a]) =>
     (a.values ?? []).map((v, index) => {
@@ -85,7 +100,11 @@ export async function sampleW(G: InferenceGenerator, seed: number, count: number
     const z = sampleLatents(G.zDim, count, createRng(seed)) as tf.Tensor2D;
     let w2 = G.mapW(z);
     if (truncation !== 1) {
-      if (!G.wAvg) throw new CliError('CLI_BAD_VALUE', '--truncation needs the generator\'s running mean of w (wAvg), which this model does not have; leave --truncation at 1');
+      if (!G.wAvg)
+        throw new CliError(
+          'CLI_BAD_VALUE',
+          "--truncation needs the generator's running mean of w (wAvg), which this model does not have; leave --truncation at 1",
+        );
       const avg = tfc.reshape(G.wAvg, [1, G.wDim]);
       w2 = tfc.add(avg, tfc.mul(truncation, tfc.sub(w2, avg))) as tf.Tensor2D;
     }
@@ -121,7 +140,10 @@ export async function measureAll(runtimes: Record<string, Attribute>, images: tf
     }
     const V = a.values?.length ?? 0;
     if (out[key].length !== images.shape[0] * V) {
-      throw new CliError('CLI_PLUGIN_INVALID', `attribute '${key}': its plugin's measure returned ${out[key].length} numbers for ${images.shape[0]} images × ${V} values`);
+      throw new CliError(
+        'CLI_PLUGIN_INVALID',
+        `attribute '${key}': its plugin's measure returned ${out[key].length} numbers for ${images.shape[0]} images × ${V} values`,
+      );
     }
   }
   return out;
@@ -175,7 +197,11 @@ export async function sampleAndMeasure(
     onProgress?.(i + n);
     await new Promise((res) => setImmediate(res));
   }
-  if (rows < 16) throw new CliError('CLI_MEASURE_FAILED', `only ${rows} of ${count} samples could be measured (every value finite); the plugins cannot label this model's images`);
+  if (rows < 16)
+    throw new CliError(
+      'CLI_MEASURE_FAILED',
+      `only ${rows} of ${count} samples could be measured (every value finite); the plugins cannot label this model's images`,
+    );
   return { w: w.slice(0, rows * D), y: y.slice(0, rows * K), rows, dropped: count - rows };
 }
 
@@ -198,7 +224,11 @@ export async function ganspaceDirections(
 ): Promise<Direction[]> {
   const lib = await import('@gan-control/directions');
   const p = set.components;
-  if (!p?.names) throw new CliError('CLI_NO_DIRECTIONS', 'directions.json has no named GANSpace components; fit them: gan-control directions --method ganspace');
+  if (!p?.names)
+    throw new CliError(
+      'CLI_NO_DIRECTIONS',
+      'directions.json has no named GANSpace components; fit them: gan-control directions --method ganspace',
+    );
   const D = set.dim;
   const W = lib.matrix(w, D);
   const N = W.rows;
@@ -270,18 +300,28 @@ export async function interfaceganMethod(
     return ds.every((d): d is Direction => d !== undefined && d.kind !== 'threshold') ? ds : undefined;
   };
   // The protocol calls sample/setValues synchronously: the libraries are loaded first.
-  const [tfc, lib, latent] = await Promise.all([import('@tensorflow/tfjs-core'), import('@gan-control/directions'), import('@gan-control/latent')]);
+  const [tfc, lib, latent] = await Promise.all([
+    import('@tensorflow/tfjs-core'),
+    import('@gan-control/directions'),
+    import('@gan-control/latent'),
+  ]);
   const wOf = (seed: number, count: number): tf.Tensor2D =>
     tfc.tidy(() => {
       const z = latent.sampleLatents(G.zDim, count, latent.createRng(seed)) as tf.Tensor2D;
       return G.mapW(z);
     });
-  const render = (w: tf.Tensor2D) => tfc.tidy(() => G.synthesis(tfc.tile(tfc.reshape(w, [w.shape[0], 1, G.wDim]), [1, G.numWs, 1]) as tf.Tensor3D, { noiseMode: 'const' }));
+  const render = (w: tf.Tensor2D) =>
+    tfc.tidy(() => G.synthesis(tfc.tile(tfc.reshape(w, [w.shape[0], 1, G.wDim]), [1, G.numWs, 1]) as tf.Tensor3D, { noiseMode: 'const' }));
   return {
     describe: () =>
       Object.keys(runtimes)
         .filter((k) => dirsOf(k))
-        .map((k) => `${k}: ${dirsOf(k)!.map((d) => `${d.value} (${d.kind}, ${d.unit})`).join(', ')}`)
+        .map(
+          (k) =>
+            `${k}: ${dirsOf(k)!
+              .map((d) => `${d.value} (${d.kind}, ${d.unit})`)
+              .join(', ')}`,
+        )
         .join('\n') || 'nothing (directions.json has no linear or circular direction for a measured attribute)',
     valueCount: (key) => dirsOf(key)?.length,
     sample({ seed, count, truncation }) {

@@ -5,7 +5,13 @@
  * unknown attribute…), 2 a usage error (unknown command or flag, missing argument), 130 stopped
  * by Ctrl-C (what was done is saved; the error line says how to continue).
  */
-import { formatZodIssues, GanControlError, isGanControlError, type GanControlErrorConstructor, type ZodLikeIssue } from '@gan-control/errors';
+import {
+  formatZodIssues,
+  GanControlError,
+  isGanControlError,
+  type GanControlErrorConstructor,
+  type ZodLikeIssue,
+} from '@gan-control/errors';
 
 export { formatZodIssues };
 
@@ -60,7 +66,6 @@ function isZodError(err: unknown): err is Error & { issues: ZodLikeIssue[] } {
     (err.name === 'ZodError' || err.constructor?.name === 'ZodError' || err.name === '$ZodError')
   );
 }
-
 
 /** What the terminal shows for an error, and the exit code. */
 export interface Reported {

@@ -21,7 +21,7 @@ const defaultIo = (): Io => ({ cwd: process.cwd(), stdout: process.stdout, stder
 type Opts = Record<string, unknown>;
 
 const PLUGIN_HELP =
-  "the plugin measuring an attribute, instead of the one model.json names (repeatable); a model folder itself may only name installed plugin packages, so a plugin file runs only when given here";
+  'the plugin measuring an attribute, instead of the one model.json names (repeatable); a model folder itself may only name installed plugin packages, so a plugin file runs only when given here';
 
 /**
  * Runs the CLI on `argv` (without `node` and the script) and returns the exit code.
@@ -57,7 +57,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     };
 
   cli
-    .option('--backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu (auto: tfjs-node-gpu, then tfjs-node, then wasm, then cpu)', { default: 'auto' })
+    .option('--backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu (auto: tfjs-node-gpu, then tfjs-node, then wasm, then cpu)', {
+      default: 'auto',
+    })
     .option('--verbose', 'show stack traces on errors');
 
   cli
@@ -78,11 +80,14 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--seed <n>', 'seed of the sampled latents (the same seed gives the same images)', { default: 0 })
     .option('--count <n>', 'images (or rows of a --sweep grid)', { default: 1 })
     .option('--truncation <psi>', 'truncation ψ toward the mean w (1 = none)', { default: 1 })
-    .option('--keep <attr>', 'hold this attribute\'s sampled sub-vector fixed across the batch (repeatable)')
+    .option('--keep <attr>', "hold this attribute's sampled sub-vector fixed across the batch (repeatable)")
     .option('--sweep <attr[.value]=from:to:steps>', 'a grid: a row per seed, a column per value')
     .option('--out <file.png|dir>', 'one PNG (a grid when there are several images) or a folder of PNGs', { default: 'generated.png' })
     .option('--extrapolate', 'allow values outside the range the encoders were trained on')
-    .option('--shift <attr[.value]=±number>', "move a value along the model's fitted directions (directions.json; repeatable): --shift color.hue=+40")
+    .option(
+      '--shift <attr[.value]=±number>',
+      "move a value along the model's fitted directions (directions.json; repeatable): --shift color.hue=+40",
+    )
     .option('--keep-others', 'with --shift/--set along directions: the conditional edit, every other fitted value held')
     .example('  gan-control generate --model shapes --set color.hue=120 --set size=0.3 --count 4 --out green.png')
     .example('  gan-control generate --model my-model --shift color.hue=+40 --keep-others --count 4 --out warmer.png')
@@ -91,18 +96,28 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .action(run(async () => (await import('./commands/generate.js')).generateCommand));
 
   cli
-    .command('invert <image>', "project an image (PNG/JPEG, any size: centre square, resized to the model) into the model's latent, saved as JSON")
+    .command(
+      'invert <image>',
+      "project an image (PNG/JPEG, any size: centre square, resized to the model) into the model's latent, saved as JSON",
+    )
     .option('--model <name|path>', "bundled model name ('shapes') or a model folder", { default: 'shapes' })
     .option('--plugin <attribute=package|path>', PLUGIN_HELP)
     .option('--steps <n>', 'optimisation steps (NVIDIA projector.py uses 1000)', { default: 300 })
     .option('--mode <w|groups|w+>', 'optimise one w, one w per latent group, or one w per style input', { default: 'groups' })
-    .option('--start <encoders|mean>', "start from the encoders applied to the image's measured values, or from the mean w", { default: 'encoders' })
+    .option('--start <encoders|mean>', "start from the encoders applied to the image's measured values, or from the mean w", {
+      default: 'encoders',
+    })
     .option('--seed <n>', 'seed of the latent noise (the same seed gives the same latent)', { default: 0 })
-    .option('--prior <weight>', 'pull toward the latent distribution (0: projector.py; 0.001 measured to edit far better)', { default: 0.001 })
+    .option('--prior <weight>', 'pull toward the latent distribution (0: projector.py; 0.001 measured to edit far better)', {
+      default: 0.001,
+    })
     .option('--out <latent.json>', 'where the latent goes', { default: 'latent.json' })
     .option('--png <file.png>', 'also write the reconstruction')
     .option('--allow-grayscale', 'project an image without colour anyway')
-    .option('--max-pixels <n>', 'refuse images that declare more pixels than this (default 16777216 = 4096 × 4096; raise it only for files you trust)')
+    .option(
+      '--max-pixels <n>',
+      'refuse images that declare more pixels than this (default 16777216 = 4096 × 4096; raise it only for files you trust)',
+    )
     .option('--json', 'print PSNR, MSE and the measured values as JSON')
     .example('  gan-control invert photo.png --model shapes --out latent.json --png recon.png')
     .action(run(async () => (await import('./commands/invert.js')).invertCommand));
@@ -123,7 +138,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--prior <weight>', 'projection: pull toward the latent distribution (0: projector.py)', { default: 0.001 })
     .option('--save-latent <latent.json>', 'also save the projected latent')
     .option('--allow-grayscale', 'project an image without colour anyway')
-    .option('--max-pixels <n>', 'refuse images that declare more pixels than this (default 16777216 = 4096 × 4096; raise it only for files you trust)')
+    .option(
+      '--max-pixels <n>',
+      'refuse images that declare more pixels than this (default 16777216 = 4096 × 4096; raise it only for files you trust)',
+    )
     .option('--out <file.png>', 'the edited picture (a row with --sweep)', { default: 'edited.png' })
     .option('--extrapolate', 'allow values outside the range the encoders were trained on')
     .option('--json', 'print the measured values as JSON')
@@ -137,13 +155,23 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--plugin <attribute=package|path>', PLUGIN_HELP)
     .option('--samples <n>', 'base samples per attribute (grid rows)', { default: 4 })
     .option('--steps <n>', 'requested values per attribute (grid columns)', { default: 5 })
-    .option('--range-samples <n>', 'random samples measuring each attribute\'s range', { default: 64 })
+    .option('--range-samples <n>', "random samples measuring each attribute's range", { default: 64 })
     .option('--seed <n>', 'seed', { default: 0 })
-    .option('--method <name>', "gan-control (the model's encoders) | interfacegan (setTo along directions.json) | ganspace (setTo within the components named for each value) | regression (the value regressors of <model>/regression)", { default: 'gan-control' })
+    .option(
+      '--method <name>',
+      "gan-control (the model's encoders) | interfacegan (setTo along directions.json) | ganspace (setTo within the components named for each value) | regression (the value regressors of <model>/regression)",
+      { default: 'gan-control' },
+    )
     .option('--keep-others', 'with --method interfacegan or ganspace: the conditional edit (every other fitted value held)')
     .option('--fit-samples <n>', 'with --method ganspace: samples fitting each value on its named components', { default: 1024 })
-    .option('--regression-mode <mode>', "with --method regression: residual (w + E(y*) − E(measured y), the seed's rest kept) | replace (w = E(y*))")
-    .option('--compare', 'also the comparison metrics from the same images: leakage into the domain\'s uncontrolled factors (shape kind), worst leakage, DS, MIG, DCI, realism KS per factor; JSON: { method, model, settings, cost, attributes, metrics }')
+    .option(
+      '--regression-mode <mode>',
+      "with --method regression: residual (w + E(y*) − E(measured y), the seed's rest kept) | replace (w = E(y*))",
+    )
+    .option(
+      '--compare',
+      "also the comparison metrics from the same images: leakage into the domain's uncontrolled factors (shape kind), worst leakage, DS, MIG, DCI, realism KS per factor; JSON: { method, model, settings, cost, attributes, metrics }",
+    )
     .option('--out <dir>', 'also write a PNG grid per attribute into this folder')
     .option('--json', 'print the report as JSON (per attribute: unit, range, meanError, p90Error, leakage)')
     .example('  gan-control evaluate --model shapes')
@@ -153,15 +181,22 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .action(run(async () => (await import('./commands/evaluate.js')).evaluateCommand));
 
   cli
-    .command('directions', "fit post-hoc control on any model: InterFaceGAN boundaries or GANSpace components (saved as <model>/directions.json), or value regressors y → w (saved in <model>/regression/)")
+    .command(
+      'directions',
+      'fit post-hoc control on any model: InterFaceGAN boundaries or GANSpace components (saved as <model>/directions.json), or value regressors y → w (saved in <model>/regression/)',
+    )
     .option('--model <path>', 'model folder (trained, converted, or a copy of a bundled one)')
     .option('--plugin <attribute=package|path>', PLUGIN_HELP)
-    .option('--method <name>', 'interfacegan (a boundary per measured value) | ganspace (PCA of w, components named by correlation) | regression (an MLP per attribute from its values to the whole w: the encoders without a partition)', { default: 'interfacegan' })
+    .option(
+      '--method <name>',
+      'interfacegan (a boundary per measured value) | ganspace (PCA of w, components named by correlation) | regression (an MLP per attribute from its values to the whole w: the encoders without a partition)',
+      { default: 'interfacegan' },
+    )
     .option('--samples <n>', 'sampled w, each rendered and measured', { default: 2048 })
-    .option('--seed <n>', 'seed of the samples (disjoint from evaluate\'s)', { default: 0 })
+    .option('--seed <n>', "seed of the samples (disjoint from evaluate's)", { default: 0 })
     .option('--components <k>', 'ganspace: principal components kept', { default: 10 })
     .option('--epochs <n>', 'regression: training epochs (early stopping on the held-out 10 %)', { default: 60 })
-    .option('--hidden <widths>', 'regression: hidden layer widths, e.g. 256,256,256 (default the encoders\' 512,512,512)')
+    .option('--hidden <widths>', "regression: hidden layer widths, e.g. 256,256,256 (default the encoders' 512,512,512)")
     .option('--json', 'print the fit report as JSON')
     .example('  gan-control directions --model my-model --samples 2048')
     .example('  gan-control directions --model my-model --method ganspace --components 10')
@@ -170,7 +205,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
 
   cli
     .command('train [config]', 'train a GAN-Control model from a config file (JSON) or a preset')
-    .option('--preset <name>', 'a built-in configuration: shapes-32 (the bundled model), shapes-32-baseline (the same as a plain StyleGAN2), tiny-8 (smoke test)')
+    .option(
+      '--preset <name>',
+      'a built-in configuration: shapes-32 (the bundled model), shapes-32-baseline (the same as a plain StyleGAN2), tiny-8 (smoke test)',
+    )
     .option('--out <dir>', 'run folder: checkpoints/, samples/, metrics.jsonl, model/ (default: runs/<name>)')
     .option('--resume', 'continue the run in --out from its last complete checkpoint')
     .option('--kimg <n>', 'override the training length (thousands of images)')
@@ -193,8 +231,14 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--hidden <widths>', 'hidden layer widths (default 512,512,512 as official)')
     .option('--seed <n>', 'seed of the samples, split and initialisation', { default: 0 })
     .option('--data <dir>', 'folder for the sampled pairs (default: <model>/encoder-data)')
-    .option('--refine <steps>', 'after training, refine each encoder through the generator for this many steps (0: none); see gan-control refine', { default: 0 })
-    .option('--calibrate <n>', 'calibration passes after training (0: none): input offsets that cancel each encoder\'s measured bias', { default: 2 })
+    .option(
+      '--refine <steps>',
+      'after training, refine each encoder through the generator for this many steps (0: none); see gan-control refine',
+      { default: 0 },
+    )
+    .option('--calibrate <n>', "calibration passes after training (0: none): input offsets that cancel each encoder's measured bias", {
+      default: 2,
+    })
     .option('--calibrate-samples <n>', 'images per calibration knot and pass (24 knots per value)', { default: 32 })
     .option('--resume', 'continue an interrupted sampling run in --data')
     .option('--json', 'print the validation report as JSON')
@@ -207,7 +251,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--plugin <attribute=package|path>', PLUGIN_HELP)
     .option('--passes <n>', 'correction passes (one more pass measures the result)', { default: 2 })
     .option('--samples <n>', 'images per knot and pass (24 knots per value)', { default: 32 })
-    .option('--seed <n>', 'seed of the calibration images (disjoint from evaluate\'s)', { default: 0 })
+    .option('--seed <n>', "seed of the calibration images (disjoint from evaluate's)", { default: 0 })
     .option('--json', 'print the before/after errors as JSON')
     .example('  gan-control calibrate --model runs/shapes')
     .action(run(async () => (await import('./commands/calibrate.js')).calibrateCommand));
@@ -243,7 +287,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--args <args.json>', 'official GAN-Control args.json (for a GAN-Control checkpoint.pt)')
     .option('--kwargs <config.json>', 'official StyleGAN2-ADA G_kwargs JSON (for a generator .safetensors)')
     .option('--attribute <group[=plugin]>', 'record the attribute plugin of a latent group, for evaluate/encoders (repeatable)')
-    .option('--encoder <group=controller.pt>', 'import an official controller as the encoder of a group; inputs default to yaw,pitch,roll (deg) for orientation and age (years), else group=file@name:unit:min:max,… (repeatable)')
+    .option(
+      '--encoder <group=controller.pt>',
+      'import an official controller as the encoder of a group; inputs default to yaw,pitch,roll (deg) for orientation and age (years), else group=file@name:unit:min:max,… (repeatable)',
+    )
     .option('--out <path>', 'output checkpoint folder')
     .example('  gan-control convert checkpoint.pt --args args.json --attribute orientation=pose --attribute age --out ffhq-model')
     .example('  gan-control convert checkpoint.pt --args args.json --encoder orientation=controller_orientation.pt --out ffhq-model')
@@ -274,7 +321,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     if (cli.options.help || cli.options.version) return 0;
     if (!cli.matchedCommand) {
       if (cli.args.length > 0) {
-        throw usageError(`unknown command '${cli.args[0]}'; commands: ${cli.commands.map((c) => c.name).join(', ')} (see gan-control --help)`);
+        throw usageError(
+          `unknown command '${cli.args[0]}'; commands: ${cli.commands.map((c) => c.name).join(', ')} (see gan-control --help)`,
+        );
       }
       cli.outputHelp();
       return EXIT_USAGE;

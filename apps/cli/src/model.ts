@@ -12,7 +12,15 @@ import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, 
 import { createRequire } from 'node:module';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
-import { checkFolderName, MODEL_FILE, parseModelManifest, readModelFolder, safetensorsFramingProblem, type ModelManifest, type StyleGenerator } from '@gan-control/stylegan2';
+import {
+  checkFolderName,
+  MODEL_FILE,
+  parseModelManifest,
+  readModelFolder,
+  safetensorsFramingProblem,
+  type ModelManifest,
+  type StyleGenerator,
+} from '@gan-control/stylegan2';
 import type { SetRequest } from './args.js';
 import type { Context } from './context.js';
 import { CliError, formatZodIssues } from './errors.js';
@@ -20,7 +28,11 @@ import { loadPlugin, manifestSchema, resolvePlugin, type BuiltinPackage } from '
 
 /** Models that ship with the CLI, addressable by name. */
 export const BUNDLED_MODELS: Record<string, { packageName: string; folder: string; description: string }> = {
-  shapes: { packageName: '@gan-control/domain-shapes', folder: 'model', description: 'coloured shapes, 32 px: color (hue), position (x, y), size' },
+  shapes: {
+    packageName: '@gan-control/domain-shapes',
+    folder: 'model',
+    description: 'coloured shapes, 32 px: color (hue), position (x, y), size',
+  },
 };
 
 // The format itself (schema, reader, writer) is @gan-control/stylegan2's model-folder module.
@@ -36,7 +48,10 @@ export function modelFolderError(err: unknown, dir: string): unknown {
   const e = err as Error & { code?: unknown };
   const code = typeof e?.code === 'string' ? e.code : '';
   const text = (m: string) => m.replace(/\s*\n\s*/g, ' ');
-  if (code === 'MODEL_FOLDER_UNSAFE_PATH') return new CliError('CLI_MODEL_UNSAFE_PATH', `unsafe model ${text(e.message)}; restore the file or re-export the model`, { cause: err });
+  if (code === 'MODEL_FOLDER_UNSAFE_PATH')
+    return new CliError('CLI_MODEL_UNSAFE_PATH', `unsafe model ${text(e.message)}; restore the file or re-export the model`, {
+      cause: err,
+    });
   if (code === 'MODEL_FOLDER_INVALID') {
     const issues = (e.cause as { issues?: { path: PropertyKey[]; message: string }[] } | undefined)?.issues;
     const file = (e as { details?: { file?: unknown } }).details?.file ?? join(dir, MODEL_FILE);
@@ -44,7 +59,9 @@ export function modelFolderError(err: unknown, dir: string): unknown {
     return new CliError('CLI_MODEL_CORRUPT', `corrupt model ${text(e.message)}; restore it or re-export the model`, { cause: err });
   }
   if (/^(MODEL_FOLDER_|STYLEGAN2_|GAN_CONTROL_|SAFETENSORS_)/.test(code)) {
-    return new CliError('CLI_MODEL_CORRUPT', `corrupt model ${dir}: ${text(e.message)}; restore the file or re-export the model`, { cause: err });
+    return new CliError('CLI_MODEL_CORRUPT', `corrupt model ${dir}: ${text(e.message)}; restore the file or re-export the model`, {
+      cause: err,
+    });
   }
   return err;
 }
@@ -145,7 +162,10 @@ export function readModelManifest(path: string): { dir: string; manifest: ModelM
   const dir = existsSync(path) && statSync(path).isDirectory() ? path : dirname(path);
   const file = join(dir, MODEL_FILE);
   if (!existsSync(file)) {
-    throw new CliError('CLI_MODEL_INVALID', `${path} is not a gan-control model: ${file} is missing; pass a model folder written by 'gan-control train' or 'gan-control convert' (convert imports official checkpoints)`);
+    throw new CliError(
+      'CLI_MODEL_INVALID',
+      `${path} is not a gan-control model: ${file} is missing; pass a model folder written by 'gan-control train' or 'gan-control convert' (convert imports official checkpoints)`,
+    );
   }
   // A model.json linked to a file elsewhere would be read, and JSON.parse quotes what it read.
   insideFolder(dir, MODEL_FILE, 'model.json', file);
@@ -205,14 +225,21 @@ export function checkEncoderFiles(encodersDir: string): void {
       json = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
       // The encoders package would skip it; a truncated encoder must not vanish silently.
-      throw new CliError('CLI_MODEL_CORRUPT', `corrupt encoder ${file}: not valid JSON (${(err as Error).message}); restore it or retrain the encoders (gan-control encoders)`);
+      throw new CliError(
+        'CLI_MODEL_CORRUPT',
+        `corrupt encoder ${file}: not valid JSON (${(err as Error).message}); restore it or retrain the encoders (gan-control encoders)`,
+      );
     }
     const weights = (json as { weights?: unknown } | null)?.weights;
     if ((json as { format?: unknown } | null)?.format !== 'gan-control-encoder' || typeof weights !== 'string') continue;
     const path = insideFolder(encodersDir, weights, `"weights"`, file);
     // Checked here so the reader's error, which quotes the header length, never sees a non-safetensors file.
     const problem = fileFramingProblem(path);
-    if (problem) throw new CliError('CLI_MODEL_CORRUPT', `corrupt encoder ${file}: its weights ${path} are ${problem}; restore the file or retrain the encoders (gan-control encoders)`);
+    if (problem)
+      throw new CliError(
+        'CLI_MODEL_CORRUPT',
+        `corrupt encoder ${file}: its weights ${path} are ${problem}; restore the file or retrain the encoders (gan-control encoders)`,
+      );
   }
 }
 
@@ -263,7 +290,15 @@ export async function loadModel({ path, label }: { path: string; label: string }
       throw err;
     }
   }
-  return { label, dir, manifest, generator, groups, encodersDir: hasEncoders ? encodersDir : undefined, dispose: () => generator.dispose() };
+  return {
+    label,
+    dir,
+    manifest,
+    generator,
+    groups,
+    encodersDir: hasEncoders ? encodersDir : undefined,
+    dispose: () => generator.dispose(),
+  };
 }
 
 /** A package spec (`name`, `@scope/name`, either with `:attribute`): what a model folder may name as a plugin. */
@@ -301,7 +336,10 @@ export async function loadModelAttributes(
   const names = model.manifest.attributes.map((a) => a.name);
   for (const group of plugins.keys()) {
     if (!names.includes(group)) {
-      throw new CliError('CLI_UNKNOWN_ATTRIBUTE', `--plugin ${group}=…: model ${model.label} has no attribute '${group}'; its attributes are ${names.join(', ') || 'none'}`);
+      throw new CliError(
+        'CLI_UNKNOWN_ATTRIBUTE',
+        `--plugin ${group}=…: model ${model.label} has no attribute '${group}'; its attributes are ${names.join(', ') || 'none'}`,
+      );
     }
   }
   const { createAttribute } = await import('@gan-control/contrastive-loss');
@@ -329,7 +367,12 @@ export async function loadModelAttributes(
 }
 
 /** Resolves the plugin a model.json entry names, refusing anything but an installed or bundled plugin package. */
-function resolveModelPlugin(entry: { name: string; plugin?: string }, model: Pick<LoadedModel, 'dir'>, cwd: string, builtins: readonly BuiltinPackage[]): ReturnType<typeof resolvePlugin> {
+function resolveModelPlugin(
+  entry: { name: string; plugin?: string },
+  model: Pick<LoadedModel, 'dir'>,
+  cwd: string,
+  builtins: readonly BuiltinPackage[],
+): ReturnType<typeof resolvePlugin> {
   const file = join(model.dir, MODEL_FILE);
   const spec = entry.plugin ?? entry.name;
   const trustHint = `if you trust it, name it yourself: --plugin ${entry.name}=<package or path>, or install it (npm install <its folder>) and name the package in model.json`;
@@ -381,14 +424,24 @@ export function checkRequest(
       : 'nothing (it has no encoders; train them with gan-control encoders)';
   const check = (flag: string, attribute: string, field?: string) => {
     const attr = model.attributes.find((a) => a.name === attribute || a.group === attribute);
-    if (!attr) throw new CliError('CLI_UNKNOWN_ATTRIBUTE', `unknown attribute '${attribute}' in ${flag}: model ${model.label} controls ${describe()}`);
+    if (!attr)
+      throw new CliError(
+        'CLI_UNKNOWN_ATTRIBUTE',
+        `unknown attribute '${attribute}' in ${flag}: model ${model.label} controls ${describe()}`,
+      );
     if (field !== undefined && !attr.values.some((v) => v.name === field)) {
-      throw new CliError('CLI_UNKNOWN_ATTRIBUTE', `unknown value '${attribute}.${field}' in ${flag}: '${attribute}' has ${attr.values.map((v) => v.name).join(', ')}`);
+      throw new CliError(
+        'CLI_UNKNOWN_ATTRIBUTE',
+        `unknown value '${attribute}.${field}' in ${flag}: '${attribute}' has ${attr.values.map((v) => v.name).join(', ')}`,
+      );
     }
     if (field === undefined && attr.values.length > 1) {
       throw new CliError(
         'CLI_BAD_VALUE',
-        `${flag} ${attribute}=…: '${attribute}' has ${attr.values.length} values (${attr.values.slice(0, 4).map((v) => v.name).join(', ')}${attr.values.length > 4 ? ', …' : ''}); set them by name, e.g. ${flag} ${attribute}.${attr.values[0].name}=…`,
+        `${flag} ${attribute}=…: '${attribute}' has ${attr.values.length} values (${attr.values
+          .slice(0, 4)
+          .map((v) => v.name)
+          .join(', ')}${attr.values.length > 4 ? ', …' : ''}); set them by name, e.g. ${flag} ${attribute}.${attr.values[0].name}=…`,
       );
     }
   };
@@ -399,7 +452,10 @@ export function checkRequest(
   if (plan.sweep) check('--sweep', plan.sweep.attribute, plan.sweep.field);
   for (const k of plan.keep) {
     if (!model.groups.some((g) => g.name === k) && !model.attributes.some((a) => a.name === k)) {
-      throw new CliError('CLI_UNKNOWN_ATTRIBUTE', `unknown latent group '${k}' in --keep: model ${model.label} has ${model.groups.map((g) => g.name).join(', ')}`);
+      throw new CliError(
+        'CLI_UNKNOWN_ATTRIBUTE',
+        `unknown latent group '${k}' in --keep: model ${model.label} has ${model.groups.map((g) => g.name).join(', ')}`,
+      );
     }
   }
 }

@@ -26,7 +26,10 @@ function assertWritable(path: string, target: string, flag: string, what: string
     if (!statSync(probe).isDirectory()) reason = `${probe} is a file, not a folder`;
     else accessSync(probe, constants.W_OK);
   } catch (err) {
-    reason = (err as NodeJS.ErrnoException).code === 'EACCES' || (err as NodeJS.ErrnoException).code === 'EPERM' ? `${probe} is not writable` : (err as Error).message;
+    reason =
+      (err as NodeJS.ErrnoException).code === 'EACCES' || (err as NodeJS.ErrnoException).code === 'EPERM'
+        ? `${probe} is not writable`
+        : (err as Error).message;
   }
   // access() says yes to root almost everywhere (/proc, /sys): try the first missing folder for real.
   if (!reason && probe !== path) {
@@ -83,13 +86,19 @@ export function prepareOut(out: string, cwd: string, { allowFile, flag = '--out'
   const ext = extname(path).toLowerCase();
   const isFile = allowFile && ext === '.png';
   if (allowFile && OTHER_IMAGE_EXTENSIONS.has(ext)) {
-    throw new CliError('CLI_BAD_VALUE', `${flag} ${out}: images are written as PNG only; give a name ending in .png (${basename(out, extname(out))}.png) or a folder`);
+    throw new CliError(
+      'CLI_BAD_VALUE',
+      `${flag} ${out}: images are written as PNG only; give a name ending in .png (${basename(out, extname(out))}.png) or a folder`,
+    );
   }
   if (!allowFile && (ext === '.png' || OTHER_IMAGE_EXTENSIONS.has(ext))) {
     throw new CliError('CLI_BAD_VALUE', `${flag} ${out} looks like a file; this command writes several files: give a folder`);
   }
   if (isFile && existsSync(path) && statSync(path).isDirectory()) {
-    throw new CliError('CLI_OUT_NOT_WRITABLE', `cannot write ${flag} ${path}: it is a folder; give a file name ending in .png or a folder without .png`);
+    throw new CliError(
+      'CLI_OUT_NOT_WRITABLE',
+      `cannot write ${flag} ${path}: it is a folder; give a file name ending in .png or a folder without .png`,
+    );
   }
   if (!isFile && existsSync(path) && !statSync(path).isDirectory()) {
     throw new CliError('CLI_OUT_NOT_WRITABLE', `cannot write ${flag} ${path}: a file with that name exists; give a folder`);
@@ -115,6 +124,8 @@ export function ensureOut(target: OutTarget, flag = '--out'): void {
   try {
     makeDirs(dir);
   } catch (err) {
-    throw new CliError('CLI_OUT_NOT_WRITABLE', `cannot create ${flag} ${dir}: ${(err as Error).message}; choose a writable folder`, { cause: err });
+    throw new CliError('CLI_OUT_NOT_WRITABLE', `cannot create ${flag} ${dir}: ${(err as Error).message}; choose a writable folder`, {
+      cause: err,
+    });
   }
 }

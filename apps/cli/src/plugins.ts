@@ -100,7 +100,11 @@ export function listInstalledPlugins(cwd: string): InstalledPlugin[] {
     if (!isDir(nm)) continue;
     for (const entry of readdirSync(nm)) {
       if (entry.startsWith('.')) continue;
-      const dirs = entry.startsWith('@') ? (isDir(join(nm, entry)) ? readdirSync(join(nm, entry)).map((e) => join(nm, entry, e)) : []) : [join(nm, entry)];
+      const dirs = entry.startsWith('@')
+        ? isDir(join(nm, entry))
+          ? readdirSync(join(nm, entry)).map((e) => join(nm, entry, e))
+          : []
+        : [join(nm, entry)];
       for (const dir of dirs) {
         const pkg = readPackageJson(dir);
         if (!pkg || pkg.ganControl === undefined || !pkg.name || seen.has(pkg.name)) continue;
@@ -171,14 +175,32 @@ function installedNames(cwd: string): string {
 
 function resolveFromDir(spec: string, dir: string, attribute?: string): ResolvedPlugin {
   const pkg = readPackageJson(dir);
-  if (!pkg) throw new CliError('CLI_PLUGIN_NOT_FOUND', `attribute plugin '${spec}': ${dir} has no readable package.json; point at a plugin package folder or its entry file`);
+  if (!pkg)
+    throw new CliError(
+      'CLI_PLUGIN_NOT_FOUND',
+      `attribute plugin '${spec}': ${dir} has no readable package.json; point at a plugin package folder or its entry file`,
+    );
   const parsed = pkg.ganControl === undefined ? undefined : manifestSchema.safeParse(pkg.ganControl);
   if (parsed && !parsed.success) {
-    throw new CliError('CLI_PLUGIN_MANIFEST', `attribute plugin '${spec}' (${pkg.name ?? dir}): invalid "ganControl" field in package.json: ${formatZodIssues(parsed.error.issues)}`);
+    throw new CliError(
+      'CLI_PLUGIN_MANIFEST',
+      `attribute plugin '${spec}' (${pkg.name ?? dir}): invalid "ganControl" field in package.json: ${formatZodIssues(parsed.error.issues)}`,
+    );
   }
   const manifest = parsed?.data;
-  const attr = attribute ? manifest?.attributes.find((a) => a.name === attribute) : manifest?.attributes.length === 1 ? manifest.attributes[0] : undefined;
-  return { spec, source: pkg.name ?? dir, entry: packageEntry(dir, pkg), exportName: attr?.export, attribute: attribute ?? attr?.name, manifest };
+  const attr = attribute
+    ? manifest?.attributes.find((a) => a.name === attribute)
+    : manifest?.attributes.length === 1
+      ? manifest.attributes[0]
+      : undefined;
+  return {
+    spec,
+    source: pkg.name ?? dir,
+    entry: packageEntry(dir, pkg),
+    exportName: attr?.export,
+    attribute: attribute ?? attr?.name,
+    manifest,
+  };
 }
 
 /**
@@ -193,12 +215,19 @@ function resolveFromDir(spec: string, dir: string, attribute?: string): Resolved
 export function resolvePlugin(spec: string, cwd: string, builtins: readonly BuiltinPackage[] = []): ResolvedPlugin {
   if (spec.startsWith('.') || isAbsolute(spec)) {
     const path = resolve(cwd, spec);
-    if (!existsSync(path)) throw new CliError('CLI_PLUGIN_NOT_FOUND', `attribute plugin '${spec}': ${path} does not exist; check the path (it is relative to ${cwd})`);
+    if (!existsSync(path))
+      throw new CliError(
+        'CLI_PLUGIN_NOT_FOUND',
+        `attribute plugin '${spec}': ${path} does not exist; check the path (it is relative to ${cwd})`,
+      );
     if (isDir(path)) return resolveFromDir(spec, path);
     return { spec, source: path, entry: path };
   }
   const [pkgPart, attribute] = spec.includes(':') ? (spec.split(':', 2) as [string, string]) : [spec, undefined];
-  const candidates = pkgPart.includes('/') || pkgPart.startsWith('@') ? [pkgPart] : [`@gan-control/attribute-${pkgPart}`, `gan-control-attribute-${pkgPart}`, pkgPart];
+  const candidates =
+    pkgPart.includes('/') || pkgPart.startsWith('@')
+      ? [pkgPart]
+      : [`@gan-control/attribute-${pkgPart}`, `gan-control-attribute-${pkgPart}`, pkgPart];
   for (const name of candidates) {
     const builtin = builtins.find((b) => b.packageName === name);
     if (builtin) {
@@ -212,11 +241,27 @@ export function resolvePlugin(spec: string, cwd: string, builtins: readonly Buil
     // A short name that is an attribute of a multi-attribute package (e.g. `hue` in a domain package).
     for (const p of listInstalledPlugins(cwd)) {
       const attr = p.manifest?.attributes.find((a) => a.name === pkgPart);
-      if (attr) return { spec, source: p.packageName, entry: packageEntry(p.dir, readPackageJson(p.dir)!), exportName: attr.export, attribute: attr.name, manifest: p.manifest };
+      if (attr)
+        return {
+          spec,
+          source: p.packageName,
+          entry: packageEntry(p.dir, readPackageJson(p.dir)!),
+          exportName: attr.export,
+          attribute: attr.name,
+          manifest: p.manifest,
+        };
     }
     for (const b of builtins) {
       const attr = b.manifest.attributes.find((a) => a.name === pkgPart);
-      if (attr) return { spec, source: b.packageName, entry: `builtin:${b.packageName}`, exportName: attr.export, attribute: attr.name, manifest: b.manifest };
+      if (attr)
+        return {
+          spec,
+          source: b.packageName,
+          entry: `builtin:${b.packageName}`,
+          exportName: attr.export,
+          attribute: attr.name,
+          manifest: b.manifest,
+        };
     }
   }
   throw new CliError(
@@ -237,7 +282,14 @@ export interface LoadedPlugin {
 
 function isPlugin(value: unknown): value is LoadedPlugin {
   const v = value as Partial<LoadedPlugin> | null;
-  return !!v && typeof v === 'object' && typeof v.name === 'string' && typeof v.setup === 'function' && typeof v.apiVersion === 'number' && !!v.options;
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    typeof v.name === 'string' &&
+    typeof v.setup === 'function' &&
+    typeof v.apiVersion === 'number' &&
+    !!v.options
+  );
 }
 
 /**
@@ -251,7 +303,11 @@ export async function loadPlugin(resolved: ResolvedPlugin, builtins: readonly Bu
   let mod: Record<string, unknown>;
   if (resolved.entry.startsWith('builtin:')) {
     const b = builtins.find((x) => `builtin:${x.packageName}` === resolved.entry);
-    if (!b) throw new CliError('CLI_PLUGIN_NOT_FOUND', `attribute plugin '${resolved.spec}': bundled package ${resolved.source} is missing from this build`);
+    if (!b)
+      throw new CliError(
+        'CLI_PLUGIN_NOT_FOUND',
+        `attribute plugin '${resolved.spec}': bundled package ${resolved.source} is missing from this build`,
+      );
     mod = await b.load();
   } else {
     if (!existsSync(resolved.entry)) {
@@ -263,7 +319,11 @@ export async function loadPlugin(resolved: ResolvedPlugin, builtins: readonly Bu
     try {
       mod = (await import(pathToFileURL(resolved.entry).href)) as Record<string, unknown>;
     } catch (err) {
-      throw new CliError('CLI_PLUGIN_IMPORT', `attribute plugin '${resolved.spec}' (${resolved.entry}) failed to load: ${(err as Error).message}`, { cause: err });
+      throw new CliError(
+        'CLI_PLUGIN_IMPORT',
+        `attribute plugin '${resolved.spec}' (${resolved.entry}) failed to load: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
   // Where the plugin lives: the manifest's `export`, else a named export called like the attribute,

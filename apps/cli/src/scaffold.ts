@@ -28,12 +28,16 @@ export interface ScaffoldNames {
  */
 export function scaffoldNames(input: string): ScaffoldNames {
   if (!PACKAGE_NAME.test(input)) {
-    throw usageError(`plugin name '${input}' is not a valid npm package name (lower case letters, digits, '-', optional @scope/); try for example 'gan-control plugin new brightness'`);
+    throw usageError(
+      `plugin name '${input}' is not a valid npm package name (lower case letters, digits, '-', optional @scope/); try for example 'gan-control plugin new brightness'`,
+    );
   }
   const base = input.includes('/') ? input.split('/')[1] : input;
   const attribute = base.replace(/^gan-control-attribute-/, '').replace(/^attribute-/, '');
   if (!ATTRIBUTE_NAME.test(attribute)) {
-    throw usageError(`plugin name '${input}' gives the attribute name '${attribute}', which must start with a letter and use only a-z, 0-9 and '-'`);
+    throw usageError(
+      `plugin name '${input}' gives the attribute name '${attribute}', which must start with a letter and use only a-z, 0-9 and '-'`,
+    );
   }
   const packageName = input.includes('/') || input.startsWith('gan-control-attribute-') ? input : `gan-control-attribute-${input}`;
   return { packageName, attribute, dirName: packageName.includes('/') ? packageName.split('/')[1] : packageName };
@@ -74,7 +78,12 @@ export function scaffoldFiles({ packageName, attribute }: ScaffoldNames): Record
       ],
     },
     peerDependencies: { '@tensorflow/tfjs-core': '^4.22.0', zod: '^4.0.0' },
-    devDependencies: { '@gan-control/gradients': '^0.1.0', '@tensorflow/tfjs-core': '^4.22.0', '@tensorflow/tfjs-backend-cpu': '^4.22.0', zod: '^4.0.0' },
+    devDependencies: {
+      '@gan-control/gradients': '^0.1.0',
+      '@tensorflow/tfjs-core': '^4.22.0',
+      '@tensorflow/tfjs-backend-cpu': '^4.22.0',
+      zod: '^4.0.0',
+    },
   };
 
   const index = `// @ts-check
@@ -363,7 +372,10 @@ npm test
  * @example
  * const { dir, files } = scaffoldPlugin('brightness', { cwd: process.cwd() });
  */
-export function scaffoldPlugin(name: string, { cwd, dir }: { cwd: string; dir?: string }): { dir: string; files: string[]; names: ScaffoldNames } {
+export function scaffoldPlugin(
+  name: string,
+  { cwd, dir }: { cwd: string; dir?: string },
+): { dir: string; files: string[]; names: ScaffoldNames } {
   const names = scaffoldNames(name);
   // Fails at once on a folder that cannot be created (prepareOut), before any file is written.
   const target = prepareOut(dir ?? names.dirName, cwd, { allowFile: false, flag: '--dir' }).path;
@@ -378,7 +390,11 @@ export function scaffoldPlugin(name: string, { cwd, dir }: { cwd: string; dir?: 
       writeFileSync(path, text);
     }
   } catch (err) {
-    throw new CliError('CLI_WRITE_FAILED', `cannot write the plugin to ${target}: ${(err as Error).message}; choose a writable folder with --dir`, { cause: err });
+    throw new CliError(
+      'CLI_WRITE_FAILED',
+      `cannot write the plugin to ${target}: ${(err as Error).message}; choose a writable folder with --dir`,
+      { cause: err },
+    );
   }
   return { dir: target, files: Object.keys(files).map((f) => relative(cwd, join(target, f))), names };
 }

@@ -12,7 +12,42 @@ function rng(seed: number): () => number {
   return () => r.nextFloat();
 }
 
-const PIECES = ['pose', 'yaw', 'color', 'hue', '.', '=', ':', '-', '+', '0', '1', '30', '-30', '1e308', '-1e308', '1e-320', 'Infinity', 'NaN', '0x10', ' ', '', '__proto__', 'constructor', 'prototype', 'toString', '\u00e9', '\n', '"', '--', '-3', '.5', '64', '65', '2'];
+const PIECES = [
+  'pose',
+  'yaw',
+  'color',
+  'hue',
+  '.',
+  '=',
+  ':',
+  '-',
+  '+',
+  '0',
+  '1',
+  '30',
+  '-30',
+  '1e308',
+  '-1e308',
+  '1e-320',
+  'Infinity',
+  'NaN',
+  '0x10',
+  ' ',
+  '',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  '\u00e9',
+  '\n',
+  '"',
+  '--',
+  '-3',
+  '.5',
+  '64',
+  '65',
+  '2',
+];
 
 function randomText(next: () => number): string {
   const n = Math.floor(next() * 8);

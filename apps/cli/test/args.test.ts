@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { asList, formatPluginFlags, intFlag, normalizeArgv, numberFlag, parsePluginFlags, parseSet, parseSweep, stringFlag } from '../src/args.js';
+import {
+  asList,
+  formatPluginFlags,
+  intFlag,
+  normalizeArgv,
+  numberFlag,
+  parsePluginFlags,
+  parseSet,
+  parseSweep,
+  stringFlag,
+} from '../src/args.js';
 import { exitCodeOf } from '../src/errors.js';
 
 describe('parseSet', () => {
@@ -87,40 +97,72 @@ describe('flag readers', () => {
 
 describe('normalizeArgv', () => {
   it('joins a negative number to the flag before it, and refuses empty arguments', () => {
-    expect(normalizeArgv(['generate', '--count', '-3', '--seed', '-1e3', '--json', '--truncation', '-.5'])).toEqual(['generate', '--count=-3', '--seed=-1e3', '--json', '--truncation=-.5']);
-    expect(normalizeArgv(['generate', '--set', 'pose.yaw=-30', '--', '--x', '-1'])).toEqual(['generate', '--set', 'pose.yaw=-30', '--', '--x', '-1']);
+    expect(normalizeArgv(['generate', '--count', '-3', '--seed', '-1e3', '--json', '--truncation', '-.5'])).toEqual([
+      'generate',
+      '--count=-3',
+      '--seed=-1e3',
+      '--json',
+      '--truncation=-.5',
+    ]);
+    expect(normalizeArgv(['generate', '--set', 'pose.yaw=-30', '--', '--x', '-1'])).toEqual([
+      'generate',
+      '--set',
+      'pose.yaw=-30',
+      '--',
+      '--x',
+      '-1',
+    ]);
     expect(normalizeArgv(['generate', '-h'])).toEqual(['generate', '-h']);
-    expect(() => normalizeArgv(['generate', '--out', ''])).toThrow(expect.objectContaining({ code: 'CLI_USAGE', message: '--out was given an empty value; give it a value' }));
+    expect(() => normalizeArgv(['generate', '--out', ''])).toThrow(
+      expect.objectContaining({ code: 'CLI_USAGE', message: '--out was given an empty value; give it a value' }),
+    );
     expect(() => normalizeArgv(['inspect', ''])).toThrow('an empty argument ("") was given');
   });
 });
 
 describe('parsePluginFlags', () => {
   it('reads attribute=package-or-path, once per attribute', () => {
-    expect(parsePluginFlags(['color=./my plugin.mjs', 'pose=@gan-control/attribute-pose'])).toEqual(new Map([['color', './my plugin.mjs'], ['pose', '@gan-control/attribute-pose']]));
+    expect(parsePluginFlags(['color=./my plugin.mjs', 'pose=@gan-control/attribute-pose'])).toEqual(
+      new Map([
+        ['color', './my plugin.mjs'],
+        ['pose', '@gan-control/attribute-pose'],
+      ]),
+    );
     expect(() => parsePluginFlags(['color'])).toThrow("bad --plugin 'color': expected <attribute>=<package or path>");
     expect(() => parsePluginFlags(['color='])).toThrow('expected <attribute>=<package or path>');
     expect(() => parsePluginFlags(['a=x', 'a=y'])).toThrow("'a' is already given");
   });
 
   it('formats them back for next-step hints', () => {
-    expect(formatPluginFlags(parsePluginFlags(['color=./c.mjs', 'pose=@gan-control/attribute-pose']))).toBe(' --plugin color=./c.mjs --plugin pose=@gan-control/attribute-pose');
+    expect(formatPluginFlags(parsePluginFlags(['color=./c.mjs', 'pose=@gan-control/attribute-pose']))).toBe(
+      ' --plugin color=./c.mjs --plugin pose=@gan-control/attribute-pose',
+    );
     expect(formatPluginFlags(undefined)).toBe('');
   });
 });
 
 describe('prototype safety', () => {
-  it.each(['__proto__.padding=4', '__proto__=4', 'constructor.x=1', 'pose.__proto__=1', 'prototype=2', 'pose.constructor=3'])('--set %s is refused and pollutes nothing', (raw) => {
-    expect(() => parseSet([raw])).toThrow(expect.objectContaining({ code: 'CLI_BAD_VALUE', message: expect.stringContaining('cannot be an attribute or value name (__proto__, constructor and prototype are reserved)') }));
-    expect(({} as Record<string, unknown>).padding).toBeUndefined();
-    expect((Object as unknown as Record<string, unknown>).x).toBeUndefined();
-  });
+  it.each(['__proto__.padding=4', '__proto__=4', 'constructor.x=1', 'pose.__proto__=1', 'prototype=2', 'pose.constructor=3'])(
+    '--set %s is refused and pollutes nothing',
+    (raw) => {
+      expect(() => parseSet([raw])).toThrow(
+        expect.objectContaining({
+          code: 'CLI_BAD_VALUE',
+          message: expect.stringContaining('cannot be an attribute or value name (__proto__, constructor and prototype are reserved)'),
+        }),
+      );
+      expect(({} as Record<string, unknown>).padding).toBeUndefined();
+      expect((Object as unknown as Record<string, unknown>).x).toBeUndefined();
+    },
+  );
 
   it('parseSet returns null-prototype objects; --sweep and --plugin refuse the reserved names too', () => {
     const set = parseSet(['pose.yaw=30', 'age=60']);
     expect(Object.getPrototypeOf(set)).toBeNull();
     expect(Object.getPrototypeOf(set.pose)).toBeNull();
-    expect(() => parseSweep('__proto__.x=0:1:2')).toThrow("bad --sweep '__proto__.x=0:1:2': '__proto__' cannot be an attribute or value name");
+    expect(() => parseSweep('__proto__.x=0:1:2')).toThrow(
+      "bad --sweep '__proto__.x=0:1:2': '__proto__' cannot be an attribute or value name",
+    );
     expect(() => parsePluginFlags(['constructor=./x.mjs'])).toThrow("'constructor' cannot be an attribute or value name");
   });
 });

@@ -128,14 +128,39 @@ export function pngSize(bytes: Uint8Array): { width: number; height: number } {
  * `config.json` with its `G_kwargs`, as `gan-control convert G.safetensors --kwargs config.json` reads.
  */
 export function writeTinyNvidiaGenerator(dir: string): void {
-  const G = createGenerator({ zDim: 8, wDim: 8, resolution: 8, mapping: { numLayers: 2 }, synthesis: { channelBase: 32, channelMax: 8 } }, { seed: 1 });
+  const G = createGenerator(
+    { zDim: 8, wDim: 8, resolution: 8, mapping: { numLayers: 2 }, synthesis: { channelBase: 32, channelMax: 8 } },
+    { seed: 1 },
+  );
   writeFileSync(join(dir, 'G.safetensors'), writeSafetensors(G.stateDict()));
   G.dispose();
   const kwargs = {
     G_kwargs: {
-      z_dim: 8, c_dim: 0, w_dim: 8, img_resolution: 8, img_channels: 3,
-      mapping_kwargs: { num_layers: 2, embed_features: null, layer_features: null, activation: 'lrelu', lr_multiplier: 0.01, w_avg_beta: 0.995 },
-      synthesis_kwargs: { channel_base: 32, channel_max: 8, num_fp16_res: 0, architecture: 'skip', resample_filter: [1, 3, 3, 1], conv_clamp: null, fp16_channels_last: false, kernel_size: 3, use_noise: true, activation: 'lrelu' },
+      z_dim: 8,
+      c_dim: 0,
+      w_dim: 8,
+      img_resolution: 8,
+      img_channels: 3,
+      mapping_kwargs: {
+        num_layers: 2,
+        embed_features: null,
+        layer_features: null,
+        activation: 'lrelu',
+        lr_multiplier: 0.01,
+        w_avg_beta: 0.995,
+      },
+      synthesis_kwargs: {
+        channel_base: 32,
+        channel_max: 8,
+        num_fp16_res: 0,
+        architecture: 'skip',
+        resample_filter: [1, 3, 3, 1],
+        conv_clamp: null,
+        fp16_channels_last: false,
+        kernel_size: 3,
+        use_noise: true,
+        activation: 'lrelu',
+      },
     },
   };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(kwargs));

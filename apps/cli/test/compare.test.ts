@@ -38,12 +38,18 @@ function measurements(respond: (asked: Record<string, number[]>, target: string)
   return { attributes, random, sweeps };
 }
 
-const report = (leak: Record<string, Record<string, number>>) => Object.fromEntries(Object.entries(leak).map(([k, leakage]) => [k, { leakage }])) as unknown as ControlReport;
+const report = (leak: Record<string, Record<string, number>>) =>
+  Object.fromEntries(Object.entries(leak).map(([k, leakage]) => [k, { leakage }])) as unknown as ControlReport;
 
 describe('comparisonMetrics', () => {
   it('a method that shows exactly what it was asked: DS ≫ 1, MIG high, D = C = I = 1, no leakage', async () => {
-    const m = await comparisonMetrics(measurements((asked) => asked), report({ a: { b: 0, h: 0 }, b: { a: 0.01, h: 0 }, h: { a: 0, b: 0.002 } }));
-    console.log(`exact: DS ${m.ds.meanLog10.toFixed(2)}, MIG ${m.mig!.score.toFixed(3)}, DCI ${m.dci.disentanglement.toFixed(3)}/${m.dci.completeness.toFixed(3)}/${m.dci.informativeness.toFixed(3)}`);
+    const m = await comparisonMetrics(
+      measurements((asked) => asked),
+      report({ a: { b: 0, h: 0 }, b: { a: 0.01, h: 0 }, h: { a: 0, b: 0.002 } }),
+    );
+    console.log(
+      `exact: DS ${m.ds.meanLog10.toFixed(2)}, MIG ${m.mig!.score.toFixed(3)}, DCI ${m.dci.disentanglement.toFixed(3)}/${m.dci.completeness.toFixed(3)}/${m.dci.informativeness.toFixed(3)}`,
+    );
     expect(m.worstLeakage).toEqual({ value: 0.01, swept: 'b', into: 'a' });
     // Nothing else moves within a sweep: σ_j = 0 (floored at 1e-6), so log10 DS_i ≈ 2·log10(σ_i/1e-6) > 10.
     for (const k of ['a', 'b', 'h']) expect(m.ds.log10[k]).toBeGreaterThan(10);
@@ -58,7 +64,10 @@ describe('comparisonMetrics', () => {
   });
 
   it('a fully entangled method (a and b both show the mean of what was asked of them): the a–b factor of DS is 1, MIG ≈ 0, D and C low', async () => {
-    const exact = await comparisonMetrics(measurements((asked) => asked), report({}));
+    const exact = await comparisonMetrics(
+      measurements((asked) => asked),
+      report({}),
+    );
     const m = await comparisonMetrics(
       measurements((asked) => {
         const mix = (asked.a[0] + asked.b[0]) / 2;
@@ -66,7 +75,9 @@ describe('comparisonMetrics', () => {
       }),
       report({}),
     );
-    console.log(`entangled: DS ${JSON.stringify(m.ds.log10)}, MIG ${m.mig!.score.toFixed(3)}, DCI ${m.dci.disentanglement.toFixed(3)}/${m.dci.completeness.toFixed(3)}`);
+    console.log(
+      `entangled: DS ${JSON.stringify(m.ds.log10)}, MIG ${m.mig!.score.toFixed(3)}, DCI ${m.dci.disentanglement.toFixed(3)}/${m.dci.completeness.toFixed(3)}`,
+    );
     expect(m.worstLeakage).toBeNull();
     // Exact: log10 DS_a = log10(σ_a/ε) [over b] + log10(σ_a/ε) [over h]. Entangled: sweeping a moves a
     // and b alike (σ_a/σ_b = 1, a factor of 1) and a by half as much: log10 DS_a = log10(σ_a/2ε).
@@ -81,7 +92,9 @@ describe('comparisonMetrics', () => {
     const exact = measurements((asked) => asked);
     const same = await comparisonMetrics(exact, report({}), { describe: 'same', rows: exact.random });
     expect(Object.values(same.realism!.ks)).toEqual([0, 0, 0]);
-    const shifted = Object.fromEntries(Object.entries(exact.random).map(([k, rows]) => [k, rows.map((r) => [k === 'h' ? r[0] : r[0] + 5])]));
+    const shifted = Object.fromEntries(
+      Object.entries(exact.random).map(([k, rows]) => [k, rows.map((r) => [k === 'h' ? r[0] : r[0] + 5])]),
+    );
     const off = await comparisonMetrics(exact, report({}), { describe: 'shifted', rows: shifted });
     expect(off.realism!.ks['a.a']).toBeGreaterThan(0.4);
     expect(off.realism!.ks['h.hue']).toBe(0);

@@ -33,7 +33,7 @@ vi.mock('@gan-control/encoders', async (importOriginal) => ({
     }),
   Controller: class {
     constructor() {
-      throw Object.assign(new Error('two encoders for latent group \'color\''), { code: 'ENCODERS_INVALID_OPTIONS' });
+      throw Object.assign(new Error("two encoders for latent group 'color'"), { code: 'ENCODERS_INVALID_OPTIONS' });
     }
   },
 }));
@@ -54,7 +54,9 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('openControl', () => {
   it('when the controller refuses the encoders, they and the model are released (no tensor leaks)', async () => {
     const before = tf.memory().numTensors;
-    await expect(openControl({ path: model, label: 'tiny' }, ctx, { measure: false })).rejects.toMatchObject({ code: 'ENCODERS_INVALID_OPTIONS' });
+    await expect(openControl({ path: model, label: 'tiny' }, ctx, { measure: false })).rejects.toMatchObject({
+      code: 'ENCODERS_INVALID_OPTIONS',
+    });
     expect(loaded).toHaveLength(2);
     expect(loaded.every((e) => e.disposed)).toBe(true);
     expect(tf.memory().numTensors).toBe(before);

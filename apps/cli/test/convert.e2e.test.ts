@@ -18,19 +18,42 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('convert', () => {
   it('imports an official GAN-Control generator + args.json; inspect and generate use it', async () => {
     const r = await runCli(
-      ['convert', join(testdata, 'gan-control-official', 'G.safetensors'), '--args', join(testdata, 'gan-control-official', 'args.json'), '--attribute', 'orientation=pose', '--out', 'gc', '--backend', 'cpu'],
+      [
+        'convert',
+        join(testdata, 'gan-control-official', 'G.safetensors'),
+        '--args',
+        join(testdata, 'gan-control-official', 'args.json'),
+        '--attribute',
+        'orientation=pose',
+        '--out',
+        'gc',
+        '--backend',
+        'cpu',
+      ],
       { cwd: work },
     );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('(32 px, groups id, orientation, age, other)');
     const info = await runCli(['inspect', 'gc', '--json'], { cwd: work });
     expect(info.code, info.stderr).toBe(0);
-    const j = JSON.parse(info.stdout) as { kind: string; resolution: number; groups: { name: string; offset: number; size: number; controlled: boolean }[]; attributes: { name: string; plugin: string }[] };
+    const j = JSON.parse(info.stdout) as {
+      kind: string;
+      resolution: number;
+      groups: { name: string; offset: number; size: number; controlled: boolean }[];
+      attributes: { name: string; plugin: string }[];
+    };
     expect(j.kind).toBe('gan-control-official');
     expect(j.resolution).toBe(32);
-    expect(j.groups.map((g) => `${g.name}:${g.offset}+${g.size}:${g.controlled}`)).toEqual(['id:0+16:true', 'orientation:16+16:true', 'age:32+16:true', 'other:48+16:false']);
+    expect(j.groups.map((g) => `${g.name}:${g.offset}+${g.size}:${g.controlled}`)).toEqual([
+      'id:0+16:true',
+      'orientation:16+16:true',
+      'age:32+16:true',
+      'other:48+16:false',
+    ]);
     expect(j.attributes).toEqual([{ name: 'orientation', plugin: 'pose', options: {} }]);
-    const g = await runCli(['generate', '--model', 'gc', '--count', '2', '--truncation', '0.7', '--out', 'gc.png', '--backend', 'cpu'], { cwd: work });
+    const g = await runCli(['generate', '--model', 'gc', '--count', '2', '--truncation', '0.7', '--out', 'gc.png', '--backend', 'cpu'], {
+      cwd: work,
+    });
     expect(g.code, g.stderr).toBe(0);
     expect(pngSize(new Uint8Array(readFileSync(join(work, 'gc.png'))))).toEqual({ width: 2 * 34 + 2, height: 34 + 2 }); // 2 images: a 1 × 2 grid
   });
@@ -38,18 +61,79 @@ describe('convert', () => {
   it('imports an official controller with --encoder; generate sets its values and refuses out-of-range ones', async () => {
     const official = join(testdata, 'gan-control-official');
     const r = await runCli(
-      ['convert', join(official, 'G.safetensors'), '--args', join(official, 'args.json'), '--encoder', `orientation=${join(official, 'controller_orientation.pt')}`, '--out', 'gc-enc', '--backend', 'cpu'],
+      [
+        'convert',
+        join(official, 'G.safetensors'),
+        '--args',
+        join(official, 'args.json'),
+        '--encoder',
+        `orientation=${join(official, 'controller_orientation.pt')}`,
+        '--out',
+        'gc-enc',
+        '--backend',
+        'cpu',
+      ],
       { cwd: work },
     );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("encoder 'orientation' (yaw deg, pitch deg, roll deg)");
-    const g = await runCli(['generate', '--model', 'gc-enc', '--set', 'orientation.yaw=5', '--set', 'orientation.pitch=0', '--set', 'orientation.roll=-3', '--count', '2', '--out', 'enc.png', '--backend', 'cpu'], { cwd: work });
+    const g = await runCli(
+      [
+        'generate',
+        '--model',
+        'gc-enc',
+        '--set',
+        'orientation.yaw=5',
+        '--set',
+        'orientation.pitch=0',
+        '--set',
+        'orientation.roll=-3',
+        '--count',
+        '2',
+        '--out',
+        'enc.png',
+        '--backend',
+        'cpu',
+      ],
+      { cwd: work },
+    );
     expect(g.code, g.stderr).toBe(0);
     expect(pngSize(new Uint8Array(readFileSync(join(work, 'enc.png'))))).toEqual({ width: 2 * 34 + 2, height: 34 + 2 });
-    const bad = await runCli(['generate', '--model', 'gc-enc', '--set', 'orientation.yaw=500', '--set', 'orientation.pitch=0', '--set', 'orientation.roll=0', '--out', 'bad.png', '--backend', 'cpu'], { cwd: work });
+    const bad = await runCli(
+      [
+        'generate',
+        '--model',
+        'gc-enc',
+        '--set',
+        'orientation.yaw=500',
+        '--set',
+        'orientation.pitch=0',
+        '--set',
+        'orientation.roll=0',
+        '--out',
+        'bad.png',
+        '--backend',
+        'cpu',
+      ],
+      { cwd: work },
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('yaw = 500 deg (supported [-90, 90])');
-    const noNames = await runCli(['convert', join(official, 'G.safetensors'), '--args', join(official, 'args.json'), '--encoder', `id=${join(official, 'controller_orientation.pt')}`, '--out', 'gc-id', '--backend', 'cpu'], { cwd: work });
+    const noNames = await runCli(
+      [
+        'convert',
+        join(official, 'G.safetensors'),
+        '--args',
+        join(official, 'args.json'),
+        '--encoder',
+        `id=${join(official, 'controller_orientation.pt')}`,
+        '--out',
+        'gc-id',
+        '--backend',
+        'cpu',
+      ],
+      { cwd: work },
+    );
     expect(noNames.code).toBe(2);
     expect(noNames.stderr).toContain("name the controller's inputs for group 'id'");
   });
@@ -67,10 +151,15 @@ describe('convert', () => {
     const noArgs = await runCli(['convert', join(testdata, 'gan-control-official', 'G.safetensors')], { cwd: work });
     expect(noArgs.code).toBe(2);
     expect(noArgs.stderr).toContain('--args <args.json> for a GAN-Control generator, or --kwargs');
-    const missing = await runCli(['convert', 'nope.pt', '--args', join(testdata, 'gan-control-official', 'args.json'), '--out', 'x'], { cwd: work });
+    const missing = await runCli(['convert', 'nope.pt', '--args', join(testdata, 'gan-control-official', 'args.json'), '--out', 'x'], {
+      cwd: work,
+    });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`checkpoint ${join(work, 'nope.pt')} does not exist`);
-    const wrong = await runCli(['convert', 'G.safetensors', '--args', join(testdata, 'gan-control-official', 'args.json'), '--out', 'y', '--backend', 'cpu'], { cwd: work });
+    const wrong = await runCli(
+      ['convert', 'G.safetensors', '--args', join(testdata, 'gan-control-official', 'args.json'), '--out', 'y', '--backend', 'cpu'],
+      { cwd: work },
+    );
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/^error: .*(missing|shape)/m);
     expect(wrong.stderr).not.toMatch(/\n\s+at /);

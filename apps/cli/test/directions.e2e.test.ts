@@ -17,9 +17,14 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('directions on a converted StyleGAN2', () => {
   it('convert → directions → generate --shift / --set along them → evaluate --method interfacegan; the value regressor: --set and evaluate --method regression --compare', async () => {
     writeTinyNvidiaGenerator(work); // G.safetensors + config.json (G_kwargs)
-    const c = await runCli(['convert', 'G.safetensors', '--kwargs', 'config.json', '--attribute', 'latent=size', '--out', 'sg', '--backend', 'cpu'], { cwd: work });
+    const c = await runCli(
+      ['convert', 'G.safetensors', '--kwargs', 'config.json', '--attribute', 'latent=size', '--out', 'sg', '--backend', 'cpu'],
+      { cwd: work },
+    );
     expect(c.code, c.stderr).toBe(0);
-    const shiftBefore = await runCli(['generate', '--model', 'sg', '--shift', 'latent.size=+0.05', '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
+    const shiftBefore = await runCli(['generate', '--model', 'sg', '--shift', 'latent.size=+0.05', '--out', 'x.png', '--backend', 'cpu'], {
+      cwd: work,
+    });
     expect(shiftBefore.code).toBe(1);
     expect(shiftBefore.stderr).toContain('gan-control directions --model sg');
     const d = await runCli(['directions', '--model', 'sg', '--samples', '128', '--json', '--backend', 'cpu'], { cwd: work });
@@ -28,7 +33,9 @@ describe('directions on a converted StyleGAN2', () => {
     expect(fit.directions.map((x) => `${x.key}:${x.kind}`)).toEqual(['latent.size:linear']);
     expect(existsSync(join(work, 'sg', 'directions.json'))).toBe(true);
     const run = async (out: string, extra: string[]) => {
-      const r = await runCli(['generate', '--model', 'sg', '--seed', '2', '--count', '4', '--out', out, '--backend', 'cpu', ...extra], { cwd: work });
+      const r = await runCli(['generate', '--model', 'sg', '--seed', '2', '--count', '4', '--out', out, '--backend', 'cpu', ...extra], {
+        cwd: work,
+      });
       expect(r.code, r.stderr).toBe(0);
       return r;
     };
@@ -38,16 +45,71 @@ describe('directions on a converted StyleGAN2', () => {
     expect(pngSize(new Uint8Array(readFileSync(join(work, 'a.png'))))).toEqual({ width: 2 * (8 + 2) + 2, height: 2 * (8 + 2) + 2 });
     const set = await run('s.png', ['--set', 'latent=0.3']);
     expect(set.stderr).toContain('--set goes along its fitted directions');
-    const e = await runCli(['evaluate', '--model', 'sg', '--method', 'interfacegan', '--samples', '2', '--steps', '3', '--range-samples', '16', '--json', '--backend', 'cpu'], { cwd: work });
+    const e = await runCli(
+      [
+        'evaluate',
+        '--model',
+        'sg',
+        '--method',
+        'interfacegan',
+        '--samples',
+        '2',
+        '--steps',
+        '3',
+        '--range-samples',
+        '16',
+        '--json',
+        '--backend',
+        'cpu',
+      ],
+      { cwd: work },
+    );
     expect(e.code, e.stderr).toBe(0);
     expect(Object.keys(JSON.parse(e.stdout) as object)).toEqual(['latent']);
     // The value regressor: absolute edits on the converted model without directions.json's linear fit.
-    const r = await runCli(['directions', '--model', 'sg', '--method', 'regression', '--samples', '128', '--epochs', '20', '--hidden', '16,16', '--json', '--backend', 'cpu'], { cwd: work });
+    const r = await runCli(
+      [
+        'directions',
+        '--model',
+        'sg',
+        '--method',
+        'regression',
+        '--samples',
+        '128',
+        '--epochs',
+        '20',
+        '--hidden',
+        '16,16',
+        '--json',
+        '--backend',
+        'cpu',
+      ],
+      { cwd: work },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(join(work, 'sg', 'regression', 'latent.json'))).toBe(true);
     const viaRegressor = await run('r.png', ['--set', 'latent=0.3']);
     expect(viaRegressor.stderr).toContain('--set goes through its value regressors');
-    const er = await runCli(['evaluate', '--model', 'sg', '--method', 'regression', '--compare', '--samples', '2', '--steps', '3', '--range-samples', '16', '--json', '--backend', 'cpu'], { cwd: work });
+    const er = await runCli(
+      [
+        'evaluate',
+        '--model',
+        'sg',
+        '--method',
+        'regression',
+        '--compare',
+        '--samples',
+        '2',
+        '--steps',
+        '3',
+        '--range-samples',
+        '16',
+        '--json',
+        '--backend',
+        'cpu',
+      ],
+      { cwd: work },
+    );
     expect(er.code, er.stderr).toBe(0);
     const cmp = JSON.parse(er.stdout) as { method: string; attributes: object; metrics: { mig: unknown; realism?: unknown } };
     expect(cmp.method).toBe('regression');

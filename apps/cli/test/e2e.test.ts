@@ -113,7 +113,11 @@ describe('plugin new', () => {
     const pkgDir = join(dir, 'gan-control-attribute-brightness');
     const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
     expect(pkg.ganControl.attributes[0].name).toBe('brightness');
-    const out = execFileSync(process.execPath, ['--test', 'test/plugin.test.js'], { cwd: pkgDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(process.execPath, ['--test', 'test/plugin.test.js'], {
+      cwd: pkgDir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     expect(out).toMatch(/# pass 5/);
     expect(out).toMatch(/# fail 0/);
     const again = await runCli(['plugin', 'new', 'brightness'], { cwd: dir });

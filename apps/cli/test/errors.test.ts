@@ -4,7 +4,10 @@ import { CliError, exitCodeOf, formatZodIssues, reportError, usageError } from '
 
 describe('reportError', () => {
   it('CLI errors keep their exit code; no stack unless verbose', () => {
-    expect(reportError(new CliError('CLI_X', 'what; why; do this'), { verbose: false })).toEqual({ line: 'error: what; why; do this', exitCode: 1 });
+    expect(reportError(new CliError('CLI_X', 'what; why; do this'), { verbose: false })).toEqual({
+      line: 'error: what; why; do this',
+      exitCode: 1,
+    });
     expect(reportError(usageError('bad flag'), { verbose: false }).exitCode).toBe(2);
     expect(reportError(new CliError('CLI_X', 'm'), { verbose: true }).line).toMatch(/^error: m\n.*GanControlError/);
     expect(reportError(new CliError('CLI_INTERRUPTED', 'stopped; continue with: …'), { verbose: false }).exitCode).toBe(130);
@@ -22,7 +25,9 @@ describe('reportError', () => {
   });
 
   it('library errors with a code become one line (multi-line messages are joined)', () => {
-    const err = Object.assign(new Error('Invalid generator config:\n  zDim: expected number\nFix these fields.'), { code: 'STYLEGAN2_INVALID_CONFIG' });
+    const err = Object.assign(new Error('Invalid generator config:\n  zDim: expected number\nFix these fields.'), {
+      code: 'STYLEGAN2_INVALID_CONFIG',
+    });
     expect(reportError(err, { verbose: false })).toEqual({
       line: 'error: Invalid generator config: zDim: expected number Fix these fields. [STYLEGAN2_INVALID_CONFIG]',
       exitCode: 1,

@@ -12,8 +12,12 @@ const hasEncoders = existsSync(join(bundled, 'encoders')) && readdirSync(join(bu
 let work: string;
 
 /** The domain's colour of a hue (channel k = 0.5 + 0.5·cos(hue − 120°·k)), as an SVG fill. */
-const fill = (hue: number) => `rgb(${[0, 1, 2].map((k) => Math.round(255 * (0.5 + 0.5 * Math.cos(((hue - 120 * k) * Math.PI) / 180)))).join(',')})`;
-const svg = (body: string, w = 160, h = 120) => Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="100%" height="100%" fill="black"/>${body}</svg>`);
+const fill = (hue: number) =>
+  `rgb(${[0, 1, 2].map((k) => Math.round(255 * (0.5 + 0.5 * Math.cos(((hue - 120 * k) * Math.PI) / 180)))).join(',')})`;
+const svg = (body: string, w = 160, h = 120) =>
+  Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="100%" height="100%" fill="black"/>${body}</svg>`,
+  );
 type Measured = Record<string, Record<string, number>>;
 const hueDiff = (a: number, b: number) => Math.abs(((a - b + 540) % 360) - 180);
 
@@ -22,8 +26,12 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'gan-control-invert-'));
   // A square of hue 60° (yellow-orange): 30 px wide in the 120-px centre crop (size 0.25), centred
   // at (89.4, 48.75) canvas px = (18.5, 13) px of the 32-px model picture.
-  await sharp(svg(`<rect x="74.4" y="33.75" width="30" height="30" fill="${fill(60)}"/>`)).png().toFile(join(work, 'photo.png'));
-  await sharp(svg('<circle cx="10" cy="10" r="4" fill="red"/>', 12, 12)).png().toFile(join(work, 'tiny.png'));
+  await sharp(svg(`<rect x="74.4" y="33.75" width="30" height="30" fill="${fill(60)}"/>`))
+    .png()
+    .toFile(join(work, 'photo.png'));
+  await sharp(svg('<circle cx="10" cy="10" r="4" fill="red"/>', 12, 12))
+    .png()
+    .toFile(join(work, 'tiny.png'));
   await sharp(svg('<circle cx="80" cy="60" r="30" fill="rgb(128,128,128)"/>')).png().toFile(join(work, 'grey.png'));
   writeFileSync(join(work, 'broken.png'), 'this is not an image');
 });
@@ -31,7 +39,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe.runIf(hasEncoders)('invert and edit a picture the model did not make', () => {
   it('invert writes latent.json and the reconstruction, with PSNR and the measured values', async () => {
-    const r = await runCli(['invert', 'photo.png', '--model', 'shapes', '--steps', '150', '--out', 'photo.latent.json', '--png', 'recon.png', '--json'], { cwd: work });
+    const r = await runCli(
+      ['invert', 'photo.png', '--model', 'shapes', '--steps', '150', '--out', 'photo.latent.json', '--png', 'recon.png', '--json'],
+      { cwd: work },
+    );
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { psnr: number; mse: number; measured: { original: Measured; reconstruction: Measured } };
     // Measured with the CLI's backend (wasm + native kernels) and its defaults (encoders' start,
@@ -50,7 +61,9 @@ describe.runIf(hasEncoders)('invert and edit a picture the model did not make', 
   });
 
   it('edit latent.json --set color.hue=200: the hue is set, position and size stay (issue targets)', async () => {
-    const r = await runCli(['edit', 'photo.latent.json', '--model', 'shapes', '--set', 'color.hue=200', '--out', 'edited.png', '--json'], { cwd: work });
+    const r = await runCli(['edit', 'photo.latent.json', '--model', 'shapes', '--set', 'color.hue=200', '--out', 'edited.png', '--json'], {
+      cwd: work,
+    });
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { measured: { original: Measured; reconstruction: Measured; edits: { measured: Measured }[] } };
     const e = out.measured.edits[0].measured;
@@ -62,7 +75,10 @@ describe.runIf(hasEncoders)('invert and edit a picture the model did not make', 
   });
 
   it('edit IMAGE --sweep projects, then writes a row and a table of measured values', async () => {
-    const r = await runCli(['edit', 'photo.png', '--model', 'shapes', '--steps', '30', '--sweep', 'size=0.18:0.32:3', '--out', 'sizes.png'], { cwd: work });
+    const r = await runCli(
+      ['edit', 'photo.png', '--model', 'shapes', '--steps', '30', '--sweep', 'size=0.18:0.32:3', '--out', 'sizes.png'],
+      { cwd: work },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/a row of 3: size=0\.18, size=0\.25, size=0\.32/);
     expect(r.stdout).toMatch(/reconstruction: PSNR \d+\.\d+ dB, MSE/);

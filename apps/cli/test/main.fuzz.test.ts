@@ -16,18 +16,56 @@ function rng(seed: number): () => number {
 }
 
 const COMMANDS: Record<string, { base: string[]; flags: string[] }> = {
-  generate: { base: ['generate', '--model', 'nowhere'], flags: ['--set', '--sweep', '--count', '--seed', '--truncation', '--keep', '--out', '--plugin', '--extrapolate'] },
-  evaluate: { base: ['evaluate', '--model', 'nowhere'], flags: ['--samples', '--steps', '--range-samples', '--seed', '--out', '--plugin', '--json'] },
+  generate: {
+    base: ['generate', '--model', 'nowhere'],
+    flags: ['--set', '--sweep', '--count', '--seed', '--truncation', '--keep', '--out', '--plugin', '--extrapolate'],
+  },
+  evaluate: {
+    base: ['evaluate', '--model', 'nowhere'],
+    flags: ['--samples', '--steps', '--range-samples', '--seed', '--out', '--plugin', '--json'],
+  },
   demo: { base: ['demo', '--model', 'nowhere'], flags: ['--out', '--seed', '--plugin', '--json'] },
   train: { base: ['train', 'missing.json'], flags: ['--out', '--kimg', '--resume', '--json', '--preset'] },
-  encoders: { base: ['encoders', '--model', 'nowhere'], flags: ['--samples', '--epochs', '--batch', '--hidden', '--seed', '--data', '--refine', '--calibrate', '--plugin'] },
+  encoders: {
+    base: ['encoders', '--model', 'nowhere'],
+    flags: ['--samples', '--epochs', '--batch', '--hidden', '--seed', '--data', '--refine', '--calibrate', '--plugin'],
+  },
   calibrate: { base: ['calibrate', '--model', 'nowhere'], flags: ['--passes', '--samples', '--seed', '--plugin'] },
   convert: { base: ['convert', 'missing.pt'], flags: ['--args', '--kwargs', '--attribute', '--encoder', '--out'] },
   inspect: { base: ['inspect', 'nowhere'], flags: ['--json'] },
 };
 
-const VALUES = ['', '-3', '0', '1', '4097', '1e309', '-1e308', 'NaN', '0x10', ' ', '__proto__.x=1', 'constructor=2', 'color.hue=400', 'a=1:2:3', 'a=1e308:-1e308:3',
-  'pose.yaw=-30', '/proc/forbidden/x', '/proc/forbidden/x.png', 'e.jpg', 'out.png', 'x', '../x', '=', 'color=./x.mjs', 'a.b.c=1', '--', '-', '--json', 'é'];
+const VALUES = [
+  '',
+  '-3',
+  '0',
+  '1',
+  '4097',
+  '1e309',
+  '-1e308',
+  'NaN',
+  '0x10',
+  ' ',
+  '__proto__.x=1',
+  'constructor=2',
+  'color.hue=400',
+  'a=1:2:3',
+  'a=1e308:-1e308:3',
+  'pose.yaw=-30',
+  '/proc/forbidden/x',
+  '/proc/forbidden/x.png',
+  'e.jpg',
+  'out.png',
+  'x',
+  '../x',
+  '=',
+  'color=./x.mjs',
+  'a.b.c=1',
+  '--',
+  '-',
+  '--json',
+  'é',
+];
 
 const work = mkdtempSync(join(tmpdir(), 'cli-fuzz-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -47,7 +85,11 @@ describe('the command line under fuzzing (seed 10)', () => {
       let stdout = '';
       let stderr = '';
       const started = Date.now();
-      const code = await main(argv, { cwd: work, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
+      const code = await main(argv, {
+        cwd: work,
+        stdout: { write: (s: string) => (stdout += s) },
+        stderr: { write: (s: string) => (stderr += s) },
+      });
       const what = `case ${i}: ${JSON.stringify(argv)} → ${code} ${stderr}`;
       expect([1, 2], what).toContain(code);
       expect(stderr, what).toMatch(/^error: [^\n]+\n$/);

@@ -9,7 +9,11 @@ import { main } from '../src/main.js';
 async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(argv, { cwd: process.cwd(), stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
+  const code = await main(argv, {
+    cwd: process.cwd(),
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+  });
   return { code, stdout, stderr };
 }
 
@@ -22,8 +26,17 @@ describe('main', () => {
     expect(t.stderr).toBe("error: --truncation must be a number from 0 to 1, got '-0.5'\n");
   });
 
-  it('--plugin is accepted by every command that measures with a model\'s plugins', async () => {
-    for (const command of [['generate'], ['evaluate'], ['demo'], ['encoders'], ['calibrate'], ['refine'], ['invert', 'in.png'], ['edit', 'in.png', '--set', 'color.hue=1']]) {
+  it("--plugin is accepted by every command that measures with a model's plugins", async () => {
+    for (const command of [
+      ['generate'],
+      ['evaluate'],
+      ['demo'],
+      ['encoders'],
+      ['calibrate'],
+      ['refine'],
+      ['invert', 'in.png'],
+      ['edit', 'in.png', '--set', 'color.hue=1'],
+    ]) {
       const r = await run([...command, '--model', 'nowhere', '--plugin', 'color=./x.mjs']);
       expect(r.stderr, command[0]).not.toMatch(/Unknown option/i);
       expect(r.stderr, command[0]).toMatch(/^error: model 'nowhere' not found/);
@@ -39,20 +52,26 @@ describe('main', () => {
     expect(eq.stderr).toMatch(/^error: option `--out <dir>` value is missing/);
   });
 
-  it.skipIf(!existsSync('/proc/self'))('an --out (or --dir) that cannot be created fails at once in generate, demo, evaluate, train, plugin new and encoders --data', async () => {
-    for (const argv of [
-      ['generate', '--out', '/proc/forbidden/a.png'],
-      ['demo', '--out', '/proc/forbidden/demo'],
-      ['evaluate', '--out', '/proc/forbidden/grids'],
-      ['train', '--preset', 'tiny-8', '--out', '/proc/forbidden/run'],
-      ['plugin', 'new', 'glow', '--dir', '/proc/forbidden/glow'],
-      ['encoders', '--model', 'nowhere', '--data', '/proc/forbidden/pairs'],
-    ]) {
-      const r = await run(argv);
-      expect(r.code, argv.join(' ')).toBe(1);
-      expect(r.stderr).toMatch(/^error: cannot write --(out|dir|data) \/proc\/forbidden\/\S+: (cannot create a folder in \/proc|\/proc is not writable)/);
-    }
-  }, 30_000);
+  it.skipIf(!existsSync('/proc/self'))(
+    'an --out (or --dir) that cannot be created fails at once in generate, demo, evaluate, train, plugin new and encoders --data',
+    async () => {
+      for (const argv of [
+        ['generate', '--out', '/proc/forbidden/a.png'],
+        ['demo', '--out', '/proc/forbidden/demo'],
+        ['evaluate', '--out', '/proc/forbidden/grids'],
+        ['train', '--preset', 'tiny-8', '--out', '/proc/forbidden/run'],
+        ['plugin', 'new', 'glow', '--dir', '/proc/forbidden/glow'],
+        ['encoders', '--model', 'nowhere', '--data', '/proc/forbidden/pairs'],
+      ]) {
+        const r = await run(argv);
+        expect(r.code, argv.join(' ')).toBe(1);
+        expect(r.stderr).toMatch(
+          /^error: cannot write --(out|dir|data) \/proc\/forbidden\/\S+: (cannot create a folder in \/proc|\/proc is not writable)/,
+        );
+      }
+    },
+    30_000,
+  );
 
   it('evaluate on a model folder whose model.json names a plugin file imports nothing and says why', async () => {
     const work = mkdtempSync(join(tmpdir(), 'cli-main-untrusted-'));
@@ -66,7 +85,9 @@ describe('main', () => {
       writeFileSync(join(dir, 'model.json'), JSON.stringify(manifest));
       const r = await run(['evaluate', '--model', dir, '--backend', 'cpu']);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`error: ${join(dir, 'model.json')}: attribute 'color' names the plugin './x.mjs', which is a path, not an installed package`);
+      expect(r.stderr).toContain(
+        `error: ${join(dir, 'model.json')}: attribute 'color' names the plugin './x.mjs', which is a path, not an installed package`,
+      );
       expect(existsSync(marker)).toBe(false);
     } finally {
       rmSync(work, { recursive: true, force: true });
@@ -86,8 +107,22 @@ describe('main', () => {
       const partial = await run(['generate', '--model', dir, '--set', 'position.x=10', '--out', join(work, 'p.png'), '--backend', 'cpu']);
       expect(partial.code).toBe(1);
       expect(partial.stderr).toContain("names the plugin './x.mjs', which is a path");
-      expect(partial.stderr).toContain('or give every value of each attribute you set (generate measures the ones a --set leaves out), and no plugin is needed');
-      const full = await run(['generate', '--model', dir, '--set', 'position.x=10', '--set', 'position.y=12', '--out', join(work, 'f.png'), '--backend', 'cpu']);
+      expect(partial.stderr).toContain(
+        'or give every value of each attribute you set (generate measures the ones a --set leaves out), and no plugin is needed',
+      );
+      const full = await run([
+        'generate',
+        '--model',
+        dir,
+        '--set',
+        'position.x=10',
+        '--set',
+        'position.y=12',
+        '--out',
+        join(work, 'f.png'),
+        '--backend',
+        'cpu',
+      ]);
       expect(full.code, full.stderr).toBe(0);
       expect(existsSync(join(work, 'f.png'))).toBe(true);
       // Only the partially set attribute's plugin is needed: a path named for color does not stop a partial --set of position.

@@ -33,12 +33,44 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('on a tiny model', () => {
   it('encoders: samples pairs, trains one encoder per attribute, reports JSON', async () => {
-    const r = await runCli(['encoders', '--model', model, '--samples', '64', '--epochs', '2', '--hidden', '16', '--batch', '32', '--refine', '2', '--calibrate', '1', '--calibrate-samples', '2', '--json', '--backend', 'cpu'], { cwd: work });
+    const r = await runCli(
+      [
+        'encoders',
+        '--model',
+        model,
+        '--samples',
+        '64',
+        '--epochs',
+        '2',
+        '--hidden',
+        '16',
+        '--batch',
+        '32',
+        '--refine',
+        '2',
+        '--calibrate',
+        '1',
+        '--calibrate-samples',
+        '2',
+        '--json',
+        '--backend',
+        'cpu',
+      ],
+      { cwd: work },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^backend: cpu \(requested cpu/m);
     const report = JSON.parse(r.stdout) as {
       encoders: string;
-      attributes: Record<string, { valError: number; baselineValError: number; refine: { steps: number; seams: (number | null)[]; cycleAfter: number }; calibration: { errorBefore: number[]; errorAfter: number[]; images: number } }>;
+      attributes: Record<
+        string,
+        {
+          valError: number;
+          baselineValError: number;
+          refine: { steps: number; seams: (number | null)[]; cycleAfter: number };
+          calibration: { errorBefore: number[]; errorAfter: number[]; images: number };
+        }
+      >;
     };
     expect(Object.keys(report.attributes).sort()).toEqual(['color', 'position', 'size']);
     for (const a of Object.values(report.attributes)) {
@@ -51,10 +83,19 @@ describe('on a tiny model', () => {
     expect(typeof report.attributes.color.refine.seams[0]).toBe('number');
     expect(report.attributes.position.refine.seams).toEqual([null, null]);
     expect(report.attributes.position.calibration.images).toBe(2 * 24 * 2 * 2); // 2 values × 24 knots × 2 images × 2 passes
-    const saved = JSON.parse(readFileSync(join(model, 'encoders', 'color.json'), 'utf8')) as { calibration: { method: string; columns: { knots: number[] }[] } };
+    const saved = JSON.parse(readFileSync(join(model, 'encoders', 'color.json'), 'utf8')) as {
+      calibration: { method: string; columns: { knots: number[] }[] };
+    };
     expect(saved.calibration.method).toBe('input-offset');
     expect(saved.calibration.columns[0].knots).toHaveLength(24);
-    expect(readdirSync(join(model, 'encoders')).sort()).toEqual(['color.json', 'color.safetensors', 'position.json', 'position.safetensors', 'size.json', 'size.safetensors']);
+    expect(readdirSync(join(model, 'encoders')).sort()).toEqual([
+      'color.json',
+      'color.safetensors',
+      'position.json',
+      'position.safetensors',
+      'size.json',
+      'size.safetensors',
+    ]);
     const again = await runCli(['encoders', '--model', model, '--samples', '64', '--backend', 'cpu'], { cwd: work });
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('already holds an encoder dataset; pass --resume');
@@ -63,11 +104,16 @@ describe('on a tiny model', () => {
   it('calibrate refits the calibration of existing encoders and saves it', async () => {
     const before = JSON.parse(readFileSync(join(model, 'encoders', 'size.json'), 'utf8')) as { calibration: { fit: { seed: number } } };
     expect(before.calibration.fit.seed).toBe(0);
-    const r = await runCli(['calibrate', '--model', model, '--passes', '1', '--samples', '2', '--seed', '3', '--json', '--backend', 'cpu'], { cwd: work });
+    const r = await runCli(
+      ['calibrate', '--model', model, '--passes', '1', '--samples', '2', '--seed', '3', '--json', '--backend', 'cpu'],
+      { cwd: work },
+    );
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as { attributes: Record<string, { errorBefore: number[]; errorAfter: number[] }> };
     expect(Object.keys(report.attributes).sort()).toEqual(['color', 'position', 'size']);
-    const after = JSON.parse(readFileSync(join(model, 'encoders', 'size.json'), 'utf8')) as { calibration: { fit: { seed: number; iterations: number } } };
+    const after = JSON.parse(readFileSync(join(model, 'encoders', 'size.json'), 'utf8')) as {
+      calibration: { fit: { seed: number; iterations: number } };
+    };
     expect(after.calibration.fit).toMatchObject({ seed: 3, iterations: 1 });
     const bundled = await runCli(['calibrate', '--model', 'shapes'], { cwd: work });
     expect(bundled.code).toBe(1);
@@ -77,9 +123,34 @@ describe('on a tiny model', () => {
   it('refine refines existing encoders through the generator, recalibrates and saves them', async () => {
     const before = JSON.parse(readFileSync(join(model, 'encoders', 'color.json'), 'utf8')) as { values: { seam?: number }[] };
     const seam = before.values[0].seam; // from the encoders test above
-    const r = await runCli(['refine', '--model', model, '--steps', '3', '--only', 'size', '--calibrate', '1', '--calibrate-samples', '2', '--seed', '4', '--json', '--backend', 'cpu'], { cwd: work });
+    const r = await runCli(
+      [
+        'refine',
+        '--model',
+        model,
+        '--steps',
+        '3',
+        '--only',
+        'size',
+        '--calibrate',
+        '1',
+        '--calibrate-samples',
+        '2',
+        '--seed',
+        '4',
+        '--json',
+        '--backend',
+        'cpu',
+      ],
+      { cwd: work },
+    );
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { attributes: Record<string, { refine: { steps: number; cycleBefore: number; cycleAfter: number }; calibration: { errorAfter: number[] } }> };
+    const report = JSON.parse(r.stdout) as {
+      attributes: Record<
+        string,
+        { refine: { steps: number; cycleBefore: number; cycleAfter: number }; calibration: { errorAfter: number[] } }
+      >;
+    };
     expect(Object.keys(report.attributes)).toEqual(['size']);
     expect(report.attributes.size.refine.steps).toBe(3);
     expect(Number.isFinite(report.attributes.size.refine.cycleBefore)).toBe(true);
@@ -97,16 +168,52 @@ describe('on a tiny model', () => {
   });
 
   it('generate --set writes one PNG of the model resolution, and a grid for --count', async () => {
-    const one = await runCli(['generate', '--model', model, '--set', 'color.hue=120', '--set', 'size=0.3', '--extrapolate', '--out', 'one.png', '--backend', 'cpu'], { cwd: work });
+    const one = await runCli(
+      [
+        'generate',
+        '--model',
+        model,
+        '--set',
+        'color.hue=120',
+        '--set',
+        'size=0.3',
+        '--extrapolate',
+        '--out',
+        'one.png',
+        '--backend',
+        'cpu',
+      ],
+      { cwd: work },
+    );
     expect(one.code, one.stderr).toBe(0);
     await expectPng(join(work, 'one.png'), { width: R, height: R });
-    const row = await runCli(['generate', '--model', model, '--set', 'position.x=8', '--count', '3', '--seed', '5', '--out', 'row.png', '--backend', 'cpu'], { cwd: work });
+    const row = await runCli(
+      ['generate', '--model', model, '--set', 'position.x=8', '--count', '3', '--seed', '5', '--out', 'row.png', '--backend', 'cpu'],
+      { cwd: work },
+    );
     expect(row.code, row.stderr).toBe(0);
     await expectPng(join(work, 'row.png'), gridSize(2, 2));
   });
 
   it('generate --sweep writes a grid: a row per seed, a column per value', async () => {
-    const r = await runCli(['generate', '--model', model, '--sweep', 'color.hue=0:240:4', '--count', '2', '--keep', 'other', '--out', 'sweep.png', '--backend', 'cpu'], { cwd: work });
+    const r = await runCli(
+      [
+        'generate',
+        '--model',
+        model,
+        '--sweep',
+        'color.hue=0:240:4',
+        '--count',
+        '2',
+        '--keep',
+        'other',
+        '--out',
+        'sweep.png',
+        '--backend',
+        'cpu',
+      ],
+      { cwd: work },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('2 × 4 grid');
     expect(r.stdout).toContain('color.hue=0, color.hue=80, color.hue=160, color.hue=240');
@@ -114,7 +221,10 @@ describe('on a tiny model', () => {
   });
 
   it('generate into a folder writes one PNG per image', async () => {
-    const r = await runCli(['generate', '--model', model, '--sweep', 'size=0.2:0.4:2', '--count', '2', '--extrapolate', '--out', 'frames', '--backend', 'cpu'], { cwd: work });
+    const r = await runCli(
+      ['generate', '--model', model, '--sweep', 'size=0.2:0.4:2', '--count', '2', '--extrapolate', '--out', 'frames', '--backend', 'cpu'],
+      { cwd: work },
+    );
     expect(r.code, r.stderr).toBe(0);
     const files = readdirSync(join(work, 'frames')).sort();
     expect(files).toEqual(['seed0-row0-size=0.2.png', 'seed0-row0-size=0.4.png', 'seed0-row1-size=0.2.png', 'seed0-row1-size=0.4.png']);
@@ -130,9 +240,15 @@ describe('on a tiny model', () => {
   });
 
   it('evaluate --json prints the precision report as valid JSON', async () => {
-    const r = await runCli(['evaluate', '--model', model, '--json', '--samples', '2', '--steps', '3', '--range-samples', '8', '--backend', 'cpu'], { cwd: work });
+    const r = await runCli(
+      ['evaluate', '--model', model, '--json', '--samples', '2', '--steps', '3', '--range-samples', '8', '--backend', 'cpu'],
+      { cwd: work },
+    );
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as Record<string, { unit: string; range: [number, number]; meanError: number; p90Error: number; leakage: Record<string, number> }>;
+    const report = JSON.parse(r.stdout) as Record<
+      string,
+      { unit: string; range: [number, number]; meanError: number; p90Error: number; leakage: Record<string, number> }
+    >;
     expect(Object.keys(report).sort()).toEqual(['color', 'position', 'size']);
     expect(report.color.unit).toBe('deg');
     for (const a of Object.values(report)) {
@@ -144,7 +260,10 @@ describe('on a tiny model', () => {
   });
 
   it('evaluate prints a table and writes grids with --out', async () => {
-    const r = await runCli(['evaluate', '--model', model, '--samples', '2', '--steps', '2', '--range-samples', '8', '--out', 'eval', '--backend', 'cpu'], { cwd: work });
+    const r = await runCli(
+      ['evaluate', '--model', model, '--samples', '2', '--steps', '2', '--range-samples', '8', '--out', 'eval', '--backend', 'cpu'],
+      { cwd: work },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^attribute\s+unit\s+range\s+mean err/m);
     expect(r.stdout).toMatch(/^color\s+deg/m);
@@ -161,7 +280,12 @@ describe('inspect and demo on the tiny model', () => {
     expect(r.stdout).toMatch(/^other\s+\[12, 16\)\s+no$/m);
     expect(r.stdout).toMatch(/^color\s+hue deg \[0, 360\] seam [\d.]+\s.*\s+yes$/m); // refined (a seam) and calibrated by the encoders test above
     const j = await runCli(['inspect', model, '--json'], { cwd: work });
-    const info = JSON.parse(j.stdout) as { resolution: number; groups: unknown[]; attributes: { name: string }[]; encoders: { attribute: string; calibrated: boolean }[] };
+    const info = JSON.parse(j.stdout) as {
+      resolution: number;
+      groups: unknown[];
+      attributes: { name: string }[];
+      encoders: { attribute: string; calibrated: boolean }[];
+    };
     expect(info.encoders.every((e) => e.calibrated)).toBe(true);
     expect(info.resolution).toBe(R);
     expect(info.groups).toHaveLength(4);
@@ -176,7 +300,11 @@ describe('inspect and demo on the tiny model', () => {
     const files = readdirSync(join(work, 'demo')).sort();
     expect(files).toEqual(['precision.json', 'sweep-color.png', 'sweep-position.x.png', 'sweep-position.y.png', 'sweep-size.png']);
     for (const f of files.filter((x) => x.endsWith('.png'))) await expectPng(join(work, 'demo', f), gridSize(4, 6));
-    expect(Object.keys(JSON.parse(readFileSync(join(work, 'demo', 'precision.json'), 'utf8'))).sort()).toEqual(['color', 'position', 'size']);
+    expect(Object.keys(JSON.parse(readFileSync(join(work, 'demo', 'precision.json'), 'utf8'))).sort()).toEqual([
+      'color',
+      'position',
+      'size',
+    ]);
     expect(r.stdout).toContain(join(work, 'demo', 'sweep-color.png'));
   });
 });
@@ -185,14 +313,20 @@ describe('model errors', () => {
   it('a value outside the trained range is refused with the range (unless --extrapolate)', async () => {
     const r = await runCli(['generate', '--model', model, '--set', 'size=-5', '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: value out of range: 'size': size = -5 fraction \(supported \[[-\d.]+, [-\d.]+\]\): .*or pass --extrapolate/m);
+    expect(r.stderr).toMatch(
+      /^error: value out of range: 'size': size = -5 fraction \(supported \[[-\d.]+, [-\d.]+\]\): .*or pass --extrapolate/m,
+    );
   });
 
   it('an unknown attribute or value lists what the model controls', async () => {
     const attr = await runCli(['generate', '--model', model, '--set', 'age=60', '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
     expect(attr.code).toBe(1);
-    expect(attr.stderr).toMatch(/unknown attribute 'age' in --set: model .* controls color \(hue in deg\); position \(x in px, y in px\); size \(size in fraction\)/);
-    const field = await runCli(['generate', '--model', model, '--sweep', 'position.z=0:1:2', '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
+    expect(attr.stderr).toMatch(
+      /unknown attribute 'age' in --set: model .* controls color \(hue in deg\); position \(x in px, y in px\); size \(size in fraction\)/,
+    );
+    const field = await runCli(['generate', '--model', model, '--sweep', 'position.z=0:1:2', '--out', 'x.png', '--backend', 'cpu'], {
+      cwd: work,
+    });
     expect(field.code).toBe(1);
     expect(field.stderr).toContain("unknown value 'position.z' in --sweep: 'position' has x, y");
     const keep = await runCli(['generate', '--model', model, '--keep', 'hair', '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
@@ -207,25 +341,39 @@ describe('model errors', () => {
     writeFileSync(weights, readFileSync(weights).subarray(0, 100));
     const r = await runCli(['generate', '--model', broken, '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: corrupt model: .*broken\/generator\.safetensors is a truncated safetensors file \(its header runs past the end of the file\)/m);
+    expect(r.stderr).toMatch(
+      /^error: corrupt model: .*broken\/generator\.safetensors is a truncated safetensors file \(its header runs past the end of the file\)/m,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     // A readable file with other tensors than the ones written: model.json's checksum names the file.
     writeFileSync(weights, writeSafetensors({ 'mapping.nope': { shape: [2], data: new Float32Array(2) } }));
     const changed = await runCli(['generate', '--model', broken, '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
     expect(changed.code).toBe(1);
-    expect(changed.stderr).toMatch(/^error: corrupt model .*broken: .*broken\/generator\.safetensors does not match the checksum model\.json records for it/m);
+    expect(changed.stderr).toMatch(
+      /^error: corrupt model .*broken: .*broken\/generator\.safetensors does not match the checksum model\.json records for it/m,
+    );
     // Without checksums (a folder written before them), the tensors are checked by name when assigned.
     const manifest = JSON.parse(readFileSync(join(broken, 'model.json'), 'utf8')) as Record<string, unknown>;
     delete manifest.files;
     writeFileSync(join(broken, 'model.json'), JSON.stringify(manifest));
     const wrong = await runCli(['generate', '--model', broken, '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(/^error: corrupt model .*broken: .*broken\/generator\.safetensors: the tensors do not match the configured network\. .*not used \(1\): mapping\.nope/m);
+    expect(wrong.stderr).toMatch(
+      /^error: corrupt model .*broken: .*broken\/generator\.safetensors: the tensors do not match the configured network\. .*not used \(1\): mapping\.nope/m,
+    );
     writeFileSync(join(broken, 'model.json'), '{ "format": "gan-control-model", ');
     const json = await runCli(['generate', '--model', broken, '--out', 'x.png', '--backend', 'cpu'], { cwd: work });
     expect(json.code).toBe(1);
     expect(json.stderr).toMatch(/corrupt model .*model\.json: not valid JSON/);
-    writeFileSync(join(broken, 'model.json'), JSON.stringify({ format: 'gan-control-model', version: 1, generator: { zDim: 16, wDim: 16, resolution: 16 }, attributes: [{ options: {} }] }));
+    writeFileSync(
+      join(broken, 'model.json'),
+      JSON.stringify({
+        format: 'gan-control-model',
+        version: 1,
+        generator: { zDim: 16, wDim: 16, resolution: 16 },
+        attributes: [{ options: {} }],
+      }),
+    );
     const field = await runCli(['inspect', broken], { cwd: work });
     expect(field.code).toBe(1);
     expect(field.stderr).toMatch(/invalid model .*model\.json: attributes\[0\]\.name: /);

@@ -19,12 +19,23 @@ const evilPlugin = (markerFile: string) =>
   `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(markerFile)}, 'imported');\n` +
   `export default { name: 'color', version: '1.0.0', apiVersion: 1, options: { safeParse: (x) => ({ success: true, data: x }) }, async setup() { throw Object.assign(new Error('setup reached'), { code: 'TEST_SETUP_REACHED' }); } };\n`;
 
-const ctx = (plugins?: Map<string, string>): Context => ({ cwd: project, out: () => {}, info: () => {}, isTTY: false, verbose: false, backend: 'cpu', plugins });
+const ctx = (plugins?: Map<string, string>): Context => ({
+  cwd: project,
+  out: () => {},
+  info: () => {},
+  isTTY: false,
+  verbose: false,
+  backend: 'cpu',
+  plugins,
+});
 
 function modelFolder(name: string, manifest: Record<string, unknown>): string {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'model.json'), JSON.stringify({ format: 'gan-control-model', version: 1, generator: { zDim: 4, wDim: 4, resolution: 8 }, ...manifest }));
+  writeFileSync(
+    join(dir, 'model.json'),
+    JSON.stringify({ format: 'gan-control-model', version: 1, generator: { zDim: 4, wDim: 4, resolution: 8 }, ...manifest }),
+  );
   return dir;
 }
 
@@ -59,7 +70,9 @@ describe('plugins named by a model folder', () => {
       expect(existsSync(marker)).toBe(false);
     }
     // A bare file name reads as a package name: looked up in node_modules only, not in the folder.
-    await expect(loadModelAttributes(model(dir, [{ name: 'color', plugin: 'x.mjs' }]), ctx())).rejects.toMatchObject({ code: 'CLI_PLUGIN_NOT_FOUND' });
+    await expect(loadModelAttributes(model(dir, [{ name: 'color', plugin: 'x.mjs' }]), ctx())).rejects.toMatchObject({
+      code: 'CLI_PLUGIN_NOT_FOUND',
+    });
     expect(existsSync(marker)).toBe(false);
   });
 
@@ -75,17 +88,32 @@ describe('plugins named by a model folder', () => {
     const dir = modelFolder('ships-node-modules', {});
     const pkg = join(dir, 'node_modules', 'gan-control-attribute-color');
     mkdirSync(pkg, { recursive: true });
-    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'gan-control-attribute-color', version: '1.0.0', type: 'module', main: 'index.js', ganControl: { attributes: [{ name: 'color' }] } }));
+    writeFileSync(
+      join(pkg, 'package.json'),
+      JSON.stringify({
+        name: 'gan-control-attribute-color',
+        version: '1.0.0',
+        type: 'module',
+        main: 'index.js',
+        ganControl: { attributes: [{ name: 'color' }] },
+      }),
+    );
     writeFileSync(join(pkg, 'index.js'), evilPlugin(marker));
     const err = await loadModelAttributes(model(dir, [{ name: 'color' }]), { ...ctx(), cwd: dir }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'CLI_PLUGIN_UNTRUSTED', message: expect.stringContaining('inside the model folder itself (a node_modules that came with it)') });
+    expect(err).toMatchObject({
+      code: 'CLI_PLUGIN_UNTRUSTED',
+      message: expect.stringContaining('inside the model folder itself (a node_modules that came with it)'),
+    });
     expect(existsSync(marker)).toBe(false);
   });
 
   it('a plugin file runs only when the user names it with --plugin', async () => {
     const dir = modelFolder('trusted', {});
     writeFileSync(join(dir, 'x.mjs'), evilPlugin(marker));
-    const err = await loadModelAttributes(model(dir, [{ name: 'color', plugin: './x.mjs' }]), ctx(new Map([['color', join(dir, 'x.mjs')]]))).catch((e: unknown) => e);
+    const err = await loadModelAttributes(
+      model(dir, [{ name: 'color', plugin: './x.mjs' }]),
+      ctx(new Map([['color', join(dir, 'x.mjs')]])),
+    ).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'TEST_SETUP_REACHED' });
     expect(existsSync(marker)).toBe(true);
     rmSync(marker);
@@ -121,11 +149,18 @@ describe('file names in a model folder stay inside it', () => {
       ['/etc/passwd', 'is an absolute path'],
     ] as const) {
       const dir = modelFolder('w', { weights });
-      expect(() => readModelManifest(dir), weights).toThrow(expect.objectContaining({ code: 'CLI_MODEL_UNSAFE_PATH', message: expect.stringContaining(`"weights" '${weights}' ${why}`) }));
+      expect(() => readModelManifest(dir), weights).toThrow(
+        expect.objectContaining({ code: 'CLI_MODEL_UNSAFE_PATH', message: expect.stringContaining(`"weights" '${weights}' ${why}`) }),
+      );
     }
     const linked = modelFolder('linked', {});
     symlinkSync(join(work, 'secret'), join(linked, 'generator.safetensors'));
-    expect(() => readModelManifest(linked)).toThrow(expect.objectContaining({ code: 'CLI_MODEL_UNSAFE_PATH', message: expect.stringContaining(`is a link to ${join(work, 'secret')}, outside the folder`) }));
+    expect(() => readModelManifest(linked)).toThrow(
+      expect.objectContaining({
+        code: 'CLI_MODEL_UNSAFE_PATH',
+        message: expect.stringContaining(`is a link to ${join(work, 'secret')}, outside the folder`),
+      }),
+    );
     const linkedJson = join(work, 'linked-json');
     mkdirSync(linkedJson);
     symlinkSync(join(work, 'secret'), join(linkedJson, 'model.json'));
@@ -136,10 +171,15 @@ describe('file names in a model folder stay inside it', () => {
         return e as Error;
       }
     })();
-    expect(err).toMatchObject({ code: 'CLI_MODEL_UNSAFE_PATH', message: expect.stringContaining(`model.json 'model.json' is a link to ${join(work, 'secret')}, outside the folder`) });
+    expect(err).toMatchObject({
+      code: 'CLI_MODEL_UNSAFE_PATH',
+      message: expect.stringContaining(`model.json 'model.json' is a link to ${join(work, 'secret')}, outside the folder`),
+    });
     expect(err?.message).not.toContain('secret bytes');
     const enc = modelFolder('enc', { encoders: '../project' });
-    expect(() => readModelManifest(enc)).toThrow(expect.objectContaining({ code: 'CLI_MODEL_UNSAFE_PATH', message: expect.stringContaining(`"encoders" '../project'`) }));
+    expect(() => readModelManifest(enc)).toThrow(
+      expect.objectContaining({ code: 'CLI_MODEL_UNSAFE_PATH', message: expect.stringContaining(`"encoders" '../project'`) }),
+    );
     // Inside the folder is fine, links included.
     const ok = modelFolder('ok', { weights: 'weights/g.safetensors' });
     mkdirSync(join(ok, 'weights'));
@@ -150,7 +190,10 @@ describe('file names in a model folder stay inside it', () => {
   it('an attribute named __proto__ (or constructor, prototype) is refused by field path', () => {
     const dir = modelFolder('proto', { attributes: [{ name: 'color' }, { name: '__proto__' }] });
     expect(() => readModelManifest(dir)).toThrow(
-      expect.objectContaining({ code: 'CLI_MODEL_CORRUPT', message: expect.stringContaining('attributes[1].name: __proto__, constructor and prototype are reserved names') }),
+      expect.objectContaining({
+        code: 'CLI_MODEL_CORRUPT',
+        message: expect.stringContaining('attributes[1].name: __proto__, constructor and prototype are reserved names'),
+      }),
     );
   });
 
@@ -160,18 +203,33 @@ describe('file names in a model folder stay inside it', () => {
     writeFileSync(join(dir, 'hue.json'), JSON.stringify({ format: 'gan-control-encoder', weights: 'hue.safetensors' }));
     expect(() => checkEncoderFiles(dir)).not.toThrow();
     writeFileSync(join(dir, 'hue.safetensors'), 'root:x:0:0:root:/root:/bin/bash\n');
-    expect(() => checkEncoderFiles(dir)).toThrow(expect.objectContaining({ code: 'CLI_MODEL_CORRUPT', message: expect.stringContaining('hue.safetensors are not a safetensors file') }));
+    expect(() => checkEncoderFiles(dir)).toThrow(
+      expect.objectContaining({
+        code: 'CLI_MODEL_CORRUPT',
+        message: expect.stringContaining('hue.safetensors are not a safetensors file'),
+      }),
+    );
     writeFileSync(join(dir, 'hue.safetensors'), writeSafetensors({ a: { dtype: 'F32', shape: [2], data: new Float32Array(2) } } as never));
     expect(() => checkEncoderFiles(dir)).not.toThrow();
     writeFileSync(join(dir, 'size.json'), JSON.stringify({ format: 'gan-control-encoder', weights: '../../secret' }));
-    expect(() => checkEncoderFiles(dir)).toThrow(expect.objectContaining({ code: 'CLI_MODEL_UNSAFE_PATH', message: expect.stringContaining(`"weights" '../../secret' leaves the folder`) }));
+    expect(() => checkEncoderFiles(dir)).toThrow(
+      expect.objectContaining({
+        code: 'CLI_MODEL_UNSAFE_PATH',
+        message: expect.stringContaining(`"weights" '../../secret' leaves the folder`),
+      }),
+    );
   });
 
   it('a truncated encoder JSON is an error naming the file, not skipped silently', () => {
     const dir = join(work, 'encoders-truncated');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'hue.json'), '{"format": "gan-control-encoder", "weig');
-    expect(() => checkEncoderFiles(dir)).toThrow(expect.objectContaining({ code: 'CLI_MODEL_CORRUPT', message: expect.stringContaining(`corrupt encoder ${join(dir, 'hue.json')}: not valid JSON`) }));
+    expect(() => checkEncoderFiles(dir)).toThrow(
+      expect.objectContaining({
+        code: 'CLI_MODEL_CORRUPT',
+        message: expect.stringContaining(`corrupt encoder ${join(dir, 'hue.json')}: not valid JSON`),
+      }),
+    );
   });
 
   it('weights that are not safetensors are a clear error that does not print the file as a number', async () => {
@@ -183,8 +241,13 @@ describe('file names in a model folder stay inside it', () => {
     expect(err).toMatchObject({ code: 'CLI_MODEL_CORRUPT', message: expect.stringContaining('is not a safetensors file') });
     expect((err as Error).message).not.toContain(String(n));
     // A real safetensors file cut short is called truncated, still without numbers from the file.
-    writeFileSync(join(dir, 'generator.safetensors'), writeSafetensors({ a: { dtype: 'F32', shape: [64], data: new Float32Array(64) } } as never).subarray(0, 40));
-    await expect(inspectModel(dir, work)).rejects.toMatchObject({ message: expect.stringContaining('is a truncated safetensors file (its header runs past the end of the file)') });
+    writeFileSync(
+      join(dir, 'generator.safetensors'),
+      writeSafetensors({ a: { dtype: 'F32', shape: [64], data: new Float32Array(64) } } as never).subarray(0, 40),
+    );
+    await expect(inspectModel(dir, work)).rejects.toMatchObject({
+      message: expect.stringContaining('is a truncated safetensors file (its header runs past the end of the file)'),
+    });
   });
 });
 

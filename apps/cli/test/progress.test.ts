@@ -5,7 +5,9 @@ describe('renderBar', () => {
   it('shows fraction, counts and an ETA from the elapsed rate', () => {
     expect(renderBar({ label: 'gen', done: 5, total: 10, elapsedMs: 2000, width: 10 })).toBe('gen [#####.....]  50% 5/10 eta 2s');
     expect(renderBar({ label: 'gen', done: 0, total: 10, elapsedMs: 0, width: 4 })).toBe('gen [....]   0% 0/10 eta --');
-    expect(renderBar({ label: 'gen', done: 10, total: 10, elapsedMs: 65_000, width: 4, info: 'loss 0.5' })).toBe('gen [####] 100% 10/10 in 1m05s  loss 0.5');
+    expect(renderBar({ label: 'gen', done: 10, total: 10, elapsedMs: 65_000, width: 4, info: 'loss 0.5' })).toBe(
+      'gen [####] 100% 10/10 in 1m05s  loss 0.5',
+    );
   });
 
   it('formats durations', () => {

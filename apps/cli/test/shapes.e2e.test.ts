@@ -8,7 +8,8 @@ import { buildCli, pngSize, runCli } from './cli-harness.js';
 
 const bundled = resolve(import.meta.dirname, '..', '..', '..', 'packages', 'domain-shapes', 'model');
 const hasModel = existsSync(join(bundled, 'model.json'));
-const hasEncoders = hasModel && existsSync(join(bundled, 'encoders')) && readdirSync(join(bundled, 'encoders')).some((f) => f.endsWith('.json'));
+const hasEncoders =
+  hasModel && existsSync(join(bundled, 'encoders')) && readdirSync(join(bundled, 'encoders')).some((f) => f.endsWith('.json'));
 let work: string;
 
 beforeAll(() => {
@@ -67,11 +68,17 @@ describe.runIf(hasEncoders)('the bundled shapes model with its encoders', () => 
   });
 
   it('generate --model shapes --sweep writes a grid of the model resolution', async () => {
-    const info = JSON.parse((await runCli(['inspect', 'shapes', '--json'], { cwd: work })).stdout) as { resolution: number; encoders: { attribute: string; values: { name: string; range: [number, number] }[] }[] };
+    const info = JSON.parse((await runCli(['inspect', 'shapes', '--json'], { cwd: work })).stdout) as {
+      resolution: number;
+      encoders: { attribute: string; values: { name: string; range: [number, number] }[] }[];
+    };
     const enc = info.encoders.find((e) => e.attribute === 'size') ?? info.encoders[0];
     const v = enc.values[0];
     const target = enc.values.length > 1 ? `${enc.attribute}.${v.name}` : enc.attribute;
-    const r = await runCli(['generate', '--model', 'shapes', '--sweep', `${target}=${v.range[0]}:${v.range[1]}:3`, '--count', '2', '--out', 'g.png'], { cwd: work });
+    const r = await runCli(
+      ['generate', '--model', 'shapes', '--sweep', `${target}=${v.range[0]}:${v.range[1]}:3`, '--count', '2', '--out', 'g.png'],
+      { cwd: work },
+    );
     expect(r.code, r.stderr).toBe(0);
     const R = info.resolution;
     expect(pngSize(new Uint8Array(readFileSync(join(work, 'g.png'))))).toEqual({ width: 3 * (R + 2) + 2, height: 2 * (R + 2) + 2 });
@@ -82,7 +89,9 @@ describe.runIf(hasModel && !hasEncoders)('the bundled shapes model without encod
   it('demo says the encoders are missing and how to train them on a copy', async () => {
     const r = await runCli(['demo', '--out', 'nodemo'], { cwd: work });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: the bundled model 'shapes' has no encoders in this installation.*gan-control encoders --model my-model/m);
+    expect(r.stderr).toMatch(
+      /^error: the bundled model 'shapes' has no encoders in this installation.*gan-control encoders --model my-model/m,
+    );
   });
 });
 
@@ -92,6 +101,8 @@ describe.runIf(!hasModel)('without the bundled shapes model', () => {
     const r = await runCli(['demo', '--out', out], { cwd: work });
     expect(r.code).toBe(1);
     expect(existsSync(out)).toBe(false);
-    expect(r.stderr).toMatch(/^error: the bundled model 'shapes' is not in this installation \(looked for .*domain-shapes.*model\.json\); .*gan-control train --preset shapes-32/m);
+    expect(r.stderr).toMatch(
+      /^error: the bundled model 'shapes' is not in this installation \(looked for .*domain-shapes.*model\.json\); .*gan-control train --preset shapes-32/m,
+    );
   });
 });

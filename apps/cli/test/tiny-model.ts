@@ -29,7 +29,14 @@ export async function writeTinyModel(dir: string): Promise<void> {
     await writeModelFolder(dir, {
       name: 'tiny-test',
       generator: { kind: 'stylegan2', config: G.config, stateDict: G.stateDict() },
-      latent: { groups: [{ name: 'color', size: 4 }, { name: 'position', size: 4 }, { name: 'size', size: 4 }, { name: 'other', size: 4, controlled: false }] },
+      latent: {
+        groups: [
+          { name: 'color', size: 4 },
+          { name: 'position', size: 4 },
+          { name: 'size', size: 4 },
+          { name: 'other', size: 4, controlled: false },
+        ],
+      },
       attributes: [{ name: 'color' }, { name: 'position' }, { name: 'size' }],
     });
   } finally {

@@ -18,7 +18,12 @@ const config = {
   seed: 0,
   resolution: 8,
   batchSize: 4,
-  latent: { groups: [{ name: 'brightness', size: 4 }, { name: 'other', size: 4, controlled: false }] },
+  latent: {
+    groups: [
+      { name: 'brightness', size: 4 },
+      { name: 'other', size: 4, controlled: false },
+    ],
+  },
   attributes: [{ name: 'brightness', plugin: './gan-control-attribute-brightness', options: { latentSize: 4 } }],
   generator: { channelBase: 64, channelMax: 8, mappingLayers: 2, mappingHidden: 8, useNoise: false },
   discriminator: { channelBase: 64, channelMax: 8, mbstdGroupSize: 2 },
@@ -38,10 +43,23 @@ describe('train', () => {
     const r = await runCli(['train', 'train.json', '--out', 'run', '--backend', 'cpu'], { cwd: project });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/trained 8 images .* \(2 steps\); model: .*run\/model/);
-    const model = JSON.parse(readFileSync(join(project, 'run', 'model', 'model.json'), 'utf8')) as { attributes: { name: string; plugin: string }[] };
-    expect(model.attributes).toEqual([{ name: 'brightness', plugin: '../../gan-control-attribute-brightness', options: { latentSize: 4 } }].map((a) => ({ ...a, plugin: a.plugin.replace(/^/, './') })));
-    expect(pngSize(new Uint8Array(readFileSync(join(project, 'run', 'samples', 'latest.png'))))).toEqual({ width: 2 * 10 + 2, height: 10 + 2 });
-    const metrics = readFileSync(join(project, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { contrastive: Record<string, number> });
+    const model = JSON.parse(readFileSync(join(project, 'run', 'model', 'model.json'), 'utf8')) as {
+      attributes: { name: string; plugin: string }[];
+    };
+    expect(model.attributes).toEqual(
+      [{ name: 'brightness', plugin: '../../gan-control-attribute-brightness', options: { latentSize: 4 } }].map((a) => ({
+        ...a,
+        plugin: a.plugin.replace(/^/, './'),
+      })),
+    );
+    expect(pngSize(new Uint8Array(readFileSync(join(project, 'run', 'samples', 'latest.png'))))).toEqual({
+      width: 2 * 10 + 2,
+      height: 10 + 2,
+    });
+    const metrics = readFileSync(join(project, 'run', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { contrastive: Record<string, number> });
     expect(Number.isFinite(metrics[metrics.length - 1].contrastive.brightness)).toBe(true);
 
     const again = await runCli(['train', 'train.json', '--out', 'run', '--backend', 'cpu'], { cwd: project });
@@ -51,27 +69,46 @@ describe('train', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ images: 8, step: 2, finished: true });
     // The schedule may grow on resume; other config changes need --allow-config-change.
-    const longer = await runCli(['train', 'train.json', '--out', 'run', '--resume', '--kimg', '0.012', '--json', '--backend', 'cpu'], { cwd: project });
+    const longer = await runCli(['train', 'train.json', '--out', 'run', '--resume', '--kimg', '0.012', '--json', '--backend', 'cpu'], {
+      cwd: project,
+    });
     expect(longer.code, longer.stderr).toBe(0);
     expect(JSON.parse(longer.stdout)).toMatchObject({ images: 12, step: 3, finished: true });
     writeFileSync(join(project, 'train.json'), JSON.stringify({ ...config, totalKimg: 0.012, r1Gamma: 0.02 }));
     const changed = await runCli(['train', 'train.json', '--out', 'run', '--resume', '--backend', 'cpu'], { cwd: project });
     expect(changed.code).toBe(1);
-    expect(changed.stderr).toContain('it was trained with a different config; use the same config, another --out, or --allow-config-change');
-    const allowed = await runCli(['train', 'train.json', '--out', 'run', '--resume', '--allow-config-change', '--json', '--backend', 'cpu'], { cwd: project });
+    expect(changed.stderr).toContain(
+      'it was trained with a different config; use the same config, another --out, or --allow-config-change',
+    );
+    const allowed = await runCli(
+      ['train', 'train.json', '--out', 'run', '--resume', '--allow-config-change', '--json', '--backend', 'cpu'],
+      { cwd: project },
+    );
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(JSON.parse(allowed.stdout)).toMatchObject({ images: 12, finished: true });
   });
 
   it('--minutes stops cleanly with exit 0 and a resume hint that keeps --r1-gamma and --lr; a resumed override needs --allow-config-change', async () => {
     writeFileSync(join(project, 'long.json'), JSON.stringify({ ...config, totalKimg: 4 }));
-    const r = await runCli(['train', 'long.json', '--out', 'long', '--minutes', '0.001', '--r1-gamma', '0.05', '--lr', '0.001', '--backend', 'cpu'], { cwd: project });
+    const r = await runCli(
+      ['train', 'long.json', '--out', 'long', '--minutes', '0.001', '--r1-gamma', '0.05', '--lr', '0.001', '--backend', 'cpu'],
+      { cwd: project },
+    );
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/--minutes 0\.001: stopped after \d+ of 4000 images with a checkpoint; continue with: gan-control train long\.json --out long --resume --r1-gamma 0\.05 --lr 0\.001/);
-    const ckpt = JSON.parse(readFileSync(join(project, 'long', 'checkpoints', 'latest.json'), 'utf8')) as { config?: { r1Gamma: number; optim: { gLr: number; dLr: number } } };
-    const saved = ckpt.config ?? (JSON.parse(readFileSync(join(project, 'long', 'config.json'), 'utf8')) as { r1Gamma: number; optim: { gLr: number; dLr: number } });
+    expect(r.stderr).toMatch(
+      /--minutes 0\.001: stopped after \d+ of 4000 images with a checkpoint; continue with: gan-control train long\.json --out long --resume --r1-gamma 0\.05 --lr 0\.001/,
+    );
+    const ckpt = JSON.parse(readFileSync(join(project, 'long', 'checkpoints', 'latest.json'), 'utf8')) as {
+      config?: { r1Gamma: number; optim: { gLr: number; dLr: number } };
+    };
+    const saved =
+      ckpt.config ??
+      (JSON.parse(readFileSync(join(project, 'long', 'config.json'), 'utf8')) as { r1Gamma: number; optim: { gLr: number; dLr: number } });
     expect(saved).toMatchObject({ r1Gamma: 0.05, optim: { gLr: 0.001, dLr: 0.001 } });
-    const other = await runCli(['train', 'long.json', '--out', 'long', '--resume', '--minutes', '0.001', '--r1-gamma', '0.5', '--backend', 'cpu'], { cwd: project });
+    const other = await runCli(
+      ['train', 'long.json', '--out', 'long', '--resume', '--minutes', '0.001', '--r1-gamma', '0.5', '--backend', 'cpu'],
+      { cwd: project },
+    );
     expect(other.code).toBe(1);
     expect(other.stderr).toContain('--allow-config-change');
     const bad = await runCli(['train', 'long.json', '--out', 'long2', '--lr', '-1'], { cwd: project });
@@ -79,17 +116,34 @@ describe('train', () => {
   });
 
   it('config errors come by field path; unknown presets and plugins are listed', async () => {
-    writeFileSync(join(project, 'bad.json'), JSON.stringify({ ...config, batchSize: 3, latent: { groups: [{ name: 'brightness', size: -1 }] } }));
+    writeFileSync(
+      join(project, 'bad.json'),
+      JSON.stringify({ ...config, batchSize: 3, latent: { groups: [{ name: 'brightness', size: -1 }] } }),
+    );
     const bad = await runCli(['train', 'bad.json'], { cwd: project });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^error: invalid training config \(.*bad\.json\): .*latent\.groups\[0\]\.size: /m);
     const preset = await runCli(['train', '--preset', 'nope'], { cwd: project });
     expect(preset.code).toBe(1);
     expect(preset.stderr).toMatch(/unknown preset 'nope'; presets: shapes-32, shapes-32-baseline, tiny-8/);
-    writeFileSync(join(project, 'unknown.json'), JSON.stringify({ ...config, latent: { groups: [{ name: 'glow', size: 4 }, { name: 'other', size: 4, controlled: false }] }, attributes: [{ name: 'glow' }] }));
+    writeFileSync(
+      join(project, 'unknown.json'),
+      JSON.stringify({
+        ...config,
+        latent: {
+          groups: [
+            { name: 'glow', size: 4 },
+            { name: 'other', size: 4, controlled: false },
+          ],
+        },
+        attributes: [{ name: 'glow' }],
+      }),
+    );
     const unknown = await runCli(['train', 'unknown.json', '--out', 'u'], { cwd: project });
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/unknown attribute plugin 'glow': .*installed: .*brightness|unknown attribute plugin 'glow': .*color, position, size \(@gan-control\/domain-shapes\)/);
+    expect(unknown.stderr).toMatch(
+      /unknown attribute plugin 'glow': .*installed: .*brightness|unknown attribute plugin 'glow': .*color, position, size \(@gan-control\/domain-shapes\)/,
+    );
     expect(existsSync(join(project, 'u', 'checkpoints'))).toBe(false);
     const none = await runCli(['train'], { cwd: project });
     expect(none.code).toBe(2);

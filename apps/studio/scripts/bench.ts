@@ -33,7 +33,11 @@ const quantile = (xs: number[], q: number) => {
 const appDir = buildStudio();
 const server = await startStudioServer({ appDir, modelDir, port: 0 });
 const browser = await launch(CHROMIUM, !headed);
-console.log(`chromium ${browser.version()} (${CHROMIUM}${headed ? ', headed' : ', headless'}); ${cpus().length} cores, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(
+  `chromium ${browser.version()} (${CHROMIUM}${headed ? ', headed' : ', headless'}); ${cpus().length} cores, load ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
 console.log('| backend | renderer | first image | frame median | frame p90 | frames |');
 console.log('|---|---|---|---|---|---|');
 try {
@@ -56,11 +60,17 @@ try {
       return gl ? String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER)) : 'no WebGL';
     });
     const ms = s.frameMs;
-    console.log(`| ${s.backend}${backend === 'auto' ? ' (auto)' : ''} | ${s.backend === 'wasm' ? 'cpu (wasm SIMD)' : renderer} | ${Math.round(s.firstImageMs!)} ms | ${quantile(ms, 0.5).toFixed(1)} ms | ${quantile(ms, 0.9).toFixed(1)} ms | ${ms.length} |`);
+    console.log(
+      `| ${s.backend}${backend === 'auto' ? ' (auto)' : ''} | ${s.backend === 'wasm' ? 'cpu (wasm SIMD)' : renderer} | ${Math.round(s.firstImageMs!)} ms | ${quantile(ms, 0.5).toFixed(1)} ms | ${quantile(ms, 0.9).toFixed(1)} ms | ${ms.length} |`,
+    );
     await context.close();
   }
 } finally {
-  console.log(`load after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `load after: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   await browser.close();
   await server.close();
   rmSync(appDir, { recursive: true, force: true });

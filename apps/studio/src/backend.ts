@@ -62,5 +62,9 @@ export async function startBackend(requested?: string, base: string = globalThis
       // try the next one
     }
   }
-  throw new Error(requested ? `the ${requested} backend does not start in this browser; remove ?backend= to pick one that does` : 'no tfjs backend starts in this browser');
+  throw new Error(
+    requested
+      ? `the ${requested} backend does not start in this browser; remove ?backend= to pick one that does`
+      : 'no tfjs backend starts in this browser',
+  );
 }

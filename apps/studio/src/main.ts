@@ -11,7 +11,16 @@ import { startBackend } from './backend.js';
 import { openModel, sourceOf, type ControlAttribute, type SourceSpec, type StudioModel, type ValueInfo } from './model.js';
 import type { ProjectJob, ProjectMessage } from './project-worker.js';
 import { Renderer, type Frame } from './render.js';
-import { clampValue, formatNumber, formatProjected, formatSettings, parseProjected, parseSettings, seedOf, type Settings } from './settings.js';
+import {
+  clampValue,
+  formatNumber,
+  formatProjected,
+  formatSettings,
+  parseProjected,
+  parseSettings,
+  seedOf,
+  type Settings,
+} from './settings.js';
 
 const VARIATIONS = 6;
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -71,7 +80,11 @@ function clearError(): void {
 
 /** The settings' URL (replaces the address without a reload) and the link to copy. */
 function syncUrl(): string {
-  let q = formatSettings(settings, model!, { backend: page.backend, model: model!.url && model!.url !== 'model/' ? model!.url : undefined, steps: page.steps });
+  let q = formatSettings(settings, model!, {
+    backend: page.backend,
+    model: model!.url && model!.url !== 'model/' ? model!.url : undefined,
+    steps: page.steps,
+  });
   // A projected picture travels in the link too (its w), so the edit of a user's image is shareable.
   if (renderer?.projected) q += `&${formatProjected(renderer.projected, model!)}`;
   history.replaceState(null, '', `?${q}`);
@@ -173,10 +186,15 @@ let wheels: { attribute: ControlAttribute; index: number; dot: HTMLElement; mark
 /** The "set" switch of each attribute, by name. */
 const toggles = new Map<string, HTMLInputElement>();
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & Record<string, unknown> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> & Record<string, unknown> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
-    if (k.startsWith('aria') || k.startsWith('data-') || k === 'role' || k === 'for') e.setAttribute(k === 'ariaLabel' ? 'aria-label' : k, String(v));
+    if (k.startsWith('aria') || k.startsWith('data-') || k === 'role' || k === 'for')
+      e.setAttribute(k === 'ariaLabel' ? 'aria-label' : k, String(v));
     else (e as unknown as Record<string, unknown>)[k] = v;
   }
   e.append(...children);
@@ -287,8 +305,22 @@ function seedControls(): HTMLElement {
     seed.value = String(settings.seed + 1);
     seed.dispatchEvent(new Event('input'));
   });
-  const truncRange = el('input', { type: 'range', min: '0', max: '1', step: '0.01', value: String(settings.truncation), ariaLabel: 'truncation' });
-  const truncNumber = el('input', { type: 'number', min: '0', max: '1', step: '0.01', value: String(settings.truncation), ariaLabel: 'truncation (number)' });
+  const truncRange = el('input', {
+    type: 'range',
+    min: '0',
+    max: '1',
+    step: '0.01',
+    value: String(settings.truncation),
+    ariaLabel: 'truncation',
+  });
+  const truncNumber = el('input', {
+    type: 'number',
+    min: '0',
+    max: '1',
+    step: '0.01',
+    value: String(settings.truncation),
+    ariaLabel: 'truncation (number)',
+  });
   const onTrunc = (src: HTMLInputElement, other: HTMLInputElement) => () => {
     const t = Number(src.value);
     if (!Number.isFinite(t)) return;
@@ -310,7 +342,8 @@ function seedControls(): HTMLElement {
 const seedLabels = new Map<string, HTMLElement>();
 function refreshSeeds(): void {
   const projected = renderer?.projected;
-  for (const [group, label] of seedLabels) label.textContent = projected && !projected.resampled.has(group) ? 'projected' : `seed ${seedOf(settings, group)}`;
+  for (const [group, label] of seedLabels)
+    label.textContent = projected && !projected.resampled.has(group) ? 'projected' : `seed ${seedOf(settings, group)}`;
 }
 
 function reseedButton(group: string): HTMLElement {
@@ -340,7 +373,12 @@ function attributeControls(a: ControlAttribute): HTMLElement {
   });
   box.append(
     el('legend', {}, a.name),
-    el('div', { className: 'group-tools' }, el('label', {}, toggle, renderer?.projected ? ' set by value (off: as projected)' : ' set by value (off: sampled)'), reseedButton(a.group)),
+    el(
+      'div',
+      { className: 'group-tools' },
+      el('label', {}, toggle, renderer?.projected ? ' set by value (off: as projected)' : ' set by value (off: sampled)'),
+      reseedButton(a.group),
+    ),
   );
   if (a.values.length > 8) {
     box.append(el('p', {}, `${a.values.length} values (an embedding): set from the sampled picture only.`));
@@ -379,7 +417,7 @@ function attributeControls(a: ControlAttribute): HTMLElement {
     wheel.append(dot, mark);
     const turn = (ev: PointerEvent) => {
       const r = wheel.getBoundingClientRect();
-      const deg = (Math.atan2(ev.clientX - (r.left + r.width / 2), (r.top + r.height / 2) - ev.clientY) * 180) / Math.PI;
+      const deg = (Math.atan2(ev.clientX - (r.left + r.width / 2), r.top + r.height / 2 - ev.clientY) * 180) / Math.PI;
       setValue(a, index, v.range[0] + ((Math.round(deg) + 360) % 360));
     };
     wheel.addEventListener('pointerdown', (ev) => {
@@ -403,7 +441,9 @@ function attributeControls(a: ControlAttribute): HTMLElement {
     number.addEventListener('input', () => {
       if (number.value.trim() !== '' && Number.isFinite(Number(number.value))) setValue(a, index, Number(number.value));
     });
-    box.append(el('div', { className: 'row' }, el('label', { title: `${label} (${v.unit})` }, `${v.name} (${v.unit})`), range, number, measured));
+    box.append(
+      el('div', { className: 'row' }, el('label', { title: `${label} (${v.unit})` }, `${v.name} (${v.unit})`), range, number, measured),
+    );
     valueControls.push({ attribute: a, index, range, number, measured });
   });
   return box;
@@ -419,14 +459,25 @@ function buildControls(m: StudioModel): void {
   root.replaceChildren(seedControls(), ...m.attributes.map(attributeControls));
   for (const g of m.groups) {
     if (m.attributes.some((a) => a.group === g.name)) continue;
-    root.append(el('fieldset', {}, el('legend', {}, `${g.name} (${renderer?.projected ? 'as projected' : 'sampled'})`), el('div', { className: 'group-tools' }, reseedButton(g.name))));
+    root.append(
+      el(
+        'fieldset',
+        {},
+        el('legend', {}, `${g.name} (${renderer?.projected ? 'as projected' : 'sampled'})`),
+        el('div', { className: 'group-tools' }, reseedButton(g.name)),
+      ),
+    );
   }
   refreshSeeds();
   placePads();
   const grid = $('variations');
   grid.replaceChildren(
     ...Array.from({ length: VARIATIONS }, (_, i) => {
-      const b = el('button', { type: 'button', ariaLabel: `variation seed ${i + 1}` }, el('canvas', { width: m.resolution, height: m.resolution }));
+      const b = el(
+        'button',
+        { type: 'button', ariaLabel: `variation seed ${i + 1}` },
+        el('canvas', { width: m.resolution, height: m.resolution }),
+      );
       b.addEventListener('click', () => {
         // The variations are sampled pictures: choosing one leaves a projected picture.
         if (renderer?.projected) leaveProjection();
@@ -471,7 +522,9 @@ async function decodeFile(file: File): Promise<RawImage> {
   try {
     bitmap = await createImageBitmap(file);
   } catch (e) {
-    throw new Error(`${file.name} is not a readable image (the browser cannot decode it: ${e instanceof Error ? e.message : String(e)}); give a PNG or JPEG`);
+    throw new Error(
+      `${file.name} is not a readable image (the browser cannot decode it: ${e instanceof Error ? e.message : String(e)}); give a PNG or JPEG`,
+    );
   }
   try {
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
@@ -513,7 +566,9 @@ async function projectFile(file: File): Promise<void> {
   } catch (e) {
     if (mine !== job) return;
     stats.projection.state = 'error';
-    showError(new Error(`${file.name}: ${e instanceof Error ? e.message : String(e)}`.replace(`${file.name}: ${file.name} `, `${file.name} `)));
+    showError(
+      new Error(`${file.name}: ${e instanceof Error ? e.message : String(e)}`.replace(`${file.name}: ${file.name} `, `${file.name} `)),
+    );
     return;
   }
   if (mine !== job) return;
@@ -547,7 +602,9 @@ async function projectFile(file: File): Promise<void> {
       draw($('reconstruction'), { width: R, height: R, rgba: m.image, measured: {} });
       $('project-cancel').hidden = true;
       $('project-status').dataset.psnr = String(m.psnr);
-      setStatus(`PSNR ${m.psnr.toFixed(2)} dB · ${m.steps} steps from the ${m.start === 'encoders' ? "encoders' start" : 'mean w'} · ${(m.ms / 1000).toFixed(1)} s on ${m.backend}`);
+      setStatus(
+        `PSNR ${m.psnr.toFixed(2)} dB · ${m.steps} steps from the ${m.start === 'encoders' ? "encoders' start" : 'mean w'} · ${(m.ms / 1000).toFixed(1)} s on ${m.backend}`,
+      );
       Object.assign(stats.projection, { state: 'done', step: m.steps, psnr: m.psnr, ms: m.ms, workerTensors: m.tensors });
       void enterProjection(m.latent.ws[0]).catch(showError);
     }
@@ -558,7 +615,16 @@ async function projectFile(file: File): Promise<void> {
     stats.projection.state = 'error';
     showError(new Error(`the projection worker failed: ${ev.message || 'it did not start'}`));
   };
-  const msg: ProjectJob = { type: 'project', backend: stats.backend, page: location.href, source: modelSpec, target, resolution: R, steps: projectionSteps(), previewEvery: PREVIEW_EVERY };
+  const msg: ProjectJob = {
+    type: 'project',
+    backend: stats.backend,
+    page: location.href,
+    source: modelSpec,
+    target,
+    resolution: R,
+    steps: projectionSteps(),
+    previewEvery: PREVIEW_EVERY,
+  };
   w.postMessage(msg, [target.buffer]);
 }
 
@@ -657,7 +723,8 @@ async function load(spec: SourceSpec, fromUrl: URLSearchParams): Promise<void> {
     const measured = await nextRenderer.render(s).then(([f]) => f.measured);
     for (const a of next.attributes) {
       const m = measured[a.name];
-      if (s.sampled.has(a.name) && m && m.every(Number.isFinite)) s.values[a.name] = a.values.map((v, i) => Number(formatNumber(clampValue(m[i], v))));
+      if (s.sampled.has(a.name) && m && m.every(Number.isFinite))
+        s.values[a.name] = a.values.map((v, i) => Number(formatNumber(clampValue(m[i], v))));
     }
   }
   model?.dispose();

@@ -63,7 +63,8 @@ export function fileSource(label: string, files: ReadonlyMap<string, Blob>): Mod
  * A model source as data, so that it can be posted to a worker (which opens its own copy of the
  * model to project images): a URL read against `page`, or picked files (Files clone across).
  */
-export type SourceSpec = { readonly url: string; readonly page: string } | { readonly label: string; readonly files: ReadonlyMap<string, Blob> };
+export type SourceSpec =
+  { readonly url: string; readonly page: string } | { readonly label: string; readonly files: ReadonlyMap<string, Blob> };
 
 /** The source a spec describes. */
 export function sourceOf(spec: SourceSpec): ModelSource {
@@ -134,7 +135,10 @@ async function tryText(source: ModelSource, name: string): Promise<string | unde
 async function loadEncoder(source: ModelSource, file: string, folder: string): Promise<EncoderLike> {
   const json = JSON.parse(await source.text(file)) as Record<string, unknown>;
   const parsed = encoderMetadataSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`${file}: not a gan-control encoder (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
+  if (!parsed.success)
+    throw new Error(
+      `${file}: not a gan-control encoder (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`,
+    );
   const weights = `${folder}/${checkFolderName(parsed.data.weights, '"weights"', file)}`;
   const { tensors: entries } = readSafetensors(await source.bytes(weights));
   const tensors: Record<string, tf.Tensor> = {};
@@ -196,10 +200,13 @@ export async function openModel(source: ModelSource): Promise<StudioModel> {
         group: enc.group,
         values,
         runtime,
-        noMeasure: runtime ? undefined : `the plugin '${spec}' does not run in the browser (only ${BROWSER_PLUGINS.map((p) => p.packageName).join(', ')})`,
+        noMeasure: runtime
+          ? undefined
+          : `the plugin '${spec}' does not run in the browser (only ${BROWSER_PLUGINS.map((p) => p.packageName).join(', ')})`,
       });
     }
-    if (encoders.length === 0) notes.push(`no encoders in ${source.label}/${folder}/: every group can only be sampled (train them with gan-control encoders)`);
+    if (encoders.length === 0)
+      notes.push(`no encoders in ${source.label}/${folder}/: every group can only be sampled (train them with gan-control encoders)`);
     const controller = new Controller({
       generator,
       layout: { groups },

@@ -37,7 +37,18 @@ export interface ProjectJob {
 export type ProjectMessage =
   | { type: 'loading'; what: string }
   | { type: 'progress'; step: number; steps: number; loss: number; elapsedMs: number; preview?: Uint8ClampedArray }
-  | { type: 'done'; latent: LatentCode; psnr: number; mse: number; steps: number; ms: number; image: Uint8ClampedArray; start: 'encoders' | 'mean'; tensors: number; backend: string }
+  | {
+      type: 'done';
+      latent: LatentCode;
+      psnr: number;
+      mse: number;
+      steps: number;
+      ms: number;
+      image: Uint8ClampedArray;
+      start: 'encoders' | 'mean';
+      tensors: number;
+      backend: string;
+    }
   | { type: 'error'; message: string };
 
 const PRIOR = 0.001;
@@ -81,7 +92,10 @@ async function run(job: ProjectJob): Promise<void> {
   try {
     const runtimes: Record<string, Attribute> = {};
     for (const a of model.attributes) if (a.runtime?.measure) runtimes[a.group] = a.runtime;
-    const start = Object.keys(runtimes).length > 0 && model.controller.encoders.length > 0 ? encoderStart(model.controller, target, runtimes) : undefined;
+    const start =
+      Object.keys(runtimes).length > 0 && model.controller.encoders.length > 0
+        ? encoderStart(model.controller, target, runtimes)
+        : undefined;
 
     // The generator as projectImage sees it, with a tap on synthesis: at the steps the page wants
     // a preview, the picture the loss scores is read back (a copy; the tensor stays the tape's).
@@ -120,7 +134,10 @@ async function run(job: ProjectJob): Promise<void> {
         preview = undefined;
         // The next step's synthesis is read when the one after it is due a preview.
         capture = (p.step + 1) % job.previewEvery === 0 || p.step + 1 === p.steps;
-        post({ type: 'progress', step: p.step, steps: p.steps, loss: p.loss, elapsedMs: p.elapsedMs, preview: shown }, shown ? [shown.buffer] : []);
+        post(
+          { type: 'progress', step: p.step, steps: p.steps, loss: p.loss, elapsedMs: p.elapsedMs, preview: shown },
+          shown ? [shown.buffer] : [],
+        );
       },
     });
     // `tensors` (the worker's count after the job) is the same after every projection: nothing
@@ -132,7 +149,18 @@ async function run(job: ProjectJob): Promise<void> {
     target.dispose();
     const ms = performance.now() - t0;
     post(
-      { type: 'done', latent: result.latent, psnr: result.psnr, mse: result.mse, steps: result.steps, ms, image: rgba, start: start ? 'encoders' : 'mean', tensors: tf.memory().numTensors, backend: tf.getBackend() },
+      {
+        type: 'done',
+        latent: result.latent,
+        psnr: result.psnr,
+        mse: result.mse,
+        steps: result.steps,
+        ms,
+        image: rgba,
+        start: start ? 'encoders' : 'mean',
+        tensors: tf.memory().numTensors,
+        backend: tf.getBackend(),
+      },
       [rgba.buffer],
     );
   } finally {

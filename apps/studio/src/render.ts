@@ -80,8 +80,12 @@ export class Renderer {
   options(settings: Settings, seedsOf: (row: number) => (group: string) => number, count: number): GenerateOptions {
     // `set` by rows (`number[][]`, one row per picture), so that one- and many-value attributes read alike.
     const set: Record<string, number[][]> = {};
-    for (const a of this.model.attributes) if (!settings.sampled.has(a.name)) set[a.name] = Array.from({ length: count }, () => settings.values[a.name]);
-    const latent = Array.from({ length: count }, (_, r) => ({ mode: 'groups' as const, ws: [r === 0 && this.projected ? this.projectedW(seedsOf(0)) : this.latentW(seedsOf(r))] }));
+    for (const a of this.model.attributes)
+      if (!settings.sampled.has(a.name)) set[a.name] = Array.from({ length: count }, () => settings.values[a.name]);
+    const latent = Array.from({ length: count }, (_, r) => ({
+      mode: 'groups' as const,
+      ws: [r === 0 && this.projected ? this.projectedW(seedsOf(0)) : this.latentW(seedsOf(r))],
+    }));
     return {
       set,
       latent: count === 1 ? latent[0] : latent,
@@ -104,14 +108,18 @@ export class Renderer {
     try {
       const first = tf.tidy(() => tf.slice(images, [0, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D);
       try {
-        for (const a of model.attributes) if (a.runtime?.measure) measures.push({ name: a.name, t: tf.tidy(() => a.runtime!.measure!(first)) });
+        for (const a of model.attributes)
+          if (a.runtime?.measure) measures.push({ name: a.name, t: tf.tidy(() => a.runtime!.measure!(first)) });
       } finally {
         first.dispose();
       }
       // NHWC [-1, 1] → bytes: (x + 1) · 127.5, rounded, as the CLI's PNG writer does; the pixels
       // and every measured value travel in one tensor, so a GPU backend syncs and reads back once.
       packed = tf.tidy(() =>
-        tf.concat([tf.reshape(tf.clipByValue(tf.round(tf.mul(tf.add(images, 1), 127.5)), 0, 255), [-1]), ...measures.map((m) => tf.reshape(m.t, [-1]))]),
+        tf.concat([
+          tf.reshape(tf.clipByValue(tf.round(tf.mul(tf.add(images, 1), 127.5)), 0, 255), [-1]),
+          ...measures.map((m) => tf.reshape(m.t, [-1])),
+        ]),
       ) as tf.Tensor1D;
       const all = await packed.data();
       const [n, h, w, c] = images.shape;

@@ -22,7 +22,12 @@ export interface SettingsModel {
   readonly attributes: readonly {
     readonly name: string;
     readonly group: string;
-    readonly values: readonly { readonly name: string; readonly range: readonly [number, number]; readonly circular: boolean; readonly mean: number }[];
+    readonly values: readonly {
+      readonly name: string;
+      readonly range: readonly [number, number];
+      readonly circular: boolean;
+      readonly mean: number;
+    }[];
   }[];
 }
 
@@ -111,7 +116,11 @@ export function formatNumber(x: number): string {
  * @example
  * history.replaceState(null, '', `?${formatSettings(settings, model, { backend: 'wasm' })}`);
  */
-export function formatSettings(settings: Settings, model: SettingsModel, page: Partial<Record<(typeof PAGE_KEYS)[number], string>> = {}): string {
+export function formatSettings(
+  settings: Settings,
+  model: SettingsModel,
+  page: Partial<Record<(typeof PAGE_KEYS)[number], string>> = {},
+): string {
   const q = new URLSearchParams();
   q.set('seed', String(settings.seed));
   for (const g of model.groups) {

@@ -27,7 +27,10 @@ export function haveChromium(): boolean {
 export function buildStudio(): string {
   const outDir = mkdtempSync(join(tmpdir(), 'gan-control-studio-'));
   const vite = join(REPO, 'node_modules/vite/bin/vite.js');
-  const r = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir'], { cwd: STUDIO_DIR, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir'], {
+    cwd: STUDIO_DIR,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`vite build failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
   return outDir;
 }

@@ -19,7 +19,10 @@ import { startStudioServer, type StudioServer } from 'gan-control';
 import { CHROMIUM, SHAPES_MODEL, STUDIO_DIR, buildStudio, haveChromium, launch, move, readCanvas, settled, stats } from './helpers.js';
 
 const available = haveChromium();
-if (!available) console.warn(`[studio projection test] skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM=/path/to/chrome)`);
+if (!available)
+  console.warn(
+    `[studio projection test] skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM=/path/to/chrome)`,
+  );
 
 const hueError = (a: number, b: number) => Math.abs(((((a - b) % 360) + 540) % 360) - 180);
 
@@ -29,7 +32,10 @@ function fill(hue: number): string {
   return `rgb(${c.join(',')})`;
 }
 
-const svg = (body: string, w: number, h: number) => Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="100%" height="100%" fill="black"/>${body}</svg>`);
+const svg = (body: string, w: number, h: number) =>
+  Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="100%" height="100%" fill="black"/>${body}</svg>`,
+  );
 
 /** Lower bound of the reconstruction's PSNR (60 steps): measured 40.1 dB here (wasm), see the README. */
 const MIN_PSNR = 32;
@@ -49,8 +55,12 @@ describe.skipIf(!available)('studio: edit your own image', () => {
     work = mkdtempSync(join(tmpdir(), 'studio-project-'));
     // 160×120, a circle of hue 100° left of centre: the page crops the centred 120×120 square
     // and area-averages it to 32×32 (centre ≈ (14.9, 14.9) px there, size √(π·22²)/120 ≈ 0.33).
-    await sharp(svg(`<circle cx="76" cy="56" r="22" fill="${fill(100)}"/>`, 160, 120)).png().toFile(join(work, 'photo.png'));
-    await sharp(svg(`<circle cx="6" cy="6" r="3" fill="${fill(100)}"/>`, 12, 12)).png().toFile(join(work, 'tiny.png'));
+    await sharp(svg(`<circle cx="76" cy="56" r="22" fill="${fill(100)}"/>`, 160, 120))
+      .png()
+      .toFile(join(work, 'photo.png'));
+    await sharp(svg(`<circle cx="6" cy="6" r="3" fill="${fill(100)}"/>`, 12, 12))
+      .png()
+      .toFile(join(work, 'tiny.png'));
     writeFileSync(join(work, 'notes.png'), 'this is a text file, not a PNG\n');
     mkdirSync(join(STUDIO_DIR, 'screenshots'), { recursive: true });
   }, 300_000);
@@ -91,15 +101,30 @@ describe.skipIf(!available)('studio: edit your own image', () => {
       const n = (await stats(page)).frames;
       await page.locator('#open-image').setInputFiles(join(work, 'photo.png'));
       // Progress is shown while it runs.
-      await page.waitForFunction(() => /step \d+\/60/.test(document.getElementById('project-status')!.textContent ?? ''), undefined, { timeout: 240_000, polling: 50 });
+      await page.waitForFunction(() => /step \d+\/60/.test(document.getElementById('project-status')!.textContent ?? ''), undefined, {
+        timeout: 240_000,
+        polling: 50,
+      });
       // The page stays responsive meanwhile (the projection runs in a worker): a frame is painted
       // within a second, and the progress moves on.
-      const paint = await page.evaluate(() => new Promise<number>((r) => { const t = performance.now(); requestAnimationFrame(() => r(performance.now() - t)); }));
+      const paint = await page.evaluate(
+        () =>
+          new Promise<number>((r) => {
+            const t = performance.now();
+            requestAnimationFrame(() => r(performance.now() - t));
+          }),
+      );
       expect(paint).toBeLessThan(1000);
       await page.waitForFunction(
         (frames) => {
-          const s = (window as unknown as { studio: { error?: string; projected: boolean; frames: number; busy: boolean; projection?: { state: string } } }).studio;
-          return Boolean(s.error || s.projection?.state === 'error' || (s.projected && s.projection?.state === 'done' && s.frames > frames && !s.busy));
+          const s = (
+            window as unknown as {
+              studio: { error?: string; projected: boolean; frames: number; busy: boolean; projection?: { state: string } };
+            }
+          ).studio;
+          return Boolean(
+            s.error || s.projection?.state === 'error' || (s.projected && s.projection?.state === 'done' && s.frames > frames && !s.busy),
+          );
         },
         n,
         { timeout: 300_000, polling: 100 },
@@ -207,7 +232,10 @@ describe.skipIf(!available)('studio: edit your own image', () => {
       return dt;
     }, png);
     await page.dispatchEvent('body', 'drop', { dataTransfer: drop });
-    await page.waitForFunction(() => /step \d+\/60/.test(document.getElementById('project-status')!.textContent ?? ''), undefined, { timeout: 240_000, polling: 50 });
+    await page.waitForFunction(() => /step \d+\/60/.test(document.getElementById('project-status')!.textContent ?? ''), undefined, {
+      timeout: 240_000,
+      polling: 50,
+    });
     await page.locator('#project-cancel').click();
     const cancelled = (await stats(page)) as unknown as { projected: boolean; projection: { state: string; step: number } };
     expect(cancelled.projection.state).toBe('cancelled');
@@ -218,11 +246,17 @@ describe.skipIf(!available)('studio: edit your own image', () => {
     await expect.poll(() => page.locator('#error').textContent(), { timeout: 30_000 }).toContain('notes.png is not a readable image');
     expect(await page.locator('#error').isVisible()).toBe(true);
     await page.locator('#open-image').setInputFiles(join(work, 'tiny.png'));
-    await expect.poll(() => page.locator('#error').textContent(), { timeout: 30_000 }).toContain('tiny.png: the image is 12×12 px, too small');
+    await expect
+      .poll(() => page.locator('#error').textContent(), { timeout: 30_000 })
+      .toContain('tiny.png: the image is 12×12 px, too small');
     expect(await page.locator('#error').isVisible()).toBe(true);
     // The page still works: a slider move renders.
     await page.locator('input[aria-label="color.hue"]').fill('120');
-    await page.waitForFunction(() => new URLSearchParams((document.getElementById('image') as HTMLCanvasElement).dataset.settings).get('color.hue') === '120', undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => new URLSearchParams((document.getElementById('image') as HTMLCanvasElement).dataset.settings).get('color.hue') === '120',
+      undefined,
+      { timeout: 60_000 },
+    );
     expect(uncaught).toEqual([]);
     await page.close();
   }, 300_000);

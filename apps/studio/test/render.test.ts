@@ -33,7 +33,11 @@ describe('studio model and renderer (Node, cpu)', () => {
   it('opens the bundled model with its three encoders and browser-side plugins', () => {
     expect(model.resolution).toBe(32);
     expect(model.groups.map((g) => g.name)).toEqual(['color', 'position', 'size', 'other']);
-    expect(model.attributes.map((a) => `${a.name}:${a.values.map((v) => v.name).join('+')}`)).toEqual(['color:hue', 'position:x+y', 'size:size']);
+    expect(model.attributes.map((a) => `${a.name}:${a.values.map((v) => v.name).join('+')}`)).toEqual([
+      'color:hue',
+      'position:x+y',
+      'size:size',
+    ]);
     expect(model.attributes.every((a) => a.runtime?.measure)).toBe(true);
   });
 

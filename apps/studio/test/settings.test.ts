@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { clampValue, decodeLatent, encodeLatent, formatProjected, formatSettings, parseProjected, parseSettings, seedOf } from '../src/settings.js';
+import {
+  clampValue,
+  decodeLatent,
+  encodeLatent,
+  formatProjected,
+  formatSettings,
+  parseProjected,
+  parseSettings,
+  seedOf,
+} from '../src/settings.js';
 
 const model = {
   groups: [{ name: 'color' }, { name: 'position' }, { name: 'size' }, { name: 'other' }],
@@ -19,7 +28,9 @@ const model = {
 
 describe('studio settings', () => {
   it('round-trips through the URL', () => {
-    const q = new URLSearchParams('seed=3&seed.other=9&truncation=0.7&color.hue=120&position.x=10.5&position.y=20&sample=size&backend=wasm');
+    const q = new URLSearchParams(
+      'seed=3&seed.other=9&truncation=0.7&color.hue=120&position.x=10.5&position.y=20&sample=size&backend=wasm',
+    );
     const s = parseSettings(q, model);
     expect(s).toMatchObject({ seed: 3, groupSeeds: { other: 9 }, truncation: 0.7, values: { color: [120], position: [10.5, 20] } });
     expect([...s.sampled]).toEqual(['size']);
@@ -31,7 +42,9 @@ describe('studio settings', () => {
   });
 
   it('brings values into range: hue wraps, linear values clamp, junk falls back', () => {
-    const s = parseSettings(new URLSearchParams('color.hue=-30&position.x=99&position.y=abc&seed=-2&truncation=3'), model, { values: { position: [0, 12] } });
+    const s = parseSettings(new URLSearchParams('color.hue=-30&position.x=99&position.y=abc&seed=-2&truncation=3'), model, {
+      values: { position: [0, 12] },
+    });
     expect(s.values.color).toEqual([330]);
     expect(s.values.position).toEqual([28, 12]);
     expect(s.values.size).toEqual([0.25]);

@@ -14,10 +14,25 @@ import { color, position, size } from '@gan-control/domain-shapes';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, startStudioServer, type StudioServer } from 'gan-control';
-import { CHROMIUM, REPO, SHAPES_MODEL, STUDIO_DIR, buildStudio, haveChromium, launch, move, readCanvas, settled, stats } from './helpers.js';
+import {
+  CHROMIUM,
+  REPO,
+  SHAPES_MODEL,
+  STUDIO_DIR,
+  buildStudio,
+  haveChromium,
+  launch,
+  move,
+  readCanvas,
+  settled,
+  stats,
+} from './helpers.js';
 
 const available = haveChromium();
-if (!available) console.warn(`[studio browser tests] skipped: no Chromium at ${CHROMIUM} (install Debian's chromium: apt-get install -y chromium, or set CHROMIUM=/path/to/chrome)`);
+if (!available)
+  console.warn(
+    `[studio browser tests] skipped: no Chromium at ${CHROMIUM} (install Debian's chromium: apt-get install -y chromium, or set CHROMIUM=/path/to/chrome)`,
+  );
 
 /** Circular distance in degrees. */
 const hueError = (a: number, b: number) => Math.abs(((((a - b) % 360) + 540) % 360) - 180);
@@ -77,7 +92,11 @@ describe.skipIf(!available)('studio in Chromium', () => {
     const first = await settled(page, 1);
     expect(first.backend).toBe('wasm');
     const shown0 = await measureShown(page);
-    const target = { x: Number(shown0.settings.get('position.x')), y: Number(shown0.settings.get('position.y')), size: Number(shown0.settings.get('size.size')) };
+    const target = {
+      x: Number(shown0.settings.get('position.x')),
+      y: Number(shown0.settings.get('position.y')),
+      size: Number(shown0.settings.get('size.size')),
+    };
     expect(Number.isFinite(target.x) && Number.isFinite(target.y) && Number.isFinite(target.size)).toBe(true);
     const tensorsAfterFirst = await page.evaluate(() => (window as unknown as { tf: typeof tf }).tf.memory().numTensors);
 
@@ -87,7 +106,9 @@ describe.skipIf(!available)('studio in Chromium', () => {
       const shown = await measureShown(page);
       // The canvas shows the frame of these settings (not a stale one).
       expect(Number(shown.settings.get('color.hue'))).toBe(hue);
-      report.push(`hue ${hue}: shown ${shown.hue.toFixed(1)}°, x ${shown.x.toFixed(2)}, y ${shown.y.toFixed(2)}, size ${shown.size.toFixed(3)}`);
+      report.push(
+        `hue ${hue}: shown ${shown.hue.toFixed(1)}°, x ${shown.x.toFixed(2)}, y ${shown.y.toFixed(2)}, size ${shown.size.toFixed(3)}`,
+      );
       expect(hueError(shown.hue, hue), report.at(-1)).toBeLessThanOrEqual(5);
       expect(Math.abs(shown.x - target.x), report.at(-1)).toBeLessThanOrEqual(1);
       expect(Math.abs(shown.y - target.y), report.at(-1)).toBeLessThanOrEqual(1);
@@ -151,7 +172,9 @@ describe.skipIf(!available)('studio in Chromium', () => {
     const shown = await measureShown(page);
     expect(hueError(shown.hue, 120)).toBeLessThanOrEqual(5);
     const s = await stats(page);
-    console.info(`[studio ${s.backend}] first image ${Math.round(s.firstImageMs!)} ms, frames ${s.frameMs.map((x) => Math.round(x)).join(', ')} ms`);
+    console.info(
+      `[studio ${s.backend}] first image ${Math.round(s.firstImageMs!)} ms, frames ${s.frameMs.map((x) => Math.round(x)).join(', ')} ms`,
+    );
     await page.screenshot({ path: join(screenshots, `studio-${s.backend}.png`) });
     expect(errors).toEqual([]);
     expect(foreign).toEqual([]);
@@ -164,7 +187,21 @@ describe.skipIf(!available)('studio in Chromium', () => {
     const work = mkdtempSync(join(tmpdir(), 'studio-official-'));
     const out: string[] = [];
     const io = { cwd: work, stdout: { write: (c: string) => out.push(c) }, stderr: { write: (c: string) => out.push(c) } };
-    const code = await main(['convert', join(official, 'G.safetensors'), '--args', join(official, 'args.json'), '--encoder', `orientation=${join(official, 'controller_orientation.pt')}`, '--out', 'gc', '--backend', 'cpu'], io);
+    const code = await main(
+      [
+        'convert',
+        join(official, 'G.safetensors'),
+        '--args',
+        join(official, 'args.json'),
+        '--encoder',
+        `orientation=${join(official, 'controller_orientation.pt')}`,
+        '--out',
+        'gc',
+        '--backend',
+        'cpu',
+      ],
+      io,
+    );
     expect(code, out.join('')).toBe(0);
     const own = await startStudioServer({ appDir, modelDir: join(work, 'gc'), port: 0 });
     const page = await browser.newPage();

@@ -18,7 +18,14 @@ function readPpm(file) {
 async function main() {
   const faceapi = await loadUpstream(['ageGenderNet']);
   const tf = faceapi.tf;
-  const out = { generator: 'scripts/make-reference.cjs', upstream: `@vladmandic/face-api ${faceapi.version}`, backend: tf.getBackend(), crop: { fraction: 480 / 512, side: 150 }, age: {}, gender: {} };
+  const out = {
+    generator: 'scripts/make-reference.cjs',
+    upstream: `@vladmandic/face-api ${faceapi.version}`,
+    backend: tf.getBackend(),
+    crop: { fraction: 480 / 512, side: 150 },
+    age: {},
+    gender: {},
+  };
   for (const name of ['astronaut', 'camera']) {
     const { w, h, data } = readPpm(path.join(dir, `${name}.ppm`));
     const img = tf.tensor3d(new Float32Array(data), [h, w, 3]);

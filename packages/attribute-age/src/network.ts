@@ -55,19 +55,34 @@ export function ageNetFromWeights(weights: Record<string, tf.Tensor>, plugin: st
   const get = <T extends tf.Tensor>(name: string, rank: number): T => {
     const t = weights[name];
     if (!t || t.rank !== rank) {
-      throw new FaceError('FACE_WEIGHTS_LAYOUT', `${plugin}: weight '${name}' ${t ? `has rank ${t.rank}, expected ${rank}` : 'is missing'} in '${AGE_MODEL}'; the installed @vladmandic/face-api weights do not match AgeGenderNet.`);
+      throw new FaceError(
+        'FACE_WEIGHTS_LAYOUT',
+        `${plugin}: weight '${name}' ${t ? `has rank ${t.rank}, expected ${rank}` : 'is missing'} in '${AGE_MODEL}'; the installed @vladmandic/face-api weights do not match AgeGenderNet.`,
+      );
     }
     used.push(t);
     return t as T;
   };
   const conv = (p: string): Conv => ({ filters: get(`${p}/filters`, 4), bias: get(`${p}/bias`, 1) });
-  const sep = (p: string): SeparableConv => ({ depthwise: get(`${p}/depthwise_filter`, 4), pointwise: get(`${p}/pointwise_filter`, 4), bias: get(`${p}/bias`, 1) });
-  const reduction = (p: string): ReductionBlock => ({ sep0: sep(`${p}/separable_conv0`), sep1: sep(`${p}/separable_conv1`), expansion: conv(`${p}/expansion_conv`) });
+  const sep = (p: string): SeparableConv => ({
+    depthwise: get(`${p}/depthwise_filter`, 4),
+    pointwise: get(`${p}/pointwise_filter`, 4),
+    bias: get(`${p}/bias`, 1),
+  });
+  const reduction = (p: string): ReductionBlock => ({
+    sep0: sep(`${p}/separable_conv0`),
+    sep1: sep(`${p}/separable_conv1`),
+    expansion: conv(`${p}/expansion_conv`),
+  });
   const net: AgeNet = {
     convIn: conv('entry_flow/conv_in'),
     reduction0: reduction('entry_flow/reduction_block_0'),
     reduction1: reduction('entry_flow/reduction_block_1'),
-    main: Array.from({ length: MAIN_BLOCKS }, (_, i) => [0, 1, 2].map((k) => sep(`middle_flow/main_block_${i}/separable_conv${k}`)) as [SeparableConv, SeparableConv, SeparableConv]),
+    main: Array.from(
+      { length: MAIN_BLOCKS },
+      (_, i) =>
+        [0, 1, 2].map((k) => sep(`middle_flow/main_block_${i}/separable_conv${k}`)) as [SeparableConv, SeparableConv, SeparableConv],
+    ),
     exitReduction: reduction('exit_flow/reduction_block'),
     exitSeparable: sep('exit_flow/separable_conv'),
     fcWeights: get('fc/age/weights', 2),

@@ -62,9 +62,12 @@ export function agePlugin(): AttributePlugin<typeof ageOptionsSchema> {
       const minSide = Math.ceil(1 / options.cropFraction);
       let disposed = false;
       const embed = (images: tf.Tensor4D): tf.Tensor2D => {
-        if (disposed) throw new FaceError('FACE_DISPOSED', `${PLUGIN_NAME}: the attribute was disposed; create it again with createAttribute.`);
+        if (disposed)
+          throw new FaceError('FACE_DISPOSED', `${PLUGIN_NAME}: the attribute was disposed; create it again with createAttribute.`);
         checkImages(images, PLUGIN_NAME, minSide, options.checkRange);
-        return tf.tidy(() => tf.expandDims(predictAge(net, centreCropResize(images, options.cropFraction, AGE_INPUT_SIZE)), 1) as tf.Tensor2D);
+        return tf.tidy(
+          () => tf.expandDims(predictAge(net, centreCropResize(images, options.cropFraction, AGE_INPUT_SIZE)), 1) as tf.Tensor2D,
+        );
       };
       return {
         name: PLUGIN_NAME,

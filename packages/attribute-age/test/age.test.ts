@@ -71,18 +71,28 @@ describe('attribute-age', () => {
   it('rejects wrong shapes, value ranges and options with errors naming the plugin', async () => {
     expect(() => attr.embed(tf.zeros([160, 160, 3]) as unknown as tf.Tensor4D)).toThrow(/^age: .*\[batch, height, width, 3\]/);
     expect(() => attr.embed(tf.zeros([0, 160, 160, 3]))).toThrow(expect.objectContaining({ code: 'FACE_INPUT_SHAPE' }));
-    expect(() => attr.embed(tf.fill([1, 160, 160, 3], -255))).toThrow(expect.objectContaining({ code: 'FACE_INPUT_RANGE', message: expect.stringMatching(/^age: /) }));
+    expect(() => attr.embed(tf.fill([1, 160, 160, 3], -255))).toThrow(
+      expect.objectContaining({ code: 'FACE_INPUT_RANGE', message: expect.stringMatching(/^age: /) }),
+    );
     expect(() => attr.embed(tf.fill([1, 160, 160, 3], Number.NaN))).toThrow(/^age: images contain NaN/);
     expect(() => ageAttribute.options.parse({ cropFraction: 0 })).toThrow(/cropFraction/);
     expect(() => ageAttribute.options.parse({ weight: 'heavy' })).toThrow(/weight/);
-    await expect(createAttribute(ageAttribute, { cropFraction: 1.5 })).rejects.toMatchObject({ code: 'PLUGIN_OPTIONS_INVALID', message: expect.stringMatching(/cropFraction/) });
-    await expect(setup({ modelDir: '/nonexistent' })).rejects.toMatchObject({ code: 'FACE_WEIGHTS_MISSING', message: expect.stringMatching(/^age: /) });
+    await expect(createAttribute(ageAttribute, { cropFraction: 1.5 })).rejects.toMatchObject({
+      code: 'PLUGIN_OPTIONS_INVALID',
+      message: expect.stringMatching(/cropFraction/),
+    });
+    await expect(setup({ modelDir: '/nonexistent' })).rejects.toMatchObject({
+      code: 'FACE_WEIGHTS_MISSING',
+      message: expect.stringMatching(/^age: /),
+    });
   });
 
   it('rejects use after dispose', async () => {
     const a = await setup({ checkRange: false });
     a.dispose();
     a.dispose();
-    expect(() => a.embed(tf.zeros([1, 160, 160, 3]))).toThrow(expect.objectContaining({ code: 'FACE_DISPOSED', message: expect.stringMatching(/^age: the attribute was disposed/) }));
+    expect(() => a.embed(tf.zeros([1, 160, 160, 3]))).toThrow(
+      expect.objectContaining({ code: 'FACE_DISPOSED', message: expect.stringMatching(/^age: the attribute was disposed/) }),
+    );
   });
 });

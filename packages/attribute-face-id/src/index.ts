@@ -2,14 +2,7 @@
 import '@gan-control/gradients';
 import { faceIdPlugin } from './plugin.js';
 
-export {
-  faceIdPlugin,
-  faceIdOptionsSchema,
-  DEFAULT_THRESHOLDS,
-  EMBEDDING_SIZE,
-  PLUGIN_NAME,
-  PLUGIN_VERSION,
-} from './plugin.js';
+export { faceIdPlugin, faceIdOptionsSchema, DEFAULT_THRESHOLDS, EMBEDDING_SIZE, PLUGIN_NAME, PLUGIN_VERSION } from './plugin.js';
 export type { FaceIdAttribute, FaceIdOptions, FaceIdOptionsInput } from './plugin.js';
 export {
   faceDescriptor,

@@ -32,10 +32,20 @@ export interface FaceRecognitionNet {
 }
 
 const BLOCKS: readonly [string, boolean][] = [
-  ['conv32_1', false], ['conv32_2', false], ['conv32_3', false],
-  ['conv64_down', true], ['conv64_1', false], ['conv64_2', false], ['conv64_3', false],
-  ['conv128_down', true], ['conv128_1', false], ['conv128_2', false],
-  ['conv256_down', true], ['conv256_1', false], ['conv256_2', false], ['conv256_down_out', true],
+  ['conv32_1', false],
+  ['conv32_2', false],
+  ['conv32_3', false],
+  ['conv64_down', true],
+  ['conv64_1', false],
+  ['conv64_2', false],
+  ['conv64_3', false],
+  ['conv128_down', true],
+  ['conv128_1', false],
+  ['conv128_2', false],
+  ['conv256_down', true],
+  ['conv256_1', false],
+  ['conv256_2', false],
+  ['conv256_down_out', true],
 ];
 
 /**
@@ -50,7 +60,10 @@ export function faceRecognitionNetFromWeights(weights: Record<string, tf.Tensor>
   const get = <T extends tf.Tensor>(name: string, rank: number): T => {
     const t = weights[name];
     if (!t || t.rank !== rank) {
-      throw new FaceError('FACE_WEIGHTS_LAYOUT', `${plugin}: weight '${name}' ${t ? `has rank ${t.rank}, expected ${rank}` : 'is missing'} in '${FACE_RECOGNITION_MODEL}'; the installed @vladmandic/face-api weights do not match FaceRecognitionNet.`);
+      throw new FaceError(
+        'FACE_WEIGHTS_LAYOUT',
+        `${plugin}: weight '${name}' ${t ? `has rank ${t.rank}, expected ${rank}` : 'is missing'} in '${FACE_RECOGNITION_MODEL}'; the installed @vladmandic/face-api weights do not match FaceRecognitionNet.`,
+      );
     }
     used.push(t);
     return t as T;
@@ -111,9 +124,20 @@ function residualDown(x: tf.Tensor4D, p: Residual): tf.Tensor4D {
   let out = convLayer(convLayer(x, p.conv1, 2, true, 'valid'), p.conv2, 1, false, 'same');
   let pooled = tf.avgPool(x, 2, 2, 'valid') as tf.Tensor4D;
   if (pooled.shape[1] !== out.shape[1] || pooled.shape[2] !== out.shape[2]) {
-    out = tf.pad(out, [[0, 0], [0, pooled.shape[1] - out.shape[1]], [0, pooled.shape[2] - out.shape[2]], [0, 0]]);
+    out = tf.pad(out, [
+      [0, 0],
+      [0, pooled.shape[1] - out.shape[1]],
+      [0, pooled.shape[2] - out.shape[2]],
+      [0, 0],
+    ]);
   }
-  if (pooled.shape[3] !== out.shape[3]) pooled = tf.pad(pooled, [[0, 0], [0, 0], [0, 0], [0, out.shape[3] - pooled.shape[3]]]);
+  if (pooled.shape[3] !== out.shape[3])
+    pooled = tf.pad(pooled, [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, out.shape[3] - pooled.shape[3]],
+    ]);
   return tf.relu(tf.add(pooled, out)) as tf.Tensor4D;
 }
 

@@ -39,7 +39,11 @@ export type FaceIdOptionsInput = z.input<typeof faceIdOptionsSchema>;
 /** Options after validation and defaults. */
 export type FaceIdOptions = z.output<typeof faceIdOptionsSchema>;
 
-const VALUES: readonly ValueInfo[] = Array.from({ length: EMBEDDING_SIZE }, (_, i) => ({ name: `id_${i}`, unit: '1', range: [-1, 1] as const }));
+const VALUES: readonly ValueInfo[] = Array.from({ length: EMBEDDING_SIZE }, (_, i) => ({
+  name: `id_${i}`,
+  unit: '1',
+  range: [-1, 1] as const,
+}));
 
 /** The runtime of the identity plugin (an `Attribute` plus the raw descriptor for callers that want it). */
 export interface FaceIdAttribute extends Attribute {
@@ -72,7 +76,8 @@ export function faceIdPlugin(): AttributePlugin<typeof faceIdOptionsSchema> {
       const minSide = Math.ceil(1 / options.cropFraction);
       let disposed = false;
       const descriptor = (images: tf.Tensor4D): tf.Tensor2D => {
-        if (disposed) throw new FaceError('FACE_DISPOSED', `${PLUGIN_NAME}: the attribute was disposed; create it again with createAttribute.`);
+        if (disposed)
+          throw new FaceError('FACE_DISPOSED', `${PLUGIN_NAME}: the attribute was disposed; create it again with createAttribute.`);
         checkImages(images, PLUGIN_NAME, minSide, options.checkRange);
         return tf.tidy(() => faceDescriptor(net, centreCropResize(images, options.cropFraction, FACE_RECOGNITION_INPUT_SIZE)));
       };

@@ -68,7 +68,10 @@ describe('attribute-face-id', () => {
     for (const [i, name] of ['astronaut', 'camera'].entries()) {
       const r = reference.descriptors[name];
       const norm = Math.hypot(...r);
-      const { abs, ref } = maxAbsDiff(e[i], r.map((v) => v / norm));
+      const { abs, ref } = maxAbsDiff(
+        e[i],
+        r.map((v) => v / norm),
+      );
       expect(abs / ref).toBeLessThan(1e-4);
     }
     for (const row of e) expect(Math.hypot(...row)).toBeCloseTo(1, 5);
@@ -89,12 +92,20 @@ describe('attribute-face-id', () => {
   it('rejects wrong shapes, value ranges and options with errors naming the plugin', async () => {
     expect(() => attr.embed(tf.zeros([160, 160, 3]) as unknown as tf.Tensor4D)).toThrow(/^id: .*\[batch, height, width, 3\]/);
     expect(() => attr.embed(tf.zeros([1, 160, 160, 1]))).toThrow(expect.objectContaining({ code: 'FACE_INPUT_SHAPE' }));
-    expect(() => attr.embed(tf.fill([1, 160, 160, 3], 255))).toThrow(expect.objectContaining({ code: 'FACE_INPUT_RANGE', message: expect.stringMatching(/^id: .*\[-1, 1\]/) }));
+    expect(() => attr.embed(tf.fill([1, 160, 160, 3], 255))).toThrow(
+      expect.objectContaining({ code: 'FACE_INPUT_RANGE', message: expect.stringMatching(/^id: .*\[-1, 1\]/) }),
+    );
     expect(() => attr.embed(tf.zeros([1, 1, 1, 3]))).toThrow(/^id: images of 1×1 px are too small/);
     expect(() => faceId.options.parse({ cropFraction: 1.5 })).toThrow(/cropFraction/);
     expect(() => faceId.options.parse({ tauPlus: 1, tauMinus: 0.5 })).toThrow(/tauPlus/);
     expect(() => faceId.options.parse({ crop: 0.5 })).toThrow(/crop/);
-    await expect(createAttribute(faceId, { cropFraction: 1.5 })).rejects.toMatchObject({ code: 'PLUGIN_OPTIONS_INVALID', message: expect.stringMatching(/cropFraction/) });
-    await expect(setup({ modelDir: '/nonexistent' })).rejects.toMatchObject({ code: 'FACE_WEIGHTS_MISSING', message: expect.stringMatching(/^id: .*modelDir/) });
+    await expect(createAttribute(faceId, { cropFraction: 1.5 })).rejects.toMatchObject({
+      code: 'PLUGIN_OPTIONS_INVALID',
+      message: expect.stringMatching(/cropFraction/),
+    });
+    await expect(setup({ modelDir: '/nonexistent' })).rejects.toMatchObject({
+      code: 'FACE_WEIGHTS_MISSING',
+      message: expect.stringMatching(/^id: .*modelDir/),
+    });
   });
 });

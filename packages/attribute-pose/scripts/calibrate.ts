@@ -16,7 +16,9 @@ function readPpm(file: string): tf.Tensor3D {
   const b = readFileSync(file);
   const m = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(b.subarray(0, 32).toString('latin1'))!;
   const [w, h] = [Number(m[1]), Number(m[2])];
-  return tf.tidy(() => tf.sub(tf.div(tf.tensor3d(new Float32Array(b.subarray(m[0].length, m[0].length + w * h * 3)), [h, w, 3]), 127.5), 1));
+  return tf.tidy(() =>
+    tf.sub(tf.div(tf.tensor3d(new Float32Array(b.subarray(m[0].length, m[0].length + w * h * 3)), [h, w, 3]), 127.5), 1),
+  );
 }
 
 function variants(x: tf.Tensor4D): tf.Tensor4D {
@@ -34,7 +36,15 @@ const quantile = (v: number[], q: number) => {
   const i = (s.length - 1) * q;
   return s[Math.floor(i)] + (s[Math.ceil(i)] - s[Math.floor(i)]) * (i - Math.floor(i));
 };
-const stats = (v: number[]) => ({ n: v.length, min: Math.min(...v), p05: quantile(v, 0.05), p16: quantile(v, 0.16), median: quantile(v, 0.5), p95: quantile(v, 0.95), max: Math.max(...v) });
+const stats = (v: number[]) => ({
+  n: v.length,
+  min: Math.min(...v),
+  p05: quantile(v, 0.05),
+  p16: quantile(v, 0.16),
+  median: quantile(v, 0.5),
+  p95: quantile(v, 0.95),
+  max: Math.max(...v),
+});
 
 async function main() {
   await tf.setBackend('cpu');
@@ -45,7 +55,11 @@ async function main() {
     { photo: 'astronaut+camera', name: 'camera', file: join(testdata, 'camera.ppm') },
   ];
   const extra = process.argv[2];
-  if (extra) for (const f of readdirSync(extra).filter((f) => f.endsWith('.ppm')).sort()) faces.push({ photo: f.split('-')[0], name: f.replace('.ppm', ''), file: join(extra, f) });
+  if (extra)
+    for (const f of readdirSync(extra)
+      .filter((f) => f.endsWith('.ppm'))
+      .sort())
+      faces.push({ photo: f.split('-')[0], name: f.replace('.ppm', ''), file: join(extra, f) });
 
   const emb: number[][] = [];
   const same: number[] = [];
@@ -62,12 +76,28 @@ async function main() {
     process.stderr.write('.');
   }
   const different: number[] = [];
-  for (let i = 0; i < faces.length; i++) for (let j = i + 1; j < faces.length; j++) {
-    different.push(d(emb[i], emb[j]));
-  }
+  for (let i = 0; i < faces.length; i++)
+    for (let j = i + 1; j < faces.length; j++) {
+      different.push(d(emb[i], emb[j]));
+    }
   attr.dispose();
   const column = (k: number) => stats(emb.map((e) => e[k]));
-  console.log(JSON.stringify({ distance: 'mean |Δyaw, Δpitch, Δroll| (deg)', faces: faces.length, sameVariants: stats(same), differentFaces: stats(different), yaw: column(0), pitch: column(1), roll: column(2), poses }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        distance: 'mean |Δyaw, Δpitch, Δroll| (deg)',
+        faces: faces.length,
+        sameVariants: stats(same),
+        differentFaces: stats(different),
+        yaw: column(0),
+        pitch: column(1),
+        roll: column(2),
+        poses,
+      },
+      null,
+      2,
+    ),
+  );
 }
 main().catch((e) => {
   console.error(e);

@@ -15,17 +15,39 @@ export const MEAN_FACE: Readonly<Record<number, readonly [number, number, number
   // chin (gnathion)
   8: [0, -73, -28],
   // nose bridge (27 = top, between the eyes) down to the tip (30), then the nostril base 31..35
-  27: [0, 43, -22], 28: [0, 30, -16], 29: [0, 15, -9], 30: [0, 0, 0],
-  31: [-16, -5, -25], 32: [-8, -8, -18], 33: [0, -9, -15], 34: [8, -8, -18], 35: [16, -5, -25],
+  27: [0, 43, -22],
+  28: [0, 30, -16],
+  29: [0, 15, -9],
+  30: [0, 0, 0],
+  31: [-16, -5, -25],
+  32: [-8, -8, -18],
+  33: [0, -9, -15],
+  34: [8, -8, -18],
+  35: [16, -5, -25],
   // eyes: 36/45 outer corners, 39/42 inner corners, 37/38/43/44 upper lids, 40/41/46/47 lower lids
-  36: [-45, 37, -45], 37: [-36, 41, -38], 38: [-25, 41, -35], 39: [-16, 37, -32], 40: [-25, 33, -35], 41: [-36, 33, -38],
-  42: [16, 37, -32], 43: [25, 41, -35], 44: [36, 41, -38], 45: [45, 37, -45], 46: [36, 33, -38], 47: [25, 33, -35],
+  36: [-45, 37, -45],
+  37: [-36, 41, -38],
+  38: [-25, 41, -35],
+  39: [-16, 37, -32],
+  40: [-25, 33, -35],
+  41: [-36, 33, -38],
+  42: [16, 37, -32],
+  43: [25, 41, -35],
+  44: [36, 41, -38],
+  45: [45, 37, -45],
+  46: [36, 33, -38],
+  47: [25, 33, -35],
   // mouth: corners 48/54, upper lip top 51, lower lip bottom 57
-  48: [-25, -30, -32], 51: [0, -23, -18], 54: [25, -30, -32], 57: [0, -39, -20],
+  48: [-25, -30, -32],
+  51: [0, -23, -18],
+  54: [25, -30, -32],
+  57: [0, -39, -20],
 };
 
 /** The landmark indices the fit uses (keys of MEAN_FACE, ascending). */
-export const FIT_INDICES: readonly number[] = Object.keys(MEAN_FACE).map(Number).sort((a, b) => a - b);
+export const FIT_INDICES: readonly number[] = Object.keys(MEAN_FACE)
+  .map(Number)
+  .sort((a, b) => a - b);
 
 // A = Xc (Xcᵀ Xc)⁻¹ (N × 3) for the centred model Xc: the least-squares 2×3 camera is M = Pcᵀ A.
 function modelPseudoInverse(): number[][] {
@@ -53,7 +75,10 @@ function unit(v: tf.Tensor2D): tf.Tensor2D {
 function cross(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   const [a0, a1, a2] = tf.split(a, 3, 1);
   const [b0, b1, b2] = tf.split(b, 3, 1);
-  return tf.concat([tf.sub(tf.mul(a1, b2), tf.mul(a2, b1)), tf.sub(tf.mul(a2, b0), tf.mul(a0, b2)), tf.sub(tf.mul(a0, b1), tf.mul(a1, b0))], 1) as tf.Tensor2D;
+  return tf.concat(
+    [tf.sub(tf.mul(a1, b2), tf.mul(a2, b1)), tf.sub(tf.mul(a2, b0), tf.mul(a0, b2)), tf.sub(tf.mul(a0, b1), tf.mul(a1, b0))],
+    1,
+  ) as tf.Tensor2D;
 }
 
 /**

@@ -5,7 +5,15 @@ import { posePlugin } from './plugin.js';
 export { posePlugin, poseOptionsSchema, DEFAULT_THRESHOLDS, POSE_VALUES, PLUGIN_NAME, PLUGIN_VERSION } from './plugin.js';
 export type { PoseAttribute, PoseOptions, PoseOptionsInput } from './plugin.js';
 export { poseFromLandmarks, MEAN_FACE, FIT_INDICES } from './fit.js';
-export { landmarks, landmarkNetFromWeights, loadLandmarkNet, disposeLandmarkNet, LANDMARK_INPUT_SIZE, LANDMARK_MODEL, MEAN_RGB } from './network.js';
+export {
+  landmarks,
+  landmarkNetFromWeights,
+  loadLandmarkNet,
+  disposeLandmarkNet,
+  LANDMARK_INPUT_SIZE,
+  LANDMARK_MODEL,
+  MEAN_RGB,
+} from './network.js';
 export type { LandmarkNet } from './network.js';
 export { centreCropResize, checkImages, FaceError, RANGE_LIMIT, type FaceErrorCode } from '@gan-control/face-common';
 export { decodeWeights, faceApiModelDir, loadModelWeights } from '@gan-control/face-common';

@@ -43,12 +43,19 @@ export function landmarkNetFromWeights(weights: Record<string, tf.Tensor>, plugi
   const get = <T extends tf.Tensor>(name: string, rank: number): T => {
     const t = weights[name];
     if (!t || t.rank !== rank) {
-      throw new FaceError('FACE_WEIGHTS_LAYOUT', `${plugin}: weight '${name}' ${t ? `has rank ${t.rank}, expected ${rank}` : 'is missing'} in '${LANDMARK_MODEL}'; the installed @vladmandic/face-api weights do not match FaceLandmark68Net.`);
+      throw new FaceError(
+        'FACE_WEIGHTS_LAYOUT',
+        `${plugin}: weight '${name}' ${t ? `has rank ${t.rank}, expected ${rank}` : 'is missing'} in '${LANDMARK_MODEL}'; the installed @vladmandic/face-api weights do not match FaceLandmark68Net.`,
+      );
     }
     used.push(t);
     return t as T;
   };
-  const sep = (p: string): SeparableConv => ({ depthwise: get(`${p}/depthwise_filter`, 4), pointwise: get(`${p}/pointwise_filter`, 4), bias: get(`${p}/bias`, 1) });
+  const sep = (p: string): SeparableConv => ({
+    depthwise: get(`${p}/depthwise_filter`, 4),
+    pointwise: get(`${p}/pointwise_filter`, 4),
+    bias: get(`${p}/bias`, 1),
+  });
   const blocks = [0, 1, 2, 3].map((i): DenseBlock => ({
     conv0: i === 0 ? { filters: get(`dense0/conv0/filters`, 4), bias: get(`dense0/conv0/bias`, 1) } : sep(`dense${i}/conv0`),
     convs: [sep(`dense${i}/conv1`), sep(`dense${i}/conv2`), sep(`dense${i}/conv3`)],

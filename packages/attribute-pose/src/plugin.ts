@@ -70,7 +70,8 @@ export function posePlugin(): AttributePlugin<typeof poseOptionsSchema> {
       const minSide = Math.ceil(1 / options.cropFraction);
       let disposed = false;
       const lm = (images: tf.Tensor4D): tf.Tensor2D => {
-        if (disposed) throw new FaceError('FACE_DISPOSED', `${PLUGIN_NAME}: the attribute was disposed; create it again with createAttribute.`);
+        if (disposed)
+          throw new FaceError('FACE_DISPOSED', `${PLUGIN_NAME}: the attribute was disposed; create it again with createAttribute.`);
         checkImages(images, PLUGIN_NAME, minSide, options.checkRange);
         return tf.tidy(() => landmarks(net, centreCropResize(images, options.cropFraction, LANDMARK_INPUT_SIZE)));
       };

@@ -25,9 +25,21 @@ const DEG = Math.PI / 180;
 /** Landmarks of MEAN_FACE seen under R = Ry(yaw)·Rx(−pitch)·Rz(roll), orthographic, image y down. */
 function project(yaw: number, pitch: number, roll: number): number[] {
   const [a, b, c] = [yaw * DEG, -pitch * DEG, roll * DEG];
-  const Ry = [[Math.cos(a), 0, Math.sin(a)], [0, 1, 0], [-Math.sin(a), 0, Math.cos(a)]];
-  const Rx = [[1, 0, 0], [0, Math.cos(b), -Math.sin(b)], [0, Math.sin(b), Math.cos(b)]];
-  const Rz = [[Math.cos(c), -Math.sin(c), 0], [Math.sin(c), Math.cos(c), 0], [0, 0, 1]];
+  const Ry = [
+    [Math.cos(a), 0, Math.sin(a)],
+    [0, 1, 0],
+    [-Math.sin(a), 0, Math.cos(a)],
+  ];
+  const Rx = [
+    [1, 0, 0],
+    [0, Math.cos(b), -Math.sin(b)],
+    [0, Math.sin(b), Math.cos(b)],
+  ];
+  const Rz = [
+    [Math.cos(c), -Math.sin(c), 0],
+    [Math.sin(c), Math.cos(c), 0],
+    [0, 0, 1],
+  ];
   const mm = (A: number[][], B: number[][]) => A.map((r) => B[0].map((_, j) => r.reduce((s, v, k) => s + v * B[k][j], 0)));
   const R = mm(mm(Ry, Rx), Rz);
   const lm = new Array(136).fill(0.5);
@@ -57,13 +69,30 @@ describe('attribute-pose', () => {
   });
 
   it('geometric fit recovers known yaw/pitch/roll exactly and flips yaw and roll under mirroring', () => {
-    const cases = [[0, 0, 0], [30, 0, 0], [0, -20, 0], [0, 0, 15], [25, -10, 7], [-40, 15, -20]];
+    const cases = [
+      [0, 0, 0],
+      [30, 0, 0],
+      [0, -20, 0],
+      [0, 0, 15],
+      [25, -10, 7],
+      [-40, 15, -20],
+    ];
     const before = tf.memory().numTensors;
     const lm = tf.tensor2d(cases.map(([y, p, r]) => project(y, p, r)));
     const got = poseFromLandmarks(lm);
     const rows = got.arraySync();
     // mirror: x → 1 − x and swap left/right landmark labels (68-point scheme)
-    const swap = [[36, 45], [37, 44], [38, 43], [39, 42], [40, 47], [41, 46], [31, 35], [32, 34], [48, 54]];
+    const swap = [
+      [36, 45],
+      [37, 44],
+      [38, 43],
+      [39, 42],
+      [40, 47],
+      [41, 46],
+      [31, 35],
+      [32, 34],
+      [48, 54],
+    ];
     const mirrored = cases.map(([y, p, r]) => {
       const l = project(y, p, r);
       const m = l.map((v, k) => (k % 2 === 0 ? 1 - v : v));
@@ -117,7 +146,10 @@ describe('attribute-pose', () => {
     const single = tf.tidy(() => attr.measure!(tf.slice(batch, [4, 0, 0, 0], [1, -1, -1, -1])).arraySync()[0]);
     expect(maxAbsDiff(single, camera).abs).toBeLessThan(1e-3);
     tf.dispose([faces, batch]);
-    for (const [row, name] of [[0, 'astronaut'], [4, 'camera']] as const) {
+    for (const [row, name] of [
+      [0, 'astronaut'],
+      [4, 'camera'],
+    ] as const) {
       const b = maxAbsDiff(lmRows[row], reference.landmarks[name]);
       expect(b.abs / b.ref).toBeLessThan(1e-4);
     }
@@ -149,11 +181,21 @@ describe('attribute-pose', () => {
   it('rejects wrong shapes, value ranges and options with errors naming the plugin', async () => {
     expect(() => attr.embed(tf.zeros([160, 160, 3]) as unknown as tf.Tensor4D)).toThrow(/^pose: .*\[batch, height, width, 3\]/);
     expect(() => attr.embed(tf.zeros([1, 3, 160, 160]))).toThrow(expect.objectContaining({ code: 'FACE_INPUT_SHAPE' }));
-    expect(() => attr.embed(tf.fill([1, 160, 160, 3], 255))).toThrow(expect.objectContaining({ code: 'FACE_INPUT_RANGE', message: expect.stringMatching(/^pose: /) }));
-    expect(() => attr.embed(tf.zeros([1, 160, 160, 3], 'int32') as tf.Tensor4D)).toThrow(expect.objectContaining({ code: 'FACE_INPUT_DTYPE' }));
+    expect(() => attr.embed(tf.fill([1, 160, 160, 3], 255))).toThrow(
+      expect.objectContaining({ code: 'FACE_INPUT_RANGE', message: expect.stringMatching(/^pose: /) }),
+    );
+    expect(() => attr.embed(tf.zeros([1, 160, 160, 3], 'int32') as tf.Tensor4D)).toThrow(
+      expect.objectContaining({ code: 'FACE_INPUT_DTYPE' }),
+    );
     expect(() => pose.options.parse({ tauPlus: -1 })).toThrow(/tauPlus/);
     expect(() => pose.options.parse({ latentSize: 1.5 })).toThrow(/latentSize/);
-    await expect(createAttribute(pose, { cropFraction: 1.5 })).rejects.toMatchObject({ code: 'PLUGIN_OPTIONS_INVALID', message: expect.stringMatching(/cropFraction/) });
-    await expect(setup({ modelDir: '/nonexistent' })).rejects.toMatchObject({ code: 'FACE_WEIGHTS_MISSING', message: expect.stringMatching(/^pose: /) });
+    await expect(createAttribute(pose, { cropFraction: 1.5 })).rejects.toMatchObject({
+      code: 'PLUGIN_OPTIONS_INVALID',
+      message: expect.stringMatching(/cropFraction/),
+    });
+    await expect(setup({ modelDir: '/nonexistent' })).rejects.toMatchObject({
+      code: 'FACE_WEIGHTS_MISSING',
+      message: expect.stringMatching(/^pose: /),
+    });
   });
 });

@@ -77,7 +77,16 @@ for (const batch of [16, 64]) {
   const features = tf.randomNormal([batch, 1, 1, TOTAL], 0, 0.5, 'float32', 7) as tf.Tensor4D;
   const repeats = batch === 16 ? 30 : 10;
   const forward = time(() => tf.tidy(() => void loss.compute(features, masks).total.dataSync()), repeats);
-  const backward = time(() => tf.tidy(() => void tf.grad((x: tf.Tensor) => loss.compute(x as tf.Tensor4D, masks).total)(features).dataSync()), repeats);
+  const backward = time(
+    () =>
+      tf.tidy(
+        () =>
+          void tf
+            .grad((x: tf.Tensor) => loss.compute(x as tf.Tensor4D, masks).total)(features)
+            .dataSync(),
+      ),
+    repeats,
+  );
   rows.push({ batch, pass: 'forward', medianMs: forward.median, meanMs: forward.mean, repeats });
   rows.push({ batch, pass: 'forward+grad', medianMs: backward.median, meanMs: backward.mean, repeats });
   tf.dispose([z, features, ...Object.values(masks)]);
@@ -87,4 +96,6 @@ log(`FactorizedContrastiveLoss, 6 attributes (FFHQ feature shapes), backend ${tf
 log('| batch | pass | median ms/call | mean ms/call | calls |');
 log('|---:|---|---:|---:|---:|');
 for (const r of rows) log(`| ${r.batch} | ${r.pass} | ${r.medianMs.toFixed(2)} | ${r.meanMs.toFixed(2)} | ${r.repeats} |`);
-console.log(JSON.stringify({ bench: 'contrastive-loss', backend: tf.getBackend(), node: process.version, attributes: SPECS.length, results: rows }));
+console.log(
+  JSON.stringify({ bench: 'contrastive-loss', backend: tf.getBackend(), node: process.version, attributes: SPECS.length, results: rows }),
+);

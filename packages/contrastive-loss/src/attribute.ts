@@ -35,7 +35,10 @@ const pluginSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'must be a non-empty name of letters, digits, _ or - (used in CLI flags)'),
   version: z.string().min(1, 'must be a version string such as "1.0.0"'),
   apiVersion: z.number({ error: `must be a number (this core implements ${PLUGIN_API_VERSION})` }),
-  options: z.custom((v) => typeof (v as { safeParse?: unknown } | null)?.safeParse === 'function', 'must be a zod schema (for example z.object({...}))'),
+  options: z.custom(
+    (v) => typeof (v as { safeParse?: unknown } | null)?.safeParse === 'function',
+    'must be a zod schema (for example z.object({...}))',
+  ),
   setup: fn('async (options) => Attribute'),
   description: z.string().optional(),
 });
@@ -64,7 +67,9 @@ export function validatePlugin(plugin: unknown): asserts plugin is AttributePlug
     throw new ContrastiveLossError(
       'PLUGIN_API_VERSION',
       `Attribute plugin "${p.name}"@${p.version} was written for plugin API ${p.apiVersion}, but this @gan-control/contrastive-loss implements API ${PLUGIN_API_VERSION}. ` +
-        (p.apiVersion > PLUGIN_API_VERSION ? 'Upgrade @gan-control/contrastive-loss.' : `Use a version of "${p.name}" written for API ${PLUGIN_API_VERSION}.`),
+        (p.apiVersion > PLUGIN_API_VERSION
+          ? 'Upgrade @gan-control/contrastive-loss.'
+          : `Use a version of "${p.name}" written for API ${PLUGIN_API_VERSION}.`),
       { details: { plugin: p.name, apiVersion: p.apiVersion, expected: PLUGIN_API_VERSION } },
     );
   }

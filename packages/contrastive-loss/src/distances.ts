@@ -35,9 +35,7 @@ function pairwiseKernel(how: Reduce): (f: tf.Tensor2D) => tf.Tensor2D {
     // Reductions are sums and the 1/F and 2 factors are applied to the small results: on the
     // tfjs cpu backend mean() and tensor-by-scalar ops over [B·B, F] are many times slower.
     const value =
-      how === 'sum-square'
-        ? tf.reshape(tf.sum(tf.square(diff), 1), [B, B])
-        : tf.mul(tf.reshape(tf.sum(tf.abs(diff), 1), [B, B]), 1 / F);
+      how === 'sum-square' ? tf.reshape(tf.sum(tf.square(diff), 1), [B, B]) : tf.mul(tf.reshape(tf.sum(tf.abs(diff), 1), [B, B]), 1 / F);
     save([diff]);
     return {
       value,
@@ -191,7 +189,10 @@ export function pairwiseDistances(features: tf.Tensor, kind: DistanceName | Dist
  */
 export function scaledDistance(kind: DistanceName, factor: number): DistanceFn {
   if (!isDistance(kind) || typeof kind !== 'string' || !Number.isFinite(factor)) {
-    throw new ContrastiveLossError('DISTANCE_INVALID', `scaledDistance(kind, factor): kind must be one of ${DISTANCE_NAMES.join(', ')} and factor finite, got ${String(kind)}, ${factor}.`);
+    throw new ContrastiveLossError(
+      'DISTANCE_INVALID',
+      `scaledDistance(kind, factor): kind must be one of ${DISTANCE_NAMES.join(', ')} and factor finite, got ${String(kind)}, ${factor}.`,
+    );
   }
   const fn: DistanceFn = (features) => tf.tidy(() => tf.mul(pairwiseDistances(features, kind), factor) as tf.Tensor2D);
   Object.defineProperty(fn, 'name', { value: `${kind}×${factor}` });

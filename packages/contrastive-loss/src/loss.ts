@@ -21,9 +21,7 @@ export interface AttributeBinding {
  * - an array of attributes (each bound to the group named like `attribute.name`) and/or
  *   `{ group, attribute, key? }` bindings.
  */
-export type AttributesInput =
-  | Readonly<Record<string, Attribute | readonly Attribute[]>>
-  | readonly (Attribute | AttributeBinding)[];
+export type AttributesInput = Readonly<Record<string, Attribute | readonly Attribute[]>> | readonly (Attribute | AttributeBinding)[];
 
 export interface FactorizedContrastiveLossOptions {
   readonly layout: LatentLayout | LatentLayoutInput;
@@ -68,7 +66,18 @@ export interface ContrastiveLossValues {
   readonly total: number;
   readonly perAttribute: Record<
     string,
-    { group: string; loss: number; layers: (Omit<LayerInfo, 'distance'> & { distance: string; loss: number; same: number; notSame: number; cPlus: number; cMinus: number })[] }
+    {
+      group: string;
+      loss: number;
+      layers: (Omit<LayerInfo, 'distance'> & {
+        distance: string;
+        loss: number;
+        same: number;
+        notSame: number;
+        cPlus: number;
+        cMinus: number;
+      })[];
+    }
   >;
 }
 
@@ -79,7 +88,11 @@ interface ResolvedBinding {
 }
 
 function isBinding(x: Attribute | AttributeBinding): x is AttributeBinding {
-  return typeof (x as AttributeBinding).group === 'string' && typeof (x as AttributeBinding).attribute === 'object' && typeof (x as Attribute).embed !== 'function';
+  return (
+    typeof (x as AttributeBinding).group === 'string' &&
+    typeof (x as AttributeBinding).attribute === 'object' &&
+    typeof (x as Attribute).embed !== 'function'
+  );
 }
 
 /**
@@ -114,14 +127,23 @@ export class FactorizedContrastiveLoss {
 
   constructor(options: FactorizedContrastiveLossOptions) {
     if (!options || typeof options !== 'object' || options.layout === undefined || options.attributes === undefined) {
-      throw new ContrastiveLossError('LOSS_INVALID', 'new FactorizedContrastiveLoss({ layout, attributes }): both layout and attributes are required.');
+      throw new ContrastiveLossError(
+        'LOSS_INVALID',
+        'new FactorizedContrastiveLoss({ layout, attributes }): both layout and attributes are required.',
+      );
     }
     this.layout = LatentLayout.parse(options.layout);
     const raw: { group: string; attribute: Attribute; key?: string; how: string }[] = [];
     if (Array.isArray(options.attributes)) {
       (options.attributes as readonly (Attribute | AttributeBinding)[]).forEach((item, i) => {
-        if (isBinding(item)) raw.push({ group: item.group, attribute: item.attribute, key: item.key, how: `attributes[${i}] (group "${item.group}")` });
-        else raw.push({ group: (item as Attribute)?.name, attribute: item as Attribute, how: `attributes[${i}] (bound by its name "${(item as Attribute)?.name}")` });
+        if (isBinding(item))
+          raw.push({ group: item.group, attribute: item.attribute, key: item.key, how: `attributes[${i}] (group "${item.group}")` });
+        else
+          raw.push({
+            group: (item as Attribute)?.name,
+            attribute: item as Attribute,
+            how: `attributes[${i}] (bound by its name "${(item as Attribute)?.name}")`,
+          });
       });
     } else {
       for (const [group, value] of Object.entries(options.attributes as Record<string, Attribute | readonly Attribute[]>)) {
@@ -212,7 +234,10 @@ export class FactorizedContrastiveLoss {
    */
   compute(images: tf.Tensor4D, masks: Readonly<Record<string, tf.Tensor2D>>): ContrastiveLossResult {
     if (!images || images.rank !== 4) {
-      throw new ContrastiveLossError('LOSS_INPUT_INVALID', `FactorizedContrastiveLoss.compute: images must be NHWC [B, H, W, C], got shape [${images?.shape?.join(', ')}].`);
+      throw new ContrastiveLossError(
+        'LOSS_INPUT_INVALID',
+        `FactorizedContrastiveLoss.compute: images must be NHWC [B, H, W, C], got shape [${images?.shape?.join(', ')}].`,
+      );
     }
     const B = images.shape[0];
     const checkMask = (group: string, why: string) => {
@@ -224,7 +249,10 @@ export class FactorizedContrastiveLoss {
         );
       }
       if (m.rank !== 2 || m.shape[0] !== B || m.shape[1] !== B) {
-        throw new ContrastiveLossError('LOSS_INPUT_INVALID', `FactorizedContrastiveLoss.compute: the mask of "${group}" is [${m.shape.join(', ')}], expected [${B}, ${B}] for ${B} images.`);
+        throw new ContrastiveLossError(
+          'LOSS_INPUT_INVALID',
+          `FactorizedContrastiveLoss.compute: the mask of "${group}" is [${m.shape.join(', ')}], expected [${B}, ${B}] for ${B} images.`,
+        );
       }
     };
     for (const b of this.bindings) checkMask(b.group, `attribute "${b.key}" is bound to it`);
@@ -236,7 +264,9 @@ export class FactorizedContrastiveLoss {
         let m = otherMasks.get(group);
         if (!m) {
           const others = this.layout.groups.filter((g) => g.name !== group);
-          others.forEach((g) => checkMask(g.name, `a not_same_as_last_layer layer of an attribute on "${group}" uses every other group's pairs`));
+          others.forEach((g) =>
+            checkMask(g.name, `a not_same_as_last_layer layer of an attribute on "${group}" uses every other group's pairs`),
+          );
           m = tf.minimum(tf.addN(others.map((g) => masks[g.name])), 1) as tf.Tensor2D;
           otherMasks.set(group, m);
         }
@@ -247,14 +277,20 @@ export class FactorizedContrastiveLoss {
         const out = attribute.embed(images);
         const features: readonly tf.Tensor[] = out instanceof tf.Tensor ? [out] : (out as readonly tf.Tensor[]);
         if (!Array.isArray(features) || features.length === 0 || !features.every((f) => f instanceof tf.Tensor)) {
-          throw new ContrastiveLossError('LOSS_INPUT_INVALID', `Attribute "${key}": embed must return a tensor or a non-empty array of tensors.`);
+          throw new ContrastiveLossError(
+            'LOSS_INPUT_INVALID',
+            `Attribute "${key}": embed must return a tensor or a non-empty array of tensors.`,
+          );
         }
         const layers: LayerTerm[] = [];
         for (const info of FactorizedContrastiveLoss.layerInfos(attribute, features.length)) {
           if (!info.isLast && info.weight === 0) continue;
           const f = features[info.index];
           if (f.rank < 2 || f.shape[0] !== B) {
-            throw new ContrastiveLossError('LOSS_INPUT_INVALID', `Attribute "${key}": feature layer ${info.index} has shape [${f.shape.join(', ')}], expected [${B}, ...] (batch first).`);
+            throw new ContrastiveLossError(
+              'LOSS_INPUT_INVALID',
+              `Attribute "${key}": feature layer ${info.index} has shape [${f.shape.join(', ')}], expected [${B}, ...] (batch first).`,
+            );
           }
           const d = pairwiseDistances(f, info.distance);
           const positives = info.focus === 'same_as_last_layer' ? masks[group] : notSameMask(group);

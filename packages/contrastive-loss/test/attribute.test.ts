@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { describe, expect, it, vi } from 'vitest';
-import { AttributeRegistry, createAttribute, PLUGIN_API_VERSION, isGanControlError, type Attribute, type AttributePlugin } from '@gan-control/contrastive-loss';
+import {
+  AttributeRegistry,
+  createAttribute,
+  PLUGIN_API_VERSION,
+  isGanControlError,
+  type Attribute,
+  type AttributePlugin,
+} from '@gan-control/contrastive-loss';
 
 function runtime(overrides: Partial<Attribute> = {}): Attribute {
   return {
@@ -78,7 +85,14 @@ describe('createAttribute', () => {
 
   it('rejects invalid runtimes by field path', async () => {
     const e = await rejection(
-      createAttribute(plugin({}, () => ({ ...runtime(), thresholds: { tauPlus: 'a' }, distance: 'euclid', intermediateLayers: [{ tauPlus: 0, tauMinus: 1, weight: -1 }] }))),
+      createAttribute(
+        plugin({}, () => ({
+          ...runtime(),
+          thresholds: { tauPlus: 'a' },
+          distance: 'euclid',
+          intermediateLayers: [{ tauPlus: 0, tauMinus: 1, weight: -1 }],
+        })),
+      ),
     );
     expect(e.code).toBe('ATTRIBUTE_INVALID');
     expect(e.message).toMatch(/(^|; |\n)thresholds\.tauPlus: /);
@@ -137,7 +151,9 @@ describe('AttributeRegistry', () => {
     const registry = new AttributeRegistry({ warn });
     registry.register(plugin()).register(plugin({ version: '2.0.0' }));
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(warn.mock.calls[0][0]).toMatch(/"thing" is already registered \(version 1.2.3\); the new registration \(version 2.0.0\) replaces it/);
+    expect(warn.mock.calls[0][0]).toMatch(
+      /"thing" is already registered \(version 1.2.3\); the new registration \(version 2.0.0\) replaces it/,
+    );
     expect(registry.get('thing').version).toBe('2.0.0');
   });
 

@@ -70,7 +70,11 @@ describe('pairwiseDistances', () => {
   });
 
   it('l2 has a finite (zero) gradient for identical rows instead of NaN', () => {
-    const x = tf.tensor2d([[1, 2], [1, 2], [4, 6]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [1, 2],
+      [4, 6],
+    ]);
     const g = tf.grad((t: tf.Tensor) => tf.sum(pairwiseDistances(t, 'l2')))(x);
     const values = g.arraySync() as number[][];
     expect(values.flat().every(Number.isFinite)).toBe(true);
@@ -80,7 +84,10 @@ describe('pairwiseDistances', () => {
   it('custom functions: called with the features, shape-checked, no leaks (also on errors)', async () => {
     const x = tf.ones([4, 2]);
     const gram = scaledDistance('mse-mean', 1e5);
-    const f = tf.tensor2d([[0, 0], [0, 0.01]]);
+    const f = tf.tensor2d([
+      [0, 0],
+      [0, 0.01],
+    ]);
     const d = await expectNoLeaks(() => pairwiseDistances(f, gram), 1);
     f.dispose();
     expectClose(d.dataSync(), [0, 5, 5, 0], 1e-5, 0, 'scaled');

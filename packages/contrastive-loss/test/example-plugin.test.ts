@@ -13,7 +13,9 @@ const source = readFileSync(new URL('../examples/mean-colour.ts', import.meta.ur
 
 /** Solid-colour NHWC images in [-1, 1] from RGB fractions. */
 function solid(colours: number[][], size = 4): tf.Tensor4D {
-  return tf.tidy(() => tf.stack(colours.map((c) => tf.add(tf.zeros([size, size, 3]), tf.sub(tf.mul(tf.tensor1d(c), 2), 1))))) as tf.Tensor4D;
+  return tf.tidy(() =>
+    tf.stack(colours.map((c) => tf.add(tf.zeros([size, size, 3]), tf.sub(tf.mul(tf.tensor1d(c), 2), 1)))),
+  ) as tf.Tensor4D;
 }
 
 describe('README example plugin (mean colour)', () => {
@@ -32,7 +34,10 @@ describe('README example plugin (mean colour)', () => {
 
   it('measures colours in [0, 1] and embeds without leaks', async () => {
     const attribute = await createAttribute(meanColourPlugin);
-    const images = solid([[1, 0, 0], [0.25, 0.5, 0.75]]);
+    const images = solid([
+      [1, 0, 0],
+      [0.25, 0.5, 0.75],
+    ]);
     await expectNoLeaks(() => {
       const y = attribute.measure!(images);
       expectClose(y.dataSync(), [1, 0, 0, 0.25, 0.5, 0.75], 1e-6, 1e-7, 'measure');
@@ -50,8 +55,18 @@ describe('README example plugin (mean colour)', () => {
     const loss = new FactorizedContrastiveLoss({ layout, attributes: { colour: attribute } });
     const { z, masks, pairs } = buildContrastiveBatch(layout, { rng: 0, batchSize: 4 });
     expect(pairs).toEqual({ colour: [[0, 1]], other: [[2, 3]] });
-    const good = solid([[0.2, 0.2, 0.2], [0.2, 0.2, 0.2], [0.9, 0.1, 0.1], [0.1, 0.9, 0.1]]);
-    const bad = solid([[0.2, 0.2, 0.2], [0.8, 0.2, 0.2], [0.2, 0.2, 0.2], [0.2, 0.2, 0.2]]);
+    const good = solid([
+      [0.2, 0.2, 0.2],
+      [0.2, 0.2, 0.2],
+      [0.9, 0.1, 0.1],
+      [0.1, 0.9, 0.1],
+    ]);
+    const bad = solid([
+      [0.2, 0.2, 0.2],
+      [0.8, 0.2, 0.2],
+      [0.2, 0.2, 0.2],
+      [0.2, 0.2, 0.2],
+    ]);
     await expectNoLeaks(() => {
       const low = tf.tidy(() => loss.compute(good, masks).total.dataSync()[0]);
       const high = tf.tidy(() => loss.compute(bad, masks).total.dataSync()[0]);

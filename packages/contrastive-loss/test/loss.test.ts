@@ -1,11 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { buildContrastiveBatch, createRng, LatentLayout, officialFfhqLayout } from '@gan-control/latent';
-import { FactorizedContrastiveLoss, isGanControlError, readLossValues, type Attribute, type LayerFocus } from '@gan-control/contrastive-loss';
+import {
+  FactorizedContrastiveLoss,
+  isGanControlError,
+  readLossValues,
+  type Attribute,
+  type LayerFocus,
+} from '@gan-control/contrastive-loss';
 import { expectClose, expectNoLeaks } from './helpers.js';
 
 /** An attribute whose features are columns of a packed `[B, 1, 1, F]` tensor. */
-function packedAttribute(name: string, widths: number[], settings: { focus?: LayerFocus; weight: number; tauPlus: number; tauMinus: number }[]): Attribute {
+function packedAttribute(
+  name: string,
+  widths: number[],
+  settings: { focus?: LayerFocus; weight: number; tauPlus: number; tauMinus: number }[],
+): Attribute {
   const offsets = widths.map((_, i) => widths.slice(0, i).reduce((a, b) => a + b, 0));
   const last = settings[settings.length - 1];
   return {
@@ -21,7 +31,13 @@ function packedAttribute(name: string, widths: number[], settings: { focus?: Lay
 }
 
 /** float64 restatement of the official arithmetic (README of the fixtures). */
-function referenceLoss(rows: number[][], widths: number[], settings: { focus?: LayerFocus; weight: number; tauPlus: number; tauMinus: number }[], pairs: Record<string, [number, number][]>, group: string): number {
+function referenceLoss(
+  rows: number[][],
+  widths: number[],
+  settings: { focus?: LayerFocus; weight: number; tauPlus: number; tauMinus: number }[],
+  pairs: Record<string, [number, number][]>,
+  group: string,
+): number {
   const B = rows.length;
   let total = 0;
   let offset = 0;
@@ -30,7 +46,8 @@ function referenceLoss(rows: number[][], widths: number[], settings: { focus?: L
     const f = rows.map((r) => r.slice(offset, offset + w));
     offset += w;
     if (L < widths.length - 1 && s.weight === 0) return;
-    const focusGroups = (s.focus ?? 'same_as_last_layer') === 'same_as_last_layer' ? [group] : Object.keys(pairs).filter((g) => g !== group);
+    const focusGroups =
+      (s.focus ?? 'same_as_last_layer') === 'same_as_last_layer' ? [group] : Object.keys(pairs).filter((g) => g !== group);
     const positive = new Set(focusGroups.flatMap((g) => pairs[g].map(([i, j]) => `${Math.min(i, j)},${Math.max(i, j)}`)));
     let same = 0;
     let nSame = 0;
@@ -85,7 +102,9 @@ describe('FactorizedContrastiveLoss', () => {
         r.map((_, k) => {
           const plus = rows.map((row, ii) => row.map((v, kk) => (ii === i && kk === k ? v + h : v)));
           const minus = rows.map((row, ii) => row.map((v, kk) => (ii === i && kk === k ? v - h : v)));
-          return (referenceLoss(plus, widths, settings, batch.pairs, 'a') - referenceLoss(minus, widths, settings, batch.pairs, 'a')) / (2 * h);
+          return (
+            (referenceLoss(plus, widths, settings, batch.pairs, 'a') - referenceLoss(minus, widths, settings, batch.pairs, 'a')) / (2 * h)
+          );
         }),
       );
       expectClose(grad.dataSync(), fd, 1e-4, 1e-7, 'gradient');
@@ -103,7 +122,12 @@ describe('FactorizedContrastiveLoss', () => {
       ['a-extra', 'a'],
       ['b', 'b'],
     ]);
-    expect(new FactorizedContrastiveLoss({ layout, attributes: [a1, b, { group: 'c', attribute: a2, key: 'colour' }] }).attributes.map((x) => [x.key, x.group])).toEqual([
+    expect(
+      new FactorizedContrastiveLoss({ layout, attributes: [a1, b, { group: 'c', attribute: a2, key: 'colour' }] }).attributes.map((x) => [
+        x.key,
+        x.group,
+      ]),
+    ).toEqual([
       ['a', 'a'],
       ['b', 'b'],
       ['colour', 'c'],
@@ -122,8 +146,12 @@ describe('FactorizedContrastiveLoss', () => {
     };
     const unknown = err(() => new FactorizedContrastiveLoss({ layout, attributes: [hue] }));
     expect(unknown.code).toBe('LOSS_UNKNOWN_GROUP');
-    expect(unknown.message).toContain('attributes[0] (bound by its name "hue") refers to latent group "hue", which the layout does not have. Controlled groups: a, b, c.');
-    expect(err(() => new FactorizedContrastiveLoss({ layout, attributes: { hue } })).message).toContain('attributes.hue refers to latent group "hue"');
+    expect(unknown.message).toContain(
+      'attributes[0] (bound by its name "hue") refers to latent group "hue", which the layout does not have. Controlled groups: a, b, c.',
+    );
+    expect(err(() => new FactorizedContrastiveLoss({ layout, attributes: { hue } })).message).toContain(
+      'attributes.hue refers to latent group "hue"',
+    );
     expect(err(() => new FactorizedContrastiveLoss({ layout, attributes: { other: hue } })).code).toBe('LOSS_UNCONTROLLED_GROUP');
     const dup = err(() => new FactorizedContrastiveLoss({ layout, attributes: { a: hue, b: hue } }));
     expect(dup.code).toBe('LOSS_DUPLICATE_ATTRIBUTE');
@@ -146,7 +174,9 @@ describe('FactorizedContrastiveLoss', () => {
       const notSame = new FactorizedContrastiveLoss({ layout, attributes: { a: packedAttribute('a', [3, 2], settings) } });
       expect(() => notSame.compute(x, { a: m4 })).toThrow(/no mask for latent group "b" \(a not_same_as_last_layer layer/);
       const wrongBatch = { ...a, embed: () => tf.zeros([3, 2]) };
-      expect(() => new FactorizedContrastiveLoss({ layout, attributes: { a: wrongBatch } }).compute(x, { a: m4 })).toThrow(/feature layer 0 has shape \[3, 2\], expected \[4, \.\.\.\]/);
+      expect(() => new FactorizedContrastiveLoss({ layout, attributes: { a: wrongBatch } }).compute(x, { a: m4 })).toThrow(
+        /feature layer 0 has shape \[3, 2\], expected \[4, \.\.\.\]/,
+      );
       const mismatch = { ...a, embed: () => [tf.zeros([4, 2]), tf.zeros([4, 2])] };
       try {
         new FactorizedContrastiveLoss({ layout, attributes: { a: mismatch } }).compute(x, { a: m4 });
@@ -171,7 +201,28 @@ describe('FactorizedContrastiveLoss', () => {
     // all distances 0: same = 0, notSame = mean(1 − 0) = 1 → 2 · 1
     expect(values).toEqual({
       total: 2,
-      perAttribute: { a: { group: 'a', loss: 2, layers: [{ index: 0, isLast: true, focus: 'same_as_last_layer', weight: 2, tauPlus: 0, tauMinus: 1, distance: 'squared-l2', loss: 2, same: 0, notSame: 1, cPlus: 1, cMinus: 27 }] } },
+      perAttribute: {
+        a: {
+          group: 'a',
+          loss: 2,
+          layers: [
+            {
+              index: 0,
+              isLast: true,
+              focus: 'same_as_last_layer',
+              weight: 2,
+              tauPlus: 0,
+              tauMinus: 1,
+              distance: 'squared-l2',
+              loss: 2,
+              same: 0,
+              notSame: 1,
+              cPlus: 1,
+              cMinus: 27,
+            },
+          ],
+        },
+      },
     });
     tf.dispose([res as never, x, batch.z, ...Object.values(batch.masks)]);
   });
@@ -201,7 +252,7 @@ describe('FactorizedContrastiveLoss', () => {
     await expectNoLeaks(() => {
       for (let i = 1; i < 30; i++) step();
     });
-    expect(losses[losses.length - 1], losses.join(" ")).toBeLessThan(losses[0] * 0.5);
+    expect(losses[losses.length - 1], losses.join(' ')).toBeLessThan(losses[0] * 0.5);
     tf.dispose([images, batch.z, ...Object.values(batch.masks)]);
     optimizer.dispose();
   });

@@ -59,7 +59,9 @@ interface Case {
   expected_total: { float64: number };
 }
 
-const fixture = JSON.parse(readFileSync(new URL('../testdata/contrastive-official/cases.json', import.meta.url), 'utf8')) as { cases: Case[] };
+const fixture = JSON.parse(readFileSync(new URL('../testdata/contrastive-official/cases.json', import.meta.url), 'utf8')) as {
+  cases: Case[];
+};
 const RTOL = 1e-5;
 
 /** `l1_mean_last2`: mean over the last two axes of |a − b| for `[B, r, c]` (Hopenet, ESR9). */
@@ -182,7 +184,13 @@ describe('official GAN-Control contrastive loss parity', () => {
             got.layers.forEach((l, i) => {
               const w = want.per_layer[i];
               const label = `${c.name}/${attr.attribute}/layer ${w.layer_index}`;
-              expect([l.isLast, l.weight, l.tauPlus, l.tauMinus, l.focus]).toEqual([w.is_last_layer, w.weight, w.tau_plus, w.tau_minus, w.focus]);
+              expect([l.isLast, l.weight, l.tauPlus, l.tauMinus, l.focus]).toEqual([
+                w.is_last_layer,
+                w.weight,
+                w.tau_plus,
+                w.tau_minus,
+                w.focus,
+              ]);
               expect(l.cPlus.dataSync()[0], `${label} C+`).toBe(w.C_plus);
               expect(l.cMinus.dataSync()[0], `${label} C−`).toBe(w.C_minus);
               expectClose(l.same.dataSync(), [w.same_loss], RTOL, 0, `${label} same`);

@@ -27,7 +27,10 @@ describe('contrastiveTerm', () => {
   });
 
   it('uses the upper triangle only (an asymmetric lower triangle is ignored) and never the diagonal', () => {
-    const D = tf.tensor2d([[9, 0.1], [100, 9]]);
+    const D = tf.tensor2d([
+      [9, 0.1],
+      [100, 9],
+    ]);
     const P = pairMask(2, [[0, 1]]);
     const t = contrastiveTerm(D, P, { tauPlus: 0, tauMinus: 1 });
     expectClose(t.same.dataSync(), [0.1], 1e-6, 0, 'same');

@@ -26,6 +26,7 @@ export type DirectionsError = GanControlError<DirectionsErrorCode>;
 /** Parses `input` with `schema`, throwing `DIRECTIONS_INVALID_OPTIONS` that lists field paths. */
 export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, where: string): z.output<S> {
   const result = schema.safeParse(input);
-  if (!result.success) throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', `invalid options for ${where}: ${formatZodIssues(result.error)}`);
+  if (!result.success)
+    throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', `invalid options for ${where}: ${formatZodIssues(result.error)}`);
   return result.data;
 }

@@ -46,11 +46,16 @@ export function pca(w: Matrix, options: PcaOptionsInput = {}): Pca {
   const D = w.cols;
   const k = Math.min(opts.components, D);
   const mu = columnMeans(w);
-  const S = scatter(w, Int32Array.from({ length: w.rows }, (_, i) => i), mu);
+  const S = scatter(
+    w,
+    Int32Array.from({ length: w.rows }, (_, i) => i),
+    mu,
+  );
   for (let i = 0; i < S.length; i++) S[i] /= w.rows;
   let total = 0;
   for (let a = 0; a < D; a++) total += S[a * D + a];
-  if (!(total > 0)) throw new DirectionsError('DIRECTIONS_DEGENERATE', `pca: the ${w.rows} samples of w are all identical; sample distinct latents`);
+  if (!(total > 0))
+    throw new DirectionsError('DIRECTIONS_DEGENERATE', `pca: the ${w.rows} samples of w are all identical; sample distinct latents`);
   const { values, vectors } = symmetricEigen(S, D);
   const variance = Array.from(values.slice(0, k), (v) => Math.max(v, 0));
   return {
@@ -98,9 +103,13 @@ export function projectComponents(w: Matrix, p: Pca): Matrix & { data: Float64Ar
 export function shiftComponent(w: ArrayLike<number>, p: Pca, index: number, sigmas: number): Float32Array {
   const D = p.mean.length;
   if (!(Number.isInteger(index) && index >= 0 && index < p.components.length)) {
-    throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', `shiftComponent: component ${index} does not exist; valid: 0…${p.components.length - 1}`);
+    throw new DirectionsError(
+      'DIRECTIONS_INVALID_OPTIONS',
+      `shiftComponent: component ${index} does not exist; valid: 0…${p.components.length - 1}`,
+    );
   }
-  if (w.length === 0 || w.length % D !== 0) throw new DirectionsError('DIRECTIONS_SHAPE_MISMATCH', `shiftComponent: w has ${w.length} numbers, not a whole number of rows of ${D}`);
+  if (w.length === 0 || w.length % D !== 0)
+    throw new DirectionsError('DIRECTIONS_SHAPE_MISMATCH', `shiftComponent: w has ${w.length} numbers, not a whole number of rows of ${D}`);
   const step = sigmas * Math.sqrt(p.variance[index]);
   const v = p.components[index];
   const out = Float32Array.from(w);
@@ -142,7 +151,13 @@ export interface ComponentName {
  * names[0].label; // '+size.size'
  * ```
  */
-export function nameComponents(p: Pca, w: Matrix, values: Matrix, columns: readonly NamedValue[], options: { minR?: number } = {}): ComponentName[] {
+export function nameComponents(
+  p: Pca,
+  w: Matrix,
+  values: Matrix,
+  columns: readonly NamedValue[],
+  options: { minR?: number } = {},
+): ComponentName[] {
   checkMatrix(w, 'nameComponents: w', { cols: p.mean.length, minRows: 3 });
   checkMatrix(values, 'nameComponents: values', { rows: w.rows, cols: columns.length });
   const minR = options.minR ?? 0.1;
@@ -165,7 +180,8 @@ export function nameComponents(p: Pca, w: Matrix, values: Matrix, columns: reado
       const rc = pearson(x, col.c);
       const rs = pearson(x, col.s);
       const den = 1 - col.rcs * col.rcs;
-      const r = den > 1e-12 ? Math.sqrt(Math.max(0, (rc * rc + rs * rs - 2 * rc * rs * col.rcs) / den)) : Math.max(Math.abs(rc), Math.abs(rs));
+      const r =
+        den > 1e-12 ? Math.sqrt(Math.max(0, (rc * rc + rs * rs - 2 * rc * rs * col.rcs) / den)) : Math.max(Math.abs(rc), Math.abs(rs));
       return { key: col.key, r: Math.min(r, 1), signed: Math.min(r, 1) };
     });
     let best: ComponentName['best'] = null;

@@ -15,7 +15,13 @@ const name = z.string().min(1);
  */
 export const valueSpecSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('linear'), attribute: name, value: name, unit: z.string().default('') }),
-  z.object({ kind: z.literal('circular'), attribute: name, value: name, unit: z.string().default('deg'), period: z.number().positive().default(360) }),
+  z.object({
+    kind: z.literal('circular'),
+    attribute: name,
+    value: name,
+    unit: z.string().default('deg'),
+    period: z.number().positive().default(360),
+  }),
   z.object({ kind: z.literal('threshold'), attribute: name, value: name, unit: z.string().default(''), threshold: z.number() }),
 ]);
 export type ValueSpecInput = z.input<typeof valueSpecSchema>;
@@ -99,7 +105,11 @@ export function directionKey(d: { attribute: string; value: string }): string {
 
 function toModel(beta: Float64Array, intercept: number): LinearModel {
   const slope = norm(beta);
-  if (!(slope > 0)) throw new DirectionsError('DIRECTIONS_DEGENERATE', 'the fitted coefficients are all zero: the value does not vary with w in these samples');
+  if (!(slope > 0))
+    throw new DirectionsError(
+      'DIRECTIONS_DEGENERATE',
+      'the fitted coefficients are all zero: the value does not vary with w in these samples',
+    );
   return { normal: Array.from(beta, (b) => b / slope), slope, intercept };
 }
 
@@ -219,11 +229,22 @@ function logisticFit(
  * d.model.slope; // years per unit of w along d.model.normal
  * ```
  */
-export function fitDirection(w: Matrix, y: ArrayLike<number>, spec: ValueSpecInput, options: Omit<FitOptionsInput, 'values'> = {}): Direction {
+export function fitDirection(
+  w: Matrix,
+  y: ArrayLike<number>,
+  spec: ValueSpecInput,
+  options: Omit<FitOptionsInput, 'values'> = {},
+): Direction {
   const opts = parseOptions(fitOptionsSchema, { ...options, values: [spec] }, 'fitDirection');
   checkMatrix(w, 'fitDirection: w', { minRows: 3 });
-  if (y.length !== w.rows) throw new DirectionsError('DIRECTIONS_SHAPE_MISMATCH', `fitDirection: ${y.length} values for ${w.rows} rows of w; measure each sampled w once, in order`);
-  for (let i = 0; i < y.length; i++) if (!Number.isFinite(y[i])) throw new DirectionsError('DIRECTIONS_SHAPE_MISMATCH', `fitDirection: value [${i}] is ${y[i]}; every value must be finite`);
+  if (y.length !== w.rows)
+    throw new DirectionsError(
+      'DIRECTIONS_SHAPE_MISMATCH',
+      `fitDirection: ${y.length} values for ${w.rows} rows of w; measure each sampled w once, in order`,
+    );
+  for (let i = 0; i < y.length; i++)
+    if (!Number.isFinite(y[i]))
+      throw new DirectionsError('DIRECTIONS_SHAPE_MISMATCH', `fitDirection: value [${i}] is ${y[i]}; every value must be finite`);
   return fitOne(w, y, opts.values[0], opts, systemsFor(w, opts));
 }
 
@@ -248,7 +269,10 @@ function fitOne(w: Matrix, y: ArrayLike<number>, spec: ValueSpec, opts: FitOptio
       const sys = systems.get();
       if (sys.train) {
         const [f] = sys.train.fit([y]);
-        r2 = rSquared(pick(y, test), Array.from(test, (i) => predictRow(w, i, f.beta, f.intercept)));
+        r2 = rSquared(
+          pick(y, test),
+          Array.from(test, (i) => predictRow(w, i, f.beta, f.intercept)),
+        );
       }
       const [f] = sys.all.fit([y]);
       return { kind: 'linear', ...base, model: toModel(f.beta, f.intercept), r2 };
@@ -275,12 +299,24 @@ function fitOne(w: Matrix, y: ArrayLike<number>, spec: ValueSpec, opts: FitOptio
       const [fc, fs] = sys.all.fit([c, s]);
       let radius = 0;
       for (let i = 0; i < n; i++) radius += Math.hypot(predictRow(w, i, fc.beta, fc.intercept), predictRow(w, i, fs.beta, fs.intercept));
-      return { kind: 'circular', ...base, period: spec.period, cos: toModel(fc.beta, fc.intercept), sin: toModel(fs.beta, fs.intercept), meanRadius: radius / n, r2, error };
+      return {
+        kind: 'circular',
+        ...base,
+        period: spec.period,
+        cos: toModel(fc.beta, fc.intercept),
+        sin: toModel(fs.beta, fs.intercept),
+        meanRadius: radius / n,
+        r2,
+        error,
+      };
     }
     const labels = Uint8Array.from({ length: n }, (_, i) => (y[i] > spec.threshold ? 1 : 0));
     const positives = labels.reduce((a, b) => a + b, 0);
     if (positives === 0 || positives === n) {
-      throw new DirectionsError('DIRECTIONS_DEGENERATE', `${where}: all ${n} samples are ${positives ? 'above' : 'at or below'} the threshold ${spec.threshold}; pick a threshold inside the measured range`);
+      throw new DirectionsError(
+        'DIRECTIONS_DEGENERATE',
+        `${where}: all ${n} samples are ${positives ? 'above' : 'at or below'} the threshold ${spec.threshold}; pick a threshold inside the measured range`,
+      );
     }
     let accuracy = Number.NaN;
     let start: { beta: Float64Array; intercept: number } | undefined;
@@ -295,7 +331,8 @@ function fitOne(w: Matrix, y: ArrayLike<number>, spec: ValueSpec, opts: FitOptio
     const f = logisticFit(w, labels, all, opts.ridge, opts.maxIterations, start);
     return { kind: 'threshold', ...base, threshold: spec.threshold, model: toModel(f.beta, f.intercept), accuracy };
   } catch (e) {
-    if (e instanceof DirectionsError && !e.message.startsWith(where)) throw new DirectionsError(e.code, `${where}: ${e.message}`, { cause: e });
+    if (e instanceof DirectionsError && !e.message.startsWith(where))
+      throw new DirectionsError(e.code, `${where}: ${e.message}`, { cause: e });
     throw e;
   }
 }
@@ -321,7 +358,11 @@ export function fitDirections(w: Matrix, values: Matrix, options: FitOptionsInpu
   const keys = new Set<string>();
   for (const v of opts.values) {
     const key = directionKey(v);
-    if (keys.has(key)) throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', `fitDirections: '${key}' is listed twice in values; each column needs its own attribute.value`);
+    if (keys.has(key))
+      throw new DirectionsError(
+        'DIRECTIONS_INVALID_OPTIONS',
+        `fitDirections: '${key}' is listed twice in values; each column needs its own attribute.value`,
+      );
     keys.add(key);
   }
   const systems = systemsFor(w, opts);
@@ -339,7 +380,10 @@ function dimOf(d: Direction): number {
 function checkW(w: ArrayLike<number>, d: Direction, what: string): number {
   const D = dimOf(d);
   if (w.length === 0 || w.length % D !== 0) {
-    throw new DirectionsError('DIRECTIONS_SHAPE_MISMATCH', `${what}: w has ${w.length} numbers, not a whole number of rows of ${D} (the dim '${directionKey(d)}' was fitted in)`);
+    throw new DirectionsError(
+      'DIRECTIONS_SHAPE_MISMATCH',
+      `${what}: w has ${w.length} numbers, not a whole number of rows of ${D} (the dim '${directionKey(d)}' was fitted in)`,
+    );
   }
   return w.length / D;
 }
@@ -418,9 +462,16 @@ export function projectOut(vector: readonly number[], others: readonly (readonly
  */
 export function conditionalNormal(direction: Direction, keep: readonly Direction[]): number[] {
   const base = direction.kind === 'circular' ? direction.cos.normal : direction.model.normal;
-  const v = projectOut(base, keep.flatMap((k) => rowsOf(k).rows.map((m) => m.normal)));
+  const v = projectOut(
+    base,
+    keep.flatMap((k) => rowsOf(k).rows.map((m) => m.normal)),
+  );
   const n = norm(v);
-  if (!(n > 1e-9)) throw new DirectionsError('DIRECTIONS_DEGENERATE', `conditionalNormal: '${directionKey(direction)}' lies in the span of the kept directions (${keep.map(directionKey).join(', ')}); keep fewer`);
+  if (!(n > 1e-9))
+    throw new DirectionsError(
+      'DIRECTIONS_DEGENERATE',
+      `conditionalNormal: '${directionKey(direction)}' lies in the span of the kept directions (${keep.map(directionKey).join(', ')}); keep fewer`,
+    );
   return v.map((x) => x / n);
 }
 
@@ -456,10 +507,15 @@ function edit(w: ArrayLike<number>, direction: Direction, target: Target, option
   const D = dimOf(direction);
   const key = directionKey(direction);
   for (const k of options.keep ?? []) {
-    if (dimOf(k) !== D) throw new DirectionsError('DIRECTIONS_SHAPE_MISMATCH', `${what}: kept direction '${directionKey(k)}' has dim ${dimOf(k)}, '${key}' has ${D}; fit them on the same w`);
+    if (dimOf(k) !== D)
+      throw new DirectionsError(
+        'DIRECTIONS_SHAPE_MISMATCH',
+        `${what}: kept direction '${directionKey(k)}' has dim ${dimOf(k)}, '${key}' has ${D}; fit them on the same w`,
+      );
   }
   const value = 'set' in target ? target.set : target.shift;
-  if (!Number.isFinite(value)) throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', `${what}: '${key}' target ${value} is not a finite number`);
+  if (!Number.isFinite(value))
+    throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', `${what}: '${key}' target ${value} is not a finite number`);
   if ('set' in target && direction.kind === 'threshold' && !(value > 0 && value < 1)) {
     throw new DirectionsError(
       'DIRECTIONS_UNSUPPORTED_EDIT',
@@ -484,7 +540,10 @@ function edit(w: ArrayLike<number>, direction: Direction, target: Target, option
   const scale = Math.max(...B.map((b) => dot(b, b)));
   const det = m === 1 ? G[0][0] : G[0][0] * G[1][1] - G[0][1] * G[1][0];
   if (!(Math.abs(det) > 1e-12 * scale ** m)) {
-    throw new DirectionsError('DIRECTIONS_DEGENERATE', `${what}: '${key}' cannot move while keeping ${keep.map(directionKey).join(', ')} fixed: its normal lies in their span; keep fewer directions`);
+    throw new DirectionsError(
+      'DIRECTIONS_DEGENERATE',
+      `${what}: '${key}' cannot move while keeping ${keep.map(directionKey).join(', ')} fixed: its normal lies in their span; keep fewer directions`,
+    );
   }
   const out = Float32Array.from(w);
   const minRadius = direction.kind === 'circular' ? (options.minRadius ?? 0.25) * direction.meanRadius : 0;

@@ -21,7 +21,10 @@ export interface Matrix {
  */
 export function matrix(data: ArrayLike<number>, cols: number): Matrix {
   if (!Number.isInteger(cols) || cols <= 0 || data.length % cols !== 0) {
-    throw new DirectionsError('DIRECTIONS_SHAPE_MISMATCH', `matrix: ${data.length} numbers do not split into rows of ${cols}; pass the row width (the latent dim, or the number of measured values)`);
+    throw new DirectionsError(
+      'DIRECTIONS_SHAPE_MISMATCH',
+      `matrix: ${data.length} numbers do not split into rows of ${cols}; pass the row width (the latent dim, or the number of measured values)`,
+    );
   }
   return { data, rows: data.length / cols, cols };
 }
@@ -29,13 +32,22 @@ export function matrix(data: ArrayLike<number>, cols: number): Matrix {
 /** Checks a matrix's shape and that every entry is finite; `what` names it in the error. */
 export function checkMatrix(m: Matrix, what: string, expect?: { rows?: number; cols?: number; minRows?: number }): void {
   if (!m || typeof m !== 'object' || !m.data || !Number.isInteger(m.rows) || !Number.isInteger(m.cols) || m.rows < 0 || m.cols <= 0) {
-    throw new DirectionsError('DIRECTIONS_SHAPE_MISMATCH', `${what}: expected a matrix { data, rows, cols } (row-major); use matrix(data, cols)`);
+    throw new DirectionsError(
+      'DIRECTIONS_SHAPE_MISMATCH',
+      `${what}: expected a matrix { data, rows, cols } (row-major); use matrix(data, cols)`,
+    );
   }
   if (m.data.length !== m.rows * m.cols) {
-    throw new DirectionsError('DIRECTIONS_SHAPE_MISMATCH', `${what}: data has ${m.data.length} numbers but rows × cols = ${m.rows} × ${m.cols} = ${m.rows * m.cols}`);
+    throw new DirectionsError(
+      'DIRECTIONS_SHAPE_MISMATCH',
+      `${what}: data has ${m.data.length} numbers but rows × cols = ${m.rows} × ${m.cols} = ${m.rows * m.cols}`,
+    );
   }
   if (expect?.rows !== undefined && m.rows !== expect.rows) {
-    throw new DirectionsError('DIRECTIONS_SHAPE_MISMATCH', `${what}: ${m.rows} rows, expected ${expect.rows} (one per sample, in the same order)`);
+    throw new DirectionsError(
+      'DIRECTIONS_SHAPE_MISMATCH',
+      `${what}: ${m.rows} rows, expected ${expect.rows} (one per sample, in the same order)`,
+    );
   }
   if (expect?.cols !== undefined && m.cols !== expect.cols) {
     throw new DirectionsError('DIRECTIONS_SHAPE_MISMATCH', `${what}: ${m.cols} columns, expected ${expect.cols}`);
@@ -45,7 +57,10 @@ export function checkMatrix(m: Matrix, what: string, expect?: { rows?: number; c
   }
   for (let i = 0; i < m.data.length; i++) {
     if (!Number.isFinite(m.data[i])) {
-      throw new DirectionsError('DIRECTIONS_SHAPE_MISMATCH', `${what}: entry [${Math.floor(i / m.cols)}, ${i % m.cols}] is ${m.data[i]}; every entry must be finite`);
+      throw new DirectionsError(
+        'DIRECTIONS_SHAPE_MISMATCH',
+        `${what}: entry [${Math.floor(i / m.cols)}, ${i % m.cols}] is ${m.data[i]}; every entry must be finite`,
+      );
     }
   }
 }
@@ -145,7 +160,11 @@ export function cholesky(A: Float64Array, k: number): Float64Array {
       const lj = j * k;
       for (let p = 0; p < j; p++) s -= L[li + p] * L[lj + p];
       if (i === j) {
-        if (!(s > 0)) throw new DirectionsError('DIRECTIONS_DEGENERATE', `the system is singular (pivot ${i} is ${s}); the samples do not span the latent space: sample more, or raise \`ridge\``);
+        if (!(s > 0))
+          throw new DirectionsError(
+            'DIRECTIONS_DEGENERATE',
+            `the system is singular (pivot ${i} is ${s}); the samples do not span the latent space: sample more, or raise \`ridge\``,
+          );
         L[li + i] = Math.sqrt(s);
       } else L[li + j] = s / L[lj + j];
     }
@@ -279,7 +298,11 @@ export function symmetricEigen(S: ArrayLike<number>, n: number): { values: Float
     if (m > l) {
       let iter = 0;
       do {
-        if (++iter > 100) throw new DirectionsError('DIRECTIONS_DEGENERATE', `symmetricEigen: no convergence at eigenvalue ${l} after 100 QL iterations; the matrix has non-finite or extreme entries`);
+        if (++iter > 100)
+          throw new DirectionsError(
+            'DIRECTIONS_DEGENERATE',
+            `symmetricEigen: no convergence at eigenvalue ${l} after 100 QL iterations; the matrix has non-finite or extreme entries`,
+          );
         let g = d[l];
         let p = (d[l + 1] - g) / (2 * e[l]);
         let r = Math.hypot(p, 1);
@@ -363,7 +386,14 @@ export interface RidgeSystem {
 }
 
 /** Builds a `RidgeSystem` from the scatter `S` (about `mu`) of `rows`. Consumes `S`. */
-function systemFrom(x: Matrix, rows: ArrayLike<number>, mu: Float64Array, S: Float64Array, ridge: number, cols?: ArrayLike<number>): RidgeSystem {
+function systemFrom(
+  x: Matrix,
+  rows: ArrayLike<number>,
+  mu: Float64Array,
+  S: Float64Array,
+  ridge: number,
+  cols?: ArrayLike<number>,
+): RidgeSystem {
   const k = mu.length;
   let trace = 0;
   for (let a = 0; a < k; a++) trace += S[a * k + a];
@@ -414,7 +444,12 @@ export function ridgeSystem(x: Matrix, rows: ArrayLike<number>, ridge: number, c
  * scatters about the overall mean m add up to the overall scatter, and the train scatter about
  * its own mean μ is S_train(m) − n (μ − m)(μ − m)ᵀ.
  */
-export function splitSystems(x: Matrix, train: ArrayLike<number>, test: ArrayLike<number>, ridge: number): { train: RidgeSystem | null; all: RidgeSystem } {
+export function splitSystems(
+  x: Matrix,
+  train: ArrayLike<number>,
+  test: ArrayLike<number>,
+  ridge: number,
+): { train: RidgeSystem | null; all: RidgeSystem } {
   const allRows = Int32Array.from({ length: x.rows }, (_, i) => i);
   if (!test.length) return { train: null, all: ridgeSystem(x, allRows, ridge) };
   const k = x.cols;

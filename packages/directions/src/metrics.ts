@@ -94,13 +94,22 @@ export function disentanglementScore(input: {
   const attributes = [...new Set(columns.map((c) => c.attribute))];
   const dataSigma = columns.map((c, j) => spread(column(dataset, j), c.period));
   dataSigma.forEach((s, j) => {
-    if (!(s > 0)) throw new DirectionsError('DIRECTIONS_DEGENERATE', `disentanglementScore: '${keyOf(columns[j])}' does not vary over the dataset; drop the column or sample more`);
+    if (!(s > 0))
+      throw new DirectionsError(
+        'DIRECTIONS_DEGENERATE',
+        `disentanglementScore: '${keyOf(columns[j])}' does not vary over the dataset; drop the column or sample more`,
+      );
   });
   const varied = Object.keys(input.varied);
   for (const a of varied) {
-    if (!attributes.includes(a)) throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', `disentanglementScore: varied '${a}' is not an attribute of columns; valid: ${attributes.join(', ')}`);
+    if (!attributes.includes(a))
+      throw new DirectionsError(
+        'DIRECTIONS_INVALID_OPTIONS',
+        `disentanglementScore: varied '${a}' is not an attribute of columns; valid: ${attributes.join(', ')}`,
+      );
     const sets = input.varied[a];
-    if (!sets.length) throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', `disentanglementScore: varied '${a}' has no sets of measurements`);
+    if (!sets.length)
+      throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', `disentanglementScore: varied '${a}' has no sets of measurements`);
     sets.forEach((m, s) => checkMatrix(m, `disentanglementScore: varied.${a}[${s}]`, { cols: columns.length, minRows: 2 }));
   }
   const sigma = varied.map((a) => {
@@ -135,12 +144,17 @@ export function disentanglementScore(input: {
 function groupColumns(groups: readonly CodeGroup[], D: number, what: string): Int32Array[] {
   let offset = 0;
   const out = groups.map((g) => {
-    if (!(Number.isInteger(g.size) && g.size > 0)) throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', `${what}: group '${g.name}' size ${g.size} must be a positive integer`);
+    if (!(Number.isInteger(g.size) && g.size > 0))
+      throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', `${what}: group '${g.name}' size ${g.size} must be a positive integer`);
     const cols = Int32Array.from({ length: g.size }, (_, i) => offset + i);
     offset += g.size;
     return cols;
   });
-  if (offset !== D) throw new DirectionsError('DIRECTIONS_SHAPE_MISMATCH', `${what}: groups cover ${offset} dims (${groups.map((g) => `${g.name}:${g.size}`).join(', ')}) but the code has ${D}`);
+  if (offset !== D)
+    throw new DirectionsError(
+      'DIRECTIONS_SHAPE_MISMATCH',
+      `${what}: groups cover ${offset} dims (${groups.map((g) => `${g.name}:${g.size}`).join(', ')}) but the code has ${D}`,
+    );
   return out;
 }
 
@@ -252,7 +266,11 @@ export function mig(input: {
   checkMatrix(codes, 'mig: codes', { minRows: 3 });
   checkColumns(columns, factors, 'mig: factors');
   checkMatrix(factors, 'mig: factors', { rows: codes.rows });
-  if (groups.length < 2) throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', `mig: needs at least 2 groups (a gap between the best two), got ${groups.length}`);
+  if (groups.length < 2)
+    throw new DirectionsError(
+      'DIRECTIONS_INVALID_OPTIONS',
+      `mig: needs at least 2 groups (a gap between the best two), got ${groups.length}`,
+    );
   const gcols = groupColumns(groups, codes.cols, 'mig');
   const all = Int32Array.from({ length: codes.rows }, (_, i) => i);
   const systems = gcols.map((cols) => ridgeSystem(codes, all, ridge, cols));
@@ -362,11 +380,17 @@ export function dci(input: {
     });
     if (!systems.train) return Number.NaN;
     const fits = systems.train.fit(targets);
-    const r2 = fits.map((f, t) => rSquared(pick(targets[t], test), Array.from(test, (i) => predictRow(zc, i, f.beta, f.intercept))));
+    const r2 = fits.map((f, t) =>
+      rSquared(
+        pick(targets[t], test),
+        Array.from(test, (i) => predictRow(zc, i, f.beta, f.intercept)),
+      ),
+    );
     return r2.reduce((a, b) => a + b, 0) / r2.length;
   });
   const total = importance.flat().reduce((a, b) => a + b, 0);
-  if (!(total > 0)) throw new DirectionsError('DIRECTIONS_DEGENERATE', 'dci: every importance is zero; the factors do not vary with the code');
+  if (!(total > 0))
+    throw new DirectionsError('DIRECTIONS_DEGENERATE', 'dci: every importance is zero; the factors do not vary with the code');
   const perGroup = groups.map((g, gi) => {
     const row = importance[gi];
     const weight = row.reduce((a, b) => a + b, 0) / total;
@@ -374,7 +398,14 @@ export function dci(input: {
   });
   const perFactor = columns.map((c, k) => ({
     key: keyOf(c),
-    completeness: groups.length < 2 ? 1 : 1 - normalisedEntropy(importance.map((r) => r[k]), groups.length),
+    completeness:
+      groups.length < 2
+        ? 1
+        : 1 -
+          normalisedEntropy(
+            importance.map((r) => r[k]),
+            groups.length,
+          ),
     r2: factorR2[k],
   }));
   return {
@@ -411,9 +442,14 @@ export interface KsResult {
  * ```
  */
 export function ksStatistic(a: ArrayLike<number>, b: ArrayLike<number>): KsResult {
-  const x = Array.from(a).filter(Number.isFinite).sort((p, q) => p - q);
-  const y = Array.from(b).filter(Number.isFinite).sort((p, q) => p - q);
-  if (x.length === 0 || y.length === 0) throw new DirectionsError('DIRECTIONS_DEGENERATE', `ksStatistic: needs finite values in both samples, got ${x.length} and ${y.length}`);
+  const x = Array.from(a)
+    .filter(Number.isFinite)
+    .sort((p, q) => p - q);
+  const y = Array.from(b)
+    .filter(Number.isFinite)
+    .sort((p, q) => p - q);
+  if (x.length === 0 || y.length === 0)
+    throw new DirectionsError('DIRECTIONS_DEGENERATE', `ksStatistic: needs finite values in both samples, got ${x.length} and ${y.length}`);
   let i = 0;
   let j = 0;
   let d = 0;

@@ -13,7 +13,16 @@ const base = { attribute: z.string().min(1), value: z.string().min(1), unit: z.s
 
 const directionSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('linear'), ...base, model, r2: metric }),
-  z.object({ kind: z.literal('circular'), ...base, period: finite.refine((v) => v > 0, 'must be > 0'), cos: model, sin: model, meanRadius: finite, r2: metric, error: metric }),
+  z.object({
+    kind: z.literal('circular'),
+    ...base,
+    period: finite.refine((v) => v > 0, 'must be > 0'),
+    cos: model,
+    sin: model,
+    meanRadius: finite,
+    r2: metric,
+    error: metric,
+  }),
   z.object({ kind: z.literal('threshold'), ...base, threshold: finite, model, accuracy: metric }),
 ]);
 
@@ -52,17 +61,29 @@ export const directionsSchema = z
       seen.add(key);
       const models = dir.kind === 'circular' ? { cos: dir.cos, sin: dir.sin } : { model: dir.model };
       for (const [name, m] of Object.entries(models)) {
-        if (m.normal.length !== d.dim) ctx.addIssue({ code: 'custom', path: ['directions', i, name, 'normal'], message: `has ${m.normal.length} entries, dim is ${d.dim}` });
+        if (m.normal.length !== d.dim)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['directions', i, name, 'normal'],
+            message: `has ${m.normal.length} entries, dim is ${d.dim}`,
+          });
       }
     });
     const c = d.components;
     if (c) {
-      if (c.mean.length !== d.dim) ctx.addIssue({ code: 'custom', path: ['components', 'mean'], message: `has ${c.mean.length} entries, dim is ${d.dim}` });
+      if (c.mean.length !== d.dim)
+        ctx.addIssue({ code: 'custom', path: ['components', 'mean'], message: `has ${c.mean.length} entries, dim is ${d.dim}` });
       c.components.forEach((v, i) => {
-        if (v.length !== d.dim) ctx.addIssue({ code: 'custom', path: ['components', 'components', i], message: `has ${v.length} entries, dim is ${d.dim}` });
+        if (v.length !== d.dim)
+          ctx.addIssue({ code: 'custom', path: ['components', 'components', i], message: `has ${v.length} entries, dim is ${d.dim}` });
       });
       for (const f of ['variance', 'explained'] as const) {
-        if (c[f].length !== c.components.length) ctx.addIssue({ code: 'custom', path: ['components', f], message: `has ${c[f].length} entries for ${c.components.length} components` });
+        if (c[f].length !== c.components.length)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['components', f],
+            message: `has ${c[f].length} entries for ${c.components.length} components`,
+          });
       }
     }
   });
@@ -96,9 +117,23 @@ export function serializeDirections(set: DirectionSet): string {
     dim: set.dim,
     directions: set.directions.map((d) => {
       const b = { attribute: d.attribute, value: d.value, unit: d.unit, samples: d.samples };
-      const m = (x: { normal: readonly number[]; slope: number; intercept: number }) => ({ normal: [...x.normal], slope: x.slope, intercept: x.intercept });
+      const m = (x: { normal: readonly number[]; slope: number; intercept: number }) => ({
+        normal: [...x.normal],
+        slope: x.slope,
+        intercept: x.intercept,
+      });
       if (d.kind === 'linear') return { kind: 'linear', ...b, model: m(d.model), r2: nullIfNaN(d.r2) };
-      if (d.kind === 'circular') return { kind: 'circular', ...b, period: d.period, cos: m(d.cos), sin: m(d.sin), meanRadius: d.meanRadius, r2: nullIfNaN(d.r2), error: nullIfNaN(d.error) };
+      if (d.kind === 'circular')
+        return {
+          kind: 'circular',
+          ...b,
+          period: d.period,
+          cos: m(d.cos),
+          sin: m(d.sin),
+          meanRadius: d.meanRadius,
+          r2: nullIfNaN(d.r2),
+          error: nullIfNaN(d.error),
+        };
       return { kind: 'threshold', ...b, threshold: d.threshold, model: m(d.model), accuracy: nullIfNaN(d.accuracy) };
     }),
   };
@@ -116,7 +151,8 @@ export function serializeDirections(set: DirectionSet): string {
   }
   if (set.meta) file.meta = { ...set.meta };
   const checked = directionsSchema.safeParse(file);
-  if (!checked.success) throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', `serializeDirections: the set is not valid: ${formatZodIssues(checked.error)}`);
+  if (!checked.success)
+    throw new DirectionsError('DIRECTIONS_INVALID_OPTIONS', `serializeDirections: the set is not valid: ${formatZodIssues(checked.error)}`);
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
@@ -135,11 +171,16 @@ export function parseDirections(input: string | unknown, source = 'directions.js
     try {
       raw = JSON.parse(input);
     } catch (e) {
-      throw new DirectionsError('DIRECTIONS_BAD_FILE', `${source} is not JSON (${(e as Error).message}); rewrite it with serializeDirections`, { cause: e });
+      throw new DirectionsError(
+        'DIRECTIONS_BAD_FILE',
+        `${source} is not JSON (${(e as Error).message}); rewrite it with serializeDirections`,
+        { cause: e },
+      );
     }
   }
   const parsed = directionsSchema.safeParse(raw);
-  if (!parsed.success) throw new DirectionsError('DIRECTIONS_BAD_FILE', `${source} is not a valid directions file: ${formatZodIssues(parsed.error)}`);
+  if (!parsed.success)
+    throw new DirectionsError('DIRECTIONS_BAD_FILE', `${source} is not a valid directions file: ${formatZodIssues(parsed.error)}`);
   const f = parsed.data;
   const directions: Direction[] = f.directions.map((d) => {
     if (d.kind === 'linear') return { ...d, r2: nanIfNull(d.r2) };

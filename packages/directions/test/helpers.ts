@@ -44,6 +44,6 @@ export function cosine(a: readonly number[], b: readonly number[]): number {
 
 /** Signed difference of two angles in degrees, in (−180, 180]. */
 export function angleDiff(a: number, b: number): number {
-  const d = (((a - b) % 360) + 540) % 360 - 180;
+  const d = ((((a - b) % 360) + 540) % 360) - 180;
   return d === -180 ? 180 : d;
 }

@@ -51,7 +51,9 @@ describe('fitDirection (linear)', () => {
 
   it('names the shape problem', () => {
     const { w } = toy(1);
-    expect(() => fitDirection(matrix(w, D), new Float32Array(3), { kind: 'linear', attribute: 'a', value: 'b' })).toThrow(/3 values for 2000 rows/);
+    expect(() => fitDirection(matrix(w, D), new Float32Array(3), { kind: 'linear', attribute: 'a', value: 'b' })).toThrow(
+      /3 values for 2000 rows/,
+    );
     const d = fitDirection(matrix(w, D), toy(1).y, { kind: 'linear', attribute: 'a', value: 'b' });
     expect(() => shift(new Float32Array(D + 1), d, 1)).toThrow(expect.objectContaining({ code: 'DIRECTIONS_SHAPE_MISMATCH' }));
   });
@@ -112,7 +114,9 @@ describe('threshold directions (logistic)', () => {
 
   it('refuses a threshold outside the values', () => {
     const { w, y } = toy(21);
-    expect(() => fitDirection(matrix(w, D), y, { kind: 'threshold', attribute: 's', value: 's', threshold: 1e9 })).toThrow(/at or below the threshold/);
+    expect(() => fitDirection(matrix(w, D), y, { kind: 'threshold', attribute: 's', value: 's', threshold: 1e9 })).toThrow(
+      /at or below the threshold/,
+    );
   });
 });
 
@@ -127,7 +131,7 @@ describe('conditional edit', () => {
     const values = new Float32Array(N * 2);
     for (let i = 0; i < N; i++) {
       values[2 * i] = 2 * rowDot(w, i, a);
-      values[2 * i + 1] = -1 + 0.5 * rowDot(w, i, b) / bn;
+      values[2 * i + 1] = -1 + (0.5 * rowDot(w, i, b)) / bn;
     }
     const [da, db] = fitDirections(matrix(w, D), matrix(values, 2), {
       values: [
@@ -150,7 +154,9 @@ describe('conditional edit', () => {
     }
     const n = conditionalNormal(da, [db]);
     expect(Math.abs(n.reduce((s, x, i) => s + x * (db as LinearDirection).model.normal[i], 0))).toBeLessThan(1e-9);
-    expect(() => shift(w0, da, 1, { keep: [db, { ...da, attribute: 'copy' }] })).toThrow(expect.objectContaining({ code: 'DIRECTIONS_DEGENERATE' }));
+    expect(() => shift(w0, da, 1, { keep: [db, { ...da, attribute: 'copy' }] })).toThrow(
+      expect.objectContaining({ code: 'DIRECTIONS_DEGENERATE' }),
+    );
   });
 });
 

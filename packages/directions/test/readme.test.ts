@@ -1,5 +1,15 @@
 import { expect, it } from 'vitest';
-import { fitDirections, matrix, nameComponents, parseDirections, pca, predict, serializeDirections, setTo, shift } from '@gan-control/directions';
+import {
+  fitDirections,
+  matrix,
+  nameComponents,
+  parseDirections,
+  pca,
+  predict,
+  serializeDirections,
+  setTo,
+  shift,
+} from '@gan-control/directions';
 import { angleDiff, gaussian, rowDot, unit } from './helpers.js';
 
 // The README's "Use" example, on a toy w where hue and size are known functions of w.

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { directionsSchema, fitDirections, matrix, nameComponents, parseDirections, pca, predict, serializeDirections } from '@gan-control/directions';
+import {
+  directionsSchema,
+  fitDirections,
+  matrix,
+  nameComponents,
+  parseDirections,
+  pca,
+  predict,
+  serializeDirections,
+} from '@gan-control/directions';
 import { gaussian, rowDot, unit } from './helpers.js';
 
 const D = 8;

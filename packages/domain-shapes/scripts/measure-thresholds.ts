@@ -2,7 +2,21 @@
 // measurement error against ground truth. Run: npx tsx --tsconfig packages/domain-shapes/tsconfig.json packages/domain-shapes/scripts/measure-thresholds.ts
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { generateShapes, renderFactors, parseShapesOptions, hueDegrees, centroidPixels, sizeFraction, shapeFactorsAt, color, position, size, POSITION_SCALE, SIZE_SCALE, type ShapeFactors } from '../src/index.js';
+import {
+  generateShapes,
+  renderFactors,
+  parseShapesOptions,
+  hueDegrees,
+  centroidPixels,
+  sizeFraction,
+  shapeFactorsAt,
+  color,
+  position,
+  size,
+  POSITION_SCALE,
+  SIZE_SCALE,
+  type ShapeFactors,
+} from '../src/index.js';
 
 await tf.setBackend('cpu');
 console.warn = () => {};
@@ -15,9 +29,17 @@ const hue = hueDegrees(images).dataSync();
 const xy = centroidPixels(images).dataSync();
 const sz = sizeFraction(images).dataSync();
 images.dispose();
-const circ = (a: number, c: number) => { const d = Math.abs(a - c) % 360; return Math.min(d, 360 - d); };
-const q = (xs: number[], p: number) => { const s = [...xs].sort((a, c) => a - c); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
-const errH: number[] = [], errP: number[] = [], errS: number[] = [];
+const circ = (a: number, c: number) => {
+  const d = Math.abs(a - c) % 360;
+  return Math.min(d, 360 - d);
+};
+const q = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, c) => a - c);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+};
+const errH: number[] = [],
+  errP: number[] = [],
+  errS: number[] = [];
 b.factors.forEach((f, i) => {
   errH.push(circ(hue[i], f.hue));
   errP.push(Math.hypot(xy[2 * i] - f.x, xy[2 * i + 1] - f.y));
@@ -32,11 +54,18 @@ console.log(`  size rel  p50 ${q(errS, 0.5).toFixed(4)} p99 ${q(errS, 0.99).toFi
 // pairs that share the factor while every other factor is redrawn (positives).
 const plugins = [color, position, size];
 const attrs = await Promise.all(plugins.map((p) => p.setup(p.options.parse({}))));
-function pairDistances(imgs: Float32Array, shape: [number, number, number, number], idx: (a: number) => number, attr: (typeof attrs)[number], pairs: number): number[] {
+function pairDistances(
+  imgs: Float32Array,
+  shape: [number, number, number, number],
+  idx: (a: number) => number,
+  attr: (typeof attrs)[number],
+  pairs: number,
+): number[] {
   const t = tf.tensor4d(imgs, shape);
   const d = tf.tidy(() => (attr.distance as (f: tf.Tensor) => tf.Tensor2D)(attr.embed(t) as tf.Tensor));
   const m = d.arraySync();
-  t.dispose(); d.dispose();
+  t.dispose();
+  d.dispose();
   return Array.from({ length: pairs }, (_, i) => m[idx(i)][idx(i) + 1]);
 }
 const M = 1000;
@@ -61,5 +90,7 @@ attrs.forEach((a, k) => {
   const pos = pairDistances(pb.images, pb.shape, (i) => 2 * i, a, M);
   const tauMinus = q(neg, 0.1);
   const tauPlus = Math.min(targets[a.name], tauMinus / 4);
-  console.log(`  ${a.name.padEnd(9)} positives p50 ${q(pos, 0.5).toExponential(2)} p99 ${q(pos, 0.99).toExponential(2)} | negatives p05 ${q(neg, 0.05).toExponential(2)} p10 ${q(neg, 0.1).toExponential(2)} p25 ${q(neg, 0.25).toExponential(2)} p50 ${q(neg, 0.5).toExponential(2)} | target ${targets[a.name].toExponential(2)} -> tauPlus ${tauPlus.toPrecision(3)} tauMinus ${tauMinus.toPrecision(3)} (plugin default ${a.thresholds.tauPlus} / ${a.thresholds.tauMinus}) [${plugins[k].name}]`);
+  console.log(
+    `  ${a.name.padEnd(9)} positives p50 ${q(pos, 0.5).toExponential(2)} p99 ${q(pos, 0.99).toExponential(2)} | negatives p05 ${q(neg, 0.05).toExponential(2)} p10 ${q(neg, 0.1).toExponential(2)} p25 ${q(neg, 0.25).toExponential(2)} p50 ${q(neg, 0.5).toExponential(2)} | target ${targets[a.name].toExponential(2)} -> tauPlus ${tauPlus.toPrecision(3)} tauMinus ${tauMinus.toPrecision(3)} (plugin default ${a.thresholds.tauPlus} / ${a.thresholds.tauMinus}) [${plugins[k].name}]`,
+  );
 });

@@ -49,7 +49,10 @@ export class ShapesDataset {
 
   /** Renders images [start, start + count) without moving the stream. */
   batchAt(start: number, count: number): ShapesBatch {
-    return renderFactors(Array.from({ length: count }, (_, i) => this.factorsAt(start + i)), this.options);
+    return renderFactors(
+      Array.from({ length: count }, (_, i) => this.factorsAt(start + i)),
+      this.options,
+    );
   }
 
   /** The next `count` images as a typed array; advances the stream. */
@@ -72,9 +75,16 @@ export class ShapesDataset {
   /** Continues a stream saved with `state()`. */
   restore(state: ShapesDatasetState): void {
     if (state.seed !== this.seed) {
-      throw new ShapesError('SHAPES_INVALID_STATE', `domain-shapes ShapesDataset.restore: state was saved for seed ${state.seed}, this dataset uses seed ${this.seed}. Create the dataset with the saved seed.`);
+      throw new ShapesError(
+        'SHAPES_INVALID_STATE',
+        `domain-shapes ShapesDataset.restore: state was saved for seed ${state.seed}, this dataset uses seed ${this.seed}. Create the dataset with the saved seed.`,
+      );
     }
-    if (!Number.isInteger(state.index) || state.index < 0) throw new ShapesError('SHAPES_INVALID_STATE', `domain-shapes ShapesDataset.restore: index must be a non-negative integer, got ${state.index}`);
+    if (!Number.isInteger(state.index) || state.index < 0)
+      throw new ShapesError(
+        'SHAPES_INVALID_STATE',
+        `domain-shapes ShapesDataset.restore: index must be a non-negative integer, got ${state.index}`,
+      );
     this.index = state.index;
   }
 }
@@ -93,7 +103,15 @@ export class ShapesDataset {
  * import { shapesPlugins, shapesDatasets } from '@gan-control/domain-shapes';
  * await train(preset('shapes-32'), { outDir: 'runs/shapes', plugins: shapesPlugins, datasets: shapesDatasets });
  */
-export function shapesTrainingDataset({ resolution, seed, options }: { resolution: number; seed: number; options: Record<string, unknown> }) {
+export function shapesTrainingDataset({
+  resolution,
+  seed,
+  options,
+}: {
+  resolution: number;
+  seed: number;
+  options: Record<string, unknown>;
+}) {
   const ds = new ShapesDataset({ ...options, resolution, seed });
   return {
     resolution,

@@ -23,7 +23,18 @@ export {
 export type { ShapeFactors, ShapeKind, ShapesBatch, ShapesOptions, ShapesOptionsInput } from './render.js';
 export { ShapesDataset, factorsTable, shapesDatasets, shapesTrainingDataset } from './dataset.js';
 export type { ShapesDatasetState } from './dataset.js';
-export { SHAPE_KIND_BANDS, centroidPixels, compactness, coverage, gatedCoverage, hueDegrees, hueDistance, hueVector, sizeFraction, squaredDistance } from './measure.js';
+export {
+  SHAPE_KIND_BANDS,
+  centroidPixels,
+  compactness,
+  coverage,
+  gatedCoverage,
+  hueDegrees,
+  hueDistance,
+  hueVector,
+  sizeFraction,
+  squaredDistance,
+} from './measure.js';
 export { color, colorOptionsSchema, colorPlugin } from './plugins/color.js';
 export { position, positionOptionsSchema, positionPlugin } from './plugins/position.js';
 export { size, sizeOptionsSchema, sizePlugin } from './plugins/size.js';

@@ -14,7 +14,10 @@ const EPS = 1e-6;
 
 function checkImages(images: tf.Tensor4D, who: string): void {
   if (images.rank !== 4 || images.shape[3] !== 3) {
-    throw new ShapesError('SHAPES_BAD_INPUT', `domain-shapes ${who}: expected images [B, H, W, 3] (NHWC, RGB in [-1, 1]), got shape [${images.shape.join(', ')}]`);
+    throw new ShapesError(
+      'SHAPES_BAD_INPUT',
+      `domain-shapes ${who}: expected images [B, H, W, 3] (NHWC, RGB in [-1, 1]), got shape [${images.shape.join(', ')}]`,
+    );
   }
 }
 
@@ -63,9 +66,7 @@ export function hueVector(images: tf.Tensor4D, opts: { gated?: boolean } = {}): 
     // Gated: each pixel's colour weighted by its gate (a pixel's chromaticity, hence the hue of
     // a rendered image, does not depend on the weights).
     const rgb = rgb01(images);
-    const weighted = opts.gated
-      ? tf.mul(rgb, tf.reshape(gatedCoverage(images), [...images.shape.slice(0, 3), 1]))
-      : rgb;
+    const weighted = opts.gated ? tf.mul(rgb, tf.reshape(gatedCoverage(images), [...images.shape.slice(0, 3), 1])) : rgb;
     const s = tf.sum(weighted, [1, 2]); // [B, 3]
     // slice (not split): its gradient is among the twice-differentiable ones registered in Node.
     const r = tf.slice(s, [0, 0], [-1, 1]);

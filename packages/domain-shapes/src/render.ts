@@ -18,23 +18,31 @@ export const COLOR_MEAN = 0.5;
 export const COLOR_AMPLITUDE = 0.5;
 
 /** Options of the procedural dataset (zod, with defaults). */
-export const shapesOptionsSchema = z.object({
-  /** Image side in pixels (the bundled model uses 32; 64 is the other documented size). */
-  resolution: z.number().int().min(8).max(512).default(32),
-  /** Which shapes to draw, uniformly. */
-  shapes: z.array(z.enum(SHAPE_KINDS)).min(1).default([...SHAPE_KINDS]),
-  /** Size factor range: √(shape area) / image side. */
-  sizeRange: z.tuple([z.number().positive(), z.number().positive()]).default([0.15, 0.35]),
-  /** Range of the shape centre, as a fraction of the image side (same for x and y). */
-  positionRange: z.tuple([z.number().min(0), z.number().max(1)]).default([0.2, 0.8]),
-  /** Hue range in degrees (the full circle by default). */
-  hueRange: z.tuple([z.number(), z.number()]).default([0, 360]),
-  /** Minimum distance in pixels between the shape and the image border (shapes are never cut). */
-  marginPx: z.number().min(0).default(1),
-  /** Anti-aliasing: n×n samples per pixel. */
-  supersample: z.number().int().min(1).max(16).default(8),
-}).refine((o) => o.sizeRange[0] <= o.sizeRange[1], { message: 'sizeRange must be [min, max] with min ≤ max', path: ['sizeRange'] })
-  .refine((o) => o.positionRange[0] <= o.positionRange[1], { message: 'positionRange must be [min, max] with min ≤ max', path: ['positionRange'] });
+export const shapesOptionsSchema = z
+  .object({
+    /** Image side in pixels (the bundled model uses 32; 64 is the other documented size). */
+    resolution: z.number().int().min(8).max(512).default(32),
+    /** Which shapes to draw, uniformly. */
+    shapes: z
+      .array(z.enum(SHAPE_KINDS))
+      .min(1)
+      .default([...SHAPE_KINDS]),
+    /** Size factor range: √(shape area) / image side. */
+    sizeRange: z.tuple([z.number().positive(), z.number().positive()]).default([0.15, 0.35]),
+    /** Range of the shape centre, as a fraction of the image side (same for x and y). */
+    positionRange: z.tuple([z.number().min(0), z.number().max(1)]).default([0.2, 0.8]),
+    /** Hue range in degrees (the full circle by default). */
+    hueRange: z.tuple([z.number(), z.number()]).default([0, 360]),
+    /** Minimum distance in pixels between the shape and the image border (shapes are never cut). */
+    marginPx: z.number().min(0).default(1),
+    /** Anti-aliasing: n×n samples per pixel. */
+    supersample: z.number().int().min(1).max(16).default(8),
+  })
+  .refine((o) => o.sizeRange[0] <= o.sizeRange[1], { message: 'sizeRange must be [min, max] with min ≤ max', path: ['sizeRange'] })
+  .refine((o) => o.positionRange[0] <= o.positionRange[1], {
+    message: 'positionRange must be [min, max] with min ≤ max',
+    path: ['positionRange'],
+  });
 
 export type ShapesOptionsInput = z.input<typeof shapesOptionsSchema>;
 export type ShapesOptions = z.output<typeof shapesOptionsSchema>;
@@ -62,7 +70,10 @@ export interface ShapeFactors {
 export function parseShapesOptions(input: ShapesOptionsInput = {}): ShapesOptions {
   const r = shapesOptionsSchema.safeParse(input);
   if (!r.success) {
-    throw new ShapesError('SHAPES_INVALID_OPTIONS', `domain-shapes: invalid dataset options: ${formatZodIssues(r.error)}. See shapesOptionsSchema for the fields and defaults.`);
+    throw new ShapesError(
+      'SHAPES_INVALID_OPTIONS',
+      `domain-shapes: invalid dataset options: ${formatZodIssues(r.error)}. See shapesOptionsSchema for the fields and defaults.`,
+    );
   }
   return r.data;
 }
@@ -80,10 +91,14 @@ function polygon(f: ShapeFactors, side: number): [number, number][] | null {
   let radius: number, n: number, phase: number;
   if (f.shape === 'circle') return null;
   if (f.shape === 'square') {
-    radius = s / Math.SQRT2; n = 4; phase = Math.PI / 4;
+    radius = s / Math.SQRT2;
+    n = 4;
+    phase = Math.PI / 4;
   } else {
     // Equilateral triangle of area s²: side a = s·√(4/√3), circumradius a/√3; centroid = centre.
-    radius = (s * Math.sqrt(4 / Math.sqrt(3))) / Math.sqrt(3); n = 3; phase = -Math.PI / 2;
+    radius = (s * Math.sqrt(4 / Math.sqrt(3))) / Math.sqrt(3);
+    n = 3;
+    phase = -Math.PI / 2;
   }
   const pts: [number, number][] = [];
   for (let k = 0; k < n; k++) {
@@ -116,7 +131,7 @@ function bounds(f: ShapeFactors, side: number): [number, number, number, number]
 export function sampleShapeFactors(rng: ShapesRng, options: ShapesOptions): ShapeFactors {
   const side = options.resolution;
   const shape = options.shapes[rng.int(options.shapes.length)];
-  const hue = (((rng.uniform(options.hueRange[0], options.hueRange[1]) % 360) + 360) % 360);
+  const hue = ((rng.uniform(options.hueRange[0], options.hueRange[1]) % 360) + 360) % 360;
   const size = rng.uniform(options.sizeRange[0], options.sizeRange[1]);
   const rotation = rng.uniform(0, 360);
   const [p0, p1] = options.positionRange;
@@ -150,8 +165,10 @@ export function renderShape(f: ShapeFactors, options: ShapesOptions, out: Float3
   const end = offset + side * side * 3;
   out.fill(-1, offset, end);
   const [bx0, by0, bx1, by1] = bounds(f, side);
-  const px0 = Math.max(0, Math.floor(bx0)), py0 = Math.max(0, Math.floor(by0));
-  const px1 = Math.min(side - 1, Math.ceil(bx1)), py1 = Math.min(side - 1, Math.ceil(by1));
+  const px0 = Math.max(0, Math.floor(bx0)),
+    py0 = Math.max(0, Math.floor(by0));
+  const px1 = Math.min(side - 1, Math.ceil(bx1)),
+    py1 = Math.min(side - 1, Math.ceil(by1));
   const poly = polygon(f, side);
   // Half-planes of the convex polygon: inside when ax·x + ay·y + c ≥ 0 for every edge.
   const edges: [number, number, number][] = [];
@@ -159,7 +176,8 @@ export function renderShape(f: ShapeFactors, options: ShapesOptions, out: Float3
     for (let k = 0; k < poly.length; k++) {
       const [x0, y0] = poly[k];
       const [x1, y1] = poly[(k + 1) % poly.length];
-      const ax = -(y1 - y0), ay = x1 - x0;
+      const ax = -(y1 - y0),
+        ay = x1 - x0;
       edges.push([ax, ay, -(ax * x0 + ay * y0)]);
     }
   }
@@ -175,7 +193,10 @@ export function renderShape(f: ShapeFactors, options: ShapesOptions, out: Float3
           if (poly) {
             let inside = true;
             for (const [ax, ay, c] of edges) {
-              if (ax * x + ay * y + c < 0) { inside = false; break; }
+              if (ax * x + ay * y + c < 0) {
+                inside = false;
+                break;
+              }
             }
             if (inside) hits++;
           } else if ((x - f.x) ** 2 + (y - f.y) ** 2 <= r2) hits++;
@@ -217,7 +238,10 @@ export function shapeFactorsAt(seed: number, index: number, options: ShapesOptio
 export function generateShapes(args: ShapesOptionsInput & { seed: number; count: number; start?: number }): ShapesBatch {
   const { seed, count, start = 0, ...rest } = args;
   const options = parseShapesOptions(rest);
-  return renderFactors(Array.from({ length: count }, (_, i) => shapeFactorsAt(seed, start + i, options)), options);
+  return renderFactors(
+    Array.from({ length: count }, (_, i) => shapeFactorsAt(seed, start + i, options)),
+    options,
+  );
 }
 
 /**

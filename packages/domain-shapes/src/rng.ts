@@ -60,9 +60,13 @@ export function mixSeed(...parts: number[]): number {
 export function createShapesRng(seedOrState: number | ShapesRngState): ShapesRng {
   let a: number, b: number, c: number, d: number;
   if (typeof seedOrState === 'number') {
-    if (!Number.isFinite(seedOrState)) throw new ShapesError('SHAPES_INVALID_STATE', `domain-shapes: seed must be a finite number, got ${seedOrState}`);
+    if (!Number.isFinite(seedOrState))
+      throw new ShapesError('SHAPES_INVALID_STATE', `domain-shapes: seed must be a finite number, got ${seedOrState}`);
     const sm = splitmix32(Math.floor(seedOrState) >>> 0);
-    a = sm(); b = sm(); c = sm(); d = sm();
+    a = sm();
+    b = sm();
+    c = sm();
+    d = sm();
     for (let i = 0; i < 12; i++) step();
   } else {
     [a, b, c, d] = seedOrState.map((v) => v >>> 0) as unknown as [number, number, number, number];

@@ -51,8 +51,12 @@ describe('dataset', () => {
     for (const resolution of [32, 64]) {
       const b = generateShapes({ seed: 1, count: 20, resolution });
       expect(b.shape).toEqual([20, resolution, resolution, 3]);
-      let lo = Infinity, hi = -Infinity;
-      for (const v of b.images) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+      let lo = Infinity,
+        hi = -Infinity;
+      for (const v of b.images) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
       expect(lo).toBe(-1);
       expect(hi).toBeLessThanOrEqual(1);
       expect(hi).toBeGreaterThan(0.4);
@@ -88,7 +92,9 @@ describe('measurements agree with ground truth', () => {
       const xy = centroidPixels(images).arraySync() as number[][];
       const s = sizeFraction(images).arraySync() as number[][];
       images.dispose();
-      let worstHue = 0, worstPos = 0, worstSize = 0;
+      let worstHue = 0,
+        worstPos = 0,
+        worstSize = 0;
       b.factors.forEach((f, i) => {
         worstHue = Math.max(worstHue, circDiff(hue[i][0], f.hue));
         worstPos = Math.max(worstPos, Math.hypot(xy[i][0] - f.x, xy[i][1] - f.y));
@@ -144,7 +150,9 @@ describe('shape kind (compactness)', () => {
     all.dispose();
     const kindOf = (v: number) => (v < SHAPE_KIND_BANDS.square ? 'triangle' : v < SHAPE_KIND_BANDS.disc ? 'square' : 'circle');
     const right = b.factors.filter((f, i) => kindOf(m[i][0]) === f.shape).length;
-    console.log(`shape kind from compactness: ${right}/200 right (disc ${disc.toFixed(3)}, square ${square.toFixed(3)}, triangle ${triangle.toFixed(3)})`);
+    console.log(
+      `shape kind from compactness: ${right}/200 right (disc ${disc.toFixed(3)}, square ${square.toFixed(3)}, triangle ${triangle.toFixed(3)})`,
+    );
     expect(right / 200).toBeGreaterThan(0.9);
     expect(attr.values).toEqual([{ name: 'compactness', unit: 'ratio', range: [0.7, 1.05] }]);
     expect(attr.thresholds.tauPlus).toBeLessThan(attr.thresholds.tauMinus);
@@ -176,8 +184,12 @@ describe('plugins', () => {
       const before = tf.memory().numTensors;
       const g = tf.grad((x: tf.Tensor) => tf.sum(dist(a.embed(x as tf.Tensor4D) as tf.Tensor)))(images);
       const data = g.dataSync();
-      let norm = 0, finite = true;
-      for (const v of data) { norm += v * v; if (!Number.isFinite(v)) finite = false; }
+      let norm = 0,
+        finite = true;
+      for (const v of data) {
+        norm += v * v;
+        if (!Number.isFinite(v)) finite = false;
+      }
       expect(finite, p.name).toBe(true);
       expect(norm, p.name).toBeGreaterThan(0);
       g.dispose();

@@ -30,7 +30,11 @@ const w = new Float32Array(rows * d).map((_, i) => Math.cos(i * 0.11));
 const data: AttributeRows = {
   group: 'pose',
   attribute: 'pose',
-  values: [{ name: 'yaw', unit: 'deg' }, { name: 'pitch', unit: 'deg' }, { name: 'roll', unit: 'deg' }],
+  values: [
+    { name: 'yaw', unit: 'deg' },
+    { name: 'pitch', unit: 'deg' },
+    { name: 'roll', unit: 'deg' },
+  ],
   wSlice: { offset: 0, size: d },
   rows,
   y,
@@ -62,7 +66,14 @@ const enc = createEncoder({
   attribute: 'pose',
   group: 'pose',
   wSlice: { offset: 0, size: d },
-  values: data.values.map((v) => ({ kind: 'linear' as const, name: v.name, unit: v.unit, mean: 0, std: 30, range: [-90, 90] as [number, number] })),
+  values: data.values.map((v) => ({
+    kind: 'linear' as const,
+    name: v.name,
+    unit: v.unit,
+    mean: 0,
+    std: 30,
+    range: [-90, 90] as [number, number],
+  })),
   architecture: { hidden },
 });
 for (const b of [1, 128]) {

@@ -41,8 +41,21 @@ const CANVAS = 128; // the SVG is drawn at 4× and brought to 32 px by prepareIm
 const K = CANVAS / R;
 
 type Kind = 'circle' | 'square' | 'triangle';
-interface Shape { kind: Kind; hue: number; x: number; y: number; size: number; rotation: number }
-interface Case { name: string; band: 'in' | 'edge' | 'out'; shapes: Shape[]; background?: string; fill?: string }
+interface Shape {
+  kind: Kind;
+  hue: number;
+  x: number;
+  y: number;
+  size: number;
+  rotation: number;
+}
+interface Case {
+  name: string;
+  band: 'in' | 'edge' | 'out';
+  shapes: Shape[];
+  background?: string;
+  fill?: string;
+}
 
 /** The domain's colour definition (render.ts): channel k = 0.5 + 0.5·cos(hue − 120°·k). */
 function fillOf(hue: number): string {
@@ -52,7 +65,9 @@ function fillOf(hue: number): string {
 
 /** One shape as SVG, in canvas pixels; size = √(area) / side (the dataset's factor). */
 function svgShape(s: Shape, fill: string): string {
-  const cx = s.x * K, cy = s.y * K, side = s.size * CANVAS;
+  const cx = s.x * K,
+    cy = s.y * K,
+    side = s.size * CANVAS;
   if (s.kind === 'circle') return `<circle cx="${cx}" cy="${cy}" r="${side / Math.sqrt(Math.PI)}" fill="${fill}"/>`;
   const n = s.kind === 'square' ? 4 : 3;
   // Square: circumradius a/√2 with a = side; equilateral triangle of area side²: a = side·√(4/√3), circumradius a/√3.
@@ -90,38 +105,83 @@ const cases: Case[] = [
   // Out of it.
   { name: 'two shapes', band: 'out', shapes: [S('circle', 120, 10, 10, 0.2), S('square', 300, 22, 22, 0.2, 0)] },
   {
-    name: 'striped background', band: 'out', shapes: [S('circle', 30, 16, 16, 0.28)],
+    name: 'striped background',
+    band: 'out',
+    shapes: [S('circle', 30, 16, 16, 0.28)],
     background: `<rect width="100%" height="100%" fill="black"/>${Array.from({ length: 16 }, (_, i) => `<rect x="${i * 8}" width="4" height="100%" fill="rgb(40,40,70)"/>`).join('')}`,
   },
   { name: 'pure red (off the colour circle)', band: 'out', shapes: [S('circle', 0, 17, 15, 0.25)], fill: 'rgb(255,0,0)' },
 ];
 
-const attributes: Record<string, Attribute> = { color: await createAttribute(color), position: await createAttribute(position), size: await createAttribute(size) };
+const attributes: Record<string, Attribute> = {
+  color: await createAttribute(color),
+  position: await createAttribute(position),
+  size: await createAttribute(size),
+};
 const controller = await Controller.load(args.model!, { attributes });
-const range = (group: string, value: string) => controller.supported.find((a) => a.group === group)!.values.find((v) => v.name === value)!.range;
+const range = (group: string, value: string) =>
+  controller.supported.find((a) => a.group === group)!.values.find((v) => v.name === value)!.range;
 const ranges = { hue: 360, x: span(range('position', 'x')), y: span(range('position', 'y')), size: span(range('size', 'size')) };
-function span(r: readonly [number, number]) { return r[1] - r[0]; }
+function span(r: readonly [number, number]) {
+  return r[1] - r[0];
+}
 
 type F = { hue: number; x: number; y: number; size: number };
 function measure(images: tf.Tensor4D): F {
   return tf.tidy(() => {
     const xy = attributes.position.measure!(images).dataSync();
-    return { hue: attributes.color.measure!(images).dataSync()[0], x: xy[0], y: xy[1], size: attributes.size.measure!(images).dataSync()[0] };
+    return {
+      hue: attributes.color.measure!(images).dataSync()[0],
+      x: xy[0],
+      y: xy[1],
+      size: attributes.size.measure!(images).dataSync()[0],
+    };
   });
 }
 const hueDiff = (a: number, b: number) => Math.abs(((a - b + 540) % 360) - 180);
-const errors = (a: F, b: F) => ({ hue: hueDiff(a.hue, b.hue), pos: Math.hypot(a.x - b.x, a.y - b.y), size: Math.abs(a.size - b.size) / b.size });
-const moved = (a: F, b: F) => ({ hue: hueDiff(a.hue, b.hue) / ranges.hue, x: Math.abs(a.x - b.x) / ranges.x, y: Math.abs(a.y - b.y) / ranges.y, size: Math.abs(a.size - b.size) / ranges.size });
+const errors = (a: F, b: F) => ({
+  hue: hueDiff(a.hue, b.hue),
+  pos: Math.hypot(a.x - b.x, a.y - b.y),
+  size: Math.abs(a.size - b.size) / b.size,
+});
+const moved = (a: F, b: F) => ({
+  hue: hueDiff(a.hue, b.hue) / ranges.hue,
+  x: Math.abs(a.x - b.x) / ranges.x,
+  y: Math.abs(a.y - b.y) / ranges.y,
+  size: Math.abs(a.size - b.size) / ranges.size,
+});
 
 const configs = args.configs!.split(',').map((c) => {
   const [mode, start] = c.split(':');
-  const terms = (Number(args['attribute-weight']) > 0 ? `, plugin terms λ ${args['attribute-weight']}` : '') + (Number(args.prior) > 0 ? `, latent prior ${args.prior}` : '');
-  return { mode: mode as ProjectionMode, start: start as 'encoders' | 'mean', label: `${mode} from ${start === 'mean' ? 'mean w' : 'encoders'}${terms}` };
+  const terms =
+    (Number(args['attribute-weight']) > 0 ? `, plugin terms λ ${args['attribute-weight']}` : '') +
+    (Number(args.prior) > 0 ? `, latent prior ${args.prior}` : '');
+  return {
+    mode: mode as ProjectionMode,
+    start: start as 'encoders' | 'mean',
+    label: `${mode} from ${start === 'mean' ? 'mean w' : 'encoders'}${terms}`,
+  };
 });
 const only = args.only ? new Set(args.only.split(',')) : undefined;
 
-interface EditRow { attribute: 'hue' | 'x' | 'size'; requested: number; error: number; others: Record<string, number> }
-interface Row { config: string; image: string; band: string; truth?: F; input: F; recon: F; psnr: number; mse: number; seconds: number; edits: EditRow[] }
+interface EditRow {
+  attribute: 'hue' | 'x' | 'size';
+  requested: number;
+  error: number;
+  others: Record<string, number>;
+}
+interface Row {
+  config: string;
+  image: string;
+  band: string;
+  truth?: F;
+  input: F;
+  recon: F;
+  psnr: number;
+  mse: number;
+  seconds: number;
+  edits: EditRow[];
+}
 const rows: Row[] = [];
 const gridImages: tf.Tensor4D[] = [];
 
@@ -129,12 +189,20 @@ for (const c of cases) {
   if (only && !only.has(c.name)) continue;
   const target = prepareImage(await decodeImage(svgOf(c), { channels: 4 }), R);
   const input = measure(target);
-  const truth = c.shapes.length === 1 && !c.fill ? { hue: c.shapes[0].hue, x: c.shapes[0].x, y: c.shapes[0].y, size: c.shapes[0].size } : undefined;
+  const truth =
+    c.shapes.length === 1 && !c.fill ? { hue: c.shapes[0].hue, x: c.shapes[0].x, y: c.shapes[0].y, size: c.shapes[0].size } : undefined;
   for (const cfg of configs) {
     const start = cfg.start === 'encoders' ? encoderStart(controller, target, attributes) : undefined;
     const t0 = performance.now();
     const terms = LAMBDA > 0 ? { attributes, attributeWeights: { color: LAMBDA, position: LAMBDA, size: LAMBDA } } : {};
-    const r = await projectImage(controller.generator, target, { steps: STEPS, mode: cfg.mode, start, seed: 0, latentPrior: Number(args.prior), ...terms });
+    const r = await projectImage(controller.generator, target, {
+      steps: STEPS,
+      mode: cfg.mode,
+      start,
+      seed: 0,
+      latentPrior: Number(args.prior),
+      ...terms,
+    });
     const seconds = (performance.now() - t0) / 1000;
     const recon = measure(r.image);
     const edits: EditRow[] = [];
@@ -151,7 +219,12 @@ for (const c of cases) {
       const e = controller.generate({ latent: r.latent, set: q.set, fill: 'measured', outOfRange: 'allow' });
       const m = measure(e.images);
       const mv = moved(m, recon);
-      const error = q.attribute === 'hue' ? hueDiff(m.hue, q.requested) : q.attribute === 'x' ? Math.abs(m.x - q.requested) : Math.abs(m.size - q.requested) / q.requested;
+      const error =
+        q.attribute === 'hue'
+          ? hueDiff(m.hue, q.requested)
+          : q.attribute === 'x'
+            ? Math.abs(m.x - q.requested)
+            : Math.abs(m.size - q.requested) / q.requested;
       const others: Record<string, number> = {};
       for (const k of ['hue', 'x', 'y', 'size'] as const) if (k !== q.attribute) others[k] = mv[k];
       edits.push({ attribute: q.attribute, requested: q.requested, error, others });
@@ -161,9 +234,14 @@ for (const c of cases) {
     }
     rows.push({ config: cfg.label, image: c.name, band: c.band, truth, input, recon, psnr: r.psnr, mse: r.mse, seconds, edits });
     if (args.grid) gridImages.push(tf.clone(target), r.image, ...editImages);
-    else { r.image.dispose(); tf.dispose(editImages); }
+    else {
+      r.image.dispose();
+      tf.dispose(editImages);
+    }
     const e = truth ? errors(recon, truth) : undefined;
-    process.stderr.write(`${c.name} | ${cfg.label}: PSNR ${r.psnr.toFixed(2)} dB${e ? `, hue ${e.hue.toFixed(2)}°, pos ${e.pos.toFixed(2)} px, size ${(100 * e.size).toFixed(1)} %` : ''} (${seconds.toFixed(1)} s)\n`);
+    process.stderr.write(
+      `${c.name} | ${cfg.label}: PSNR ${r.psnr.toFixed(2)} dB${e ? `, hue ${e.hue.toFixed(2)}°, pos ${e.pos.toFixed(2)} px, size ${(100 * e.size).toFixed(1)} %` : ''} (${seconds.toFixed(1)} s)\n`,
+    );
   }
   target.dispose();
 }
@@ -173,9 +251,13 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.l
 const max = (xs: number[]) => (xs.length ? Math.max(...xs) : NaN);
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const lines: string[] = [];
-lines.push(`Bundled shapes model, ${STEPS} steps per projection, backend ${backend.name}; ${cases.length} images (9 in distribution, 3 at its edges, 3 out of it).`);
+lines.push(
+  `Bundled shapes model, ${STEPS} steps per projection, backend ${backend.name}; ${cases.length} images (9 in distribution, 3 at its edges, 3 out of it).`,
+);
 lines.push('');
-lines.push('| setting | images | PSNR dB (mean, min) | hue err ° (mean, max) | position err px (mean, max) | size err % (mean, max) | recon within all 3 targets | s / projection |');
+lines.push(
+  '| setting | images | PSNR dB (mean, min) | hue err ° (mean, max) | position err px (mean, max) | size err % (mean, max) | recon within all 3 targets | s / projection |',
+);
 lines.push('|---|---|---|---|---|---|---|---|');
 for (const cfg of configs) {
   for (const band of ['in', 'edge', 'out'] as const) {
@@ -184,25 +266,35 @@ for (const cfg of configs) {
     const withTruth = rs.filter((r) => r.truth);
     const errs = withTruth.map((r) => errors(r.recon, r.truth!));
     const ok = errs.filter((e) => e.hue < 5 && e.pos < 1 && e.size < 0.05).length;
-    lines.push(`| ${cfg.label} | ${band} (${rs.length}) | ${f(mean(rs.map((r) => r.psnr)))}, ${f(Math.min(...rs.map((r) => r.psnr)))} | ${f(mean(errs.map((e) => e.hue)))}, ${f(max(errs.map((e) => e.hue)))} | ${f(mean(errs.map((e) => e.pos)))}, ${f(max(errs.map((e) => e.pos)))} | ${f(100 * mean(errs.map((e) => e.size)), 1)}, ${f(100 * max(errs.map((e) => e.size)), 1)} | ${withTruth.length ? `${ok}/${withTruth.length}` : '—'} | ${f(mean(rs.map((r) => r.seconds)), 1)} |`);
+    lines.push(
+      `| ${cfg.label} | ${band} (${rs.length}) | ${f(mean(rs.map((r) => r.psnr)))}, ${f(Math.min(...rs.map((r) => r.psnr)))} | ${f(mean(errs.map((e) => e.hue)))}, ${f(max(errs.map((e) => e.hue)))} | ${f(mean(errs.map((e) => e.pos)))}, ${f(max(errs.map((e) => e.pos)))} | ${f(100 * mean(errs.map((e) => e.size)), 1)}, ${f(100 * max(errs.map((e) => e.size)), 1)} | ${withTruth.length ? `${ok}/${withTruth.length}` : '—'} | ${f(mean(rs.map((r) => r.seconds)), 1)} |`,
+    );
   }
 }
 lines.push('');
-lines.push('Edits on the projected latents (in-distribution and edge images; hue to 200°, +120°, +240°; position.x to 9, 16, 23 px; size to 0.18, 0.25, 0.32): error of the edited value (hue °, x px, size % of the requested) and how far the other factors moved, as a share of their range (hue 360°, x, y and size: the range the encoders were trained on).');
+lines.push(
+  'Edits on the projected latents (in-distribution and edge images; hue to 200°, +120°, +240°; position.x to 9, 16, 23 px; size to 0.18, 0.25, 0.32): error of the edited value (hue °, x px, size % of the requested) and how far the other factors moved, as a share of their range (hue 360°, x, y and size: the range the encoders were trained on).',
+);
 lines.push('');
 lines.push('| setting | edit | error (mean, max) | within target | others moved, mean (max) | others < 5 % of range |');
 lines.push('|---|---|---|---|---|---|');
 for (const cfg of configs) {
   for (const attribute of ['hue', 'x', 'size'] as const) {
-    const es = rows.filter((r) => r.config === cfg.label && r.band !== 'out').flatMap((r) => r.edits.filter((e) => e.attribute === attribute));
+    const es = rows
+      .filter((r) => r.config === cfg.label && r.band !== 'out')
+      .flatMap((r) => r.edits.filter((e) => e.attribute === attribute));
     if (!es.length) continue;
     const limit = attribute === 'hue' ? 5 : attribute === 'x' ? 1 : 0.05;
     const scale = attribute === 'size' ? 100 : 1;
     const within = es.filter((e) => e.error < limit).length;
     const otherKeys = Object.keys(es[0].others);
-    const others = otherKeys.map((k) => `${k} ${f(100 * mean(es.map((e) => e.others[k])), 1)} % (${f(100 * max(es.map((e) => e.others[k])), 1)})`).join(', ');
+    const others = otherKeys
+      .map((k) => `${k} ${f(100 * mean(es.map((e) => e.others[k])), 1)} % (${f(100 * max(es.map((e) => e.others[k])), 1)})`)
+      .join(', ');
     const quiet = es.filter((e) => Object.values(e.others).every((v) => v < 0.05)).length;
-    lines.push(`| ${cfg.label} | ${attribute} | ${f(scale * mean(es.map((e) => e.error)))}, ${f(scale * max(es.map((e) => e.error)))} | ${within}/${es.length} | ${others} | ${quiet}/${es.length} |`);
+    lines.push(
+      `| ${cfg.label} | ${attribute} | ${f(scale * mean(es.map((e) => e.error)))}, ${f(scale * max(es.map((e) => e.error)))} | ${within}/${es.length} | ${others} | ${quiet}/${es.length} |`,
+    );
   }
 }
 const table = lines.join('\n');

@@ -84,7 +84,11 @@ export async function buildEncodersForModel(args: BuildEncodersArgs): Promise<Bu
     for (const enc of encoders) await saveEncoder(enc, encodersDir);
   } catch (e) {
     for (const enc of encoders) enc.dispose();
-    throw new EncodersError('ENCODERS_BAD_FILE', `buildEncodersForModel: saving encoders to ${encodersDir} failed (${(e as Error).message})`, { cause: e });
+    throw new EncodersError(
+      'ENCODERS_BAD_FILE',
+      `buildEncodersForModel: saving encoders to ${encodersDir} failed (${(e as Error).message})`,
+      { cause: e },
+    );
   }
   return {
     encoders,

@@ -74,7 +74,11 @@ export async function calibrateEncoders(
   const random: Record<string, number[][]> = Object.fromEntries(targets.map((t) => [t.m.key, [] as number[][]]));
   for (let done = 0, b = 0; done < opts.rangeSamples; b++) {
     const count = Math.min(opts.batchSize, opts.rangeSamples - done);
-    const rows = await generateAndMeasure(controller, targets.map((t) => t.m), { seed: base + b, count, truncation: opts.truncation });
+    const rows = await generateAndMeasure(
+      controller,
+      targets.map((t) => t.m),
+      { seed: base + b, count, truncation: opts.truncation },
+    );
     tf.dispose(rows.images);
     for (const t of targets) random[t.m.key].push(...rows.y[t.m.key].filter((r) => r.every(Number.isFinite)));
     done += count;
@@ -85,7 +89,10 @@ export async function calibrateEncoders(
   for (const { m, enc } of targets) {
     const pool = random[m.key];
     if (pool.length === 0) {
-      throw new EncodersError('ENCODERS_NO_MEASURE', `calibrateEncoders: '${m.key}' could not be measured on any random sample (all values not finite)`);
+      throw new EncodersError(
+        'ENCODERS_NO_MEASURE',
+        `calibrateEncoders: '${m.key}' could not be measured on any random sample (all values not finite)`,
+      );
     }
     const V = enc.values.length;
     const periods = enc.values.map((v) => (v.kind === 'circular' ? v.period : undefined));
@@ -122,12 +129,19 @@ export async function calibrateEncoders(
     let images = 0;
     for (let pass = 0; pass < passes; pass++) {
       // Signed errors of this pass per (column, knot).
-      const errs = await knotErrors(controller, m, requests, knots.map((ks) => ks?.length ?? null), periods, {
-        batchSize: opts.batchSize,
-        truncation: opts.truncation,
-        seedOf: () => base + 1_000 + stream++,
-        onBatch: (done) => onProgress?.({ attribute: m.key, pass, done: done + pass * requests.length, total: passes * requests.length }),
-      });
+      const errs = await knotErrors(
+        controller,
+        m,
+        requests,
+        knots.map((ks) => ks?.length ?? null),
+        periods,
+        {
+          batchSize: opts.batchSize,
+          truncation: opts.truncation,
+          seedOf: () => base + 1_000 + stream++,
+          onBatch: (done) => onProgress?.({ attribute: m.key, pass, done: done + pass * requests.length, total: passes * requests.length }),
+        },
+      );
       images += requests.length;
       errs.forEach((perKnot, c) => {
         if (!perKnot) return;
@@ -145,7 +159,16 @@ export async function calibrateEncoders(
     best.forEach((b, c) => b && offsets[c]!.splice(0, b.length, ...b));
     enc.calibration = {
       ...calibration(),
-      fit: { knots: opts.knots, samples: opts.samples, iterations: opts.iterations, seed: opts.seed, rangeSamples: opts.rangeSamples, images, errorBefore: finiteOrNull(errorBefore), errorAfter: finiteOrNull(errorAfter) },
+      fit: {
+        knots: opts.knots,
+        samples: opts.samples,
+        iterations: opts.iterations,
+        seed: opts.seed,
+        rangeSamples: opts.rangeSamples,
+        images,
+        errorBefore: finiteOrNull(errorBefore),
+        errorAfter: finiteOrNull(errorAfter),
+      },
     };
     out[m.key] = { values: enc.values.map((v) => v.name), errorBefore, errorAfter, images };
   }
@@ -156,7 +179,12 @@ export async function calibrateEncoders(
 function meanError(ds: readonly number[], period?: number): number {
   if (!period) return ds.reduce((a, b) => a + b, 0) / ds.length;
   const t = (2 * Math.PI) / period;
-  return Math.atan2(ds.reduce((a, d) => a + Math.sin(t * d), 0), ds.reduce((a, d) => a + Math.cos(t * d), 0)) / t;
+  return (
+    Math.atan2(
+      ds.reduce((a, d) => a + Math.sin(t * d), 0),
+      ds.reduce((a, d) => a + Math.cos(t * d), 0),
+    ) / t
+  );
 }
 
 function meanAbs(ds: readonly number[]): number {

@@ -19,7 +19,10 @@ export const calibrationSchema = z.object({
         offsets: z.array(z.number()),
       })
       .refine((c) => c.offsets.length === c.knots.length, { message: 'offsets must have one entry per knot', path: ['offsets'] })
-      .refine((c) => c.knots.every((k, i) => i === 0 || k > c.knots[i - 1]), { message: 'knots must be strictly increasing', path: ['knots'] })
+      .refine((c) => c.knots.every((k, i) => i === 0 || k > c.knots[i - 1]), {
+        message: 'knots must be strictly increasing',
+        path: ['knots'],
+      })
       .nullable(),
   ),
   /** How it was fitted (images per knot, iterations, seed, mean error before/after per column). */
@@ -42,7 +45,10 @@ export function checkCalibration(attribute: string, values: readonly EncoderInpu
   calibration.columns.forEach((c, i) => {
     const v = values[i];
     if (c && v.kind === 'circular' && (c.knots[0] < 0 || c.knots[c.knots.length - 1] >= v.period)) {
-      throw new EncodersError('ENCODERS_INVALID_OPTIONS', `encoder '${attribute}': calibration.columns.${i}.knots must lie in [0, ${v.period}) for the circular value '${v.name}'`);
+      throw new EncodersError(
+        'ENCODERS_INVALID_OPTIONS',
+        `encoder '${attribute}': calibration.columns.${i}.knots must lie in [0, ${v.period}) for the circular value '${v.name}'`,
+      );
     }
   });
 }
@@ -77,7 +83,11 @@ export function calibrationOffset(column: { knots: readonly number[]; offsets: r
 }
 
 /** Applies a calibration to rows `[B][V]` (a new array). */
-export function applyCalibration(values: readonly EncoderInput[], calibration: Calibration, rows: readonly (readonly number[])[]): number[][] {
+export function applyCalibration(
+  values: readonly EncoderInput[],
+  calibration: Calibration,
+  rows: readonly (readonly number[])[],
+): number[][] {
   return rows.map((r) =>
     r.map((y, c) => {
       const col = calibration.columns[c];

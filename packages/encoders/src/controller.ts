@@ -113,7 +113,12 @@ export interface GenerateResult {
 export interface ControlInfo {
   readonly name: string;
   readonly group: string;
-  readonly values: readonly { readonly name: string; readonly unit: string; readonly range: readonly [number, number]; readonly circular: boolean }[];
+  readonly values: readonly {
+    readonly name: string;
+    readonly unit: string;
+    readonly range: readonly [number, number];
+    readonly circular: boolean;
+  }[];
 }
 
 /**
@@ -179,7 +184,14 @@ export class Controller {
       }
       const encoders = await loadEncoders(encodersDir, { groups });
       try {
-        return new Controller({ generator, layout, encoders, attributes: options.attributes, noiseMode: options.noiseMode, ownsGenerator: true });
+        return new Controller({
+          generator,
+          layout,
+          encoders,
+          attributes: options.attributes,
+          noiseMode: options.noiseMode,
+          ownsGenerator: true,
+        });
       } catch (e) {
         for (const enc of encoders) enc.dispose();
         throw e;
@@ -239,9 +251,15 @@ export class Controller {
   describe(): string {
     return this.supported
       .map((a) => {
-        const vals = a.values.length > 8
-          ? `${a.values.length} values (${a.values[0].unit})`
-          : a.values.map((v) => `${v.name} ${v.circular ? `(circular, period ${v.range[1] - v.range[0]})` : `[${fmt(v.range[0])}, ${fmt(v.range[1])}]`} ${v.unit}`).join(', ');
+        const vals =
+          a.values.length > 8
+            ? `${a.values.length} values (${a.values[0].unit})`
+            : a.values
+                .map(
+                  (v) =>
+                    `${v.name} ${v.circular ? `(circular, period ${v.range[1] - v.range[0]})` : `[${fmt(v.range[0])}, ${fmt(v.range[1])}]`} ${v.unit}`,
+                )
+                .join(', ');
         return `${a.name}${a.group !== a.name ? ` (group ${a.group})` : ''}: ${vals}`;
       })
       .join('\n');
@@ -254,7 +272,9 @@ export class Controller {
       throw new EncodersError(
         'ENCODERS_UNKNOWN_ATTRIBUTE',
         `unknown attribute '${name}'; this model controls:\n${this.describe()}` +
-          (this.groups.some((g) => g.name === name) ? `\n('${name}' is a latent group without an encoder: it can be kept or truncated, not set)` : ''),
+          (this.groups.some((g) => g.name === name)
+            ? `\n('${name}' is a latent group without an encoder: it can be kept or truncated, not set)`
+            : ''),
       );
     }
     return enc;
@@ -336,7 +356,11 @@ export class Controller {
     const n = opts.count;
     const sampled = () => mapToW(G, sampleLatents(G.zDim, n, createRng(opts.seed)));
     if (!opts.latent) {
-      if (opts.resample.length) throw new EncodersError('ENCODERS_INVALID_OPTIONS', `resample: ${opts.resample.join(', ')} given without a latent; without one every unset group is drawn from the seed already`);
+      if (opts.resample.length)
+        throw new EncodersError(
+          'ENCODERS_INVALID_OPTIONS',
+          `resample: ${opts.resample.join(', ')} given without a latent; without one every unset group is drawn from the seed already`,
+        );
       return this.truncate(sampled(), opts.truncation);
     }
     let w = this.latentW(opts.latent, n);
@@ -355,7 +379,11 @@ export class Controller {
   /** A group by its name or by the name of its attribute, or an error listing the groups. */
   private groupOf(name: string, where: string): GroupSlice {
     const g = this.groups.find((x) => x.name === name) ?? this.groups.find((x) => x.name === this.byName.get(name)?.group);
-    if (!g) throw new EncodersError('ENCODERS_UNKNOWN_ATTRIBUTE', `${where}: unknown latent group '${name}'; the groups are: ${this.groups.map((x) => x.name).join(', ')}`);
+    if (!g)
+      throw new EncodersError(
+        'ENCODERS_UNKNOWN_ATTRIBUTE',
+        `${where}: unknown latent group '${name}'; the groups are: ${this.groups.map((x) => x.name).join(', ')}`,
+      );
     return g;
   }
 
@@ -364,7 +392,10 @@ export class Controller {
     const G = this.generator;
     const codes = Array.isArray(latent) ? latent : [latent];
     if (codes.length !== 1 && codes.length !== n) {
-      throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `latent: ${codes.length} latents were given but count is ${n} (give 1, used for every row, or ${n})`);
+      throw new EncodersError(
+        'ENCODERS_SHAPE_MISMATCH',
+        `latent: ${codes.length} latents were given but count is ${n} (give 1, used for every row, or ${n})`,
+      );
     }
     for (const [i, c] of codes.entries()) {
       const rows = c.ws.length;
@@ -388,9 +419,14 @@ export class Controller {
     const codes = Array.isArray(latent) ? latent : [latent];
     const withNoise = codes.filter((c) => c.noise);
     if (withNoise.length === 0) return undefined;
-    if (withNoise.length !== codes.length) throw new EncodersError('ENCODERS_INVALID_OPTIONS', 'latent: some latents carry noise buffers and some do not; give them all or none');
+    if (withNoise.length !== codes.length)
+      throw new EncodersError(
+        'ENCODERS_INVALID_OPTIONS',
+        'latent: some latents carry noise buffers and some do not; give them all or none',
+      );
     const layers = codes[0].noise!.length;
-    if (codes.some((c) => c.noise!.length !== layers)) throw new EncodersError('ENCODERS_SHAPE_MISMATCH', 'latent: the latents carry different numbers of noise buffers');
+    if (codes.some((c) => c.noise!.length !== layers))
+      throw new EncodersError('ENCODERS_SHAPE_MISMATCH', 'latent: the latents carry different numbers of noise buffers');
     return Array.from({ length: layers }, (_, l) => {
       // One picture's buffers `[1, r, r, 1]` broadcast over the rows (the generator allows N or 1).
       const per = codes.map((c) => tf.tensor4d(c.noise![l].data, c.noise![l].shape));
@@ -407,12 +443,20 @@ export class Controller {
     else {
       for (const [name, p] of Object.entries(truncation)) {
         const g = this.groups.find((x) => x.name === name);
-        if (!g) throw new EncodersError('ENCODERS_UNKNOWN_ATTRIBUTE', `truncation: unknown latent group '${name}'; the groups are: ${this.groups.map((x) => x.name).join(', ')}`);
+        if (!g)
+          throw new EncodersError(
+            'ENCODERS_UNKNOWN_ATTRIBUTE',
+            `truncation: unknown latent group '${name}'; the groups are: ${this.groups.map((x) => x.name).join(', ')}`,
+          );
         psi.fill(p, g.offset, g.offset + g.size);
       }
     }
     if (psi.every((p) => p === 1)) return w;
-    if (!G.wAvg) throw new EncodersError('ENCODERS_INVALID_OPTIONS', 'truncation needs the generator\'s wAvg (the running mean of w), which this generator does not have');
+    if (!G.wAvg)
+      throw new EncodersError(
+        'ENCODERS_INVALID_OPTIONS',
+        "truncation needs the generator's wAvg (the running mean of w), which this generator does not have",
+      );
     // [1, wDim] broadcasts over rows, and over style inputs of a W+ latent.
     const avg = tf.reshape(G.wAvg, [1, G.wDim]);
     return tf.add(avg, tf.mul(tf.tensor2d(psi, [1, G.wDim]), tf.sub(w, avg))) as T;
@@ -424,7 +468,11 @@ export class Controller {
     const parts: Record<string, tf.Tensor> = {};
     for (const name of keep) {
       const g = this.groupOf(name, 'keep');
-      if (plan.has(g.name)) throw new EncodersError('ENCODERS_INVALID_OPTIONS', `'${name}' is both kept and set; keep shares the sampled sub-vector, set replaces it — choose one`);
+      if (plan.has(g.name))
+        throw new EncodersError(
+          'ENCODERS_INVALID_OPTIONS',
+          `'${name}' is both kept and set; keep shares the sampled sub-vector, set replaces it — choose one`,
+        );
       const row0 = groupSlice(tf.slice(w, 0, 1), g);
       parts[g.name] = tf.tile(row0, w.rank === 3 ? [n, 1, 1] : [n, 1]);
     }
@@ -461,7 +509,10 @@ export class Controller {
     }
     const y = a.measure(images);
     if (y.rank !== 2 || y.shape[1] !== enc.values.length) {
-      throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `attribute '${a.name}': measure returned [${y.shape.join(', ')}], the encoder expects [B, ${enc.values.length}]`);
+      throw new EncodersError(
+        'ENCODERS_SHAPE_MISMATCH',
+        `attribute '${a.name}': measure returned [${y.shape.join(', ')}], the encoder expects [B, ${enc.values.length}]`,
+      );
     }
     return y;
   }
@@ -472,28 +523,35 @@ export class Controller {
     const n = opts.count;
     for (const [name, spec] of Object.entries(opts.set)) {
       const enc = this.encoder(name);
-      if (plan.has(enc.group)) throw new EncodersError('ENCODERS_INVALID_OPTIONS', `set: '${name}' and another key both name group '${enc.group}'`);
+      if (plan.has(enc.group))
+        throw new EncodersError('ENCODERS_INVALID_OPTIONS', `set: '${name}' and another key both name group '${enc.group}'`);
       plan.set(enc.group, this.planOne(enc, spec, n, opts.fill, `set.${name}`));
     }
     if (opts.reference) {
       const { attribute, values, image } = opts.reference;
       const enc = this.encoder(attribute);
-      if (plan.has(enc.group)) throw new EncodersError('ENCODERS_INVALID_OPTIONS', `'${attribute}' is given both in set and as reference; give it once`);
+      if (plan.has(enc.group))
+        throw new EncodersError('ENCODERS_INVALID_OPTIONS', `'${attribute}' is given both in set and as reference; give it once`);
       if ((values === undefined) === (image === undefined)) {
-        throw new EncodersError('ENCODERS_INVALID_OPTIONS', `reference for '${attribute}': give exactly one of values (its measured values) or image (an NHWC tensor to measure)`);
+        throw new EncodersError(
+          'ENCODERS_INVALID_OPTIONS',
+          `reference for '${attribute}': give exactly one of values (its measured values) or image (an NHWC tensor to measure)`,
+        );
       }
       if (values) {
         // A reference is one measured vector (broadcast to every row) or one row per image.
         const rows = typeof values[0] === 'number' ? [values as number[]] : (values as number[][]);
         plan.set(enc.group, this.planOne(enc, rows, n, opts.fill, 'reference.values'));
-      }
-      else {
+      } else {
         const y = tf.tidy(() => this.measure(enc.group, image!));
         const data = y.dataSync();
         y.dispose();
         const rows = y.shape[0];
         if (rows !== 1 && rows !== n) {
-          throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `reference.image has ${rows} images; give 1 (used for every row) or count = ${n}`);
+          throw new EncodersError(
+            'ENCODERS_SHAPE_MISMATCH',
+            `reference.image has ${rows} images; give 1 (used for every row) or count = ${n}`,
+          );
         }
         const V = enc.values.length;
         const out = Array.from({ length: n }, (_, r) => Array.from(data.subarray((rows === 1 ? 0 : r) * V, (rows === 1 ? 0 : r) * V + V)));
@@ -507,7 +565,10 @@ export class Controller {
     const V = enc.values.length;
     const names = enc.values.map((v) => v.name);
     const shapeError = (msg: string) =>
-      new EncodersError('ENCODERS_SHAPE_MISMATCH', `${where}: ${msg}; '${enc.attribute}' has ${V} value(s): ${V > 8 ? `${V} numbers` : names.join(', ')}`);
+      new EncodersError(
+        'ENCODERS_SHAPE_MISMATCH',
+        `${where}: ${msg}; '${enc.attribute}' has ${V} value(s): ${V > 8 ? `${V} numbers` : names.join(', ')}`,
+      );
     const rowsOf = (v: number | number[], what: string): number[] => {
       if (typeof v === 'number') return Array(n).fill(v);
       if (v.length !== n) throw shapeError(`${what} has ${v.length} per-row values but count is ${n}`);
@@ -520,7 +581,8 @@ export class Controller {
     if (Array.isArray(spec)) {
       if (spec.length > 0 && Array.isArray(spec[0])) {
         const rows = spec as number[][];
-        if (rows.length !== n && rows.length !== 1) throw shapeError(`${rows.length} rows were given but count is ${n} (give 1 row or ${n})`);
+        if (rows.length !== n && rows.length !== 1)
+          throw shapeError(`${rows.length} rows were given but count is ${n} (give 1 row or ${n})`);
         for (const r of rows) if (r.length !== V) throw shapeError(`a row has ${r.length} values`);
         return { needsMeasure: false, resolve: () => Array.from({ length: n }, (_, i) => [...rows[rows.length === 1 ? 0 : i]]) };
       }
@@ -546,7 +608,12 @@ export class Controller {
     if (missing && mode === 'measured' && !this.runtimes.has(enc.group)) {
       throw new EncodersError(
         'ENCODERS_NO_MEASURE',
-        `${where}: ${enc.values.filter((_, i) => !cols[i]).map((v) => v.name).join(', ')} not given and fill is 'measured', but the controller has no attribute runtime for '${enc.attribute}'; pass attributes or use fill: 'mean'`,
+        `${where}: ${enc.values
+          .filter((_, i) => !cols[i])
+          .map((v) => v.name)
+          .join(
+            ', ',
+          )} not given and fill is 'measured', but the controller has no attribute runtime for '${enc.attribute}'; pass attributes or use fill: 'mean'`,
       );
     }
     return {
@@ -623,7 +690,13 @@ export interface WrapEncoderInfo {
   /** Offset and size of the slice in w. */
   readonly wSlice: { readonly offset: number; readonly size: number };
   /** The encoder's input columns, in order, with their accepted range (and a fill value, default mid-range). */
-  readonly values: readonly { readonly name: string; readonly unit: string; readonly range: readonly [number, number]; readonly mean?: number; readonly circular?: boolean }[];
+  readonly values: readonly {
+    readonly name: string;
+    readonly unit: string;
+    readonly range: readonly [number, number];
+    readonly mean?: number;
+    readonly circular?: boolean;
+  }[];
 }
 
 /**
@@ -641,7 +714,14 @@ export function wrapEncoder(encoder: { encode(y: tf.Tensor2D): tf.Tensor2D; disp
   const values: EncoderInput[] = info.values.map((v) =>
     v.circular
       ? { kind: 'circular', name: v.name, unit: v.unit, period: v.range[1] - v.range[0], range: [v.range[0], v.range[1]] }
-      : { kind: 'linear', name: v.name, unit: v.unit, mean: v.mean ?? (v.range[0] + v.range[1]) / 2, std: 1, range: [v.range[0], v.range[1]] },
+      : {
+          kind: 'linear',
+          name: v.name,
+          unit: v.unit,
+          mean: v.mean ?? (v.range[0] + v.range[1]) / 2,
+          std: 1,
+          range: [v.range[0], v.range[1]],
+        },
   );
   return {
     attribute: info.attribute,
@@ -653,7 +733,10 @@ export function wrapEncoder(encoder: { encode(y: tf.Tensor2D): tf.Tensor2D; disp
       if (out.rank !== 2 || out.shape[1] !== info.wSlice.size) {
         const shape = out.shape.join(', ');
         out.dispose();
-        throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `encoder '${info.attribute}' returned [${shape}], but its w slice has ${info.wSlice.size} columns`);
+        throw new EncodersError(
+          'ENCODERS_SHAPE_MISMATCH',
+          `encoder '${info.attribute}' returned [${shape}], but its w slice has ${info.wSlice.size} columns`,
+        );
       }
       return out;
     },

@@ -131,7 +131,10 @@ export class AttributeEncoder {
   constructor(spec: EncoderSpec, weights: Record<string, tf.Tensor>) {
     const arch = parseOptions(encoderArchitectureSchema, spec.architecture ?? {}, `encoder '${spec.attribute}' architecture`);
     if (spec.values.length === 0) {
-      throw new EncodersError('ENCODERS_INVALID_OPTIONS', `encoder '${spec.attribute}': values is empty; an encoder needs at least one measured value`);
+      throw new EncodersError(
+        'ENCODERS_INVALID_OPTIONS',
+        `encoder '${spec.attribute}': values is empty; an encoder needs at least one measured value`,
+      );
     }
     const inDim = spec.values.reduce((s, v) => s + inputWidth(v), 0);
     this.attribute = spec.attribute;
@@ -141,7 +144,10 @@ export class AttributeEncoder {
     this.architectureValue = { ...arch, inDim, outDim: spec.wSlice.size };
     this.valuesValue.forEach((v, i) => {
       if (v.kind === 'circular' && v.seam !== undefined && !(v.seam < v.period)) {
-        throw new EncodersError('ENCODERS_INVALID_OPTIONS', `encoder '${spec.attribute}': values.${i}.seam ${v.seam} must lie in [0, ${v.period})`);
+        throw new EncodersError(
+          'ENCODERS_INVALID_OPTIONS',
+          `encoder '${spec.attribute}': values.${i}.seam ${v.seam} must lie in [0, ${v.period})`,
+        );
       }
     });
     this.training = spec.training;
@@ -200,10 +206,18 @@ export class AttributeEncoder {
     this.assertAlive();
     const v = this.valuesValue[column];
     if (!v || v.kind !== 'circular') {
-      throw new EncodersError('ENCODERS_INVALID_OPTIONS', `encoder '${this.attribute}': addSeam(${column}): column ${column} is not a circular value (values: ${this.valuesValue.map((x) => `${x.name} (${x.kind})`).join(', ')})`);
+      throw new EncodersError(
+        'ENCODERS_INVALID_OPTIONS',
+        `encoder '${this.attribute}': addSeam(${column}): column ${column} is not a circular value (values: ${this.valuesValue.map((x) => `${x.name} (${x.kind})`).join(', ')})`,
+      );
     }
-    if (v.seam !== undefined) throw new EncodersError('ENCODERS_INVALID_OPTIONS', `encoder '${this.attribute}': value '${v.name}' has a seam already (at ${v.seam})`);
-    if (!(seam >= 0 && seam < v.period)) throw new EncodersError('ENCODERS_INVALID_OPTIONS', `encoder '${this.attribute}': seam ${seam} must lie in [0, ${v.period})`);
+    if (v.seam !== undefined)
+      throw new EncodersError(
+        'ENCODERS_INVALID_OPTIONS',
+        `encoder '${this.attribute}': value '${v.name}' has a seam already (at ${v.seam})`,
+      );
+    if (!(seam >= 0 && seam < v.period))
+      throw new EncodersError('ENCODERS_INVALID_OPTIONS', `encoder '${this.attribute}': seam ${seam} must lie in [0, ${v.period})`);
     // The new feature follows the value's cos/sin features.
     const at = this.valuesValue.slice(0, column + 1).reduce((s, x) => s + inputWidth(x), 0);
     const first = this.params[0].weight;

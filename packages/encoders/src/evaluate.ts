@@ -56,7 +56,11 @@ export type EvaluateOptions = z.input<typeof evaluateOptionsSchema> & {
  */
 export interface EvaluateMeasurements {
   /** Every measured attribute (controlled or not), with the period of each circular value. */
-  readonly attributes: readonly { readonly key: string; readonly values: readonly ValueInfo[]; readonly periods: readonly (number | undefined)[] }[];
+  readonly attributes: readonly {
+    readonly key: string;
+    readonly values: readonly ValueInfo[];
+    readonly periods: readonly (number | undefined)[];
+  }[];
   /** The random samples of the range phase: one row per image, per attribute key. */
   readonly random: Readonly<Record<string, readonly (readonly number[])[]>>;
   /** One entry per (swept attribute, seed): the base image's values, the requested rows and the swept images' values. */
@@ -127,7 +131,11 @@ export interface Measured {
  * const report = await evaluateControl(controller, { color, size, position }, { seeds: 8, steps: 7, gridDir: 'eval' });
  * console.log(formatControlReport(report));
  */
-export async function evaluateControl(controller: Controller, attributes: AttributeBinding, options: EvaluateOptions = {}): Promise<ControlReport> {
+export async function evaluateControl(
+  controller: Controller,
+  attributes: AttributeBinding,
+  options: EvaluateOptions = {},
+): Promise<ControlReport> {
   return evaluateControlWith(controller, attributes, options);
 }
 
@@ -191,7 +199,12 @@ export function controllerMethod(controller: Controller): ControlMethod {
 }
 
 /** `evaluateControl` with a grid writer (internal; the Node entry passes one). */
-export async function evaluateControlWith(controller: Controller, attributes: AttributeBinding, options: EvaluateOptions = {}, grids?: GridWriter): Promise<ControlReport> {
+export async function evaluateControlWith(
+  controller: Controller,
+  attributes: AttributeBinding,
+  options: EvaluateOptions = {},
+  grids?: GridWriter,
+): Promise<ControlReport> {
   return evaluateMethodWith(controllerMethod(controller), attributes, options, grids);
 }
 
@@ -202,24 +215,40 @@ export async function evaluateControlWith(controller: Controller, attributes: At
  * @example
  * const report = await evaluateMethod(myMethod, { color, size, position }, { seeds: 8, steps: 7 });
  */
-export async function evaluateMethod(method: ControlMethod, attributes: AttributeBinding, options: EvaluateOptions = {}): Promise<ControlReport> {
+export async function evaluateMethod(
+  method: ControlMethod,
+  attributes: AttributeBinding,
+  options: EvaluateOptions = {},
+): Promise<ControlReport> {
   return evaluateMethodWith(method, attributes, options);
 }
 
 /** `evaluateMethod` with a grid writer (internal; the Node entry passes one). */
-export async function evaluateMethodWith(method: ControlMethod, attributes: AttributeBinding, options: EvaluateOptions = {}, grids?: GridWriter): Promise<ControlReport> {
+export async function evaluateMethodWith(
+  method: ControlMethod,
+  attributes: AttributeBinding,
+  options: EvaluateOptions = {},
+  grids?: GridWriter,
+): Promise<ControlReport> {
   const { onProgress, onMeasurements, ...rest } = options;
   const opts = parseOptions(evaluateOptionsSchema, rest, 'evaluateControl');
   if (opts.gridDir && !grids) {
-    throw new EncodersError('ENCODERS_INVALID_OPTIONS', "evaluateControl: gridDir writes PNG files, which needs Node; import evaluateControl from '@gan-control/encoders/node' for it");
+    throw new EncodersError(
+      'ENCODERS_INVALID_OPTIONS',
+      "evaluateControl: gridDir writes PNG files, which needs Node; import evaluateControl from '@gan-control/encoders/node' for it",
+    );
   }
   const measured = bindMeasured(attributes, opts.circular);
   const controlled = measured.filter((m) => method.valueCount(m.key) !== undefined);
   if (opts.only) {
     for (const name of opts.only) {
-      if (method.valueCount(name) === undefined) throw new EncodersError('ENCODERS_UNKNOWN_ATTRIBUTE', `unknown attribute '${name}'; this model controls:\n${method.describe()}`);
+      if (method.valueCount(name) === undefined)
+        throw new EncodersError('ENCODERS_UNKNOWN_ATTRIBUTE', `unknown attribute '${name}'; this model controls:\n${method.describe()}`);
       if (!controlled.some((m) => m.key === name)) {
-        throw new EncodersError('ENCODERS_NO_MEASURE', `evaluateControl: only names '${name}', but no attribute runtime with that name was given to measure it; given: ${measured.map((m) => m.key).join(', ')}`);
+        throw new EncodersError(
+          'ENCODERS_NO_MEASURE',
+          `evaluateControl: only names '${name}', but no attribute runtime with that name was given to measure it; given: ${measured.map((m) => m.key).join(', ')}`,
+        );
       }
     }
   }
@@ -233,7 +262,10 @@ export async function evaluateMethodWith(method: ControlMethod, attributes: Attr
   for (const m of targets) {
     const n = method.valueCount(m.key)!;
     if (n !== m.values.length) {
-      throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `attribute '${m.key}' measures ${m.values.length} values but its encoder takes ${n}`);
+      throw new EncodersError(
+        'ENCODERS_SHAPE_MISMATCH',
+        `attribute '${m.key}' measures ${m.values.length} values but its encoder takes ${n}`,
+      );
     }
   }
 
@@ -250,7 +282,10 @@ export async function evaluateMethodWith(method: ControlMethod, attributes: Attr
   const random: Record<string, number[][]> = Object.fromEntries(measured.map((m) => [m.key, [] as number[][]]));
   for (let b = 0; done < opts.rangeSamples; b++) {
     const count = Math.min(opts.batchSize, opts.rangeSamples - done);
-    const rows = await measureImages(measured, method.sample({ seed: opts.seed * 1_000_003 + 1_000_000 + b, count, truncation: opts.truncation }));
+    const rows = await measureImages(
+      measured,
+      method.sample({ seed: opts.seed * 1_000_003 + 1_000_000 + b, count, truncation: opts.truncation }),
+    );
     for (const m of measured) random[m.key].push(...rows.y[m.key]);
     tf.dispose(rows.images);
     report('range', count);
@@ -266,10 +301,13 @@ export async function evaluateMethodWith(method: ControlMethod, attributes: Attr
     return [lo, hi];
   };
   const widths: Record<string, number[]> = Object.fromEntries(
-    measured.map((m) => [m.key, m.values.map((_, c) => {
-      const [lo, hi] = colRange(m.key, c);
-      return hi - lo > 0 ? hi - lo : 1;
-    })]),
+    measured.map((m) => [
+      m.key,
+      m.values.map((_, c) => {
+        const [lo, hi] = colRange(m.key, c);
+        return hi - lo > 0 ? hi - lo : 1;
+      }),
+    ]),
   );
 
   if (opts.gridDir) await grids!.prepare(opts.gridDir);
@@ -290,8 +328,18 @@ export async function evaluateMethodWith(method: ControlMethod, attributes: Attr
         const seed = opts.seed * 1_000_003 + r;
         const base = await measureImages(measured, method.sample({ seed, count: 1, truncation: opts.truncation }));
         tf.dispose(base.images);
-        const swept = await measureImages(measured, method.setValues({ seed, key: target.key, rows: requested, truncation: opts.truncation }));
-        if (onMeasurements) sweeps.push({ target: target.key, seed, requested, base: Object.fromEntries(measured.map((m) => [m.key, base.y[m.key][0]])), swept: swept.y });
+        const swept = await measureImages(
+          measured,
+          method.setValues({ seed, key: target.key, rows: requested, truncation: opts.truncation }),
+        );
+        if (onMeasurements)
+          sweeps.push({
+            target: target.key,
+            seed,
+            requested,
+            base: Object.fromEntries(measured.map((m) => [m.key, base.y[m.key][0]])),
+            swept: swept.y,
+          });
         if (opts.gridDir) gridImages.push(swept.images);
         else tf.dispose(swept.images);
         for (let s = 0; s < opts.steps; s++) {
@@ -358,7 +406,10 @@ export async function evaluateMethodWith(method: ControlMethod, attributes: Attr
       ...(target.values.length > 1 && target.values.length <= 8
         ? {
             values: Object.fromEntries(
-              target.values.map((v, c) => [v.name, { unit: v.unit, range: ranges[c], meanError: mean(colErrors[c]), p90Error: quantile(colErrors[c], 0.9) }]),
+              target.values.map((v, c) => [
+                v.name,
+                { unit: v.unit, range: ranges[c], meanError: mean(colErrors[c]), p90Error: quantile(colErrors[c], 0.9) },
+              ]),
             ),
           }
         : {}),
@@ -377,7 +428,10 @@ export function bindMeasured(attributes: AttributeBinding, circular?: Record<str
     : Object.entries(attributes as Record<string, Attribute>);
   return entries.map(([key, attribute]) => {
     if (typeof attribute.measure !== 'function' || !attribute.values?.length) {
-      throw new EncodersError('ENCODERS_NO_MEASURE', `evaluateControl: attribute '${key}' has no measure()/values; evaluation measures every attribute it is given`);
+      throw new EncodersError(
+        'ENCODERS_NO_MEASURE',
+        `evaluateControl: attribute '${key}' has no measure()/values; evaluation measures every attribute it is given`,
+      );
     }
     return { key, attribute, values: attribute.values, periods: attribute.values.map((v) => circularPeriod(attribute.name, v, circular)) };
   });
@@ -390,7 +444,10 @@ function requestValues(target: Measured, random: number[][], steps: number, marg
     // High-dimensional values (an embedding): request vectors the generator actually produced.
     const finite = random.filter((r) => r.every(Number.isFinite));
     if (finite.length === 0) {
-      throw new EncodersError('ENCODERS_NO_MEASURE', `evaluateControl: '${target.key}' could not be measured on any random sample (all values not finite)`);
+      throw new EncodersError(
+        'ENCODERS_NO_MEASURE',
+        `evaluateControl: '${target.key}' could not be measured on any random sample (all values not finite)`,
+      );
     }
     const stride = Math.max(1, Math.floor(finite.length / steps));
     return Array.from({ length: steps }, (_, s) => [...finite[(s * stride) % finite.length]]);
@@ -398,7 +455,10 @@ function requestValues(target: Measured, random: number[][], steps: number, marg
   const cols = target.values.map((_, c) => {
     const p = target.periods[c];
     if (p) return Array.from({ length: steps }, (_, s) => (s * p) / steps);
-    const sorted = random.map((r) => r[c]).filter(Number.isFinite).sort((a, b) => a - b);
+    const sorted = random
+      .map((r) => r[c])
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
     const lo = quantileSorted(sorted, margin);
     const hi = quantileSorted(sorted, 1 - margin);
     return Array.from({ length: steps }, (_, s) => lo + ((hi - lo) * s) / (steps - 1));
@@ -417,7 +477,10 @@ export async function generateAndMeasure(
 }
 
 /** Measures every attribute on `images` (taken over: disposed on error, else returned with the values). */
-async function measureImages(measured: readonly Measured[], images: tf.Tensor4D): Promise<{ images: tf.Tensor4D; y: Record<string, number[][]> }> {
+async function measureImages(
+  measured: readonly Measured[],
+  images: tf.Tensor4D,
+): Promise<{ images: tf.Tensor4D; y: Record<string, number[][]> }> {
   const y: Record<string, number[][]> = {};
   try {
     for (const m of measured) {
@@ -430,7 +493,10 @@ async function measureImages(measured: readonly Measured[], images: tf.Tensor4D)
       }
       const V = m.values.length;
       if (data.length !== images.shape[0] * V) {
-        throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `attribute '${m.key}': measure returned ${data.length} numbers for ${images.shape[0]} images × ${V} values`);
+        throw new EncodersError(
+          'ENCODERS_SHAPE_MISMATCH',
+          `attribute '${m.key}': measure returned ${data.length} numbers for ${images.shape[0]} images × ${V} values`,
+        );
       }
       y[m.key] = Array.from({ length: images.shape[0] }, (_, r) => Array.from(data.subarray(r * V, r * V + V)));
     }
@@ -460,7 +526,12 @@ export async function knotErrors(
   requests: readonly KnotRequest[],
   knots: readonly (number | null)[],
   periods: readonly (number | undefined)[],
-  opts: { batchSize: number; seedOf: (batch: number) => number; truncation?: GenerateOptions['truncation']; onBatch?: (done: number) => void },
+  opts: {
+    batchSize: number;
+    seedOf: (batch: number) => number;
+    truncation?: GenerateOptions['truncation'];
+    onBatch?: (done: number) => void;
+  },
 ): Promise<(number[][] | null)[]> {
   const errs = knots.map((n) => (n ? Array.from({ length: n }, () => [] as number[]) : null));
   for (let i = 0, b = 0; i < requests.length; i += opts.batchSize, b++) {
@@ -496,7 +567,10 @@ export function quantileSorted(sorted: readonly number[], q: number): number {
 }
 
 function quantile(xs: readonly number[], q: number): number {
-  return quantileSorted([...xs].sort((a, b) => a - b), q);
+  return quantileSorted(
+    [...xs].sort((a, b) => a - b),
+    q,
+  );
 }
 
 /**
@@ -510,13 +584,22 @@ export function formatControlReport(report: ControlReport): string {
   const f = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3));
   const rows = [['attribute', 'unit', 'range', 'mean err', 'p90 err', 'leakage (largest, fraction of range)']];
   for (const [name, r] of Object.entries(report)) {
-    const leaks = Object.entries(r.leakage).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} ${f(v)}`).join(', ');
+    const leaks = Object.entries(r.leakage)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([k, v]) => `${k} ${f(v)}`)
+      .join(', ');
     rows.push([name, r.unit, `[${f(r.range[0])}, ${f(r.range[1])}]`, f(r.meanError), f(r.p90Error), leaks || '—']);
     if (r.values) {
-      for (const [v, vr] of Object.entries(r.values)) rows.push([`  ${v}`, vr.unit, `[${f(vr.range[0])}, ${f(vr.range[1])}]`, f(vr.meanError), f(vr.p90Error), '']);
+      for (const [v, vr] of Object.entries(r.values))
+        rows.push([`  ${v}`, vr.unit, `[${f(vr.range[0])}, ${f(vr.range[1])}]`, f(vr.meanError), f(vr.p90Error), '']);
     }
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }

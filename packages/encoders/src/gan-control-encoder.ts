@@ -60,12 +60,20 @@ export function loadGanControlEncoder(controllerBytes: Uint8Array, options: Load
       const b = tensors[`fc_stack.${i}.bias`];
       const prevOut = i === 0 ? undefined : layers[i - 1].w.shape[1];
       if (w.shape.length !== 2 || (prevOut !== undefined && w.shape[1] !== prevOut)) {
-        throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `${source}: fc_stack.${i}.weight has shape [${w.shape.join(', ')}], expected [out, ${prevOut ?? 'in'}].`);
+        throw new EncodersError(
+          'ENCODERS_SHAPE_MISMATCH',
+          `${source}: fc_stack.${i}.weight has shape [${w.shape.join(', ')}], expected [out, ${prevOut ?? 'in'}].`,
+        );
       }
       if (!b || b.shape.length !== 1 || b.shape[0] !== w.shape[0]) {
         throw new EncodersError('ENCODERS_BAD_FILE', `${source}: fc_stack.${i}.bias is missing or not [${w.shape[0]}].`);
       }
-      if (w.data instanceof BigInt64Array || w.data instanceof BigUint64Array || b.data instanceof BigInt64Array || b.data instanceof BigUint64Array) {
+      if (
+        w.data instanceof BigInt64Array ||
+        w.data instanceof BigUint64Array ||
+        b.data instanceof BigInt64Array ||
+        b.data instanceof BigUint64Array
+      ) {
         throw new EncodersError('ENCODERS_BAD_FILE', `${source}: fc_stack.${i} holds integer tensors; expected float weights.`);
       }
       const [out, inn] = w.shape;
@@ -101,7 +109,10 @@ export function loadGanControlEncoder(controllerBytes: Uint8Array, options: Load
     encode(y: tf.Tensor2D): tf.Tensor2D {
       if (disposed) throw new EncodersError('ENCODERS_INVALID_OPTIONS', `${source}: this encoder was disposed.`);
       if (y.rank !== 2 || y.shape[1] !== inDim) {
-        throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `${source}: encode expects y of shape [N, ${inDim}], got [${y.shape.join(', ')}].`);
+        throw new EncodersError(
+          'ENCODERS_SHAPE_MISMATCH',
+          `${source}: encode expects y of shape [N, ${inDim}], got [${y.shape.join(', ')}].`,
+        );
       }
       return tf.tidy(() => {
         let x: tf.Tensor2D = y.dtype === 'float32' ? y : tf.cast(y, 'float32');

@@ -53,7 +53,10 @@ export function importGanControlEncoder(bytes: Uint8Array, options: ImportGanCon
       const b = tensors[n.bias];
       if (!w) break;
       if (w.shape.length !== 2 || !b || b.shape.length !== 1 || b.shape[0] !== w.shape[0] || (i > 0 && w.shape[1] !== dims[i])) {
-        throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `${source}: ${n.weight} [${w.shape.join(', ')}] / ${n.bias} do not form an FcStack layer.`);
+        throw new EncodersError(
+          'ENCODERS_SHAPE_MISMATCH',
+          `${source}: ${n.weight} [${w.shape.join(', ')}] / ${n.bias} do not form an FcStack layer.`,
+        );
       }
       if (i === 0) dims.push(w.shape[1]);
       dims.push(w.shape[0]);
@@ -61,7 +64,11 @@ export function importGanControlEncoder(bytes: Uint8Array, options: ImportGanCon
       weights[n.weight] = tf.tensor2d(toF32(w.data), [w.shape[0], w.shape[1]]);
       weights[n.bias] = tf.tensor1d(toF32(b.data));
     }
-    if (dims.length === 0) throw new EncodersError('ENCODERS_BAD_FILE', `${source}: no fc_stack.0.weight found; expected an official controller checkpoint or an FcStack state_dict.`);
+    if (dims.length === 0)
+      throw new EncodersError(
+        'ENCODERS_BAD_FILE',
+        `${source}: no fc_stack.0.weight found; expected an official controller checkpoint or an FcStack state_dict.`,
+      );
     if (options.values.length !== dims[0]) {
       throw new EncodersError(
         'ENCODERS_SHAPE_MISMATCH',
@@ -73,7 +80,14 @@ export function importGanControlEncoder(bytes: Uint8Array, options: ImportGanCon
         attribute: options.attribute ?? options.group,
         group: options.group,
         wSlice: { offset: options.offset, size: dims[dims.length - 1] },
-        values: options.values.map((v) => ({ kind: 'linear' as const, name: v.name, unit: v.unit, mean: 0, std: 1, range: [v.range[0], v.range[1]] as [number, number] })),
+        values: options.values.map((v) => ({
+          kind: 'linear' as const,
+          name: v.name,
+          unit: v.unit,
+          mean: 0,
+          std: 1,
+          range: [v.range[0], v.range[1]] as [number, number],
+        })),
         architecture: { hidden: dims.slice(1, -1), lrMul: 0.01, activation: 'lrelu', activateLast: true },
         training: { importedFrom: source },
       },

@@ -29,11 +29,29 @@ export type { TrainEncoderArgs, TrainEncodersArgs, TrainMetrics, TrainOptions, T
 export { loadEncoder, loadEncoders } from './io.js';
 export type { LoadEncodersOptions } from './io.js';
 export { Controller, generateOptionsSchema, wrapEncoder } from './controller.js';
-export type { ControlInfo, ControllerInit, OutOfRangeDetails, OutOfRangeValue, ControllerLoadOptions, EncoderLike, GenerateOptions, GenerateResult, WrapEncoderInfo } from './controller.js';
+export type {
+  ControlInfo,
+  ControllerInit,
+  OutOfRangeDetails,
+  OutOfRangeValue,
+  ControllerLoadOptions,
+  EncoderLike,
+  GenerateOptions,
+  GenerateResult,
+  WrapEncoderInfo,
+} from './controller.js';
 export { loadGanControlEncoder, replaceGanControlSlice } from './gan-control-encoder.js';
 export type { GanControlEncoder, LoadGanControlEncoderOptions } from './gan-control-encoder.js';
 export { controllerMethod, evaluateControl, evaluateMethod, formatControlReport, evaluateOptionsSchema } from './evaluate.js';
-export type { AttributeControlReport, ControlMethod, ControlReport, EvaluateMeasurements, EvaluateOptions, EvaluateProgress, ValueControlReport } from './evaluate.js';
+export type {
+  AttributeControlReport,
+  ControlMethod,
+  ControlReport,
+  EvaluateMeasurements,
+  EvaluateOptions,
+  EvaluateProgress,
+  ValueControlReport,
+} from './evaluate.js';
 export { calibrateEncoders, calibrateOptionsSchema } from './calibrate.js';
 export type { CalibrateOptions, CalibrationReport } from './calibrate.js';
 export { refineEncoders, refineOptionsSchema } from './refine.js';

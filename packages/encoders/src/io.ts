@@ -2,7 +2,19 @@
 // `saveEncoder` in save.ts, exported from `@gan-control/encoders/node`.
 import * as tf from '@tensorflow/tfjs-core';
 import { checkFolderName } from '@gan-control/stylegan2';
-import { baseName, entryToTensor, isNotFound, joinLocation, linkOutside, listFolder, parentLocation, readBytes, readSafetensors, readText, type FileLocation } from '@gan-control/tensor-io';
+import {
+  baseName,
+  entryToTensor,
+  isNotFound,
+  joinLocation,
+  linkOutside,
+  listFolder,
+  parentLocation,
+  readBytes,
+  readSafetensors,
+  readText,
+  type FileLocation,
+} from '@gan-control/tensor-io';
 import { formatZodIssues } from '@gan-control/errors';
 import { EncodersError } from './errors.js';
 import { AttributeEncoder, encoderFromWeights, encoderMetadataSchema } from './encoder.js';
@@ -21,14 +33,21 @@ export async function loadEncoder(jsonPath: FileLocation): Promise<AttributeEnco
   checkFolderName(metadata.weights, '"weights"', String(jsonPath));
   const outside = await linkOutside(parentLocation(jsonPath), metadata.weights);
   if (outside !== undefined) {
-    throw new EncodersError('ENCODERS_BAD_FILE', `${jsonPath}: "weights" '${metadata.weights}' is a link to ${outside}, outside the encoders folder; an encoder may only name files inside its folder`);
+    throw new EncodersError(
+      'ENCODERS_BAD_FILE',
+      `${jsonPath}: "weights" '${metadata.weights}' is a link to ${outside}, outside the encoders folder; an encoder may only name files inside its folder`,
+    );
   }
   const weightsPath = joinLocation(parentLocation(jsonPath), metadata.weights);
   let bytes: Uint8Array;
   try {
     bytes = await readBytes(weightsPath);
   } catch (e) {
-    throw new EncodersError('ENCODERS_BAD_FILE', `${jsonPath} names weights '${metadata.weights}', but ${weightsPath} cannot be read (${(e as Error).message})`, { cause: e });
+    throw new EncodersError(
+      'ENCODERS_BAD_FILE',
+      `${jsonPath} names weights '${metadata.weights}', but ${weightsPath} cannot be read (${(e as Error).message})`,
+      { cause: e },
+    );
   }
   let file;
   try {
@@ -104,7 +123,10 @@ export async function loadEncoders(dir: FileLocation, options: LoadEncodersOptio
     throw e;
   }
   if (out.length === 0) {
-    throw new EncodersError('ENCODERS_BAD_FILE', `no encoders in ${dir} (expected <group>.json + <group>.safetensors written by saveEncoder)`);
+    throw new EncodersError(
+      'ENCODERS_BAD_FILE',
+      `no encoders in ${dir} (expected <group>.json + <group>.safetensors written by saveEncoder)`,
+    );
   }
   return out;
 }

@@ -17,7 +17,9 @@ export const latentCodeSchema = z.object({
   mode: z.enum(['w', 'groups', 'w+']),
   ws: z.array(z.array(z.number())).min(1),
   noise: z
-    .array(z.object({ shape: z.tuple([z.number().int(), z.number().int(), z.number().int(), z.number().int()]), data: z.array(z.number()) }))
+    .array(
+      z.object({ shape: z.tuple([z.number().int(), z.number().int(), z.number().int(), z.number().int()]), data: z.array(z.number()) }),
+    )
     .optional(),
 });
 

@@ -58,7 +58,10 @@ export function resolveGroups(generator: GeneratorLike, layout?: LayoutLike): Gr
 export function findGroup(groups: readonly GroupSlice[], name: string, what = 'group'): GroupSlice {
   const g = groups.find((x) => x.name === name);
   if (!g) {
-    throw new EncodersError('ENCODERS_UNKNOWN_ATTRIBUTE', `unknown ${what} '${name}'; the latent groups are: ${groups.map((x) => x.name).join(', ')}`);
+    throw new EncodersError(
+      'ENCODERS_UNKNOWN_ATTRIBUTE',
+      `unknown ${what} '${name}'; the latent groups are: ${groups.map((x) => x.name).join(', ')}`,
+    );
   }
   return g;
 }
@@ -78,7 +81,8 @@ export function bindAttributes(attributes: AttributeBinding, groups: readonly Gr
   const entries: [string, Attribute][] = Array.isArray(attributes)
     ? (attributes as readonly Attribute[]).map((a) => [a.name, a])
     : Object.entries(attributes as Record<string, Attribute>);
-  if (entries.length === 0) throw new EncodersError('ENCODERS_INVALID_OPTIONS', 'attributes is empty; pass at least one attribute with a `measure`');
+  if (entries.length === 0)
+    throw new EncodersError('ENCODERS_INVALID_OPTIONS', 'attributes is empty; pass at least one attribute with a `measure`');
   const seen = new Set<string>();
   return entries.map(([group, attribute]) => {
     if (!groups.some((g) => g.name === group)) {
@@ -87,7 +91,11 @@ export function bindAttributes(attributes: AttributeBinding, groups: readonly Gr
         `attribute '${attribute.name}' is bound to latent group '${group}', which does not exist; the latent groups are: ${groups.map((g) => g.name).join(', ')}`,
       );
     }
-    if (seen.has(group)) throw new EncodersError('ENCODERS_INVALID_OPTIONS', `two attributes are bound to latent group '${group}'; bind one attribute per group`);
+    if (seen.has(group))
+      throw new EncodersError(
+        'ENCODERS_INVALID_OPTIONS',
+        `two attributes are bound to latent group '${group}'; bind one attribute per group`,
+      );
     seen.add(group);
     if (typeof attribute.measure !== 'function') {
       throw new EncodersError(
@@ -97,7 +105,10 @@ export function bindAttributes(attributes: AttributeBinding, groups: readonly Gr
     }
     const values = attribute.values ?? [];
     if (values.length === 0) {
-      throw new EncodersError('ENCODERS_NO_MEASURE', `attribute '${attribute.name}' has measure() but no values (names and units of its columns)`);
+      throw new EncodersError(
+        'ENCODERS_NO_MEASURE',
+        `attribute '${attribute.name}' has measure() but no values (names and units of its columns)`,
+      );
     }
     return { group, attribute, values };
   });

@@ -33,7 +33,11 @@ const pngGrids: GridWriter = {
  * const report = await evaluateControl(controller, { color, size, position }, { seeds: 8, steps: 7, gridDir: 'eval' });
  * console.log(formatControlReport(report));
  */
-export async function evaluateControl(controller: Controller, attributes: AttributeBinding, options: EvaluateOptions = {}): Promise<ControlReport> {
+export async function evaluateControl(
+  controller: Controller,
+  attributes: AttributeBinding,
+  options: EvaluateOptions = {},
+): Promise<ControlReport> {
   return evaluateControlWith(controller, attributes, options, pngGrids);
 }
 
@@ -43,6 +47,10 @@ export async function evaluateControl(controller: Controller, attributes: Attrib
  * @example
  * const report = await evaluateMethod(method, { color, size, position }, { seeds: 8, steps: 7, gridDir: 'eval' });
  */
-export async function evaluateMethod(method: ControlMethod, attributes: AttributeBinding, options: EvaluateOptions = {}): Promise<ControlReport> {
+export async function evaluateMethod(
+  method: ControlMethod,
+  attributes: AttributeBinding,
+  options: EvaluateOptions = {},
+): Promise<ControlReport> {
   return evaluateMethodWith(method, attributes, options, pngGrids);
 }

@@ -35,7 +35,10 @@ export interface PrepareImageOptions {
 export function prepareImage(image: RawImage, resolution: number, options: PrepareImageOptions = {}): tf.Tensor4D {
   const { width, height, channels, data } = image;
   if (channels !== 1 && channels !== 3 && channels !== 4) {
-    throw new EncodersError('ENCODERS_BAD_IMAGE', `the image has ${channels} channels; give grey, RGB or RGBA pixels (tensor-io's decodeImage(bytes, { channels: 4 }) gives RGBA for any PNG or JPEG)`);
+    throw new EncodersError(
+      'ENCODERS_BAD_IMAGE',
+      `the image has ${channels} channels; give grey, RGB or RGBA pixels (tensor-io's decodeImage(bytes, { channels: 4 }) gives RGBA for any PNG or JPEG)`,
+    );
   }
   const minSide = options.minSide ?? Math.ceil(resolution / 2);
   const side = Math.min(width, height);
@@ -62,11 +65,9 @@ export function prepareImage(image: RawImage, resolution: number, options: Prepa
     }
   }
   if (!colour && !options.allowGrayscale) {
-    throw new EncodersError(
-      'ENCODERS_BAD_IMAGE',
-      `${GREYSCALE_REFUSAL} (or pass allowGrayscale: true to project it anyway)`,
-      { details: { reason: 'greyscale', option: 'allowGrayscale' } },
-    );
+    throw new EncodersError('ENCODERS_BAD_IMAGE', `${GREYSCALE_REFUSAL} (or pass allowGrayscale: true to project it anyway)`, {
+      details: { reason: 'greyscale', option: 'allowGrayscale' },
+    });
   }
   const weights = areaWeights(side, resolution);
   // Separable: rows first (side × side → R × side), then columns (→ R × R).
@@ -85,7 +86,9 @@ export function prepareImage(image: RawImage, resolution: number, options: Prepa
   const out = new Float32Array(resolution * resolution * 3);
   for (let y = 0; y < resolution; y++) {
     for (let i = 0; i < resolution; i++) {
-      let r = 0, g = 0, b = 0;
+      let r = 0,
+        g = 0,
+        b = 0;
       for (const [j, wgt] of weights[i]) {
         const s = (y * side + j) * 3;
         r += wgt * tmp[s];

@@ -138,7 +138,10 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
     // One variable per group (one group `w` in modes 'w' and 'w+'), each [rows, size], at the mean w.
     const init = startRows(G, opts.start, mean, rows);
     const vars = groups.map((g) => {
-      const v0 = tf.tensor2d(init.flatMap((r) => r.slice(g.offset, g.offset + g.size)), [rows, g.size]);
+      const v0 = tf.tensor2d(
+        init.flatMap((r) => r.slice(g.offset, g.offset + g.size)),
+        [rows, g.size],
+      );
       const v = tf.variable(v0, true);
       v0.dispose(); // the variable holds its own reference to the data
       owned.push(v);
@@ -166,31 +169,43 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
     }
     const scales = opts.scales ?? defaultScales(shape[1]);
     for (const s of scales) {
-      if (shape[1] % s !== 0) throw new EncodersError('ENCODERS_INVALID_OPTIONS', `projectImage: scale ${s} does not divide the image side ${shape[1]}; the scales are pooling factors`);
+      if (shape[1] % s !== 0)
+        throw new EncodersError(
+          'ENCODERS_INVALID_OPTIONS',
+          `projectImage: scale ${s} does not divide the image side ${shape[1]}; the scales are pooling factors`,
+        );
     }
     const targetPyramid = tf.tidy(() => scales.map((s) => tf.clone(pool(target, s)))); // never the caller's tensor itself
     owned.push(...targetPyramid);
     const targetFeatures = tf.tidy(() => terms.map((t) => lastFeatures(t.attribute.embed(target))));
     owned.push(...targetFeatures);
     // The prior's centre and scale, per group variable: [1, size] each.
-    const prior = opts.latentPrior > 0
-      ? groups.map((g) => {
-          const c = tf.tensor2d(mean.subarray(g.offset, g.offset + g.size), [1, g.size]);
-          const inv = tf.tensor2d(columnStd.subarray(g.offset, g.offset + g.size).map((x) => 1 / Math.max(x, 1e-8)), [1, g.size]);
-          owned.push(c, inv);
-          return { c, inv };
-        })
-      : [];
+    const prior =
+      opts.latentPrior > 0
+        ? groups.map((g) => {
+            const c = tf.tensor2d(mean.subarray(g.offset, g.offset + g.size), [1, g.size]);
+            const inv = tf.tensor2d(
+              columnStd.subarray(g.offset, g.offset + g.size).map((x) => 1 / Math.max(x, 1e-8)),
+              [1, g.size],
+            );
+            owned.push(c, inv);
+            return { c, inv };
+          })
+        : [];
 
     const loss = (ws: tf.Tensor3D): tf.Scalar =>
       tf.tidy(() => {
         const image = synth(ws);
-        let total: tf.Tensor = tf.mul(tf.addN(scales.map((s, i) => tf.mean(tf.squaredDifference(pool(image, s), targetPyramid[i])))), opts.pixelWeight / scales.length);
+        let total: tf.Tensor = tf.mul(
+          tf.addN(scales.map((s, i) => tf.mean(tf.squaredDifference(pool(image, s), targetPyramid[i])))),
+          opts.pixelWeight / scales.length,
+        );
         terms.forEach((t, i) => {
           const d = pairwiseDistances(tf.concat([lastFeatures(t.attribute.embed(image)), targetFeatures[i]], 0), t.attribute.distance);
           total = tf.add(total, tf.mul(tf.reshape(tf.slice(d, [0, 1], [1, 1]), []), t.weight / t.attribute.thresholds.tauPlus));
         });
-        if (noiseVars.length && opts.noiseRegularize > 0) total = tf.add(total, tf.mul(noiseRegularization(noiseVars as tf.Tensor4D[]), opts.noiseRegularize));
+        if (noiseVars.length && opts.noiseRegularize > 0)
+          total = tf.add(total, tf.mul(noiseRegularization(noiseVars as tf.Tensor4D[]), opts.noiseRegularize));
         if (prior.length) {
           const sq = vars.map((v, i) => tf.sum(tf.square(tf.mul(tf.sub(v, prior[i].c), prior[i].inv))));
           total = tf.add(total, tf.mul(tf.addN(sq), opts.latentPrior / (rows * G.wDim)));
@@ -209,9 +224,15 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
       // `param_group['lr'] = lr` (tfjs keeps the field protected, hence the cast).
       (optimizer as unknown as { learningRate: number }).learningRate = lr;
       const fade = Math.max(0, 1 - t / opts.latentNoiseRamp) ** 2;
-      const latentNoise = fade > 0 && opts.latentNoise > 0
-        ? groups.map((g, i) => tf.tidy(() => tf.mul(tf.tensor2d(rng.fillNormal(new Float32Array(rows * g.size)), [rows, g.size]), std[i] * opts.latentNoise * fade)) as tf.Tensor2D)
-        : undefined;
+      const latentNoise =
+        fade > 0 && opts.latentNoise > 0
+          ? groups.map(
+              (g, i) =>
+                tf.tidy(() =>
+                  tf.mul(tf.tensor2d(rng.fillNormal(new Float32Array(rows * g.size)), [rows, g.size]), std[i] * opts.latentNoise * fade),
+                ) as tf.Tensor2D,
+            )
+          : undefined;
       try {
         const cost = optimizer.minimize(() => loss(assemble(latentNoise)), true, varList)!;
         try {
@@ -231,7 +252,13 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
       version: 1,
       mode: opts.mode as ProjectionMode,
       ws: await latentRows(vars, rows),
-      ...(noiseVars.length ? { noise: await Promise.all(noiseVars.map(async (v) => ({ shape: v.shape as [number, number, number, number], data: Array.from(await v.data()) }))) } : {}),
+      ...(noiseVars.length
+        ? {
+            noise: await Promise.all(
+              noiseVars.map(async (v) => ({ shape: v.shape as [number, number, number, number], data: Array.from(await v.data()) })),
+            ),
+          }
+        : {}),
     };
     const image = tf.tidy(() => synth(assemble()));
     const mseT = tf.tidy(() => tf.mean(tf.squaredDifference(image, target)));
@@ -286,7 +313,11 @@ export function encoderStart(controller: Controller, target: tf.Tensor4D, attrib
 function startRows(G: GeneratorLike, start: LatentCode | undefined, mean: Float32Array, rows: number): number[][] {
   if (!start) return Array.from({ length: rows }, () => Array.from(mean));
   const ok = start.ws.every((r) => r.length === G.wDim) && (start.ws.length === 1 || start.ws.length === G.numWs);
-  if (!ok) throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `projectImage: start.ws is [${start.ws.length}, ${start.ws[0]?.length}], but this generator takes [1, ${G.wDim}] or [${G.numWs}, ${G.wDim}]`);
+  if (!ok)
+    throw new EncodersError(
+      'ENCODERS_SHAPE_MISMATCH',
+      `projectImage: start.ws is [${start.ws.length}, ${start.ws[0]?.length}], but this generator takes [1, ${G.wDim}] or [${G.numWs}, ${G.wDim}]`,
+    );
   if (start.ws.length === rows) return start.ws;
   if (start.ws.length === 1) return Array.from({ length: rows }, () => start.ws[0]);
   // A W+ start for a one-w mode: the mean over style inputs (GAN-Control's per-group averaging of W+).
@@ -312,7 +343,12 @@ function pool(x: tf.Tensor4D, s: number): tf.Tensor4D {
 }
 
 /** Mean w and w_std = √(Σ‖w − w̄‖² / N) per group (projector.py's `w_avg`, `w_std`). */
-function wStats(G: GeneratorLike, groups: readonly GroupSlice[], samples: number, seed: number): { mean: Float32Array; std: number[]; columnStd: Float32Array } {
+function wStats(
+  G: GeneratorLike,
+  groups: readonly GroupSlice[],
+  samples: number,
+  seed: number,
+): { mean: Float32Array; std: number[]; columnStd: Float32Array } {
   const [meanT, sq] = tf.tidy(() => {
     const w = mapToW(G, sampleLatents(G.zDim, samples, createRng(seed)));
     const m = tf.mean(w, 0);
@@ -329,7 +365,10 @@ function wStats(G: GeneratorLike, groups: readonly GroupSlice[], samples: number
 function noiseBuffers(G: GeneratorLike, rng: ReturnType<typeof createRng>): tf.Variable[] {
   const shapes = G.noiseShapes?.() ?? [];
   if (shapes.length === 0) {
-    throw new EncodersError('ENCODERS_INVALID_OPTIONS', 'projectImage: noise: true, but this generator has no noise inputs (e.g. a model trained without them); project the latent only');
+    throw new EncodersError(
+      'ENCODERS_INVALID_OPTIONS',
+      'projectImage: noise: true, but this generator has no noise inputs (e.g. a model trained without them); project the latent only',
+    );
   }
   return shapes.map(({ shape }) => {
     const n0 = tf.tensor4d(rng.fillNormal(new Float32Array(shape[1] * shape[2] * shape[3])), [1, shape[1], shape[2], shape[3]]);
@@ -384,7 +423,10 @@ function lastFeatures(out: Features): tf.Tensor {
 }
 
 /** The attribute terms asked for, each with its runtime (an error names what is missing). */
-function attributeTerms(binding: AttributeBinding | undefined, weights: Record<string, number>): { attribute: Attribute; weight: number }[] {
+function attributeTerms(
+  binding: AttributeBinding | undefined,
+  weights: Record<string, number>,
+): { attribute: Attribute; weight: number }[] {
   const names = Object.keys(weights).filter((k) => weights[k] > 0);
   if (names.length === 0) return [];
   const entries: [string, Attribute][] = !binding
@@ -398,7 +440,9 @@ function attributeTerms(binding: AttributeBinding | undefined, weights: Record<s
       throw new EncodersError(
         'ENCODERS_UNKNOWN_ATTRIBUTE',
         `projectImage: attributeWeights names '${name}', but no attribute runtime of that name was passed in \`attributes\`` +
-          (entries.length ? `; given: ${entries.map(([k]) => k).join(', ')}` : '; pass attributes (e.g. { color: await createAttribute(color) })'),
+          (entries.length
+            ? `; given: ${entries.map(([k]) => k).join(', ')}`
+            : '; pass attributes (e.g. { color: await createAttribute(color) })'),
       );
     }
     return { attribute: hit[1], weight: weights[name] };

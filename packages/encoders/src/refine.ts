@@ -147,7 +147,14 @@ export async function refineEncoders(
  * Mean |requested − measured| at `knots` values evenly over the period of each circular value
  * (`samples` random latents each; the attribute's other values are taken from random images).
  */
-async function probeEncoder(controller: Controller, m: Measured, enc: AttributeEncoder, knots: number, samples: number, seed: number): Promise<(ProbeReport | null)[]> {
+async function probeEncoder(
+  controller: Controller,
+  m: Measured,
+  enc: AttributeEncoder,
+  knots: number,
+  samples: number,
+  seed: number,
+): Promise<(ProbeReport | null)[]> {
   const circular = m.periods.map((p, c) => (enc.values[c].kind === 'circular' ? p : undefined));
   if (circular.every((p) => p === undefined)) return circular.map(() => null);
   const random = await generateAndMeasure(controller, [m], { seed, count: samples });
@@ -164,7 +171,14 @@ async function probeEncoder(controller: Controller, m: Measured, enc: AttributeE
       }
     }
   });
-  const errs = await knotErrors(controller, m, rows, circular.map((p) => (p === undefined ? null : knots)), circular, { batchSize: 32, seedOf: (b) => seed + 1 + b });
+  const errs = await knotErrors(
+    controller,
+    m,
+    rows,
+    circular.map((p) => (p === undefined ? null : knots)),
+    circular,
+    { batchSize: 32, seedOf: (b) => seed + 1 + b },
+  );
   return circular.map((p, c) => {
     if (p === undefined) return null;
     const errors = errs[c]!.map((ds) => (ds.length ? ds.reduce((a, d) => a + Math.abs(d), 0) / ds.length : NaN));
@@ -198,7 +212,11 @@ function targetBatch(controller: Controller, attribute: Attribute, enc: Attribut
     // Rows whose measure failed (not finite) are left out.
     const yv = y.arraySync();
     const keep = yv.flatMap((r, i) => (r.every(Number.isFinite) ? [i] : []));
-    if (keep.length < 2) throw new EncodersError('ENCODERS_NO_MEASURE', `refineEncoders: '${attribute.name}' could be measured on only ${keep.length} of ${n} images of a batch`);
+    if (keep.length < 2)
+      throw new EncodersError(
+        'ENCODERS_NO_MEASURE',
+        `refineEncoders: '${attribute.name}' could be measured on only ${keep.length} of ${n} images of a batch`,
+      );
     const idx = tf.tensor1d(keep, 'int32');
     const f = lastFeatures(attribute.embed(images));
     return {

@@ -50,7 +50,15 @@ export function regressionRows(args: {
       `regressionRows('${args.attribute}'): y has ${args.y.length} numbers for ${V} values and w ${args.w.length} for wDim ${args.wDim}; they must hold the same rows`,
     );
   }
-  return { group: args.attribute, attribute: args.attribute, values: args.values, wSlice: { offset: 0, size: args.wDim }, rows, y: args.y, w: args.w };
+  return {
+    group: args.attribute,
+    attribute: args.attribute,
+    values: args.values,
+    wSlice: { offset: 0, size: args.wDim },
+    rows,
+    y: args.y,
+    w: args.w,
+  };
 }
 
 /**
@@ -70,13 +78,24 @@ export function regressionEdit(
   const D = regressor.wSlice.size;
   const V = regressor.valueCount;
   if (regressor.wSlice.offset !== 0 || w.length !== D) {
-    throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `regressor '${regressor.attribute}' writes w[${regressor.wSlice.offset}, ${regressor.wSlice.offset + D}) but w has ${w.length} dims; a regressor maps a value to the whole w`);
+    throw new EncodersError(
+      'ENCODERS_SHAPE_MISMATCH',
+      `regressor '${regressor.attribute}' writes w[${regressor.wSlice.offset}, ${regressor.wSlice.offset + D}) but w has ${w.length} dims; a regressor maps a value to the whole w`,
+    );
   }
   if (rows.some((r) => r.length !== V) || (mode === 'residual' && measured?.length !== V)) {
-    throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `regressor '${regressor.attribute}' takes ${V} values per row${mode === 'residual' ? ' (and the measured values of the base image)' : ''}`);
+    throw new EncodersError(
+      'ENCODERS_SHAPE_MISMATCH',
+      `regressor '${regressor.attribute}' takes ${V} values per row${mode === 'residual' ? ' (and the measured values of the base image)' : ''}`,
+    );
   }
   const out = tf.tidy(() => {
-    const target = regressor.encode(tf.tensor2d(rows.map((r) => [...r]), [rows.length, V]));
+    const target = regressor.encode(
+      tf.tensor2d(
+        rows.map((r) => [...r]),
+        [rows.length, V],
+      ),
+    );
     if (mode === 'replace') return target;
     const base = regressor.encode(tf.tensor2d([[...measured!]], [1, V]));
     return tf.add(tf.tensor2d(w, [1, D]), tf.sub(target, base));
@@ -107,10 +126,19 @@ export function regressionMethod(
   const measured = bindMeasured(attributes);
   const of = (key: string) => regressors.find((r) => r.attribute === key);
   const wOf = (seed: number, count: number): tf.Tensor2D =>
-    tf.tidy(() => tf.reshape(tf.slice(G.mapping(sampleLatents(G.zDim, count, createRng(seed))), [0, 0, 0], [count, 1, G.wDim]), [count, G.wDim]) as tf.Tensor2D);
-  const render = (w: tf.Tensor2D) => tf.tidy(() => G.synthesis(tf.tile(tf.reshape(w, [w.shape[0], 1, G.wDim]), [1, G.numWs, 1]) as tf.Tensor3D, { noiseMode: 'const' }));
+    tf.tidy(
+      () =>
+        tf.reshape(tf.slice(G.mapping(sampleLatents(G.zDim, count, createRng(seed))), [0, 0, 0], [count, 1, G.wDim]), [
+          count,
+          G.wDim,
+        ]) as tf.Tensor2D,
+    );
+  const render = (w: tf.Tensor2D) =>
+    tf.tidy(() => G.synthesis(tf.tile(tf.reshape(w, [w.shape[0], 1, G.wDim]), [1, G.numWs, 1]) as tf.Tensor3D, { noiseMode: 'const' }));
   return {
-    describe: () => regressors.map((r) => `${r.attribute}: ${r.values.map((v) => `${v.name} (${v.unit})`).join(', ')} → w (${mode})`).join('\n') || 'nothing (no regressors)',
+    describe: () =>
+      regressors.map((r) => `${r.attribute}: ${r.values.map((v) => `${v.name} (${v.unit})`).join(', ')} → w (${mode})`).join('\n') ||
+      'nothing (no regressors)',
     valueCount: (key) => of(key)?.valueCount,
     sample({ seed, count, truncation }) {
       if (truncation !== undefined) throw new EncodersError('ENCODERS_INVALID_OPTIONS', 'the regression method samples without truncation');
@@ -124,13 +152,21 @@ export function regressionMethod(
     setValues({ seed, key, rows, truncation }) {
       if (truncation !== undefined) throw new EncodersError('ENCODERS_INVALID_OPTIONS', 'the regression method samples without truncation');
       const regressor = of(key);
-      if (!regressor) throw new EncodersError('ENCODERS_UNKNOWN_ATTRIBUTE', `no regressor for '${key}'; the regressors set:\n${regressors.map((r) => r.attribute).join(', ')}`);
+      if (!regressor)
+        throw new EncodersError(
+          'ENCODERS_UNKNOWN_ATTRIBUTE',
+          `no regressor for '${key}'; the regressors set:\n${regressors.map((r) => r.attribute).join(', ')}`,
+        );
       const w0t = wOf(seed, 1);
       let base: number[] | undefined;
       try {
         if (mode === 'residual') {
           const m = measured.find((x) => x.key === key);
-          if (!m) throw new EncodersError('ENCODERS_NO_MEASURE', `the residual regression edit measures '${key}' on the base image, but no attribute runtime with that name was given`);
+          if (!m)
+            throw new EncodersError(
+              'ENCODERS_NO_MEASURE',
+              `the residual regression edit measures '${key}' on the base image, but no attribute runtime with that name was given`,
+            );
           const y = tf.tidy(() => m.attribute.measure!(render(w0t)));
           base = Array.from(y.dataSync());
           y.dispose();

@@ -78,9 +78,12 @@ export async function sampleEncoderDataset(args: SampleEncoderDatasetArgs): Prom
     const zBuf = new Float32Array(shardRows * generator.zDim);
     const wBuf = new Float32Array(shardRows * generator.wDim);
     const yBufs = bound.map((b) => new Float32Array(shardRows * b.values.length));
-    for (let filled = 0; filled < shardRows; ) {
+    for (let filled = 0; filled < shardRows;) {
       if (signal?.aborted) {
-        throw new EncodersError('ENCODERS_ABORTED', `sampling aborted at row ${manifest.rows + filled} of ${opts.count}; ${manifest.rows} rows in complete shards are kept in ${dir}, call again to resume`);
+        throw new EncodersError(
+          'ENCODERS_ABORTED',
+          `sampling aborted at row ${manifest.rows + filled} of ${opts.count}; ${manifest.rows} rows in complete shards are kept in ${dir}, call again to resume`,
+        );
       }
       const n = Math.min(opts.batchSize, shardRows - filled);
       const out = renderAndMeasure(generator, bound, rng, n, opts.truncationPsi, opts.noiseMode);
@@ -112,7 +115,10 @@ export async function sampleEncoderDataset(args: SampleEncoderDatasetArgs): Prom
       tensors[`y.${b.group}`] = { shape: [shardRows, b.values.length], data: yBufs[k] };
     });
     const file = shardFileName(shardIndex);
-    await writeFileAtomic(join(dir, file), writeSafetensors(tensors, { format: 'gan-control-encoder-dataset-shard', index: String(shardIndex) }));
+    await writeFileAtomic(
+      join(dir, file),
+      writeSafetensors(tensors, { format: 'gan-control-encoder-dataset-shard', index: String(shardIndex) }),
+    );
     manifest = {
       ...manifest,
       shards: [...manifest.shards, { file, rows: shardRows }],
@@ -177,6 +183,9 @@ async function assertFile(path: string): Promise<void> {
   try {
     await stat(path);
   } catch {
-    throw new EncodersError('ENCODERS_DATASET_INCOMPLETE', `${path} is listed in ${DATASET_MANIFEST} but missing; delete the folder and sample again`);
+    throw new EncodersError(
+      'ENCODERS_DATASET_INCOMPLETE',
+      `${path} is listed in ${DATASET_MANIFEST} but missing; delete the folder and sample again`,
+    );
   }
 }

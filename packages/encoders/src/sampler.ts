@@ -31,7 +31,12 @@ export const SAMPLER_PRESETS = {
   paper: { count: 100_000, batchSize: 32, shardSize: 4096 },
 } as const satisfies Record<string, SamplerOptions>;
 
-const valueInfoSchema = z.object({ name: z.string(), unit: z.string(), range: z.tuple([z.number(), z.number()]).optional(), period: z.number().optional() });
+const valueInfoSchema = z.object({
+  name: z.string(),
+  unit: z.string(),
+  range: z.tuple([z.number(), z.number()]).optional(),
+  period: z.number().optional(),
+});
 
 /** The dataset's `dataset.json`. */
 export const datasetManifestSchema = z.object({
@@ -103,7 +108,8 @@ export function parseManifest(text: string, file: string): DatasetManifest {
     throw new EncodersError('ENCODERS_BAD_FILE', `${file} is not valid JSON (${(e as Error).message}); delete the folder and sample again`);
   }
   const parsed = datasetManifestSchema.safeParse(json);
-  if (!parsed.success) throw new EncodersError('ENCODERS_BAD_FILE', `${file} is not an encoder dataset manifest: ${formatZodIssues(parsed.error)}`);
+  if (!parsed.success)
+    throw new EncodersError('ENCODERS_BAD_FILE', `${file} is not an encoder dataset manifest: ${formatZodIssues(parsed.error)}`);
   return parsed.data;
 }
 
@@ -126,13 +132,18 @@ export interface AttributeRows {
  * const { manifest, attributes } = await readEncoderDataset('runs/shapes/encoder-data');
  * console.log(attributes.hue.rows);
  */
-export async function readEncoderDataset(dir: FileLocation): Promise<{ manifest: DatasetManifest; attributes: Record<string, AttributeRows> }> {
+export async function readEncoderDataset(
+  dir: FileLocation,
+): Promise<{ manifest: DatasetManifest; attributes: Record<string, AttributeRows> }> {
   const manifestFile = joinLocation(dir, DATASET_MANIFEST);
   let text: string;
   try {
     text = await readText(manifestFile);
   } catch {
-    throw new EncodersError('ENCODERS_DATASET_INCOMPLETE', `no encoder dataset in ${dir} (missing ${DATASET_MANIFEST}); run sampleEncoderDataset first`);
+    throw new EncodersError(
+      'ENCODERS_DATASET_INCOMPLETE',
+      `no encoder dataset in ${dir} (missing ${DATASET_MANIFEST}); run sampleEncoderDataset first`,
+    );
   }
   const manifest = parseManifest(text, manifestFile);
   if (!manifest.complete) {
@@ -162,17 +173,27 @@ export async function readEncoderDataset(dir: FileLocation): Promise<{ manifest:
     try {
       file = readSafetensors(await readBytes(path));
     } catch (e) {
-      throw new EncodersError('ENCODERS_BAD_FILE', `${path}: cannot read the shard (${(e as Error).message}); delete the folder and sample again`, { cause: e });
+      throw new EncodersError(
+        'ENCODERS_BAD_FILE',
+        `${path}: cannot read the shard (${(e as Error).message}); delete the folder and sample again`,
+        { cause: e },
+      );
     }
     const w = file.tensors.w;
     if (!w || w.shape[0] !== shard.rows || w.shape[1] !== config.wDim) {
-      throw new EncodersError('ENCODERS_BAD_FILE', `${path}: tensor 'w' must be [${shard.rows}, ${config.wDim}], got ${w ? `[${w.shape.join(', ')}]` : 'none'}`);
+      throw new EncodersError(
+        'ENCODERS_BAD_FILE',
+        `${path}: tensor 'w' must be [${shard.rows}, ${config.wDim}], got ${w ? `[${w.shape.join(', ')}]` : 'none'}`,
+      );
     }
     const wData = w.data as Float32Array;
     for (const a of Object.values(out)) {
       const y = file.tensors[`y.${a.group}`];
       if (!y || y.shape[0] !== shard.rows || y.shape[1] !== a.values.length) {
-        throw new EncodersError('ENCODERS_BAD_FILE', `${path}: tensor 'y.${a.group}' must be [${shard.rows}, ${a.values.length}], got ${y ? `[${y.shape.join(', ')}]` : 'none'}`);
+        throw new EncodersError(
+          'ENCODERS_BAD_FILE',
+          `${path}: tensor 'y.${a.group}' must be [${shard.rows}, ${a.values.length}], got ${y ? `[${y.shape.join(', ')}]` : 'none'}`,
+        );
       }
       a.y.set(y.data as Float32Array, row * a.values.length);
       const d = a.wSlice.size;

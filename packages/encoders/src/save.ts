@@ -23,7 +23,10 @@ export async function saveEncoder(encoder: AttributeEncoder, dir: string): Promi
   try {
     const entries: Record<string, Awaited<ReturnType<typeof tensorToEntry>>> = {};
     for (const [name, t] of Object.entries(weights)) entries[name] = await tensorToEntry(t);
-    await writeFileAtomic(join(dir, weightsFile), writeSafetensors(entries, { format: 'gan-control-encoder', attribute: encoder.attribute, group: encoder.group }));
+    await writeFileAtomic(
+      join(dir, weightsFile),
+      writeSafetensors(entries, { format: 'gan-control-encoder', attribute: encoder.attribute, group: encoder.group }),
+    );
   } finally {
     tf.dispose(Object.values(weights));
   }

@@ -22,7 +22,10 @@ export function valueEncoderTargets(
   for (const name of only ?? []) {
     controller.encoder(name); // an unknown name: the controller's error lists what it controls
     if (!measured.some((m) => m.key === name)) {
-      throw new EncodersError('ENCODERS_NO_MEASURE', `${caller}: only names '${name}', but no attribute runtime with that name was given; given: ${measured.map((m) => m.key).join(', ')}`);
+      throw new EncodersError(
+        'ENCODERS_NO_MEASURE',
+        `${caller}: only names '${name}', but no attribute runtime with that name was given; given: ${measured.map((m) => m.key).join(', ')}`,
+      );
     }
   }
   const controlled = new Set(controller.encoders.flatMap((e) => [e.attribute, e.group])); // the names controller.encoder() accepts
@@ -32,10 +35,16 @@ export function valueEncoderTargets(
     const enc = controller.encoder(m.key);
     if (!(enc instanceof AttributeEncoder) || enc.values.length > 4) {
       if (!only) continue; // embeddings and foreign encoders are left alone
-      throw new EncodersError('ENCODERS_INVALID_OPTIONS', `${caller}: '${m.key}' cannot be ${done} (${enc instanceof AttributeEncoder ? `${enc.values.length} values; at most 4` : 'not an AttributeEncoder'})`);
+      throw new EncodersError(
+        'ENCODERS_INVALID_OPTIONS',
+        `${caller}: '${m.key}' cannot be ${done} (${enc instanceof AttributeEncoder ? `${enc.values.length} values; at most 4` : 'not an AttributeEncoder'})`,
+      );
     }
     if (enc.values.length !== m.values.length) {
-      throw new EncodersError('ENCODERS_SHAPE_MISMATCH', `attribute '${m.key}' measures ${m.values.length} values but its encoder takes ${enc.values.length}`);
+      throw new EncodersError(
+        'ENCODERS_SHAPE_MISMATCH',
+        `attribute '${m.key}' measures ${m.values.length} values but its encoder takes ${enc.values.length}`,
+      );
     }
     targets.push({ m, enc });
   }

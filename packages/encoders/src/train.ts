@@ -307,13 +307,18 @@ export interface TrainEncodersArgs extends TrainOptions {
  * const trained = await trainEncoders({ dataset: 'runs/shapes/encoder-data', epochs: 60 });
  * for (const { encoder, metrics } of Object.values(trained)) await saveEncoder(encoder, 'runs/shapes/encoders');
  */
-export async function trainEncoders(args: TrainEncodersArgs): Promise<Record<string, { encoder: AttributeEncoder; metrics: TrainMetrics }>> {
+export async function trainEncoders(
+  args: TrainEncodersArgs,
+): Promise<Record<string, { encoder: AttributeEncoder; metrics: TrainMetrics }>> {
   const { dataset, only, ...rest } = args;
   const { attributes } = typeof dataset === 'string' ? await readEncoderDataset(dataset) : dataset;
   const names = only ? [...only] : Object.keys(attributes);
   for (const n of names) {
     if (!attributes[n]) {
-      throw new EncodersError('ENCODERS_UNKNOWN_ATTRIBUTE', `the dataset has no attribute for group '${n}'; it has: ${Object.keys(attributes).join(', ')}`);
+      throw new EncodersError(
+        'ENCODERS_UNKNOWN_ATTRIBUTE',
+        `the dataset has no attribute for group '${n}'; it has: ${Object.keys(attributes).join(', ')}`,
+      );
     }
   }
   const out: Record<string, { encoder: AttributeEncoder; metrics: TrainMetrics }> = {};

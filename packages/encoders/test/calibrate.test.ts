@@ -47,8 +47,14 @@ describe('encoder calibration', () => {
 
   it('encodes y as the uncalibrated encoder encodes y + offset(y), and saves/loads the calibration', async () => {
     const enc = createEncoder(spec, { seed: 3 });
-    const y = [[60, 0.5], [300, -1]];
-    const shifted = [[60 + 2.5, 0.5], [300 + 5, -1]];
+    const y = [
+      [60, 0.5],
+      [300, -1],
+    ];
+    const shifted = [
+      [60 + 2.5, 0.5],
+      [300 + 5, -1],
+    ];
     const plain = enc.encode(tf.tensor2d(shifted));
     enc.calibration = calibration;
     const input = tf.tensor2d(y);
@@ -70,7 +76,10 @@ describe('encoder calibration', () => {
       const json = JSON.parse(await readFile(path, 'utf8'));
       json.calibration.columns[0].knots = [0, 240, 120];
       await writeFile(path, JSON.stringify(json));
-      await expect(loadEncoder(path)).rejects.toMatchObject({ code: 'ENCODERS_BAD_FILE', message: expect.stringContaining('calibration.columns[0].knots') });
+      await expect(loadEncoder(path)).rejects.toMatchObject({
+        code: 'ENCODERS_BAD_FILE',
+        message: expect.stringContaining('calibration.columns[0].knots'),
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -112,7 +121,10 @@ function biased(enc: AttributeEncoder): AttributeEncoder {
       // Features (cos h, sin h) → (cos(h+φ), sin(h+φ)) = R(φ)·(cos h, sin h): W' = W·R(φ).
       const f = (HUE_SHIFT * Math.PI) / 180;
       const w0 = weights['fc_stack.0.weight'];
-      const rot = tf.tensor2d([[Math.cos(f), -Math.sin(f)], [Math.sin(f), Math.cos(f)]]);
+      const rot = tf.tensor2d([
+        [Math.cos(f), -Math.sin(f)],
+        [Math.sin(f), Math.cos(f)],
+      ]);
       weights['fc_stack.0.weight'] = tf.matMul(w0, rot);
       tf.dispose([w0, rot]);
     }
@@ -149,7 +161,11 @@ describe('calibrateEncoders', () => {
   it('finds the opposite of a known input bias, removes it, leaks no tensors, and saves the calibration', async () => {
     const controller = new Controller({ generator: G, encoders: encoders.map((e) => e), attributes });
     const evalOpts = { seeds: 8, steps: 7, rangeSamples: 128, seed: 1 };
-    const unbiased = await evaluateControl(new Controller({ generator: G, encoders: good.map((e) => e), attributes }), attributes, evalOpts);
+    const unbiased = await evaluateControl(
+      new Controller({ generator: G, encoders: good.map((e) => e), attributes }),
+      attributes,
+      evalOpts,
+    );
     const before = await evaluateControl(controller, attributes, evalOpts);
     const tensors = tf.memory().numTensors;
     const report = await calibrateEncoders(controller, attributes, { knots: 12, samples: 8, iterations: 3, rangeSamples: 128 });
@@ -204,7 +220,12 @@ describe('calibrateEncoders', () => {
 
   it('names what it cannot calibrate', async () => {
     const controller = new Controller({ generator: G, encoders: encoders.map((e) => e), attributes });
-    await expect(calibrateEncoders(controller, attributes, { only: ['age'] })).rejects.toMatchObject({ code: 'ENCODERS_UNKNOWN_ATTRIBUTE' });
-    await expect(calibrateEncoders(controller, attributes, { knots: 1 })).rejects.toMatchObject({ code: 'ENCODERS_INVALID_OPTIONS', message: expect.stringContaining('knots') });
+    await expect(calibrateEncoders(controller, attributes, { only: ['age'] })).rejects.toMatchObject({
+      code: 'ENCODERS_UNKNOWN_ATTRIBUTE',
+    });
+    await expect(calibrateEncoders(controller, attributes, { knots: 1 })).rejects.toMatchObject({
+      code: 'ENCODERS_INVALID_OPTIONS',
+      message: expect.stringContaining('knots'),
+    });
   });
 });

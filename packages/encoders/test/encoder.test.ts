@@ -78,7 +78,14 @@ describe('AttributeEncoder', () => {
       training: { valError: 0.1 },
     });
     const st = readSafetensors(new Uint8Array(await readFile(join(dir, 'color.safetensors'))));
-    expect(Object.keys(st.tensors)).toEqual(['fc_stack.0.weight', 'fc_stack.0.bias', 'fc_stack.1.weight', 'fc_stack.1.bias', 'fc_stack.2.weight', 'fc_stack.2.bias']);
+    expect(Object.keys(st.tensors)).toEqual([
+      'fc_stack.0.weight',
+      'fc_stack.0.bias',
+      'fc_stack.1.weight',
+      'fc_stack.1.bias',
+      'fc_stack.2.weight',
+      'fc_stack.2.bias',
+    ]);
     expect(st.tensors['fc_stack.0.weight'].shape).toEqual([7, 2]);
 
     const before = tf.memory().numTensors;
@@ -100,7 +107,9 @@ describe('AttributeEncoder', () => {
     const dir = await mkdtemp(join(tmpdir(), 'encoders-bad-'));
     dirs.push(dir);
     const enc = createEncoder({ ...spec, architecture: { hidden: [4] } }, { seed: 1 });
-    expect(() => enc.encode(tf.zeros([2, 2]) as tf.Tensor2D)).toThrow(/encoder 'pose': y must be \[B, 3\] \(yaw, pitch, roll\), got \[2, 2\]/);
+    expect(() => enc.encode(tf.zeros([2, 2]) as tf.Tensor2D)).toThrow(
+      /encoder 'pose': y must be \[B, 3\] \(yaw, pitch, roll\), got \[2, 2\]/,
+    );
     await saveEncoder(enc, dir);
     enc.dispose();
     // Architecture in the JSON does not match the weights.
@@ -114,7 +123,9 @@ describe('AttributeEncoder', () => {
     expect(tf.memory().numTensors).toBe(before);
     json.architecture.hidden = 'wide';
     await writeFile(join(dir, 'orientation.json'), JSON.stringify(json));
-    await expect(loadEncoder(join(dir, 'orientation.json'))).rejects.toThrow(/orientation\.json is not an encoder file: architecture\.hidden: /);
+    await expect(loadEncoder(join(dir, 'orientation.json'))).rejects.toThrow(
+      /orientation\.json is not an encoder file: architecture\.hidden: /,
+    );
     await expect(loadEncoders(join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENCODERS_BAD_FILE' });
     expect(() => createEncoder({ ...spec, architecture: { hidden: [0] } })).toThrow(/architecture: hidden\[0\]: /);
   });

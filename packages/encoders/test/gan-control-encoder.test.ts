@@ -32,7 +32,9 @@ describe('loadGanControlEncoder (official FcStack)', () => {
       const edited = replaceGanControlSlice(wplus, slice, 16);
       expect(maxDiff(edited, ref('edit_wplus'))).toBeLessThanOrEqual(bound(ref('edit_wplus')));
       const edited2d = replaceGanControlSlice(ref('trunc_w') as tf.Tensor2D, slice, 16);
-      expect(maxDiff(edited2d, tf.squeeze(tf.slice(ref('edit_wplus'), [0, 0, 0], [-1, 1, -1]), [1]))).toBeLessThanOrEqual(bound(ref('edit_wplus')));
+      expect(maxDiff(edited2d, tf.squeeze(tf.slice(ref('edit_wplus'), [0, 0, 0], [-1, 1, -1]), [1]))).toBeLessThanOrEqual(
+        bound(ref('edit_wplus')),
+      );
     });
     E.dispose();
     expect(tf.memory().numTensors).toBe(before);

@@ -43,8 +43,12 @@ describe('importGanControlEncoder', () => {
 
   it('refuses a value list that does not match the controller inputs, and a file without an FcStack, leaking nothing', () => {
     const before = tf.memory().numTensors;
-    expect(() => importGanControlEncoder(file('controller_orientation.pt'), { group: 'orientation', offset: 16, values: values.slice(0, 2) })).toThrow(/takes 3 value\(s\) but 2 were named/);
-    expect(() => importGanControlEncoder(file('edit.safetensors'), { group: 'orientation', offset: 16, values })).toThrow(/no fc_stack\.0\.weight/);
+    expect(() =>
+      importGanControlEncoder(file('controller_orientation.pt'), { group: 'orientation', offset: 16, values: values.slice(0, 2) }),
+    ).toThrow(/takes 3 value\(s\) but 2 were named/);
+    expect(() => importGanControlEncoder(file('edit.safetensors'), { group: 'orientation', offset: 16, values })).toThrow(
+      /no fc_stack\.0\.weight/,
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -27,7 +27,10 @@ function copy(edit: (manifest: Record<string, unknown>) => void = () => {}): str
 describe('Controller.load checks a model folder as the CLI does', () => {
   it('a weights name that leaves the folder is refused before anything is read', async () => {
     const dir = copy((m) => (m.weights = '../../etc/passwd'));
-    await expect(Controller.load(dir)).rejects.toMatchObject({ code: 'MODEL_FOLDER_UNSAFE_PATH', message: expect.stringContaining(`"weights" '../../etc/passwd' leaves the folder`) });
+    await expect(Controller.load(dir)).rejects.toMatchObject({
+      code: 'MODEL_FOLDER_UNSAFE_PATH',
+      message: expect.stringContaining(`"weights" '../../etc/passwd' leaves the folder`),
+    });
   });
 
   it("an encoder JSON's weights that leave the encoders folder are refused", async () => {
@@ -35,7 +38,10 @@ describe('Controller.load checks a model folder as the CLI does', () => {
     const file = join(dir, 'encoders', 'size.json');
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), weights: '../../../secret.safetensors' }));
     const before = tf.memory().numTensors;
-    await expect(Controller.load(dir)).rejects.toMatchObject({ code: 'MODEL_FOLDER_UNSAFE_PATH', message: expect.stringContaining(`"weights" '../../../secret.safetensors' leaves the folder`) });
+    await expect(Controller.load(dir)).rejects.toMatchObject({
+      code: 'MODEL_FOLDER_UNSAFE_PATH',
+      message: expect.stringContaining(`"weights" '../../../secret.safetensors' leaves the folder`),
+    });
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -43,8 +49,14 @@ describe('Controller.load checks a model folder as the CLI does', () => {
     const dir = copy((m) => delete m.files);
     const path = join(dir, 'generator.safetensors');
     const { tensors } = readSafetensors(new Uint8Array(readFileSync(path)));
-    writeFileSync(path, writeSafetensors({ ...tensors, 'mapping.step': { dtype: 'I64', shape: [1], data: new BigInt64Array([3n]) } } as never));
-    await expect(Controller.load(dir)).rejects.toMatchObject({ code: 'STYLEGAN2_BAD_DTYPE', message: expect.stringContaining("tensor 'mapping.step' has dtype I64") });
+    writeFileSync(
+      path,
+      writeSafetensors({ ...tensors, 'mapping.step': { dtype: 'I64', shape: [1], data: new BigInt64Array([3n]) } } as never),
+    );
+    await expect(Controller.load(dir)).rejects.toMatchObject({
+      code: 'STYLEGAN2_BAD_DTYPE',
+      message: expect.stringContaining("tensor 'mapping.step' has dtype I64"),
+    });
   });
 
   it('changed weights are refused naming the file (the bundled model.json records their checksum)', async () => {
@@ -58,6 +70,9 @@ describe('Controller.load checks a model folder as the CLI does', () => {
 
   it('a latent layout whose groups are in another order than the mapping is refused', async () => {
     const dir = copy((m) => (m.latent as { groups: unknown[] }).groups.reverse());
-    await expect(Controller.load(dir)).rejects.toMatchObject({ code: 'MODEL_FOLDER_LAYOUT_MISMATCH', message: expect.stringContaining('encoder outputs would go to the wrong w slices') });
+    await expect(Controller.load(dir)).rejects.toMatchObject({
+      code: 'MODEL_FOLDER_LAYOUT_MISMATCH',
+      message: expect.stringContaining('encoder outputs would go to the wrong w slices'),
+    });
   });
 });

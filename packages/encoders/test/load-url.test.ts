@@ -54,7 +54,10 @@ describe('Controller.load from a URL', () => {
     const encoders = await loadEncoders(`${base}encoders`, { groups: ['size', 'other', 'color'] });
     expect(encoders.map((e) => e.group)).toEqual(['color', 'size']);
     for (const e of encoders) e.dispose();
-    await expect(loadEncoders(`${base}encoders`)).rejects.toMatchObject({ code: 'ENCODERS_BAD_FILE', message: expect.stringMatching(/cannot list encoders/) });
+    await expect(loadEncoders(`${base}encoders`)).rejects.toMatchObject({
+      code: 'ENCODERS_BAD_FILE',
+      message: expect.stringMatching(/cannot list encoders/),
+    });
   });
 
   it('a missing model is a clear error naming the URL', async () => {

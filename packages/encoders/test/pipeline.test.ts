@@ -3,12 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  Controller,
-  controllerMethod,
-  formatControlReport,
-  loadEncoders,
-} from '../src/index.js';
+import { Controller, controllerMethod, formatControlReport, loadEncoders } from '../src/index.js';
 import type { TrainProgress } from '../src/index.js';
 import { buildEncodersForModel, evaluateControl, evaluateMethod } from '../src/node.js';
 import type { BuildEncodersResult } from '../src/node.js';
@@ -46,7 +41,9 @@ describe('pipeline', () => {
       expect(m.trainRows + m.valRows).toBe(768);
       expect(m.valRows).toBe(77);
       expect(m.relativeValError).toBeLessThan(0.25);
-      console.log(`${name}: val error ${m.valError.toPrecision(3)}, mean predictor ${m.baselineValError.toPrecision(3)}, relative ${m.relativeValError.toFixed(3)}`);
+      console.log(
+        `${name}: val error ${m.valError.toPrecision(3)}, mean predictor ${m.baselineValError.toPrecision(3)}, relative ${m.relativeValError.toFixed(3)}`,
+      );
     }
     const p = progress.filter((x) => x.group === 'hue');
     expect(p[0].epoch).toBe(1);
@@ -61,7 +58,12 @@ describe('pipeline', () => {
     const r = controller.generate({ set: { bright: [-0.3, 0, 0.3, 0.5], hue: 200, tilt: { x: 0.8, y: -0.5 } }, seed: 4, count: 4 });
     expect(r.images.shape).toEqual([4, 8, 8, 3]);
     expect(r.ws.shape).toEqual([4, 3, 10]);
-    expect(r.values.tilt).toEqual([[0.8, -0.5], [0.8, -0.5], [0.8, -0.5], [0.8, -0.5]]);
+    expect(r.values.tilt).toEqual([
+      [0.8, -0.5],
+      [0.8, -0.5],
+      [0.8, -0.5],
+      [0.8, -0.5],
+    ]);
     const [bright, hue, tilt] = ['bright', 'hue', 'tilt'].map((k) => measure(k, r.images));
     [-0.3, 0, 0.3, 0.5].forEach((v, i) => expect(Math.abs(bright[i][0] - v)).toBeLessThan(0.05));
     for (let i = 0; i < 4; i++) {
@@ -141,7 +143,9 @@ describe('pipeline', () => {
     };
     const unknown = err({ set: { pose: { yaw: 30 } } });
     expect(unknown.code).toBe('ENCODERS_UNKNOWN_ATTRIBUTE');
-    expect(unknown.message).toMatch(/unknown attribute 'pose'; this model controls:\nbright: level \[-?[\d.]+, [\d.]+\] level\nhue: hue \(circular, period 360\) deg\ntilt: x \[.+\] slope, y \[.+\] slope/);
+    expect(unknown.message).toMatch(
+      /unknown attribute 'pose'; this model controls:\nbright: level \[-?[\d.]+, [\d.]+\] level\nhue: hue \(circular, period 360\) deg\ntilt: x \[.+\] slope, y \[.+\] slope/,
+    );
     expect(err({ set: { other: 1 } }).message).toMatch(/'other' is a latent group without an encoder/);
     const value = err({ set: { tilt: { z: 1 } } });
     expect(value.code).toBe('ENCODERS_UNKNOWN_VALUE');
@@ -154,13 +158,22 @@ describe('pipeline', () => {
     expect(err({ set: { tilt: { x: 0.1 } }, fill: 'measured' }).code).toBe('ENCODERS_NO_MEASURE');
     expect(err({ keep: ['hue'], set: { hue: 10 } }).message).toMatch(/'hue' is both kept and set/);
     expect(err({ count: 0 }).message).toMatch(/invalid options for Controller.generate: count: /);
-    expect(err({ truncation: { nope: 0.5 } }).message).toMatch(/truncation: unknown latent group 'nope'; the groups are: bright, hue, tilt, other/);
+    expect(err({ truncation: { nope: 0.5 } }).message).toMatch(
+      /truncation: unknown latent group 'nope'; the groups are: bright, hue, tilt, other/,
+    );
     // Circular values are never out of range; everything created before an error was released.
     const out = controller.generate({ set: { hue: 720 }, count: 1 });
     tf.dispose([out.images, out.ws]);
     expect(tf.memory().numTensors).toBe(before);
     // An encoder from another model is refused.
-    const bad = { ...encoders[0], values: encoders[0].values, group: 'hue', wSlice: { offset: 0, size: 3 }, encode: encoders[0].encode.bind(encoders[0]), dispose() {} };
+    const bad = {
+      ...encoders[0],
+      values: encoders[0].values,
+      group: 'hue',
+      wSlice: { offset: 0, size: 3 },
+      encode: encoders[0].encode.bind(encoders[0]),
+      dispose() {},
+    };
     expect(() => new Controller({ generator: G, encoders: [bad] })).toThrow(/predicts w\[0:3\) but group 'hue' is w\[3:5\)/);
     controller.dispose();
   });
@@ -172,7 +185,12 @@ describe('pipeline', () => {
     const before = tf.memory().numTensors;
     const seen: string[] = [];
     const report = await evaluateControl(controller, attributes, {
-      seeds: 3, steps: 5, rangeSamples: 96, gridDir, seed: 2, batchSize: 32,
+      seeds: 3,
+      steps: 5,
+      rangeSamples: 96,
+      gridDir,
+      seed: 2,
+      batchSize: 32,
       onProgress: (p) => seen.push(`${p.phase}:${p.attribute ?? ''}:${p.done}/${p.total}`),
     });
     expect(seen[0]).toBe('range::32/150'); // 96 random images + 3 attributes × 3 seeds × (1 + 5)
@@ -226,20 +244,26 @@ describe('evaluateControl with failing measurements', () => {
           return tf.where(bad, tf.fill(hue.shape, NaN), hue) as tf.Tensor2D;
         }),
     };
-    const report = await evaluateControl(controller, { bright: attributes.bright, hue: flaky }, { seeds: 3, steps: 4, rangeSamples: 64, only: ['hue'] });
+    const report = await evaluateControl(
+      controller,
+      { bright: attributes.bright, hue: flaky },
+      { seeds: 3, steps: 4, rangeSamples: 64, only: ['hue'] },
+    );
     // Requests 0°, 90°, 180°, 270° on 3 seeds: the three 90° images cannot be measured.
     expect(report.hue.requested.map((r) => r[0])).toEqual([0, 90, 180, 270]);
     expect(report.hue.failedMeasurements).toBe(3);
     expect(report.hue.meanError).toBeLessThan(5);
     expect(report.hue.range.every(Number.isFinite)).toBe(true);
     expect(Number.isFinite(report.hue.leakage.bright)).toBe(true);
-    await expect(evaluateControl(controller, { bright: attributes.bright }, { only: ['hue'] })).rejects.toThrow(/only names 'hue', but no attribute runtime/);
+    await expect(evaluateControl(controller, { bright: attributes.bright }, { only: ['hue'] })).rejects.toThrow(
+      /only names 'hue', but no attribute runtime/,
+    );
     controller.dispose();
   });
 });
 
 describe('evaluateMethod: one protocol for any control method', () => {
-  it('the controller as a ControlMethod gives evaluateControl\'s report; another method is measured alike', async () => {
+  it("the controller as a ControlMethod gives evaluateControl's report; another method is measured alike", async () => {
     const encoders = await loadEncoders(join(dir, 'encoders'));
     const controller = new Controller({ generator: G, encoders });
     const options = { seeds: 2, steps: 3, rangeSamples: 32, only: ['hue'] };
@@ -248,7 +272,11 @@ describe('evaluateMethod: one protocol for any control method', () => {
     // A method that ignores the request (returns the base picture): the error is as large as the
     // requested hues' spread from the seed's hue, and nothing leaks.
     const inert = controllerMethod(controller);
-    const ignoring = { ...inert, setValues: ({ seed, rows }: { seed: number; rows: number[][] }) => tf.tidy(() => tf.tile(inert.sample({ seed, count: 1 }), [rows.length, 1, 1, 1])) };
+    const ignoring = {
+      ...inert,
+      setValues: ({ seed, rows }: { seed: number; rows: number[][] }) =>
+        tf.tidy(() => tf.tile(inert.sample({ seed, count: 1 }), [rows.length, 1, 1, 1])),
+    };
     const report = await evaluateMethod(ignoring, attributes, options);
     expect(report.hue.meanError).toBeGreaterThan(10 * direct.hue.meanError);
     for (const leak of Object.values(report.hue.leakage)) expect(leak).toBe(0);

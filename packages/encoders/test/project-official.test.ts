@@ -24,7 +24,10 @@ describe('projectImage on the official GAN-Control fixture model', () => {
   let id: Attribute;
 
   beforeAll(async () => {
-    G = loadGanControlGenerator(new Uint8Array(readFileSync(join(dir, 'checkpoint.pt'))), JSON.parse(readFileSync(join(dir, 'args.json'), 'utf8')));
+    G = loadGanControlGenerator(
+      new Uint8Array(readFileSync(join(dir, 'checkpoint.pt'))),
+      JSON.parse(readFileSync(join(dir, 'args.json'), 'utf8')),
+    );
     // The port is a StyleGenerator itself: no adapter.
     like = G;
     target = tf.tidy(() => G.synthesis(G.mapping(sampleLatents(G.zDim, 1, createRng(3))), { noiseMode: 'const' }));
@@ -47,7 +50,14 @@ describe('projectImage on the official GAN-Control fixture model', () => {
   it('optimises per-group w and the noise buffers: shapes, falling loss, no leak', async () => {
     const losses: number[] = [];
     const before = tf.memory().numTensors;
-    const r = await projectImage(like, target, { steps: 8, noise: true, latentNoise: 0, rampUp: 0, statsSamples: 256, onProgress: (p) => losses.push(p.loss) });
+    const r = await projectImage(like, target, {
+      steps: 8,
+      noise: true,
+      latentNoise: 0,
+      rampUp: 0,
+      statsSamples: 256,
+      onProgress: (p) => losses.push(p.loss),
+    });
     expect(tf.memory().numTensors).toBe(before + 1);
     try {
       expect(r.image.shape).toEqual([1, 32, 32, 3]);
@@ -69,7 +79,13 @@ describe('projectImage on the official GAN-Control fixture model', () => {
     const common = { steps: 3, latentNoise: 0, rampUp: 0, statsSamples: 256, seed: 1 } as const;
     const idLosses: number[] = [];
     // Identity term alone: its gradient through the generator must lower the id distance.
-    const onlyId = await projectImage(like, target, { ...common, pixelWeight: 0, attributeWeights: { id: 1 }, attributes: { id }, onProgress: (p) => idLosses.push(p.loss) });
+    const onlyId = await projectImage(like, target, {
+      ...common,
+      pixelWeight: 0,
+      attributeWeights: { id: 1 },
+      attributes: { id },
+      onProgress: (p) => idLosses.push(p.loss),
+    });
     const pixels = await projectImage(like, target, common);
     try {
       expect(idLosses[0]).toBeGreaterThan(0);

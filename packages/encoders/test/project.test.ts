@@ -30,7 +30,7 @@ describe('prepareImage: the crop/resize rule and bad images', () => {
 
   it('keeps the centred square and averages the area each output pixel covers', () => {
     // 12×8: a 2-px red band on each side is cut; the kept 8×8 centre has 2×2 blocks of distinct colours.
-    const img = raw(12, 8, 3, (x, y) => (x < 2 || x >= 10 ? [255, 0, 0] : [((x - 2) >> 1) * 60, ((y >> 1) * 60), 30]));
+    const img = raw(12, 8, 3, (x, y) => (x < 2 || x >= 10 ? [255, 0, 0] : [((x - 2) >> 1) * 60, (y >> 1) * 60, 30]));
     const before = tf.memory().numTensors;
     const t = prepareImage(img, 4);
     expect(tf.memory().numTensors).toBe(before + 1);
@@ -64,11 +64,36 @@ describe('prepareImage: the crop/resize rule and bad images', () => {
   });
 
   it('refuses tiny and colourless images with the reason and what to do', () => {
-    expect(() => prepareImage(raw(15, 40, 3, () => [255, 0, 0]), 32)).toThrow(/15×40 px, too small for this 32×32 model: its shorter side must be at least 16 px/);
-    expect(() => prepareImage(raw(32, 32, 3, () => [255, 0, 0]), 32, { minSide: 64 })).toThrowError(expect.objectContaining({ code: 'ENCODERS_BAD_IMAGE' }));
-    expect(() => prepareImage(raw(32, 32, 3, (x) => [x * 8, x * 8, x * 8]), 32)).toThrow(/no colour \(every pixel has R = G = B/);
-    expect(() => prepareImage(raw(32, 32, 1, (x) => [x * 8]), 32)).toThrowError(expect.objectContaining({ code: 'ENCODERS_BAD_IMAGE' }));
-    const ok = prepareImage(raw(32, 32, 1, (x) => [x * 8]), 32, { allowGrayscale: true });
+    expect(() =>
+      prepareImage(
+        raw(15, 40, 3, () => [255, 0, 0]),
+        32,
+      ),
+    ).toThrow(/15×40 px, too small for this 32×32 model: its shorter side must be at least 16 px/);
+    expect(() =>
+      prepareImage(
+        raw(32, 32, 3, () => [255, 0, 0]),
+        32,
+        { minSide: 64 },
+      ),
+    ).toThrowError(expect.objectContaining({ code: 'ENCODERS_BAD_IMAGE' }));
+    expect(() =>
+      prepareImage(
+        raw(32, 32, 3, (x) => [x * 8, x * 8, x * 8]),
+        32,
+      ),
+    ).toThrow(/no colour \(every pixel has R = G = B/);
+    expect(() =>
+      prepareImage(
+        raw(32, 32, 1, (x) => [x * 8]),
+        32,
+      ),
+    ).toThrowError(expect.objectContaining({ code: 'ENCODERS_BAD_IMAGE' }));
+    const ok = prepareImage(
+      raw(32, 32, 1, (x) => [x * 8]),
+      32,
+      { allowGrayscale: true },
+    );
     expect(ok.shape).toEqual([1, 32, 32, 3]);
     ok.dispose();
     expect(() => prepareImage({ width: 32, height: 32, channels: 2 as 3, data: new Uint8Array(2048) }, 32)).toThrow(/2 channels/);
@@ -94,7 +119,13 @@ describe.runIf(hasModel)('projectImage on the bundled shapes model', () => {
     const run = async (seed: number, mode: 'w' | 'groups' | 'w+' = 'groups') => {
       const before = tf.memory().numTensors;
       const steps: number[] = [];
-      const r = await projectImage(controller.generator, target, { steps: 3, statsSamples: 200, seed, mode, onProgress: (p) => steps.push(p.step) });
+      const r = await projectImage(controller.generator, target, {
+        steps: 3,
+        statsSamples: 200,
+        seed,
+        mode,
+        onProgress: (p) => steps.push(p.step),
+      });
       expect(tf.memory().numTensors).toBe(before + 1); // the returned image only
       r.image.dispose();
       expect(steps).toEqual([1, 2, 3]);
@@ -118,17 +149,31 @@ describe.runIf(hasModel)('projectImage on the bundled shapes model', () => {
     tf.dispose([s5.images, s5.ws]);
     const far = avg.map((a, i) => a + 5 * (w5[i] - a));
     const dist = (w: number[]) => Math.hypot(...w.map((x, i) => x - avg[i]));
-    const r = await projectImage(G, target, { steps: 5, pixelWeight: 0, latentPrior: 1, latentNoise: 0, rampUp: 0, statsSamples: 500, start: { mode: 'w', ws: [far] } });
+    const r = await projectImage(G, target, {
+      steps: 5,
+      pixelWeight: 0,
+      latentPrior: 1,
+      latentNoise: 0,
+      rampUp: 0,
+      statsSamples: 500,
+      start: { mode: 'w', ws: [far] },
+    });
     r.image.dispose();
     expect(dist(r.latent.ws[0])).toBeLessThan(dist(far) - 1);
   });
 
   it('says what is wrong with a target of the wrong size and with an unknown attribute term', async () => {
     const small = tf.zeros([1, 16, 16, 3]) as tf.Tensor4D;
-    await expect(projectImage(controller.generator, small, { steps: 1, statsSamples: 10 })).rejects.toThrow(/the target is \[1, 16, 16, 3\], but this generator makes \[1, 32, 32, 3\] images/);
+    await expect(projectImage(controller.generator, small, { steps: 1, statsSamples: 10 })).rejects.toThrow(
+      /the target is \[1, 16, 16, 3\], but this generator makes \[1, 32, 32, 3\] images/,
+    );
     small.dispose();
-    await expect(projectImage(controller.generator, target, { steps: 1, statsSamples: 10, attributeWeights: { pose: 1 } })).rejects.toThrow(/names 'pose', but no attribute runtime of that name was passed .*pass attributes/);
-    await expect(projectImage(controller.generator, target, { steps: 1, statsSamples: 10, noise: true })).rejects.toThrow(/no noise inputs/);
+    await expect(projectImage(controller.generator, target, { steps: 1, statsSamples: 10, attributeWeights: { pose: 1 } })).rejects.toThrow(
+      /names 'pose', but no attribute runtime of that name was passed .*pass attributes/,
+    );
+    await expect(projectImage(controller.generator, target, { steps: 1, statsSamples: 10, noise: true })).rejects.toThrow(
+      /no noise inputs/,
+    );
   });
 
   it('applies every Controller operation to a given latent exactly as to the sampled one', () => {
@@ -151,7 +196,22 @@ describe.runIf(hasModel)('projectImage on the bundled shapes model', () => {
       // set per row on one latent = a sweep of the projected picture; keep shares row 0's sub-vector
       const sweep = controller.generate({ latent, set: { color: [0, 120, 240] }, count: 3 });
       const rows = [0, 120, 240].map((h) => controller.generate({ latent, set: { color: h } }));
-      const d = tf.tidy(() => tf.max(tf.abs(tf.sub(sweep.images, tf.concat(rows.map((r) => r.images), 0)))).dataSync()[0]);
+      const d = tf.tidy(
+        () =>
+          tf
+            .max(
+              tf.abs(
+                tf.sub(
+                  sweep.images,
+                  tf.concat(
+                    rows.map((r) => r.images),
+                    0,
+                  ),
+                ),
+              ),
+            )
+            .dataSync()[0],
+      );
       tf.dispose([sweep.images, sweep.ws, ...rows.flatMap((r) => [r.images, r.ws])]);
       expect(d).toBeLessThan(1e-5);
       // resample a group: its slice comes from the seed's sample, the rest from the latent
@@ -161,7 +221,9 @@ describe.runIf(hasModel)('projectImage on the bundled shapes model', () => {
       const c = controller.groups.find((x) => x.name === 'color')!;
       const [rw, sw] = [r.ws, s9.ws].map((t) => t.arraySync()[0][0]);
       expect(rw.slice(g.offset, g.offset + g.size)).toEqual(sw.slice(g.offset, g.offset + g.size));
-      expect(rw.slice(c.offset, c.offset + c.size).map((x) => Math.fround(x))).toEqual(w.slice(c.offset, c.offset + c.size).map((x) => Math.fround(x)));
+      expect(rw.slice(c.offset, c.offset + c.size).map((x) => Math.fround(x))).toEqual(
+        w.slice(c.offset, c.offset + c.size).map((x) => Math.fround(x)),
+      );
       tf.dispose([r.images, r.ws, s9.images, s9.ws]);
       // keep: row 0's "other" for every row of a batch of seeds
       const k = controller.generate({ latent: [latent, { ...latent, ws: [w.map((x) => -x)] }], keep: ['other'], count: 2 });
@@ -170,11 +232,17 @@ describe.runIf(hasModel)('projectImage on the bundled shapes model', () => {
       tf.dispose([k.images, k.ws]);
       // A W+ latent whose rows are all w renders the same; set replaces the slice on every style input.
       const plus: LatentCode = { ...latent, mode: 'w+', ws: Array.from({ length: G.numWs }, () => w) };
-      expect(same(controller.generate({ latent: plus, set: { color: 30 } }), controller.generate({ latent, set: { color: 30 } }))).toBeLessThan(1e-6);
+      expect(
+        same(controller.generate({ latent: plus, set: { color: 30 } }), controller.generate({ latent, set: { color: 30 } })),
+      ).toBeLessThan(1e-6);
     }
     expect(tf.memory().numTensors).toBe(before);
-    expect(() => controller.generate({ latent: { mode: 'w', ws: [[1, 2, 3]] } })).toThrow(/ws is \[1, 3\], but this generator takes \[1, 40\] \(one w\) or \[8, 40\] \(W\+\)/);
+    expect(() => controller.generate({ latent: { mode: 'w', ws: [[1, 2, 3]] } })).toThrow(
+      /ws is \[1, 3\], but this generator takes \[1, 40\] \(one w\) or \[8, 40\] \(W\+\)/,
+    );
     expect(() => controller.generate({ resample: ['other'] })).toThrow(/without a latent/);
-    expect(() => controller.generate({ latent, resample: ['hair'] })).toThrow(/resample: unknown latent group 'hair'; the groups are: color, position, size, other/);
+    expect(() => controller.generate({ latent, resample: ['hair'] })).toThrow(
+      /resample: unknown latent group 'hair'; the groups are: color, position, size, other/,
+    );
   });
 });

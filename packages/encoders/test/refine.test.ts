@@ -13,7 +13,12 @@ describe('AttributeEncoder.addSeam', () => {
 
   it('adds a feature that jumps at the seam, keeps encode() unchanged, and saves/loads it', async () => {
     const enc = createEncoder(spec, { seed: 5 });
-    const y = tf.tensor2d([[10, 0.5], [50, -1], [55.5, 0], [300, 1]]);
+    const y = tf.tensor2d([
+      [10, 0.5],
+      [50, -1],
+      [55.5, 0],
+      [300, 1],
+    ]);
     const plain = enc.encode(y);
     const before = tf.memory().numTensors;
     enc.addSeam(0, 55);
@@ -24,7 +29,15 @@ describe('AttributeEncoder.addSeam', () => {
     const [a, b] = [seamed.dataSync(), plain.dataSync()];
     expect(Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-5);
     // The seam feature: √3·(2·((y − 55) mod 360)/360 − 1), after cos and sin, before the linear value.
-    const f = enc.features(tf.tensor2d([[54.999, 0], [55, 0], [235, 0]])).arraySync();
+    const f = enc
+      .features(
+        tf.tensor2d([
+          [54.999, 0],
+          [55, 0],
+          [235, 0],
+        ]),
+      )
+      .arraySync();
     expect(f[0][2]).toBeCloseTo(Math.sqrt(3), 3);
     expect(f[1][2]).toBeCloseTo(-Math.sqrt(3), 6);
     expect(f[2][2]).toBeCloseTo(0, 6);
@@ -46,7 +59,9 @@ describe('AttributeEncoder.addSeam', () => {
     expect(() => other.addSeam(0, 360)).toThrow(/seam 360 must lie in \[0, 360\)/);
     const seamed400 = { kind: 'circular' as const, name: 'hue', unit: 'deg', period: 360, range: [0, 360] as [number, number], seam: 400 };
     const w = other.weights();
-    expect(() => encoderFromWeights({ ...spec, values: [seamed400, spec.values[1]] }, w)).toThrow(/values\.0\.seam 400 must lie in \[0, 360\)/);
+    expect(() => encoderFromWeights({ ...spec, values: [seamed400, spec.values[1]] }, w)).toThrow(
+      /values\.0\.seam 400 must lie in \[0, 360\)/,
+    );
     tf.dispose(Object.values(w));
     tf.dispose([y, plain, seamed]);
     enc.dispose();
@@ -103,7 +118,9 @@ describe('refineEncoders', () => {
     const r = report.hue;
     const before = r.probeBefore[0]!;
     const after = r.probeAfter[0]!;
-    console.log(`doubled hue: probe mean ${before.mean.toFixed(1)}° (max ${before.max.toFixed(1)}°) → ${after.mean.toFixed(1)}° (max ${after.max.toFixed(1)}°); cycle ${r.cycleBefore.toFixed(3)} → ${r.cycleAfter.toFixed(3)}; seam ${r.seams[0]}`);
+    console.log(
+      `doubled hue: probe mean ${before.mean.toFixed(1)}° (max ${before.max.toFixed(1)}°) → ${after.mean.toFixed(1)}° (max ${after.max.toFixed(1)}°); cycle ${r.cycleBefore.toFixed(3)} → ${r.cycleAfter.toFixed(3)}; seam ${r.seams[0]}`,
+    );
     expect(before.max).toBeGreaterThan(60);
     expect(r.seams[0]).toBe(before.knots[before.errors.indexOf(before.max)]);
     expect(controller.encoder('hue').values[0]).toMatchObject({ seam: r.seams[0] });
@@ -127,6 +144,9 @@ describe('refineEncoders', () => {
   it('refuses what it cannot refine, by name', async () => {
     const controller = new Controller({ generator: G, encoders: trained.map((e) => e), attributes });
     await expect(refineEncoders(controller, attributes, { only: ['age'] })).rejects.toMatchObject({ code: 'ENCODERS_UNKNOWN_ATTRIBUTE' });
-    await expect(refineEncoders(controller, attributes, { steps: 0 })).rejects.toMatchObject({ code: 'ENCODERS_INVALID_OPTIONS', message: expect.stringContaining('steps') });
+    await expect(refineEncoders(controller, attributes, { steps: 0 })).rejects.toMatchObject({
+      code: 'ENCODERS_INVALID_OPTIONS',
+      message: expect.stringContaining('steps'),
+    });
   });
 });

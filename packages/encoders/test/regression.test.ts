@@ -26,9 +26,26 @@ function sample(n: number, seed: number): { w: Float32Array; y: Float32Array } {
 
 beforeAll(async () => {
   const { w, y } = sample(1024, 7);
-  const rows = regressionRows({ attribute: 'tilt', values: [{ name: 'x', unit: 'slope' }, { name: 'y', unit: 'slope' }], y, w, wDim: G.wDim });
+  const rows = regressionRows({
+    attribute: 'tilt',
+    values: [
+      { name: 'x', unit: 'slope' },
+      { name: 'y', unit: 'slope' },
+    ],
+    y,
+    w,
+    wDim: G.wDim,
+  });
   expect(rows.wSlice).toEqual({ offset: 0, size: 10 });
-  const trained = await trainEncoder({ data: rows, epochs: 40, seed: 1, batchSize: 64, learningRate: 5e-3, patience: 8, architecture: { hidden: [32, 32] } });
+  const trained = await trainEncoder({
+    data: rows,
+    epochs: 40,
+    seed: 1,
+    batchSize: 64,
+    learningRate: 5e-3,
+    patience: 8,
+    architecture: { hidden: [32, 32] },
+  });
   tilt = trained.encoder;
   relativeValError = trained.metrics.relativeValError;
 });
@@ -43,7 +60,11 @@ describe('value regressor (unpartitioned W)', () => {
     expect(relativeValError).toBeLessThan(0.9);
     const { w } = sample(1, 3);
     const before = tf.memory().numTensors;
-    const measured = tf.tidy(() => Array.from(attributes.tilt.measure!(G.synthesis(tf.tile(tf.reshape(tf.tensor2d(w, [1, 10]), [1, 1, 10]), [1, G.numWs, 1]))).dataSync()));
+    const measured = tf.tidy(() =>
+      Array.from(
+        attributes.tilt.measure!(G.synthesis(tf.tile(tf.reshape(tf.tensor2d(w, [1, 10]), [1, 1, 10]), [1, G.numWs, 1]))).dataSync(),
+      ),
+    );
     const edited = regressionEdit(tilt, w, [[measured[0] + 0.5, measured[1] - 0.5]], { mode: 'residual', measured });
     expect(tf.memory().numTensors).toBe(before);
     const dw = Array.from(edited, (v, i) => v - w[i]);
@@ -72,7 +93,9 @@ describe('value regressor (unpartitioned W)', () => {
     expect(again).toEqual(residual);
     const r = residual.tilt;
     const width = r.range[1] - r.range[0];
-    console.log(`tilt: residual error ${r.meanError.toPrecision(3)} (range ${width.toPrecision(3)}), leakage ${JSON.stringify(r.leakage)}; replace ${replace.tilt.meanError.toPrecision(3)}, leakage ${JSON.stringify(replace.tilt.leakage)}`);
+    console.log(
+      `tilt: residual error ${r.meanError.toPrecision(3)} (range ${width.toPrecision(3)}), leakage ${JSON.stringify(r.leakage)}; replace ${replace.tilt.meanError.toPrecision(3)}, leakage ${JSON.stringify(replace.tilt.leakage)}`,
+    );
     expect(r.meanError / width).toBeLessThan(0.05);
     for (const l of Object.values(r.leakage)) expect(l).toBeLessThan(0.02);
     // Replacing w by E[w | tilt] redraws brightness and hue toward their conditional means.

@@ -62,7 +62,9 @@ describe('sampleEncoderDataset', () => {
     expect(rows.hue.rows).toBe(100);
     expect(rows.hue.wSlice).toEqual({ offset: 3, size: 2 });
     // w^k is the group's slice of w.
-    expect(Array.from(rows.hue.w.subarray(70, 72))).toEqual(Array.from((shard.tensors.w.data as Float32Array).subarray(3 + 10 * 3, 5 + 10 * 3)));
+    expect(Array.from(rows.hue.w.subarray(70, 72))).toEqual(
+      Array.from((shard.tensors.w.data as Float32Array).subarray(3 + 10 * 3, 5 + 10 * 3)),
+    );
   });
 
   it('is deterministic for a seed and differs for another seed', async () => {
@@ -103,7 +105,15 @@ describe('sampleEncoderDataset', () => {
       expect(Buffer.compare(a, b)).toBe(0);
     }
     // A complete dataset is returned as is.
-    const again = await sampleEncoderDataset({ generator: G, attributes, dir, ...settings, onProgress: () => { throw new Error('no work expected'); } });
+    const again = await sampleEncoderDataset({
+      generator: G,
+      attributes,
+      dir,
+      ...settings,
+      onProgress: () => {
+        throw new Error('no work expected');
+      },
+    });
     expect(again.complete).toBe(true);
   });
 
@@ -111,7 +121,16 @@ describe('sampleEncoderDataset', () => {
     const dir = await tmp();
     const ctl = new AbortController();
     await expect(
-      sampleEncoderDataset({ generator: G, attributes, dir, ...settings, signal: ctl.signal, onProgress: (p) => { if (p.done >= 40) ctl.abort(); } }),
+      sampleEncoderDataset({
+        generator: G,
+        attributes,
+        dir,
+        ...settings,
+        signal: ctl.signal,
+        onProgress: (p) => {
+          if (p.done >= 40) ctl.abort();
+        },
+      }),
     ).rejects.toMatchObject({ code: 'ENCODERS_ABORTED' });
     const m = JSON.parse(await readFile(join(dir, 'dataset.json'), 'utf8'));
     expect(m.rows).toBe(32);
@@ -129,7 +148,9 @@ describe('sampleEncoderDataset', () => {
       /attribute 'bright': measure\(images\) returned \[16, 3\], expected \[16, 1\]/,
     );
     expect(tf.memory().numTensors).toBe(before);
-    await expect(sampleEncoderDataset({ generator: G, attributes: { pose: attributes.bright }, dir: await tmp(), ...settings })).rejects.toThrow(
+    await expect(
+      sampleEncoderDataset({ generator: G, attributes: { pose: attributes.bright }, dir: await tmp(), ...settings }),
+    ).rejects.toThrow(
       /attribute 'bright' is bound to latent group 'pose', which does not exist; the latent groups are: bright, hue, tilt, other/,
     );
     await expect(sampleEncoderDataset({ generator: G, attributes, dir: await tmp(), ...settings, count: -1 })).rejects.toThrow(/count/);

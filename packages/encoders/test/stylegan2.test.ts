@@ -48,7 +48,15 @@ describe('with @gan-control/stylegan2', () => {
     dirs.push(modelDir);
     const sd = G.stateDict();
     await writeFile(join(modelDir, 'generator.safetensors'), writeSafetensors(sd, { format: 'gan-control-generator' }));
-    await writeFile(join(modelDir, 'model.json'), JSON.stringify({ format: 'gan-control-model', version: 1, generator: G.config, latent: { groups: groups.map((g) => ({ ...g, controlled: g.name !== 'other' })) } }));
+    await writeFile(
+      join(modelDir, 'model.json'),
+      JSON.stringify({
+        format: 'gan-control-model',
+        version: 1,
+        generator: G.config,
+        latent: { groups: groups.map((g) => ({ ...g, controlled: g.name !== 'other' })) },
+      }),
+    );
     // The generator keeps a few tensors it builds on its first synthesis call (not a leak).
     tf.dispose(tf.tidy(() => G.synthesis(G.mapping(tf.zeros([1, 24])), { noiseMode: 'const' })));
     const before = tf.memory().numTensors;
@@ -86,7 +94,16 @@ describe('with @gan-control/stylegan2', () => {
     expect(tf.memory().numTensors).toBe(beforeLoad);
     await expect(Controller.load(join(modelDir, 'encoders'))).rejects.toThrow(/generator\.safetensors/);
     // The CLI's model.json form: generator { kind, config, weights } and a custom encoders folder.
-    await writeFile(join(modelDir, 'model.json'), JSON.stringify({ format: 'gan-control-model', version: 1, name: 't', generator: { kind: 'stylegan2', config: G.config, weights: 'generator.safetensors' }, encoders: 'encoders' }));
+    await writeFile(
+      join(modelDir, 'model.json'),
+      JSON.stringify({
+        format: 'gan-control-model',
+        version: 1,
+        name: 't',
+        generator: { kind: 'stylegan2', config: G.config, weights: 'generator.safetensors' },
+        encoders: 'encoders',
+      }),
+    );
     const c2 = await Controller.load(modelDir);
     expect(c2.groups.map((g) => g.name)).toEqual(['orientation', 'color', 'other']);
     c2.dispose();
@@ -108,7 +125,11 @@ describe('with @gan-control/stylegan2', () => {
       ],
     });
     const r = controller.generate({ seed: 1, count: 3, set: { orientation: { yaw: 5 } } });
-    expect(r.values.orientation).toEqual([[5, 0, 0], [5, 0, 0], [5, 0, 0]]); // fill 'mean': mid-range
+    expect(r.values.orientation).toEqual([
+      [5, 0, 0],
+      [5, 0, 0],
+      [5, 0, 0],
+    ]); // fill 'mean': mid-range
     const want = tf.tidy(() => E.encode(tf.tensor2d([[5, 0, 0]])));
     const w = want.dataSync();
     const ws = r.ws.arraySync();
@@ -120,9 +141,17 @@ describe('with @gan-control/stylegan2', () => {
     const E2 = loadGanControlEncoder(bytes);
     const c2 = new Controller({
       generator: G,
-      encoders: [wrapEncoder(E2, { attribute: 'orientation', wSlice: { offset: 0, size: 16 }, values: [
-        { name: 'yaw', unit: 'deg', range: [-10, 10] }, { name: 'pitch', unit: 'deg', range: [-10, 10], mean: 12 }, { name: 'roll', unit: 'deg', range: [-10, 10] },
-      ] })],
+      encoders: [
+        wrapEncoder(E2, {
+          attribute: 'orientation',
+          wSlice: { offset: 0, size: 16 },
+          values: [
+            { name: 'yaw', unit: 'deg', range: [-10, 10] },
+            { name: 'pitch', unit: 'deg', range: [-10, 10], mean: 12 },
+            { name: 'roll', unit: 'deg', range: [-10, 10] },
+          ],
+        }),
+      ],
     });
     const r2 = c2.generate({ set: { orientation: { yaw: 1 } } });
     expect(r2.values.orientation).toEqual([[1, 12, 0]]);

@@ -87,10 +87,7 @@ export function createToyGenerator(): GeneratorLike & { dispose(): void } {
         const col = (a: number, len = 1) => tf.slice(w, [0, a], [n, len]);
         const bright = tf.div(tf.sum(tf.mul(col(0, 3), dir), 1, true), 0.8 ** 2 + 0.4 ** 2 + 0.45 ** 2);
         const base = tf.tanh(tf.mul(bright, 0.5));
-        const r = tf.add(
-          tf.add(base, tf.mul(0.1, tf.add(tf.mul(col(5), xg), tf.mul(col(6), yg)))),
-          tf.mul(0.05, tf.mul(col(7), ck)),
-        );
+        const r = tf.add(tf.add(base, tf.mul(0.1, tf.add(tf.mul(col(5), xg), tf.mul(col(6), yg)))), tf.mul(0.05, tf.mul(col(7), ck)));
         const g = tf.add(tf.mul(0.5, col(3)), tf.mul(0.05, tf.mul(col(8), ck)));
         const bl = tf.add(tf.mul(0.5, col(4)), tf.mul(0.05, tf.mul(col(9), ck)));
         return tf.reshape(tf.stack([r, g, bl], 2), [n, S, S, 3]) as tf.Tensor4D;
@@ -138,12 +135,24 @@ export const tiltAttribute = (): Attribute => {
   const gx = grid(0);
   const gy = grid(1);
   const norm = gx.reduce((s, v) => s + v * v, 0) * 0.1;
-  return toyAttribute('tilt', [{ name: 'x', unit: 'slope' }, { name: 'y', unit: 'slope' }], (im) =>
-    tf.tidy(() => {
-      const red = channel(im, 0);
-      const proj = tf.matMul(red, tf.tensor2d([...Array(S * S).keys()].flatMap((i) => [gx[i] / norm, gy[i] / norm]), [S * S, 2]));
-      return proj as tf.Tensor2D;
-    }),
+  return toyAttribute(
+    'tilt',
+    [
+      { name: 'x', unit: 'slope' },
+      { name: 'y', unit: 'slope' },
+    ],
+    (im) =>
+      tf.tidy(() => {
+        const red = channel(im, 0);
+        const proj = tf.matMul(
+          red,
+          tf.tensor2d(
+            [...Array(S * S).keys()].flatMap((i) => [gx[i] / norm, gy[i] / norm]),
+            [S * S, 2],
+          ),
+        );
+        return proj as tf.Tensor2D;
+      }),
   );
 };
 

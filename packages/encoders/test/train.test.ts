@@ -23,7 +23,10 @@ function rows(n: number, learnable: boolean, seed = 1): AttributeRows {
   return {
     group: 'g',
     attribute: 'thing',
-    values: [{ name: 'a', unit: 'years' }, { name: 'b', unit: 'units' }],
+    values: [
+      { name: 'a', unit: 'years' },
+      { name: 'b', unit: 'units' },
+    ],
     wSlice: { offset: 4, size: 3 },
     rows: n,
     y,
@@ -89,10 +92,14 @@ describe('trainEncoder', () => {
     const before = tf.memory().numTensors;
     await expect(trainEncoder({ data: rows(1, true), epochs: 1 })).rejects.toThrow(/attribute 'thing': 1 usable rows \(of 1\) are too few/);
     await expect(trainEncoder({ data, epochs: 0 })).rejects.toThrow(/invalid options for trainEncoder\('thing'\): epochs: /);
-    await expect(trainEncoders({ dataset: { attributes: { g: data } }, only: ['pose'] })).rejects.toThrow(/no attribute for group 'pose'; it has: g/);
+    await expect(trainEncoders({ dataset: { attributes: { g: data } }, only: ['pose'] })).rejects.toThrow(
+      /no attribute for group 'pose'; it has: g/,
+    );
     const ctl = new AbortController();
     ctl.abort();
-    await expect(trainEncoder({ data, architecture: { hidden: [4] }, signal: ctl.signal })).rejects.toMatchObject({ code: 'ENCODERS_ABORTED' });
+    await expect(trainEncoder({ data, architecture: { hidden: [4] }, signal: ctl.signal })).rejects.toMatchObject({
+      code: 'ENCODERS_ABORTED',
+    });
     expect(tf.memory().numTensors).toBe(before);
   });
 });

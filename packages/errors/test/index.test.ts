@@ -37,7 +37,12 @@ describe('GanControlError', () => {
 describe('formatZodIssues', () => {
   it('names each field by its path, numbers as indices, the root as (root)', () => {
     const schema = z.object({ groups: z.array(z.object({ size: z.number().positive(), name: z.string() })) });
-    const r = schema.safeParse({ groups: [{ size: 1, name: 'a' }, { size: -1, name: 2 }] });
+    const r = schema.safeParse({
+      groups: [
+        { size: 1, name: 'a' },
+        { size: -1, name: 2 },
+      ],
+    });
     expect(r.success).toBe(false);
     const text = formatZodIssues(r.error!);
     expect(text).toMatch(/^groups\[1\]\.size: .+; groups\[1\]\.name: .+$/);

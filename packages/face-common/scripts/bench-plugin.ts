@@ -52,12 +52,25 @@ for (const backend of backends) {
   await tf.ready();
   const attr = await plugin.setup(plugin.options.parse({ checkRange: false }));
   const images = tf.randomUniform([batch, 160, 160, 3], -1, 1, 'float32', 7) as tf.Tensor4D;
-  const pairs = tf.tidy(() => tf.cast(tf.equal(tf.expandDims(tf.floorDiv(tf.range(0, batch, 1, 'int32'), 2), 1), tf.expandDims(tf.floorDiv(tf.range(0, batch, 1, 'int32'), 2), 0)), 'float32'));
+  const pairs = tf.tidy(() =>
+    tf.cast(
+      tf.equal(
+        tf.expandDims(tf.floorDiv(tf.range(0, batch, 1, 'int32'), 2), 1),
+        tf.expandDims(tf.floorDiv(tf.range(0, batch, 1, 'int32'), 2), 0),
+      ),
+      'float32',
+    ),
+  );
   const loss = (x: tf.Tensor4D) =>
     tf.tidy(() => {
       const e = attr.embed(x) as tf.Tensor2D;
       const d = tf.mean(tf.abs(tf.sub(tf.expandDims(e, 1), tf.expandDims(e, 0))), 2);
-      return tf.mean(tf.add(tf.mul(pairs, tf.relu(tf.sub(d, attr.thresholds.tauPlus))), tf.mul(tf.sub(1, pairs), tf.relu(tf.sub(attr.thresholds.tauMinus, d))))) as tf.Scalar;
+      return tf.mean(
+        tf.add(
+          tf.mul(pairs, tf.relu(tf.sub(d, attr.thresholds.tauPlus))),
+          tf.mul(tf.sub(1, pairs), tf.relu(tf.sub(attr.thresholds.tauMinus, d))),
+        ),
+      ) as tf.Scalar;
     });
   const time = async (fn: () => tf.Tensor): Promise<number> => {
     let best = Number.POSITIVE_INFINITY;
@@ -84,6 +97,9 @@ for (const backend of backends) {
   tf.dispose([images, pairs]);
   attr.dispose();
   results.push(row);
-  if (!json) console.log(`${plugin.name} ${backend} (${via}) batch ${batch}: forward ${row.forwardMsPerImage ?? row.forwardError} ms/image, forward+backward ${row.forwardBackwardMsPerImage ?? row.forwardBackwardError} ms/image`);
+  if (!json)
+    console.log(
+      `${plugin.name} ${backend} (${via}) batch ${batch}: forward ${row.forwardMsPerImage ?? row.forwardError} ms/image, forward+backward ${row.forwardBackwardMsPerImage ?? row.forwardBackwardError} ms/image`,
+    );
 }
 if (json) console.log(JSON.stringify(results));

@@ -11,7 +11,9 @@ const path = require('node:path');
 
 const shimPath = path.join(require('node:os').tmpdir(), `gan-control-tfjs-shim-${process.pid}.cjs`);
 const fs = require('node:fs');
-fs.writeFileSync(shimPath, `
+fs.writeFileSync(
+  shimPath,
+  `
 const core = require(${JSON.stringify(require.resolve('@tensorflow/tfjs-core'))});
 require(${JSON.stringify(require.resolve('@tensorflow/tfjs-backend-cpu'))});
 const P = core.Tensor.prototype;
@@ -23,7 +25,8 @@ P.as2D = function (a, b) { return core.reshape(this, [a, b]); };
 P.as3D = function (a, b, c) { return core.reshape(this, [a, b, c]); };
 P.as4D = function (a, b, c, d) { return core.reshape(this, [a, b, c, d]); };
 module.exports = core;
-`);
+`,
+);
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
   if (request === '@tensorflow/tfjs') return shimPath;

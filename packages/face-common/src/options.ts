@@ -30,7 +30,12 @@ export function faceOptionsSchema({
   const tau = () => (maxDistance === undefined ? z.number().min(0) : z.number().min(0).max(maxDistance));
   return z
     .object({
-      cropFraction: z.number().gt(0).lte(1).default(480 / 512).describe('centre-crop fraction of each image side before resizing (official: 480 of 512)'),
+      cropFraction: z
+        .number()
+        .gt(0)
+        .lte(1)
+        .default(480 / 512)
+        .describe('centre-crop fraction of each image side before resizing (official: 480 of 512)'),
       tauPlus: tau().default(defaults.tauPlus).describe(`τ+ in ${unit}`),
       tauMinus: tau().default(defaults.tauMinus).describe(`τ− in ${unit}`),
       weight: z.number().min(0).default(defaults.weight).describe('λ of the attribute term'),

@@ -24,10 +24,16 @@ export function checkImages(images: tf.Tensor, plugin: string, minSide: number, 
   }
   const s = images.shape;
   if (s.length !== 4 || s[3] !== 3 || s[0] < 1) {
-    throw new FaceError('FACE_INPUT_SHAPE', `${plugin}: expected images of shape [batch, height, width, 3] (NHWC RGB), got [${s.join(', ')}]. Transpose NCHW batches to NHWC and add a batch axis to single images.`);
+    throw new FaceError(
+      'FACE_INPUT_SHAPE',
+      `${plugin}: expected images of shape [batch, height, width, 3] (NHWC RGB), got [${s.join(', ')}]. Transpose NCHW batches to NHWC and add a batch axis to single images.`,
+    );
   }
   if (s[1] < minSide || s[2] < minSide) {
-    throw new FaceError('FACE_INPUT_SHAPE', `${plugin}: images of ${s[1]}×${s[2]} px are too small; the crop must keep at least ${minSide}×${minSide} px.`);
+    throw new FaceError(
+      'FACE_INPUT_SHAPE',
+      `${plugin}: images of ${s[1]}×${s[2]} px are too small; the crop must keep at least ${minSide}×${minSide} px.`,
+    );
   }
   if (images.dtype !== 'float32') {
     throw new FaceError('FACE_INPUT_DTYPE', `${plugin}: expected float32 images in [-1, 1], got dtype ${images.dtype}.`);
@@ -42,7 +48,10 @@ export function checkImages(images: tf.Tensor, plugin: string, minSide: number, 
     throw new FaceError('FACE_INPUT_RANGE', `${plugin}: images contain NaN or infinite values.`);
   }
   if (min < -RANGE_LIMIT || max > RANGE_LIMIT) {
-    throw new FaceError('FACE_INPUT_RANGE', `${plugin}: image values span [${min}, ${max}] but must lie in [-1, 1] (generator output). Convert 8-bit images with x / 127.5 − 1.`);
+    throw new FaceError(
+      'FACE_INPUT_RANGE',
+      `${plugin}: image values span [${min}, ${max}] but must lie in [-1, 1] (generator output). Convert 8-bit images with x / 127.5 − 1.`,
+    );
   }
 }
 

@@ -27,7 +27,6 @@ export interface DecodedWeight {
   values: Float32Array | Int32Array;
 }
 
-
 /**
  * The folder that holds `@vladmandic/face-api`'s pretrained weights (`model/` of the installed
  * package), the plugins' default `modelDir`. Only Node has an installed package to find (its
@@ -39,7 +38,10 @@ export interface DecodedWeight {
  */
 export function faceApiModelDir(): string {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const nodeModule = typeof proc?.getBuiltinModule === 'function' ? (proc.getBuiltinModule('node:module') as { createRequire(from: string): { resolve(spec: string): string } }) : undefined;
+  const nodeModule =
+    typeof proc?.getBuiltinModule === 'function'
+      ? (proc.getBuiltinModule('node:module') as { createRequire(from: string): { resolve(spec: string): string } })
+      : undefined;
   if (!nodeModule) {
     throw new FaceError(
       'FACE_WEIGHTS_MISSING',
@@ -81,11 +83,17 @@ export function decodeWeights(manifest: ManifestGroup[], groupBytes: Uint8Array[
       const q = w.quantization;
       const stored = q ? q.dtype : w.dtype;
       if (!(stored in BYTES)) {
-        throw new FaceError('FACE_WEIGHTS_DTYPE', `${plugin}: weight '${w.name}' has unsupported stored dtype '${stored}' (supported: ${Object.keys(BYTES).join(', ')}).`);
+        throw new FaceError(
+          'FACE_WEIGHTS_DTYPE',
+          `${plugin}: weight '${w.name}' has unsupported stored dtype '${stored}' (supported: ${Object.keys(BYTES).join(', ')}).`,
+        );
       }
       const nbytes = size * BYTES[stored];
       if (offset + nbytes > bytes.byteLength) {
-        throw new FaceError('FACE_WEIGHTS_TRUNCATED', `${plugin}: weight '${w.name}' needs bytes ${offset}..${offset + nbytes} but shard group ${g} (${group.paths.join(', ')}) has ${bytes.byteLength}; the .bin file is truncated or does not match its manifest. Reinstall @vladmandic/face-api.`);
+        throw new FaceError(
+          'FACE_WEIGHTS_TRUNCATED',
+          `${plugin}: weight '${w.name}' needs bytes ${offset}..${offset + nbytes} but shard group ${g} (${group.paths.join(', ')}) has ${bytes.byteLength}; the .bin file is truncated or does not match its manifest. Reinstall @vladmandic/face-api.`,
+        );
       }
       const values = w.dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
       for (let i = 0; i < size; i++) {
@@ -98,7 +106,10 @@ export function decodeWeights(manifest: ManifestGroup[], groupBytes: Uint8Array[
         else v = view.getFloat32(at, true);
         if (q && (q.dtype === 'uint8' || q.dtype === 'uint16')) {
           if (q.scale === undefined || q.min === undefined) {
-            throw new FaceError('FACE_WEIGHTS_QUANTIZATION', `${plugin}: weight '${w.name}' is ${q.dtype}-quantized but its manifest entry lacks scale/min.`);
+            throw new FaceError(
+              'FACE_WEIGHTS_QUANTIZATION',
+              `${plugin}: weight '${w.name}' is ${q.dtype}-quantized but its manifest entry lacks scale/min.`,
+            );
           }
           v = v * q.scale + q.min;
         }
@@ -108,7 +119,10 @@ export function decodeWeights(manifest: ManifestGroup[], groupBytes: Uint8Array[
       offset += nbytes;
     }
     if (offset !== bytes.byteLength) {
-      throw new FaceError('FACE_WEIGHTS_TRUNCATED', `${plugin}: shard group ${g} (${group.paths.join(', ')}) has ${bytes.byteLength} bytes but its manifest describes ${offset}; the files do not match.`);
+      throw new FaceError(
+        'FACE_WEIGHTS_TRUNCATED',
+        `${plugin}: shard group ${g} (${group.paths.join(', ')}) has ${bytes.byteLength} bytes but its manifest describes ${offset}; the files do not match.`,
+      );
     }
   });
   return out;
@@ -130,7 +144,10 @@ export async function loadModelWeights(model: string, dir: FileLocation, plugin:
   try {
     manifest = JSON.parse(await readText(manifestPath)) as ManifestGroup[];
   } catch (e) {
-    throw new FaceError('FACE_WEIGHTS_MISSING', `${plugin}: cannot read the weights manifest '${manifestPath}' (${(e as Error).message}). The weights ship with @vladmandic/face-api; install it, or pass the folder that holds '${model}-weights_manifest.json' as the 'modelDir' option.`);
+    throw new FaceError(
+      'FACE_WEIGHTS_MISSING',
+      `${plugin}: cannot read the weights manifest '${manifestPath}' (${(e as Error).message}). The weights ship with @vladmandic/face-api; install it, or pass the folder that holds '${model}-weights_manifest.json' as the 'modelDir' option.`,
+    );
   }
   const groupBytes: Uint8Array[] = [];
   for (const group of manifest) {

@@ -47,10 +47,25 @@ type Shape4 = [number, number, number, number];
  * [4,16,16,32]→32 3×3 conv) and where the backend has no such kernel (tfjs-backend-wasm 4.22);
  * elsewhere the backend's kernel (e.g. the fast one `@gan-control/backend` registers on wasm).
  */
-function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: Shape4, strides: number | [number, number], pad: unknown, dimRoundingMode: unknown): tf.Tensor4D {
+function conv2dFilterGrad(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: Shape4,
+  strides: number | [number, number],
+  pad: unknown,
+  dimRoundingMode: unknown,
+): tf.Tensor4D {
   const backend = tf.getBackend();
   if (backend !== 'cpu' && tf.getKernel('Conv2DBackpropFilter', backend) != null) {
-    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides, pad, dataFormat: 'NHWC', dimRoundingMode, filterShape } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+    return tf
+      .engine()
+      .runKernel('Conv2DBackpropFilter', { x, dy }, {
+        strides,
+        pad,
+        dataFormat: 'NHWC',
+        dimRoundingMode,
+        filterShape,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
   }
   const [kh, kw] = filterShape;
   const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
@@ -60,9 +75,19 @@ function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: Shape4, 
     const [, oh, ow] = dy.shape;
     const ph = Math.max((oh - 1) * sh + kh - h, 0);
     const pw = Math.max((ow - 1) * sw + kw - w, 0);
-    xp = tf.pad(x, [[0, 0], [Math.floor(ph / 2), ph - Math.floor(ph / 2)], [Math.floor(pw / 2), pw - Math.floor(pw / 2)], [0, 0]]);
+    xp = tf.pad(x, [
+      [0, 0],
+      [Math.floor(ph / 2), ph - Math.floor(ph / 2)],
+      [Math.floor(pw / 2), pw - Math.floor(pw / 2)],
+      [0, 0],
+    ]);
   } else if (typeof pad === 'number' && pad > 0) {
-    xp = tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
+    xp = tf.pad(x, [
+      [0, 0],
+      [pad, pad],
+      [pad, pad],
+      [0, 0],
+    ]);
   } else if (Array.isArray(pad)) {
     xp = tf.pad(x, pad as [number, number][]); // explicit padding, NHWC: [[0, 0], [top, bottom], [left, right], [0, 0]]
   } else if (pad !== 'valid' && pad !== 0) {
@@ -114,17 +139,33 @@ export const BIAS_LEAKY_RELU = 'GanControlBiasLeakyRelu';
 
 /** `dy · (x > 0 ? 1 : α)`, fused where the backend has `LEAKY_RELU_GRAD`; differentiable (see its gradient). */
 function leakyReluGrad(dy: tf.Tensor, x: tf.Tensor, alpha: number): tf.Tensor {
-  if (dy.dtype === 'float32' && x.dtype === 'float32' && tf.util.arraysEqual(dy.shape, x.shape) && tf.getKernel(LEAKY_RELU_GRAD, tf.getBackend())) {
+  if (
+    dy.dtype === 'float32' &&
+    x.dtype === 'float32' &&
+    tf.util.arraysEqual(dy.shape, x.shape) &&
+    tf.getKernel(LEAKY_RELU_GRAD, tf.getBackend())
+  ) {
     return tf.engine().runKernel(LEAKY_RELU_GRAD, { dy, x }, { alpha }) as tf.Tensor;
   }
   // slope = alpha + (1 - alpha) * [x > 0]; the mask has a zero gradient.
   return tf.mul(dy, tf.add(tf.mul(f32(tf.greater(x, 0)), 1 - alpha), alpha));
 }
-const zeroGrad = (names: string[]): GradFn => (_dy, saved) => Object.fromEntries(names.map((n, i) => [n, () => tf.zerosLike(f32(saved[i]))]));
+const zeroGrad =
+  (names: string[]): GradFn =>
+  (_dy, saved) =>
+    Object.fromEntries(names.map((n, i) => [n, () => tf.zerosLike(f32(saved[i]))]));
 
 const CONFIGS: { kernelName: string; inputsToSave?: string[]; outputsToSave?: boolean[]; saveAllInputs?: boolean; gradFunc: GradFn }[] = [
-  { kernelName: 'Add', inputsToSave: ['a', 'b'], gradFunc: (dy, [a, b]) => ({ a: () => reduceTo(dy, a.shape), b: () => reduceTo(dy, b.shape) }) },
-  { kernelName: 'Sub', inputsToSave: ['a', 'b'], gradFunc: (dy, [a, b]) => ({ a: () => reduceTo(dy, a.shape), b: () => reduceTo(tf.neg(dy), b.shape) }) },
+  {
+    kernelName: 'Add',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, [a, b]) => ({ a: () => reduceTo(dy, a.shape), b: () => reduceTo(dy, b.shape) }),
+  },
+  {
+    kernelName: 'Sub',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, [a, b]) => ({ a: () => reduceTo(dy, a.shape), b: () => reduceTo(tf.neg(dy), b.shape) }),
+  },
   {
     kernelName: 'Multiply',
     inputsToSave: ['a', 'b'],
@@ -173,7 +214,14 @@ const CONFIGS: { kernelName: string; inputsToSave?: string[]; outputsToSave?: bo
     gradFunc: (dy, _saved, attrs) => ({
       x: () =>
         tf.engine().runKernel(UPFIRDN, { x: dy }, {
-          mh: attrs.mhT, mw: attrs.mwT, mhT: attrs.mh, mwT: attrs.mw, inH: attrs.outH, inW: attrs.outW, outH: attrs.inH, outW: attrs.inW,
+          mh: attrs.mhT,
+          mw: attrs.mwT,
+          mhT: attrs.mh,
+          mwT: attrs.mw,
+          inH: attrs.outH,
+          inW: attrs.outW,
+          outH: attrs.inH,
+          outW: attrs.inW,
         } as unknown as tf.NamedAttrMap) as tf.Tensor,
     }),
   },
@@ -187,7 +235,8 @@ const CONFIGS: { kernelName: string; inputsToSave?: string[]; outputsToSave?: bo
     kernelName: 'ClipByValue',
     inputsToSave: ['x'],
     gradFunc: (dy, [x], attrs) => ({
-      x: () => tf.mul(dy, tf.mul(f32(tf.greaterEqual(x, attrs.clipValueMin as number)), f32(tf.lessEqual(x, attrs.clipValueMax as number)))),
+      x: () =>
+        tf.mul(dy, tf.mul(f32(tf.greaterEqual(x, attrs.clipValueMin as number)), f32(tf.lessEqual(x, attrs.clipValueMax as number)))),
     }),
   },
   {
@@ -206,7 +255,11 @@ const CONFIGS: { kernelName: string; inputsToSave?: string[]; outputsToSave?: bo
       b: () => reduceTo(tf.mul(dy, f32(tf.greater(a, b))), b.shape),
     }),
   },
-  { kernelName: 'Sum', inputsToSave: ['x'], gradFunc: (dy, [x], attrs) => ({ x: () => expandTo(dy, x.shape, reductionAxes(attrs, x.rank)) }) },
+  {
+    kernelName: 'Sum',
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x], attrs) => ({ x: () => expandTo(dy, x.shape, reductionAxes(attrs, x.rank)) }),
+  },
   {
     kernelName: 'Mean',
     inputsToSave: ['x'],
@@ -232,7 +285,13 @@ const CONFIGS: { kernelName: string; inputsToSave?: string[]; outputsToSave?: bo
     inputsToSave: ['x'],
     gradFunc: (dy, [x], attrs) => {
       const begin = attrs.begin as number[];
-      return { x: () => tf.pad(dy, x.shape.map((d, i) => [begin[i], d - begin[i] - dy.shape[i]] as [number, number])) };
+      return {
+        x: () =>
+          tf.pad(
+            dy,
+            x.shape.map((d, i) => [begin[i], d - begin[i] - dy.shape[i]] as [number, number]),
+          ),
+      };
     },
   },
   {
@@ -240,7 +299,14 @@ const CONFIGS: { kernelName: string; inputsToSave?: string[]; outputsToSave?: bo
     inputsToSave: ['x'],
     gradFunc: (dy, [x], attrs) => {
       const pads = attrs.paddings as [number, number][];
-      return { x: () => tf.slice(dy, pads.map((p) => p[0]), x.shape) };
+      return {
+        x: () =>
+          tf.slice(
+            dy,
+            pads.map((p) => p[0]),
+            x.shape,
+          ),
+      };
     },
   },
   {
@@ -304,7 +370,15 @@ const CONFIGS: { kernelName: string; inputsToSave?: string[]; outputsToSave?: bo
       const dilations = attrs.dilations as number | [number, number];
       if (!tf.backend_util.tupleValuesAreOne(dilations)) throw new Error('stylegan2 gradients: Conv2D with dilation is not supported');
       return {
-        x: () => tf.conv2dTranspose(dy as tf.Tensor4D, filter as tf.Tensor4D, x.shape as [number, number, number, number], strides, pad, attrs.dimRoundingMode as 'floor'),
+        x: () =>
+          tf.conv2dTranspose(
+            dy as tf.Tensor4D,
+            filter as tf.Tensor4D,
+            x.shape as [number, number, number, number],
+            strides,
+            pad,
+            attrs.dimRoundingMode as 'floor',
+          ),
         filter: () => conv2dFilterGrad(x as tf.Tensor4D, dy as tf.Tensor4D, filter.shape as Shape4, strides, pad, attrs.dimRoundingMode),
       };
     },
@@ -358,7 +432,15 @@ const CONFIGS: { kernelName: string; inputsToSave?: string[]; outputsToSave?: bo
       return Object.fromEntries(
         saved.map((x, i) => [
           i,
-          () => tf.reshape(tf.slice(dy, dy.shape.map((_, k) => (k === axis ? i : 0)), dy.shape.map((d, k) => (k === axis ? 1 : d))), x.shape),
+          () =>
+            tf.reshape(
+              tf.slice(
+                dy,
+                dy.shape.map((_, k) => (k === axis ? i : 0)),
+                dy.shape.map((d, k) => (k === axis ? 1 : d)),
+              ),
+              x.shape,
+            ),
         ]),
       );
     },

@@ -54,7 +54,10 @@ function checkCount(value: number, what: string): void {
  * planContrastiveBatch(officialFfhqLayout()).pairs.id; // [[0, 1], [2, 3]]
  * ```
  */
-export function planContrastiveBatch(layoutInput: LatentLayout | LatentLayoutInput, options: ContrastiveBatchOptions = {}): ContrastiveBatchPlan {
+export function planContrastiveBatch(
+  layoutInput: LatentLayout | LatentLayoutInput,
+  options: ContrastiveBatchOptions = {},
+): ContrastiveBatchPlan {
   const layout = LatentLayout.parse(layoutInput);
   const names = layout.groups.map((g) => g.name);
   const counts = new Map<string, number>();
@@ -103,7 +106,8 @@ export function planContrastiveBatch(layoutInput: LatentLayout | LatentLayoutInp
         `buildContrastiveBatch: the pairs need ${needed} rows (${[...counts].map(([n, c]) => `${n}:${c}`).join(', ')}) but batchSize is ${batchSize}.`,
       );
     }
-    if (batchSize < 2) throw new LatentError('LATENT_BATCH_INVALID', 'buildContrastiveBatch: the batch would be empty; give at least one pair.');
+    if (batchSize < 2)
+      throw new LatentError('LATENT_BATCH_INVALID', 'buildContrastiveBatch: the batch would be empty; give at least one pair.');
   }
 
   const pairs: Record<string, [number, number][]> = {};
@@ -186,7 +190,10 @@ export function buildContrastiveBatch(
  */
 export function sampleLatents(dim: number, batch: number, rng: Rng | number): tf.Tensor2D {
   if (!Number.isInteger(dim) || dim <= 0 || !Number.isInteger(batch) || batch <= 0) {
-    throw new LatentError('LATENT_BATCH_INVALID', `sampleLatents(dim, batch, rng): dim and batch must be positive integers, got dim=${dim}, batch=${batch}.`);
+    throw new LatentError(
+      'LATENT_BATCH_INVALID',
+      `sampleLatents(dim, batch, rng): dim and batch must be positive integers, got dim=${dim}, batch=${batch}.`,
+    );
   }
   const data = toRng(rng).fillNormal(new Float32Array(dim * batch));
   return tf.tensor2d(data, [batch, dim]);

@@ -151,7 +151,11 @@ export class LatentLayout {
   /** Every group's columns, keyed by name. The caller disposes the returned tensors. */
   split(t: tf.Tensor2D): Record<string, tf.Tensor2D> {
     this.checkLatents(t, 'layout.split(t)');
-    const parts = tf.split(t, this.groups.map((g) => g.size), 1) as tf.Tensor2D[];
+    const parts = tf.split(
+      t,
+      this.groups.map((g) => g.size),
+      1,
+    ) as tf.Tensor2D[];
     const out: Record<string, tf.Tensor2D> = {};
     this.groups.forEach((g, i) => (out[g.name] = parts[i]));
     return out;
@@ -178,7 +182,10 @@ export class LatentLayout {
     if (problems.length) {
       throw new LatentError('LATENT_JOIN_INVALID', `layout.join(parts): ${problems.join('; ')}. Layout: ${this.describe()}.`);
     }
-    return tf.concat(this.groups.map((g) => parts[g.name]), 1) as tf.Tensor2D;
+    return tf.concat(
+      this.groups.map((g) => parts[g.name]),
+      1,
+    ) as tf.Tensor2D;
   }
 
   /** `id:128, pose:64, other:64 (uncontrolled)` */
@@ -202,8 +209,5 @@ export class LatentLayout {
  * ```
  */
 export function officialFfhqLayout(): LatentLayout {
-  return LatentLayout.fromSizes(
-    { id: 128, expression: 64, pose: 64, illumination: 64, age: 64, hair: 64, other: 64 },
-    'other',
-  );
+  return LatentLayout.fromSizes({ id: 128, expression: 64, pose: 64, illumination: 64, age: 64, hair: 64, other: 64 }, 'other');
 }

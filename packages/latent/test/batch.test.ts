@@ -1,9 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { buildContrastiveBatch, createRng, LatentLayout, officialFfhqLayout, pairMask, planContrastiveBatch, sampleLatents } from '../src/index.js';
+import {
+  buildContrastiveBatch,
+  createRng,
+  LatentLayout,
+  officialFfhqLayout,
+  pairMask,
+  planContrastiveBatch,
+  sampleLatents,
+} from '../src/index.js';
 
 const OFFICIAL_FFHQ_PAIRS = {
-  id: [[0, 1], [2, 3]],
+  id: [
+    [0, 1],
+    [2, 3],
+  ],
   expression: [[4, 5]],
   pose: [[6, 7]],
   illumination: [[8, 9]],
@@ -22,9 +33,22 @@ describe('planContrastiveBatch', () => {
     const layout = LatentLayout.fromSizes({ a: 2, b: 2, other: 2 }, 'other');
     const plan = planContrastiveBatch(layout, { batchSize: 11 });
     expect(plan.batchSize).toBe(11);
-    expect(plan.pairs).toEqual({ a: [[0, 1], [2, 3]], b: [[4, 5], [6, 7]], other: [[8, 9]] });
+    expect(plan.pairs).toEqual({
+      a: [
+        [0, 1],
+        [2, 3],
+      ],
+      b: [
+        [4, 5],
+        [6, 7],
+      ],
+      other: [[8, 9]],
+    });
     const fixed = planContrastiveBatch(layout, { pairsPerGroup: 2, batchSize: 14 });
-    expect(fixed.pairs.other).toEqual([[8, 9], [10, 11]]);
+    expect(fixed.pairs.other).toEqual([
+      [8, 9],
+      [10, 11],
+    ]);
     expect(planContrastiveBatch(layout, { pairsPerGroup: { b: 0 } }).pairs).toEqual({ a: [[0, 1]], b: [], other: [[2, 3]] });
   });
 
@@ -87,7 +111,7 @@ describe('buildContrastiveBatch', () => {
     const b2 = buildContrastiveBatch(layout, { rng, batchSize: 6 });
     const again = createRng(11);
     const c1 = buildContrastiveBatch(layout, { rng: again, batchSize: 6 });
-    const resumed = buildContrastiveBatch(layout, { rng: (await_restore(saved)), batchSize: 6 });
+    const resumed = buildContrastiveBatch(layout, { rng: await_restore(saved), batchSize: 6 });
     expect(c1.z.dataSync()).toEqual(b1.z.dataSync());
     expect(resumed.z.dataSync()).toEqual(b2.z.dataSync());
     expect(Array.from(b2.z.dataSync())).not.toEqual(Array.from(b1.z.dataSync()));
@@ -114,7 +138,11 @@ describe('sampleLatents and pairMask', () => {
   it('builds symmetric masks and rejects bad pairs', () => {
     const before = tf.memory().numTensors;
     const m = pairMask(3, [[0, 2]]);
-    expect(m.arraySync()).toEqual([[0, 0, 1], [0, 0, 0], [1, 0, 0]]);
+    expect(m.arraySync()).toEqual([
+      [0, 0, 1],
+      [0, 0, 0],
+      [1, 0, 0],
+    ]);
     m.dispose();
     expect(() => pairMask(3, [[0, 5]])).toThrow();
     expect(tf.memory().numTensors).toBe(before);

@@ -26,20 +26,47 @@ describe('LatentLayout', () => {
 
   it('reports every invalid field by path with a stable code', () => {
     const e = catchError(() =>
-      LatentLayout.parse({ groups: [{ name: 'id', size: 0 }, { name: 'id', size: 3 }, { name: 'x y', size: 2.5 }] }),
+      LatentLayout.parse({
+        groups: [
+          { name: 'id', size: 0 },
+          { name: 'id', size: 3 },
+          { name: 'x y', size: 2.5 },
+        ],
+      }),
     );
     expect(e.code).toBe('LATENT_LAYOUT_INVALID');
     expect(e.message).toContain('groups[0].size');
     expect(e.message).toContain('groups[2].name');
     expect(e.message).toContain('groups[2].size');
-    const dup = catchError(() => LatentLayout.parse({ groups: [{ name: 'id', size: 1 }, { name: 'id', size: 3 }] }));
+    const dup = catchError(() =>
+      LatentLayout.parse({
+        groups: [
+          { name: 'id', size: 1 },
+          { name: 'id', size: 3 },
+        ],
+      }),
+    );
     expect(dup.message).toContain('groups[1].name: duplicate group name "id" (also groups[0])');
     expect(dup.message).toMatch(/groups: exactly one group must have controlled: false.*found 0/);
     const two = catchError(() => LatentLayout.fromSizes({ a: 1, b: 1 }, 'none'));
     expect(two.message).toContain('found 0');
-    const many = catchError(() => LatentLayout.parse({ groups: [{ name: 'a', size: 1, controlled: false }, { name: 'b', size: 1, controlled: false }] }));
+    const many = catchError(() =>
+      LatentLayout.parse({
+        groups: [
+          { name: 'a', size: 1, controlled: false },
+          { name: 'b', size: 1, controlled: false },
+        ],
+      }),
+    );
     expect(many.message).toContain('found 2 (a, b)');
-    expect(latentLayoutSchema.safeParse({ groups: [{ name: 'a', size: 1 }, { name: 'o', size: 2, controlled: false }] }).success).toBe(true);
+    expect(
+      latentLayoutSchema.safeParse({
+        groups: [
+          { name: 'a', size: 1 },
+          { name: 'o', size: 2, controlled: false },
+        ],
+      }).success,
+    ).toBe(true);
   });
 
   it('lists the groups for an unknown name', () => {
@@ -50,10 +77,16 @@ describe('LatentLayout', () => {
 
   it('slices, splits and joins [B, dim] tensors by group, without leaks', () => {
     const layout = LatentLayout.fromSizes({ a: 2, b: 3, other: 1 }, 'other');
-    const z = tf.tensor2d([[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]]);
+    const z = tf.tensor2d([
+      [0, 1, 2, 3, 4, 5],
+      [6, 7, 8, 9, 10, 11],
+    ]);
     const before = tf.memory().numTensors;
     const b = layout.slice(z, 'b');
-    expect(b.arraySync()).toEqual([[2, 3, 4], [8, 9, 10]]);
+    expect(b.arraySync()).toEqual([
+      [2, 3, 4],
+      [8, 9, 10],
+    ]);
     const parts = layout.split(z);
     expect(parts.other.arraySync()).toEqual([[5], [11]]);
     const joined = layout.join(parts);
@@ -62,7 +95,10 @@ describe('LatentLayout', () => {
     expect(tf.memory().numTensors).toBe(before);
     // gradients flow through slice/join
     const g = tf.grad((x: tf.Tensor) => tf.sum(layout.slice(x as tf.Tensor2D, 'b')))(z);
-    expect(g.arraySync()).toEqual([[0, 0, 1, 1, 1, 0], [0, 0, 1, 1, 1, 0]]);
+    expect(g.arraySync()).toEqual([
+      [0, 0, 1, 1, 1, 0],
+      [0, 0, 1, 1, 1, 0],
+    ]);
     tf.dispose([g, z]);
   });
 

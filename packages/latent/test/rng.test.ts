@@ -16,7 +16,15 @@ describe('createRng', () => {
     const first = [rng.nextUint32(), rng.nextUint32(), rng.nextUint32()];
     // Recomputed by an independent xoshiro128** + splitmix32 restatement below.
     expect(first).toEqual(referenceStream(0, 3));
-    expect(referenceStream(123456789, 5)).toEqual(Array.from({ length: 5 }, ((r) => () => r.nextUint32())(createRng(123456789))));
+    expect(referenceStream(123456789, 5)).toEqual(
+      Array.from(
+        { length: 5 },
+        (
+          (r) => () =>
+            r.nextUint32()
+        )(createRng(123456789)),
+      ),
+    );
   });
 
   it('produces standard normals (mean ≈ 0, variance ≈ 1) and uniform floats in [0, 1)', () => {

@@ -96,14 +96,28 @@ for (const backend of backends) {
 
     const forward = time(() => tf.dispose(G.generate(z, { noiseMode: 'random' })));
     const train = time(() => {
-      optG.minimize(() => generatorLogisticNS(D.logits(G.generate(z, { noiseMode: 'random' }))) as tf.Scalar, false, G.trainableVariables());
+      optG.minimize(
+        () => generatorLogisticNS(D.logits(G.generate(z, { noiseMode: 'random' }))) as tf.Scalar,
+        false,
+        G.trainableVariables(),
+      );
       const fakes = tf.tidy(() => G.generate(z, { noiseMode: 'random' }));
       optD.minimize(() => discriminatorLogistic(D.logits(reals), D.logits(fakes)), false, D.trainableVariables());
       fakes.dispose();
     });
-    const r1 = time(() => optD.minimize(() => tf.mul(tf.mean(r1Penalty((x) => D.logits(x), reals).penalty), 0.5 * 16) as tf.Scalar, false, D.trainableVariables()));
+    const r1 = time(() =>
+      optD.minimize(
+        () => tf.mul(tf.mean(r1Penalty((x) => D.logits(x), reals).penalty), 0.5 * 16) as tf.Scalar,
+        false,
+        D.trainableVariables(),
+      ),
+    );
     const plStep = time(() =>
-      optG.minimize(() => tf.mul(pl.loss(G, G.mapping(half), { synthesis: { noiseMode: 'random' } }).loss, 4) as tf.Scalar, false, G.trainableVariables()),
+      optG.minimize(
+        () => tf.mul(pl.loss(G, G.mapping(half), { synthesis: { noiseMode: 'random' } }).loss, 4) as tf.Scalar,
+        false,
+        G.trainableVariables(),
+      ),
     );
     rows.push({
       backend,
@@ -126,7 +140,10 @@ for (const backend of backends) {
 const f = (v: number) => v.toFixed(1).padStart(10);
 console.log(`\nStyleGAN2 bench (batch ${batch}, ${iters} timed iterations after 1 warm-up; ms per image)`);
 console.log('backend  config  G forward  G+D step  R1 step  PL step (per PL image)');
-for (const r of rows) console.log(`${r.backend.padEnd(8)} ${r.config.padEnd(6)}${f(r.gForwardMsPerImage)}${f(r.trainStepMsPerImage)}${f(r.r1StepMsPerImage)}${f(r.plStepMsPerImage)}`);
+for (const r of rows)
+  console.log(
+    `${r.backend.padEnd(8)} ${r.config.padEnd(6)}${f(r.gForwardMsPerImage)}${f(r.trainStepMsPerImage)}${f(r.r1StepMsPerImage)}${f(r.plStepMsPerImage)}`,
+  );
 const json = JSON.stringify({ bench: 'stylegan2', batch, iters, node: process.version, rows });
 console.log(json);
 if (jsonPath) writeFileSync(jsonPath, json + '\n');

@@ -11,7 +11,13 @@
 import { isNotFound, readBytes, readSafetensors, writeSafetensors, type FileLocation } from '@gan-control/tensor-io';
 import { z } from 'zod';
 import { formatZodIssues } from '@gan-control/errors';
-import { discriminatorConfigSchema, generatorConfigSchema, StyleGan2Error, type DiscriminatorConfig, type GeneratorConfig } from './config.js';
+import {
+  discriminatorConfigSchema,
+  generatorConfigSchema,
+  StyleGan2Error,
+  type DiscriminatorConfig,
+  type GeneratorConfig,
+} from './config.js';
 import { Discriminator } from './discriminator.js';
 import { Generator } from './generator.js';
 import { assertComplete, toFloatRecords } from './official.js';
@@ -24,13 +30,25 @@ export type CheckpointKind = 'generator' | 'discriminator';
 
 const headerSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('generator'), config: generatorConfigSchema, extra: z.record(z.string(), z.unknown()).optional() }).strict(),
-  z.object({ kind: z.literal('discriminator'), config: discriminatorConfigSchema, extra: z.record(z.string(), z.unknown()).optional() }).strict(),
+  z
+    .object({ kind: z.literal('discriminator'), config: discriminatorConfigSchema, extra: z.record(z.string(), z.unknown()).optional() })
+    .strict(),
 ]);
 
 /** What `saveCheckpoint` writes. `weights` may be a network (its `stateDict()` is saved). */
 export type CheckpointInput =
-  | { kind: 'generator'; config: GeneratorConfig | z.input<typeof generatorConfigSchema>; weights: Record<string, TensorRecord> | Generator; extra?: Record<string, unknown> }
-  | { kind: 'discriminator'; config: DiscriminatorConfig | z.input<typeof discriminatorConfigSchema>; weights: Record<string, TensorRecord> | Discriminator; extra?: Record<string, unknown> };
+  | {
+      kind: 'generator';
+      config: GeneratorConfig | z.input<typeof generatorConfigSchema>;
+      weights: Record<string, TensorRecord> | Generator;
+      extra?: Record<string, unknown>;
+    }
+  | {
+      kind: 'discriminator';
+      config: DiscriminatorConfig | z.input<typeof discriminatorConfigSchema>;
+      weights: Record<string, TensorRecord> | Discriminator;
+      extra?: Record<string, unknown>;
+    };
 
 /** What `loadCheckpoint` returns. */
 export type Checkpoint =
@@ -47,7 +65,11 @@ export function encodeCheckpoint(input: CheckpointInput): Uint8Array {
   const weights = input.weights instanceof Generator || input.weights instanceof Discriminator ? input.weights.stateDict() : input.weights;
   const parsed = headerSchema.safeParse({ kind: input.kind, config: input.config, extra: input.extra });
   if (!parsed.success) {
-    throw new StyleGan2Error('STYLEGAN2_INVALID_CONFIG', `saveCheckpoint: invalid ${input.kind} checkpoint header:\n${formatZodIssues(parsed.error)}`, { cause: parsed.error });
+    throw new StyleGan2Error(
+      'STYLEGAN2_INVALID_CONFIG',
+      `saveCheckpoint: invalid ${input.kind} checkpoint header:\n${formatZodIssues(parsed.error)}`,
+      { cause: parsed.error },
+    );
   }
   const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
@@ -91,17 +113,26 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
     );
   }
   if (md.version !== CHECKPOINT_VERSION) {
-    throw new StyleGan2Error('STYLEGAN2_BAD_CHECKPOINT', `${source}: checkpoint version ${JSON.stringify(md.version)} is not supported (this build reads version ${CHECKPOINT_VERSION}).`);
+    throw new StyleGan2Error(
+      'STYLEGAN2_BAD_CHECKPOINT',
+      `${source}: checkpoint version ${JSON.stringify(md.version)} is not supported (this build reads version ${CHECKPOINT_VERSION}).`,
+    );
   }
   let header: unknown;
   try {
     header = { kind: md.kind, config: JSON.parse(md.config ?? 'null'), extra: md.extra === undefined ? undefined : JSON.parse(md.extra) };
   } catch (e) {
-    throw new StyleGan2Error('STYLEGAN2_BAD_CHECKPOINT', `${source}: metadata.config / metadata.extra is not valid JSON: ${(e as Error).message}`, { cause: e });
+    throw new StyleGan2Error(
+      'STYLEGAN2_BAD_CHECKPOINT',
+      `${source}: metadata.config / metadata.extra is not valid JSON: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   const parsed = headerSchema.safeParse(header);
   if (!parsed.success) {
-    throw new StyleGan2Error('STYLEGAN2_INVALID_CONFIG', `${source}: invalid checkpoint config:\n${formatZodIssues(parsed.error)}`, { cause: parsed.error });
+    throw new StyleGan2Error('STYLEGAN2_INVALID_CONFIG', `${source}: invalid checkpoint config:\n${formatZodIssues(parsed.error)}`, {
+      cause: parsed.error,
+    });
   }
   const weights = toFloatRecords(file.tensors, source);
   return { ...parsed.data, weights, extra: parsed.data.extra ?? {} } as Checkpoint;
@@ -121,7 +152,11 @@ export async function loadCheckpoint(path: FileLocation): Promise<Checkpoint> {
     bytes = await readBytes(path);
   } catch (e) {
     if (isNotFound(e)) {
-      throw new StyleGan2Error('STYLEGAN2_CHECKPOINT_NOT_FOUND', `Checkpoint not found: ${path}. Check the path (or train/convert a model first).`, { cause: e });
+      throw new StyleGan2Error(
+        'STYLEGAN2_CHECKPOINT_NOT_FOUND',
+        `Checkpoint not found: ${path}. Check the path (or train/convert a model first).`,
+        { cause: e },
+      );
     }
     throw new StyleGan2Error('STYLEGAN2_BAD_CHECKPOINT', `Cannot read checkpoint ${path}: ${(e as Error).message}`, { cause: e });
   }

@@ -14,13 +14,27 @@ const pow2 = (v: number) => v >= 4 && (v & (v - 1)) === 0;
  * fails at validation, naming the field, instead of allocating for minutes (issue: 100000 mapping
  * layers hung; 1e6 features took 9 s and 610 MB before the weights were checked).
  */
-export const CONFIG_LIMITS = { resolution: 4096, mappingLayers: 64, mappingGroups: 256, features: 16384, channelBase: 1 << 20, imgChannels: 16 } as const;
-const limit = (max: number, what: string) => z.number().int().positive().max(max, { message: `at most ${max} (${what} limit of CONFIG_LIMITS, against malformed model files)` });
+export const CONFIG_LIMITS = {
+  resolution: 4096,
+  mappingLayers: 64,
+  mappingGroups: 256,
+  features: 16384,
+  channelBase: 1 << 20,
+  imgChannels: 16,
+} as const;
+const limit = (max: number, what: string) =>
+  z
+    .number()
+    .int()
+    .positive()
+    .max(max, { message: `at most ${max} (${what} limit of CONFIG_LIMITS, against malformed model files)` });
 const resolution = z
   .number()
   .int()
   .refine(pow2, { message: 'must be a power of two ≥ 4 (4, 8, 16, …)' })
-  .refine((v) => v <= CONFIG_LIMITS.resolution, { message: `at most ${CONFIG_LIMITS.resolution} (resolution limit of CONFIG_LIMITS, against malformed model files)` });
+  .refine((v) => v <= CONFIG_LIMITS.resolution, {
+    message: `at most ${CONFIG_LIMITS.resolution} (resolution limit of CONFIG_LIMITS, against malformed model files)`,
+  });
 const filter = z.array(z.number()).min(1).default([1, 3, 3, 1]);
 const convClamp = z.number().positive().nullable().default(null);
 
@@ -39,7 +53,11 @@ export const mappingConfigSchema = z
      * maps `z[offset_k : offset_k + size_k]` (normalised over that slice only) through
      * `size_k → hidden → … → hidden → size_k`; the outputs are concatenated into w.
      */
-    groups: z.array(mappingGroupSchema).min(1).max(CONFIG_LIMITS.mappingGroups, { message: `at most ${CONFIG_LIMITS.mappingGroups} groups (mappingGroups limit of CONFIG_LIMITS)` }).optional(),
+    groups: z
+      .array(mappingGroupSchema)
+      .min(1)
+      .max(CONFIG_LIMITS.mappingGroups, { message: `at most ${CONFIG_LIMITS.mappingGroups} groups (mappingGroups limit of CONFIG_LIMITS)` })
+      .optional(),
   })
   .strict();
 
@@ -81,12 +99,19 @@ export const generatorConfigSchema = z
     if (!groups) return;
     const names = new Set<string>();
     groups.forEach((g, i) => {
-      if (names.has(g.name)) ctx.addIssue({ code: 'custom', path: ['mapping', 'groups', i, 'name'], message: `duplicate group name '${g.name}'` });
+      if (names.has(g.name))
+        ctx.addIssue({ code: 'custom', path: ['mapping', 'groups', i, 'name'], message: `duplicate group name '${g.name}'` });
       names.add(g.name);
     });
     const total = groups.reduce((s, g) => s + g.size, 0);
-    if (total !== c.zDim) ctx.addIssue({ code: 'custom', path: ['mapping', 'groups'], message: `group sizes sum to ${total}, but zDim is ${c.zDim}` });
-    if (total !== c.wDim) ctx.addIssue({ code: 'custom', path: ['mapping', 'groups'], message: `group sizes sum to ${total}, but wDim is ${c.wDim} (w is the concatenation of the group outputs)` });
+    if (total !== c.zDim)
+      ctx.addIssue({ code: 'custom', path: ['mapping', 'groups'], message: `group sizes sum to ${total}, but zDim is ${c.zDim}` });
+    if (total !== c.wDim)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mapping', 'groups'],
+        message: `group sizes sum to ${total}, but wDim is ${c.wDim} (w is the concatenation of the group outputs)`,
+      });
   });
 
 export const discriminatorConfigSchema = z
@@ -134,9 +159,13 @@ export type StyleGan2Error = GanControlError<StyleGan2ErrorCode>;
 function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const r = schema.safeParse(input);
   if (!r.success) {
-    throw new StyleGan2Error('STYLEGAN2_INVALID_CONFIG', `Invalid ${what} config:\n${formatZodIssues(r.error)}\nFix these fields (see generatorConfigSchema / discriminatorConfigSchema in @gan-control/stylegan2).`, {
-      cause: r.error,
-    });
+    throw new StyleGan2Error(
+      'STYLEGAN2_INVALID_CONFIG',
+      `Invalid ${what} config:\n${formatZodIssues(r.error)}\nFix these fields (see generatorConfigSchema / discriminatorConfigSchema in @gan-control/stylegan2).`,
+      {
+        cause: r.error,
+      },
+    );
   }
   return r.data;
 }

@@ -27,7 +27,10 @@ export function minibatchStd(x: tf.Tensor4D, groupSize: number | null, numChanne
     const [n, h, w, c] = x.shape;
     const g = groupSize === null ? n : Math.min(groupSize, n);
     if (n % g !== 0) {
-      throw new StyleGan2Error('STYLEGAN2_BAD_INPUT', `minibatch std: batch size ${n} must be a multiple of the group size ${g} (mbstdGroupSize)`);
+      throw new StyleGan2Error(
+        'STYLEGAN2_BAD_INPUT',
+        `minibatch std: batch size ${n} must be a multiple of the group size ${g} (mbstdGroupSize)`,
+      );
     }
     const f = numChannels;
     const m = n / g;
@@ -60,7 +63,8 @@ export class Discriminator {
     this.fir = new FirCache(config.resampleFilter);
     const ch = (r: number) => channelsAt(r, config.channelBase, config.channelMax);
     let idx = 0;
-    const randn = (shape: number[]) => () => (seed === null ? tf.zeros(shape) : tf.randomNormal(shape, 0, 1, 'float32', paramSeed(seed, idx++)));
+    const randn = (shape: number[]) => () =>
+      seed === null ? tf.zeros(shape) : tf.randomNormal(shape, 0, 1, 'float32', paramSeed(seed, idx++));
     const zeros = (shape: number[]) => () => tf.zeros(shape);
     const p = this.params;
     for (let res = config.resolution; res >= 8; res /= 2) {
@@ -81,7 +85,10 @@ export class Discriminator {
     this.c4 = c;
     const cin = c + config.mbstdNumChannels;
     if (c % config.mbstdNumChannels !== 0) {
-      throw new StyleGan2Error('STYLEGAN2_INVALID_CONFIG', `Discriminator: channels at 4×4 (${c}) must be divisible by mbstdNumChannels (${config.mbstdNumChannels})`);
+      throw new StyleGan2Error(
+        'STYLEGAN2_INVALID_CONFIG',
+        `Discriminator: channels at 4×4 (${c}) must be divisible by mbstdNumChannels (${config.mbstdNumChannels})`,
+      );
     }
     p.add('b4.conv.weight', [c, cin, 3, 3], 'conv', true, randn([c, cin, 3, 3]));
     p.add('b4.conv.bias', [c], 'plain', true, zeros([c]));
@@ -92,7 +99,16 @@ export class Discriminator {
   }
 
   /** Equalized-lr Conv2dLayer (`networks.py:142-169`) with optional down-sampling by 2. */
-  private conv(x: tf.Tensor4D, name: string, k: 1 | 3, down: 1 | 2, act: 'lrelu' | 'linear', gain: number, bias: boolean, clamp: number | null): tf.Tensor4D {
+  private conv(
+    x: tf.Tensor4D,
+    name: string,
+    k: 1 | 3,
+    down: 1 | 2,
+    act: 'lrelu' | 'linear',
+    gain: number,
+    bias: boolean,
+    clamp: number | null,
+  ): tf.Tensor4D {
     // The activation gain is folded into the weight and bias (lrelu and linear are positively
     // homogeneous), saving a pass over the activations.
     const defGain = act === 'lrelu' ? SQRT2 : 1;

@@ -93,8 +93,10 @@ export class Generator implements StyleGenerator {
     this.fir = new FirCache(config.synthesis.resampleFilter);
     const m = config.mapping;
     let idx = 0;
-    const randn = (shape: number[], scale = 1) => () =>
-      seed === null ? tf.zeros(shape) : tf.mul(tf.randomNormal(shape, 0, 1, 'float32', paramSeed(seed, idx++)), scale);
+    const randn =
+      (shape: number[], scale = 1) =>
+      () =>
+        seed === null ? tf.zeros(shape) : tf.mul(tf.randomNormal(shape, 0, 1, 'float32', paramSeed(seed, idx++)), scale);
     const fill = (shape: number[], v: number) => () => tf.fill(shape, v);
 
     // Mapping network (networks.py:169-250).
@@ -219,10 +221,15 @@ export class Generator implements StyleGenerator {
 
   private psiVector(psi: number | Record<string, number>): tf.Tensor | number | null {
     if (typeof psi === 'number') return psi === 1 ? null : psi;
-    if (!this.groups) throw new StyleGan2Error('STYLEGAN2_BAD_OPTION', 'truncationPsi given per group, but this generator has no mapping groups (config.mapping.groups)');
+    if (!this.groups)
+      throw new StyleGan2Error(
+        'STYLEGAN2_BAD_OPTION',
+        'truncationPsi given per group, but this generator has no mapping groups (config.mapping.groups)',
+      );
     const known = new Set(this.groups.map((g) => g.name));
     for (const k of Object.keys(psi)) {
-      if (!known.has(k)) throw new StyleGan2Error('STYLEGAN2_BAD_OPTION', `truncationPsi: unknown group '${k}'; groups are ${[...known].join(', ')}`);
+      if (!known.has(k))
+        throw new StyleGan2Error('STYLEGAN2_BAD_OPTION', `truncationPsi: unknown group '${k}'; groups are ${[...known].join(', ')}`);
     }
     if (this.groups.every((g) => (psi[g.name] ?? 1) === 1)) return null;
     const v = new Float32Array(this.wDim);
@@ -239,11 +246,17 @@ export class Generator implements StyleGenerator {
   synthesis(ws: tf.Tensor3D, opts: SynthesisOptions = {}): tf.Tensor4D {
     this.check();
     if (ws.rank !== 3 || ws.shape[1] !== this.numWs || ws.shape[2] !== this.wDim) {
-      throw new StyleGan2Error('STYLEGAN2_BAD_INPUT', `Generator.synthesis: ws must be [N, ${this.numWs}, ${this.wDim}], got [${ws.shape.join(', ')}]`);
+      throw new StyleGan2Error(
+        'STYLEGAN2_BAD_INPUT',
+        `Generator.synthesis: ws must be [N, ${this.numWs}, ${this.wDim}], got [${ws.shape.join(', ')}]`,
+      );
     }
     const mode = opts.noiseMode ?? 'const';
     if (opts.noise && opts.noise.length !== this.convs.length) {
-      throw new StyleGan2Error('STYLEGAN2_BAD_INPUT', `Generator.synthesis: noise must hold ${this.convs.length} tensors (one per conv layer), got ${opts.noise.length}`);
+      throw new StyleGan2Error(
+        'STYLEGAN2_BAD_INPUT',
+        `Generator.synthesis: noise must hold ${this.convs.length} tensors (one per conv layer), got ${opts.noise.length}`,
+      );
     }
     return tf.tidy(() => {
       const n = ws.shape[0];
@@ -285,12 +298,24 @@ export class Generator implements StyleGenerator {
   }
 
   /** SynthesisLayer (networks.py:286-305). */
-  private convLayer(x: tf.Tensor4D, w: tf.Tensor2D, l: ConvLayer, mode: NoiseMode, noise: tf.Tensor4D | undefined, seed: number | undefined): tf.Tensor4D {
+  private convLayer(
+    x: tf.Tensor4D,
+    w: tf.Tensor2D,
+    l: ConvLayer,
+    mode: NoiseMode,
+    noise: tf.Tensor4D | undefined,
+    seed: number | undefined,
+  ): tf.Tensor4D {
     // lrelu is positively homogeneous: lrelu(y + n + b)·√2 = lrelu(√2·y + √2·n + √2·b), so the
     // activation gain is folded into the (small) demodulation coefficients, noise strength and
     // bias instead of costing a pass over the activations.
     const styles = this.affine(w, l.name);
-    let y = modulatedConv2d(x, this.params.get(`${l.name}.weight`) as tf.Variable<tf.Rank.R4>, styles, { demodulate: true, up: l.up, fir: this.fir, gain: SQRT2 });
+    let y = modulatedConv2d(x, this.params.get(`${l.name}.weight`) as tf.Variable<tf.Rank.R4>, styles, {
+      demodulate: true,
+      up: l.up,
+      fir: this.fir,
+      gain: SQRT2,
+    });
     if (this.config.synthesis.useNoise) {
       const strength = this.params.get(`${l.name}.noise_strength`);
       let nz: tf.Tensor | null = null;

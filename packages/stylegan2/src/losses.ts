@@ -31,8 +31,16 @@ export function generatorLogisticNS(fakeLogits: tf.Tensor, opts: { reduction?: R
  * const lossD = discriminatorLogistic(D.logits(reals), D.logits(fakes));
  */
 export function discriminatorLogistic(realLogits: tf.Tensor, fakeLogits: tf.Tensor): tf.Scalar;
-export function discriminatorLogistic(realLogits: tf.Tensor, fakeLogits: tf.Tensor, opts: { reduction: 'none' }): { real: tf.Tensor; fake: tf.Tensor };
-export function discriminatorLogistic(realLogits: tf.Tensor, fakeLogits: tf.Tensor, opts: { reduction?: Reduction } = {}): tf.Scalar | { real: tf.Tensor; fake: tf.Tensor } {
+export function discriminatorLogistic(
+  realLogits: tf.Tensor,
+  fakeLogits: tf.Tensor,
+  opts: { reduction: 'none' },
+): { real: tf.Tensor; fake: tf.Tensor };
+export function discriminatorLogistic(
+  realLogits: tf.Tensor,
+  fakeLogits: tf.Tensor,
+  opts: { reduction?: Reduction } = {},
+): tf.Scalar | { real: tf.Tensor; fake: tf.Tensor } {
   if (opts.reduction === 'none') {
     return { real: tf.tidy(() => tf.softplus(tf.neg(realLogits))), fake: tf.tidy(() => tf.softplus(fakeLogits)) };
   }
@@ -51,7 +59,10 @@ export function discriminatorLogistic(realLogits: tf.Tensor, fakeLogits: tf.Tens
  *   return tf.mul(tf.mean(penalty), (gamma / 2) * 16);  // × D reg interval (lazy)
  * }, D.trainableVariables());
  */
-export function r1Penalty(logitsFn: (x: tf.Tensor4D) => tf.Tensor, reals: tf.Tensor4D): { penalty: tf.Tensor1D; logits: tf.Tensor; grads: tf.Tensor4D } {
+export function r1Penalty(
+  logitsFn: (x: tf.Tensor4D) => tf.Tensor,
+  reals: tf.Tensor4D,
+): { penalty: tf.Tensor1D; logits: tf.Tensor; grads: tf.Tensor4D } {
   // value = logits [N,1]; with the default dy = ones, the gradient is that of ΣD(x).
   const { value: logits, grad } = tf.valueAndGrad((x: tf.Tensor) => logitsFn(x as tf.Tensor4D))(reals);
   const grads = grad as tf.Tensor4D;
@@ -84,10 +95,15 @@ export interface PathLengthInputs {
  * @example
  * const { lengths } = pathLengths(G, G.mapping(z), { synthesis: { noiseMode: 'random' } });
  */
-export function pathLengths(G: SynthesisLike, ws: tf.Tensor3D, opts: PathLengthInputs = {}): { lengths: tf.Tensor1D; grads: tf.Tensor3D; images: tf.Tensor4D } {
+export function pathLengths(
+  G: SynthesisLike,
+  ws: tf.Tensor3D,
+  opts: PathLengthInputs = {},
+): { lengths: tf.Tensor1D; grads: tf.Tensor3D; images: tf.Tensor4D } {
   const r = G.resolution;
   const noise =
-    opts.plNoise ?? (tf.tidy(() => tf.div(tf.randomNormal([ws.shape[0], r, r, G.imgChannels], 0, 1, 'float32', opts.seed), r)) as tf.Tensor4D);
+    opts.plNoise ??
+    (tf.tidy(() => tf.div(tf.randomNormal([ws.shape[0], r, r, G.imgChannels], 0, 1, 'float32', opts.seed), r)) as tf.Tensor4D);
   // value = images; dy = plNoise makes the gradient that of Σ(img · plNoise).
   const { value, grad } = tf.valueAndGrad((w: tf.Tensor) => G.synthesis(w as tf.Tensor3D, opts.synthesis))(ws, noise);
   if (noise !== opts.plNoise) noise.dispose();
@@ -134,7 +150,11 @@ export class PathLengthRegularizer {
    * Computes the lengths, updates the running mean, and returns the weighted loss (a scalar,
    * differentiable w.r.t. G's weights) with the lengths and the penalty per sample.
    */
-  loss(G: SynthesisLike, ws: tf.Tensor3D, opts: PathLengthInputs = {}): { loss: tf.Scalar; lengths: tf.Tensor1D; penalty: tf.Tensor1D; images: tf.Tensor4D } {
+  loss(
+    G: SynthesisLike,
+    ws: tf.Tensor3D,
+    opts: PathLengthInputs = {},
+  ): { loss: tf.Scalar; lengths: tf.Tensor1D; penalty: tf.Tensor1D; images: tf.Tensor4D } {
     const { lengths, grads, images } = pathLengths(G, ws, opts);
     grads.dispose();
     const l = lengths.dataSync();

@@ -25,7 +25,17 @@
  * (files picked in a browser, bytes in memory). Writing a folder to disk is in the Node entry
  * (`writeModelFolder` from `@gan-control/stylegan2/node`).
  */
-import { joinLocation, linkOutside, readBytes, readSafetensors, readText, sha256, writeSafetensors, type FileLocation, type SafetensorsEntry } from '@gan-control/tensor-io';
+import {
+  joinLocation,
+  linkOutside,
+  readBytes,
+  readSafetensors,
+  readText,
+  sha256,
+  writeSafetensors,
+  type FileLocation,
+  type SafetensorsEntry,
+} from '@gan-control/tensor-io';
 import { z } from 'zod';
 import { formatZodIssues } from '@gan-control/errors';
 import { generatorConfigSchema, StyleGan2Error, type GeneratorConfig, type GeneratorConfigInput } from './config.js';
@@ -71,10 +81,15 @@ const attributeEntrySchema = z.looseObject({
 const latentGroupSchema = z.looseObject({ name: z.string().min(1), size: z.number().int().positive(), controlled: z.boolean().optional() });
 
 /** The checksum the writer records for one file. */
-export const fileChecksumSchema = z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits'), bytes: z.number().int().nonnegative() });
+export const fileChecksumSchema = z.strictObject({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits'),
+  bytes: z.number().int().nonnegative(),
+});
 
 /** A generator spec as read: the bare StyleGAN2 config of older writers becomes `{ kind: "stylegan2", config }`. */
-export type ModelGeneratorSpec = { readonly kind: 'stylegan2'; readonly config: GeneratorConfig } | { readonly kind: 'gan-control-official'; readonly args: Record<string, unknown> };
+export type ModelGeneratorSpec =
+  | { readonly kind: 'stylegan2'; readonly config: GeneratorConfig }
+  | { readonly kind: 'gan-control-official'; readonly args: Record<string, unknown> };
 
 const generatorSchema = z.record(z.string(), z.unknown()).transform((g, ctx): ModelGeneratorSpec => {
   if (g.kind === 'gan-control-official') {
@@ -150,7 +165,13 @@ export function parseModelManifest(input: unknown, source = MODEL_FILE): ModelMa
     }
   }
   const parsed = modelManifestSchema.safeParse(json);
-  if (!parsed.success) throw fail('MODEL_FOLDER_INVALID', `${source} is not a valid gan-control model:\n${formatZodIssues(parsed.error)}`, { file: source }, parsed.error);
+  if (!parsed.success)
+    throw fail(
+      'MODEL_FOLDER_INVALID',
+      `${source} is not a valid gan-control model:\n${formatZodIssues(parsed.error)}`,
+      { file: source },
+      parsed.error,
+    );
   const manifest = parsed.data;
   checkFolderName(manifest.weights, '"weights"', source);
   checkFolderName(manifest.encoders, '"encoders"', source);
@@ -199,7 +220,11 @@ export function modelGroups(manifest: ModelManifest, source = MODEL_FILE): Model
     );
   }
   if (layout && !own && layout.reduce((s, x) => s + x.size, 0) !== zDim) {
-    throw fail('MODEL_FOLDER_LAYOUT_MISMATCH', `${source}: the "latent" groups (${describe(layout)}) add up to ${layout.reduce((s, x) => s + x.size, 0)}, but the generator's zDim is ${zDim}`, { file: source });
+    throw fail(
+      'MODEL_FOLDER_LAYOUT_MISMATCH',
+      `${source}: the "latent" groups (${describe(layout)}) add up to ${layout.reduce((s, x) => s + x.size, 0)}, but the generator's zDim is ${zDim}`,
+      { file: source },
+    );
   }
   const groups = own ?? layout ?? [{ name: 'latent', size: zDim }];
   const attributes = new Set(manifest.attributes.map((a) => a.name));
@@ -248,11 +273,15 @@ function where(files: ModelFolderFiles, name: string): string {
 async function checkLink(files: ModelFolderFiles, name: string, field: string): Promise<void> {
   const target = await files.linkOutside?.(name);
   if (target !== undefined) {
-    throw fail('MODEL_FOLDER_UNSAFE_PATH', `${where(files, MODEL_FILE)}: ${field} '${name}' is a link to ${target}, outside the folder; a model folder may only name files inside itself`, {
-      file: where(files, MODEL_FILE),
-      field,
-      name,
-    });
+    throw fail(
+      'MODEL_FOLDER_UNSAFE_PATH',
+      `${where(files, MODEL_FILE)}: ${field} '${name}' is a link to ${target}, outside the folder; a model folder may only name files inside itself`,
+      {
+        file: where(files, MODEL_FILE),
+        field,
+        name,
+      },
+    );
   }
 }
 
@@ -271,7 +300,12 @@ export async function readModelManifest(location: ModelFolderLocation): Promise<
   try {
     text = await files.text(MODEL_FILE);
   } catch (e) {
-    throw fail('MODEL_FOLDER_NOT_FOUND', `${files.label} is not a gan-control model folder: cannot read ${file} (${(e as Error).message})`, { file }, e);
+    throw fail(
+      'MODEL_FOLDER_NOT_FOUND',
+      `${files.label} is not a gan-control model folder: cannot read ${file} (${(e as Error).message})`,
+      { file },
+      e,
+    );
   }
   const manifest = parseModelManifest(text, file);
   await checkLink(files, manifest.weights, '"weights"');
@@ -313,7 +347,11 @@ export function assertFiniteTensors(tensors: Record<string, { readonly data: unk
     if (!(data instanceof Float32Array || data instanceof Float64Array)) continue;
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i])) {
-        throw fail('MODEL_FOLDER_NOT_FINITE', `${file}: tensor '${name}' holds ${data[i]} (element ${i}); the weights are damaged or come from a diverged run`, { file, tensor: name, element: i });
+        throw fail(
+          'MODEL_FOLDER_NOT_FINITE',
+          `${file}: tensor '${name}' holds ${data[i]} (element ${i}); the weights are damaged or come from a diverged run`,
+          { file, tensor: name, element: i },
+        );
       }
     }
   }
@@ -344,7 +382,11 @@ interface ModelFolderBase {
 }
 
 /** A model folder read by `readModelFolder`. */
-export type ModelFolder = ModelFolderBase & ({ readonly kind: 'stylegan2'; readonly generator: Generator } | { readonly kind: 'gan-control-official'; readonly generator: GanControlGenerator });
+export type ModelFolder = ModelFolderBase &
+  (
+    | { readonly kind: 'stylegan2'; readonly generator: Generator }
+    | { readonly kind: 'gan-control-official'; readonly generator: GanControlGenerator }
+  );
 
 /**
  * Reads a model folder: model.json (`readModelManifest`), then the generator weights, checked in
@@ -398,7 +440,12 @@ export async function readModelFolder(location: ModelFolderLocation, options: Re
 }
 
 /** Assigns `records`; with `partial`, only the names the generator has, the rest keeping their initial values. */
-function loadWeights(generator: Generator, records: Record<string, TensorRecord>, file: string, partial: boolean): { missing: string[]; unused: string[] } {
+function loadWeights(
+  generator: Generator,
+  records: Record<string, TensorRecord>,
+  file: string,
+  partial: boolean,
+): { missing: string[]; unused: string[] } {
   const report = generator.loadStateDict(records, file);
   if (!partial) {
     assertComplete(report, file);
@@ -433,8 +480,16 @@ export function safetensorsFramingProblem(bytes: Uint8Array, size = bytes.length
 export interface ModelFolderInput {
   /** The generator: a StyleGAN2 config or official GAN-Control args, and its state_dict (official names, float32). */
   readonly generator:
-    | { readonly kind: 'stylegan2'; readonly config: GeneratorConfigInput | GeneratorConfig; readonly stateDict: Readonly<Record<string, { readonly shape: readonly number[]; readonly data: Float32Array }>> }
-    | { readonly kind: 'gan-control-official'; readonly args: Record<string, unknown>; readonly stateDict: Readonly<Record<string, { readonly shape: readonly number[]; readonly data: Float32Array }>> };
+    | {
+        readonly kind: 'stylegan2';
+        readonly config: GeneratorConfigInput | GeneratorConfig;
+        readonly stateDict: Readonly<Record<string, { readonly shape: readonly number[]; readonly data: Float32Array }>>;
+      }
+    | {
+        readonly kind: 'gan-control-official';
+        readonly args: Record<string, unknown>;
+        readonly stateDict: Readonly<Record<string, { readonly shape: readonly number[]; readonly data: Float32Array }>>;
+      };
   readonly name?: string;
   /** Latent layout (`{ groups: [{ name, size, controlled? }] }`, e.g. `LatentLayout.toJSON()`), groups in the generator's order. */
   readonly latent?: { readonly groups: readonly { readonly name: string; readonly size: number; readonly controlled?: boolean }[] };

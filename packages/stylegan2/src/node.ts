@@ -40,7 +40,11 @@ export async function saveNetwork(path: string, net: Generator | Discriminator, 
  * @example
  * await writeModelFolder('runs/a/model', { generator: { kind: 'stylegan2', config: G.config, stateDict: G.stateDict() }, latent: layout.toJSON() });
  */
-export async function writeModelFolder(dir: string, input: ModelFolderInput, options: { write?: (path: string, data: Uint8Array | string) => Promise<void> } = {}): Promise<string> {
+export async function writeModelFolder(
+  dir: string,
+  input: ModelFolderInput,
+  options: { write?: (path: string, data: Uint8Array | string) => Promise<void> } = {},
+): Promise<string> {
   const write = options.write ?? writeFileAtomic;
   const { files } = await encodeModelFolder(input);
   await mkdir(dir, { recursive: true });

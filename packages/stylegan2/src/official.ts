@@ -6,7 +6,13 @@
 import { readSafetensors, type SafetensorsEntry } from '@gan-control/tensor-io';
 import { z } from 'zod';
 import { formatZodIssues } from '@gan-control/errors';
-import { parseDiscriminatorConfig, parseGeneratorConfig, StyleGan2Error, type DiscriminatorConfigInput, type GeneratorConfigInput } from './config.js';
+import {
+  parseDiscriminatorConfig,
+  parseGeneratorConfig,
+  StyleGan2Error,
+  type DiscriminatorConfigInput,
+  type GeneratorConfigInput,
+} from './config.js';
 import { Discriminator } from './discriminator.js';
 import { Generator } from './generator.js';
 import type { LoadReport, TensorRecord } from './params.js';
@@ -64,12 +70,21 @@ export const officialDiscriminatorKwargsSchema = z
     conv_clamp: z.number().positive().nullable().optional(),
     cmap_dim: z.null().optional(),
     block_kwargs: z
-      .object({ activation: activation.optional(), resample_filter: filter, fp16_channels_last: z.boolean().optional(), freeze_layers: z.number().int().min(0).optional() })
+      .object({
+        activation: activation.optional(),
+        resample_filter: filter,
+        fp16_channels_last: z.boolean().optional(),
+        freeze_layers: z.number().int().min(0).optional(),
+      })
       .strict()
       .default({}),
     mapping_kwargs: z.object({}).strict().default({}),
     epilogue_kwargs: z
-      .object({ mbstd_group_size: z.number().int().positive().nullable().optional(), mbstd_num_channels: z.number().int().positive().optional(), activation: activation.optional() })
+      .object({
+        mbstd_group_size: z.number().int().positive().nullable().optional(),
+        mbstd_num_channels: z.number().int().positive().optional(),
+        activation: activation.optional(),
+      })
       .strict()
       .default({}),
   })
@@ -157,7 +172,11 @@ export function toFloatRecords(tensors: Record<string, SafetensorsEntry>, source
     let data: Float32Array;
     if (e.data instanceof Float32Array) data = e.data;
     else if (e.data instanceof Float64Array) data = Float32Array.from(e.data);
-    else throw new StyleGan2Error('STYLEGAN2_BAD_DTYPE', `${source}: tensor '${name}' has dtype ${e.dtype}; network weights must be floating point (F32, F64, F16, BF16).`);
+    else
+      throw new StyleGan2Error(
+        'STYLEGAN2_BAD_DTYPE',
+        `${source}: tensor '${name}' has dtype ${e.dtype}; network weights must be floating point (F32, F64, F16, BF16).`,
+      );
     out[name] = { dtype: 'F32', shape: e.shape, data };
   }
   return out;

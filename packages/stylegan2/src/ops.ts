@@ -15,7 +15,14 @@ export const SQRT_HALF = Math.SQRT1_2;
  */
 export function biasAct(x: tf.Tensor, b: tf.Tensor | null, act: 'lrelu' | 'linear', gain: number, clamp: number | null): tf.Tensor {
   let y: tf.Tensor;
-  if (act === 'lrelu' && b && b.rank === 1 && b.shape[0] === x.shape[x.rank - 1] && x.dtype === 'float32' && tf.getKernel(BIAS_LEAKY_RELU, tf.getBackend())) {
+  if (
+    act === 'lrelu' &&
+    b &&
+    b.rank === 1 &&
+    b.shape[0] === x.shape[x.rank - 1] &&
+    x.dtype === 'float32' &&
+    tf.getKernel(BIAS_LEAKY_RELU, tf.getBackend())
+  ) {
     y = tf.engine().runKernel(BIAS_LEAKY_RELU, { x, b }, { alpha: 0.2 }) as tf.Tensor; // one pass (the native addon)
   } else {
     y = b ? tf.add(x, b) : x;
@@ -54,7 +61,14 @@ export function firTaps(filter: readonly number[], gain: number): number[] {
  * @example
  * upfirdnMatrix(4, firTaps([1, 3, 3, 1], 4), 2, 1, 2, 1); // upsample2d along one axis: 8×4
  */
-export function upfirdnMatrix(len: number, taps: readonly number[], up: number, down: number, p0: number, p1: number): { data: Float32Array; outLen: number } {
+export function upfirdnMatrix(
+  len: number,
+  taps: readonly number[],
+  up: number,
+  down: number,
+  p0: number,
+  p1: number,
+): { data: Float32Array; outLen: number } {
   const k = taps.length;
   const lp = len * up + p0 + p1;
   const outLen = Math.floor((lp - k) / down) + 1;
@@ -109,7 +123,14 @@ export class FirCache {
   }
 
   /** The matrix of one axis and its transpose as arrays (for the `UPFIRDN` kernel and its gradient). */
-  private band(len: number, up: number, down: number, p0: number, p1: number, gain: number): { m: Float32Array; t: Float32Array; outLen: number } {
+  private band(
+    len: number,
+    up: number,
+    down: number,
+    p0: number,
+    p1: number,
+    gain: number,
+  ): { m: Float32Array; t: Float32Array; outLen: number } {
     const key = `${len},${up},${down},${p0},${p1},${gain}`;
     let b = this.arrays.get(key);
     if (!b) {

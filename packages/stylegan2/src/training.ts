@@ -76,7 +76,12 @@ export interface LazyAdamSettings {
  * const g = lazyRegularizationAdam({ learningRate: 0.0025, beta1: 0, beta2: 0.99, interval: 4 });
  * const opt = tf.train.adam(g.learningRate, g.beta1, g.beta2, 1e-8);
  */
-export function lazyRegularizationAdam(opts: { learningRate: number; beta1: number; beta2: number; interval?: number | null }): LazyAdamSettings {
+export function lazyRegularizationAdam(opts: {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  interval?: number | null;
+}): LazyAdamSettings {
   const ratio = opts.interval ? opts.interval / (opts.interval + 1) : 1;
   return { learningRate: opts.learningRate * ratio, beta1: Math.pow(opts.beta1, ratio), beta2: Math.pow(opts.beta2, ratio), ratio };
 }
@@ -105,6 +110,9 @@ export function mixStyles(ws: tf.Tensor3D, ws2: tf.Tensor3D, cutoff: number): tf
     const [n, numWs, wDim] = ws.shape;
     if (cutoff >= numWs) return tf.clone(ws);
     if (cutoff <= 0) return tf.clone(ws2);
-    return tf.concat([tf.slice(ws, [0, 0, 0], [n, cutoff, wDim]), tf.slice(ws2, [0, cutoff, 0], [n, numWs - cutoff, wDim])], 1) as tf.Tensor3D;
+    return tf.concat(
+      [tf.slice(ws, [0, 0, 0], [n, cutoff, wDim]), tf.slice(ws2, [0, cutoff, 0], [n, numWs - cutoff, wDim])],
+      1,
+    ) as tf.Tensor3D;
   });
 }

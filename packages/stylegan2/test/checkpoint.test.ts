@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors, writeSafetensors } from '@gan-control/tensor-io';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDiscriminator, createGenerator, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, loadDiscriminator, loadGenerator, networkFromCheckpoint } from '../src/index.js';
+import {
+  createDiscriminator,
+  createGenerator,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  loadCheckpoint,
+  loadDiscriminator,
+  loadGenerator,
+  networkFromCheckpoint,
+} from '../src/index.js';
 import { saveCheckpoint, saveNetwork } from '../src/node.js';
 import { readBytes, TINY_D, TINY_G } from './helpers.js';
 
@@ -22,7 +31,19 @@ async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<{ code?: s
 
 describe('checkpoints', () => {
   it('round-trips a generator and a discriminator exactly, atomically, with extra data', async () => {
-    const G = createGenerator({ ...TINY_G, mapping: { numLayers: 2, groups: [{ name: 'id', size: 5 }, { name: 'other', size: 3 }] } }, { seed: 5 });
+    const G = createGenerator(
+      {
+        ...TINY_G,
+        mapping: {
+          numLayers: 2,
+          groups: [
+            { name: 'id', size: 5 },
+            { name: 'other', size: 3 },
+          ],
+        },
+      },
+      { seed: 5 },
+    );
     const D = createDiscriminator(TINY_D, { seed: 6 });
     await saveNetwork(join(dir, 'G.safetensors'), G, { kimg: 12 });
     await saveNetwork(join(dir, 'D.safetensors'), D);
@@ -30,8 +51,10 @@ describe('checkpoints', () => {
     const G2 = await loadGenerator(join(dir, 'G.safetensors'));
     const D2 = await loadDiscriminator(join(dir, 'D.safetensors'));
     expect(G2.config).toEqual(G.config);
-    for (const [k, v] of Object.entries(G.variables())) expect(Array.from(G2.variables()[k].dataSync()), k).toEqual(Array.from(v.dataSync()));
-    for (const [k, v] of Object.entries(D.variables())) expect(Array.from(D2.variables()[k].dataSync()), k).toEqual(Array.from(v.dataSync()));
+    for (const [k, v] of Object.entries(G.variables()))
+      expect(Array.from(G2.variables()[k].dataSync()), k).toEqual(Array.from(v.dataSync()));
+    for (const [k, v] of Object.entries(D.variables()))
+      expect(Array.from(D2.variables()[k].dataSync()), k).toEqual(Array.from(v.dataSync()));
     const ckpt = await loadCheckpoint(join(dir, 'G.safetensors'));
     expect(ckpt.kind).toBe('generator');
     expect(ckpt.extra).toEqual({ kimg: 12 });
@@ -58,14 +81,22 @@ describe('checkpoints', () => {
 
     const file = readSafetensors(good);
     const tensors = { ...file.tensors, 'synthesis.b8.conv1.bias': { shape: [5], data: new Float32Array(5) } };
-    const badShape = decodeCheckpoint(writeSafetensors(tensors as Parameters<typeof writeSafetensors>[0], file.metadata), 'shape.safetensors');
+    const badShape = decodeCheckpoint(
+      writeSafetensors(tensors as Parameters<typeof writeSafetensors>[0], file.metadata),
+      'shape.safetensors',
+    );
     const shapeErr = await codeOf(() => networkFromCheckpoint(badShape, 'shape.safetensors'));
     expect(shapeErr.code).toBe('STYLEGAN2_SHAPE_MISMATCH');
     expect(shapeErr.message).toMatch(/shape\.safetensors.*synthesis\.b8\.conv1\.bias.*\[5\].*\[4\]/s);
 
     const cfg = JSON.parse(file.metadata!.config);
     cfg.synthesis.colorSpace = 'rgb';
-    const unknown = await codeOf(() => decodeCheckpoint(writeSafetensors(file.tensors as Parameters<typeof writeSafetensors>[0], { ...file.metadata, config: JSON.stringify(cfg) }), 'cfg.safetensors'));
+    const unknown = await codeOf(() =>
+      decodeCheckpoint(
+        writeSafetensors(file.tensors as Parameters<typeof writeSafetensors>[0], { ...file.metadata, config: JSON.stringify(cfg) }),
+        'cfg.safetensors',
+      ),
+    );
     expect(unknown.code).toBe('STYLEGAN2_INVALID_CONFIG');
     expect(unknown.message).toMatch(/cfg\.safetensors[\s\S]*synthesis[\s\S]*colorSpace/);
 
@@ -76,6 +107,8 @@ describe('checkpoints', () => {
     const foreign = await codeOf(() => decodeCheckpoint(readBytes('G.safetensors'), 'G.safetensors'));
     expect(foreign.message).toMatch(/loadOfficialGenerator/);
 
-    await expect(saveCheckpoint(join(dir, 'x.safetensors'), { kind: 'generator', config: { ...TINY_G, bogus: 1 } as never, weights: {} })).rejects.toThrow(/bogus/);
+    await expect(
+      saveCheckpoint(join(dir, 'x.safetensors'), { kind: 'generator', config: { ...TINY_G, bogus: 1 } as never, weights: {} }),
+    ).rejects.toThrow(/bogus/);
   });
 });

@@ -11,11 +11,22 @@ export const TINY_CONFIG: GeneratorConfigInput = {
   zDim: 8,
   wDim: 8,
   resolution: 8,
-  mapping: { numLayers: 2, groups: [{ name: 'hue', size: 3 }, { name: 'other', size: 5 }] },
+  mapping: {
+    numLayers: 2,
+    groups: [
+      { name: 'hue', size: 3 },
+      { name: 'other', size: 5 },
+    ],
+  },
   synthesis: { channelBase: 32, channelMax: 8 },
 };
 /** Its latent layout, `hue` controlled. */
-export const TINY_LATENT = { groups: [{ name: 'hue', size: 3, controlled: true }, { name: 'other', size: 5, controlled: false }] };
+export const TINY_LATENT = {
+  groups: [
+    { name: 'hue', size: 3, controlled: true },
+    { name: 'other', size: 5, controlled: false },
+  ],
+};
 
 export function readBytes(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(TESTDATA, name)));
@@ -53,5 +64,11 @@ export function relErr(got: tf.Tensor, want: tf.Tensor, opts: { peak?: boolean }
 export const RTOL = 2e-5;
 
 /** Tiny networks for fast tests on the cpu backend (8×8, ≤ 8 channels). */
-export const TINY_G: GeneratorConfigInput = { zDim: 8, wDim: 8, resolution: 8, mapping: { numLayers: 2 }, synthesis: { channelBase: 32, channelMax: 8 } };
+export const TINY_G: GeneratorConfigInput = {
+  zDim: 8,
+  wDim: 8,
+  resolution: 8,
+  mapping: { numLayers: 2 },
+  synthesis: { channelBase: 32, channelMax: 8 },
+};
 export const TINY_D: DiscriminatorConfigInput = { resolution: 8, channelBase: 32, channelMax: 8, mbstdGroupSize: 2 };

@@ -11,15 +11,48 @@ import { TINY_CONFIG, TINY_LATENT } from './helpers.js';
 import { describe, expect, it } from 'vitest';
 import { createGenerator, encodeModelFolder, readModelFolder, type ModelFolderFiles } from '../src/index.js';
 
-
 /** Hostile or broken values a field may be replaced with. */
 const VALUES: unknown[] = [
-  null, true, -1, 0, 1e9, 2 ** 53, Number.MAX_VALUE, 1.5, '', 'x', '../../etc/passwd', '/etc/passwd', 'https://example.org/w',
-  '__proto__', [], [1, 2], {}, { __proto__: { polluted: 1 } }, 'generator.safetensors', 1e6, 100000, 4096, 8192,
+  null,
+  true,
+  -1,
+  0,
+  1e9,
+  2 ** 53,
+  Number.MAX_VALUE,
+  1.5,
+  '',
+  'x',
+  '../../etc/passwd',
+  '/etc/passwd',
+  'https://example.org/w',
+  '__proto__',
+  [],
+  [1, 2],
+  {},
+  { __proto__: { polluted: 1 } },
+  'generator.safetensors',
+  1e6,
+  100000,
+  4096,
+  8192,
 ];
 /** Keys worth attacking in model.json and in its generator config. */
 const KEYS = ['format', 'version', 'weights', 'encoders', 'latent', 'attributes', 'files', 'generator', 'name', '__proto__', 'constructor'];
-const CONFIG_KEYS = ['zDim', 'wDim', 'resolution', 'mapping', 'synthesis', 'numLayers', 'layerFeatures', 'channelBase', 'channelMax', 'groups', 'size', 'name'];
+const CONFIG_KEYS = [
+  'zDim',
+  'wDim',
+  'resolution',
+  'mapping',
+  'synthesis',
+  'numLayers',
+  'layerFeatures',
+  'channelBase',
+  'channelMax',
+  'groups',
+  'size',
+  'name',
+];
 
 function pick<T>(rng: Rng, list: readonly T[]): T {
   return list[rng.nextInt(list.length)];
@@ -43,7 +76,13 @@ function mutateJson(text: string, rng: Rng): string {
     const kind = rng.nextInt(4);
     if (kind === 0 && keys.length) delete target[pick(rng, keys)];
     else if (kind === 1 && keys.length) target[pick(rng, keys)] = structuredClone(pick(rng, VALUES));
-    else if (kind === 2) Object.defineProperty(target, pick(rng, [...KEYS, ...CONFIG_KEYS]), { value: structuredClone(pick(rng, VALUES)), enumerable: true, writable: true, configurable: true });
+    else if (kind === 2)
+      Object.defineProperty(target, pick(rng, [...KEYS, ...CONFIG_KEYS]), {
+        value: structuredClone(pick(rng, VALUES)),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     else if (keys.length) {
       const k = pick(rng, keys);
       if (typeof target[k] === 'number') target[k] = (target[k] as number) * pick(rng, [-1, 0, 1000, 1e6]);
@@ -61,7 +100,8 @@ function mutateBytes(bytes: Uint8Array, rng: Rng): Uint8Array {
   const kind = rng.nextInt(4);
   if (kind === 0) for (let i = 0; i < 1 + rng.nextInt(8); i++) out[rng.nextInt(out.length)] ^= 1 + rng.nextInt(255);
   else if (kind === 1) return out.subarray(0, rng.nextInt(out.length));
-  else if (kind === 2) new DataView(out.buffer).setUint32(0, rng.nextUint32(), true); // forged header length
+  else if (kind === 2)
+    new DataView(out.buffer).setUint32(0, rng.nextUint32(), true); // forged header length
   else new DataView(out.buffer).setFloat32(out.length - 4, NaN, true);
   return out;
 }
@@ -75,7 +115,12 @@ const SEED = Number(process.env.GAN_CONTROL_FUZZ_SEED ?? 20261205);
 describe('model-folder reader fuzz (seeded)', () => {
   it(`${CASES} mutated folders: only coded errors or correct loads, each under a second, no leak`, async () => {
     const G = createGenerator(TINY_CONFIG, { seed: 7 });
-    const { files } = await encodeModelFolder({ name: 'tiny', generator: { kind: 'stylegan2', config: TINY_CONFIG, stateDict: G.stateDict() }, latent: TINY_LATENT, attributes: [{ name: 'hue' }] });
+    const { files } = await encodeModelFolder({
+      name: 'tiny',
+      generator: { kind: 'stylegan2', config: TINY_CONFIG, stateDict: G.stateDict() },
+      latent: TINY_LATENT,
+      attributes: [{ name: 'hue' }],
+    });
     G.dispose();
     const original = new Map(files.map((f) => [f.name, typeof f.data === 'string' ? new TextEncoder().encode(f.data) : f.data]));
     const rng = createRng(SEED);
@@ -85,7 +130,8 @@ describe('model-folder reader fuzz (seeded)', () => {
     for (let c = 0; c < CASES; c++) {
       const folder = new Map(original);
       const which = rng.nextInt(3);
-      if (which !== 1) folder.set('model.json', new TextEncoder().encode(mutateJson(new TextDecoder().decode(original.get('model.json')!), rng)));
+      if (which !== 1)
+        folder.set('model.json', new TextEncoder().encode(mutateJson(new TextDecoder().decode(original.get('model.json')!), rng)));
       if (which !== 0) folder.set('generator.safetensors', mutateBytes(original.get('generator.safetensors')!, rng));
       const source: ModelFolderFiles = {
         label: `case-${c}`,

@@ -15,14 +15,19 @@ import { writeModelFolder } from '../src/node.js';
 const work = mkdtempSync(join(tmpdir(), 'sg2-model-folder-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-
 let n = 0;
 /** A fresh model folder written by the one writer, from a seed-7 generator. */
 async function written(extra: Record<string, unknown> = {}): Promise<string> {
   const dir = join(work, `m${n++}`);
   const G = createGenerator(TINY_CONFIG, { seed: 7 });
   try {
-    await writeModelFolder(dir, { name: 'tiny', generator: { kind: 'stylegan2', config: TINY_CONFIG, stateDict: G.stateDict() }, latent: TINY_LATENT, attributes: [{ name: 'hue' }], extra });
+    await writeModelFolder(dir, {
+      name: 'tiny',
+      generator: { kind: 'stylegan2', config: TINY_CONFIG, stateDict: G.stateDict() },
+      latent: TINY_LATENT,
+      attributes: [{ name: 'hue' }],
+      extra,
+    });
   } finally {
     G.dispose();
   }
@@ -31,7 +36,10 @@ async function written(extra: Record<string, unknown> = {}): Promise<string> {
 
 function editWeights(dir: string, edit: (tensors: Record<string, { dtype: string; shape: number[]; data: unknown }>) => void): void {
   const file = join(dir, 'generator.safetensors');
-  const tensors = readSafetensors(new Uint8Array(readFileSync(file))).tensors as unknown as Record<string, { dtype: string; shape: number[]; data: unknown }>;
+  const tensors = readSafetensors(new Uint8Array(readFileSync(file))).tensors as unknown as Record<
+    string,
+    { dtype: string; shape: number[]; data: unknown }
+  >;
   edit(tensors);
   writeFileSync(file, writeSafetensors(tensors as never));
 }
@@ -44,13 +52,20 @@ function dropChecksums(dir: string): void {
   writeFileSync(file, JSON.stringify(json));
 }
 
-const errorOf = (p: Promise<unknown>) => p.then(() => expect.unreachable('expected an error'), (e: unknown) => e as Error & Record<string, unknown>);
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.unreachable('expected an error'),
+    (e: unknown) => e as Error & Record<string, unknown>,
+  );
 
 describe('model folders', () => {
   it('round-trip: the weights written are the weights read, with checksums, groups and extra fields', async () => {
     const dir = await written({ training: { name: 'tiny-run' }, step: 3 });
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
-    expect(json.files['generator.safetensors']).toEqual({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), bytes: readFileSync(join(dir, 'generator.safetensors')).length });
+    expect(json.files['generator.safetensors']).toEqual({
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      bytes: readFileSync(join(dir, 'generator.safetensors')).length,
+    });
     expect(json).toMatchObject({ format: 'gan-control-model', version: 1, name: 'tiny', training: { name: 'tiny-run' }, step: 3 });
     const before = tf.memory().numTensors;
     const folder = await readModelFolder(dir);
@@ -110,7 +125,9 @@ describe('model folders', () => {
     writeFileSync(file, bytes);
     const err = await errorOf(readModelFolder(dir));
     expect(err).toMatchObject({ code: 'MODEL_FOLDER_CHECKSUM', details: { file: join(dir, 'generator.safetensors') } });
-    expect(err.message).toMatch(/generator\.safetensors does not match the checksum model\.json records for it \(sha256 [0-9a-f]{64}, expected [0-9a-f]{64}\)/);
+    expect(err.message).toMatch(
+      /generator\.safetensors does not match the checksum model\.json records for it \(sha256 [0-9a-f]{64}, expected [0-9a-f]{64}\)/,
+    );
     writeFileSync(file, bytes.subarray(0, bytes.length - 4));
     expect((await errorOf(readModelFolder(dir))).message).toContain(`(${bytes.length - 4} bytes, expected ${bytes.length})`);
     bytes[bytes.length - 1] ^= 1;
@@ -128,7 +145,11 @@ describe('model folders', () => {
     });
     dropChecksums(dir);
     const err = await errorOf(readModelFolder(dir));
-    expect(err).toMatchObject({ code: 'MODEL_FOLDER_NOT_FINITE', details: { tensor: name, element: 2 }, message: `${join(dir, 'generator.safetensors')}: tensor '${name}' holds NaN (element 2); the weights are damaged or come from a diverged run` });
+    expect(err).toMatchObject({
+      code: 'MODEL_FOLDER_NOT_FINITE',
+      details: { tensor: name, element: 2 },
+      message: `${join(dir, 'generator.safetensors')}: tensor '${name}' holds NaN (element 2); the weights are damaged or come from a diverged run`,
+    });
   });
 
   it('integer tensors are refused with a code, I64 included (never cast, never a TypeError)', async () => {
@@ -142,7 +163,10 @@ describe('model folders', () => {
       });
       dropChecksums(dir);
       const err = await errorOf(readModelFolder(dir));
-      expect(err, dtype).toMatchObject({ code: 'STYLEGAN2_BAD_DTYPE', message: expect.stringContaining(`tensor 'step' has dtype ${dtype}`) });
+      expect(err, dtype).toMatchObject({
+        code: 'STYLEGAN2_BAD_DTYPE',
+        message: expect.stringContaining(`tensor 'step' has dtype ${dtype}`),
+      });
     }
   });
 
@@ -158,13 +182,19 @@ describe('model folders', () => {
       const file = join(dir, 'model.json');
       writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), weights }));
       const err = await errorOf(readModelFolder(dir));
-      expect(err, weights).toMatchObject({ code: 'MODEL_FOLDER_UNSAFE_PATH', message: expect.stringContaining(`"weights" '${weights}' ${why}`) });
+      expect(err, weights).toMatchObject({
+        code: 'MODEL_FOLDER_UNSAFE_PATH',
+        message: expect.stringContaining(`"weights" '${weights}' ${why}`),
+      });
     }
     const linked = await written();
     rmSync(join(linked, 'generator.safetensors'));
     symlinkSync(join(work, 'secret'), join(linked, 'generator.safetensors'));
     const err = await errorOf(readModelFolder(linked));
-    expect(err).toMatchObject({ code: 'MODEL_FOLDER_UNSAFE_PATH', message: expect.stringContaining(`is a link to ${join(work, 'secret')}, outside the folder`) });
+    expect(err).toMatchObject({
+      code: 'MODEL_FOLDER_UNSAFE_PATH',
+      message: expect.stringContaining(`is a link to ${join(work, 'secret')}, outside the folder`),
+    });
     expect(err.message).not.toContain('secret bytes');
     // A link inside the folder is fine.
     const inside = await written();
@@ -188,15 +218,29 @@ describe('model folders', () => {
   });
 
   it('schema errors come by field path, with a code', () => {
-    expect(() => parseModelManifest({ format: 'gan-control-model', version: 1, generator: { ...TINY_CONFIG, zDim: 'x' }, attributes: [{ name: '__proto__' }] }, 'm/model.json')).toThrow(
-      expect.objectContaining({ code: 'MODEL_FOLDER_INVALID', message: expect.stringMatching(/generator\.zDim: [\s\S]*attributes\W+0\W+name: __proto__, constructor and prototype are reserved/) }),
+    expect(() =>
+      parseModelManifest(
+        { format: 'gan-control-model', version: 1, generator: { ...TINY_CONFIG, zDim: 'x' }, attributes: [{ name: '__proto__' }] },
+        'm/model.json',
+      ),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'MODEL_FOLDER_INVALID',
+        message: expect.stringMatching(/generator\.zDim: [\s\S]*attributes\W+0\W+name: __proto__, constructor and prototype are reserved/),
+      }),
     );
-    expect(() => parseModelManifest('{"format": "gan-co', 'm/model.json')).toThrow(expect.objectContaining({ code: 'MODEL_FOLDER_INVALID', message: expect.stringContaining('m/model.json: not valid JSON') }));
+    expect(() => parseModelManifest('{"format": "gan-co', 'm/model.json')).toThrow(
+      expect.objectContaining({ code: 'MODEL_FOLDER_INVALID', message: expect.stringContaining('m/model.json: not valid JSON') }),
+    );
   });
 
   it('the bundled shapes model loads, its weights matching the checksum its model.json records', async () => {
     const dir = join(__dirname, '../../domain-shapes/model');
-    expect(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')).files['generator.safetensors'].sha256).toBe(createHash('sha256').update(readFileSync(join(dir, 'generator.safetensors'))).digest('hex'));
+    expect(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')).files['generator.safetensors'].sha256).toBe(
+      createHash('sha256')
+        .update(readFileSync(join(dir, 'generator.safetensors')))
+        .digest('hex'),
+    );
     const folder = await readModelFolder(dir);
     expect(folder.groups.map((g) => g.name)).toEqual(['color', 'position', 'size', 'other']);
     folder.dispose();

@@ -14,7 +14,17 @@ import {
 } from '../src/index.js';
 import { fixtureConfig, readBytes, TINY_D, TINY_G } from './helpers.js';
 
-const GROUPED: GeneratorConfigInput = { ...TINY_G, mapping: { numLayers: 3, layerFeatures: 6, groups: [{ name: 'a', size: 3 }, { name: 'b', size: 5 }] } };
+const GROUPED: GeneratorConfigInput = {
+  ...TINY_G,
+  mapping: {
+    numLayers: 3,
+    layerFeatures: 6,
+    groups: [
+      { name: 'a', size: 3 },
+      { name: 'b', size: 5 },
+    ],
+  },
+};
 
 const arr = (t: tf.Tensor) => Array.from(t.dataSync());
 const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
@@ -32,7 +42,17 @@ describe('configs', () => {
     expect(() => parseGeneratorConfig({ ...TINY_G, synthesis: { channelBse: 3 } })).toThrow(/synthesis/);
     expect(() => parseGeneratorConfig({ ...TINY_G, resolution: 12 })).toThrow(/resolution: must be a power of two/);
     expect(() => parseGeneratorConfig({ ...GROUPED, zDim: 9 })).toThrow(/mapping\.groups: group sizes sum to 8, but zDim is 9/);
-    expect(() => parseGeneratorConfig({ ...TINY_G, mapping: { groups: [{ name: 'a', size: 4 }, { name: 'a', size: 4 }] } })).toThrow(/duplicate group name 'a'/);
+    expect(() =>
+      parseGeneratorConfig({
+        ...TINY_G,
+        mapping: {
+          groups: [
+            { name: 'a', size: 4 },
+            { name: 'a', size: 4 },
+          ],
+        },
+      }),
+    ).toThrow(/duplicate group name 'a'/);
     try {
       parseGeneratorConfig({ ...TINY_G, foo: 1 });
     } catch (e) {
@@ -108,7 +128,10 @@ describe('generator', () => {
 
   it('updateWAvg is lerp(mean, w_avg, β)', () => {
     const G = createGenerator(TINY_G, { seed: 1 });
-    const w = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8], [3, 2, 1, 0, 1, 2, 3, 4]]);
+    const w = tf.tensor2d([
+      [1, 2, 3, 4, 5, 6, 7, 8],
+      [3, 2, 1, 0, 1, 2, 3, 4],
+    ]);
     G.wAvg.assign(tf.fill([8], 10));
     G.updateWAvg(w);
     const want = [2, 2, 2, 2, 3, 4, 5, 6].map((m) => m + 0.995 * (10 - m));
@@ -125,7 +148,8 @@ describe('generator', () => {
     expect(v['mapping.groups.b.fc0.weight'].shape).toEqual([5, 6]);
     expect(G.stateDict()['mapping.groups.b.fc2.weight'].shape).toEqual([5, 6]); // official [out, in]
     for (const k of Object.keys(v)) expect(k.startsWith('mapping.fc')).toBe(false);
-    for (const [k, t] of Object.entries(v)) if (/^mapping\.groups\..*bias$/.test(k)) t.assign(tf.randomNormal(t.shape, 0, 10, 'float32', 7));
+    for (const [k, t] of Object.entries(v))
+      if (/^mapping\.groups\..*bias$/.test(k)) t.assign(tf.randomNormal(t.shape, 0, 10, 'float32', 7));
 
     const z = tf.randomNormal([2, 8], 0, 1, 'float32', 3) as tf.Tensor2D;
     const w = G.mapW(z);
@@ -133,7 +157,10 @@ describe('generator', () => {
     const sd = G.stateDict();
     const zs = arr(z);
     const ref: number[] = [];
-    for (const [g, off, size] of [['a', 0, 3], ['b', 3, 5]] as const) {
+    for (const [g, off, size] of [
+      ['a', 0, 3],
+      ['b', 3, 5],
+    ] as const) {
       let x = zs.slice(off, off + size);
       const ms = x.reduce((s, q) => s + q * q, 0) / size;
       x = x.map((q) => q / Math.sqrt(ms + 1e-8));
@@ -150,7 +177,9 @@ describe('generator', () => {
       }
       ref.push(...x);
     }
-    arr(w).slice(0, 8).forEach((q, i) => expect(Math.abs(q - ref[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref[i]))));
+    arr(w)
+      .slice(0, 8)
+      .forEach((q, i) => expect(Math.abs(q - ref[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref[i]))));
 
     // Changing group b's latent (or scaling group a's) leaves group a's w unchanged.
     const z2 = tf.concat([tf.mul(tf.slice(z, [0, 0], [2, 3]), 3), tf.randomNormal([2, 5], 0, 1, 'float32', 9)], 1) as tf.Tensor2D;
@@ -237,11 +266,15 @@ describe('official loaders', () => {
   it('names a wrongly shaped tensor, a wrong filter and unsupported kwargs', () => {
     const t = { ...gBytes() } as Record<string, { shape: number[]; data: Float32Array }>;
     t['mapping.fc1.bias'] = { shape: [32], data: new Float32Array(32) };
-    expect(() => loadOfficialGenerator(rewrite(t), fixtureConfig.G_kwargs)).toThrow(/'mapping\.fc1\.bias' has shape \[32\].*expects \[64\]/);
+    expect(() => loadOfficialGenerator(rewrite(t), fixtureConfig.G_kwargs)).toThrow(
+      /'mapping\.fc1\.bias' has shape \[32\].*expects \[64\]/,
+    );
     const t2 = { ...gBytes() } as Record<string, { shape: number[]; data: Float32Array }>;
     t2['synthesis.b8.resample_filter'] = { shape: [4, 4], data: new Float32Array(16).fill(1 / 16) };
     expect(() => loadOfficialGenerator(rewrite(t2), fixtureConfig.G_kwargs)).toThrow(/synthesis\.b8\.resample_filter/);
-    expect(() => loadOfficialDiscriminator(readBytes('D.safetensors'), { ...fixtureConfig.D_kwargs, architecture: 'skip' })).toThrow(/architecture/);
+    expect(() => loadOfficialDiscriminator(readBytes('D.safetensors'), { ...fixtureConfig.D_kwargs, architecture: 'skip' })).toThrow(
+      /architecture/,
+    );
     expect(() => loadOfficialGenerator(readBytes('G.safetensors'), { ...fixtureConfig.G_kwargs, c_dim: 10 })).toThrow(/c_dim/);
     expect(() => loadOfficialGenerator(readBytes('G.safetensors').slice(0, 1000), fixtureConfig.G_kwargs)).toThrow(/safetensors/);
   });

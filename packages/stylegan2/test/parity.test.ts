@@ -87,7 +87,10 @@ describe.each(['cpu', 'wasm'])('official parity on %s', (backend) => {
   });
 
   it('conv_clamp probe (G and D with conv_clamp = 4)', () => {
-    const Gc = loadOfficialGenerator(readBytes('G.safetensors'), { ...fixtureConfig.G_kwargs, synthesis_kwargs: { ...gk.synthesis_kwargs, conv_clamp: fx.probe_conv_clamp } });
+    const Gc = loadOfficialGenerator(readBytes('G.safetensors'), {
+      ...fixtureConfig.G_kwargs,
+      synthesis_kwargs: { ...gk.synthesis_kwargs, conv_clamp: fx.probe_conv_clamp },
+    });
     const Dc = loadOfficialDiscriminator(readBytes('D.safetensors'), { ...fixtureConfig.D_kwargs, conv_clamp: fx.probe_conv_clamp });
     const ws = ref('ws_psi1') as tf.Tensor3D;
     const img = ref('img_const') as tf.Tensor4D;

@@ -32,7 +32,10 @@ function coordinateCheck(loss: () => tf.Scalar, v: tf.Variable, eps: number): { 
   const { value, grads } = tf.variableGrads(loss, [v]);
   const g = Array.from(grads[v.name].dataSync());
   tf.dispose([value, ...Object.values(grads)]);
-  const order = g.map((x, i) => [Math.abs(x), i]).sort((p, q) => q[0] - p[0]).map((p) => p[1]);
+  const order = g
+    .map((x, i) => [Math.abs(x), i])
+    .sort((p, q) => q[0] - p[0])
+    .map((p) => p[1]);
   const orig = tf.clone(v);
   const base = orig.dataSync();
   let last = { analytic: NaN, numeric: NaN, tries: 0 };
@@ -60,7 +63,8 @@ function nets(): { G: Generator; D: Discriminator } {
   // Non-trivial biases and noise strengths (zero-initialised parameters hide bugs).
   for (const [k, t] of Object.entries({ ...G.variables(), ...D.variables() })) {
     if (k.endsWith('noise_strength')) t.assign(tf.scalar(0.3));
-    else if (k.endsWith('.bias') && !k.includes('affine') && !k.startsWith('mapping')) t.assign(tf.randomNormal(t.shape, 0, 0.1, 'float32', k.length));
+    else if (k.endsWith('.bias') && !k.includes('affine') && !k.startsWith('mapping'))
+      t.assign(tf.randomNormal(t.shape, 0, 0.1, 'float32', k.length));
   }
   return { G, D };
 }
@@ -71,9 +75,18 @@ describe('second-order gradients (finite differences)', () => {
     const x = tf.randomUniform([2, 8, 8, 3], -1, 1, 'float32', 3) as tf.Tensor4D;
     const loss = () => tf.tidy(() => tf.mean(r1Penalty((t) => D.logits(t), x).penalty) as tf.Scalar);
     const v = D.variables();
-    for (const [i, name] of ['b8.conv0.weight', 'b8.conv1.weight', 'b8.skip.weight', 'b8.fromrgb.weight', 'b4.conv.weight', 'b4.fc.weight'].entries()) {
+    for (const [i, name] of [
+      'b8.conv0.weight',
+      'b8.conv1.weight',
+      'b8.skip.weight',
+      'b8.fromrgb.weight',
+      'b4.conv.weight',
+      'b4.fc.weight',
+    ].entries()) {
       const { analytic, numeric, tries } = coordinateCheck(loss, v[name], 1e-3);
-      expect(Math.abs(analytic - numeric), `${name}: analytic ${analytic} vs numeric ${numeric} (${tries} coordinates tried)`).toBeLessThan(2e-2 * Math.abs(numeric));
+      expect(Math.abs(analytic - numeric), `${name}: analytic ${analytic} vs numeric ${numeric} (${tries} coordinates tried)`).toBeLessThan(
+        2e-2 * Math.abs(numeric),
+      );
     }
     x.dispose();
     G.dispose();
@@ -90,11 +103,21 @@ describe('second-order gradients (finite differences)', () => {
         return tf.mean(tf.square(tf.sub(lengths, 0.5))) as tf.Scalar;
       });
     const v = G.variables();
-    const names = ['synthesis.b8.conv0.weight', 'synthesis.b8.conv0.affine.weight', 'synthesis.b4.conv1.weight', 'synthesis.b8.torgb.affine.weight', 'synthesis.b8.conv1.noise_strength', 'synthesis.b4.const', 'mapping.fc1.weight'];
+    const names = [
+      'synthesis.b8.conv0.weight',
+      'synthesis.b8.conv0.affine.weight',
+      'synthesis.b4.conv1.weight',
+      'synthesis.b8.torgb.affine.weight',
+      'synthesis.b8.conv1.noise_strength',
+      'synthesis.b4.const',
+      'mapping.fc1.weight',
+    ];
     for (const [i, name] of names.entries()) {
       const eps = name.startsWith('mapping') ? 1e-2 : 1e-4; // mapping weights are stored ×100
       const { analytic, numeric, tries } = coordinateCheck(loss, v[name], eps);
-      expect(Math.abs(analytic - numeric), `${name}: analytic ${analytic} vs numeric ${numeric} (${tries} coordinates tried)`).toBeLessThan(2e-2 * Math.abs(numeric));
+      expect(Math.abs(analytic - numeric), `${name}: analytic ${analytic} vs numeric ${numeric} (${tries} coordinates tried)`).toBeLessThan(
+        2e-2 * Math.abs(numeric),
+      );
     }
     tf.dispose([z, noise]);
     G.dispose();
@@ -112,7 +135,8 @@ describe('training step', () => {
     const optD = tf.train.adam(dOpt.learningRate, dOpt.beta1, dOpt.beta2, 1e-8);
     const pl = new PathLengthRegularizer();
     const reals = tf.randomUniform([4, 8, 8, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
-    const snapshot = () => Object.fromEntries(Object.entries({ ...G.variables(), ...D.variables() }).map(([k, t]) => [k, Array.from(t.dataSync())]));
+    const snapshot = () =>
+      Object.fromEntries(Object.entries({ ...G.variables(), ...D.variables() }).map(([k, t]) => [k, Array.from(t.dataSync())]));
     let rngState = 1;
     const rng = () => ((rngState = (rngState * 16807) % 2147483647) - 1) / 2147483646;
 
@@ -121,25 +145,37 @@ describe('training step', () => {
       const z2 = tf.randomNormal([4, 8], 0, 1, 'float32', seed + 1) as tf.Tensor2D;
       const cutoff = sampleMixingCutoff(G.numWs, 0.9, rng);
       // G main: non-saturating loss through D, with style mixing and w_avg tracking.
-      optG.minimize(() => {
-        const w = G.mapW(z);
-        G.updateWAvg(w);
-        const ws = mixStyles(G.mapping(z), G.mapping(z2), cutoff);
-        return generatorLogisticNS(D.logits(G.synthesis(ws, { noiseMode: 'random' }))) as tf.Scalar;
-      }, false, G.trainableVariables());
+      optG.minimize(
+        () => {
+          const w = G.mapW(z);
+          G.updateWAvg(w);
+          const ws = mixStyles(G.mapping(z), G.mapping(z2), cutoff);
+          return generatorLogisticNS(D.logits(G.synthesis(ws, { noiseMode: 'random' }))) as tf.Scalar;
+        },
+        false,
+        G.trainableVariables(),
+      );
       // G reg (lazy, every 4 steps): path length on half the batch, loss × interval.
-      optG.minimize(() => {
-        const ws = G.mapping(tf.slice(z, [0, 0], [2, 8]) as tf.Tensor2D);
-        return tf.mul(pl.loss(G, ws, { synthesis: { noiseMode: 'random' } }).loss, 4) as tf.Scalar;
-      }, false, G.trainableVariables());
+      optG.minimize(
+        () => {
+          const ws = G.mapping(tf.slice(z, [0, 0], [2, 8]) as tf.Tensor2D);
+          return tf.mul(pl.loss(G, ws, { synthesis: { noiseMode: 'random' } }).loss, 4) as tf.Scalar;
+        },
+        false,
+        G.trainableVariables(),
+      );
       // D main: logistic loss on fakes (no grad into G) and reals.
       const fakes = tf.tidy(() => G.synthesis(G.mapping(z), { noiseMode: 'random' }));
       optD.minimize(() => discriminatorLogistic(D.logits(reals), D.logits(fakes)), false, D.trainableVariables());
       // D reg (lazy, every 16 steps): R1 with γ = 1, loss × interval; reuses the logits of that pass.
-      optD.minimize(() => {
-        const { penalty, logits } = r1Penalty((x) => D.logits(x), reals);
-        return tf.add(tf.mul(tf.mean(penalty), 0.5 * 16), tf.mul(tf.sum(logits), 0)) as tf.Scalar;
-      }, false, D.trainableVariables());
+      optD.minimize(
+        () => {
+          const { penalty, logits } = r1Penalty((x) => D.logits(x), reals);
+          return tf.add(tf.mul(tf.mean(penalty), 0.5 * 16), tf.mul(tf.sum(logits), 0)) as tf.Scalar;
+        },
+        false,
+        D.trainableVariables(),
+      );
       updateEma(Gema, G, emaBeta({ batchSize: 4, emaKimg: 0.01, emaRampup: 0.05, curNimg: 4 * seed }));
       tf.dispose([z, z2, fakes]);
     };
@@ -152,12 +188,16 @@ describe('training step', () => {
     const after = snapshot();
     const changed = Object.keys(before).filter((k) => before[k].some((x, i) => x !== after[k][i]));
     const trainable = new Set([...G.trainableVariables(), ...D.trainableVariables()]);
-    const names = Object.entries({ ...G.variables(), ...D.variables() }).filter(([, t]) => trainable.has(t)).map(([k]) => k);
+    const names = Object.entries({ ...G.variables(), ...D.variables() })
+      .filter(([, t]) => trainable.has(t))
+      .map(([k]) => k);
     expect(changed.length).toBeGreaterThan(names.length * 0.9);
     expect(changed).toContain('mapping.w_avg');
     expect(pl.mean).toBeGreaterThan(0);
     // EMA moved towards G but is not G
-    const d = tf.tidy(() => val(tf.max(tf.abs(tf.sub(Gema.variables()['synthesis.b8.conv0.weight'], G.variables()['synthesis.b8.conv0.weight'])))));
+    const d = tf.tidy(() =>
+      val(tf.max(tf.abs(tf.sub(Gema.variables()['synthesis.b8.conv0.weight'], G.variables()['synthesis.b8.conv0.weight'])))),
+    );
     expect(d).toBeGreaterThan(0);
     optG.dispose();
     optD.dispose();
@@ -193,7 +233,12 @@ describe('training helpers', () => {
     expect(g.learningRate).toBeCloseTo(0.002, 12);
     expect(g.beta1).toBe(0);
     expect(g.beta2).toBeCloseTo(Math.pow(0.99, 0.8), 12);
-    expect(lazyRegularizationAdam({ learningRate: 1, beta1: 0.5, beta2: 0.9, interval: null })).toEqual({ learningRate: 1, beta1: 0.5, beta2: 0.9, ratio: 1 });
+    expect(lazyRegularizationAdam({ learningRate: 1, beta1: 0.5, beta2: 0.9, interval: null })).toEqual({
+      learningRate: 1,
+      beta1: 0.5,
+      beta2: 0.9,
+      ratio: 1,
+    });
   });
 
   it('style-mixing cutoff: U{1..numWs-1} with probability p, else numWs', () => {
@@ -203,7 +248,8 @@ describe('training helpers', () => {
     expect(sampleMixingCutoff(8, 0.9, r)).toBe(1); // cutoff from 0.0, kept (0.5 < 0.9)
     expect(sampleMixingCutoff(8, 0.9, r)).toBe(8); // cutoff from 0.999 = 7, dropped (0.95 ≥ 0.9)
     const counts = new Map<number, number>();
-    for (let k = 0; k < 2000; k++) counts.set(sampleMixingCutoff(8, 0.9, Math.random), (counts.get(sampleMixingCutoff(8, 0.9, Math.random)) ?? 0) + 1);
+    for (let k = 0; k < 2000; k++)
+      counts.set(sampleMixingCutoff(8, 0.9, Math.random), (counts.get(sampleMixingCutoff(8, 0.9, Math.random)) ?? 0) + 1);
     expect([...counts.keys()].every((c) => c >= 1 && c <= 8)).toBe(true);
   });
 

@@ -38,7 +38,10 @@ export const DEFAULT_MAX_PIXELS = 2 ** 24;
  */
 export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions = {}): Promise<RawImage> {
   if (!(bytes instanceof Uint8Array)) {
-    throw new TensorIoError('IMAGE_INVALID_INPUT', 'decodeImage expects the bytes of an image as a Uint8Array (e.g. the result of fs.readFile).');
+    throw new TensorIoError(
+      'IMAGE_INVALID_INPUT',
+      'decodeImage expects the bytes of an image as a Uint8Array (e.g. the result of fs.readFile).',
+    );
   }
   const channels = options.channels ?? 3;
   if (channels !== 3 && channels !== 4) {
@@ -46,7 +49,10 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
   }
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (typeof maxPixels !== 'number' || !(maxPixels > 0)) {
-    throw new TensorIoError('IMAGE_INVALID_INPUT', `decodeImage: maxPixels must be a positive number (Infinity for none), got ${String(maxPixels)}.`);
+    throw new TensorIoError(
+      'IMAGE_INVALID_INPUT',
+      `decodeImage: maxPixels must be a positive number (Infinity for none), got ${String(maxPixels)}.`,
+    );
   }
   const raise = (n: number) => `decodeImage(bytes, { maxPixels: ${n} })`;
   if (options.resize) {
@@ -55,10 +61,20 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
       throw new TensorIoError('IMAGE_INVALID_INPUT', `decodeImage: resize.fit must be 'fill' or 'cover', got ${String(fit)}.`);
     }
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-      throw new TensorIoError('IMAGE_INVALID_INPUT', `decodeImage: resize needs positive integer width and height, got ${String(width)}x${String(height)}.`);
+      throw new TensorIoError(
+        'IMAGE_INVALID_INPUT',
+        `decodeImage: resize needs positive integer width and height, got ${String(width)}x${String(height)}.`,
+      );
     }
     if (width * height > maxPixels) {
-      throw limitError('decodeImage', 'maxPixels', width * height, maxPixels, `resizing to ${width}x${height} makes ${width * height} pixels`, raise(width * height));
+      throw limitError(
+        'decodeImage',
+        'maxPixels',
+        width * height,
+        maxPixels,
+        `resizing to ${width}x${height} makes ${width * height} pixels`,
+        raise(width * height),
+      );
     }
   }
   const { default: sharp } = await import('sharp');
@@ -77,11 +93,19 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
   }
   const pixels = (declared.width ?? 0) * (declared.height ?? 0);
   if (pixels > maxPixels) {
-    throw limitError('decodeImage', 'maxPixels', pixels, maxPixels, `the ${declared.format ?? 'image'} declares ${declared.width}x${declared.height} = ${pixels} pixels`, raise(pixels));
+    throw limitError(
+      'decodeImage',
+      'maxPixels',
+      pixels,
+      maxPixels,
+      `the ${declared.format ?? 'image'} declares ${declared.width}x${declared.height} = ${pixels} pixels`,
+      raise(pixels),
+    );
   }
   try {
     let pipeline = sharp(bytes, { limitInputPixels }).rotate().toColourspace('srgb');
-    if (options.resize) pipeline = pipeline.resize(options.resize.width, options.resize.height, { fit: options.resize.fit ?? 'fill', position: 'centre' });
+    if (options.resize)
+      pipeline = pipeline.resize(options.resize.width, options.resize.height, { fit: options.resize.fit ?? 'fill', position: 'centre' });
     pipeline = channels === 4 ? pipeline.ensureAlpha() : pipeline.removeAlpha();
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== channels) {
@@ -121,11 +145,17 @@ function toBytes(values: Float32Array | Int32Array | Uint8Array): Uint8Array {
 
 function readImages(images: tf.Tensor): { n: number; h: number; w: number; c: 1 | 3 | 4 } {
   if (images.rank !== 4 && images.rank !== 3) {
-    throw new TensorIoError('IMAGE_INVALID_INPUT', `tensorToPng: expected NHWC [N, H, W, C] (or HWC), got shape ${JSON.stringify(images.shape)}.`);
+    throw new TensorIoError(
+      'IMAGE_INVALID_INPUT',
+      `tensorToPng: expected NHWC [N, H, W, C] (or HWC), got shape ${JSON.stringify(images.shape)}.`,
+    );
   }
   const [n, h, w, c] = images.rank === 4 ? images.shape : [1, ...images.shape];
   if (c !== 1 && c !== 3 && c !== 4) {
-    throw new TensorIoError('IMAGE_INVALID_INPUT', `tensorToPng: channels must be 1, 3 or 4 (NHWC), got ${c} in shape ${JSON.stringify(images.shape)}. NCHW tensors must be transposed first.`);
+    throw new TensorIoError(
+      'IMAGE_INVALID_INPUT',
+      `tensorToPng: channels must be 1, 3 or 4 (NHWC), got ${c} in shape ${JSON.stringify(images.shape)}. NCHW tensors must be transposed first.`,
+    );
   }
   return { n, h, w, c };
 }
@@ -149,7 +179,8 @@ export async function tensorToPng(images: tf.Tensor, options: TensorToPngOptions
     throw new TensorIoError('IMAGE_INVALID_INPUT', `tensorToPng: grid ${rows}x${cols} cannot hold ${n} images.`);
   }
   const pad = options.padding ?? 2;
-  if (!Number.isInteger(pad) || pad < 0) throw new TensorIoError('IMAGE_INVALID_INPUT', `tensorToPng: padding must be a non-negative integer, got ${pad}.`);
+  if (!Number.isInteger(pad) || pad < 0)
+    throw new TensorIoError('IMAGE_INVALID_INPUT', `tensorToPng: padding must be a non-negative integer, got ${pad}.`);
   const W = cols * (w + pad) + pad;
   const H = rows * (h + pad) + pad;
   const out = new Uint8Array(W * H * c).fill(options.padValue ?? 0);
@@ -157,7 +188,7 @@ export async function tensorToPng(images: tf.Tensor, options: TensorToPngOptions
     const y0 = pad + Math.floor(k / cols) * (h + pad);
     const x0 = pad + (k % cols) * (w + pad);
     for (let y = 0; y < h; y++) {
-      const src = bytes.subarray(((k * h + y) * w) * c, ((k * h + y) * w + w) * c);
+      const src = bytes.subarray((k * h + y) * w * c, ((k * h + y) * w + w) * c);
       out.set(src, ((y0 + y) * W + x0) * c);
     }
   }
@@ -177,5 +208,7 @@ export async function tensorToPngs(images: tf.Tensor): Promise<Uint8Array[]> {
   const { n, h, w, c } = readImages(images);
   const bytes = toBytes(await images.data<'float32'>());
   const size = h * w * c;
-  return Promise.all(Array.from({ length: n }, (_, k) => encodePng({ width: w, height: h, channels: c, data: bytes.slice(k * size, (k + 1) * size) })));
+  return Promise.all(
+    Array.from({ length: n }, (_, k) => encodePng({ width: w, height: h, channels: c, data: bytes.slice(k * size, (k + 1) * size) })),
+  );
 }

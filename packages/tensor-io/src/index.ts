@@ -2,14 +2,7 @@ export { exceededLimit, TensorIoError } from './errors.js';
 export type { TensorIoErrorCode, TensorIoLimitInfo } from './errors.js';
 export { DEFAULT_LIMITS } from './limits.js';
 export type { TensorIoLimits } from './limits.js';
-export {
-  readSafetensors,
-  writeSafetensors,
-  halfToFloat,
-  floatToHalf,
-  halfArrayToFloat32,
-  bfloat16ArrayToFloat32,
-} from './safetensors.js';
+export { readSafetensors, writeSafetensors, halfToFloat, floatToHalf, halfArrayToFloat32, bfloat16ArrayToFloat32 } from './safetensors.js';
 export type {
   SafetensorsDtype,
   SafetensorsEntry,

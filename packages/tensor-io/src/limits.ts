@@ -53,7 +53,10 @@ export function resolveLimits(user: TensorIoLimits | undefined, fn: string, inva
   const out: Record<string, number> = { ...DEFAULT_LIMITS };
   if (user === undefined) return out as Required<TensorIoLimits>;
   if (user === null || typeof user !== 'object') {
-    throw new TensorIoError(invalidCode, `${fn}: limits must be an object of numbers (options: ${Object.keys(DEFAULT_LIMITS).join(', ')}).`);
+    throw new TensorIoError(
+      invalidCode,
+      `${fn}: limits must be an object of numbers (options: ${Object.keys(DEFAULT_LIMITS).join(', ')}).`,
+    );
   }
   for (const [k, v] of Object.entries(user)) {
     if (v === undefined) continue;
@@ -104,7 +107,13 @@ export class ExpansionBudget {
     }
     const ratio = total / Math.max(1, this.fileBytes);
     if (ratio > maxExpansionRatio) {
-      throw limitError(this.fn, 'maxExpansionRatio', Math.ceil(ratio), maxExpansionRatio, `${what} would make the ${this.fileBytes}-byte file expand to ${total} bytes in all, ${ratio.toFixed(1)} times its size`);
+      throw limitError(
+        this.fn,
+        'maxExpansionRatio',
+        Math.ceil(ratio),
+        maxExpansionRatio,
+        `${what} would make the ${this.fileBytes}-byte file expand to ${total} bytes in all, ${ratio.toFixed(1)} times its size`,
+      );
     }
     this.used = total;
   }
@@ -129,7 +138,8 @@ export function describeValue(value: unknown, maxChars = 200): string {
     else if (typeof v === 'bigint') out += `${v}n`;
     else if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) out += String(v);
     else if (typeof v === 'function' || typeof v === 'symbol') out += typeof v;
-    else if (ArrayBuffer.isView(v)) out += `${v.constructor.name}(${(v as unknown as ArrayLike<unknown>).length ?? (v as ArrayBufferView).byteLength})`;
+    else if (ArrayBuffer.isView(v))
+      out += `${v.constructor.name}(${(v as unknown as ArrayLike<unknown>).length ?? (v as ArrayBufferView).byteLength})`;
     else if (typeof v === 'object') {
       const named = (v as { qualifiedName?: unknown }).qualifiedName;
       if (typeof named === 'string') {

@@ -38,7 +38,11 @@ function node(): NodeModules | null {
     const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
     nodeModules =
       typeof proc?.getBuiltinModule === 'function'
-        ? { fs: proc.getBuiltinModule('node:fs/promises') as NodeFs, path: proc.getBuiltinModule('node:path') as NodePath, url: proc.getBuiltinModule('node:url') as NodeUrl }
+        ? {
+            fs: proc.getBuiltinModule('node:fs/promises') as NodeFs,
+            path: proc.getBuiltinModule('node:path') as NodePath,
+            url: proc.getBuiltinModule('node:url') as NodeUrl,
+          }
         : null;
   }
   return nodeModules;
@@ -122,7 +126,10 @@ export async function readText(location: FileLocation): Promise<string> {
 export async function listFolder(location: FileLocation): Promise<string[]> {
   const r = resolve(location);
   if (r.kind === 'path') return r.node.fs.readdir(r.path);
-  throw new TensorIoError('LOCATION_UNSUPPORTED', `cannot list ${r.url.href}: a folder behind a URL has no listing; name the files instead.`);
+  throw new TensorIoError(
+    'LOCATION_UNSUPPORTED',
+    `cannot list ${r.url.href}: a folder behind a URL has no listing; name the files instead.`,
+  );
 }
 
 /**

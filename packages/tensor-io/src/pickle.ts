@@ -38,18 +38,74 @@ export const PICKLE_STATE = Symbol.for('gan-control.tensor-io.pickle-state');
 const MARK = Symbol('mark');
 
 const OPCODE_NAMES: Record<number, string> = {
-  0x28: 'MARK', 0x2e: 'STOP', 0x30: 'POP', 0x31: 'POP_MARK', 0x32: 'DUP', 0x46: 'FLOAT', 0x49: 'INT',
-  0x4a: 'BININT', 0x4b: 'BININT1', 0x4c: 'LONG', 0x4d: 'BININT2', 0x4e: 'NONE', 0x50: 'PERSID',
-  0x51: 'BINPERSID', 0x52: 'REDUCE', 0x53: 'STRING', 0x54: 'BINSTRING', 0x55: 'SHORT_BINSTRING',
-  0x56: 'UNICODE', 0x58: 'BINUNICODE', 0x61: 'APPEND', 0x62: 'BUILD', 0x63: 'GLOBAL', 0x64: 'DICT',
-  0x7d: 'EMPTY_DICT', 0x65: 'APPENDS', 0x67: 'GET', 0x68: 'BINGET', 0x69: 'INST', 0x6a: 'LONG_BINGET',
-  0x6c: 'LIST', 0x5d: 'EMPTY_LIST', 0x6f: 'OBJ', 0x70: 'PUT', 0x71: 'BINPUT', 0x72: 'LONG_BINPUT',
-  0x73: 'SETITEM', 0x74: 'TUPLE', 0x29: 'EMPTY_TUPLE', 0x75: 'SETITEMS', 0x47: 'BINFLOAT',
-  0x80: 'PROTO', 0x81: 'NEWOBJ', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x85: 'TUPLE1', 0x86: 'TUPLE2',
-  0x87: 'TUPLE3', 0x88: 'NEWTRUE', 0x89: 'NEWFALSE', 0x8a: 'LONG1', 0x8b: 'LONG4', 0x42: 'BINBYTES',
-  0x43: 'SHORT_BINBYTES', 0x8c: 'SHORT_BINUNICODE', 0x8d: 'BINUNICODE8', 0x8e: 'BINBYTES8',
-  0x8f: 'EMPTY_SET', 0x90: 'ADDITEMS', 0x91: 'FROZENSET', 0x92: 'NEWOBJ_EX', 0x93: 'STACK_GLOBAL',
-  0x94: 'MEMOIZE', 0x95: 'FRAME', 0x96: 'BYTEARRAY8', 0x97: 'NEXT_BUFFER', 0x98: 'READONLY_BUFFER',
+  0x28: 'MARK',
+  0x2e: 'STOP',
+  0x30: 'POP',
+  0x31: 'POP_MARK',
+  0x32: 'DUP',
+  0x46: 'FLOAT',
+  0x49: 'INT',
+  0x4a: 'BININT',
+  0x4b: 'BININT1',
+  0x4c: 'LONG',
+  0x4d: 'BININT2',
+  0x4e: 'NONE',
+  0x50: 'PERSID',
+  0x51: 'BINPERSID',
+  0x52: 'REDUCE',
+  0x53: 'STRING',
+  0x54: 'BINSTRING',
+  0x55: 'SHORT_BINSTRING',
+  0x56: 'UNICODE',
+  0x58: 'BINUNICODE',
+  0x61: 'APPEND',
+  0x62: 'BUILD',
+  0x63: 'GLOBAL',
+  0x64: 'DICT',
+  0x7d: 'EMPTY_DICT',
+  0x65: 'APPENDS',
+  0x67: 'GET',
+  0x68: 'BINGET',
+  0x69: 'INST',
+  0x6a: 'LONG_BINGET',
+  0x6c: 'LIST',
+  0x5d: 'EMPTY_LIST',
+  0x6f: 'OBJ',
+  0x70: 'PUT',
+  0x71: 'BINPUT',
+  0x72: 'LONG_BINPUT',
+  0x73: 'SETITEM',
+  0x74: 'TUPLE',
+  0x29: 'EMPTY_TUPLE',
+  0x75: 'SETITEMS',
+  0x47: 'BINFLOAT',
+  0x80: 'PROTO',
+  0x81: 'NEWOBJ',
+  0x82: 'EXT1',
+  0x83: 'EXT2',
+  0x84: 'EXT4',
+  0x85: 'TUPLE1',
+  0x86: 'TUPLE2',
+  0x87: 'TUPLE3',
+  0x88: 'NEWTRUE',
+  0x89: 'NEWFALSE',
+  0x8a: 'LONG1',
+  0x8b: 'LONG4',
+  0x42: 'BINBYTES',
+  0x43: 'SHORT_BINBYTES',
+  0x8c: 'SHORT_BINUNICODE',
+  0x8d: 'BINUNICODE8',
+  0x8e: 'BINBYTES8',
+  0x8f: 'EMPTY_SET',
+  0x90: 'ADDITEMS',
+  0x91: 'FROZENSET',
+  0x92: 'NEWOBJ_EX',
+  0x93: 'STACK_GLOBAL',
+  0x94: 'MEMOIZE',
+  0x95: 'FRAME',
+  0x96: 'BYTEARRAY8',
+  0x97: 'NEXT_BUFFER',
+  0x98: 'READONLY_BUFFER',
 };
 
 function isDict(v: unknown): v is Record<string, unknown> {
@@ -89,14 +145,35 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
   let opAt = 0;
 
   const corrupt = (msg: string) =>
-    new TensorIoError('PICKLE_CORRUPT', `${source}: malformed pickle at byte ${opAt} (${OPCODE_NAMES[op] ?? `0x${op.toString(16)}`}): ${msg}`);
+    new TensorIoError(
+      'PICKLE_CORRUPT',
+      `${source}: malformed pickle at byte ${opAt} (${OPCODE_NAMES[op] ?? `0x${op.toString(16)}`}): ${msg}`,
+    );
   const need = (n: number) => {
     if (pos + n > bytes.length) throw corrupt(`needs ${n} more bytes but the pickle ends at ${bytes.length}.`);
   };
-  const u8 = () => { need(1); return bytes[pos++]; };
-  const u16 = () => { need(2); const v = view.getUint16(pos, true); pos += 2; return v; };
-  const u32 = () => { need(4); const v = view.getUint32(pos, true); pos += 4; return v; };
-  const i32 = () => { need(4); const v = view.getInt32(pos, true); pos += 4; return v; };
+  const u8 = () => {
+    need(1);
+    return bytes[pos++];
+  };
+  const u16 = () => {
+    need(2);
+    const v = view.getUint16(pos, true);
+    pos += 2;
+    return v;
+  };
+  const u32 = () => {
+    need(4);
+    const v = view.getUint32(pos, true);
+    pos += 4;
+    return v;
+  };
+  const i32 = () => {
+    need(4);
+    const v = view.getInt32(pos, true);
+    pos += 4;
+    return v;
+  };
   const u64 = () => {
     need(8);
     const v = view.getBigUint64(pos, true);
@@ -104,7 +181,12 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
     if (v > BigInt(bytes.length)) throw corrupt(`length ${v} exceeds the pickle size.`);
     return Number(v);
   };
-  const take = (n: number) => { need(n); const b = bytes.subarray(pos, pos + n); pos += n; return b; };
+  const take = (n: number) => {
+    need(n);
+    const b = bytes.subarray(pos, pos + n);
+    pos += n;
+    return b;
+  };
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   const str = (n: number) => {
     try {
@@ -143,7 +225,13 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
   };
   const memoPut = (i: number, v: unknown) => {
     if (memo.size >= limits.maxMemoEntries && !memo.has(i)) {
-      throw limitError(caller, 'maxMemoEntries', memo.size + 1, limits.maxMemoEntries, `${source}: memo entry number ${memo.size + 1} at byte ${opAt}`);
+      throw limitError(
+        caller,
+        'maxMemoEntries',
+        memo.size + 1,
+        limits.maxMemoEntries,
+        `${source}: memo entry number ${memo.size + 1} at byte ${opAt}`,
+      );
     }
     memo.set(i, v);
   };
@@ -164,7 +252,14 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
   // is linear in the length; shifting a BigInt byte by byte would be quadratic.
   const signedLE = (b: Uint8Array): number | bigint => {
     if (b.length === 0) return 0;
-    if (b.length > limits.maxIntBytes) throw limitError(caller, 'maxIntBytes', b.length, limits.maxIntBytes, `${source}: a ${b.length}-byte pickled integer at byte ${opAt}`);
+    if (b.length > limits.maxIntBytes)
+      throw limitError(
+        caller,
+        'maxIntBytes',
+        b.length,
+        limits.maxIntBytes,
+        `${source}: a ${b.length}-byte pickled integer at byte ${opAt}`,
+      );
     const parts = new Array<string>(b.length);
     for (let i = 0; i < b.length; i++) parts[i] = HEX[b[b.length - 1 - i]];
     let v = BigInt(`0x${parts.join('')}`);
@@ -177,9 +272,10 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
   // a container after nesting it, or puts a container into itself, builds cycles; those are refused.
   const depths = new WeakMap<object, number>();
   const sealed = new WeakSet<object>();
-  const depthOf = (v: unknown): number => (isContainer(v) ? depths.get(v) ?? 1 : 0);
+  const depthOf = (v: unknown): number => (isContainer(v) ? (depths.get(v) ?? 1) : 0);
   const setDepth = (c: object, d: number) => {
-    if (d > limits.maxPickleDepth) throw limitError(caller, 'maxPickleDepth', d, limits.maxPickleDepth, `${source}: containers nested ${d} deep at byte ${opAt}`);
+    if (d > limits.maxPickleDepth)
+      throw limitError(caller, 'maxPickleDepth', d, limits.maxPickleDepth, `${source}: containers nested ${d} deep at byte ${opAt}`);
     depths.set(c, d);
   };
   const made = <T extends object>(c: T, items: readonly unknown[] = []): T => {
@@ -226,10 +322,19 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
           if (i > 0) work.push(COMMA);
         }
       } else {
-        throw new TensorIoError('PICKLE_UNSUPPORTED_KEY', `${source}: a dict key at byte ${opAt} holds ${v instanceof Uint8Array ? 'bytes' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : typeof v}; only str, int, float, bool, None and tuples of them are read as keys.`);
+        throw new TensorIoError(
+          'PICKLE_UNSUPPORTED_KEY',
+          `${source}: a dict key at byte ${opAt} holds ${v instanceof Uint8Array ? 'bytes' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : typeof v}; only str, int, float, bool, None and tuples of them are read as keys.`,
+        );
       }
       if (out.length > limits.maxKeyLength) {
-        throw limitError(caller, 'maxKeyLength', out.length, limits.maxKeyLength, `${source}: a tuple dict key at byte ${opAt} is longer than ${limits.maxKeyLength} characters written out`);
+        throw limitError(
+          caller,
+          'maxKeyLength',
+          out.length,
+          limits.maxKeyLength,
+          `${source}: a tuple dict key at byte ${opAt} is longer than ${limits.maxKeyLength} characters written out`,
+        );
       }
     }
     return out;
@@ -244,7 +349,10 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
     else if (typeof key === 'boolean') [k, kind] = [key ? 'True' : 'False', 'bool'];
     else if (Array.isArray(key) && Object.isFrozen(key)) [k, kind] = [tupleKey(key), 'tuple'];
     else {
-      throw new TensorIoError('PICKLE_UNSUPPORTED_KEY', `${source}: a dict key at byte ${opAt} is ${key instanceof Uint8Array ? 'bytes' : Array.isArray(key) ? 'a list' : 'an object'}; only str, int, float, bool, None and tuples of them are read as keys.`);
+      throw new TensorIoError(
+        'PICKLE_UNSUPPORTED_KEY',
+        `${source}: a dict key at byte ${opAt} is ${key instanceof Uint8Array ? 'bytes' : Array.isArray(key) ? 'a list' : 'an object'}; only str, int, float, bool, None and tuples of them are read as keys.`,
+      );
     }
     // Keys become strings; two keys Python tells apart (1 and "1", None and "None") must not
     // silently become one entry, so a key whose string is taken by a key of another kind is refused.
@@ -252,7 +360,10 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
     if (Object.hasOwn(obj, k)) {
       const before = kinds?.get(k) ?? 'str';
       if (before !== kind) {
-        throw new TensorIoError('PICKLE_UNSUPPORTED_KEY', `${source}: dict keys ${describeKey(k, before)} and ${describeKey(k, kind)} (byte ${opAt}) would both become the key "${k.length > 100 ? `${k.slice(0, 100)}…` : k}"; a dict that mixes them is not read.`);
+        throw new TensorIoError(
+          'PICKLE_UNSUPPORTED_KEY',
+          `${source}: dict keys ${describeKey(k, before)} and ${describeKey(k, kind)} (byte ${opAt}) would both become the key "${k.length > 100 ? `${k.slice(0, 100)}…` : k}"; a dict that mixes them is not read.`,
+        );
       }
     }
     if (kind !== 'str') {
@@ -269,56 +380,134 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
     if (pos >= bytes.length) throw corrupt('the pickle ends without STOP.');
     op = bytes[pos++];
     switch (op) {
-      case 0x80: { // PROTO
+      case 0x80: {
+        // PROTO
         const p = u8();
         if (p < 2 || p > 5) throw corrupt(`unsupported protocol ${p} (2 to 5 are read).`);
         break;
       }
-      case 0x95: u64(); break; // FRAME: framing is transparent here
-      case 0x2e: { // STOP
+      case 0x95:
+        u64();
+        break; // FRAME: framing is transparent here
+      case 0x2e: {
+        // STOP
         const v = pop();
         return v;
       }
-      case 0x28: marks.push(stack.length + 1); stack.push(MARK); break;
-      case 0x30: pop(); break;
-      case 0x31: popMark(); break;
-      case 0x32: stack.push(top()); break;
-      case 0x4e: stack.push(null); break;
-      case 0x88: stack.push(true); break;
-      case 0x89: stack.push(false); break;
-      case 0x4a: stack.push(i32()); break;
-      case 0x4b: stack.push(u8()); break;
-      case 0x4d: stack.push(u16()); break;
-      case 0x8a: stack.push(signedLE(take(u8()))); break;
+      case 0x28:
+        marks.push(stack.length + 1);
+        stack.push(MARK);
+        break;
+      case 0x30:
+        pop();
+        break;
+      case 0x31:
+        popMark();
+        break;
+      case 0x32:
+        stack.push(top());
+        break;
+      case 0x4e:
+        stack.push(null);
+        break;
+      case 0x88:
+        stack.push(true);
+        break;
+      case 0x89:
+        stack.push(false);
+        break;
+      case 0x4a:
+        stack.push(i32());
+        break;
+      case 0x4b:
+        stack.push(u8());
+        break;
+      case 0x4d:
+        stack.push(u16());
+        break;
+      case 0x8a:
+        stack.push(signedLE(take(u8())));
+        break;
       case 0x8b: {
         const n = i32();
         if (n < 0) throw corrupt('negative LONG4 length.');
-        if (n > limits.maxIntBytes) throw limitError(caller, 'maxIntBytes', n, limits.maxIntBytes, `${source}: a ${n}-byte pickled integer (LONG4) at byte ${opAt}`);
+        if (n > limits.maxIntBytes)
+          throw limitError(caller, 'maxIntBytes', n, limits.maxIntBytes, `${source}: a ${n}-byte pickled integer (LONG4) at byte ${opAt}`);
         stack.push(signedLE(take(n)));
         break;
       }
-      case 0x47: { need(8); stack.push(view.getFloat64(pos, false)); pos += 8; break; } // big-endian
-      case 0x58: stack.push(str(u32())); break;
-      case 0x8c: stack.push(str(u8())); break;
-      case 0x8d: stack.push(str(u64())); break;
-      case 0x55: stack.push(latin1(take(u8()))); break;
+      case 0x47: {
+        need(8);
+        stack.push(view.getFloat64(pos, false));
+        pos += 8;
+        break;
+      } // big-endian
+      case 0x58:
+        stack.push(str(u32()));
+        break;
+      case 0x8c:
+        stack.push(str(u8()));
+        break;
+      case 0x8d:
+        stack.push(str(u64()));
+        break;
+      case 0x55:
+        stack.push(latin1(take(u8())));
+        break;
       case 0x54: {
         const n = i32();
         if (n < 0) throw corrupt('negative BINSTRING length.');
         stack.push(latin1(take(n)));
         break;
       }
-      case 0x43: stack.push(take(u8()).slice()); break;
-      case 0x42: stack.push(take(u32()).slice()); break;
-      case 0x8e: stack.push(take(u64()).slice()); break;
-      case 0x7d: stack.push(made({})); break;
-      case 0x5d: stack.push(made([])); break;
-      case 0x29: stack.push(made(Object.freeze([]))); break;
-      case 0x74: { const items = popMark(); stack.push(Object.freeze(made(items, items))); break; }
-      case 0x85: { const a = [pop()]; stack.push(Object.freeze(made(a, a))); break; }
-      case 0x86: { const b = pop(); const a = pop(); const t = [a, b]; stack.push(Object.freeze(made(t, t))); break; }
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); const t = [a, b, c]; stack.push(Object.freeze(made(t, t))); break; }
-      case 0x6c: { const items = popMark(); stack.push(made(items, items)); break; }
+      case 0x43:
+        stack.push(take(u8()).slice());
+        break;
+      case 0x42:
+        stack.push(take(u32()).slice());
+        break;
+      case 0x8e:
+        stack.push(take(u64()).slice());
+        break;
+      case 0x7d:
+        stack.push(made({}));
+        break;
+      case 0x5d:
+        stack.push(made([]));
+        break;
+      case 0x29:
+        stack.push(made(Object.freeze([])));
+        break;
+      case 0x74: {
+        const items = popMark();
+        stack.push(Object.freeze(made(items, items)));
+        break;
+      }
+      case 0x85: {
+        const a = [pop()];
+        stack.push(Object.freeze(made(a, a)));
+        break;
+      }
+      case 0x86: {
+        const b = pop();
+        const a = pop();
+        const t = [a, b];
+        stack.push(Object.freeze(made(t, t)));
+        break;
+      }
+      case 0x87: {
+        const c = pop();
+        const b = pop();
+        const a = pop();
+        const t = [a, b, c];
+        stack.push(Object.freeze(made(t, t)));
+        break;
+      }
+      case 0x6c: {
+        const items = popMark();
+        stack.push(made(items, items));
+        break;
+      }
       case 0x64: {
         const items = popMark();
         if (items.length % 2) throw corrupt('DICT with an odd number of items.');
@@ -362,25 +551,38 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
         for (let i = 0; i < items.length; i += 2) setKey(d, items[i], items[i + 1]);
         break;
       }
-      case 0x68: stack.push(memoGet(u8())); break;
-      case 0x6a: stack.push(memoGet(u32())); break;
-      case 0x71: memoPut(u8(), top()); break;
-      case 0x72: memoPut(u32(), top()); break;
-      case 0x94: memoPut(memo.size, top()); break;
-      case 0x63: { // GLOBAL "module\nname\n"
+      case 0x68:
+        stack.push(memoGet(u8()));
+        break;
+      case 0x6a:
+        stack.push(memoGet(u32()));
+        break;
+      case 0x71:
+        memoPut(u8(), top());
+        break;
+      case 0x72:
+        memoPut(u32(), top());
+        break;
+      case 0x94:
+        memoPut(memo.size, top());
+        break;
+      case 0x63: {
+        // GLOBAL "module\nname\n"
         const module = line();
         const name = line();
         stack.push(resolveGlobal(module, name));
         break;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') throw corrupt('STACK_GLOBAL needs two strings.');
         stack.push(resolveGlobal(module, name));
         break;
       }
-      case 0x52: { // REDUCE
+      case 0x52: {
+        // REDUCE
         const args = pop();
         const fn = pop();
         if (!(fn instanceof PickleGlobal)) throw corrupt('REDUCE on something that is not an allowed global.');
@@ -390,17 +592,19 @@ export function restrictedUnpickle(bytes: Uint8Array, options: UnpickleOptions):
         stack.push(isContainer(result) ? made(result) : result);
         break;
       }
-      case 0x62: { // BUILD: only plain attribute state on dicts (OrderedDict._metadata)
+      case 0x62: {
+        // BUILD: only plain attribute state on dicts (OrderedDict._metadata)
         const state = pop();
         const inst = top();
         if (!isDict(inst) || !isDict(state)) {
-          throw corrupt('BUILD is only accepted for attribute state on a dict (a state_dict\'s _metadata).');
+          throw corrupt("BUILD is only accepted for attribute state on a dict (a state_dict's _metadata).");
         }
         insert(inst, state);
         Object.defineProperty(inst, PICKLE_STATE, { value: state, enumerable: false, configurable: true });
         break;
       }
-      case 0x51: { // BINPERSID
+      case 0x51: {
+        // BINPERSID
         const pid = pop();
         if (!options.persistentLoad) throw corrupt('persistent ids are not allowed here.');
         stack.push(options.persistentLoad(pid));

@@ -23,13 +23,18 @@ export async function encodePng(image: RawImage): Promise<Uint8Array> {
     throw new TensorIoError('PNG_INVALID_INPUT', `encodePng: channels must be 1, 3 or 4, got ${channels}.`);
   }
   if (!(data instanceof Uint8Array) || data.length !== width * height * channels) {
-    throw new TensorIoError('PNG_INVALID_INPUT', `encodePng: data must be a Uint8Array of width*height*channels = ${width * height * channels} bytes, got ${data?.length}.`);
+    throw new TensorIoError(
+      'PNG_INVALID_INPUT',
+      `encodePng: data must be a Uint8Array of width*height*channels = ${width * height * channels} bytes, got ${data?.length}.`,
+    );
   }
   const { default: sharp } = await import('sharp');
   // Lossless, maximum compression with libpng's adaptive row filters; no metadata, so the same
   // pixels always give the same bytes.
   const raw = sharp(data, { raw: { width, height, channels } });
   // One channel stays a greyscale PNG (sharp would otherwise widen it to RGB).
-  const png = await (channels === 1 ? raw.toColourspace('b-w') : raw).png({ compressionLevel: 9, adaptiveFiltering: true, palette: false }).toBuffer();
+  const png = await (channels === 1 ? raw.toColourspace('b-w') : raw)
+    .png({ compressionLevel: 9, adaptiveFiltering: true, palette: false })
+    .toBuffer();
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
 }

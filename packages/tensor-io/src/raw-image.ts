@@ -24,7 +24,10 @@ export interface RawImage {
 export function imageToTensor(image: RawImage): tf.Tensor4D {
   const { width, height, channels, data } = image;
   if (data.length !== width * height * channels) {
-    throw new TensorIoError('IMAGE_INVALID_INPUT', `imageToTensor: data has ${data.length} bytes, expected ${width}x${height}x${channels}.`);
+    throw new TensorIoError(
+      'IMAGE_INVALID_INPUT',
+      `imageToTensor: data has ${data.length} bytes, expected ${width}x${height}x${channels}.`,
+    );
   }
   const out = new Float32Array(data.length);
   for (let i = 0; i < data.length; i++) out[i] = data[i] / 127.5 - 1;

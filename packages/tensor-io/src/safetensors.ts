@@ -7,21 +7,36 @@ import { TensorIoError } from './errors.js';
 import { describeValue, limitError, resolveLimits, type TensorIoLimits } from './limits.js';
 
 /** Element types of the safetensors format. */
-export type SafetensorsDtype =
-  | 'F64' | 'F32' | 'F16' | 'BF16'
-  | 'I64' | 'I32' | 'I16' | 'I8'
-  | 'U64' | 'U32' | 'U16' | 'U8'
-  | 'BOOL';
+export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
 
 const DTYPE_BYTES: Record<SafetensorsDtype, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U64: 8,
+  U32: 4,
+  U16: 2,
+  U8: 1,
+  BOOL: 1,
 };
 
 /** Decoded element arrays. F16 and BF16 are widened to float32 on read. */
 export type TensorData =
-  | Float64Array | Float32Array
-  | BigInt64Array | BigUint64Array | Int32Array | Int16Array | Int8Array
-  | Uint32Array | Uint16Array | Uint8Array;
+  | Float64Array
+  | Float32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Int32Array
+  | Int16Array
+  | Int8Array
+  | Uint32Array
+  | Uint16Array
+  | Uint8Array;
 
 /** One tensor of a safetensors file. `dtype` is the type stored in the file. */
 export interface SafetensorsEntry {
@@ -131,17 +146,27 @@ export function decodeLittleEndian(
   }
   const copy = bytes.slice().buffer;
   switch (dtype) {
-    case 'F64': return new Float64Array(copy);
-    case 'F32': return new Float32Array(copy);
-    case 'F16': return halfArrayToFloat32(new Uint16Array(copy));
-    case 'BF16': return bfloat16ArrayToFloat32(new Uint16Array(copy));
-    case 'I32': return new Int32Array(copy);
-    case 'I16': return new Int16Array(copy);
-    case 'I8': return new Int8Array(copy);
-    case 'U32': return new Uint32Array(copy);
-    case 'U16': return new Uint16Array(copy);
+    case 'F64':
+      return new Float64Array(copy);
+    case 'F32':
+      return new Float32Array(copy);
+    case 'F16':
+      return halfArrayToFloat32(new Uint16Array(copy));
+    case 'BF16':
+      return bfloat16ArrayToFloat32(new Uint16Array(copy));
+    case 'I32':
+      return new Int32Array(copy);
+    case 'I16':
+      return new Int16Array(copy);
+    case 'I8':
+      return new Int8Array(copy);
+    case 'U32':
+      return new Uint32Array(copy);
+    case 'U16':
+      return new Uint16Array(copy);
     case 'U8':
-    case 'BOOL': return new Uint8Array(copy);
+    case 'BOOL':
+      return new Uint8Array(copy);
     case 'I64':
     case 'U64': {
       const big = dtype === 'I64' ? new BigInt64Array(copy) : new BigUint64Array(copy);
@@ -187,19 +212,30 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
   const fn = 'readSafetensors';
   const limits = resolveLimits(options.limits, fn, 'INVALID_OPTION');
   if (options.int64 !== undefined && options.int64 !== 'bigint' && options.int64 !== 'number') {
-    throw new TensorIoError('SAFETENSORS_INVALID_INPUT', `readSafetensors: int64 must be 'bigint' or 'number', got ${describeValue(options.int64, 40)}.`);
+    throw new TensorIoError(
+      'SAFETENSORS_INVALID_INPUT',
+      `readSafetensors: int64 must be 'bigint' or 'number', got ${describeValue(options.int64, 40)}.`,
+    );
   }
   if (bytes.length < 8) {
-    throw new TensorIoError('SAFETENSORS_TRUNCATED', `Truncated safetensors file: ${bytes.length} bytes, but the 8-byte header length alone needs 8. Re-download or re-export the file.`);
+    throw new TensorIoError(
+      'SAFETENSORS_TRUNCATED',
+      `Truncated safetensors file: ${bytes.length} bytes, but the 8-byte header length alone needs 8. Re-download or re-export the file.`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen64 = view.getBigUint64(0, true);
   const headerLen = Number(headerLen64);
   if (8 + headerLen > bytes.length) {
     if (headerLen > limits.maxHeaderBytes) {
-      throw corrupt(`header length ${headerLen64} is larger than the file and than the ${limits.maxHeaderBytes}-byte header limit (is this a safetensors file?).`);
+      throw corrupt(
+        `header length ${headerLen64} is larger than the file and than the ${limits.maxHeaderBytes}-byte header limit (is this a safetensors file?).`,
+      );
     }
-    throw new TensorIoError('SAFETENSORS_TRUNCATED', `Truncated safetensors file: the header declares ${headerLen} bytes but only ${bytes.length - 8} follow. Re-download or re-export the file.`);
+    throw new TensorIoError(
+      'SAFETENSORS_TRUNCATED',
+      `Truncated safetensors file: the header declares ${headerLen} bytes but only ${bytes.length - 8} follow. Re-download or re-export the file.`,
+    );
   }
   if (headerLen > limits.maxHeaderBytes) {
     throw limitError(fn, 'maxHeaderBytes', headerLen, limits.maxHeaderBytes, `the JSON header is ${headerLen} bytes`);
@@ -225,7 +261,10 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw corrupt('"__metadata__" must be an object of strings.');
       const meta: Record<string, string> = Object.create(null);
       for (const [k, v] of Object.entries(raw)) {
-        if (typeof v !== 'string') throw corrupt(`"__metadata__.${k.length > 200 ? `${k.slice(0, 200)}…` : k}" must be a string, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v}.`);
+        if (typeof v !== 'string')
+          throw corrupt(
+            `"__metadata__.${k.length > 200 ? `${k.slice(0, 200)}…` : k}" must be a string, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v}.`,
+          );
         meta[k] = v;
       }
       metadata = meta;
@@ -235,7 +274,9 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
     if (info === null || typeof info !== 'object' || Array.isArray(info)) throw corrupt(`tensor ${nameOf(name)}: entry is not an object.`);
     const dtype = info.dtype;
     if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) {
-      throw corrupt(`tensor ${nameOf(name)}: unsupported dtype ${describeValue(dtype, 60)}; valid: ${Object.keys(DTYPE_BYTES).join(', ')}.`);
+      throw corrupt(
+        `tensor ${nameOf(name)}: unsupported dtype ${describeValue(dtype, 60)}; valid: ${Object.keys(DTYPE_BYTES).join(', ')}.`,
+      );
     }
     const shape = info.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
@@ -246,7 +287,13 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
     for (const d of shape as number[]) elements *= d;
     if (shape.length > 0 && (shape as number[]).includes(0)) elements = 0;
     if (elements > limits.maxTensorElements) {
-      throw limitError(fn, 'maxTensorElements', elements, limits.maxTensorElements, `tensor ${nameOf(name)} of shape ${describeValue(shape, 120)} has ${elements} elements`);
+      throw limitError(
+        fn,
+        'maxTensorElements',
+        elements,
+        limits.maxTensorElements,
+        `tensor ${nameOf(name)} of shape ${describeValue(shape, 120)} has ${elements} elements`,
+      );
     }
     const offs = info.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0) || offs[1] < offs[0]) {
@@ -254,10 +301,15 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
     }
     const expected = elements * DTYPE_BYTES[dtype as SafetensorsDtype];
     if (offs[1] - offs[0] !== expected) {
-      throw corrupt(`tensor ${nameOf(name)}: ${dtype}${describeValue(shape, 120)} needs ${expected} bytes but data_offsets span ${offs[1] - offs[0]}.`);
+      throw corrupt(
+        `tensor ${nameOf(name)}: ${dtype}${describeValue(shape, 120)} needs ${expected} bytes but data_offsets span ${offs[1] - offs[0]}.`,
+      );
     }
     if (offs[1] > dataLen) {
-      throw new TensorIoError('SAFETENSORS_TRUNCATED', `Truncated safetensors file: tensor ${nameOf(name)} ends at byte ${offs[1]} of the data section, which has only ${dataLen} bytes. Re-download or re-export the file.`);
+      throw new TensorIoError(
+        'SAFETENSORS_TRUNCATED',
+        `Truncated safetensors file: tensor ${nameOf(name)} ends at byte ${offs[1]} of the data section, which has only ${dataLen} bytes. Re-download or re-export the file.`,
+      );
     }
     parsed.push({ name, dtype: dtype as SafetensorsDtype, shape: shape as number[], begin: offs[0], end: offs[1] });
   }
@@ -270,7 +322,11 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
   const tensors: Record<string, SafetensorsEntry> = Object.create(null);
   for (const p of parsed) {
     const slice = bytes.subarray(dataStart + p.begin, dataStart + p.end);
-    tensors[p.name] = { dtype: p.dtype, shape: p.shape, data: decodeLittleEndian(slice, p.dtype, options.int64, `tensor ${nameOf(p.name)}`) };
+    tensors[p.name] = {
+      dtype: p.dtype,
+      shape: p.shape,
+      data: decodeLittleEndian(slice, p.dtype, options.int64, `tensor ${nameOf(p.name)}`),
+    };
   }
   return metadata ? { tensors, metadata } : { tensors };
 }
@@ -312,23 +368,34 @@ function encodeData(name: string, dtype: SafetensorsDtype, data: SafetensorsInpu
   const arr = (data: ArrayBufferView) => new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const from = Array.from(data as ArrayLike<number | bigint>);
   switch (dtype) {
-    case 'F32': return arr(data instanceof Float32Array ? data : Float32Array.from(from as number[]));
-    case 'F64': return arr(data instanceof Float64Array ? data : Float64Array.from(from as number[]));
+    case 'F32':
+      return arr(data instanceof Float32Array ? data : Float32Array.from(from as number[]));
+    case 'F64':
+      return arr(data instanceof Float64Array ? data : Float64Array.from(from as number[]));
     case 'F16':
       if (data instanceof Uint16Array) return arr(data);
       return arr(Uint16Array.from(from as number[], floatToHalf));
     case 'BF16':
       if (data instanceof Uint16Array) return arr(data);
       return arr(Uint16Array.from(from as number[], floatToBf16));
-    case 'I32': return arr(data instanceof Int32Array ? data : Int32Array.from(from as number[]));
-    case 'I16': return arr(data instanceof Int16Array ? data : Int16Array.from(from as number[]));
-    case 'I8': return arr(data instanceof Int8Array ? data : Int8Array.from(from as number[]));
-    case 'U32': return arr(data instanceof Uint32Array ? data : Uint32Array.from(from as number[]));
-    case 'U16': return arr(data instanceof Uint16Array ? data : Uint16Array.from(from as number[]));
-    case 'U8': return arr(data instanceof Uint8Array ? data : Uint8Array.from(from as number[]));
-    case 'BOOL': return arr(Uint8Array.from(from as number[], (v) => (v ? 1 : 0)));
-    case 'I64': return arr(data instanceof BigInt64Array ? data : BigInt64Array.from(from, (v) => BigInt(v)));
-    case 'U64': return arr(data instanceof BigUint64Array ? data : BigUint64Array.from(from, (v) => BigInt(v)));
+    case 'I32':
+      return arr(data instanceof Int32Array ? data : Int32Array.from(from as number[]));
+    case 'I16':
+      return arr(data instanceof Int16Array ? data : Int16Array.from(from as number[]));
+    case 'I8':
+      return arr(data instanceof Int8Array ? data : Int8Array.from(from as number[]));
+    case 'U32':
+      return arr(data instanceof Uint32Array ? data : Uint32Array.from(from as number[]));
+    case 'U16':
+      return arr(data instanceof Uint16Array ? data : Uint16Array.from(from as number[]));
+    case 'U8':
+      return arr(data instanceof Uint8Array ? data : Uint8Array.from(from as number[]));
+    case 'BOOL':
+      return arr(Uint8Array.from(from as number[], (v) => (v ? 1 : 0)));
+    case 'I64':
+      return arr(data instanceof BigInt64Array ? data : BigInt64Array.from(from, (v) => BigInt(v)));
+    case 'U64':
+      return arr(data instanceof BigUint64Array ? data : BigUint64Array.from(from, (v) => BigInt(v)));
   }
   throw new TensorIoError('SAFETENSORS_INVALID_INPUT', `writeSafetensors: tensor "${name}": unsupported dtype ${dtype}.`);
 }
@@ -343,30 +410,36 @@ function encodeData(name: string, dtype: SafetensorsDtype, data: SafetensorsInpu
  * await writeFileAtomic('w.safetensors', bytes);
  * ```
  */
-export function writeSafetensors(
-  tensors: Record<string, SafetensorsInput>,
-  metadata?: Record<string, string>,
-): Uint8Array {
+export function writeSafetensors(tensors: Record<string, SafetensorsInput>, metadata?: Record<string, string>): Uint8Array {
   // Null prototype: a tensor named "__proto__" is written as a key like any other.
   const header: Record<string, unknown> = Object.create(null);
   if (metadata) {
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== 'string') throw new TensorIoError('SAFETENSORS_INVALID_INPUT', `writeSafetensors: metadata "${k}" must be a string, got ${typeof v}.`);
+      if (typeof v !== 'string')
+        throw new TensorIoError('SAFETENSORS_INVALID_INPUT', `writeSafetensors: metadata "${k}" must be a string, got ${typeof v}.`);
     }
     header.__metadata__ = metadata;
   }
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
-    if (name === '__metadata__') throw new TensorIoError('SAFETENSORS_INVALID_INPUT', 'writeSafetensors: "__metadata__" is reserved and cannot name a tensor.');
+    if (name === '__metadata__')
+      throw new TensorIoError('SAFETENSORS_INVALID_INPUT', 'writeSafetensors: "__metadata__" is reserved and cannot name a tensor.');
     if (!t || !Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new TensorIoError('SAFETENSORS_INVALID_INPUT', `writeSafetensors: tensor "${name}": shape must be an array of non-negative integers.`);
+      throw new TensorIoError(
+        'SAFETENSORS_INVALID_INPUT',
+        `writeSafetensors: tensor "${name}": shape must be an array of non-negative integers.`,
+      );
     }
     const dtype = t.dtype ?? defaultDtype(t.data);
-    if (!(dtype in DTYPE_BYTES)) throw new TensorIoError('SAFETENSORS_INVALID_INPUT', `writeSafetensors: tensor "${name}": unknown dtype ${dtype}.`);
+    if (!(dtype in DTYPE_BYTES))
+      throw new TensorIoError('SAFETENSORS_INVALID_INPUT', `writeSafetensors: tensor "${name}": unknown dtype ${dtype}.`);
     const n = numel(t.shape);
     if (t.data.length !== n) {
-      throw new TensorIoError('SAFETENSORS_INVALID_INPUT', `writeSafetensors: tensor "${name}": shape ${JSON.stringify(t.shape)} has ${n} elements but data has ${t.data.length}.`);
+      throw new TensorIoError(
+        'SAFETENSORS_INVALID_INPUT',
+        `writeSafetensors: tensor "${name}": shape ${JSON.stringify(t.shape)} has ${n} elements but data has ${t.data.length}.`,
+      );
     }
     const enc = encodeData(name, dtype, t.data);
     header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + enc.byteLength] };

@@ -128,9 +128,15 @@ export class PickleWriter {
     this.bytes.push(...b);
     return this;
   }
-  proto(p = 2): this { return this.op(0x80, p); }
-  mark(): this { return this.op(0x28); }
-  stop(): this { return this.op(0x2e); }
+  proto(p = 2): this {
+    return this.op(0x80, p);
+  }
+  mark(): this {
+    return this.op(0x28);
+  }
+  stop(): this {
+    return this.op(0x2e);
+  }
   global(module: string, name: string): this {
     return this.op(0x63, ...new TextEncoder().encode(`${module}\n${name}\n`));
   }
@@ -150,11 +156,26 @@ export class PickleWriter {
     for (const f of items) f(this);
     return this.op(0x74);
   }
-  emptyTuple(): this { return this.op(0x29); }
-  reduce(): this { return this.op(0x52); }
-  orderedDict(): this { return this.global('collections', 'OrderedDict').emptyTuple().reduce(); }
+  emptyTuple(): this {
+    return this.op(0x29);
+  }
+  reduce(): this {
+    return this.op(0x52);
+  }
+  orderedDict(): this {
+    return this.global('collections', 'OrderedDict').emptyTuple().reduce();
+  }
   /** `_rebuild_tensor_v2(("storage", torch.<type>, key, location, numel), offset, size, stride, False, OrderedDict())` */
-  tensor(o: { type: string; key: string; location: string; numel: number; offset: number; size: number[]; stride: number[]; parameter?: boolean }): this {
+  tensor(o: {
+    type: string;
+    key: string;
+    location: string;
+    numel: number;
+    offset: number;
+    size: number[];
+    stride: number[];
+    parameter?: boolean;
+  }): this {
     if (o.parameter) this.global('torch._utils', '_rebuild_parameter').mark();
     this.global('torch._utils', '_rebuild_tensor_v2').mark();
     this.mark().str('storage').global('torch', o.type).str(o.key).str(o.location).int(o.numel).op(0x74).op(0x51);
@@ -182,10 +203,12 @@ export function zeroDeflate(size: number): Uint8Array {
   const literals = size > 0 ? size - copies * 258 : 0;
   const out = new Uint8Array(Math.ceil((3 + literals * 8 + copies * 13 + 7) / 8) + 1);
   let bit = 0;
-  const put = (value: number, n: number) => { // LSB first
+  const put = (value: number, n: number) => {
+    // LSB first
     for (let i = 0; i < n; i++, bit++) if ((value >> i) & 1) out[bit >> 3] |= 1 << (bit & 7);
   };
-  const huff = (code: number, n: number) => { // Huffman codes go MSB first
+  const huff = (code: number, n: number) => {
+    // Huffman codes go MSB first
     for (let i = n - 1; i >= 0; i--, bit++) if ((code >> i) & 1) out[bit >> 3] |= 1 << (bit & 7);
   };
   put(1, 1); // BFINAL
@@ -227,7 +250,12 @@ export function blackPng(width: number, height: number): Uint8Array {
   new DataView(ihdr.buffer).setUint32(4, height);
   ihdr[8] = 8;
   ihdr[9] = 2;
-  const parts = [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zeroZlib(height * (1 + width * 3))), chunk('IEND', new Uint8Array(0))];
+  const parts = [
+    Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zeroZlib(height * (1 + width * 3))),
+    chunk('IEND', new Uint8Array(0)),
+  ];
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let at = 0;
   for (const p of parts) {

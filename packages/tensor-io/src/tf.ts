@@ -19,7 +19,11 @@ export function entryToTensor(entry: SafetensorsEntry, name = 'tensor'): tf.Tens
     return entry.dtype === 'F64' ? tf.tensor(Float32Array.from(data), shape, 'float32') : toInt32(Array.from(data), shape, name);
   }
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
-    return toInt32(Array.from(data, (v) => Number(v)), shape, name);
+    return toInt32(
+      Array.from(data, (v) => Number(v)),
+      shape,
+      name,
+    );
   }
   if (entry.dtype === 'BOOL') return tf.tensor(Int32Array.from(data as Uint8Array), shape, 'bool');
   return toInt32(Array.from(data as ArrayLike<number>), shape, name);

@@ -20,11 +20,26 @@ const STORAGE_DTYPES: Record<string, SafetensorsDtype> = {
   BoolStorage: 'BOOL',
 };
 const ELEMENT_BYTES: Record<SafetensorsDtype, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U64: 8,
+  U32: 4,
+  U16: 2,
+  U8: 1,
+  BOOL: 1,
 };
 
 class StorageType {
-  constructor(readonly name: string, readonly dtype: SafetensorsDtype) {}
+  constructor(
+    readonly name: string,
+    readonly dtype: SafetensorsDtype,
+  ) {}
 }
 
 /** One storage (`<prefix>/data/<key>`), decoded lazily on first use. */
@@ -43,7 +58,10 @@ class Storage {
       const raw = this.readRaw();
       const needBytes = this.numel * ELEMENT_BYTES[this.dtype];
       if (raw.length < needBytes) {
-        throw new TensorIoError('TORCH_STORAGE_MISSING', `storage data/${this.key} has ${raw.length} bytes but ${this.numel} ${this.dtype} elements need ${needBytes}; the checkpoint is damaged.`);
+        throw new TensorIoError(
+          'TORCH_STORAGE_MISSING',
+          `storage data/${this.key} has ${raw.length} bytes but ${this.numel} ${this.dtype} elements need ${needBytes}; the checkpoint is damaged.`,
+        );
       }
       this.decoded = decodeLittleEndian(raw.subarray(0, needBytes), this.dtype, 'bigint', `storage data/${this.key}`);
     }
@@ -178,7 +196,10 @@ export interface ReadTorchCheckpointOptions {
 export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpointOptions = {}): unknown {
   const source = options.source ?? 'checkpoint';
   if (!(bytes instanceof Uint8Array)) {
-    throw new TensorIoError('TORCH_NOT_A_CHECKPOINT', `${source}: readTorchCheckpoint expects a Uint8Array (e.g. the result of fs.readFile).`);
+    throw new TensorIoError(
+      'TORCH_NOT_A_CHECKPOINT',
+      `${source}: readTorchCheckpoint expects a Uint8Array (e.g. the result of fs.readFile).`,
+    );
   }
   const fn = 'readTorchCheckpoint';
   const limits = resolveLimits(options.limits, fn, 'INVALID_OPTION');
@@ -194,14 +215,23 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpo
         'Only the zip format is read. Re-save it with torch >= 1.6 in a trusted environment: torch.save(torch.load(path, map_location="cpu"), new_path).',
     );
   } else if (bytes.length > 262 && String.fromCharCode(...bytes.subarray(257, 262)) === 'ustar') {
-    throw new TensorIoError('TORCH_LEGACY_FORMAT', `${source}: this is a legacy tar-format PyTorch checkpoint (torch < 0.4). Re-save it with torch >= 1.6.`);
+    throw new TensorIoError(
+      'TORCH_LEGACY_FORMAT',
+      `${source}: this is a legacy tar-format PyTorch checkpoint (torch < 0.4). Re-save it with torch >= 1.6.`,
+    );
   } else {
-    throw new TensorIoError('TORCH_NOT_A_CHECKPOINT', `${source}: not a PyTorch checkpoint (expected a zip archive starting with "PK\\x03\\x04"; a safetensors file is read with readSafetensors).`);
+    throw new TensorIoError(
+      'TORCH_NOT_A_CHECKPOINT',
+      `${source}: not a PyTorch checkpoint (expected a zip archive starting with "PK\\x03\\x04"; a safetensors file is read with readSafetensors).`,
+    );
   }
   const zip = new ZipArchive(bytes, { budget });
   const pkls = zip.names().filter((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
   if (pkls.length === 0) {
-    throw new TensorIoError('TORCH_NOT_A_CHECKPOINT', `${source}: the zip has no "<prefix>/data.pkl" record (records: ${zip.names().slice(0, 5).join(', ')}...). Not a torch.save checkpoint.`);
+    throw new TensorIoError(
+      'TORCH_NOT_A_CHECKPOINT',
+      `${source}: the zip has no "<prefix>/data.pkl" record (records: ${zip.names().slice(0, 5).join(', ')}...). Not a torch.save checkpoint.`,
+    );
   }
   pkls.sort((a, b) => a.split('/').length - b.split('/').length);
   const pklName = pkls[0];
@@ -209,7 +239,10 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpo
   if (zip.entries.has(`${prefix}byteorder`)) {
     const order = new TextDecoder().decode(zip.read(`${prefix}byteorder`)).trim();
     if (order !== 'little') {
-      throw new TensorIoError('TORCH_UNSUPPORTED_STORAGE', `${source}: storages are ${order}-endian; only little-endian checkpoints are read. Re-save it on a little-endian machine.`);
+      throw new TensorIoError(
+        'TORCH_UNSUPPORTED_STORAGE',
+        `${source}: storages are ${order}-endian; only little-endian checkpoints are read. Re-save it on a little-endian machine.`,
+      );
     }
   }
   const verify = options.verifyCrc ?? true;
@@ -217,28 +250,41 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpo
 
   const persistentLoad = (pid: unknown): Storage => {
     if (!Array.isArray(pid) || pid[0] !== 'storage') {
-      throw new TensorIoError('PICKLE_CORRUPT', `${source}: unsupported persistent id ${describe(pid)}; only ("storage", type, key, location, numel) is read.`);
+      throw new TensorIoError(
+        'PICKLE_CORRUPT',
+        `${source}: unsupported persistent id ${describe(pid)}; only ("storage", type, key, location, numel) is read.`,
+      );
     }
     const [, type, key, location, numel] = pid as unknown[];
     if (!(type instanceof StorageType)) {
-      throw new TensorIoError('TORCH_UNSUPPORTED_STORAGE', `${source}: persistent id names storage type ${describe(type)}, expected one of ${Object.keys(STORAGE_DTYPES).join(', ')}.`);
+      throw new TensorIoError(
+        'TORCH_UNSUPPORTED_STORAGE',
+        `${source}: persistent id names storage type ${describe(type)}, expected one of ${Object.keys(STORAGE_DTYPES).join(', ')}.`,
+      );
     }
     if (typeof key !== 'string' || typeof location !== 'string' || !isInt(numel)) {
       throw new TensorIoError('PICKLE_CORRUPT', `${source}: malformed storage persistent id ${describe(pid)}.`);
     }
     const known = storages.get(key);
     if (known) {
-      if (known.dtype !== type.dtype) throw new TensorIoError('PICKLE_CORRUPT', `${source}: storage ${key} is referenced as ${known.dtype} and as ${type.dtype}.`);
+      if (known.dtype !== type.dtype)
+        throw new TensorIoError('PICKLE_CORRUPT', `${source}: storage ${key} is referenced as ${known.dtype} and as ${type.dtype}.`);
       return known;
     }
     const record = `${prefix}data/${key}`;
     if (!zip.entries.has(record)) {
-      throw new TensorIoError('TORCH_STORAGE_MISSING', `${source}: storage record "${record}" is missing from the archive; the file is incomplete. Re-download or re-save it.`);
+      throw new TensorIoError(
+        'TORCH_STORAGE_MISSING',
+        `${source}: storage record "${record}" is missing from the archive; the file is incomplete. Re-download or re-save it.`,
+      );
     }
     const entry = zip.entries.get(record)!;
     const needBytes = numel * ELEMENT_BYTES[type.dtype];
     if (entry.size < needBytes) {
-      throw new TensorIoError('TORCH_STORAGE_MISSING', `${source}: storage "${record}" has ${entry.size} bytes but ${numel} ${type.name} elements need ${needBytes}.`);
+      throw new TensorIoError(
+        'TORCH_STORAGE_MISSING',
+        `${source}: storage "${record}" has ${entry.size} bytes but ${numel} ${type.name} elements need ${needBytes}.`,
+      );
     }
     const s = new Storage(key, type.dtype, location, numel, () => zip.read(record, verify));
     storages.set(key, s);
@@ -247,8 +293,21 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpo
 
   const rebuildTensor = (args: unknown[]): TorchTensor => {
     const [storage, offset, size, stride, requiresGrad] = args;
-    if (args.length < 4 || args.length > 7 || !(storage instanceof Storage) || !isInt(offset) || !Array.isArray(size) || !Array.isArray(stride) || !size.every(isInt) || !stride.every(isInt) || size.length !== stride.length) {
-      throw new TensorIoError('PICKLE_CORRUPT', `${source}: torch._utils._rebuild_tensor_v2 called with unexpected arguments ${describe(args)}.`);
+    if (
+      args.length < 4 ||
+      args.length > 7 ||
+      !(storage instanceof Storage) ||
+      !isInt(offset) ||
+      !Array.isArray(size) ||
+      !Array.isArray(stride) ||
+      !size.every(isInt) ||
+      !stride.every(isInt) ||
+      size.length !== stride.length
+    ) {
+      throw new TensorIoError(
+        'PICKLE_CORRUPT',
+        `${source}: torch._utils._rebuild_tensor_v2 called with unexpected arguments ${describe(args)}.`,
+      );
     }
     const shape = size as number[];
     const strides = stride as number[];
@@ -261,31 +320,49 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpo
       if (n > limits.maxTensorElements) {
         // Stop multiplying at once: the product of a crafted shape need not even be a safe integer.
         const total = shape.reduce((a, b) => a * b, 1);
-        throw limitError(fn, 'maxTensorElements', total, limits.maxTensorElements, `${source}: a tensor of shape [${shape.length > 16 ? `${shape.slice(0, 16)},…` : shape}] has ${total} elements`);
+        throw limitError(
+          fn,
+          'maxTensorElements',
+          total,
+          limits.maxTensorElements,
+          `${source}: a tensor of shape [${shape.length > 16 ? `${shape.slice(0, 16)},…` : shape}] has ${total} elements`,
+        );
       }
     }
     let last = offset;
     for (let i = 0; i < shape.length; i++) last += (shape[i] - 1) * strides[i];
     if (n > 0 && last >= storage.numel) {
-      throw new TensorIoError('PICKLE_CORRUPT', `${source}: a tensor of shape [${shape}] (stride [${strides}], offset ${offset}) reaches element ${last} of storage data/${storage.key}, which has ${storage.numel}.`);
+      throw new TensorIoError(
+        'PICKLE_CORRUPT',
+        `${source}: a tensor of shape [${shape}] (stride [${strides}], offset ${offset}) reaches element ${last} of storage data/${storage.key}, which has ${storage.numel}.`,
+      );
     }
     return new TorchTensor(storage, offset, shape, strides, requiresGrad === true, budget);
   };
 
   const globals = new Map<string, PickleGlobal>();
-  globals.set('collections.OrderedDict', new PickleGlobal('collections', 'OrderedDict', (args) => {
-    if (args.length !== 0) throw new TensorIoError('PICKLE_CORRUPT', `${source}: collections.OrderedDict called with arguments; only OrderedDict() is read.`);
-    return {};
-  }));
+  globals.set(
+    'collections.OrderedDict',
+    new PickleGlobal('collections', 'OrderedDict', (args) => {
+      if (args.length !== 0)
+        throw new TensorIoError('PICKLE_CORRUPT', `${source}: collections.OrderedDict called with arguments; only OrderedDict() is read.`);
+      return {};
+    }),
+  );
   globals.set('torch._utils._rebuild_tensor_v2', new PickleGlobal('torch._utils', '_rebuild_tensor_v2', rebuildTensor));
-  globals.set('torch._utils._rebuild_parameter', new PickleGlobal('torch._utils', '_rebuild_parameter', (args) => {
-    if (!(args[0] instanceof TorchTensor)) throw new TensorIoError('PICKLE_CORRUPT', `${source}: torch._utils._rebuild_parameter expects a tensor.`);
-    return args[0];
-  }));
+  globals.set(
+    'torch._utils._rebuild_parameter',
+    new PickleGlobal('torch._utils', '_rebuild_parameter', (args) => {
+      if (!(args[0] instanceof TorchTensor))
+        throw new TensorIoError('PICKLE_CORRUPT', `${source}: torch._utils._rebuild_parameter expects a tensor.`);
+      return args[0];
+    }),
+  );
   for (const name of Object.keys(STORAGE_DTYPES)) globals.set(`torch.${name}`, new PickleGlobal('torch', name));
   // The storage type globals are markers inside persistent ids, never called.
   const storageTypeOf = new Map<PickleGlobal, StorageType>();
-  for (const [name, dtype] of Object.entries(STORAGE_DTYPES)) storageTypeOf.set(globals.get(`torch.${name}`)!, new StorageType(name, dtype));
+  for (const [name, dtype] of Object.entries(STORAGE_DTYPES))
+    storageTypeOf.set(globals.get(`torch.${name}`)!, new StorageType(name, dtype));
 
   return restrictedUnpickle(zip.read(pklName, true), {
     globals,
@@ -293,7 +370,7 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpo
     caller: fn,
     source: `${source} (${pklName})`,
     persistentLoad: (pid) => {
-      const mapped = Array.isArray(pid) ? pid.map((x) => (x instanceof PickleGlobal ? storageTypeOf.get(x) ?? x : x)) : pid;
+      const mapped = Array.isArray(pid) ? pid.map((x) => (x instanceof PickleGlobal ? (storageTypeOf.get(x) ?? x) : x)) : pid;
       return persistentLoad(mapped);
     },
   });
@@ -326,11 +403,17 @@ export function torchStateDict(checkpoint: unknown, key?: string, source = 'chec
     value = (checkpoint as Record<string, unknown>)[key];
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TensorIoError('TORCH_NOT_A_CHECKPOINT', `${source}: ${key ? `"${key}"` : 'the checkpoint'} is not a state_dict (a dict of tensors).`);
+    throw new TensorIoError(
+      'TORCH_NOT_A_CHECKPOINT',
+      `${source}: ${key ? `"${key}"` : 'the checkpoint'} is not a state_dict (a dict of tensors).`,
+    );
   }
   for (const [name, t] of Object.entries(value)) {
     if (!(t instanceof TorchTensor)) {
-      throw new TensorIoError('TORCH_NOT_A_CHECKPOINT', `${source}: ${key ? `"${key}"` : 'the checkpoint'} entry "${name}" is not a tensor, so this is not a state_dict.`);
+      throw new TensorIoError(
+        'TORCH_NOT_A_CHECKPOINT',
+        `${source}: ${key ? `"${key}"` : 'the checkpoint'} entry "${name}" is not a tensor, so this is not a state_dict.`,
+      );
     }
   }
   return value as Record<string, TorchTensor>;

@@ -65,8 +65,11 @@ export class ZipArchive {
    * ```
    */
   constructor(bytes: Uint8Array, options: ZipArchiveOptions = {}) {
-    if (!(bytes instanceof Uint8Array)) throw new TensorIoError('ZIP_CORRUPT', 'ZipArchive expects a Uint8Array (e.g. the result of fs.readFile).');
-    this.budget = options.budget ?? new ExpansionBudget(bytes.length, resolveLimits(options.limits, 'new ZipArchive', 'INVALID_OPTION'), 'new ZipArchive');
+    if (!(bytes instanceof Uint8Array))
+      throw new TensorIoError('ZIP_CORRUPT', 'ZipArchive expects a Uint8Array (e.g. the result of fs.readFile).');
+    this.budget =
+      options.budget ??
+      new ExpansionBudget(bytes.length, resolveLimits(options.limits, 'new ZipArchive', 'INVALID_OPTION'), 'new ZipArchive');
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.entries = this.parse();
@@ -103,12 +106,14 @@ export class ZipArchive {
     } else if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
       throw zipError('the end record needs ZIP64 values but no ZIP64 locator is present.');
     }
-    if (cdOffset + cdSize > this.bytes.length) throw zipError(`the central directory (${cdOffset}+${cdSize}) lies beyond the end of the file (${this.bytes.length} bytes).`);
+    if (cdOffset + cdSize > this.bytes.length)
+      throw zipError(`the central directory (${cdOffset}+${cdSize}) lies beyond the end of the file (${this.bytes.length} bytes).`);
     const entries = new Map<string, ZipEntry>();
     let p = cdOffset;
     const decoder = new TextDecoder('utf-8');
     for (let i = 0; i < count; i++) {
-      if (p + 46 > this.bytes.length || v.getUint32(p, true) !== SIG_CENTRAL) throw zipError(`central directory entry ${i} is missing or malformed.`);
+      if (p + 46 > this.bytes.length || v.getUint32(p, true) !== SIG_CENTRAL)
+        throw zipError(`central directory entry ${i} is missing or malformed.`);
       const flags = v.getUint16(p + 8, true);
       const method = v.getUint16(p + 10, true);
       const crc = v.getUint32(p + 16, true);
@@ -120,7 +125,9 @@ export class ZipArchive {
       let localHeaderOffset = v.getUint32(p + 42, true);
       if (flags & 0x1) throw new TensorIoError('ZIP_UNSUPPORTED', 'Encrypted zip entries are not supported.');
       if (p + 46 + nameLen + extraLen + commentLen > this.bytes.length) {
-        throw zipError(`central directory entry ${i} (name, extra field and comment: ${nameLen}+${extraLen}+${commentLen} bytes) runs past the end of the file.`);
+        throw zipError(
+          `central directory entry ${i} (name, extra field and comment: ${nameLen}+${extraLen}+${commentLen} bytes) runs past the end of the file.`,
+        );
       }
       const name = decoder.decode(this.bytes.subarray(p + 46, p + 46 + nameLen));
       // ZIP64 extended information: only the fields saturated in the fixed record are present, in this order.
@@ -175,7 +182,10 @@ export class ZipArchive {
     } else if (entry.method === 8) {
       data = this.inflate(entry, this.bytes.subarray(start, end));
     } else {
-      throw new TensorIoError('ZIP_UNSUPPORTED', `Zip record "${name}" uses compression method ${entry.method}; only stored (0) and deflate (8) are supported.`);
+      throw new TensorIoError(
+        'ZIP_UNSUPPORTED',
+        `Zip record "${name}" uses compression method ${entry.method}; only stored (0) and deflate (8) are supported.`,
+      );
     }
     if (verify && crc32(data) !== entry.crc32) throw zipError(`CRC-32 mismatch in record "${name}".`);
     return data;
@@ -193,17 +203,23 @@ export class ZipArchive {
     let got = 0;
     let done = false;
     const inflater = new Inflate((chunk, final) => {
-      if (got + chunk.length > size) throw zipError(`record "${name}" inflates to more than the ${size} bytes its directory entry declares.`);
+      if (got + chunk.length > size)
+        throw zipError(`record "${name}" inflates to more than the ${size} bytes its directory entry declares.`);
       out.set(chunk, got);
       got += chunk.length;
       if (final) done = true;
     });
     try {
       if (src.length === 0) inflater.push(src, true);
-      for (let i = 0; i < src.length; i += INFLATE_CHUNK) inflater.push(src.subarray(i, i + INFLATE_CHUNK), i + INFLATE_CHUNK >= src.length);
+      for (let i = 0; i < src.length; i += INFLATE_CHUNK)
+        inflater.push(src.subarray(i, i + INFLATE_CHUNK), i + INFLATE_CHUNK >= src.length);
     } catch (error) {
       if (error instanceof TensorIoError) throw error;
-      throw new TensorIoError('ZIP_CORRUPT', `Corrupt zip archive: record "${name}" is not valid deflate data (${(error as Error).message}). The file may be truncated; re-download or re-save it.`, { cause: error });
+      throw new TensorIoError(
+        'ZIP_CORRUPT',
+        `Corrupt zip archive: record "${name}" is not valid deflate data (${(error as Error).message}). The file may be truncated; re-download or re-save it.`,
+        { cause: error },
+      );
     }
     if (!done || got !== size) throw zipError(`record "${name}" inflates to ${got} bytes, expected ${size}.`);
     return out;

@@ -46,7 +46,9 @@ describe('PNG and images', () => {
     const rgb = await decodeImage(await encodePng({ width: 8, height: 6, channels: 4, data }));
     expect(rgb.channels).toBe(3);
     expect(rgb.data[3]).toBe(data[4]);
-    const jpeg = await sharp(Buffer.from(pattern(16, 16, 3)), { raw: { width: 16, height: 16, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+    const jpeg = await sharp(Buffer.from(pattern(16, 16, 3)), { raw: { width: 16, height: 16, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .toBuffer();
     const j = await decodeImage(new Uint8Array(jpeg), { resize: { width: 8, height: 4 } });
     expect([j.width, j.height, j.channels]).toEqual([8, 4, 3]);
     const t = imageToTensor({ width: 2, height: 1, channels: 3, data: new Uint8Array([0, 255, 127.5, 51, 0, 255]) });
@@ -60,7 +62,8 @@ describe('PNG and images', () => {
 
   it("resize fit 'cover' centre-crops to the aspect ratio; EXIF orientation is applied", async () => {
     // 4 columns × 2 rows: left half black, right half white; 'cover' to 2×2 keeps the middle columns.
-    const w = 8, h = 2;
+    const w = 8,
+      h = 2;
     const data = Uint8Array.from({ length: w * h * 3 }, (_, i) => (Math.floor(i / 3) % w < w / 2 ? 0 : 255));
     const png = await encodePng({ width: w, height: h, channels: 3, data });
     const cover = await decodeImage(png, { resize: { width: 2, height: 2, fit: 'cover' } });
@@ -69,9 +72,14 @@ describe('PNG and images', () => {
     expect(cover.data[3]).toBeGreaterThan(127); // right column from the white half
     const fill = await decodeImage(png, { resize: { width: 2, height: 2 } });
     expect([fill.width, fill.height]).toEqual([2, 2]);
-    await expect(decodeImage(png, { resize: { width: 2, height: 2, fit: 'contain' as never } })).rejects.toMatchObject({ code: 'IMAGE_INVALID_INPUT' });
+    await expect(decodeImage(png, { resize: { width: 2, height: 2, fit: 'contain' as never } })).rejects.toMatchObject({
+      code: 'IMAGE_INVALID_INPUT',
+    });
     // A JPEG stored 4×2 with EXIF orientation 6 (rotate 90° clockwise) decodes as 2×4.
-    const jpeg = await sharp(Buffer.from(data), { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer();
+    const jpeg = await sharp(Buffer.from(data), { raw: { width: w, height: h, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
     const rotated = await decodeImage(new Uint8Array(jpeg));
     expect([rotated.width, rotated.height]).toEqual([h, w]);
   });

@@ -26,7 +26,9 @@ describe('locations: a path in Node, a URL anywhere', () => {
 
   it('reads file: URLs from disk and joins http URLs as folders', async () => {
     expect(await readText(pathToFileURL(join(dir, 'sub', 'a.json')))).toBe('{"x":1}');
-    expect(joinLocation('https://example.org/models/shapes', 'encoders', 'color.json')).toBe('https://example.org/models/shapes/encoders/color.json');
+    expect(joinLocation('https://example.org/models/shapes', 'encoders', 'color.json')).toBe(
+      'https://example.org/models/shapes/encoders/color.json',
+    );
     expect(parentLocation('https://example.org/models/shapes/model.json')).toBe('https://example.org/models/shapes/');
     expect(baseName('https://example.org/models/shapes/generator.safetensors')).toBe('generator.safetensors');
     await expect(listFolder('https://example.org/models/shapes')).rejects.toMatchObject({ code: 'LOCATION_UNSUPPORTED' });

@@ -19,8 +19,14 @@ describe('readSafetensors / writeSafetensors', () => {
     const bytes = new Uint8Array(readFileSync(join(testdata, 'E_orientation.safetensors')));
     const { tensors } = readSafetensors(bytes);
     expect(Object.keys(tensors)).toEqual([
-      'fc_stack.0.weight', 'fc_stack.0.bias', 'fc_stack.1.weight', 'fc_stack.1.bias',
-      'fc_stack.2.weight', 'fc_stack.2.bias', 'fc_stack.3.weight', 'fc_stack.3.bias',
+      'fc_stack.0.weight',
+      'fc_stack.0.bias',
+      'fc_stack.1.weight',
+      'fc_stack.1.bias',
+      'fc_stack.2.weight',
+      'fc_stack.2.bias',
+      'fc_stack.3.weight',
+      'fc_stack.3.bias',
     ]);
     expect(tensors['fc_stack.0.weight'].shape).toEqual([32, 3]);
     expect(tensors['fc_stack.3.weight'].shape).toEqual([16, 32]);
@@ -110,10 +116,14 @@ describe('readSafetensors / writeSafetensors', () => {
     expect(() => readSafetensors(make('{"a": '))).toThrow(/not valid JSON/);
     expect(() => readSafetensors(make('[1,2]'))).toThrow(/not a JSON object/);
     expect(() => readSafetensors(make('{"a":{"dtype":"F8","shape":[1],"data_offsets":[0,1]}}', 1))).toThrow(/unsupported dtype "F8"/);
-    expect(() => readSafetensors(make('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}', 4))).toThrow(/needs 8 bytes but data_offsets span 4/);
+    expect(() => readSafetensors(make('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}', 4))).toThrow(
+      /needs 8 bytes but data_offsets span 4/,
+    );
     expect(() => readSafetensors(make('{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}', 4))).toThrow(/shape must be/);
     expect(() =>
-      readSafetensors(make('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', 8)),
+      readSafetensors(
+        make('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', 8),
+      ),
     ).toThrow(/"a" and "b" overlap/);
     expect(() => readSafetensors(make('{"__metadata__":{"k":1}}'))).toThrow(/must be a string/);
     const huge = new Uint8Array(16);

@@ -14,7 +14,12 @@ import { blackPng, buildZip, PickleWriter, zeroDeflate } from '../src/testutil.j
 import { readTorchCheckpoint, torchStateDict } from '../src/torch.js';
 import { ZipArchive } from '../src/zip.js';
 
-interface Coded { code?: string; message: string; name?: string; limit?: { option: string; value: number; max: number } }
+interface Coded {
+  code?: string;
+  message: string;
+  name?: string;
+  limit?: { option: string; value: number; max: number };
+}
 
 /** Runs `fn`, returns the error it threw, and checks it was quick and allocated little. */
 async function refused(fn: () => unknown): Promise<Coded> {
@@ -63,7 +68,13 @@ describe('issue 20 reproducers: CPU bombs in the unpickler', () => {
 
   it('a "billion laughs" persistent id → a coded error whose message stays short, at once', async () => {
     const pid = laughs(new PickleWriter().proto().orderedDict().mark().str('w').mark().str('storage').global('torch', 'FloatStorage'), 40)
-      .str('cpu').int(1).op(0x74).op(0x51).op(0x75).stop().build();
+      .str('cpu')
+      .int(1)
+      .op(0x74)
+      .op(0x51)
+      .op(0x75)
+      .stop()
+      .build();
     const e = await refused(() => readTorchCheckpoint(checkpoint(pid)));
     expect(e.code).toBe('PICKLE_CORRUPT');
     expect(e.message.length).toBeLessThan(1000);
@@ -90,17 +101,29 @@ describe('issue 20 reproducers: CPU bombs in the unpickler', () => {
     expect(v.toString(16)).toBe(`7f${'11'.repeat(n - 1)}`);
     // Negative numbers keep two's complement: 0xff 0xff → -1, 0x00 0x80 → -32768.
     expect(restrictedUnpickle(Uint8Array.from([0x80, 2, 0x8a, 2, 0x00, 0x80, 0x2e]), { globals: new Map() })).toBe(-32768);
-    expect(restrictedUnpickle(Uint8Array.from([0x80, 2, 0x8a, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0x2e]), { globals: new Map() })).toBe(-(2n ** 64n));
+    expect(restrictedUnpickle(Uint8Array.from([0x80, 2, 0x8a, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0x2e]), { globals: new Map() })).toBe(
+      -(2n ** 64n),
+    );
   });
 });
 
 describe('issue 20 reproducers: decompression and allocation bombs', () => {
   it('a .pt whose storage record claims 16 bytes but inflates to ~480 MB → ZIP_CORRUPT after one chunk', async () => {
-    const pkl = new PickleWriter().proto().orderedDict().mark().str('w')
-      .tensor({ type: 'FloatStorage', key: '0', location: 'cpu', numel: 4, offset: 0, size: [4], stride: [1] }).op(0x75).stop().build();
+    const pkl = new PickleWriter()
+      .proto()
+      .orderedDict()
+      .mark()
+      .str('w')
+      .tensor({ type: 'FloatStorage', key: '0', location: 'cpu', numel: 4, offset: 0, size: [4], stride: [1] })
+      .op(0x75)
+      .stop()
+      .build();
     const bomb = zeroDeflate(480_000_000);
     expect(bomb.length).toBeGreaterThan(2_900_000);
-    const zip = buildZip([{ name: 'a/data.pkl', data: pkl }, { name: 'a/data/0', data: bomb }]);
+    const zip = buildZip([
+      { name: 'a/data.pkl', data: pkl },
+      { name: 'a/data/0', data: bomb },
+    ]);
     // buildZip stores; rewrite record data/0 as deflate of 16 declared bytes.
     const archive = new ZipArchive(zip);
     const entry = archive.entries.get('a/data/0')!;
@@ -117,9 +140,19 @@ describe('issue 20 reproducers: decompression and allocation bombs', () => {
 
   it('a deflate bomb that declares its true size → LIMIT_EXCEEDED maxExpansionRatio before inflating; raised, it is read', async () => {
     const size = 64 * 1024 * 1024;
-    const pkl = new PickleWriter().proto().orderedDict().mark().str('w')
-      .tensor({ type: 'ByteStorage', key: '0', location: 'cpu', numel: size, offset: 0, size: [size], stride: [1] }).op(0x75).stop().build();
-    const zip = buildZip([{ name: 'a/data.pkl', data: pkl }, { name: 'a/data/0', data: zeroDeflate(size) }]);
+    const pkl = new PickleWriter()
+      .proto()
+      .orderedDict()
+      .mark()
+      .str('w')
+      .tensor({ type: 'ByteStorage', key: '0', location: 'cpu', numel: size, offset: 0, size: [size], stride: [1] })
+      .op(0x75)
+      .stop()
+      .build();
+    const zip = buildZip([
+      { name: 'a/data.pkl', data: pkl },
+      { name: 'a/data/0', data: zeroDeflate(size) },
+    ]);
     const cd = findCentral(zip, 'a/data/0');
     new DataView(zip.buffer).setUint16(cd + 10, 8, true);
     new DataView(zip.buffer).setUint32(cd + 24, size, true);
@@ -141,8 +174,15 @@ describe('issue 20 reproducers: decompression and allocation bombs', () => {
   });
 
   it('a tiny .pt with a stride-0 view of 2^28 elements → LIMIT_EXCEEDED on the copy, not 1 GiB', async () => {
-    const pkl = new PickleWriter().proto().orderedDict().mark().str('w')
-      .tensor({ type: 'FloatStorage', key: '0', location: 'cpu', numel: 1, offset: 0, size: [16384, 16384], stride: [0, 0] }).op(0x75).stop().build();
+    const pkl = new PickleWriter()
+      .proto()
+      .orderedDict()
+      .mark()
+      .str('w')
+      .tensor({ type: 'FloatStorage', key: '0', location: 'cpu', numel: 1, offset: 0, size: [16384, 16384], stride: [0, 0] })
+      .op(0x75)
+      .stop()
+      .build();
     const zip = checkpoint(pkl, [{ name: '0', data: f32([7]) }]);
     expect(zip.length).toBeLessThan(700);
     const sd = torchStateDict(readTorchCheckpoint(zip));
@@ -151,21 +191,52 @@ describe('issue 20 reproducers: decompression and allocation bombs', () => {
     expect(exceededLimit(e)?.option).toBe('maxExpansionRatio');
     expect(exceededLimit(e)?.value).toBeGreaterThan(1_000_000);
     // A small broadcast view is still read (the existing behaviour for valid files).
-    const small = new PickleWriter().proto().orderedDict().mark().str('w')
-      .tensor({ type: 'FloatStorage', key: '0', location: 'cpu', numel: 1, offset: 0, size: [2, 3], stride: [0, 0] }).op(0x75).stop().build();
-    expect(Array.from(torchStateDict(readTorchCheckpoint(checkpoint(small, [{ name: '0', data: f32([7]) }]))).w.data as Float32Array)).toEqual([7, 7, 7, 7, 7, 7]);
+    const small = new PickleWriter()
+      .proto()
+      .orderedDict()
+      .mark()
+      .str('w')
+      .tensor({ type: 'FloatStorage', key: '0', location: 'cpu', numel: 1, offset: 0, size: [2, 3], stride: [0, 0] })
+      .op(0x75)
+      .stop()
+      .build();
+    expect(
+      Array.from(torchStateDict(readTorchCheckpoint(checkpoint(small, [{ name: '0', data: f32([7]) }]))).w.data as Float32Array),
+    ).toEqual([7, 7, 7, 7, 7, 7]);
   });
 
   it('a shape of 1e9 → LIMIT_EXCEEDED maxTensorElements (checkpoint and safetensors), before any allocation', async () => {
-    const pkl = new PickleWriter().proto().orderedDict().mark().str('w')
-      .tensor({ type: 'FloatStorage', key: '0', location: 'cpu', numel: 1, offset: 0, size: [1_000_000_000], stride: [0] }).op(0x75).stop().build();
+    const pkl = new PickleWriter()
+      .proto()
+      .orderedDict()
+      .mark()
+      .str('w')
+      .tensor({ type: 'FloatStorage', key: '0', location: 'cpu', numel: 1, offset: 0, size: [1_000_000_000], stride: [0] })
+      .op(0x75)
+      .stop()
+      .build();
     const e = await refused(() => readTorchCheckpoint(checkpoint(pkl, [{ name: '0', data: f32([7]) }])));
     expect(e.code).toBe('LIMIT_EXCEEDED');
     expect(exceededLimit(e)).toEqual({ option: 'maxTensorElements', value: 1e9, max: 2 ** 28 });
     expect(e.message).toContain('maxTensorElements');
     // Dimensions whose product is not even a safe integer.
-    const huge = new PickleWriter().proto().orderedDict().mark().str('w')
-      .tensor({ type: 'FloatStorage', key: '0', location: 'cpu', numel: 1, offset: 0, size: [2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1], stride: [0, 0, 0] }).op(0x75).stop().build();
+    const huge = new PickleWriter()
+      .proto()
+      .orderedDict()
+      .mark()
+      .str('w')
+      .tensor({
+        type: 'FloatStorage',
+        key: '0',
+        location: 'cpu',
+        numel: 1,
+        offset: 0,
+        size: [2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1],
+        stride: [0, 0, 0],
+      })
+      .op(0x75)
+      .stop()
+      .build();
     expect((await refused(() => readTorchCheckpoint(checkpoint(huge, [{ name: '0', data: f32([7]) }])))).code).toBe('LIMIT_EXCEEDED');
     const st = withHeader({ w: { dtype: 'F32', shape: [1_000_000_000], data_offsets: [0, 4_000_000_000] } }, new Uint8Array(0));
     const e2 = await refused(() => readSafetensors(st));
@@ -178,7 +249,8 @@ describe('issue 20 reproducers: decompression and allocation bombs', () => {
   it('4,000 views of one 1 MiB storage share it: read at once, one copy of the storage in memory', async () => {
     const numel = 262_144;
     const p = new PickleWriter().proto().orderedDict().mark();
-    for (let i = 0; i < 4000; i++) p.str(`v${i}`).tensor({ type: 'FloatStorage', key: '0', location: 'cpu', numel, offset: 0, size: [numel], stride: [1] });
+    for (let i = 0; i < 4000; i++)
+      p.str(`v${i}`).tensor({ type: 'FloatStorage', key: '0', location: 'cpu', numel, offset: 0, size: [numel], stride: [1] });
     p.op(0x75).stop();
     const storage = new Float32Array(numel).map((_, i) => i);
     const zip = checkpoint(p.build(), [{ name: '0', data: new Uint8Array(storage.buffer) }]);
@@ -193,7 +265,8 @@ describe('issue 20 reproducers: decompression and allocation bombs', () => {
     expect(sd.v0.data.buffer).toBe(sd.v3999.data.buffer);
     // 4,000 transposed views of it must each be copied: refused once the copies pass the budget.
     const q = new PickleWriter().proto().orderedDict().mark();
-    for (let i = 0; i < 4000; i++) q.str(`t${i}`).tensor({ type: 'FloatStorage', key: '0', location: 'cpu', numel, offset: 0, size: [512, 512], stride: [1, 512] });
+    for (let i = 0; i < 4000; i++)
+      q.str(`t${i}`).tensor({ type: 'FloatStorage', key: '0', location: 'cpu', numel, offset: 0, size: [512, 512], stride: [1, 512] });
     q.op(0x75).stop();
     const transposed = torchStateDict(readTorchCheckpoint(checkpoint(q.build(), [{ name: '0', data: new Uint8Array(storage.buffer) }])));
     const e = await refused(() => {
@@ -218,7 +291,9 @@ describe('issue 20 reproducers: decompression and allocation bombs', () => {
     const ok = await decodeImage(blackPng(40, 30), { maxPixels: 1200 });
     expect([ok.width, ok.height, ok.channels, ok.data.length]).toEqual([40, 30, 3, 3600]);
     expect((await refused(() => decodeImage(blackPng(40, 30), { maxPixels: 1199 }))).code).toBe('LIMIT_EXCEEDED');
-    expect(exceededLimit(await refused(() => decodeImage(blackPng(4, 4), { resize: { width: 5000, height: 5000 } })))?.option).toBe('maxPixels');
+    expect(exceededLimit(await refused(() => decodeImage(blackPng(4, 4), { resize: { width: 5000, height: 5000 } })))?.option).toBe(
+      'maxPixels',
+    );
   });
 });
 
@@ -274,7 +349,11 @@ describe('issue 20 reproducers: only coded errors leave the readers', () => {
     expect(readTorchCheckpoint(good)).toEqual({});
     const zip = buildZip([{ name: 'a/data.pkl', data: text('x'.repeat(100)), deflate: true }]);
     const entry = new ZipArchive(zip).entries.get('a/data.pkl')!;
-    const at = entry.localHeaderOffset + 30 + new DataView(zip.buffer).getUint16(entry.localHeaderOffset + 26, true) + new DataView(zip.buffer).getUint16(entry.localHeaderOffset + 28, true);
+    const at =
+      entry.localHeaderOffset +
+      30 +
+      new DataView(zip.buffer).getUint16(entry.localHeaderOffset + 26, true) +
+      new DataView(zip.buffer).getUint16(entry.localHeaderOffset + 28, true);
     const bad = zip.slice();
     bad[at] = 0xff; // BTYPE 11: reserved
     const e = await refused(() => readTorchCheckpoint(bad));
@@ -328,12 +407,18 @@ describe('issue 20: prototype-safe names', () => {
     p.int(1).tensor({ type: 'FloatStorage', key: '0', location: 'cpu', numel: 1, offset: 0, size: [1], stride: [1] });
     p.str('1').tensor({ type: 'FloatStorage', key: '0', location: 'cpu', numel: 1, offset: 0, size: [1], stride: [1] });
     p.op(0x75).stop();
-    expect((await refused(() => readTorchCheckpoint(checkpoint(p.build(), [{ name: '0', data: f32([1]) }])))).code).toBe('PICKLE_UNSUPPORTED_KEY');
+    expect((await refused(() => readTorchCheckpoint(checkpoint(p.build(), [{ name: '0', data: f32([1]) }])))).code).toBe(
+      'PICKLE_UNSUPPORTED_KEY',
+    );
   });
 
   it('limits are validated: an unknown or non-positive limit is refused, not ignored', async () => {
-    expect((await refused(() => readSafetensors(new Uint8Array(16), { limits: { maxTensorElemnts: 5 } as never }))).message).toMatch(/unknown limit "maxTensorElemnts"/);
-    expect((await refused(() => readTorchCheckpoint(new Uint8Array(16), { limits: { maxPickleDepth: 0 } }))).message).toMatch(/positive number/);
+    expect((await refused(() => readSafetensors(new Uint8Array(16), { limits: { maxTensorElemnts: 5 } as never }))).message).toMatch(
+      /unknown limit "maxTensorElemnts"/,
+    );
+    expect((await refused(() => readTorchCheckpoint(new Uint8Array(16), { limits: { maxPickleDepth: 0 } }))).message).toMatch(
+      /positive number/,
+    );
   });
 });
 
@@ -350,7 +435,9 @@ function findCentral(zip: Uint8Array, name: string): number {
 
 /** A safetensors file from a header object (keys written in `order`, so "__proto__" can be one) and data bytes. */
 function withHeader(header: Record<string, unknown>, data: Uint8Array, order = Object.keys(header)): Uint8Array {
-  const json = text(`{${order.map((k) => `${JSON.stringify(k)}:${JSON.stringify(Object.getOwnPropertyDescriptor(header, k)!.value)}`).join(',')}}`);
+  const json = text(
+    `{${order.map((k) => `${JSON.stringify(k)}:${JSON.stringify(Object.getOwnPropertyDescriptor(header, k)!.value)}`).join(',')}}`,
+  );
   const out = new Uint8Array(8 + json.length + data.length);
   new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);

@@ -50,7 +50,10 @@ describe('readTorchCheckpoint', () => {
   it('refuses a crafted malicious checkpoint (posix.system) and runs nothing', () => {
     // The classic payload: os.system("touch /tmp/pwned") via GLOBAL + REDUCE.
     const evil = new PickleWriter().proto().global('posix', 'system').str('touch /tmp/pwned').op(0x85).reduce().stop().build();
-    const zip = buildZip([{ name: 'evil/data.pkl', data: evil }, { name: 'evil/version', data: new TextEncoder().encode('3\n') }]);
+    const zip = buildZip([
+      { name: 'evil/data.pkl', data: evil },
+      { name: 'evil/version', data: new TextEncoder().encode('3\n') },
+    ]);
     const err = caught(() => readTorchCheckpoint(zip, { source: 'evil.pt' }));
     expect(err.code).toBe('PICKLE_FORBIDDEN_GLOBAL');
     expect(err.message).toContain('"posix.system"');
@@ -73,10 +76,21 @@ describe('readTorchCheckpoint', () => {
   });
 
   it('refuses STACK_GLOBAL of a forbidden name and opcodes outside the allowed set', () => {
-    const p4 = new PickleWriter().proto(4).op(0x8c, 8, ...new TextEncoder().encode('builtins')).op(0x8c, 4, ...new TextEncoder().encode('exec')).op(0x93).stop().build();
+    const p4 = new PickleWriter()
+      .proto(4)
+      .op(0x8c, 8, ...new TextEncoder().encode('builtins'))
+      .op(0x8c, 4, ...new TextEncoder().encode('exec'))
+      .op(0x93)
+      .stop()
+      .build();
     expect(caught(() => restrictedUnpickle(p4, { globals: new Map() })).message).toContain('"builtins.exec"');
     // INST (text-mode class instantiation) and NEWOBJ are never accepted.
-    const inst = new PickleWriter().proto().mark().op(0x69, ...new TextEncoder().encode('os\nsystem\n')).stop().build();
+    const inst = new PickleWriter()
+      .proto()
+      .mark()
+      .op(0x69, ...new TextEncoder().encode('os\nsystem\n'))
+      .stop()
+      .build();
     const e1 = caught(() => restrictedUnpickle(inst, { globals: new Map() }));
     expect(e1.code).toBe('PICKLE_UNSUPPORTED_OPCODE');
     expect(e1.message).toContain('INST');
@@ -96,7 +110,16 @@ describe('readTorchCheckpoint', () => {
     // [2,3] transposed view of a 3x2 row-major storage: element (i,j) = s[1 + i + 2j]... with offset 1 into 7 floats
     p.str('transposed').tensor({ type: 'FloatStorage', key: '0', location: 'cuda:0', numel: 7, offset: 1, size: [2, 3], stride: [1, 2] });
     p.str('same_storage_row').tensor({ type: 'FloatStorage', key: '0', location: 'cuda:0', numel: 7, offset: 3, size: [2], stride: [1] });
-    p.str('half').tensor({ type: 'HalfStorage', key: '1', location: 'cpu', numel: 6, offset: 0, size: [3, 2], stride: [2, 1], parameter: true });
+    p.str('half').tensor({
+      type: 'HalfStorage',
+      key: '1',
+      location: 'cpu',
+      numel: 6,
+      offset: 0,
+      size: [3, 2],
+      stride: [2, 1],
+      parameter: true,
+    });
     p.str('long').tensor({ type: 'LongStorage', key: '2', location: 'cpu', numel: 3, offset: 0, size: [3], stride: [1] });
     p.str('scalar').tensor({ type: 'FloatStorage', key: '0', location: 'cuda:0', numel: 7, offset: 6, size: [], stride: [] });
     p.str('broadcast').tensor({ type: 'FloatStorage', key: '0', location: 'cuda:0', numel: 7, offset: 2, size: [2, 2], stride: [0, 1] });
@@ -138,21 +161,51 @@ describe('readTorchCheckpoint', () => {
     expect(caught(() => readTorchCheckpoint(good.subarray(0, good.length - 100))).code).toBe('ZIP_CORRUPT');
     expect(caught(() => readTorchCheckpoint(good.subarray(0, 30000))).code).toBe('ZIP_CORRUPT');
     // A storage record removed → named in the error.
-    const p = new PickleWriter().proto().orderedDict().mark().str('w')
-      .tensor({ type: 'FloatStorage', key: '5', location: 'cpu', numel: 2, offset: 0, size: [2], stride: [1] }).op(0x75).stop().build();
+    const p = new PickleWriter()
+      .proto()
+      .orderedDict()
+      .mark()
+      .str('w')
+      .tensor({ type: 'FloatStorage', key: '5', location: 'cpu', numel: 2, offset: 0, size: [2], stride: [1] })
+      .op(0x75)
+      .stop()
+      .build();
     const e2 = caught(() => readTorchCheckpoint(buildZip([{ name: 'x/data.pkl', data: p }])));
     expect(e2.code).toBe('TORCH_STORAGE_MISSING');
     expect(e2.message).toContain('x/data/5');
     // A view reaching past its storage is refused, not read out of bounds.
-    const q = new PickleWriter().proto().orderedDict().mark().str('w')
-      .tensor({ type: 'FloatStorage', key: '0', location: 'cpu', numel: 2, offset: 1, size: [2], stride: [1] }).op(0x75).stop().build();
-    expect(caught(() => readTorchCheckpoint(buildZip([{ name: 'x/data.pkl', data: q }, { name: 'x/data/0', data: f32bytes([1, 2]) }]))).message).toMatch(/reaches element 2/);
+    const q = new PickleWriter()
+      .proto()
+      .orderedDict()
+      .mark()
+      .str('w')
+      .tensor({ type: 'FloatStorage', key: '0', location: 'cpu', numel: 2, offset: 1, size: [2], stride: [1] })
+      .op(0x75)
+      .stop()
+      .build();
+    expect(
+      caught(() =>
+        readTorchCheckpoint(
+          buildZip([
+            { name: 'x/data.pkl', data: q },
+            { name: 'x/data/0', data: f32bytes([1, 2]) },
+          ]),
+        ),
+      ).message,
+    ).toMatch(/reaches element 2/);
     // Flipped storage bytes → CRC mismatch.
-    const zip = buildZip([{ name: 'x/data.pkl', data: p }, { name: 'x/data/5', data: f32bytes([1, 2]) }]);
+    const zip = buildZip([
+      { name: 'x/data.pkl', data: p },
+      { name: 'x/data/5', data: f32bytes([1, 2]) },
+    ]);
     const archive = new ZipArchive(zip);
     const entry = archive.entries.get('x/data/5')!;
     const bad = zip.slice();
-    const dataAt = entry.localHeaderOffset + 30 + new DataView(zip.buffer).getUint16(entry.localHeaderOffset + 26, true) + new DataView(zip.buffer).getUint16(entry.localHeaderOffset + 28, true);
+    const dataAt =
+      entry.localHeaderOffset +
+      30 +
+      new DataView(zip.buffer).getUint16(entry.localHeaderOffset + 26, true) +
+      new DataView(zip.buffer).getUint16(entry.localHeaderOffset + 28, true);
     bad[dataAt] ^= 0xff;
     // Storages are read (and CRC-checked) lazily, on first access of a tensor's data.
     const lazy = torchStateDict(readTorchCheckpoint(bad));

@@ -81,9 +81,7 @@ export function fakeAttributePlugin(identity: { name?: string; version?: string;
         distance: 'l1-mean',
         thresholds: { tauPlus: options.tauPlus, tauMinus: options.tauMinus },
         weight: options.weight,
-        intermediateLayers: options.intermediate
-          ? [{ ...options.intermediate, distance: 'l1-mean' as const }]
-          : undefined,
+        intermediateLayers: options.intermediate ? [{ ...options.intermediate, distance: 'l1-mean' as const }] : undefined,
         embed(images) {
           calls.embed++;
           return tf.tidy(() => (options.intermediate ? [quadrantColours(images), meanColour(images)] : meanColour(images)));

@@ -17,16 +17,29 @@ import { contrastiveTerm, pairwiseDistances, type Attribute } from '@gan-control
  */
 export function pairGradient(attr: Attribute, images: tf.Tensor4D): { finite: boolean; maxAbs: number } {
   if (images.shape[0] !== 2) throw new Error(`pairGradient: needs a batch of 2 images, got ${images.shape[0]}`);
-  const positives = tf.tensor2d([[0, 1], [1, 0]]);
+  const positives = tf.tensor2d([
+    [0, 1],
+    [1, 0],
+  ]);
   const loss = (x: tf.Tensor) =>
-    tf.tidy(() => contrastiveTerm(pairwiseDistances(attr.embed(x as tf.Tensor4D) as tf.Tensor, attr.distance), positives, { tauPlus: 0, tauMinus: attr.thresholds.tauMinus, weight: attr.weight }).loss);
+    tf.tidy(
+      () =>
+        contrastiveTerm(pairwiseDistances(attr.embed(x as tf.Tensor4D) as tf.Tensor, attr.distance), positives, {
+          tauPlus: 0,
+          tauMinus: attr.thresholds.tauMinus,
+          weight: attr.weight,
+        }).loss,
+    );
   try {
-    const [finite, maxAbs] = expectNoLeaks(() => {
-      const g = tf.grad(loss)(images);
-      const r = tf.tidy(() => [tf.all(tf.isFinite(g)).dataSync()[0], tf.max(tf.abs(g)).dataSync()[0]]);
-      g.dispose();
-      return r;
-    }, { label: `the gradient of '${attr.name}'` });
+    const [finite, maxAbs] = expectNoLeaks(
+      () => {
+        const g = tf.grad(loss)(images);
+        const r = tf.tidy(() => [tf.all(tf.isFinite(g)).dataSync()[0], tf.max(tf.abs(g)).dataSync()[0]]);
+        g.dispose();
+        return r;
+      },
+      { label: `the gradient of '${attr.name}'` },
+    );
     return { finite: finite === 1, maxAbs };
   } finally {
     positives.dispose();

@@ -53,13 +53,14 @@ export interface PhotoFixtures {
  */
 export function photoFixtures(dir: string): PhotoFixtures {
   const load = (names: readonly string[], scale: number, shift: number): tf.Tensor4D =>
-    tf.tidy(() =>
-      tf.stack(
-        names.map((n) => {
-          const { width, height, data } = readPpm(join(dir, `${n}.ppm`));
-          return tf.sub(tf.mul(tf.tensor3d(new Float32Array(data), [height, width, 3]), scale), shift);
-        }),
-      ) as tf.Tensor4D,
+    tf.tidy(
+      () =>
+        tf.stack(
+          names.map((n) => {
+            const { width, height, data } = readPpm(join(dir, `${n}.ppm`));
+            return tf.sub(tf.mul(tf.tensor3d(new Float32Array(data), [height, width, 3]), scale), shift);
+          }),
+        ) as tf.Tensor4D,
     );
   return {
     dir,
@@ -119,12 +120,15 @@ export async function onBackend<T>(backend: string, fn: () => T | Promise<T>): P
  * ```
  */
 export function measureRows(fn: (images: tf.Tensor4D) => tf.Tensor2D, images: tf.Tensor4D): number[][] {
-  const rows = expectNoLeaks(() => {
-    const out = fn(images);
-    const r = out.arraySync();
-    out.dispose();
-    return r;
-  }, { label: 'the forward' });
+  const rows = expectNoLeaks(
+    () => {
+      const out = fn(images);
+      const r = out.arraySync();
+      out.dispose();
+      return r;
+    },
+    { label: 'the forward' },
+  );
   images.dispose();
   return rows;
 }

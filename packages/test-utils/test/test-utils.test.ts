@@ -5,7 +5,18 @@ import { createAttribute, FactorizedContrastiveLoss } from '@gan-control/contras
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectNoLeaks, fakeAttributePlugin, maxAbsDiff, measureRows, onBackend, pairGradient, photoFixtures, randomImages, readPpm, solidImages } from '../src/index.js';
+import {
+  expectNoLeaks,
+  fakeAttributePlugin,
+  maxAbsDiff,
+  measureRows,
+  onBackend,
+  pairGradient,
+  photoFixtures,
+  randomImages,
+  readPpm,
+  solidImages,
+} from '../src/index.js';
 
 describe('expectNoLeaks', () => {
   it('passes for tidy code and returns the result', async () => {
@@ -31,7 +42,13 @@ describe('fake mean-colour plugin', () => {
     expect(plugin.calls.setup).toBe(1);
     expect(attribute.weight).toBe(0.5);
     await expectNoLeaks(() => {
-      const images = solidImages([[1, 0, 0], [0, 0.5, 1]], 4);
+      const images = solidImages(
+        [
+          [1, 0, 0],
+          [0, 0.5, 1],
+        ],
+        4,
+      );
       const y = attribute.measure!(images);
       const values = y.arraySync();
       expect(values[0]).toEqual([1, 0, 0]);
@@ -99,17 +116,31 @@ describe('test photographs', () => {
 
   it('measureRows disposes input and output and catches a leaking forward', () => {
     const before = tf.memory().numTensors;
-    expect(measureRows((x) => tf.tidy(() => tf.reshape(tf.mean(x, [1, 2]), [-1, 3]) as tf.Tensor2D), solidImages([[1, 0, 0]], 2))).toEqual([[1, -1, -1]]);
+    expect(measureRows((x) => tf.tidy(() => tf.reshape(tf.mean(x, [1, 2]), [-1, 3]) as tf.Tensor2D), solidImages([[1, 0, 0]], 2))).toEqual([
+      [1, -1, -1],
+    ]);
     expect(tf.memory().numTensors).toBe(before);
     const kept: tf.Tensor[] = [];
-    expect(() => measureRows((x) => { kept.push(tf.add(x, 1)); return tf.zeros([1, 1]) as tf.Tensor2D; }, solidImages([[0, 0, 0]], 2))).toThrow(/Tensor leak in the forward: 1 tensor/);
+    expect(() =>
+      measureRows(
+        (x) => {
+          kept.push(tf.add(x, 1));
+          return tf.zeros([1, 1]) as tf.Tensor2D;
+        },
+        solidImages([[0, 0, 0]], 2),
+      ),
+    ).toThrow(/Tensor leak in the forward: 1 tensor/);
     tf.dispose(kept);
   });
 
   it('onBackend switches backend and restores it, also when the body throws', async () => {
     const previous = tf.getBackend();
     await expect(onBackend('cpu', () => tf.getBackend())).resolves.toBe('cpu');
-    await expect(onBackend('cpu', () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      onBackend('cpu', () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     expect(tf.getBackend()).toBe(previous);
     await expect(onBackend('no-such-backend', () => 1)).rejects.toThrow(/no-such-backend/);
     expect(tf.getBackend()).toBe(previous);

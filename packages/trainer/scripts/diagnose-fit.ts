@@ -20,7 +20,10 @@ const vars = Object.entries(G.variables()).filter(([, v]) => v.trainable);
 const byTf = new Map(vars.map(([n, v]) => [v.name, n]));
 const opt = new Adam({ lr: Number(process.argv[2] ?? 0.0025), betas: [0, 0.99], eps: 1e-8 });
 for (let i = 0; i <= 300; i++) {
-  const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(G.synthesis(G.mapping(z)), target))) as tf.Scalar, vars.map(([, v]) => v));
+  const { value, grads } = tf.variableGrads(
+    () => tf.mean(tf.square(tf.sub(G.synthesis(G.mapping(z)), target))) as tf.Scalar,
+    vars.map(([, v]) => v),
+  );
   const named: Record<string, tf.Tensor> = {};
   for (const [k, g] of Object.entries(grads)) named[byTf.get(k)!] = g;
   opt.apply(Object.fromEntries(vars), named);

@@ -35,12 +35,19 @@ function measure(images: tf.Tensor4D, into: Factors): void {
   const s = sizeFraction(images).dataSync();
   const c = tf.tidy(() => compactness(images)).dataSync(); // the kind: 1 disc, 0.955 square, 0.827 triangle
   // Fraction of pixels that are neither background nor fully inside a shape: 0 ≈ a clean shape.
-  const frac = tf.tidy(() => {
-    const a = tf.clipByValue(tf.div(tf.sum(tf.add(tf.mul(images, 0.5), 0.5), 3), 1.5), 0, 1);
-    return tf.mean(tf.cast(tf.logicalAnd(tf.greater(a, 0.1), tf.less(a, 0.9)), 'float32'), [1, 2]);
-  }).dataSync();
+  const frac = tf
+    .tidy(() => {
+      const a = tf.clipByValue(tf.div(tf.sum(tf.add(tf.mul(images, 0.5), 0.5), 3), 1.5), 0, 1);
+      return tf.mean(tf.cast(tf.logicalAnd(tf.greater(a, 0.1), tf.less(a, 0.9)), 'float32'), [1, 2]);
+    })
+    .dataSync();
   for (let i = 0; i < images.shape[0]; i++) {
-    into.hue.push(h[i]); into.x.push(xy[2 * i]); into.y.push(xy[2 * i + 1]); into.size.push(s[i]); into.coverage.push(frac[i]); into.compactness.push(c[i]);
+    into.hue.push(h[i]);
+    into.x.push(xy[2 * i]);
+    into.y.push(xy[2 * i + 1]);
+    into.size.push(s[i]);
+    into.coverage.push(frac[i]);
+    into.compactness.push(c[i]);
   }
 }
 
@@ -62,8 +69,11 @@ for (let k = 0; k < N; k += B) {
 
 /** Two-sample KS statistic: max |F1 − F2|. */
 function ks(a: number[], b: number[]): number {
-  const x = [...a].sort((p, q) => p - q), y = [...b].sort((p, q) => p - q);
-  let i = 0, j = 0, d = 0;
+  const x = [...a].sort((p, q) => p - q),
+    y = [...b].sort((p, q) => p - q);
+  let i = 0,
+    j = 0,
+    d = 0;
   while (i < x.length && j < y.length) {
     const v = Math.min(x[i], y[j]);
     while (i < x.length && x[i] <= v) i++;
@@ -83,7 +93,11 @@ function kindShares(c: number[]) {
 /** Counts per size bin (edges `SIZE_BINS`, open at both ends) and kind band: where each kind's sizes lie. */
 const SIZE_BINS = [0.15, 0.2, 0.25, 0.3, 0.35];
 function sizeByKind(f: Factors) {
-  const out = { triangle: new Array(SIZE_BINS.length + 1).fill(0), square: new Array(SIZE_BINS.length + 1).fill(0), disc: new Array(SIZE_BINS.length + 1).fill(0) };
+  const out = {
+    triangle: new Array(SIZE_BINS.length + 1).fill(0),
+    square: new Array(SIZE_BINS.length + 1).fill(0),
+    disc: new Array(SIZE_BINS.length + 1).fill(0),
+  };
   f.size.forEach((s, i) => {
     out[kindOf(f.compactness[i])][SIZE_BINS.filter((e) => s >= e).length]++;
   });

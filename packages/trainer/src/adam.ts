@@ -57,7 +57,9 @@ export class Adam {
         }
         if (fused && p.dtype === 'float32' && g.dtype === 'float32') {
           // One kernel for the whole update (same float32 values as the ops below).
-          const [p2, m2, v2] = tf.engine().runKernel(ADAM_UPDATE, { param: p, grad: g, m, v }, { beta1: b1, beta2: b2, eps: this.eps, stepSize, sqrtBc2 }) as tf.Tensor[];
+          const [p2, m2, v2] = tf
+            .engine()
+            .runKernel(ADAM_UPDATE, { param: p, grad: g, m, v }, { beta1: b1, beta2: b2, eps: this.eps, stepSize, sqrtBc2 }) as tf.Tensor[];
           m.assign(m2);
           v.assign(v2);
           p.assign(p2);

@@ -139,7 +139,10 @@ export async function loadLatestCheckpoint(dir: string): Promise<LoadedCheckpoin
     problems.push(r);
   }
   if (problems.length) {
-    throw new TrainerError('TRAINER_CHECKPOINT_CORRUPT', `trainer: no usable checkpoint in ${dir}: ${problems.join('; ')}. Start a new run (without resume) or restore the files.`);
+    throw new TrainerError(
+      'TRAINER_CHECKPOINT_CORRUPT',
+      `trainer: no usable checkpoint in ${dir}: ${problems.join('; ')}. Start a new run (without resume) or restore the files.`,
+    );
   }
   return null;
 }

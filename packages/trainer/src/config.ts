@@ -100,17 +100,33 @@ export const trainConfigSchema = z
     /** Checkpoints kept on disk (older ones are deleted after a newer one is complete). */
     keepCheckpoints: z.number().int().positive().default(3),
     /** The sample grid written with each checkpoint, from fixed latents. */
-    grid: z.object({ rows: z.number().int().positive().default(6), cols: z.number().int().positive().default(8), seed: z.number().int().default(123) }).prefault({}),
+    grid: z
+      .object({
+        rows: z.number().int().positive().default(6),
+        cols: z.number().int().positive().default(8),
+        seed: z.number().int().default(123),
+      })
+      .prefault({}),
     /** Write a metrics line every this many steps. */
     metricsEvery: z.number().int().positive().default(10),
     dataset: datasetSchema,
   })
   .superRefine((c, ctx) => {
     const uncontrolled = c.latent.groups.filter((g) => g.controlled === false).length;
-    if (uncontrolled !== 1) ctx.addIssue({ code: 'custom', path: ['latent', 'groups'], message: `exactly one group must have controlled: false (the "other" group), found ${uncontrolled}` });
+    if (uncontrolled !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['latent', 'groups'],
+        message: `exactly one group must have controlled: false (the "other" group), found ${uncontrolled}`,
+      });
     const names = new Set(c.latent.groups.map((g) => g.name));
     c.attributes.forEach((a, i) => {
-      if (!names.has(a.name)) ctx.addIssue({ code: 'custom', path: ['attributes', i, 'name'], message: `attribute "${a.name}" has no latent group of that name; groups: ${[...names].join(', ')}` });
+      if (!names.has(a.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['attributes', i, 'name'],
+          message: `attribute "${a.name}" has no latent group of that name; groups: ${[...names].join(', ')}`,
+        });
     });
     if (c.batchSize % 2 !== 0) ctx.addIssue({ code: 'custom', path: ['batchSize'], message: 'must be even (rows pair up as (2i, 2i+1))' });
   });
@@ -142,7 +158,10 @@ export type TrainerErrorCode =
 export function parseTrainConfig(input: unknown): TrainConfig {
   const r = trainConfigSchema.safeParse(input);
   if (!r.success) {
-    throw new TrainerError('TRAINER_INVALID_CONFIG', `trainer: invalid training config: ${formatZodIssues(r.error)}. See trainConfigSchema (packages/trainer/src/config.ts) for fields and defaults.`);
+    throw new TrainerError(
+      'TRAINER_INVALID_CONFIG',
+      `trainer: invalid training config: ${formatZodIssues(r.error)}. See trainConfigSchema (packages/trainer/src/config.ts) for fields and defaults.`,
+    );
   }
   return r.data;
 }
@@ -225,7 +244,12 @@ export const presets = {
     checkpointEvery: 16,
     grid: { rows: 2, cols: 2, seed: 1 },
     metricsEvery: 1,
-    dataset: { kind: 'procedural', name: 'shapes', seed: 0, options: { sizeRange: [0.3, 0.45], positionRange: [0.35, 0.65], marginPx: 0, supersample: 4 } },
+    dataset: {
+      kind: 'procedural',
+      name: 'shapes',
+      seed: 0,
+      options: { sizeRange: [0.3, 0.45], positionRange: [0.35, 0.65], marginPx: 0, supersample: 4 },
+    },
   },
 } satisfies Record<string, TrainConfigInput>;
 
@@ -239,7 +263,8 @@ export type PresetName = keyof typeof presets;
  */
 export function preset(name: string, overrides: Partial<TrainConfigInput> = {}): TrainConfig {
   const base = (presets as Record<string, TrainConfigInput>)[name];
-  if (!base) throw new TrainerError('TRAINER_UNKNOWN_PRESET', `trainer: unknown preset "${name}". Presets: ${Object.keys(presets).join(', ')}.`);
+  if (!base)
+    throw new TrainerError('TRAINER_UNKNOWN_PRESET', `trainer: unknown preset "${name}". Presets: ${Object.keys(presets).join(', ')}.`);
   const merged: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(overrides)) {
     const b = (base as Record<string, unknown>)[k];

@@ -51,26 +51,41 @@ async function listImages(dir: string): Promise<string[]> {
  * const ds = await folderDataset({ kind: 'folder', path: 'faces/', xflip: true }, 64, 0);
  * const batch = ds.next(16);
  */
-export async function folderDataset(config: { path: string; xflip: boolean; maxImages?: number }, resolution: number, seed: number): Promise<TrainingDataset> {
+export async function folderDataset(
+  config: { path: string; xflip: boolean; maxImages?: number },
+  resolution: number,
+  seed: number,
+): Promise<TrainingDataset> {
   let files: string[];
   try {
     files = await listImages(config.path);
   } catch (err) {
-    throw new TrainerError('TRAINER_DATASET', `trainer: cannot read the image folder "${config.path}" (dataset.path): ${err instanceof Error ? err.message : String(err)}`);
+    throw new TrainerError(
+      'TRAINER_DATASET',
+      `trainer: cannot read the image folder "${config.path}" (dataset.path): ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   if (config.maxImages) files = files.slice(0, config.maxImages);
   if (files.length === 0) {
-    throw new TrainerError('TRAINER_DATASET', `trainer: no .png/.jpg/.jpeg images under "${config.path}" (dataset.path). Point dataset.path at a folder of images.`);
+    throw new TrainerError(
+      'TRAINER_DATASET',
+      `trainer: no .png/.jpg/.jpeg images under "${config.path}" (dataset.path). Point dataset.path at a folder of images.`,
+    );
   }
   const { decodeImage } = await import('@gan-control/tensor-io/node');
   const per = resolution * resolution * 3;
   const pixels = new Uint8Array(files.length * per);
   for (const [i, file] of files.entries()) {
     try {
-      const image = await decodeImage(new Uint8Array(await readFile(file)), { resize: { width: resolution, height: resolution, fit: 'cover' } });
+      const image = await decodeImage(new Uint8Array(await readFile(file)), {
+        resize: { width: resolution, height: resolution, fit: 'cover' },
+      });
       pixels.set(image.data, i * per);
     } catch (err) {
-      throw new TrainerError('TRAINER_DATASET', `trainer: cannot decode image "${relative(config.path, file)}" in ${config.path}: ${err instanceof Error ? err.message : String(err)}. Remove or fix the file.`);
+      throw new TrainerError(
+        'TRAINER_DATASET',
+        `trainer: cannot decode image "${relative(config.path, file)}" in ${config.path}: ${err instanceof Error ? err.message : String(err)}. Remove or fix the file.`,
+      );
     }
   }
   let rng: Rng = createRng(seed);
@@ -115,7 +130,10 @@ export async function folderDataset(config: { path: string; xflip: boolean; maxI
     restore(state) {
       const s = state as { rng: RngState; epochRng: RngState; epoch: number; pos: number; count: number };
       if (s.count !== files.length) {
-        throw new TrainerError('TRAINER_RESUME', `trainer: the checkpoint was made with ${s.count} images in ${config.path}, the folder now has ${files.length}; resume needs the same dataset.`);
+        throw new TrainerError(
+          'TRAINER_RESUME',
+          `trainer: the checkpoint was made with ${s.count} images in ${config.path}, the folder now has ${files.length}; resume needs the same dataset.`,
+        );
       }
       // Rebuild the epoch's permutation from the RNG state at its start, then restore the position.
       rng = restoreRng(s.epochRng);
@@ -134,7 +152,10 @@ export async function folderDataset(config: { path: string; xflip: boolean; maxI
  * @example
  * const ds = await createDataset(config, shapesDatasets);
  */
-export async function createDataset(config: TrainConfig, procedural: Readonly<Record<string, ProceduralDataset>> = {}): Promise<TrainingDataset> {
+export async function createDataset(
+  config: TrainConfig,
+  procedural: Readonly<Record<string, ProceduralDataset>> = {},
+): Promise<TrainingDataset> {
   const d = config.dataset;
   if (d.kind === 'folder') return folderDataset(d, config.resolution, config.seed + 1);
   const make = Object.hasOwn(procedural, d.name) ? procedural[d.name] : undefined;
@@ -142,7 +163,7 @@ export async function createDataset(config: TrainConfig, procedural: Readonly<Re
     const known = Object.keys(procedural);
     throw new TrainerError(
       'TRAINER_DATASET',
-      `trainer: no procedural dataset "${d.name}" (dataset.name) was given. ${known.length ? `Given: ${known.join(', ')}.` : 'Pass the domain\'s datasets: train(config, { datasets }) — e.g. shapesDatasets from @gan-control/domain-shapes.'}`,
+      `trainer: no procedural dataset "${d.name}" (dataset.name) was given. ${known.length ? `Given: ${known.join(', ')}.` : "Pass the domain's datasets: train(config, { datasets }) — e.g. shapesDatasets from @gan-control/domain-shapes."}`,
     );
   }
   return make({ resolution: config.resolution, seed: d.seed, options: d.options });

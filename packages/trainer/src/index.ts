@@ -1,6 +1,15 @@
 // Registers every gradient this package and its plugins differentiate through (one owner: @gan-control/gradients).
 import '@gan-control/gradients';
-export { trainConfigSchema, datasetSchema, folderDatasetSchema, proceduralDatasetSchema, parseTrainConfig, preset, presets, TrainerError } from './config.js';
+export {
+  trainConfigSchema,
+  datasetSchema,
+  folderDatasetSchema,
+  proceduralDatasetSchema,
+  parseTrainConfig,
+  preset,
+  presets,
+  TrainerError,
+} from './config.js';
 export type { TrainConfig, TrainConfigInput, PresetName } from './config.js';
 export { Adam } from './adam.js';
 export { createDataset, folderDataset } from './datasets.js';

@@ -28,12 +28,17 @@ export async function loadTrainedModel(dir: FileLocation): Promise<TrainedModel>
   const folder = await readModelFolder(dir);
   if (folder.kind !== 'stylegan2') {
     folder.dispose();
-    throw new TrainerError('TRAINER_MODEL', `trainer: ${String(dir)} holds an imported ${folder.kind} generator, not a model written by train(); load it with readModelFolder of @gan-control/stylegan2.`);
+    throw new TrainerError(
+      'TRAINER_MODEL',
+      `trainer: ${String(dir)} holds an imported ${folder.kind} generator, not a model written by train(); load it with readModelFolder of @gan-control/stylegan2.`,
+    );
   }
   const { manifest, generator } = folder;
   let layout: LatentLayout;
   try {
-    layout = LatentLayout.parse((manifest.latent ?? { groups: folder.groups.map((g) => ({ name: g.name, size: g.size, controlled: g.controlled })) }) as never);
+    layout = LatentLayout.parse(
+      (manifest.latent ?? { groups: folder.groups.map((g) => ({ name: g.name, size: g.size, controlled: g.controlled })) }) as never,
+    );
   } catch (err) {
     folder.dispose();
     throw err;

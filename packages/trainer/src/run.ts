@@ -69,7 +69,9 @@ export interface TrainResult {
 
 function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return '--';
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60);
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    sec = Math.floor(s % 60);
   return h ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
 }
 
@@ -123,7 +125,9 @@ export async function exportModel(trainer: GanControlTrainer, dir: string, optio
     {
       generator: { kind: 'stylegan2', config: networkConfigs(trainer.config).generator, stateDict: trainer.G_ema.stateDict() },
       latent: trainer.layout.toJSON(),
-      attributes: trainer.config.attributes.map((a) => (Object.hasOwn(plugins, a.name) ? { name: a.name, plugin: plugins[a.name], options: a.options } : a)),
+      attributes: trainer.config.attributes.map((a) =>
+        Object.hasOwn(plugins, a.name) ? { name: a.name, plugin: plugins[a.name], options: a.options } : a,
+      ),
       extra: { training: trainer.config, step: trainer.stepCount, images: trainer.images, ...options.extra },
     },
     { write: options.write ?? writeFileAtomic },
@@ -167,10 +171,18 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
         if (saved !== dynamics(config)) {
           if (!options.allowConfigChange) {
             tf.dispose(Object.values(ckpt.tensors));
-            throw new TrainerError('TRAINER_RESUME', `trainer: ${out} holds a run with a different config; resume needs the same config (or a new outDir, or allowConfigChange).`);
+            throw new TrainerError(
+              'TRAINER_RESUME',
+              `trainer: ${out} holds a run with a different config; resume needs the same config (or a new outDir, or allowConfigChange).`,
+            );
           }
-          configHistory.push({ images: Number((ckpt.state as { images: number }).images), previous: (ckpt.state as { config: unknown }).config });
-          options.log?.(`config changed at ${(Number((ckpt.state as { images: number }).images) / 1000).toFixed(1)} kimg (allowConfigChange)`);
+          configHistory.push({
+            images: Number((ckpt.state as { images: number }).images),
+            previous: (ckpt.state as { config: unknown }).config,
+          });
+          options.log?.(
+            `config changed at ${(Number((ckpt.state as { images: number }).images) / 1000).toFixed(1)} kimg (allowConfigChange)`,
+          );
         }
         trainer.restore(ckpt.state as never, ckpt.tensors);
         tf.dispose(Object.values(ckpt.tensors));
@@ -200,27 +212,47 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
       tf.dispose([z, img]);
       await write(join(out, 'samples', `${name}.png`), png);
       await write(join(out, 'samples', 'latest.png'), png);
-      await exportModel(trainer, join(out, 'model'), { extra: { seconds: seconds(), metrics: lastLine, configHistory }, write, attributePlugins: options.attributePlugins });
+      await exportModel(trainer, join(out, 'model'), {
+        extra: { seconds: seconds(), metrics: lastLine, configHistory },
+        write,
+        attributePlugins: options.attributePlugins,
+      });
       lastCheckpointImages = trainer.images;
       options.log?.(`checkpoint ${name}: step ${trainer.stepCount}, ${(trainer.images / 1000).toFixed(1)} kimg, ${fmtTime(seconds())}`);
     };
 
     let stopped = false;
     while (trainer.images < totalImages) {
-      if (options.signal?.aborted) { stopped = true; break; }
-      if (options.stopAtImages !== undefined && trainer.images >= options.stopAtImages) { stopped = true; break; }
+      if (options.signal?.aborted) {
+        stopped = true;
+        break;
+      }
+      if (options.stopAtImages !== undefined && trainer.images >= options.stopAtImages) {
+        stopped = true;
+        break;
+      }
       const m = await trainer.step();
       for (const [k, v] of Object.entries(m)) if (typeof v === 'number' && k !== 'step' && k !== 'images') win.add(k, v);
       for (const [k, v] of Object.entries(m.perAttribute)) win.add(`contrastive/${k}`, v);
       for (const v of [m.gAdv, m.d]) {
         if (!Number.isFinite(v)) {
           // No checkpoint of a diverged state: the previous one stays the newest.
-          throw new TrainerError('TRAINER_DIVERGED', `trainer: a loss became ${v} at step ${m.step} (G ${m.gAdv}, D ${m.d}). Lower the learning rates or raise r1Gamma; the last good checkpoint is in ${join(out, 'checkpoints')}.`);
+          throw new TrainerError(
+            'TRAINER_DIVERGED',
+            `trainer: a loss became ${v} at step ${m.step} (G ${m.gAdv}, D ${m.d}). Lower the learning rates or raise r1Gamma; the last good checkpoint is in ${join(out, 'checkpoints')}.`,
+          );
         }
       }
       const elapsed = (Date.now() - callStart) / 1000;
       const ips = (trainer.images - callStartImages) / Math.max(elapsed, 1e-9);
-      const info: ProgressInfo = { step: m.step, images: m.images, totalImages, imagesPerSecond: ips, etaSeconds: (totalImages - trainer.images) / Math.max(ips, 1e-9), metrics: m };
+      const info: ProgressInfo = {
+        step: m.step,
+        images: m.images,
+        totalImages,
+        imagesPerSecond: ips,
+        etaSeconds: (totalImages - trainer.images) / Math.max(ips, 1e-9),
+        metrics: m,
+      };
       if (m.step % config.metricsEvery === 0) {
         const now = Date.now();
         const means = win.flush();
@@ -230,7 +262,11 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
           seconds: Number(seconds().toFixed(2)),
           imagesPerSecond: Number(((trainer.images - windowImages) / Math.max((now - windowStart) / 1000, 1e-9)).toFixed(3)),
           loss: Object.fromEntries(Object.entries(means).filter(([k]) => !k.startsWith('contrastive/'))),
-          contrastive: Object.fromEntries(Object.entries(means).filter(([k]) => k.startsWith('contrastive/')).map(([k, v]) => [k.slice(12), v])),
+          contrastive: Object.fromEntries(
+            Object.entries(means)
+              .filter(([k]) => k.startsWith('contrastive/'))
+              .map(([k, v]) => [k.slice(12), v]),
+          ),
         };
         windowStart = now;
         windowImages = trainer.images;
@@ -240,7 +276,14 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
       if (trainer.images - lastCheckpointImages >= config.checkpointEvery) await checkpoint();
     }
     if (trainer.images !== lastCheckpointImages || trainer.stepCount === 0) await checkpoint();
-    return { step: trainer.stepCount, images: trainer.images, seconds: seconds(), finished: !stopped, lastMetrics: lastLine, modelDir: join(out, 'model') };
+    return {
+      step: trainer.stepCount,
+      images: trainer.images,
+      seconds: seconds(),
+      finished: !stopped,
+      lastMetrics: lastLine,
+      modelDir: join(out, 'model'),
+    };
   } finally {
     trainer.dispose();
   }

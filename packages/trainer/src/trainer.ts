@@ -1,5 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, restoreRng, buildContrastiveBatch, sampleLatents, LatentLayout, type ContrastiveBatch, type Rng, type RngState } from '@gan-control/latent';
+import {
+  createRng,
+  restoreRng,
+  buildContrastiveBatch,
+  sampleLatents,
+  LatentLayout,
+  type ContrastiveBatch,
+  type Rng,
+  type RngState,
+} from '@gan-control/latent';
 import { createAttribute, FactorizedContrastiveLoss, type Attribute, type AttributePlugin } from '@gan-control/contrastive-loss';
 import {
   createDiscriminator,
@@ -80,7 +89,12 @@ export function networkConfigs(config: TrainConfig): { generator: GeneratorConfi
       },
       synthesis: { channelBase: g.channelBase, channelMax: g.channelMax, useNoise: g.useNoise },
     },
-    discriminator: { resolution: config.resolution, channelBase: d.channelBase, channelMax: d.channelMax, mbstdGroupSize: d.mbstdGroupSize },
+    discriminator: {
+      resolution: config.resolution,
+      channelBase: d.channelBase,
+      channelMax: d.channelMax,
+      mbstdGroupSize: d.mbstdGroupSize,
+    },
   };
 }
 
@@ -193,7 +207,10 @@ export class GanControlTrainer {
     try {
       const dataset = await createDataset(config, options.datasets);
       if (dataset.resolution !== config.resolution) {
-        throw new TrainerError('TRAINER_DATASET', `trainer: dataset resolution ${dataset.resolution} ≠ config.resolution ${config.resolution}`);
+        throw new TrainerError(
+          'TRAINER_DATASET',
+          `trainer: dataset resolution ${dataset.resolution} ≠ config.resolution ${config.resolution}`,
+        );
       }
       return new GanControlTrainer(config, attributes, dataset);
     } catch (err) {
@@ -223,7 +240,17 @@ export class GanControlTrainer {
     const B = c.batchSize;
     const step = this.stepCount;
     const m: StepMetrics = {
-      step: step + 1, images: 0, gAdv: NaN, gContrastive: NaN, perAttribute: {}, d: NaN, dReal: NaN, dFake: NaN, r1: NaN, pl: NaN, plMean: this.pl.mean,
+      step: step + 1,
+      images: 0,
+      gAdv: NaN,
+      gContrastive: NaN,
+      perAttribute: {},
+      d: NaN,
+      dReal: NaN,
+      dFake: NaN,
+      r1: NaN,
+      pl: NaN,
+      plMean: this.pl.mean,
     };
     const G = this.nameG();
     const D = this.nameD();
@@ -367,14 +394,20 @@ export class GanControlTrainer {
     return m;
   }
 
-  private cacheG: ReturnType<typeof nameMap> & { list: tf.Variable[] } | null = null;
-  private cacheD: ReturnType<typeof nameMap> & { list: tf.Variable[] } | null = null;
+  private cacheG: (ReturnType<typeof nameMap> & { list: tf.Variable[] }) | null = null;
+  private cacheD: (ReturnType<typeof nameMap> & { list: tf.Variable[] }) | null = null;
   private nameG() {
-    if (!this.cacheG) { const n = nameMap(this.G.variables()); this.cacheG = { ...n, list: Object.values(n.params) }; }
+    if (!this.cacheG) {
+      const n = nameMap(this.G.variables());
+      this.cacheG = { ...n, list: Object.values(n.params) };
+    }
     return this.cacheG;
   }
   private nameD() {
-    if (!this.cacheD) { const n = nameMap(this.D.variables()); this.cacheD = { ...n, list: Object.values(n.params) }; }
+    if (!this.cacheD) {
+      const n = nameMap(this.D.variables());
+      this.cacheD = { ...n, list: Object.values(n.params) };
+    }
     return this.cacheD;
   }
 
@@ -407,15 +440,28 @@ export class GanControlTrainer {
     const assign = (prefix: string, vars: Record<string, tf.Variable>) => {
       for (const [k, v] of Object.entries(vars)) {
         const t = tensors[`${prefix}/${k}`];
-        if (!t) throw new TrainerError('TRAINER_RESUME', `trainer: the checkpoint has no tensor "${prefix}/${k}"; it was written for another configuration.`);
-        if (!tf.util.arraysEqual(t.shape, v.shape)) throw new TrainerError('TRAINER_RESUME', `trainer: checkpoint tensor "${prefix}/${k}" has shape [${t.shape}], the network expects [${v.shape}]; the config differs from the checkpoint's.`);
+        if (!t)
+          throw new TrainerError(
+            'TRAINER_RESUME',
+            `trainer: the checkpoint has no tensor "${prefix}/${k}"; it was written for another configuration.`,
+          );
+        if (!tf.util.arraysEqual(t.shape, v.shape))
+          throw new TrainerError(
+            'TRAINER_RESUME',
+            `trainer: checkpoint tensor "${prefix}/${k}" has shape [${t.shape}], the network expects [${v.shape}]; the config differs from the checkpoint's.`,
+          );
         v.assign(t);
       }
     };
     assign('G', this.G.variables());
     assign('D', this.D.variables());
     assign('G_ema', this.G_ema.variables());
-    const pick = (prefix: string) => Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(`${prefix}/`)).map(([k, t]) => [k.slice(prefix.length + 1), t]));
+    const pick = (prefix: string) =>
+      Object.fromEntries(
+        Object.entries(tensors)
+          .filter(([k]) => k.startsWith(`${prefix}/`))
+          .map(([k, t]) => [k.slice(prefix.length + 1), t]),
+      );
     this.optG.restore(state.optGStep, pick('optG'));
     this.optD.restore(state.optDStep, pick('optD'));
     this.stepCount = state.step;

@@ -11,8 +11,20 @@ describe('shapes-32-baseline preset', () => {
     expect(bl.attributes).toEqual([]);
     expect(bl.generator).toEqual(base.generator);
     expect(bl.discriminator).toEqual(base.discriminator);
-    expect({ ...bl.optim, r1: bl.r1Gamma, batch: bl.batchSize, dataset: bl.dataset }).toEqual({ ...base.optim, r1: base.r1Gamma, batch: base.batchSize, dataset: base.dataset });
-    const t = await GanControlTrainer.create(preset('shapes-32-baseline', { resolution: 8, generator: { channelBase: 64, channelMax: 8 }, discriminator: { channelBase: 64, channelMax: 8 } }), { datasets: shapesDatasets });
+    expect({ ...bl.optim, r1: bl.r1Gamma, batch: bl.batchSize, dataset: bl.dataset }).toEqual({
+      ...base.optim,
+      r1: base.r1Gamma,
+      batch: base.batchSize,
+      dataset: base.dataset,
+    });
+    const t = await GanControlTrainer.create(
+      preset('shapes-32-baseline', {
+        resolution: 8,
+        generator: { channelBase: 64, channelMax: 8 },
+        discriminator: { channelBase: 64, channelMax: 8 },
+      }),
+      { datasets: shapesDatasets },
+    );
     const m = await t.step();
     expect(Number.isFinite(m.gAdv) && Number.isFinite(m.d)).toBe(true);
     expect(Object.keys(m.perAttribute)).toEqual([]);

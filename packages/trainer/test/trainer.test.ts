@@ -52,7 +52,9 @@ describe('datasets come from the caller', () => {
       code: 'TRAINER_DATASET',
       message: expect.stringMatching(/no procedural dataset "shapes".*shapesDatasets/),
     });
-    await expect(GanControlTrainer.create(preset('tiny-8'), { plugins: shapesPlugins, datasets: { waves: shapesDatasets.shapes } })).rejects.toThrow(/Given: waves/);
+    await expect(
+      GanControlTrainer.create(preset('tiny-8'), { plugins: shapesPlugins, datasets: { waves: shapesDatasets.shapes } }),
+    ).rejects.toThrow(/Given: waves/);
     expect(tf.memory().numTensors).toBe(leak);
   });
 });
@@ -124,7 +126,10 @@ describe('training step (tiny config)', () => {
     const batch = buildContrastiveBatch(t.layout, { batchSize: 8, rng: createRng(3) });
     const vars = t.G.variables();
     const trainable = Object.entries(vars).filter(([, v]) => v.trainable);
-    const { value, grads } = tf.variableGrads(() => loss.compute(t.G.synthesis(t.G.mapping(batch.z)), batch.masks).total, trainable.map(([, v]) => v));
+    const { value, grads } = tf.variableGrads(
+      () => loss.compute(t.G.synthesis(t.G.mapping(batch.z)), batch.masks).total,
+      trainable.map(([, v]) => v),
+    );
     expect(value.dataSync()[0]).toBeGreaterThan(0);
     const norm = (name: string) => {
       const g = grads[vars[name].name];
@@ -137,7 +142,10 @@ describe('training step (tiny config)', () => {
     }
     tf.dispose([value, ...Object.values(grads), batch.z, ...Object.values(batch.masks)]);
     // And the weight matters: one step with λ = 0 gives another G than with λ = 1.
-    const t0 = await GanControlTrainer.create(preset('tiny-8', { contrastive: { weight: 0 } }), { plugins: shapesPlugins, datasets: shapesDatasets });
+    const t0 = await GanControlTrainer.create(preset('tiny-8', { contrastive: { weight: 0 } }), {
+      plugins: shapesPlugins,
+      datasets: shapesDatasets,
+    });
     await t.step();
     await t0.step();
     const a = await values(t.G.variables());
@@ -191,7 +199,16 @@ describe('checkpoints and resume', () => {
     expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
     for (const k of Object.keys(a)) expect(b[k], k).toEqual(a[k]);
     // Same metrics lines (apart from timing fields).
-    const strip = (t: string) => t.trim().split('\n').map((l) => { const o = JSON.parse(l); delete o.seconds; delete o.imagesPerSecond; return o; });
+    const strip = (t: string) =>
+      t
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const o = JSON.parse(l);
+          delete o.seconds;
+          delete o.imagesPerSecond;
+          return o;
+        });
     expect(strip(await readFile(join(split, 'metrics.jsonl'), 'utf8'))).toEqual(strip(await readFile(join(full, 'metrics.jsonl'), 'utf8')));
     // The exported model loads and matches the checkpoint's G_ema.
     const model = await loadTrainedModel(join(split, 'model'));
@@ -200,11 +217,23 @@ describe('checkpoints and resume', () => {
     expect(model.layout.controlled).toEqual(['color', 'position', 'size']);
     model.dispose();
     // A finished run can be extended (totalKimg may change on resume; the dynamics may not).
-    const longer = await train(preset('tiny-8', { totalKimg: 0.04 }), { outDir: split, plugins: shapesPlugins, datasets: shapesDatasets, resume: true });
+    const longer = await train(preset('tiny-8', { totalKimg: 0.04 }), {
+      outDir: split,
+      plugins: shapesPlugins,
+      datasets: shapesDatasets,
+      resume: true,
+    });
     expect(longer.images).toBe(40);
-    await expect(train(preset('tiny-8', { r1Gamma: 1 }), { outDir: split, plugins: shapesPlugins, datasets: shapesDatasets, resume: true })).rejects.toThrow(/different config/);
+    await expect(
+      train(preset('tiny-8', { r1Gamma: 1 }), { outDir: split, plugins: shapesPlugins, datasets: shapesDatasets, resume: true }),
+    ).rejects.toThrow(/different config/);
     // Sample grids exist for each checkpoint.
-    expect((await readdir(join(split, 'samples'))).sort()).toEqual(['ckpt-000000016.png', 'ckpt-000000032.png', 'ckpt-000000040.png', 'latest.png']);
+    expect((await readdir(join(split, 'samples'))).sort()).toEqual([
+      'ckpt-000000016.png',
+      'ckpt-000000032.png',
+      'ckpt-000000040.png',
+      'latest.png',
+    ]);
   });
 
   it('a crash between the temp write and the rename never corrupts: the previous checkpoint resumes', async () => {
@@ -222,7 +251,9 @@ describe('checkpoints and resume', () => {
       }
       return writeFileAtomic(path, data);
     };
-    await expect(train(config, { outDir: dir, plugins: shapesPlugins, datasets: shapesDatasets, write: crashingWrite })).rejects.toThrow(/simulated crash/);
+    await expect(train(config, { outDir: dir, plugins: shapesPlugins, datasets: shapesDatasets, write: crashingWrite })).rejects.toThrow(
+      /simulated crash/,
+    );
     const survivor = await loadLatestCheckpoint(join(dir, 'checkpoints'));
     expect(survivor!.name).toBe('ckpt-000000016');
     tf.dispose(Object.values(survivor!.tensors));
@@ -261,8 +292,12 @@ describe('datasets and config', () => {
     const solid = (w: number, h: number, rgb: [number, number, number]) =>
       sharp({ create: { width: w, height: h, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } });
     await solid(20, 12, [255, 0, 0]).png().toFile(join(dir, 'a.png'));
-    await solid(16, 16, [0, 255, 0]).jpeg({ quality: 100 }).toFile(join(dir, 'sub', 'b.jpg'));
-    await solid(9, 30, [0, 0, 255]).png().toFile(join(dir, 'sub', 'c.png'));
+    await solid(16, 16, [0, 255, 0])
+      .jpeg({ quality: 100 })
+      .toFile(join(dir, 'sub', 'b.jpg'));
+    await solid(9, 30, [0, 0, 255])
+      .png()
+      .toFile(join(dir, 'sub', 'c.png'));
     await writeFile(join(dir, 'notes.txt'), 'ignored');
     const ds = await folderDataset({ path: dir, xflip: true }, 8, 5);
     expect(ds.description).toMatch(/3 images/);
@@ -270,7 +305,12 @@ describe('datasets and config', () => {
     expect(epoch.shape).toEqual([3, 8, 8, 3]);
     const px = epoch.dataSync();
     const colours = new Set<string>();
-    for (let i = 0; i < 3; i++) colours.add(Array.from(px.slice(i * 192, i * 192 + 3)).map((v) => Math.round(v)).join(','));
+    for (let i = 0; i < 3; i++)
+      colours.add(
+        Array.from(px.slice(i * 192, i * 192 + 3))
+          .map((v) => Math.round(v))
+          .join(','),
+      );
     expect(colours).toEqual(new Set(['1,-1,-1', '-1,1,-1', '-1,-1,1'])); // one epoch shows every image once, in [-1, 1]
     epoch.dispose();
     ds.next(2).dispose();
@@ -330,11 +370,16 @@ describe('the bundled shapes model', () => {
       const tensors = Object.fromEntries(names.map((n) => [n === renamed ? `${n}_renamed` : n, file.tensors[n]]));
       await writeFile(join(copy, 'generator.safetensors'), writeSafetensors(tensors as never));
       const before = tf.memory().numTensors;
-      await expect(loadTrainedModel(copy)).rejects.toMatchObject({ code: 'MODEL_FOLDER_CHECKSUM', details: { file: join(copy, 'generator.safetensors') } });
+      await expect(loadTrainedModel(copy)).rejects.toMatchObject({
+        code: 'MODEL_FOLDER_CHECKSUM',
+        details: { file: join(copy, 'generator.safetensors') },
+      });
       // Without checksums (as a folder written before them), the tensor names are what is checked.
       delete manifest.files;
       await writeFile(join(copy, 'model.json'), JSON.stringify(manifest));
-      await expect(loadTrainedModel(copy)).rejects.toThrow(new RegExp(`missing \\(1\\): ${renamed.replace(/[.[\]]/g, '\\$&')}[\\s\\S]*${renamed.replace(/[.[\]]/g, '\\$&')}_renamed`));
+      await expect(loadTrainedModel(copy)).rejects.toThrow(
+        new RegExp(`missing \\(1\\): ${renamed.replace(/[.[\]]/g, '\\$&')}[\\s\\S]*${renamed.replace(/[.[\]]/g, '\\$&')}_renamed`),
+      );
       expect(tf.memory().numTensors).toBe(before);
       // A name from a file is a name: a tensor called `__proto__` is reported as unused, not lost.
       const proto = Object.create(null) as Record<string, unknown>;

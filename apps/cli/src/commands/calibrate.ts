@@ -44,7 +44,10 @@ export async function runCalibration(
  * Opens a model folder that must have encoders (with its attribute runtimes, to measure), for the
  * commands that change them (calibrate, refine); the caller disposes the session.
  */
-export async function openEncodersSession(where: { path: string; label: string }, ctx: Context): Promise<{ session: Awaited<ReturnType<typeof openControl>>; encodersDir: string; enc: Encoders }> {
+export async function openEncodersSession(
+  where: { path: string; label: string },
+  ctx: Context,
+): Promise<{ session: Awaited<ReturnType<typeof openControl>>; encodersDir: string; enc: Encoders }> {
   await prepareBackend(ctx);
   const session = await openControl(where, ctx, { measure: true });
   const encodersDir = session.model.encodersDir;
@@ -65,7 +68,11 @@ export function calibrationCell(r: import('@gan-control/encoders').CalibrationRe
 export async function calibrateCommand(_args: string[], opts: Record<string, unknown>, ctx: Context): Promise<void> {
   const spec = stringFlag(opts.model, '--model');
   if (!spec) throw usageError('calibrate needs --model <model folder>; for example: gan-control calibrate --model runs/shapes');
-  if (spec in BUNDLED_MODELS) throw new CliError('CLI_BAD_VALUE', `the bundled model '${spec}' is calibrated already; copy its folder and pass the copy to recalibrate it`);
+  if (spec in BUNDLED_MODELS)
+    throw new CliError(
+      'CLI_BAD_VALUE',
+      `the bundled model '${spec}' is calibrated already; copy its folder and pass the copy to recalibrate it`,
+    );
   const passes = intFlag(opts.passes, '--passes', { min: 1, max: 50, fallback: 2 });
   const samples = calibrationSamples(opts.samples, '--samples');
   const seed = intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 });
@@ -75,13 +82,19 @@ export async function calibrateCommand(_args: string[], opts: Record<string, unk
   try {
     const report = await runCalibration(enc, session.controller, session.runtimes, { passes, samples, seed }, ctx, !json);
     for (const e of session.controller.encoders) {
-      if (e instanceof enc.AttributeEncoder && report[e.attribute]) await (await import('@gan-control/encoders/node')).saveEncoder(e, encodersDir);
+      if (e instanceof enc.AttributeEncoder && report[e.attribute])
+        await (await import('@gan-control/encoders/node')).saveEncoder(e, encodersDir);
     }
     if (json) {
       ctx.out(JSON.stringify({ encoders: encodersDir, attributes: report }, null, 2));
       return;
     }
-    ctx.out(formatTable(['attribute', 'values', 'error at knots before → after', 'images'], Object.entries(report).map(([k, r]) => [k, r.values.join(', '), calibrationCell(r), String(r.images)])));
+    ctx.out(
+      formatTable(
+        ['attribute', 'values', 'error at knots before → after', 'images'],
+        Object.entries(report).map(([k, r]) => [k, r.values.join(', '), calibrationCell(r), String(r.images)]),
+      ),
+    );
     ctx.out(`calibrated encoders written to ${encodersDir}`);
   } finally {
     session.dispose();

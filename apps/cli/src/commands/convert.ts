@@ -81,7 +81,8 @@ function publish(staging: string, dest: string): void {
   }
   const names = readdirSync(staging).sort((a, b) => Number(a === MODEL_FILE) - Number(b === MODEL_FILE));
   for (const name of names) {
-    if (existsSync(join(dest, name))) throw new CliError('CLI_DIR_NOT_EMPTY', `--out ${dest} already holds ${name}; choose another folder or remove it`);
+    if (existsSync(join(dest, name)))
+      throw new CliError('CLI_DIR_NOT_EMPTY', `--out ${dest} already holds ${name}; choose another folder or remove it`);
   }
   for (const name of names) renameSync(join(staging, name), join(dest, name));
   rmSync(staging, { recursive: true, force: true });
@@ -100,7 +101,8 @@ export function floatStateDict(raw: Record<string, unknown>): Record<string, { s
   for (const [name, t] of Object.entries(raw)) {
     const { shape, data } = t as { shape: number[]; data: unknown };
     if (data instanceof Float32Array) out[name] = { shape: [...shape], data };
-    else if (data instanceof Float64Array || data instanceof Uint16Array || Array.isArray(data)) out[name] = { shape: [...shape], data: Float32Array.from(data as ArrayLike<number>) };
+    else if (data instanceof Float64Array || data instanceof Uint16Array || Array.isArray(data))
+      out[name] = { shape: [...shape], data: Float32Array.from(data as ArrayLike<number>) };
   }
   return out;
 }
@@ -109,7 +111,11 @@ export function floatStateDict(raw: Record<string, unknown>): Record<string, { s
 function parseAttributes(values: string[], groups: readonly string[]): { name: string; plugin?: string }[] {
   return values.map((raw) => {
     const [name, plugin] = raw.includes('=') ? raw.split('=', 2) : [raw, undefined];
-    if (!groups.includes(name)) throw new CliError('CLI_UNKNOWN_ATTRIBUTE', `--attribute ${raw}: the model has no latent group '${name}'; its groups are ${groups.join(', ')}`);
+    if (!groups.includes(name))
+      throw new CliError(
+        'CLI_UNKNOWN_ATTRIBUTE',
+        `--attribute ${raw}: the model has no latent group '${name}'; its groups are ${groups.join(', ')}`,
+      );
     return plugin ? { name, plugin } : { name };
   });
 }
@@ -133,7 +139,11 @@ function parseEncoders(values: string[], groups: readonly { name: string; offset
     const name = raw.slice(0, eq);
     const [file, spec] = raw.slice(eq + 1).split('@', 2);
     const group = groups.find((g) => g.name === name);
-    if (!group) throw new CliError('CLI_UNKNOWN_ATTRIBUTE', `--encoder ${raw}: the model has no latent group '${name}'; its groups are ${groups.map((g) => g.name).join(', ')}`);
+    if (!group)
+      throw new CliError(
+        'CLI_UNKNOWN_ATTRIBUTE',
+        `--encoder ${raw}: the model has no latent group '${name}'; its groups are ${groups.map((g) => g.name).join(', ')}`,
+      );
     let inputs = OFFICIAL_CONTROLLER_VALUES[name];
     if (spec !== undefined) {
       inputs = spec.split(',').map((part) => {
@@ -145,7 +155,8 @@ function parseEncoders(values: string[], groups: readonly { name: string; offset
         return { name: vName, unit, range };
       });
     }
-    if (!inputs) throw usageError(`--encoder ${raw}: name the controller's inputs for group '${name}': ${name}=${file}@name:unit:min:max,…`);
+    if (!inputs)
+      throw usageError(`--encoder ${raw}: name the controller's inputs for group '${name}': ${name}=${file}@name:unit:min:max,…`);
     return { group: name, offset: group.offset, path: resolve(cwd, file), values: inputs };
   });
 }
@@ -162,7 +173,8 @@ export async function convertCommand([input]: string[], opts: Record<string, unk
   const kwargsFlag = stringFlag(opts.kwargs, '--kwargs');
   const attributeFlags = asList(opts.attribute);
   const encoderFlags = asList(opts.encoder);
-  if (encoderFlags.length > 0 && !argsFlag) throw usageError('--encoder imports official GAN-Control controllers: it needs a GAN-Control checkpoint with --args');
+  if (encoderFlags.length > 0 && !argsFlag)
+    throw usageError('--encoder imports official GAN-Control controllers: it needs a GAN-Control checkpoint with --args');
   if (argsFlag && kwargsFlag) throw usageError('give --args (a GAN-Control checkpoint) or --kwargs (a StyleGAN2-ADA generator), not both');
   if (!argsFlag && !kwargsFlag) {
     throw usageError(
@@ -171,8 +183,11 @@ export async function convertCommand([input]: string[], opts: Record<string, unk
         : `say what ${basename(inputPath)} is: --args <args.json> for a GAN-Control generator, or --kwargs <G_kwargs.json> for a StyleGAN2-ADA generator`,
     );
   }
-  const out = prepareOut(stringFlag(opts.out, '--out') ?? `${basename(inputPath, extname(inputPath))}-model`, ctx.cwd, { allowFile: false });
-  if (existsSync(resolve(out.path, MODEL_FILE))) throw new CliError('CLI_DIR_NOT_EMPTY', `--out ${out.path} already holds a model; choose another folder`);
+  const out = prepareOut(stringFlag(opts.out, '--out') ?? `${basename(inputPath, extname(inputPath))}-model`, ctx.cwd, {
+    allowFile: false,
+  });
+  if (existsSync(resolve(out.path, MODEL_FILE)))
+    throw new CliError('CLI_DIR_NOT_EMPTY', `--out ${out.path} already holds a model; choose another folder`);
   const bytes = readInput(inputPath, 'checkpoint');
   await prepareBackend(ctx);
   // Everything is written into a sibling folder first and moved into --out at the end: a failed
@@ -220,7 +235,14 @@ function isAlive(pid: number): boolean {
 async function convertInto(
   staging: string,
   dest: string,
-  { inputPath, bytes, argsFlag, kwargsFlag, attributeFlags, encoderFlags }: { inputPath: string; bytes: Uint8Array; argsFlag?: string; kwargsFlag?: string; attributeFlags: string[]; encoderFlags: string[] },
+  {
+    inputPath,
+    bytes,
+    argsFlag,
+    kwargsFlag,
+    attributeFlags,
+    encoderFlags,
+  }: { inputPath: string; bytes: Uint8Array; argsFlag?: string; kwargsFlag?: string; attributeFlags: string[]; encoderFlags: string[] },
   ctx: Context,
 ): Promise<string[]> {
   const lines: string[] = [];
@@ -260,7 +282,9 @@ async function convertInto(
     const io = await import('@gan-control/tensor-io');
     // The generator the official Inference uses: g_ema, from the trainer checkpoint or a safetensors of it.
     const isZip = bytes[0] === 0x50 && bytes[1] === 0x4b;
-    const raw = isZip ? io.torchStateDict(io.readTorchCheckpoint(bytes, { source: basename(inputPath) }), 'g_ema', basename(inputPath)) : io.readSafetensors(bytes).tensors;
+    const raw = isZip
+      ? io.torchStateDict(io.readTorchCheckpoint(bytes, { source: basename(inputPath) }), 'g_ema', basename(inputPath))
+      : io.readSafetensors(bytes).tensors;
     if (looksLikeDiscriminator(Object.keys(raw))) throw discriminatorError(inputPath);
     const stateDict = floatStateDict(raw);
     const G = sg2.loadGanControlGenerator(stateDict, args, { source: basename(inputPath) });

@@ -43,27 +43,51 @@ export async function demoCommand(_args: string[], opts: Record<string, unknown>
     const { tensorToPng, writeFileAtomic } = await import('@gan-control/tensor-io/node');
     ensureOut(target);
     const tf = await import('@tensorflow/tfjs-core');
-    const circular = new Map(session.controller.supported.flatMap((a) => a.values.map((v) => [`${a.name}.${v.name}`, v.circular] as const)));
+    const circular = new Map(
+      session.controller.supported.flatMap((a) => a.values.map((v) => [`${a.name}.${v.name}`, v.circular] as const)),
+    );
     const sweeps: Sweep[] = session.attributes.flatMap((a) =>
-      a.values.length > 4 ? [] : a.values.map((v) => ({ attribute: a.name, field: a.values.length > 1 ? v.name : undefined, values: sweepValues({ ...v, circular: circular.get(`${a.name}.${v.name}`) }) })),
+      a.values.length > 4
+        ? []
+        : a.values.map((v) => ({
+            attribute: a.name,
+            field: a.values.length > 1 ? v.name : undefined,
+            values: sweepValues({ ...v, circular: circular.get(`${a.name}.${v.name}`) }),
+          })),
     );
     const bar = createProgress({ label: 'demo', total: sweeps.length + 1, enabled: !json && ctx.isTTY });
     for (const [i, sweep] of sweeps.entries()) {
       const name = `${sweep.attribute}${sweep.field ? `.${sweep.field}` : ''}`;
-      const { images, rows, cols } = await renderPlan(session, { model: spec, set: {}, keep: [], sweep, seed, count: ROWS, truncation: 1, extrapolate: false }, ctx, { json: true });
+      const { images, rows, cols } = await renderPlan(
+        session,
+        { model: spec, set: {}, keep: [], sweep, seed, count: ROWS, truncation: 1, extrapolate: false },
+        ctx,
+        { json: true },
+      );
       try {
         const file = join(out, `sweep-${name}.png`);
         await writeFileAtomic(file, await tensorToPng(images, { grid: { rows, cols } }));
-        const unit = session.attributes.find((a) => a.name === sweep.attribute)?.values.find((v) => !sweep.field || v.name === sweep.field)?.unit ?? '';
+        const unit =
+          session.attributes.find((a) => a.name === sweep.attribute)?.values.find((v) => !sweep.field || v.name === sweep.field)?.unit ??
+          '';
         const show = (v: number) => String(Number(v.toPrecision(4)));
-        files.push({ file, what: `${name} from ${show(sweep.values[0])} to ${show(sweep.values[sweep.values.length - 1])} ${unit} (columns), ${rows} seeds (rows)` });
+        files.push({
+          file,
+          what: `${name} from ${show(sweep.values[0])} to ${show(sweep.values[sweep.values.length - 1])} ${unit} (columns), ${rows} seeds (rows)`,
+        });
       } finally {
         tf.dispose(images);
       }
       bar.update(i + 1, name);
     }
     const enc = await import('@gan-control/encoders');
-    const report = await enc.evaluateControl(session.controller, session.runtimes, { seeds: 4, steps: 5, rangeSamples: 64, batchSize: 16, seed });
+    const report = await enc.evaluateControl(session.controller, session.runtimes, {
+      seeds: 4,
+      steps: 5,
+      rangeSamples: 64,
+      batchSize: 16,
+      seed,
+    });
     bar.finish();
     const reportFile = join(out, 'precision.json');
     await writeFileAtomic(reportFile, `${JSON.stringify(report, null, 2)}\n`);
@@ -75,10 +99,14 @@ export async function demoCommand(_args: string[], opts: Record<string, unknown>
     }
     ctx.out(`gan-control demo on the ${where.label} model: every attribute set by value, the rest sampled\n`);
     ctx.out(enc.formatControlReport(report));
-    ctx.out('\n(mean/p90 err: |requested − measured| in the attribute\'s unit; leakage: how far the other attributes move, as a fraction of their range)\n');
+    ctx.out(
+      "\n(mean/p90 err: |requested − measured| in the attribute's unit; leakage: how far the other attributes move, as a fraction of their range)\n",
+    );
     ctx.out(`files in ${out}:`);
     for (const f of files) ctx.out(`  ${f.file}  ${f.what}`);
-    ctx.out(`\ndone in ${seconds.toFixed(1)} s. Next: gan-control generate --model ${spec} --set ${session.attributes[0].values.length > 1 ? `${session.attributes[0].name}.${session.attributes[0].values[0].name}` : session.attributes[0].name}=<value> --count 4 --out mine.png`);
+    ctx.out(
+      `\ndone in ${seconds.toFixed(1)} s. Next: gan-control generate --model ${spec} --set ${session.attributes[0].values.length > 1 ? `${session.attributes[0].name}.${session.attributes[0].values[0].name}` : session.attributes[0].name}=<value> --count 4 --out mine.png`,
+    );
   } finally {
     session.dispose();
   }

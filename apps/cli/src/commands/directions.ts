@@ -22,7 +22,8 @@ export type DirectionMethod = (typeof DIRECTION_METHODS)[number];
 /** Flags → the fit plan (usage errors only). */
 export function planDirections(opts: Record<string, unknown>) {
   const method = (stringFlag(opts.method, '--method') ?? 'interfacegan') as DirectionMethod;
-  if (!DIRECTION_METHODS.includes(method)) throw usageError(`--method '${method}' is not a direction method; use one of ${DIRECTION_METHODS.join(', ')}`);
+  if (!DIRECTION_METHODS.includes(method))
+    throw usageError(`--method '${method}' is not a direction method; use one of ${DIRECTION_METHODS.join(', ')}`);
   return {
     model: stringFlag(opts.model, '--model') ?? 'shapes',
     method,
@@ -49,14 +50,18 @@ export async function directionsCommand(_args: string[], opts: Record<string, un
   try {
     runtimes = await loadModelAttributes(model, ctx);
     if (Object.keys(runtimes).length === 0) {
-      throw new CliError('CLI_MODEL_INVALID', `model ${where.label} names no attributes in its model.json, so nothing can be measured to fit directions to; record them (convert --attribute group=plugin) or pass --plugin`);
+      throw new CliError(
+        'CLI_MODEL_INVALID',
+        `model ${where.label} names no attributes in its model.json, so nothing can be measured to fit directions to; record them (convert --attribute group=plugin) or pass --plugin`,
+      );
     }
     const specs = await valueSpecs(runtimes);
     const G = model.generator;
     const D = G.wDim;
     const N = plan.samples;
     const json = Boolean(opts.json);
-    if (!json) ctx.info(`sampling ${N} w of ${where.label} and measuring ${specs.map((s) => `${s.spec.attribute}.${s.spec.value}`).join(', ')}…`);
+    if (!json)
+      ctx.info(`sampling ${N} w of ${where.label} and measuring ${specs.map((s) => `${s.spec.attribute}.${s.spec.value}`).join(', ')}…`);
     const bar = createProgress({ label: 'sample', total: N, enabled: !json && ctx.isTTY });
     const { w: wk, y: yk, rows, dropped } = await sampleAndMeasure(G, runtimes, specs, N, plan.seed, (done) => bar.update(done));
     bar.finish();
@@ -74,10 +79,19 @@ export async function directionsCommand(_args: string[], opts: Record<string, un
       if (previous.dim !== D) previous = undefined;
     } catch (err) {
       // Missing: nothing to keep. Corrupt: it is replaced by this fit (said, not silent).
-      if ((err as { code?: string }).code !== 'CLI_NO_DIRECTIONS') ctx.info(`note: replacing ${join(model.dir, DIRECTIONS_FILE)}: ${(err as Error).message}`);
+      if ((err as { code?: string }).code !== 'CLI_NO_DIRECTIONS')
+        ctx.info(`note: replacing ${join(model.dir, DIRECTIONS_FILE)}: ${(err as Error).message}`);
       previous = undefined;
     }
-    const meta = { ...(previous?.meta ?? {}), [plan.method as string]: { samples: N, measured: rows, seed: plan.seed, command: `gan-control directions --method ${plan.method} --samples ${N} --seed ${plan.seed}${plan.method === 'ganspace' ? ` --components ${plan.components}` : ''}` } };
+    const meta = {
+      ...(previous?.meta ?? {}),
+      [plan.method as string]: {
+        samples: N,
+        measured: rows,
+        seed: plan.seed,
+        command: `gan-control directions --method ${plan.method} --samples ${N} --seed ${plan.seed}${plan.method === 'ganspace' ? ` --components ${plan.components}` : ''}`,
+      },
+    };
     let set: import('@gan-control/directions').DirectionSet;
     let table: string;
     let report: Record<string, unknown>;
@@ -116,7 +130,12 @@ export async function directionsCommand(_args: string[], opts: Record<string, un
         Y,
         specs.map((s) => ({ attribute: s.spec.attribute, value: s.spec.value, ...(s.spec.period ? { period: s.spec.period } : {}) })),
       );
-      set = { dim: D, directions: previous?.directions ?? [], components: { ...components, names: names.map((n) => ({ index: n.index, label: n.label })) }, meta };
+      set = {
+        dim: D,
+        directions: previous?.directions ?? [],
+        components: { ...components, names: names.map((n) => ({ index: n.index, label: n.label })) },
+        meta,
+      };
       table = formatTable(
         ['component', 'variance share', 'best-correlated value', '|r|'],
         names.map((n) => [String(n.index), `${(100 * components.explained[n.index]).toFixed(1)} %`, n.label, n.best ? f(n.best.r) : '—']),
@@ -175,22 +194,49 @@ async function fitRegressors(
     const cols = specs.map((s, j) => ({ s, j })).filter(({ s }) => s.key === key);
     const yk = new Float32Array(rows * cols.length);
     for (let r = 0; r < rows; r++) cols.forEach(({ j }, c) => (yk[r * cols.length + c] = y[r * K + j]));
-    const values = (runtimes[key].values ?? []).map((v) => ({ name: v.name, unit: v.unit, ...(v.range ? { range: [v.range[0], v.range[1]] as [number, number] } : {}) }));
+    const values = (runtimes[key].values ?? []).map((v) => ({
+      name: v.name,
+      unit: v.unit,
+      ...(v.range ? { range: [v.range[0], v.range[1]] as [number, number] } : {}),
+    }));
     const { encoder, metrics } = await enc.trainEncoder({
       data: enc.regressionRows({ attribute: key, values, y: yk, w, wDim: D }),
       epochs: plan.epochs,
       seed: plan.seed,
       ...(plan.hidden ? { architecture: { hidden: plan.hidden } } : {}),
-      onProgress: (p) => bar.update(i * plan.epochs + p.epoch, `${key} val ${p.valError.toPrecision(3)} (mean-predictor ${p.baselineValError.toPrecision(3)})`),
+      onProgress: (p) =>
+        bar.update(
+          i * plan.epochs + p.epoch,
+          `${key} val ${p.valError.toPrecision(3)} (mean-predictor ${p.baselineValError.toPrecision(3)})`,
+        ),
     });
     try {
-      encoder.training = { ...encoder.training, samples: plan.samples, measured: rows, samplingSeed: plan.seed, command: `gan-control directions --method regression --samples ${plan.samples} --seed ${plan.seed} --epochs ${plan.epochs}${plan.hidden ? ` --hidden ${plan.hidden.join(',')}` : ''}` };
+      encoder.training = {
+        ...encoder.training,
+        samples: plan.samples,
+        measured: rows,
+        samplingSeed: plan.seed,
+        command: `gan-control directions --method regression --samples ${plan.samples} --seed ${plan.seed} --epochs ${plan.epochs}${plan.hidden ? ` --hidden ${plan.hidden.join(',')}` : ''}`,
+      };
       await enc.saveEncoder(encoder, dir);
     } finally {
       encoder.dispose();
     }
-    report[key] = { valError: metrics.valError, baselineValError: metrics.baselineValError, relativeValError: metrics.relativeValError, epochs: metrics.epochsRun, bestEpoch: metrics.bestEpoch, seconds: metrics.elapsedMs / 1000 };
-    table.push([key, metrics.valError.toPrecision(3), metrics.baselineValError.toPrecision(3), metrics.relativeValError.toFixed(3), `${metrics.bestEpoch}/${metrics.epochsRun}`]);
+    report[key] = {
+      valError: metrics.valError,
+      baselineValError: metrics.baselineValError,
+      relativeValError: metrics.relativeValError,
+      epochs: metrics.epochsRun,
+      bestEpoch: metrics.bestEpoch,
+      seconds: metrics.elapsedMs / 1000,
+    };
+    table.push([
+      key,
+      metrics.valError.toPrecision(3),
+      metrics.baselineValError.toPrecision(3),
+      metrics.relativeValError.toFixed(3),
+      `${metrics.bestEpoch}/${metrics.epochsRun}`,
+    ]);
   }
   bar.finish();
   if (json) {
@@ -198,5 +244,7 @@ async function fitRegressors(
     return;
   }
   ctx.out(formatTable(['attribute', 'val error (w)', 'mean predictor', 'relative', 'best epoch'], table));
-  ctx.out(`wrote ${dir} (${rows} samples${args.dropped ? `; ${args.dropped} left out: a value could not be measured` : ''}, seed ${plan.seed})`);
+  ctx.out(
+    `wrote ${dir} (${rows} samples${args.dropped ? `; ${args.dropped} left out: a value could not be measured` : ''}, seed ${plan.seed})`,
+  );
 }

@@ -20,7 +20,10 @@ import { latentFile, measureImages, measuredTable, planProjection, projectFile, 
 
 export async function editCommand(args: string[], opts: Record<string, unknown>, ctx: Context): Promise<void> {
   const input = args[0];
-  if (!input) throw usageError('edit needs an image or a latent.json: gan-control edit photo.png --model shapes --set color.hue=200 --out edited.png');
+  if (!input)
+    throw usageError(
+      'edit needs an image or a latent.json: gan-control edit photo.png --model shapes --set color.hue=200 --out edited.png',
+    );
   const set = parseSet(asList(opts.set));
   const sweeps = asList(opts.sweep);
   if (sweeps.length > 1) throw usageError(`--sweep was given ${sweeps.length} times; edit sweeps one value (a row of pictures)`);
@@ -29,7 +32,9 @@ export async function editCommand(args: string[], opts: Record<string, unknown>,
   const resample = asList(opts.resample);
   const truncation = numberFlag(opts.truncation, '--truncation', { min: 0, max: 1, fallback: 1 });
   if (Object.keys(set).length === 0 && !sweep && resample.length === 0 && truncation === 1) {
-    throw usageError('edit needs something to change: --set <attribute>=<value>, --sweep, --resample <group> or --truncation below 1; e.g. --set color.hue=200');
+    throw usageError(
+      'edit needs something to change: --set <attribute>=<value>, --sweep, --resample <group> or --truncation below 1; e.g. --set color.hue=200',
+    );
   }
   const seed = intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 });
   const plan = planProjection(opts);
@@ -58,7 +63,11 @@ export async function editCommand(args: string[], opts: Record<string, unknown>,
         try {
           parsed = JSON.parse(await readFile(inputPath, 'utf8'));
         } catch (err) {
-          throw new CliError('CLI_BAD_LATENT', `cannot read the latent ${inputPath}: ${(err as Error).message}; give a latent.json written by gan-control invert, or an image`, { cause: err });
+          throw new CliError(
+            'CLI_BAD_LATENT',
+            `cannot read the latent ${inputPath}: ${(err as Error).message}; give a latent.json written by gan-control invert, or an image`,
+            { cause: err },
+          );
         }
         const r = enc.latentCodeSchema.safeParse(parsed);
         if (!r.success) {
@@ -77,7 +86,14 @@ export async function editCommand(args: string[], opts: Record<string, unknown>,
         if (saveLatent) {
           const path = resolve(ctx.cwd, saveLatent);
           ensureOut({ kind: 'file', path }, '--save-latent');
-          await writeFileAtomic(path, JSON.stringify(latentFile(session, inputPath, plan, p.result, { original, reconstruction: measureImages(session, p.result.image, tf) }), null, 2));
+          await writeFileAtomic(
+            path,
+            JSON.stringify(
+              latentFile(session, inputPath, plan, p.result, { original, reconstruction: measureImages(session, p.result.image, tf) }),
+              null,
+              2,
+            ),
+          );
           if (!json) ctx.out(`wrote ${path} (the latent)`);
         }
       }
@@ -117,13 +133,30 @@ export async function editCommand(args: string[], opts: Record<string, unknown>,
       if (images !== columns[0]) owned.push(images);
       const edits = columns.map((c) => measureImages(session, c, tf));
       ensureOut(target);
-      await writeFileAtomic(target.path, await tensorToPng(images, columns.length === 1 ? {} : { grid: { rows: 1, cols: columns.length } }));
+      await writeFileAtomic(
+        target.path,
+        await tensorToPng(images, columns.length === 1 ? {} : { grid: { rows: 1, cols: columns.length } }),
+      );
 
-      const label = (v: number | undefined) => (v === undefined ? 'edit' : `${sweep!.attribute}${sweep!.field ? `.${sweep!.field}` : ''}=${fileNumber(v)}`);
+      const label = (v: number | undefined) =>
+        v === undefined ? 'edit' : `${sweep!.attribute}${sweep!.field ? `.${sweep!.field}` : ''}=${fileNumber(v)}`;
       if (json) {
-        ctx.out(JSON.stringify({ out: target.path, psnr: quality?.psnr, mse: quality?.mse, measured: { original, reconstruction, edits: edits.map((m, i) => ({ value: values[i], measured: m })) } }, null, 2));
+        ctx.out(
+          JSON.stringify(
+            {
+              out: target.path,
+              psnr: quality?.psnr,
+              mse: quality?.mse,
+              measured: { original, reconstruction, edits: edits.map((m, i) => ({ value: values[i], measured: m })) },
+            },
+            null,
+            2,
+          ),
+        );
       } else {
-        ctx.out(`wrote ${target.path} (${columns.length === 1 ? 'the edited picture' : `a row of ${columns.length}: ${values.map(label).join(', ')}`})`);
+        ctx.out(
+          `wrote ${target.path} (${columns.length === 1 ? 'the edited picture' : `a row of ${columns.length}: ${values.map(label).join(', ')}`})`,
+        );
         if (quality) ctx.out(`reconstruction: PSNR ${quality.psnr.toFixed(2)} dB, MSE ${quality.mse.toExponential(3)} (pixels in [0, 1])`);
         const cols = [
           ...(original ? [{ label: 'original', values: original }] : []),

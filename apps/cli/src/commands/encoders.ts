@@ -28,7 +28,11 @@ export function parseHidden(value: unknown): number[] | undefined {
 export async function encodersCommand(_args: string[], opts: Record<string, unknown>, ctx: Context): Promise<void> {
   const spec = stringFlag(opts.model, '--model');
   if (!spec) throw usageError('encoders needs --model <model folder>; for example: gan-control encoders --model runs/shapes');
-  if (spec in BUNDLED_MODELS) throw new CliError('CLI_BAD_VALUE', `the bundled model '${spec}' already has its encoders; train your own model first (gan-control train) and pass its folder`);
+  if (spec in BUNDLED_MODELS)
+    throw new CliError(
+      'CLI_BAD_VALUE',
+      `the bundled model '${spec}' already has its encoders; train your own model first (gan-control train) and pass its folder`,
+    );
   const samples = intFlag(opts.samples, '--samples', { min: 16, max: 10_000_000, fallback: 8192 });
   const epochs = intFlag(opts.epochs, '--epochs', { min: 1, max: 100_000, fallback: 60 });
   const batch = intFlag(opts.batch, '--batch', { min: 1, max: 65_536, fallback: 128 });
@@ -51,30 +55,41 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
   });
   try {
     if (Object.keys(attributes).length === 0) {
-      throw new CliError('CLI_MODEL_INVALID', `model ${where.label} names no attributes in model.json ("attributes": [{ "name": "<group>" }]); encoders are trained per attribute`);
+      throw new CliError(
+        'CLI_MODEL_INVALID',
+        `model ${where.label} names no attributes in model.json ("attributes": [{ "name": "<group>" }]); encoders are trained per attribute`,
+      );
     }
     const enc = { ...(await import('@gan-control/encoders')), ...(await import('@gan-control/encoders/node')) };
     const dataDir = resolve(ctx.cwd, dataFlag ?? join(model.dir, 'encoder-data'));
     if (existsSync(join(dataDir, enc.DATASET_MANIFEST)) && !opts.resume) {
-      throw new CliError('CLI_RESUME_NEEDED', `${dataDir} already holds an encoder dataset; pass --resume to continue it, or remove the folder to start over`);
+      throw new CliError(
+        'CLI_RESUME_NEEDED',
+        `${dataDir} already holds an encoder dataset; pass --resume to continue it, or remove the folder to start over`,
+      );
     }
     const encodersDir = join(model.dir, model.manifest.encoders);
     const sampleBar = createProgress({ label: 'sample', total: samples, enabled: !json && ctx.isTTY });
     const stop = interruptible(ctx.info, 'sampling');
-    const manifest = await enc.sampleEncoderDataset({
-      signal: stop.signal,
-      generator: model.generator,
-      attributes,
-      dir: dataDir,
-      count: samples,
-      seed,
-      batchSize: 32,
-      shardSize: Math.min(2048, samples),
-      onProgress: (p) => sampleBar.update(p.done, p.resumedRows ? `resumed at ${p.resumedRows}` : undefined, p.total),
-    }).finally(() => stop.done());
+    const manifest = await enc
+      .sampleEncoderDataset({
+        signal: stop.signal,
+        generator: model.generator,
+        attributes,
+        dir: dataDir,
+        count: samples,
+        seed,
+        batchSize: 32,
+        shardSize: Math.min(2048, samples),
+        onProgress: (p) => sampleBar.update(p.done, p.resumedRows ? `resumed at ${p.resumedRows}` : undefined, p.total),
+      })
+      .finally(() => stop.done());
     if (!manifest.complete) {
       sampleBar.stop('stopped');
-      throw new CliError('CLI_INTERRUPTED', `sampling stopped at ${manifest.rows} of ${samples} pairs (complete shards are kept in ${dataDir}); continue with: gan-control encoders --model ${spec}${formatPluginFlags(ctx.plugins)} --resume`);
+      throw new CliError(
+        'CLI_INTERRUPTED',
+        `sampling stopped at ${manifest.rows} of ${samples} pairs (complete shards are kept in ${dataDir}); continue with: gan-control encoders --model ${spec}${formatPluginFlags(ctx.plugins)} --resume`,
+      );
     }
     sampleBar.finish();
     const names = Object.keys(attributes);
@@ -85,7 +100,11 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
       batchSize: batch,
       seed,
       ...(hidden ? { architecture: { hidden } } : {}),
-      onProgress: (p) => trainBar.update(names.indexOf(p.group) * epochs + p.epoch, `${p.attribute} val ${p.valError.toPrecision(3)} (mean-predictor ${p.baselineValError.toPrecision(3)})`),
+      onProgress: (p) =>
+        trainBar.update(
+          names.indexOf(p.group) * epochs + p.epoch,
+          `${p.attribute} val ${p.valError.toPrecision(3)} (mean-predictor ${p.baselineValError.toPrecision(3)})`,
+        ),
     });
     trainBar.finish();
     const encoders = Object.values(trained).map((t) => t.encoder);
@@ -95,7 +114,8 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
       // The controller borrows the encoders (disposed below) and the model's generator.
       const controller = new enc.Controller({ generator: model.generator, layout: controllerLayout(model.generator), encoders });
       if (refine > 0) refined = await runRefine(enc, controller, attributes, { steps: refine, seed }, ctx, !json);
-      if (calibrate > 0) calibration = await runCalibration(enc, controller, attributes, { passes: calibrate, samples: calibrateSamples, seed }, ctx, !json);
+      if (calibrate > 0)
+        calibration = await runCalibration(enc, controller, attributes, { passes: calibrate, samples: calibrateSamples, seed }, ctx, !json);
       for (const encoder of encoders) await enc.saveEncoder(encoder, encodersDir);
     } finally {
       for (const encoder of encoders) encoder.dispose();
@@ -105,12 +125,25 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
     for (const [group, { metrics: m }] of Object.entries(trained)) {
       const cal = calibration[group];
       report[group] = {
-        attribute: m.attribute, valError: m.valError, baselineValError: m.baselineValError, relativeValError: m.relativeValError, epochs: m.epochsRun, bestEpoch: m.bestEpoch, rows: m.rows,
+        attribute: m.attribute,
+        valError: m.valError,
+        baselineValError: m.baselineValError,
+        relativeValError: m.relativeValError,
+        epochs: m.epochsRun,
+        bestEpoch: m.bestEpoch,
+        rows: m.rows,
         ...(refined[group] ? { refine: refined[group] } : {}),
-        ...(cal ? { calibration: { values: cal.values, errorBefore: cal.errorBefore, errorAfter: cal.errorAfter, images: cal.images } } : {}),
+        ...(cal
+          ? { calibration: { values: cal.values, errorBefore: cal.errorBefore, errorAfter: cal.errorAfter, images: cal.images } }
+          : {}),
       };
       rows.push([
-        m.attribute, m.valError.toPrecision(3), m.baselineValError.toPrecision(3), m.relativeValError.toFixed(3), `${m.bestEpoch}/${m.epochsRun}`, formatDuration(m.elapsedMs / 1000),
+        m.attribute,
+        m.valError.toPrecision(3),
+        m.baselineValError.toPrecision(3),
+        m.relativeValError.toFixed(3),
+        `${m.bestEpoch}/${m.epochsRun}`,
+        formatDuration(m.elapsedMs / 1000),
         ...(refine > 0 ? [refineCell(refined[group])] : []),
         calibrationCell(cal),
       ]);
@@ -119,7 +152,21 @@ export async function encodersCommand(_args: string[], opts: Record<string, unkn
       ctx.out(JSON.stringify({ encoders: encodersDir, dataset: dataDir, attributes: report }, null, 2));
       return;
     }
-    ctx.out(formatTable(['attribute', 'val error (w)', 'mean predictor', 'relative', 'best epoch', 'time', ...(refine > 0 ? ['refine: probe error'] : []), 'calibration: error at knots'], rows));
+    ctx.out(
+      formatTable(
+        [
+          'attribute',
+          'val error (w)',
+          'mean predictor',
+          'relative',
+          'best epoch',
+          'time',
+          ...(refine > 0 ? ['refine: probe error'] : []),
+          'calibration: error at knots',
+        ],
+        rows,
+      ),
+    );
     ctx.out(`encoders written to ${encodersDir} (training pairs in ${dataDir})`);
     ctx.out(`next: gan-control evaluate --model ${spec}${formatPluginFlags(ctx.plugins)}`);
   } finally {

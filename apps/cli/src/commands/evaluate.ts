@@ -20,7 +20,8 @@ export const REGRESSION_MODES = ['residual', 'replace'] as const;
 /** `--method` (default gan-control: the model's encoders). */
 export function evaluateMethodFlag(opts: Record<string, unknown>): EvaluateMethod {
   const method = (stringFlag(opts.method, '--method') ?? 'gan-control') as EvaluateMethod;
-  if (!EVALUATE_METHODS.includes(method)) throw usageError(`--method '${method}' is not an evaluated method; use one of ${EVALUATE_METHODS.join(', ')}`);
+  if (!EVALUATE_METHODS.includes(method))
+    throw usageError(`--method '${method}' is not an evaluated method; use one of ${EVALUATE_METHODS.join(', ')}`);
   return method;
 }
 
@@ -46,10 +47,12 @@ export interface MethodPlan {
 /** Flags → the method plan (usage errors only). */
 export function methodPlan(opts: Record<string, unknown>): MethodPlan {
   const method = evaluateMethodFlag(opts);
-  if (opts.keepOthers && method !== 'interfacegan' && method !== 'ganspace') throw usageError('--keep-others is the conditional edit of --method interfacegan or ganspace');
+  if (opts.keepOthers && method !== 'interfacegan' && method !== 'ganspace')
+    throw usageError('--keep-others is the conditional edit of --method interfacegan or ganspace');
   const mode = stringFlag(opts.regressionMode, '--regression-mode');
   if (mode !== undefined && method !== 'regression') throw usageError('--regression-mode goes with --method regression');
-  if (mode !== undefined && !(REGRESSION_MODES as readonly string[]).includes(mode)) throw usageError(`--regression-mode '${mode}': use one of ${REGRESSION_MODES.join(', ')}`);
+  if (mode !== undefined && !(REGRESSION_MODES as readonly string[]).includes(mode))
+    throw usageError(`--regression-mode '${mode}': use one of ${REGRESSION_MODES.join(', ')}`);
   return {
     method,
     keepOthers: Boolean(opts.keepOthers),
@@ -109,30 +112,49 @@ export async function runMethodEvaluation(
       runtimes = await loadModelAttributes(model, ctx);
       release.push(() => Object.values(runtimes).forEach((a) => a.dispose()));
       if (Object.keys(runtimes).length === 0) {
-        throw new CliError('CLI_MODEL_INVALID', `model ${where.label} names no attributes in its model.json, so nothing can be set or measured; record them (convert --attribute group=plugin) or pass --plugin`);
+        throw new CliError(
+          'CLI_MODEL_INVALID',
+          `model ${where.label} names no attributes in its model.json, so nothing can be set or measured; record them (convert --attribute group=plugin) or pass --plugin`,
+        );
       }
       if (plan.method === 'regression') {
         const dir = join(model.dir, enc.REGRESSION_FOLDER);
-        if (!existsSync(dir)) throw new CliError('CLI_NO_DIRECTIONS', `model ${where.label} has no value regressors (${dir} is missing); fit them first: gan-control directions --method regression --model ${where.label}`);
+        if (!existsSync(dir))
+          throw new CliError(
+            'CLI_NO_DIRECTIONS',
+            `model ${where.label} has no value regressors (${dir} is missing); fit them first: gan-control directions --method regression --model ${where.label}`,
+          );
         const regressors = await enc.loadEncoders(dir);
         release.push(() => regressors.forEach((r) => r.dispose()));
         method = enc.regressionMethod(model.generator, regressors, runtimes, { mode: plan.regressionMode });
-        fit.regression = { mode: plan.regressionMode, regressors: Object.fromEntries(regressors.map((r) => [r.attribute, r.training ?? null])) };
+        fit.regression = {
+          mode: plan.regressionMode,
+          regressors: Object.fromEntries(regressors.map((r) => [r.attribute, r.training ?? null])),
+        };
       } else {
         const set = await readDirections(where.path, where.label);
         if (set.dim !== model.generator.wDim) {
-          throw new CliError('CLI_DIRECTIONS_CORRUPT', `corrupt directions: the directions.json of ${where.label} has dim ${set.dim} but the model's w has ${model.generator.wDim}; refit them: gan-control directions --model ${where.label}`);
+          throw new CliError(
+            'CLI_DIRECTIONS_CORRUPT',
+            `corrupt directions: the directions.json of ${where.label} has dim ${set.dim} but the model's w has ${model.generator.wDim}; refit them: gan-control directions --model ${where.label}`,
+          );
         }
         let used = set;
         if (plan.method === 'ganspace') {
           const specs = await valueSpecs(runtimes);
           const bar = createProgress({ label: 'fit', total: plan.fitSamples, enabled: progress && ctx.isTTY });
-          const { w, y } = await sampleAndMeasure(model.generator, runtimes, specs, plan.fitSamples, options.seed, (done) => bar.update(done));
+          const { w, y } = await sampleAndMeasure(model.generator, runtimes, specs, plan.fitSamples, options.seed, (done) =>
+            bar.update(done),
+          );
           bar.finish();
           used = { dim: set.dim, directions: await ganspaceDirections(set, w, y, specs) };
         }
         method = await interfaceganMethod(model.generator, used, runtimes, { keepOthers: plan.keepOthers });
-        fit[plan.method] = { ...((set.meta as Record<string, unknown> | undefined)?.[plan.method] as object | undefined), ...(plan.method === 'ganspace' ? { fitSamples: plan.fitSamples } : {}), ...(plan.keepOthers ? { keepOthers: true } : {}) };
+        fit[plan.method] = {
+          ...((set.meta as Record<string, unknown> | undefined)?.[plan.method] as object | undefined),
+          ...(plan.method === 'ganspace' ? { fitSamples: plan.fitSamples } : {}),
+          ...(plan.keepOthers ? { keepOthers: true } : {}),
+        };
       }
     }
     const domain = plan.compare ? await domainMeasures(model) : undefined;
@@ -171,7 +193,12 @@ export async function runMethodEvaluation(
     const comparison = {
       method: plan.method,
       model: where.label,
-      settings: { ...options, ...(plan.method === 'regression' ? { regressionMode: plan.regressionMode } : {}), ...(plan.keepOthers ? { keepOthers: true } : {}), ...(plan.method === 'ganspace' ? { fitSamples: plan.fitSamples } : {}) },
+      settings: {
+        ...options,
+        ...(plan.method === 'regression' ? { regressionMode: plan.regressionMode } : {}),
+        ...(plan.keepOthers ? { keepOthers: true } : {}),
+        ...(plan.method === 'ganspace' ? { fitSamples: plan.fitSamples } : {}),
+      },
       cost: {
         kimg: typeof manifest.images === 'number' ? manifest.images / 1000 : null,
         trainingSeconds: manifest.seconds ?? null,
@@ -188,13 +215,28 @@ export async function runMethodEvaluation(
 
 /** The comparison metrics as a text table. */
 export function formatMetrics(m: ComparisonMetrics): string {
-  const f = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3)) : '—');
+  const f = (x: number) =>
+    Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3)) : '—';
   const rows = [
     ['worst leakage', m.worstLeakage ? `${f(m.worstLeakage.value)} (${m.worstLeakage.swept} → ${m.worstLeakage.into})` : '—'],
-    ['DS (log10, mean)', `${f(m.ds.meanLog10)} (${Object.entries(m.ds.log10).map(([k, v]) => `${k} ${f(v)}`).join(', ')})`],
+    [
+      'DS (log10, mean)',
+      `${f(m.ds.meanLog10)} (${Object.entries(m.ds.log10)
+        .map(([k, v]) => `${k} ${f(v)}`)
+        .join(', ')})`,
+    ],
     ['MIG', m.mig ? f(m.mig.score) : '— (one attribute)'],
     ['DCI (D / C / I)', `${f(m.dci.disentanglement)} / ${f(m.dci.completeness)} / ${f(m.dci.informativeness)}`],
-    ...(m.realism ? [['realism KS (random vs dataset)', `${Object.entries(m.realism.ks).map(([k, v]) => `${k} ${f(v)}`).join(', ')} (critical 0.05: ${f(m.realism.critical05)})`]] : []),
+    ...(m.realism
+      ? [
+          [
+            'realism KS (random vs dataset)',
+            `${Object.entries(m.realism.ks)
+              .map(([k, v]) => `${k} ${f(v)}`)
+              .join(', ')} (critical 0.05: ${f(m.realism.critical05)})`,
+          ],
+        ]
+      : []),
   ];
   return formatTable(['metric', 'value'], rows);
 }
@@ -207,7 +249,8 @@ export async function evaluateCommand(_args: string[], opts: Record<string, unkn
   const gridDir = outFlag ? prepareOut(outFlag, ctx.cwd, { allowFile: false }).path : undefined;
   const where = resolveModelPath(spec, ctx.cwd);
   await prepareBackend(ctx);
-  if (!opts.json) ctx.info(`evaluating ${plan.method} on ${where.label}: ${options.steps} requested values × ${options.seeds} samples per attribute…`);
+  if (!opts.json)
+    ctx.info(`evaluating ${plan.method} on ${where.label}: ${options.steps} requested values × ${options.seeds} samples per attribute…`);
   const { report, table, comparison } = await runMethodEvaluation(where, { ...options, gridDir }, plan, ctx, { progress: !opts.json });
   if (opts.json) {
     ctx.out(JSON.stringify(comparison ?? report, null, 2));

@@ -1,7 +1,18 @@
 /** `gan-control generate`: images with attributes set by value, the rest sampled from a seed. */
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { asList, intFlag, numberFlag, parseSet, parseShift, parseSweep, stringFlag, type SetRequest, type ShiftRequest, type Sweep } from '../args.js';
+import {
+  asList,
+  intFlag,
+  numberFlag,
+  parseSet,
+  parseShift,
+  parseSweep,
+  stringFlag,
+  type SetRequest,
+  type ShiftRequest,
+  type Sweep,
+} from '../args.js';
 import { prepareBackend } from '../backend.js';
 import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
@@ -34,13 +45,16 @@ export const MAX_IMAGES = 4096;
 /** Flags → plan (usage and value errors only; names are checked against the model later). */
 export function planGenerate(opts: Record<string, unknown>): GeneratePlan {
   const sweeps = asList(opts.sweep);
-  if (sweeps.length > 1) throw usageError(`--sweep was given ${sweeps.length} times; a grid sweeps one value (rows are seeds, columns are values)`);
+  if (sweeps.length > 1)
+    throw usageError(`--sweep was given ${sweeps.length} times; a grid sweeps one value (rows are seeds, columns are values)`);
   const sweep = sweeps.length ? parseSweep(sweeps[0]) : undefined;
   const set = parseSet(asList(opts.set));
   if (sweep) {
     const prev = set[sweep.attribute];
     if (prev !== undefined && (sweep.field === undefined || typeof prev === 'number' || sweep.field in prev)) {
-      throw usageError(`--sweep ${sweep.attribute}${sweep.field ? `.${sweep.field}` : ''} is also given with --set; set it with one of them`);
+      throw usageError(
+        `--sweep ${sweep.attribute}${sweep.field ? `.${sweep.field}` : ''} is also given with --set; set it with one of them`,
+      );
     }
   }
   const count = intFlag(opts.count, '--count', { min: 1, max: MAX_IMAGES, fallback: 1 });
@@ -64,7 +78,10 @@ export function planGenerate(opts: Record<string, unknown>): GeneratePlan {
 }
 
 /** Whether some multi-valued attribute is set by only some of its values (the rest are measured). */
-export function isPartial(plan: GeneratePlan, attributes: readonly { name: string; group: string; values: readonly { name: string }[] }[]): boolean {
+export function isPartial(
+  plan: GeneratePlan,
+  attributes: readonly { name: string; group: string; values: readonly { name: string }[] }[],
+): boolean {
   return partialGroups(plan, attributes).length > 0;
 }
 
@@ -75,7 +92,10 @@ export function isPartial(plan: GeneratePlan, attributes: readonly { name: strin
  * @example
  * partialGroups(planGenerate({ set: ['position.x=3'] }), attributes); // ['position']
  */
-export function partialGroups(plan: Pick<GeneratePlan, 'set' | 'sweep'>, attributes: readonly { name: string; group: string; values: readonly { name: string }[] }[]): string[] {
+export function partialGroups(
+  plan: Pick<GeneratePlan, 'set' | 'sweep'>,
+  attributes: readonly { name: string; group: string; values: readonly { name: string }[] }[],
+): string[] {
   const given = new Map<string, Set<string>>();
   for (const [k, v] of Object.entries(plan.set)) if (typeof v !== 'number') given.set(k, new Set(Object.keys(v)));
   if (plan.sweep?.field) given.set(plan.sweep.attribute, new Set([...(given.get(plan.sweep.attribute) ?? []), plan.sweep.field]));
@@ -88,7 +108,11 @@ export function partialGroups(plan: Pick<GeneratePlan, 'set' | 'sweep'>, attribu
 }
 
 /** What `circularNotes` needs of an attribute (the controller's `supported` entries). */
-type CircularInfo = { name: string; group: string; values: readonly { name: string; unit: string; range: readonly [number, number]; circular: boolean }[] };
+type CircularInfo = {
+  name: string;
+  group: string;
+  values: readonly { name: string; unit: string; range: readonly [number, number]; circular: boolean }[];
+};
 
 /**
  * Notes for requested angles outside their encoder's turn (`--set color.hue=400`): a circular value
@@ -114,7 +138,9 @@ export function circularNotes(plan: Pick<GeneratePlan, 'set' | 'sweep'>, support
     const wrap = (x: number) => fileNumber(lo + ((((x - lo) % period) + period) % period));
     const name = `${r.attribute}${r.field === undefined ? '' : `.${r.field}`}`;
     const shown = outside.slice(0, 4).map((x) => `${name}=${fileNumber(x)} ${v.unit} wraps to ${wrap(x)} ${v.unit}`);
-    notes.push(`note: ${shown.join(', ')}${outside.length > 4 ? ` (and ${outside.length - 4} more)` : ''} (${v.name} is an angle, period ${fileNumber(period)}; values in [${fileNumber(lo)}, ${fileNumber(hi)}] are used as given)`);
+    notes.push(
+      `note: ${shown.join(', ')}${outside.length > 4 ? ` (and ${outside.length - 4} more)` : ''} (${v.name} is an angle, period ${fileNumber(period)}; values in [${fileNumber(lo)}, ${fileNumber(hi)}] are used as given)`,
+    );
   }
   return notes;
 }
@@ -178,7 +204,12 @@ export async function generateCommand(_args: string[], opts: Record<string, unkn
   const hasSet = Object.keys(plan.set).length > 0 || plan.sweep !== undefined;
   const relative = (plan.shift?.length ?? 0) > 0 || plan.keepOthers;
   // --set on a model without encoders: its value regressors first (an absolute mapping), else its directions.
-  if (!relative && hasSet && info.encoders.length === 0 && existsSync(join(where.path, (await import('@gan-control/encoders')).REGRESSION_FOLDER))) {
+  if (
+    !relative &&
+    hasSet &&
+    info.encoders.length === 0 &&
+    existsSync(join(where.path, (await import('@gan-control/encoders')).REGRESSION_FOLDER))
+  ) {
     await generateWithRegressors(where, plan, target, ctx);
     return;
   }
@@ -186,13 +217,24 @@ export async function generateCommand(_args: string[], opts: Record<string, unkn
     await generateAlongDirections(where, plan, target, ctx, { hasEncoders: info.encoders.length > 0 });
     return;
   }
-  checkRequest({ label: where.label, attributes: info.encoders.map((e) => ({ name: e.attribute, group: e.group, values: e.values })), groups: info.groups }, plan);
+  checkRequest(
+    {
+      label: where.label,
+      attributes: info.encoders.map((e) => ({ name: e.attribute, group: e.group, values: e.values })),
+      groups: info.groups,
+    },
+    plan,
+  );
   await prepareBackend(ctx);
   // Attribute runtimes are needed only to fill the values a partial --set leaves out.
   const model = await openControl(where, ctx, { measure: (attributes) => partialGroups(plan, attributes) }).catch((err: unknown) => {
     // Plugins are needed only to measure what a partial --set leaves out: say how to need none.
     if ((err as { code?: string }).code !== 'CLI_PLUGIN_UNTRUSTED') throw err;
-    throw new CliError('CLI_PLUGIN_UNTRUSTED', `${(err as Error).message}; or give every value of each attribute you set (generate measures the ones a --set leaves out), and no plugin is needed`, { cause: err });
+    throw new CliError(
+      'CLI_PLUGIN_UNTRUSTED',
+      `${(err as Error).message}; or give every value of each attribute you set (generate measures the ones a --set leaves out), and no plugin is needed`,
+      { cause: err },
+    );
   });
   try {
     checkRequest(model, plan);
@@ -221,21 +263,38 @@ async function generateAlongDirections(
   ctx: Context,
   { hasEncoders }: { hasEncoders: boolean },
 ): Promise<void> {
-  if (plan.sweep) throw usageError('--sweep sets values through the encoders; with --shift (the fitted directions) give one edit per call, or sweep with several calls');
-  if (plan.keep.length) throw usageError('--keep holds a latent group of the encoders\' partition; along directions every edited w is its own seed\'s: leave --keep out (use --keep-others to hold the other fitted values)');
+  if (plan.sweep)
+    throw usageError(
+      '--sweep sets values through the encoders; with --shift (the fitted directions) give one edit per call, or sweep with several calls',
+    );
+  if (plan.keep.length)
+    throw usageError(
+      "--keep holds a latent group of the encoders' partition; along directions every edited w is its own seed's: leave --keep out (use --keep-others to hold the other fitted values)",
+    );
   // Checked before any backend or weights load.
   const set = await readDirections(where.path, where.label);
   const requests = [
     ...Object.entries(plan.set).flatMap(([attribute, v]) =>
       typeof v === 'number'
         ? [{ direction: findDirection(set, attribute, '--set', where.label), mode: 'set' as const, value: v }]
-        : Object.entries(v).map(([field, x]) => ({ direction: findDirection(set, `${attribute}.${field}`, '--set', where.label), mode: 'set' as const, value: x })),
+        : Object.entries(v).map(([field, x]) => ({
+            direction: findDirection(set, `${attribute}.${field}`, '--set', where.label),
+            mode: 'set' as const,
+            value: x,
+          })),
     ),
-    ...(plan.shift ?? []).map((r) => ({ direction: findDirection(set, r.name, '--shift', where.label), mode: 'shift' as const, value: r.delta })),
+    ...(plan.shift ?? []).map((r) => ({
+      direction: findDirection(set, r.name, '--shift', where.label),
+      mode: 'shift' as const,
+      value: r.delta,
+    })),
   ];
   for (const r of requests) {
     if (r.mode === 'set' && r.direction.kind === 'threshold') {
-      throw new CliError('CLI_BAD_VALUE', `--set ${r.direction.attribute}.${r.direction.value}: its direction is a threshold classifier, which has no absolute mapping to the value; use --shift (logits), or refit it as a linear value`);
+      throw new CliError(
+        'CLI_BAD_VALUE',
+        `--set ${r.direction.attribute}.${r.direction.value}: its direction is a threshold classifier, which has no absolute mapping to the value; use --shift (logits), or refit it as a linear value`,
+      );
     }
   }
   if (Object.keys(plan.set).length > 0) {
@@ -250,7 +309,10 @@ async function generateAlongDirections(
   const model = await loadModel(where);
   try {
     if (set.dim !== model.generator.wDim) {
-      throw new CliError('CLI_DIRECTIONS_CORRUPT', `corrupt directions: ${join(model.dir, DIRECTIONS_FILE)} has dim ${set.dim} but the model's w has ${model.generator.wDim}; refit them: gan-control directions --model ${where.label}`);
+      throw new CliError(
+        'CLI_DIRECTIONS_CORRUPT',
+        `corrupt directions: ${join(model.dir, DIRECTIONS_FILE)} has dim ${set.dim} but the model's w has ${model.generator.wDim}; refit them: gan-control directions --model ${where.label}`,
+      );
     }
     const w = await sampleW(model.generator, plan.seed, plan.count, plan.truncation);
     const edited = await editW(w, set, requests, { keepOthers: plan.keepOthers });
@@ -272,8 +334,10 @@ async function generateWithRegressors(
   target: ReturnType<typeof prepareOut>,
   ctx: Context,
 ): Promise<void> {
-  if (plan.sweep) throw usageError('--sweep goes through the encoders; with value regressors give one --set per call, or sweep with several calls');
-  if (plan.keep.length) throw usageError("--keep holds a latent group of the encoders' partition; a regressor edits the whole w (leave --keep out)");
+  if (plan.sweep)
+    throw usageError('--sweep goes through the encoders; with value regressors give one --set per call, or sweep with several calls');
+  if (plan.keep.length)
+    throw usageError("--keep holds a latent group of the encoders' partition; a regressor edits the whole w (leave --keep out)");
   await prepareBackend(ctx);
   const enc = await import('@gan-control/encoders');
   const model = await loadModel(where);
@@ -283,17 +347,35 @@ async function generateWithRegressors(
     release.push(() => regressors.forEach((r) => r.dispose()));
     const requests = Object.entries(plan.set).map(([name, v]) => {
       const r = regressors.find((x) => x.attribute === name);
-      if (!r) throw new CliError('CLI_UNKNOWN_ATTRIBUTE', `unknown attribute '${name}' in --set: model ${where.label} has value regressors for ${regressors.map((x) => `${x.attribute} (${x.values.map((u) => u.name).join(', ')})`).join(', ') || 'nothing'}`);
+      if (!r)
+        throw new CliError(
+          'CLI_UNKNOWN_ATTRIBUTE',
+          `unknown attribute '${name}' in --set: model ${where.label} has value regressors for ${regressors.map((x) => `${x.attribute} (${x.values.map((u) => u.name).join(', ')})`).join(', ') || 'nothing'}`,
+        );
       const fields = typeof v === 'number' ? (r.values.length === 1 ? { [r.values[0].name]: v } : undefined) : v;
-      if (!fields) throw new CliError('CLI_BAD_VALUE', `--set ${name}=${v}: '${name}' has ${r.values.length} values (${r.values.map((u) => u.name).join(', ')}); set them by name, e.g. --set ${name}.${r.values[0].name}=…`);
+      if (!fields)
+        throw new CliError(
+          'CLI_BAD_VALUE',
+          `--set ${name}=${v}: '${name}' has ${r.values.length} values (${r.values.map((u) => u.name).join(', ')}); set them by name, e.g. --set ${name}.${r.values[0].name}=…`,
+        );
       for (const f of Object.keys(fields)) {
-        if (!r.values.some((u) => u.name === f)) throw new CliError('CLI_UNKNOWN_ATTRIBUTE', `--set ${name}.${f}: '${name}' has the values ${r.values.map((u) => u.name).join(', ')}`);
+        if (!r.values.some((u) => u.name === f))
+          throw new CliError(
+            'CLI_UNKNOWN_ATTRIBUTE',
+            `--set ${name}.${f}: '${name}' has the values ${r.values.map((u) => u.name).join(', ')}`,
+          );
       }
       return { regressor: r, fields };
     });
-    const runtimes = await loadModelAttributes(model, ctx, requests.map((q) => q.regressor.attribute));
+    const runtimes = await loadModelAttributes(
+      model,
+      ctx,
+      requests.map((q) => q.regressor.attribute),
+    );
     release.push(() => Object.values(runtimes).forEach((a) => a.dispose()));
-    ctx.info(`note: model ${where.label} has no encoders: --set goes through its value regressors (${enc.REGRESSION_FOLDER}/, the residual edit: the rest of each seed kept)`);
+    ctx.info(
+      `note: model ${where.label} has no encoders: --set goes through its value regressors (${enc.REGRESSION_FOLDER}/, the residual edit: the rest of each seed kept)`,
+    );
     const D = model.generator.wDim;
     let w = await sampleW(model.generator, plan.seed, plan.count, plan.truncation);
     for (const { regressor, fields } of requests) {
@@ -320,7 +402,13 @@ async function generateWithRegressors(
 }
 
 /** Renders one image per w row (`[count·wDim]`) and writes them in a near-square grid (or a folder). */
-async function writeW(generator: LoadedModel['generator'], w: Float32Array, plan: GeneratePlan, target: ReturnType<typeof prepareOut>, ctx: Context): Promise<void> {
+async function writeW(
+  generator: LoadedModel['generator'],
+  w: Float32Array,
+  plan: GeneratePlan,
+  target: ReturnType<typeof prepareOut>,
+  ctx: Context,
+): Promise<void> {
   const images = await renderW(generator, w);
   try {
     const cols = Math.ceil(Math.sqrt(plan.count));
@@ -332,7 +420,12 @@ async function writeW(generator: LoadedModel['generator'], w: Float32Array, plan
 
 /** Writes rendered images as one PNG (a grid when several) or a folder of PNGs. */
 async function writeImages(
-  { images, rows, cols, columnLabels }: { images: import('@tensorflow/tfjs-core').Tensor4D; rows: number; cols: number; columnLabels: string[] },
+  {
+    images,
+    rows,
+    cols,
+    columnLabels,
+  }: { images: import('@tensorflow/tfjs-core').Tensor4D; rows: number; cols: number; columnLabels: string[] },
   plan: GeneratePlan,
   target: ReturnType<typeof prepareOut>,
   ctx: Context,
@@ -343,7 +436,9 @@ async function writeImages(
   if (target.kind === 'file') {
     const png = await tensorToPng(images, images.shape[0] === 1 ? {} : { grid: { rows, cols } });
     await writeFileAtomic(target.path, png);
-    ctx.out(`wrote ${target.path} (${images.shape[0] === 1 ? 'one' : `${rows} × ${cols} grid of`} ${w}×${h} image${images.shape[0] === 1 ? '' : 's'}${plan.sweep ? `; rows: seeds ${plan.seed}…, columns: ${columnLabels.join(', ')}` : ''})`);
+    ctx.out(
+      `wrote ${target.path} (${images.shape[0] === 1 ? 'one' : `${rows} × ${cols} grid of`} ${w}×${h} image${images.shape[0] === 1 ? '' : 's'}${plan.sweep ? `; rows: seeds ${plan.seed}…, columns: ${columnLabels.join(', ')}` : ''})`,
+    );
   } else {
     const pngs = await tensorToPngs(images);
     for (const [k, png] of pngs.entries()) {

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { modelGroups, parseGanControlArgs } from '@gan-control/stylegan2';
-import { insideFolder, isPackageSpec, modelFolderError, modelName, readModelManifest, resolveModelPath, safetensorsFramingProblem } from '../model.js';
+import {
+  insideFolder,
+  isPackageSpec,
+  modelFolderError,
+  modelName,
+  readModelManifest,
+  resolveModelPath,
+  safetensorsFramingProblem,
+} from '../model.js';
 import { formatTable } from '../table.js';
 
 /** What `inspect` reports (also its `--json` output). */
@@ -18,7 +26,14 @@ export interface ModelInfo {
   wDim: number;
   groups: { name: string; offset: number; size: number; controlled: boolean }[];
   attributes: { name: string; plugin: string; options: Record<string, unknown> }[];
-  encoders: { attribute: string; group: string; values: { name: string; unit: string; range: [number, number]; seam?: number }[]; valError?: number; baselineValError?: number; calibrated: boolean }[];
+  encoders: {
+    attribute: string;
+    group: string;
+    values: { name: string; unit: string; range: [number, number]; seam?: number }[];
+    valError?: number;
+    baselineValError?: number;
+    calibrated: boolean;
+  }[];
   weights: { file: string; tensors: number; parameters: number; bytes: number };
 }
 
@@ -27,9 +42,16 @@ function readHeader(path: string): { tensors: number; parameters: number; bytes:
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    throw new CliError('CLI_MODEL_CORRUPT', `corrupt model: cannot read ${path} (${(err as Error).message}); restore the file or re-export the model`);
+    throw new CliError(
+      'CLI_MODEL_CORRUPT',
+      `corrupt model: cannot read ${path} (${(err as Error).message}); restore the file or re-export the model`,
+    );
   }
-  const fail = (why: string) => new CliError('CLI_MODEL_CORRUPT', `corrupt model: ${path} is not a readable safetensors file (${why}); restore the file or re-export the model`);
+  const fail = (why: string) =>
+    new CliError(
+      'CLI_MODEL_CORRUPT',
+      `corrupt model: ${path} is not a readable safetensors file (${why}); restore the file or re-export the model`,
+    );
   // The framing check never quotes the first 8 bytes: for a file that is not safetensors they are its content.
   const problem = safetensorsFramingProblem(bytes);
   if (problem) throw new CliError('CLI_MODEL_CORRUPT', `corrupt model: ${path} is ${problem}; restore the file or re-export the model`);
@@ -77,19 +99,29 @@ export async function inspectModel(spec: string, cwd: string): Promise<ModelInfo
   const encoders: ModelInfo['encoders'] = [];
   if (existsSync(encodersDir)) {
     const { encoderMetadataSchema } = await import('@gan-control/encoders');
-    for (const f of readdirSync(encodersDir).filter((x) => x.endsWith('.json')).sort()) {
+    for (const f of readdirSync(encodersDir)
+      .filter((x) => x.endsWith('.json'))
+      .sort()) {
       const file = insideFolder(encodersDir, f, 'encoder file', join(encodersDir, f));
       let meta;
       try {
         meta = encoderMetadataSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
       } catch (err) {
-        throw new CliError('CLI_MODEL_CORRUPT', `corrupt encoder ${join(encodersDir, f)}: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}; retrain it with gan-control encoders`);
+        throw new CliError(
+          'CLI_MODEL_CORRUPT',
+          `corrupt encoder ${join(encodersDir, f)}: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}; retrain it with gan-control encoders`,
+        );
       }
       const t = meta.training as { valError?: number; baselineValError?: number } | undefined;
       encoders.push({
         attribute: meta.attribute,
         group: meta.group,
-        values: meta.values.map((v) => ({ name: v.name, unit: v.unit, range: v.range as [number, number], ...(v.kind === 'circular' && v.seam !== undefined ? { seam: v.seam } : {}) })),
+        values: meta.values.map((v) => ({
+          name: v.name,
+          unit: v.unit,
+          range: v.range as [number, number],
+          ...(v.kind === 'circular' && v.seam !== undefined ? { seam: v.seam } : {}),
+        })),
         ...(typeof t?.valError === 'number' ? { valError: t.valError } : {}),
         ...(typeof t?.baselineValError === 'number' ? { baselineValError: t.baselineValError } : {}),
         calibrated: meta.calibration !== undefined,
@@ -120,14 +152,27 @@ export async function inspectCommand([spec]: string[], opts: Record<string, unkn
     return;
   }
   ctx.out(`model       ${info.name} (${info.dir})`);
-  ctx.out(`generator   ${info.kind}, ${info.resolution}×${info.resolution} px, z ${info.zDim}, w ${info.wDim}; ${info.weights.file}: ${info.weights.tensors} tensors, ${info.weights.parameters.toLocaleString('en-US')} parameters`);
+  ctx.out(
+    `generator   ${info.kind}, ${info.resolution}×${info.resolution} px, z ${info.zDim}, w ${info.wDim}; ${info.weights.file}: ${info.weights.tensors} tensors, ${info.weights.parameters.toLocaleString('en-US')} parameters`,
+  );
   ctx.out('');
-  ctx.out(formatTable(['latent group', 'w slice', 'controlled'], info.groups.map((g) => [g.name, `[${g.offset}, ${g.offset + g.size})`, g.controlled ? 'yes' : 'no'])));
+  ctx.out(
+    formatTable(
+      ['latent group', 'w slice', 'controlled'],
+      info.groups.map((g) => [g.name, `[${g.offset}, ${g.offset + g.size})`, g.controlled ? 'yes' : 'no']),
+    ),
+  );
   ctx.out('');
   if (info.attributes.length) {
     // A path is shown for what it is: the CLI never loads it from the model (see loadModelAttributes).
-    const plugin = (a: ModelInfo['attributes'][number]) => (isPackageSpec(a.plugin) ? a.plugin : `${a.plugin} (a path: not loaded; name a plugin with --plugin ${a.name}=…)`);
-    ctx.out(formatTable(['attribute', 'plugin', 'options'], info.attributes.map((a) => [a.name, plugin(a), JSON.stringify(a.options)])));
+    const plugin = (a: ModelInfo['attributes'][number]) =>
+      isPackageSpec(a.plugin) ? a.plugin : `${a.plugin} (a path: not loaded; name a plugin with --plugin ${a.name}=…)`;
+    ctx.out(
+      formatTable(
+        ['attribute', 'plugin', 'options'],
+        info.attributes.map((a) => [a.name, plugin(a), JSON.stringify(a.options)]),
+      ),
+    );
   } else ctx.out('attributes  none recorded');
   ctx.out('');
   if (info.encoders.length) {
@@ -136,7 +181,14 @@ export async function inspectCommand([spec]: string[], opts: Record<string, unkn
         ['encoder', 'values (unit, trained range)', 'val error (w)', 'mean predictor', 'calibrated'],
         info.encoders.map((e) => [
           e.attribute === e.group ? e.attribute : `${e.attribute} (${e.group})`,
-          e.values.length > 4 ? `${e.values.length} values (${e.values[0].unit})` : e.values.map((v) => `${v.name} ${v.unit} [${num(v.range[0])}, ${num(v.range[1])}]${v.seam === undefined ? '' : ` seam ${num(v.seam)}`}`).join(', '),
+          e.values.length > 4
+            ? `${e.values.length} values (${e.values[0].unit})`
+            : e.values
+                .map(
+                  (v) =>
+                    `${v.name} ${v.unit} [${num(v.range[0])}, ${num(v.range[1])}]${v.seam === undefined ? '' : ` seam ${num(v.seam)}`}`,
+                )
+                .join(', '),
           e.valError === undefined ? '-' : num(e.valError),
           e.baselineValError === undefined ? '-' : num(e.baselineValError),
           e.calibrated ? 'yes' : 'no',

@@ -67,7 +67,10 @@ export function measuredTable(session: ControlSession, columns: readonly { label
   const rows: string[][] = [];
   for (const [attr, vals] of Object.entries(columns[0].values)) {
     for (const name of Object.keys(vals)) {
-      const unit = Object.values(session.runtimes).flatMap((a) => a.values ?? []).find((v) => v.name === name)?.unit ?? '';
+      const unit =
+        Object.values(session.runtimes)
+          .flatMap((a) => a.values ?? [])
+          .find((v) => v.name === name)?.unit ?? '';
       rows.push([`${attr}.${name}${unit ? ` (${unit})` : ''}`, ...columns.map((c) => fmt(c.values[attr]?.[name]))]);
     }
   }
@@ -97,7 +100,11 @@ export async function projectFile(
   try {
     bytes = new Uint8Array(await readFile(imagePath));
   } catch (err) {
-    throw new CliError('CLI_IMAGE_NOT_FOUND', `cannot read the image ${imagePath}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}; give the path of a PNG or JPEG`, { cause: err });
+    throw new CliError(
+      'CLI_IMAGE_NOT_FOUND',
+      `cannot read the image ${imagePath}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}; give the path of a PNG or JPEG`,
+      { cause: err },
+    );
   }
   let raw: Awaited<ReturnType<typeof decodeImage>>;
   try {
@@ -105,9 +112,15 @@ export async function projectFile(
   } catch (err) {
     const limit = exceededLimit(err);
     if (limit) {
-      throw new CliError('CLI_IMAGE_TOO_LARGE', `${imagePath} declares ${limit.value} pixels, more than --max-pixels ${limit.max}; downscale it, or if you trust the file pass --max-pixels ${limit.value}`, { cause: err, details: { limit } });
+      throw new CliError(
+        'CLI_IMAGE_TOO_LARGE',
+        `${imagePath} declares ${limit.value} pixels, more than --max-pixels ${limit.max}; downscale it, or if you trust the file pass --max-pixels ${limit.value}`,
+        { cause: err, details: { limit } },
+      );
     }
-    throw new CliError('CLI_BAD_IMAGE', `${imagePath} is not a readable image (${(err as Error).message}); give a PNG or JPEG`, { cause: err });
+    throw new CliError('CLI_BAD_IMAGE', `${imagePath} is not a readable image (${(err as Error).message}); give a PNG or JPEG`, {
+      cause: err,
+    });
   }
   const resolution = session.model.generator.resolution;
   let target: tf.Tensor4D;
@@ -115,14 +128,18 @@ export async function projectFile(
     target = enc.prepareImage(raw, resolution, { allowGrayscale: plan.allowGrayscale });
   } catch (err) {
     if (isGanControlError(err, 'ENCODERS_BAD_IMAGE')) {
-      const why = err.details?.reason === 'greyscale' ? `${enc.GREYSCALE_REFUSAL} (or pass --allow-grayscale to project it anyway)` : err.message;
+      const why =
+        err.details?.reason === 'greyscale' ? `${enc.GREYSCALE_REFUSAL} (or pass --allow-grayscale to project it anyway)` : err.message;
       throw new CliError('CLI_BAD_IMAGE', `${imagePath}: ${why}`, { cause: err, details: err.details });
     }
     throw err;
   }
   try {
     const hasRuntimes = Object.keys(session.runtimes).length > 0;
-    const start = plan.start === 'encoders' && hasRuntimes && session.controller.encoders.length > 0 ? enc.encoderStart(session.controller, target, session.runtimes) : undefined;
+    const start =
+      plan.start === 'encoders' && hasRuntimes && session.controller.encoders.length > 0
+        ? enc.encoderStart(session.controller, target, session.runtimes)
+        : undefined;
     const bar = createProgress({ label: 'invert', total: plan.steps, enabled: !json && ctx.isTTY });
     const t0 = performance.now();
     const result = await enc.projectImage(session.controller.generator, target, {
@@ -168,7 +185,8 @@ export async function invertCommand(args: string[], opts: Record<string, unknown
   const plan = planProjection(opts);
   const json = Boolean(opts.json);
   const outPath = resolve(ctx.cwd, stringFlag(opts.out, '--out') ?? 'latent.json');
-  if (!outPath.toLowerCase().endsWith('.json')) throw usageError(`--out ${stringFlag(opts.out, '--out')}: the latent is written as JSON; give a name ending in .json`);
+  if (!outPath.toLowerCase().endsWith('.json'))
+    throw usageError(`--out ${stringFlag(opts.out, '--out')}: the latent is written as JSON; give a name ending in .json`);
   const png = stringFlag(opts.png, '--png');
   const pngTarget = png ? prepareOut(png, ctx.cwd, { allowFile: true, flag: '--png' }) : undefined;
   if (pngTarget && pngTarget.kind !== 'file') throw usageError(`--png ${png}: give a file name ending in .png`);
@@ -189,13 +207,29 @@ export async function invertCommand(args: string[], opts: Record<string, unknown
         await writeFileAtomic(pngTarget.path, await tensorToPng(result.image));
       }
       if (json) {
-        ctx.out(JSON.stringify({ latent: outPath, png: pngTarget?.path, psnr: result.psnr, mse: result.mse, seconds: ms / 1000, measured }, null, 2));
+        ctx.out(
+          JSON.stringify(
+            { latent: outPath, png: pngTarget?.path, psnr: result.psnr, mse: result.mse, seconds: ms / 1000, measured },
+            null,
+            2,
+          ),
+        );
       } else {
-        ctx.out(`wrote ${outPath} (${plan.mode} latent of ${image}, ${plan.steps} steps from the ${plan.start === 'encoders' ? "encoders' start" : 'mean w'}, ${(ms / 1000).toFixed(1)} s)`);
+        ctx.out(
+          `wrote ${outPath} (${plan.mode} latent of ${image}, ${plan.steps} steps from the ${plan.start === 'encoders' ? "encoders' start" : 'mean w'}, ${(ms / 1000).toFixed(1)} s)`,
+        );
         if (pngTarget) ctx.out(`wrote ${pngTarget.path} (the reconstruction)`);
         ctx.out(`reconstruction: PSNR ${result.psnr.toFixed(2)} dB, MSE ${result.mse.toExponential(3)} (pixels in [0, 1])`);
-        if (Object.keys(measured.original).length) ctx.out(measuredTable(session, [{ label: 'original', values: measured.original }, { label: 'reconstruction', values: measured.reconstruction }]));
-        ctx.out(`edit it: gan-control edit ${relativeOr(ctx.cwd, outPath)} --model ${session.label} --set <attribute>=<value> --out edited.png`);
+        if (Object.keys(measured.original).length)
+          ctx.out(
+            measuredTable(session, [
+              { label: 'original', values: measured.original },
+              { label: 'reconstruction', values: measured.reconstruction },
+            ]),
+          );
+        ctx.out(
+          `edit it: gan-control edit ${relativeOr(ctx.cwd, outPath)} --model ${session.label} --set <attribute>=<value> --out edited.png`,
+        );
       }
     } finally {
       tf.dispose([target, result.image]);

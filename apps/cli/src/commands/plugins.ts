@@ -12,7 +12,8 @@ export async function pluginsCommand(_args: string[], opts: Record<string, unkno
           package: p.packageName,
           version: p.version,
           dir: p.dir,
-          attributes: p.manifest?.attributes.map((a) => ({ name: a.name, values: a.values.map((v) => ({ name: v.name, unit: v.unit })) })) ?? [],
+          attributes:
+            p.manifest?.attributes.map((a) => ({ name: a.name, values: a.values.map((v) => ({ name: v.name, unit: v.unit })) })) ?? [],
           ...(p.problem ? { problem: p.problem } : {}),
         })),
         null,
@@ -22,7 +23,9 @@ export async function pluginsCommand(_args: string[], opts: Record<string, unkno
     return;
   }
   if (installed.length === 0) {
-    ctx.out(`no attribute plugins installed in ${ctx.cwd}; install one (npm install @gan-control/attribute-pose) or create one (gan-control plugin new <name>)`);
+    ctx.out(
+      `no attribute plugins installed in ${ctx.cwd}; install one (npm install @gan-control/attribute-pose) or create one (gan-control plugin new <name>)`,
+    );
     return;
   }
   const rows: string[][] = [];
@@ -34,7 +37,11 @@ export async function pluginsCommand(_args: string[], opts: Record<string, unkno
     for (const a of p.manifest.attributes) {
       const units = [...new Set(a.values.map((v) => v.unit))].join(', ');
       const values =
-        a.values.length === 0 ? '-' : a.values.length > 6 ? `${a.values.length} values ${a.values[0].name} … ${a.values[a.values.length - 1].name} (${units})` : a.values.map((v) => `${v.name} (${v.unit})`).join(', ');
+        a.values.length === 0
+          ? '-'
+          : a.values.length > 6
+            ? `${a.values.length} values ${a.values[0].name} … ${a.values[a.values.length - 1].name} (${units})`
+            : a.values.map((v) => `${v.name} (${v.unit})`).join(', ');
       rows.push([a.name, `${p.packageName}@${p.version}`, values]);
     }
   }

@@ -52,7 +52,11 @@ export function refineCell(r: import('@gan-control/encoders').RefineReport | und
   if (!r) return '—';
   const probes = r.probeBefore.map((p, i) => [p, r.probeAfter[i]] as const).filter(([a, b]) => a && b);
   if (probes.length) {
-    return probes.map(([a, b]) => `${a!.mean.toPrecision(3)} (max ${a!.max.toPrecision(3)}) → ${b!.mean.toPrecision(3)} (max ${b!.max.toPrecision(3)})`).join('; ');
+    return probes
+      .map(
+        ([a, b]) => `${a!.mean.toPrecision(3)} (max ${a!.max.toPrecision(3)}) → ${b!.mean.toPrecision(3)} (max ${b!.max.toPrecision(3)})`,
+      )
+      .join('; ');
   }
   return `cycle ${r.cycleBefore.toPrecision(3)} → ${r.cycleAfter.toPrecision(3)}`;
 }
@@ -60,13 +64,22 @@ export function refineCell(r: import('@gan-control/encoders').RefineReport | und
 export async function refineCommand(_args: string[], opts: Record<string, unknown>, ctx: Context): Promise<void> {
   const spec = stringFlag(opts.model, '--model');
   if (!spec) throw usageError('refine needs --model <model folder>; for example: gan-control refine --model runs/shapes --steps 2000');
-  if (spec in BUNDLED_MODELS) throw new CliError('CLI_BAD_VALUE', `the bundled model '${spec}' is refined already; copy its folder and pass the copy to refine it again`);
+  if (spec in BUNDLED_MODELS)
+    throw new CliError(
+      'CLI_BAD_VALUE',
+      `the bundled model '${spec}' is refined already; copy its folder and pass the copy to refine it again`,
+    );
   const steps = refineSteps(opts.steps, '--steps', 1000);
   const seed = intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 });
   const passes = intFlag(opts.calibrate, '--calibrate', { min: 0, max: 50, fallback: 2 });
   const samples = calibrationSamples(opts.calibrateSamples, '--calibrate-samples');
   const onlyFlag = stringFlag(opts.only, '--only');
-  const only = onlyFlag ? onlyFlag.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const only = onlyFlag
+    ? onlyFlag
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
   const json = Boolean(opts.json);
   const where = resolveModelPath(spec, ctx.cwd);
   const { session, encodersDir, enc } = await openEncodersSession(where, ctx);
@@ -74,12 +87,23 @@ export async function refineCommand(_args: string[], opts: Record<string, unknow
     const refined = await runRefine(enc, session.controller, session.runtimes, { steps, seed, only }, ctx, !json);
     const names = Object.keys(refined);
     // Refining drops the old calibration (it belonged to the old weights): fit a new one.
-    const calibration = passes > 0 ? await runCalibration(enc, session.controller, session.runtimes, { passes, samples, seed, only: names }, ctx, !json) : {};
+    const calibration =
+      passes > 0 ? await runCalibration(enc, session.controller, session.runtimes, { passes, samples, seed, only: names }, ctx, !json) : {};
     for (const e of session.controller.encoders) {
-      if (e instanceof enc.AttributeEncoder && refined[e.attribute]) await (await import('@gan-control/encoders/node')).saveEncoder(e, encodersDir);
+      if (e instanceof enc.AttributeEncoder && refined[e.attribute])
+        await (await import('@gan-control/encoders/node')).saveEncoder(e, encodersDir);
     }
     if (json) {
-      ctx.out(JSON.stringify({ encoders: encodersDir, attributes: Object.fromEntries(names.map((k) => [k, { refine: refined[k], calibration: calibration[k] ?? null }])) }, null, 2));
+      ctx.out(
+        JSON.stringify(
+          {
+            encoders: encodersDir,
+            attributes: Object.fromEntries(names.map((k) => [k, { refine: refined[k], calibration: calibration[k] ?? null }])),
+          },
+          null,
+          2,
+        ),
+      );
       return;
     }
     ctx.out(
@@ -88,7 +112,13 @@ export async function refineCommand(_args: string[], opts: Record<string, unknow
         names.map((k) => {
           const r = refined[k];
           const seams = r.seams.filter((s): s is number => s !== null);
-          return [k, seams.length ? seams.map((s) => s.toFixed(1)).join(', ') : '—', refineCell(r), `${r.cycleBefore.toPrecision(3)} → ${r.cycleAfter.toPrecision(3)}`, calibrationCell(calibration[k])];
+          return [
+            k,
+            seams.length ? seams.map((s) => s.toFixed(1)).join(', ') : '—',
+            refineCell(r),
+            `${r.cycleBefore.toPrecision(3)} → ${r.cycleAfter.toPrecision(3)}`,
+            calibrationCell(calibration[k]),
+          ];
         }),
       ),
     );

@@ -108,7 +108,9 @@ export async function startStudioServer(options: { appDir: string; modelDir: str
       'Cross-Origin-Resource-Policy': 'same-origin',
     });
     if (req.method === 'HEAD') return res.end();
-    createReadStream(file).on('error', () => res.destroy()).pipe(res);
+    createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
   };
   const server = createServer(handle);
   await new Promise<void>((ok, fail) => {
@@ -134,7 +136,8 @@ export async function startStudioServer(options: { appDir: string; modelDir: str
 /** `gan-control studio`: serves until Ctrl-C. */
 export async function studioCommand(_args: string[], opts: Record<string, unknown>, ctx: Context): Promise<void> {
   const port = Number(opts.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError(`--port ${String(opts.port)}: give a port number from 0 to 65535 (0: any free port)`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw usageError(`--port ${String(opts.port)}: give a port number from 0 to 65535 (0: any free port)`);
   const where = resolveModelPath(String(opts.model ?? 'shapes'), ctx.cwd);
   const { dir } = readModelManifest(where.path);
   const appDir = studioAppDir();
@@ -148,7 +151,8 @@ export async function studioCommand(_args: string[], opts: Record<string, unknow
   try {
     s = await startStudioServer({ appDir, modelDir: dir, port });
   } catch (err) {
-    if ((err as { code?: string }).code === 'EADDRINUSE') throw new CliError('CLI_PORT_IN_USE', `port ${port} is in use; pick another with --port N (0: any free port)`, { cause: err });
+    if ((err as { code?: string }).code === 'EADDRINUSE')
+      throw new CliError('CLI_PORT_IN_USE', `port ${port} is in use; pick another with --port N (0: any free port)`, { cause: err });
     throw err;
   }
   ctx.info(`serving model ${where.label} (${dir})`);

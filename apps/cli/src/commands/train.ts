@@ -18,15 +18,22 @@ interface AttributeEntry {
 }
 
 /** Reads the config: a JSON file (relative plugin paths resolve from its folder) or a preset. */
-async function readConfig(file: string | undefined, presetName: string | undefined, cwd: string): Promise<{ config: Record<string, unknown>; base: string; label: string }> {
+async function readConfig(
+  file: string | undefined,
+  presetName: string | undefined,
+  cwd: string,
+): Promise<{ config: Record<string, unknown>; base: string; label: string }> {
   const trainer = await import('@gan-control/trainer');
   if (file && presetName) throw usageError('give a config file or --preset, not both');
   if (!file && !presetName) {
-    throw usageError(`train needs a config file or --preset <name> (presets: ${Object.keys(trainer.presets).join(', ')}); for example: gan-control train --preset shapes-32 --out runs/shapes`);
+    throw usageError(
+      `train needs a config file or --preset <name> (presets: ${Object.keys(trainer.presets).join(', ')}); for example: gan-control train --preset shapes-32 --out runs/shapes`,
+    );
   }
   if (presetName) {
     const config = (trainer.presets as Record<string, unknown>)[presetName];
-    if (!config) throw new CliError('CLI_UNKNOWN_PRESET', `unknown preset '${presetName}'; presets: ${Object.keys(trainer.presets).join(', ')}`);
+    if (!config)
+      throw new CliError('CLI_UNKNOWN_PRESET', `unknown preset '${presetName}'; presets: ${Object.keys(trainer.presets).join(', ')}`);
     return { config: structuredClone(config) as Record<string, unknown>, base: cwd, label: `preset ${presetName}` };
   }
   const path = resolve(cwd, file!);
@@ -37,17 +44,23 @@ async function readConfig(file: string | undefined, presetName: string | undefin
   } catch (err) {
     throw new CliError('CLI_BAD_FILE', `config file ${path} is not valid JSON (${(err as Error).message})`);
   }
-  if (!config || typeof config !== 'object' || Array.isArray(config)) throw new CliError('CLI_BAD_FILE', `config file ${path} must hold a JSON object`);
+  if (!config || typeof config !== 'object' || Array.isArray(config))
+    throw new CliError('CLI_BAD_FILE', `config file ${path} must hold a JSON object`);
   return { config: config as Record<string, unknown>, base: dirname(path), label: path };
 }
 
 /** Resolves each attribute's plugin (`plugin` field, else its name) from the user's project. */
-async function resolvePlugins(entries: AttributeEntry[], base: string, cwd: string): Promise<{ plugins: LoadedPlugin[]; specs: Map<string, string> }> {
+async function resolvePlugins(
+  entries: AttributeEntry[],
+  base: string,
+  cwd: string,
+): Promise<{ plugins: LoadedPlugin[]; specs: Map<string, string> }> {
   const builtins = builtinPackages();
   const plugins: LoadedPlugin[] = [];
   const specs = new Map<string, string>();
   for (const [i, entry] of entries.entries()) {
-    if (!entry || typeof entry.name !== 'string') throw new CliError('CLI_BAD_FILE', `invalid config: attributes[${i}].name: expected the name of a latent group`);
+    if (!entry || typeof entry.name !== 'string')
+      throw new CliError('CLI_BAD_FILE', `invalid config: attributes[${i}].name: expected the name of a latent group`);
     const spec = entry.plugin ?? entry.name;
     const local = spec.startsWith('.') || isAbsolute(spec);
     const resolved = resolvePlugin(local ? resolve(base, spec) : spec, cwd, builtins);
@@ -93,7 +106,10 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
   }
   const outDir = prepareOut(stringFlag(opts.out, '--out') ?? join('runs', parsed.data.name), ctx.cwd, { allowFile: false }).path;
   if (!opts.resume && existsSync(join(outDir, 'checkpoints', 'latest.json'))) {
-    throw new CliError('CLI_RESUME_NEEDED', `${outDir} already holds a training run; pass --resume to continue it, or choose another --out`);
+    throw new CliError(
+      'CLI_RESUME_NEEDED',
+      `${outDir} already holds a training run; pass --resume to continue it, or choose another --out`,
+    );
   }
   if (opts.resume && !hasCheckpoint(outDir)) {
     throw new CliError(
@@ -141,18 +157,28 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
   if (result.finished) bar.finish();
   else bar.stop('stopped');
   // The resumed run must aim for the same length: --kimg overrides the config's, so it is repeated.
-  const overrides = [kimg === undefined ? '' : ` --kimg ${kimg}`, r1Gamma === undefined ? '' : ` --r1-gamma ${r1Gamma}`, lr === undefined ? '' : ` --lr ${lr}`].join('');
+  const overrides = [
+    kimg === undefined ? '' : ` --kimg ${kimg}`,
+    r1Gamma === undefined ? '' : ` --r1-gamma ${r1Gamma}`,
+    lr === undefined ? '' : ` --lr ${lr}`,
+  ].join('');
   const resume = `gan-control train ${file ?? `--preset ${String(opts.preset)}`} --out ${relative(ctx.cwd, outDir) || '.'} --resume${overrides}`;
   if (json) ctx.out(JSON.stringify({ ...result, outDir }, null, 2));
   else {
-    ctx.out(`${result.finished ? 'trained' : 'stopped after'} ${result.images} images in ${result.seconds.toFixed(1)} s (${result.step} steps); model: ${result.modelDir}`);
+    ctx.out(
+      `${result.finished ? 'trained' : 'stopped after'} ${result.images} images in ${result.seconds.toFixed(1)} s (${result.step} steps); model: ${result.modelDir}`,
+    );
     ctx.out(`samples: ${join(outDir, 'samples', 'latest.png')}; metrics: ${join(outDir, 'metrics.jsonl')}`);
-    if (result.finished) ctx.out(`next: gan-control encoders --model ${relative(ctx.cwd, result.modelDir) || '.'}${pluginFlags(specs, ctx.cwd)}`);
+    if (result.finished)
+      ctx.out(`next: gan-control encoders --model ${relative(ctx.cwd, result.modelDir) || '.'}${pluginFlags(specs, ctx.cwd)}`);
   }
   if (!result.finished && timeUp?.aborted && !stop.signal.aborted) {
     ctx.info(`--minutes ${minutes}: stopped after ${result.images} of ${totalImages} images with a checkpoint; continue with: ${resume}`);
   } else if (!result.finished) {
-    throw new CliError('CLI_INTERRUPTED', `training stopped (Ctrl-C) after ${result.images} of ${totalImages} images; its checkpoint is saved; continue with: ${resume}`);
+    throw new CliError(
+      'CLI_INTERRUPTED',
+      `training stopped (Ctrl-C) after ${result.images} of ${totalImages} images; its checkpoint is saved; continue with: ${resume}`,
+    );
   }
 }
 

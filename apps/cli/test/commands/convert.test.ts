@@ -22,8 +22,13 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('convert refuses what is not a generator checkpoint, clearly', () => {
   it('a JSON file given as the checkpoint: "this is JSON, not a checkpoint"', async () => {
     lines = [];
-    const err = await convertCommand([join(official, 'args.json')], { args: join(official, 'args.json'), out: 'm' }, ctx()).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'CLI_BAD_FILE', message: expect.stringContaining('args.json is JSON, not a checkpoint: give the weights as the input') });
+    const err = await convertCommand([join(official, 'args.json')], { args: join(official, 'args.json'), out: 'm' }, ctx()).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({
+      code: 'CLI_BAD_FILE',
+      message: expect.stringContaining('args.json is JSON, not a checkpoint: give the weights as the input'),
+    });
     expect(existsSync(join(work, 'm'))).toBe(false);
     expect(looksLikeJson(new TextEncoder().encode('\n  [1, 2]'))).toBe(true);
     expect(looksLikeJson(writeSafetensors({ a: { dtype: 'F32', shape: [1], data: new Float32Array(1) } } as never))).toBe(false);
@@ -33,11 +38,24 @@ describe('convert refuses what is not a generator checkpoint, clearly', () => {
     const D = createDiscriminator({ resolution: 32, channelBase: 64, channelMax: 8 } as never, { seed: 0 } as never);
     writeFileSync(join(work, 'D.safetensors'), writeSafetensors(D.stateDict() as never));
     D.dispose();
-    writeFileSync(join(work, 'kwargs.json'), JSON.stringify({ z_dim: 8, w_dim: 8, img_resolution: 32, img_channels: 3, mapping_kwargs: { num_layers: 2 }, synthesis_kwargs: { channel_base: 64, channel_max: 8 } }));
+    writeFileSync(
+      join(work, 'kwargs.json'),
+      JSON.stringify({
+        z_dim: 8,
+        w_dim: 8,
+        img_resolution: 32,
+        img_channels: 3,
+        mapping_kwargs: { num_layers: 2 },
+        synthesis_kwargs: { channel_base: 64, channel_max: 8 },
+      }),
+    );
     for (const flags of [{ kwargs: 'kwargs.json' }, { args: join(official, 'args.json') }]) {
       lines = [];
       const err = await convertCommand(['D.safetensors'], { ...flags, out: 'd' }, ctx()).catch((e: unknown) => e);
-      expect(err, JSON.stringify(flags)).toMatchObject({ code: 'CLI_BAD_FILE', message: expect.stringContaining('D.safetensors looks like a discriminator') });
+      expect(err, JSON.stringify(flags)).toMatchObject({
+        code: 'CLI_BAD_FILE',
+        message: expect.stringContaining('D.safetensors looks like a discriminator'),
+      });
       expect((err as Error).message.length).toBeLessThan(400);
       expect(existsSync(join(work, 'd'))).toBe(false);
     }

@@ -18,7 +18,11 @@ const hasModel = existsSync(join(bundled, 'model.json'));
 async function cli(argv: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main([...argv, '--backend', 'cpu'], { cwd, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
+  const code = await main([...argv, '--backend', 'cpu'], {
+    cwd,
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+  });
   return { code, stdout, stderr };
 }
 
@@ -36,9 +40,22 @@ const digest = (dir: string) =>
 
 describe('flags', () => {
   it('planDirections: defaults, and a usage error naming the methods', () => {
-    expect(planDirections({ model: 'm' })).toEqual({ model: 'm', method: 'interfacegan', samples: 2048, seed: 0, components: 10, epochs: 60 });
-    expect(planDirections({ method: 'regression', hidden: '16,16', epochs: '5' })).toMatchObject({ method: 'regression', hidden: [16, 16], epochs: 5 });
-    expect(() => planDirections({ method: 'pca' })).toThrow(expect.objectContaining({ code: 'CLI_USAGE', message: expect.stringContaining('interfacegan, ganspace, regression') }));
+    expect(planDirections({ model: 'm' })).toEqual({
+      model: 'm',
+      method: 'interfacegan',
+      samples: 2048,
+      seed: 0,
+      components: 10,
+      epochs: 60,
+    });
+    expect(planDirections({ method: 'regression', hidden: '16,16', epochs: '5' })).toMatchObject({
+      method: 'regression',
+      hidden: [16, 16],
+      epochs: 5,
+    });
+    expect(() => planDirections({ method: 'pca' })).toThrow(
+      expect.objectContaining({ code: 'CLI_USAGE', message: expect.stringContaining('interfacegan, ganspace, regression') }),
+    );
   });
 
   it('parseShift: signed deltas in order, each value once', () => {
@@ -59,14 +76,26 @@ describe('directions.json errors', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('missing: CLI_NO_DIRECTIONS says to run gan-control directions', async () => {
-    await expect(readDirections(dir, 'my-model')).rejects.toMatchObject({ code: 'CLI_NO_DIRECTIONS', message: expect.stringContaining('gan-control directions --model my-model') });
+    await expect(readDirections(dir, 'my-model')).rejects.toMatchObject({
+      code: 'CLI_NO_DIRECTIONS',
+      message: expect.stringContaining('gan-control directions --model my-model'),
+    });
   });
 
   it('corrupt: CLI_DIRECTIONS_CORRUPT names the bad field', async () => {
-    writeFileSync(join(dir, 'directions.json'), '{"format":"gan-control-directions","version":1,"space":"w","dim":2,"directions":[{"kind":"linear","attribute":"size","value":"size","unit":"","samples":3,"model":{"normal":[1],"slope":1,"intercept":0},"r2":null}]}');
-    await expect(readDirections(dir, 'm')).rejects.toMatchObject({ code: 'CLI_DIRECTIONS_CORRUPT', message: expect.stringContaining('directions[0].model.normal') });
+    writeFileSync(
+      join(dir, 'directions.json'),
+      '{"format":"gan-control-directions","version":1,"space":"w","dim":2,"directions":[{"kind":"linear","attribute":"size","value":"size","unit":"","samples":3,"model":{"normal":[1],"slope":1,"intercept":0},"r2":null}]}',
+    );
+    await expect(readDirections(dir, 'm')).rejects.toMatchObject({
+      code: 'CLI_DIRECTIONS_CORRUPT',
+      message: expect.stringContaining('directions[0].model.normal'),
+    });
     writeFileSync(join(dir, 'directions.json'), '{ truncated');
-    await expect(readDirections(dir, 'm')).rejects.toMatchObject({ code: 'CLI_DIRECTIONS_CORRUPT', message: expect.stringContaining('not JSON') });
+    await expect(readDirections(dir, 'm')).rejects.toMatchObject({
+      code: 'CLI_DIRECTIONS_CORRUPT',
+      message: expect.stringContaining('not JSON'),
+    });
   });
 
   it('findDirection: attribute alone when it has one value, else a list of the fitted names', () => {
@@ -74,8 +103,12 @@ describe('directions.json errors', () => {
     const set = { directions: [d('size', 'size'), d('position', 'x'), d('position', 'y')] };
     expect(findDirection(set, 'size', '--shift', 'm')).toBe(set.directions[0]);
     expect(findDirection(set, 'position.y', '--shift', 'm')).toBe(set.directions[2]);
-    expect(() => findDirection(set, 'position', '--shift', 'm')).toThrow(expect.objectContaining({ code: 'CLI_BAD_VALUE', message: expect.stringContaining('--shift position.x=') }));
-    expect(() => findDirection(set, 'age', '--shift', 'm')).toThrow(expect.objectContaining({ code: 'CLI_UNKNOWN_ATTRIBUTE', message: expect.stringContaining('position.x (linear, px)') }));
+    expect(() => findDirection(set, 'position', '--shift', 'm')).toThrow(
+      expect.objectContaining({ code: 'CLI_BAD_VALUE', message: expect.stringContaining('--shift position.x=') }),
+    );
+    expect(() => findDirection(set, 'age', '--shift', 'm')).toThrow(
+      expect.objectContaining({ code: 'CLI_UNKNOWN_ATTRIBUTE', message: expect.stringContaining('position.x (linear, px)') }),
+    );
   });
 });
 
@@ -101,7 +134,12 @@ describe.runIf(hasModel)('on a copy of the bundled shapes model', () => {
     const a = await cli(['directions', '--model', model, '--samples', '512', '--json'], work);
     expect(a.code, a.stderr).toBe(0);
     const fit = JSON.parse(a.stdout) as { directions: { key: string; kind: string; r2: number; error?: number }[] };
-    expect(fit.directions.map((d) => `${d.key}:${d.kind}`)).toEqual(['color.hue:circular', 'position.x:linear', 'position.y:linear', 'size.size:linear']);
+    expect(fit.directions.map((d) => `${d.key}:${d.kind}`)).toEqual([
+      'color.hue:circular',
+      'position.x:linear',
+      'position.y:linear',
+      'size.size:linear',
+    ]);
     // Position and size are close to linear in w (R² 0.97–0.99 measured at 512 samples).
     for (const d of fit.directions.filter((x) => x.kind === 'linear')) expect(d.r2).toBeGreaterThan(0.9);
     const b = await cli(['directions', '--model', model, '--method', 'ganspace', '--samples', '256', '--components', '6', '--json'], work);
@@ -144,7 +182,9 @@ describe.runIf(hasModel)('on a copy of the bundled shapes model', () => {
       const moved = async (name: string, delta: number, wrap: boolean) => {
         const d = findDirection(set, name, '--shift', 'm');
         const after = await measure(await editW(w, set, [{ direction: d, mode: 'shift', value: delta }]));
-        const moves = Array.from(before[d.attribute], (a, i) => (wrap ? ((((after[d.attribute][i] - a) % 360) + 540) % 360) - 180 : after[d.attribute][i] - a));
+        const moves = Array.from(before[d.attribute], (a, i) =>
+          wrap ? ((((after[d.attribute][i] - a) % 360) + 540) % 360) - 180 : after[d.attribute][i] - a,
+        );
         const sorted = [...moves].sort((a, b) => a - b);
         const meanDev = moves.reduce((s, x) => s + Math.abs(x - delta), 0) / n;
         console.log(`--shift ${name}=${delta}: median move ${sorted[n >> 1].toFixed(3)}, mean |move − δ| ${meanDev.toFixed(3)}`);
@@ -191,10 +231,26 @@ describe.runIf(hasModel)('on a copy of the bundled shapes model', () => {
   });
 
   it('evaluate --method interfacegan --json: per-attribute errors and leakage, the same for the same seed', async () => {
-    const args = ['evaluate', '--model', model, '--method', 'interfacegan', '--samples', '2', '--steps', '3', '--range-samples', '32', '--json'];
+    const args = [
+      'evaluate',
+      '--model',
+      model,
+      '--method',
+      'interfacegan',
+      '--samples',
+      '2',
+      '--steps',
+      '3',
+      '--range-samples',
+      '32',
+      '--json',
+    ];
     const r = await cli(args, work);
     expect(r.code, r.stderr).toBe(0);
-    const rep = JSON.parse(r.stdout) as Record<string, { meanError: number; leakage: Record<string, number>; values?: Record<string, { meanError: number }> }>;
+    const rep = JSON.parse(r.stdout) as Record<
+      string,
+      { meanError: number; leakage: Record<string, number>; values?: Record<string, { meanError: number }> }
+    >;
     expect(Object.keys(rep).sort()).toEqual(['color', 'position', 'size']);
     for (const a of Object.values(rep)) {
       expect(Number.isFinite(a.meanError)).toBe(true);
@@ -208,25 +264,57 @@ describe.runIf(hasModel)('on a copy of the bundled shapes model', () => {
   });
 
   it('evaluate --method ganspace: each value set within the components named for it', async () => {
-    const r = await cli(['evaluate', '--model', model, '--method', 'ganspace', '--fit-samples', '256', '--samples', '2', '--steps', '3', '--range-samples', '32', '--json'], work);
+    const r = await cli(
+      [
+        'evaluate',
+        '--model',
+        model,
+        '--method',
+        'ganspace',
+        '--fit-samples',
+        '256',
+        '--samples',
+        '2',
+        '--steps',
+        '3',
+        '--range-samples',
+        '32',
+        '--json',
+      ],
+      work,
+    );
     expect(r.code, r.stderr).toBe(0);
     const rep = JSON.parse(r.stdout) as Record<string, { meanError: number; leakage: Record<string, number> }>;
     // The 6 components of the fit above name size and position (0.97 and 0.89 |r| at 2048 samples).
     expect(Object.keys(rep)).toContain('size');
     for (const a of Object.values(rep)) expect(Number.isFinite(a.meanError)).toBe(true);
-    console.log(`ganspace: ${Object.entries(rep).map(([k, v]) => `${k} ${v.meanError.toPrecision(3)}`).join(', ')}`);
+    console.log(
+      `ganspace: ${Object.entries(rep)
+        .map(([k, v]) => `${k} ${v.meanError.toPrecision(3)}`)
+        .join(', ')}`,
+    );
   });
 
   // The value regressor: fitted into <model>/regression, used by generate --set where the model
   // has no encoders, and by evaluate --method regression (with --compare: the comparison JSON).
   it('directions --method regression, generate --set through the regressors, evaluate --method regression --compare (deterministic)', async () => {
-    const fit = await cli(['directions', '--model', model, '--method', 'regression', '--samples', '512', '--epochs', '60', '--hidden', '32,32', '--json'], work);
+    const fit = await cli(
+      ['directions', '--model', model, '--method', 'regression', '--samples', '512', '--epochs', '60', '--hidden', '32,32', '--json'],
+      work,
+    );
     expect(fit.code, fit.stderr).toBe(0);
     const rep = JSON.parse(fit.stdout) as { regressors: Record<string, { valError: number; baselineValError: number }> };
     expect(Object.keys(rep.regressors).sort()).toEqual(['color', 'position', 'size']);
     // Each value explains part of w: the whole-w error falls below the mean predictor's.
     for (const r of Object.values(rep.regressors)) expect(r.valError).toBeLessThan(r.baselineValError);
-    expect(readdirSync(join(model, 'regression')).sort()).toEqual(['color.json', 'color.safetensors', 'position.json', 'position.safetensors', 'size.json', 'size.safetensors']);
+    expect(readdirSync(join(model, 'regression')).sort()).toEqual([
+      'color.json',
+      'color.safetensors',
+      'position.json',
+      'position.safetensors',
+      'size.json',
+      'size.safetensors',
+    ]);
 
     const bare = join(work, 'bare-regression');
     cpSync(model, bare, { recursive: true });
@@ -238,7 +326,21 @@ describe.runIf(hasModel)('on a copy of the bundled shapes model', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--set position.x=');
 
-    const args = ['evaluate', '--model', model, '--method', 'regression', '--compare', '--samples', '2', '--steps', '3', '--range-samples', '32', '--json'];
+    const args = [
+      'evaluate',
+      '--model',
+      model,
+      '--method',
+      'regression',
+      '--compare',
+      '--samples',
+      '2',
+      '--steps',
+      '3',
+      '--range-samples',
+      '32',
+      '--json',
+    ];
     const r = await cli(args, work);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as {
@@ -246,7 +348,13 @@ describe.runIf(hasModel)('on a copy of the bundled shapes model', () => {
       settings: { regressionMode: string };
       cost: { kimg: number };
       attributes: Record<string, { meanError: number; leakage: Record<string, number> }>;
-      metrics: { worstLeakage: { value: number }; ds: { meanLog10: number }; mig: { score: number }; dci: { disentanglement: number }; realism: { ks: Record<string, number> } };
+      metrics: {
+        worstLeakage: { value: number };
+        ds: { meanLog10: number };
+        mig: { score: number };
+        dci: { disentanglement: number };
+        realism: { ks: Record<string, number> };
+      };
     };
     expect(out.method).toBe('regression');
     expect(out.settings.regressionMode).toBe('residual');
@@ -255,7 +363,8 @@ describe.runIf(hasModel)('on a copy of the bundled shapes model', () => {
     expect(Object.keys(out.attributes).sort()).toEqual(['color', 'position', 'size']);
     for (const a of Object.values(out.attributes)) expect(Object.keys(a.leakage)).toContain('shape');
     expect(out.metrics.worstLeakage.value).toBe(Math.max(...Object.values(out.attributes).flatMap((a) => Object.values(a.leakage))));
-    for (const x of [out.metrics.ds.meanLog10, out.metrics.mig.score, out.metrics.dci.disentanglement]) expect(Number.isFinite(x)).toBe(true);
+    for (const x of [out.metrics.ds.meanLog10, out.metrics.mig.score, out.metrics.dci.disentanglement])
+      expect(Number.isFinite(x)).toBe(true);
     expect(Object.keys(out.metrics.realism.ks)).toEqual(['color.hue', 'position.x', 'position.y', 'size.size', 'shape.compactness']);
     const again = await cli(args, work);
     expect(again.stdout).toBe(r.stdout);

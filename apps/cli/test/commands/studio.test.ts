@@ -100,7 +100,11 @@ describe('studio server', () => {
 
   it('gan-control studio rejects a bad --port (usage error, exit 2)', async () => {
     let err = '';
-    const code = await main(['studio', '--port', 'abc'], { cwd: base, stdout: { write: () => true }, stderr: { write: (c: string) => (err += c) } });
+    const code = await main(['studio', '--port', 'abc'], {
+      cwd: base,
+      stdout: { write: () => true },
+      stderr: { write: (c: string) => (err += c) },
+    });
     expect(code).toBe(2);
     expect(err).toContain('--port abc');
   });

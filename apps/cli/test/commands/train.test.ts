@@ -40,7 +40,9 @@ describe('train --resume and Ctrl-C', () => {
     const err = await trainCommand([], { preset: 'tiny-8', out: 'run', kimg: '0.016' }, ctx).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'CLI_INTERRUPTED' });
     expect(exitCodeOf(err)).toBe(130);
-    expect((err as Error).message).toMatch(/^training stopped \(Ctrl-C\) after 0 of 16 images; its checkpoint is saved; continue with: gan-control train --preset tiny-8 --out run --resume --kimg 0.016$/);
+    expect((err as Error).message).toMatch(
+      /^training stopped \(Ctrl-C\) after 0 of 16 images; its checkpoint is saved; continue with: gan-control train --preset tiny-8 --out run --resume --kimg 0.016$/,
+    );
     expect(ctx.lines[0]).toMatch(/^stopped after 0 images/);
     const resumed = context();
     await trainCommand([], { preset: 'tiny-8', out: 'run', resume: true, kimg: '0.016' }, resumed);

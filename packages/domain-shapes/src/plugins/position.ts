@@ -28,7 +28,8 @@ export function positionPlugin(): AttributePlugin<typeof positionOptionsSchema> 
       return {
         name: 'position',
         latentSize: options.latentSize,
-        embed: (images: tf.Tensor4D) => tf.tidy(() => tf.div(centroidPixels(images, { gated: true }), images.shape[2] * POSITION_SCALE) as tf.Tensor2D),
+        embed: (images: tf.Tensor4D) =>
+          tf.tidy(() => tf.div(centroidPixels(images, { gated: true }), images.shape[2] * POSITION_SCALE) as tf.Tensor2D),
         distance: squaredDistance,
         thresholds: { tauPlus: options.tauPlus, tauMinus: options.tauMinus },
         weight: options.weight,

@@ -17,13 +17,27 @@ export const ganControlArgsSchema = z.looseObject({
       .int()
       .refine((v) => v >= 4 && (v & (v - 1)) === 0, { message: 'must be a power of two ≥ 4' })
       .refine((v) => v <= CONFIG_LIMITS.resolution, { message: `at most ${CONFIG_LIMITS.resolution} (resolution limit of CONFIG_LIMITS)` }),
-    latent_size: z.number().int().positive().max(CONFIG_LIMITS.features, { message: `at most ${CONFIG_LIMITS.features} (features limit of CONFIG_LIMITS)` }),
-    n_mlp: z.number().int().positive().max(CONFIG_LIMITS.mappingLayers, { message: `at most ${CONFIG_LIMITS.mappingLayers} (mappingLayers limit of CONFIG_LIMITS)` }).optional(),
+    latent_size: z
+      .number()
+      .int()
+      .positive()
+      .max(CONFIG_LIMITS.features, { message: `at most ${CONFIG_LIMITS.features} (features limit of CONFIG_LIMITS)` }),
+    n_mlp: z
+      .number()
+      .int()
+      .positive()
+      .max(CONFIG_LIMITS.mappingLayers, { message: `at most ${CONFIG_LIMITS.mappingLayers} (mappingLayers limit of CONFIG_LIMITS)` })
+      .optional(),
     channel_multiplier: z.number().positive().max(64, { message: 'at most 64' }).optional(),
     split_fc: z.boolean().default(true),
     marge_fc: z.boolean().default(false),
     conv_transpose: z.boolean().default(true),
-    img_channels: z.number().int().positive().max(CONFIG_LIMITS.imgChannels, { message: `at most ${CONFIG_LIMITS.imgChannels} (imgChannels limit of CONFIG_LIMITS)` }).default(3),
+    img_channels: z
+      .number()
+      .int()
+      .positive()
+      .max(CONFIG_LIMITS.imgChannels, { message: `at most ${CONFIG_LIMITS.imgChannels} (imgChannels limit of CONFIG_LIMITS)` })
+      .default(3),
     vae: z.boolean().optional(),
   }),
   training_config: z.looseObject({
@@ -71,17 +85,26 @@ export function parseGanControlArgs(args: unknown, source = 'args.json'): GanCon
   }
   const { model_config: mc, training_config: tc } = parsed.data;
   if (mc.marge_fc) {
-    throw new GanControlModelError('GAN_CONTROL_UNSUPPORTED', `${source}: model_config.marge_fc = true is not supported (only the released split_fc layout is).`);
+    throw new GanControlModelError(
+      'GAN_CONTROL_UNSUPPORTED',
+      `${source}: model_config.marge_fc = true is not supported (only the released split_fc layout is).`,
+    );
   }
   if (!mc.conv_transpose) {
-    throw new GanControlModelError('GAN_CONTROL_UNSUPPORTED', `${source}: model_config.conv_transpose = false is not supported; the released models use conv_transpose = true.`);
+    throw new GanControlModelError(
+      'GAN_CONTROL_UNSUPPORTED',
+      `${source}: model_config.conv_transpose = false is not supported; the released models use conv_transpose = true.`,
+    );
   }
   if (mc.vae) throw new GanControlModelError('GAN_CONTROL_UNSUPPORTED', `${source}: model_config.vae = true is not supported.`);
   let groups: GanControlGroup[] | null = null;
   if (mc.split_fc) {
     const dict = tc.sub_groups_dict;
     if (!dict || Object.keys(dict).length === 0) {
-      throw new GanControlModelError('GAN_CONTROL_ARGS_INVALID', `${source}: model_config.split_fc is true but training_config.sub_groups_dict is missing or empty.`);
+      throw new GanControlModelError(
+        'GAN_CONTROL_ARGS_INVALID',
+        `${source}: model_config.split_fc is true but training_config.sub_groups_dict is missing or empty.`,
+      );
     }
     groups = Object.entries(dict)
       .map(([name, g]) => ({ name, offset: g.place_in_latent[0], size: g.place_in_latent[1] - g.place_in_latent[0] }))
@@ -97,7 +120,10 @@ export function parseGanControlArgs(args: unknown, source = 'args.json'): GanCon
       at += g.size;
     }
     if (at !== mc.latent_size) {
-      throw new GanControlModelError('GAN_CONTROL_ARGS_INVALID', `${source}: the groups cover [0, ${at}) but model_config.latent_size is ${mc.latent_size}.`);
+      throw new GanControlModelError(
+        'GAN_CONTROL_ARGS_INVALID',
+        `${source}: the groups cover [0, ${at}) but model_config.latent_size is ${mc.latent_size}.`,
+      );
     }
   }
   return { resolution: mc.size, latentSize: mc.latent_size, groups, imgChannels: mc.img_channels };

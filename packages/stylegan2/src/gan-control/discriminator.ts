@@ -67,7 +67,8 @@ class Discriminator implements GanControlDiscriminator {
       };
       this.fromRgb = layer('convs.0', false, true);
       this.imgChannels = this.fromRgb.conv.inChannels;
-      if (this.imgChannels !== config.imgChannels) need(sd, 'convs.0.0.weight', what, 4, [this.fromRgb.conv.outChannels, config.imgChannels, 1, 1]);
+      if (this.imgChannels !== config.imgChannels)
+        need(sd, 'convs.0.0.weight', what, 4, [this.fromRgb.conv.outChannels, config.imgChannels, 1, 1]);
       let ch = this.fromRgb.conv.outChannels;
       this.channels[config.resolution] = ch;
       for (let i = 1; i <= blocks; i++) {
@@ -76,26 +77,33 @@ class Discriminator implements GanControlDiscriminator {
           conv2: layer(`convs.${i}.conv2`, true, true),
           skip: layer(`convs.${i}.skip`, true, false),
         };
-        if (b.conv1.conv.inChannels !== ch || b.conv1.conv.outChannels !== ch) need(sd, `convs.${i}.conv1.0.weight`, what, 4, [ch, ch, 3, 3]);
+        if (b.conv1.conv.inChannels !== ch || b.conv1.conv.outChannels !== ch)
+          need(sd, `convs.${i}.conv1.0.weight`, what, 4, [ch, ch, 3, 3]);
         const out = b.conv2.conv.outChannels;
         if (b.conv2.conv.inChannels !== ch) need(sd, `convs.${i}.conv2.1.weight`, what, 4, [out, ch, 3, 3]);
-        if (b.skip.conv.inChannels !== ch || b.skip.conv.outChannels !== out) need(sd, `convs.${i}.skip.1.weight`, what, 4, [out, ch, 1, 1]);
+        if (b.skip.conv.inChannels !== ch || b.skip.conv.outChannels !== out)
+          need(sd, `convs.${i}.skip.1.weight`, what, 4, [out, ch, 1, 1]);
         this.blocks.push(b);
         ch = out;
         this.channels[config.resolution / 2 ** i] = ch;
       }
       if (sd[`convs.${blocks + 1}.conv1.0.weight`]) {
-        throw new GanControlModelError('GAN_CONTROL_WEIGHTS_INVALID', `${what}: the discriminator has more blocks than model_config.size = ${config.resolution} allows; args.json does not belong to this checkpoint.`);
+        throw new GanControlModelError(
+          'GAN_CONTROL_WEIGHTS_INVALID',
+          `${what}: the discriminator has more blocks than model_config.size = ${config.resolution} allows; args.json does not belong to this checkpoint.`,
+        );
       }
       this.finalConv = layer('final_conv', false, true);
-      if (this.finalConv.conv.inChannels !== ch + 1) need(sd, 'final_conv.0.weight', what, 4, [this.finalConv.conv.outChannels, ch + 1, 3, 3]);
+      if (this.finalConv.conv.inChannels !== ch + 1)
+        need(sd, 'final_conv.0.weight', what, 4, [this.finalConv.conv.outChannels, ch + 1, 3, 3]);
       const c4 = this.finalConv.conv.outChannels;
       this.linear0 = new EqualLinear(sd, 'final_linear.0', what, true, 1);
       this.owned.push(this.linear0);
       if (this.linear0.inDim !== c4 * 16) need(sd, 'final_linear.0.weight', what, 2, [this.linear0.outDim, c4 * 16]);
       this.linear1 = new EqualLinear(sd, 'final_linear.1', what, false, 1);
       this.owned.push(this.linear1);
-      if (this.linear1.inDim !== this.linear0.outDim || this.linear1.outDim !== 1) need(sd, 'final_linear.1.weight', what, 2, [1, this.linear0.outDim]);
+      if (this.linear1.inDim !== this.linear0.outDim || this.linear1.outDim !== 1)
+        need(sd, 'final_linear.1.weight', what, 2, [1, this.linear0.outDim]);
     } catch (e) {
       for (const t of this.owned) t.dispose();
       throw e;
@@ -163,7 +171,11 @@ class Discriminator implements GanControlDiscriminator {
  * const logits = D.logits(images); // [N, 1]
  * ```
  */
-export function loadGanControlDiscriminator(checkpoint: GanControlWeightsSource, args: unknown, options: LoadGanControlOptions = {}): GanControlDiscriminator {
+export function loadGanControlDiscriminator(
+  checkpoint: GanControlWeightsSource,
+  args: unknown,
+  options: LoadGanControlOptions = {},
+): GanControlDiscriminator {
   const what = options.source ?? 'GAN-Control discriminator weights';
   const config = parseGanControlArgs(args);
   const sd: GanControlStateDict = resolveStateDict(checkpoint, options.key ?? 'd', what);

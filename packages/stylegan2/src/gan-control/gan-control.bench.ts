@@ -11,8 +11,26 @@ import type { GanControlStateDict } from './weights.js';
 const backend = process.argv[2] ?? 'cpu';
 const size = Number(process.argv[3] ?? 512);
 const cm = 2;
-const table: Record<number, number> = { 4: 512, 8: 512, 16: 512, 32: 512, 64: 256 * cm, 128: 128 * cm, 256: 64 * cm, 512: 32 * cm, 1024: 16 * cm };
-const groups: [string, number][] = [['id', 128], ['expression', 64], ['pose', 64], ['illumination', 64], ['age', 64], ['hair', 64], ['other', 64]];
+const table: Record<number, number> = {
+  4: 512,
+  8: 512,
+  16: 512,
+  32: 512,
+  64: 256 * cm,
+  128: 128 * cm,
+  256: 64 * cm,
+  512: 32 * cm,
+  1024: 16 * cm,
+};
+const groups: [string, number][] = [
+  ['id', 128],
+  ['expression', 64],
+  ['pose', 64],
+  ['illumination', 64],
+  ['age', 64],
+  ['hair', 64],
+  ['other', 64],
+];
 const latent = 512;
 
 let seed = 12345;
@@ -24,10 +42,20 @@ function rand(n: number, scale = 1): Float32Array {
   }
   return a;
 }
-const blur = (f: number) => ({ shape: [4, 4], data: Float32Array.from([1, 3, 3, 1].flatMap((a) => [1, 3, 3, 1].map((b) => (a * b * f) / 64))) });
+const blur = (f: number) => ({
+  shape: [4, 4],
+  data: Float32Array.from([1, 3, 3, 1].flatMap((a) => [1, 3, 3, 1].map((b) => (a * b * f) / 64))),
+});
 
 const sd: GanControlStateDict = {};
-const t = (name: string, shape: number[], scale = 1) => (sd[name] = { shape, data: rand(shape.reduce((a, b) => a * b, 1), scale) });
+const t = (name: string, shape: number[], scale = 1) =>
+  (sd[name] = {
+    shape,
+    data: rand(
+      shape.reduce((a, b) => a * b, 1),
+      scale,
+    ),
+  });
 for (const [g, d] of groups) {
   for (let i = 1; i <= 8; i++) {
     const inn = i === 1 ? d : 256;
@@ -67,11 +95,15 @@ for (let i = 0, n = 2 * Math.log2(size) - 3; i < n; i++) {
 }
 const args = {
   model_config: { size, latent_size: latent, n_mlp: 8, channel_multiplier: cm, split_fc: true, conv_transpose: true, img_channels: 3 },
-  training_config: { sub_groups_dict: Object.fromEntries(groups.reduce<[string, { place_in_latent: [number, number] }][]>((acc, [g, d]) => {
-    const at = acc.length ? acc[acc.length - 1][1].place_in_latent[1] : 0;
-    acc.push([g, { place_in_latent: [at, at + d] }]);
-    return acc;
-  }, [])) },
+  training_config: {
+    sub_groups_dict: Object.fromEntries(
+      groups.reduce<[string, { place_in_latent: [number, number] }][]>((acc, [g, d]) => {
+        const at = acc.length ? acc[acc.length - 1][1].place_in_latent[1] : 0;
+        acc.push([g, { place_in_latent: [at, at + d] }]);
+        return acc;
+      }, []),
+    ),
+  },
 };
 
 if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
@@ -83,7 +115,8 @@ const z = tf.randomNormal([1, latent], 0, 1, 'float32', 1) as tf.Tensor2D;
 // Multiply-adds ×2 of the synthesis convolutions (the bulk of the work): 3×3 convs at each
 // resolution, the transposed 3×3 up-convs counted at their input resolution, 1×1 ToRGBs.
 let flops = 2 * 9 * table[4] * table[4] * 16 + 2 * table[4] * 3 * 16;
-for (let r = 8; r <= size; r *= 2) flops += 2 * 9 * table[r / 2] * table[r] * (r / 2) ** 2 + 2 * 9 * table[r] * table[r] * r * r + 2 * table[r] * 3 * r * r;
+for (let r = 8; r <= size; r *= 2)
+  flops += 2 * 9 * table[r / 2] * table[r] * (r / 2) ** 2 + 2 * 9 * table[r] * table[r] * r * r + 2 * table[r] * 3 * r * r;
 for (let run = 0; run < 2; run++) {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
@@ -92,10 +125,19 @@ for (let run = 0; run < 2; run++) {
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(c0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  console.log(JSON.stringify({
-    backend: tf.getBackend(), resolution: size, params, run, wallSeconds: +(ms / 1000).toFixed(2), cpuSeconds: +cpuSeconds.toFixed(2),
-    gflop: +(flops / 1e9).toFixed(2), gflopPerCpuSecond: +(flops / 1e9 / cpuSeconds).toFixed(2), shape: img.shape,
-  }));
+  console.log(
+    JSON.stringify({
+      backend: tf.getBackend(),
+      resolution: size,
+      params,
+      run,
+      wallSeconds: +(ms / 1000).toFixed(2),
+      cpuSeconds: +cpuSeconds.toFixed(2),
+      gflop: +(flops / 1e9).toFixed(2),
+      gflopPerCpuSecond: +(flops / 1e9 / cpuSeconds).toFixed(2),
+      shape: img.shape,
+    }),
+  );
   img.dispose();
 }
 G.dispose();

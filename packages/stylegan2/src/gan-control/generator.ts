@@ -124,13 +124,19 @@ class Generator implements GanControlGenerator {
           layers.push(l);
         }
         if (layers.length === 0) need(sd, `${base}.1.weight`, what, 2);
-        if (layers[layers.length - 1].outDim !== g.size) need(sd, `${base}.${layers.length}.weight`, what, 2, [g.size, layers[layers.length - 1].inDim]);
+        if (layers[layers.length - 1].outDim !== g.size)
+          need(sd, `${base}.${layers.length}.weight`, what, 2, [g.size, layers[layers.length - 1].inDim]);
         this.stacks.push({ offset: g.offset, size: g.size, layers });
       }
       this.wDim = config.latentSize;
-      const extraStyle = Object.keys(sd).filter((k) => k.startsWith('style.') && !stackDefs.some((g) => k.startsWith(g.name ? `style.${g.name}.` : 'style.')));
+      const extraStyle = Object.keys(sd).filter(
+        (k) => k.startsWith('style.') && !stackDefs.some((g) => k.startsWith(g.name ? `style.${g.name}.` : 'style.')),
+      );
       if (extraStyle.length) {
-        throw new GanControlModelError('GAN_CONTROL_WEIGHTS_INVALID', `${what}: mapping weights ${extraStyle.slice(0, 3).join(', ')} belong to no group of args.json (groups: ${stackDefs.map((g) => g.name).join(', ')}).`);
+        throw new GanControlModelError(
+          'GAN_CONTROL_WEIGHTS_INVALID',
+          `${what}: mapping weights ${extraStyle.slice(0, 3).join(', ')} belong to no group of args.json (groups: ${stackDefs.map((g) => g.name).join(', ')}).`,
+        );
       }
 
       const inp = need(sd, 'input.input', what, 4);
@@ -216,7 +222,10 @@ class Generator implements GanControlGenerator {
   style(z: tf.Tensor2D): tf.Tensor2D {
     this.check();
     if (z.rank !== 2 || z.shape[1] !== this.zDim) {
-      throw new GanControlModelError('GAN_CONTROL_INPUT_INVALID', `GAN-Control mapping: z must be [N, ${this.zDim}], got [${z.shape.join(', ')}].`);
+      throw new GanControlModelError(
+        'GAN_CONTROL_INPUT_INVALID',
+        `GAN-Control mapping: z must be [N, ${this.zDim}], got [${z.shape.join(', ')}].`,
+      );
     }
     return tf.tidy(() => {
       const parts = this.stacks.map((s) => {
@@ -240,7 +249,10 @@ class Generator implements GanControlGenerator {
         const avg = tf.reshape(centre!, [1, 1, this.wDim]);
         const cutoff = Math.min(options.truncationCutoff ?? this.numWs, this.numWs);
         const trunc = tf.add(avg, tf.mul(tf.sub(w, avg), psi));
-        w = cutoff >= this.numWs ? trunc : tf.concat([tf.slice(trunc, [0, 0, 0], [-1, cutoff, -1]), tf.slice(w, [0, cutoff, 0], [-1, -1, -1])], 1);
+        w =
+          cutoff >= this.numWs
+            ? trunc
+            : tf.concat([tf.slice(trunc, [0, 0, 0], [-1, cutoff, -1]), tf.slice(w, [0, cutoff, 0], [-1, -1, -1])], 1);
       }
       return w as tf.Tensor3D;
     });
@@ -262,7 +274,10 @@ class Generator implements GanControlGenerator {
     if (mode === 'none') return null;
     if (mode === 'random') return tf.randomNormal([n, r, r, 1]);
     if (mode === 'const') return this.noises[i];
-    throw new GanControlModelError('GAN_CONTROL_INPUT_INVALID', `GAN-Control synthesis: noiseMode must be 'const', 'random' or 'none', got '${String(mode)}'.`);
+    throw new GanControlModelError(
+      'GAN_CONTROL_INPUT_INVALID',
+      `GAN-Control synthesis: noiseMode must be 'const', 'random' or 'none', got '${String(mode)}'.`,
+    );
   }
 
   private styled(layer: StyledConv, x: tf.Tensor4D, w: tf.Tensor2D, noise: tf.Tensor4D | null): tf.Tensor4D {
@@ -286,12 +301,14 @@ class Generator implements GanControlGenerator {
       );
     }
     if (options.noise && options.noise.length !== this.numNoise) {
-      throw new GanControlModelError('GAN_CONTROL_INPUT_INVALID', `GAN-Control synthesis: ${this.numNoise} noise tensors expected, got ${options.noise.length}.`);
+      throw new GanControlModelError(
+        'GAN_CONTROL_INPUT_INVALID',
+        `GAN-Control synthesis: ${this.numNoise} noise tensors expected, got ${options.noise.length}.`,
+      );
     }
     return tf.tidy(() => {
       const n = ws.shape[0];
-      const layerW = (l: number) =>
-        (ws.rank === 2 ? ws : tf.reshape(tf.slice(ws, [0, l, 0], [-1, 1, -1]), [n, this.wDim])) as tf.Tensor2D;
+      const layerW = (l: number) => (ws.rank === 2 ? ws : tf.reshape(tf.slice(ws, [0, l, 0], [-1, 1, -1]), [n, this.wDim])) as tf.Tensor2D;
       let x = tf.tile(this.input, [n, 1, 1, 1]) as tf.Tensor4D;
       x = this.styled(this.conv1, x, layerW(0), this.noiseFor(0, n, options));
       let skip = this.rgb(this.toRgb1, x, layerW(1), null);
@@ -309,7 +326,9 @@ class Generator implements GanControlGenerator {
     let sum = tf.zeros([1, this.wDim]) as tf.Tensor2D;
     for (let done = 0, b = 0; done < samples; b++) {
       const m = Math.min(batchSize, samples - done);
-      const next = tf.tidy(() => tf.add(sum, tf.sum(this.style(tf.randomNormal([m, this.zDim], 0, 1, 'float32', paramSeed(seed, b))), 0, true))) as tf.Tensor2D;
+      const next = tf.tidy(() =>
+        tf.add(sum, tf.sum(this.style(tf.randomNormal([m, this.zDim], 0, 1, 'float32', paramSeed(seed, b))), 0, true)),
+      ) as tf.Tensor2D;
       sum.dispose();
       sum = next;
       done += m;
@@ -359,7 +378,11 @@ export interface LoadGanControlOptions {
  * const img = tf.tidy(() => G.synthesis(G.mapping(tf.randomNormal([4, G.zDim]))));
  * ```
  */
-export function loadGanControlGenerator(checkpoint: GanControlWeightsSource, args: unknown, options: LoadGanControlOptions = {}): GanControlGenerator {
+export function loadGanControlGenerator(
+  checkpoint: GanControlWeightsSource,
+  args: unknown,
+  options: LoadGanControlOptions = {},
+): GanControlGenerator {
   const what = options.source ?? 'GAN-Control generator weights';
   const config = parseGanControlArgs(args);
   const sd = resolveStateDict(checkpoint, options.key ?? 'g_ema', what);
@@ -407,7 +430,11 @@ export interface ConvertedGanControlGenerator {
  * await writeFileAtomic('model/generator.safetensors', weights);
  * ```
  */
-export function convertGanControlGenerator(checkpoint: GanControlWeightsSource, args: unknown, options: LoadGanControlOptions = {}): ConvertedGanControlGenerator {
+export function convertGanControlGenerator(
+  checkpoint: GanControlWeightsSource,
+  args: unknown,
+  options: LoadGanControlOptions = {},
+): ConvertedGanControlGenerator {
   const what = options.source ?? 'GAN-Control generator weights';
   const config = parseGanControlArgs(args);
   const sd = resolveStateDict(checkpoint, options.key ?? 'g_ema', what);

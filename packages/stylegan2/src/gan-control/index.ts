@@ -1,5 +1,11 @@
 export { loadGanControlGenerator, convertGanControlGenerator, mixGanControlStyles } from './generator.js';
-export type { ConvertedGanControlGenerator, GanControlGenerator, GanControlMappingOptions, GanControlSynthesisOptions, LoadGanControlOptions } from './generator.js';
+export type {
+  ConvertedGanControlGenerator,
+  GanControlGenerator,
+  GanControlMappingOptions,
+  GanControlSynthesisOptions,
+  LoadGanControlOptions,
+} from './generator.js';
 export { loadGanControlDiscriminator } from './discriminator.js';
 export type { GanControlDiscriminator } from './discriminator.js';
 export { parseGanControlArgs, ganControlArgsSchema } from './config.js';

@@ -19,8 +19,21 @@ export function fusedLrelu(x: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
 export class EqualLinear {
   readonly weight: tf.Tensor2D; // [in, out], scaled
   readonly bias: tf.Tensor1D; // scaled by lr_mul
-  constructor(sd: GanControlStateDict, prefix: string, what: string, readonly activate: boolean, lrMul: number, inDim?: number) {
-    const w = need(sd, `${prefix}.weight`, what, 2, inDim === undefined ? undefined : [need(sd, `${prefix}.weight`, what, 2).shape[0], inDim]);
+  constructor(
+    sd: GanControlStateDict,
+    prefix: string,
+    what: string,
+    readonly activate: boolean,
+    lrMul: number,
+    inDim?: number,
+  ) {
+    const w = need(
+      sd,
+      `${prefix}.weight`,
+      what,
+      2,
+      inDim === undefined ? undefined : [need(sd, `${prefix}.weight`, what, 2).shape[0], inDim],
+    );
     const [out, inn] = w.shape;
     const b = need(sd, `${prefix}.bias`, what, 1, [out]);
     const scale = lrMul / Math.sqrt(inn);
@@ -62,7 +75,8 @@ export class Fir {
   constructor(kernel: GanControlTensor) {
     [this.kh, this.kw] = kernel.shape;
     this.flipped = new Float32Array(this.kh * this.kw);
-    for (let y = 0; y < this.kh; y++) for (let x = 0; x < this.kw; x++) this.flipped[y * this.kw + x] = kernel.data[(this.kh - 1 - y) * this.kw + (this.kw - 1 - x)];
+    for (let y = 0; y < this.kh; y++)
+      for (let x = 0; x < this.kw; x++) this.flipped[y * this.kw + x] = kernel.data[(this.kh - 1 - y) * this.kw + (this.kw - 1 - x)];
   }
 
   private filter(channels: number): tf.Tensor4D {
@@ -80,9 +94,24 @@ export class Fir {
     let y = x;
     if (up === 2) {
       const [n, h, w, c] = x.shape;
-      y = tf.reshape(tf.pad(tf.reshape(x, [n, h, 1, w, 1, c]), [[0, 0], [0, 0], [0, 1], [0, 0], [0, 1], [0, 0]]), [n, 2 * h, 2 * w, c]);
+      y = tf.reshape(
+        tf.pad(tf.reshape(x, [n, h, 1, w, 1, c]), [
+          [0, 0],
+          [0, 0],
+          [0, 1],
+          [0, 0],
+          [0, 1],
+          [0, 0],
+        ]),
+        [n, 2 * h, 2 * w, c],
+      );
     }
-    y = tf.pad(y, [[0, 0], [pad0, pad1], [pad0, pad1], [0, 0]]);
+    y = tf.pad(y, [
+      [0, 0],
+      [pad0, pad1],
+      [pad0, pad1],
+      [0, 0],
+    ]);
     return tf.depthwiseConv2d(y, this.filter(x.shape[3]), 1, 'valid');
   }
 
@@ -107,7 +136,13 @@ export class ModulatedConv2d {
   readonly outChannels: number;
   readonly k: number;
 
-  constructor(sd: GanControlStateDict, prefix: string, what: string, readonly demodulate: boolean, readonly upsample: boolean) {
+  constructor(
+    sd: GanControlStateDict,
+    prefix: string,
+    what: string,
+    readonly demodulate: boolean,
+    readonly upsample: boolean,
+  ) {
     const w = need(sd, `${prefix}.weight`, what, 5);
     const [one, out, inn, kh, kw] = w.shape;
     if (one !== 1 || kh !== kw) need(sd, `${prefix}.weight`, what, 5, [1, out, inn, kh, kh]);
@@ -132,7 +167,10 @@ export class ModulatedConv2d {
       y = tf.conv2dTranspose(xs, wt, [n, 2 * (h - 1) + this.k, 2 * (w - 1) + this.k, this.outChannels], 2, 'valid');
       y = this.blur!.apply(y, 1, 1, 1);
     } else if (this.k === 1) {
-      y = tf.reshape(tf.matMul(tf.reshape(xs, [n * h * w, this.inChannels]), tf.reshape(this.weight, [this.inChannels, this.outChannels])), [n, h, w, this.outChannels]);
+      y = tf.reshape(
+        tf.matMul(tf.reshape(xs, [n * h * w, this.inChannels]), tf.reshape(this.weight, [this.inChannels, this.outChannels])),
+        [n, h, w, this.outChannels],
+      );
     } else {
       y = tf.conv2d(xs, this.weight, 1, 'same');
     }
@@ -169,7 +207,14 @@ export class EqualConv2d {
   }
   /** `padding` is symmetric (`k//2` or 0), `stride` 1 or 2. */
   apply(x: tf.Tensor4D, stride: 1 | 2, padding: number): tf.Tensor4D {
-    const y = padding ? tf.pad(x, [[0, 0], [padding, padding], [padding, padding], [0, 0]]) : x;
+    const y = padding
+      ? tf.pad(x, [
+          [0, 0],
+          [padding, padding],
+          [padding, padding],
+          [0, 0],
+        ])
+      : x;
     return tf.conv2d(y as tf.Tensor4D, this.weight, stride, 'valid');
   }
   dispose(): void {

@@ -13,10 +13,17 @@ export type GanControlStateDict = Record<string, GanControlTensor>;
 /** Where weights come from: checkpoint or safetensors bytes, or an already-read state_dict. */
 export type GanControlWeightsSource = Uint8Array | Record<string, { readonly shape: readonly number[]; readonly data: ArrayLike<number> }>;
 
-function toFloat32(name: string, t: { shape: readonly number[]; data: ArrayLike<number> | BigInt64Array | BigUint64Array }, source: string): GanControlTensor {
+function toFloat32(
+  name: string,
+  t: { shape: readonly number[]; data: ArrayLike<number> | BigInt64Array | BigUint64Array },
+  source: string,
+): GanControlTensor {
   if (t.data instanceof Float32Array) return { shape: [...t.shape], data: t.data };
   if (t.data instanceof BigInt64Array || t.data instanceof BigUint64Array) {
-    throw new GanControlModelError('GAN_CONTROL_WEIGHTS_INVALID', `${source}: tensor "${name}" is an integer tensor; model weights must be floating point.`);
+    throw new GanControlModelError(
+      'GAN_CONTROL_WEIGHTS_INVALID',
+      `${source}: tensor "${name}" is an integer tensor; model weights must be floating point.`,
+    );
   }
   return { shape: [...t.shape], data: Float32Array.from(t.data as ArrayLike<number>) };
 }

@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, readTorchCheckpoint, torchStateDict } from '@gan-control/tensor-io';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convertGanControlGenerator, loadGanControlDiscriminator, loadGanControlGenerator, parseGanControlArgs, mixGanControlStyles, type GanControlDiscriminator, type GanControlGenerator } from '../../src/gan-control/index.js';
+import {
+  convertGanControlGenerator,
+  loadGanControlDiscriminator,
+  loadGanControlGenerator,
+  parseGanControlArgs,
+  mixGanControlStyles,
+  type GanControlDiscriminator,
+  type GanControlGenerator,
+} from '../../src/gan-control/index.js';
 
 const dir = join(import.meta.dirname, '..', '..', 'testdata', 'gan-control');
 const file = (f: string) => new Uint8Array(readFileSync(join(dir, f)));
@@ -149,7 +157,13 @@ describe('official GAN-Control networks (fixture gan-control-official)', () => {
 
   it('discriminator logits at batch 4 (every image case), 8, 2 and 1', () => {
     tf.tidy(() => {
-      for (const [img, logits] of [['img', 'd_logits'], ['trunc_img', 'd_logits_trunc'], ['edit_img', 'd_logits_edit'], ['mix_img', 'd_logits_mix'], ['noise_img', 'd_logits_noise']]) {
+      for (const [img, logits] of [
+        ['img', 'd_logits'],
+        ['trunc_img', 'd_logits_trunc'],
+        ['edit_img', 'd_logits_edit'],
+        ['mix_img', 'd_logits_mix'],
+        ['noise_img', 'd_logits_noise'],
+      ]) {
         expectParity(D.logits(ref(img) as tf.Tensor4D), logits);
       }
       const img = ref('img') as tf.Tensor4D;
@@ -179,7 +193,9 @@ describe('official GAN-Control networks (fixture gan-control-official)', () => {
       const m2 = G.meanW({ samples: 300, seed: 5, batchSize: 128 });
       expect(m1.shape).toEqual([1, 64]);
       expect(tf.max(tf.abs(tf.sub(m1, m2))).dataSync()[0]).toBe(0);
-      expect(tf.max(tf.abs(tf.sub(m1, tf.mean(G.style(tf.randomNormal([128, 64], 0, 1, 'float32', 5)), 0, true)))).dataSync()[0]).toBeGreaterThan(0);
+      expect(
+        tf.max(tf.abs(tf.sub(m1, tf.mean(G.style(tf.randomNormal([128, 64], 0, 1, 'float32', 5)), 0, true)))).dataSync()[0],
+      ).toBeGreaterThan(0);
     });
     expect(tf.memory().numTensors).toBe(before);
   });

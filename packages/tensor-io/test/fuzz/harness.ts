@@ -88,7 +88,16 @@ function craftedCheckpoint(zip64: boolean): Uint8Array {
   const p = new PickleWriter().proto().orderedDict().mark();
   p.str('transposed').tensor({ type: 'FloatStorage', key: '0', location: 'cuda:0', numel: 7, offset: 1, size: [2, 3], stride: [1, 2] });
   p.str('row').tensor({ type: 'FloatStorage', key: '0', location: 'cuda:0', numel: 7, offset: 3, size: [2], stride: [1] });
-  p.str('half').tensor({ type: 'HalfStorage', key: '1', location: 'cpu', numel: 6, offset: 0, size: [3, 2], stride: [2, 1], parameter: true });
+  p.str('half').tensor({
+    type: 'HalfStorage',
+    key: '1',
+    location: 'cpu',
+    numel: 6,
+    offset: 0,
+    size: [3, 2],
+    stride: [2, 1],
+    parameter: true,
+  });
   p.str('long').tensor({ type: 'LongStorage', key: '2', location: 'cpu', numel: 3, offset: 0, size: [3], stride: [1] });
   p.str('broadcast').tensor({ type: 'FloatStorage', key: '0', location: 'cuda:0', numel: 7, offset: 2, size: [2, 2], stride: [0, 1] });
   p.op(0x75).stop();
@@ -124,8 +133,14 @@ export async function seedFiles(): Promise<SeedFile[]> {
   const rgb = await encodePng({ width: 13, height: 7, channels: 3, data: pattern(13, 7, 3) });
   const rgba = await encodePng({ width: 5, height: 9, channels: 4, data: pattern(5, 9, 4) });
   const grey = await encodePng({ width: 8, height: 8, channels: 1, data: pattern(8, 8, 1) });
-  const jpeg = new Uint8Array(await sharp(pattern(16, 12, 3), { raw: { width: 16, height: 12, channels: 3 } }).jpeg({ quality: 80 }).toBuffer());
-  const svg = enc('<svg xmlns="http://www.w3.org/2000/svg" width="12" height="10"><rect x="2" y="2" width="6" height="5" fill="#c33"/></svg>');
+  const jpeg = new Uint8Array(
+    await sharp(pattern(16, 12, 3), { raw: { width: 16, height: 12, channels: 3 } })
+      .jpeg({ quality: 80 })
+      .toBuffer(),
+  );
+  const svg = enc(
+    '<svg xmlns="http://www.w3.org/2000/svg" width="12" height="10"><rect x="2" y="2" width="6" height="5" fill="#c33"/></svg>',
+  );
   const plainZip = craftedCheckpoint(false);
   return [
     { target: 'safetensors', name: 'E_orientation', bytes: st },
@@ -136,7 +151,11 @@ export async function seedFiles(): Promise<SeedFile[]> {
     { target: 'zip', name: 'controller_orientation', bytes: pt },
     { target: 'zip', name: 'crafted-zip64', bytes: craftedCheckpoint(true) },
     { target: 'pickle', name: 'plain', bytes: plainPickle() },
-    { target: 'pickle', name: 'controller_orientation.data.pkl', bytes: new ZipArchive(pt).read(new ZipArchive(pt).names().find((n) => n.endsWith('data.pkl'))!) },
+    {
+      target: 'pickle',
+      name: 'controller_orientation.data.pkl',
+      bytes: new ZipArchive(pt).read(new ZipArchive(pt).names().find((n) => n.endsWith('data.pkl'))!),
+    },
     { target: 'image', name: 'rgb.png', bytes: rgb },
     { target: 'image', name: 'rgba.png', bytes: rgba },
     { target: 'image', name: 'grey.png', bytes: grey },
@@ -186,11 +205,25 @@ function lengthFields(target: Target, bytes: Uint8Array): { at: number; width: 2
   if (target === 'safetensors') fields.push({ at: 0, width: 8, be: false });
   if (target === 'torch' || target === 'zip') {
     for (const c of centralEntries(bytes)) {
-      for (const [off, width] of [[20, 4], [24, 4], [28, 2], [30, 2], [32, 2], [42, 4]] as const) fields.push({ at: c + off, width, be: false });
+      for (const [off, width] of [
+        [20, 4],
+        [24, 4],
+        [28, 2],
+        [30, 2],
+        [32, 2],
+        [42, 4],
+      ] as const)
+        fields.push({ at: c + off, width, be: false });
     }
     for (let p = bytes.length - 22; p >= 0 && p >= bytes.length - 200; p--) {
       if (bytes[p] === 0x50 && bytes[p + 1] === 0x4b && bytes[p + 2] === 0x05 && bytes[p + 3] === 0x06) {
-        for (const [off, width] of [[8, 2], [10, 2], [12, 4], [16, 4]] as const) fields.push({ at: p + off, width, be: false });
+        for (const [off, width] of [
+          [8, 2],
+          [10, 2],
+          [12, 4],
+          [16, 4],
+        ] as const)
+          fields.push({ at: p + off, width, be: false });
       }
     }
   }
@@ -331,7 +364,9 @@ function mutateRecords(rng: Rng, bytes: Uint8Array): { bytes: Uint8Array; what: 
       what.push(`pkl:${m.what}`);
     } else if (op === 7) {
       const prefix = pkl.name.slice(0, pkl.name.length - 'data.pkl'.length);
-      const storages = records.filter((r) => r.name.startsWith(`${prefix}data/`)).map((r) => ({ key: r.name.slice(prefix.length + 5), bytes: r.data.length }));
+      const storages = records
+        .filter((r) => r.name.startsWith(`${prefix}data/`))
+        .map((r) => ({ key: r.name.slice(prefix.length + 5), bytes: r.data.length }));
       if (storages.length === 0) continue;
       pkl.data = viewsPickle(rng, storages);
       what.push('pkl:views');
@@ -436,8 +471,27 @@ function mutateOnce(rng: Rng, target: Target, bytes: Uint8Array): { bytes: Uint8
     }
     case 6: {
       // Opcodes or chunk bytes that start structures (pickle opcodes, zip signatures, PNG chunk names).
-      const seqs = [[0x28], [0x5d], [0x7d], [0x32], [0x85], [0x86], [0x61], [0x65], [0x73], [0x75], [0x94], [0x68, 0], [0x71, 0], [0x51], [0x52], [0x62],
-        [0x50, 0x4b, 0x01, 0x02], [0x50, 0x4b, 0x05, 0x06], [0x49, 0x44, 0x41, 0x54]];
+      const seqs = [
+        [0x28],
+        [0x5d],
+        [0x7d],
+        [0x32],
+        [0x85],
+        [0x86],
+        [0x61],
+        [0x65],
+        [0x73],
+        [0x75],
+        [0x94],
+        [0x68, 0],
+        [0x71, 0],
+        [0x51],
+        [0x52],
+        [0x62],
+        [0x50, 0x4b, 0x01, 0x02],
+        [0x50, 0x4b, 0x05, 0x06],
+        [0x49, 0x44, 0x41, 0x54],
+      ];
       const s = Uint8Array.from(pick(rng, seqs));
       const at = rng.nextInt(len + 1);
       const times = 1 + rng.nextInt(rng.nextInt(4) === 0 ? 2000 : 4);
@@ -509,7 +563,10 @@ async function exercise(target: Target, bytes: Uint8Array): Promise<unknown> {
       return zip.names().map((n) => zip.read(n, true).length);
     }
     case 'pickle':
-      return restrictedUnpickle(bytes, { globals: PICKLE_GLOBALS, persistentLoad: (pid) => ({ pid: Array.isArray(pid) ? pid.length : 0 }) });
+      return restrictedUnpickle(bytes, {
+        globals: PICKLE_GLOBALS,
+        persistentLoad: (pid) => ({ pid: Array.isArray(pid) ? pid.length : 0 }),
+      });
     case 'image': {
       const img = await decodeImage(bytes, { channels: 4 });
       return [img.width, img.height, img.data.length];
@@ -550,7 +607,8 @@ export async function runCase(c: FuzzCase, budgets: Budgets = DEFAULT_BUDGETS): 
   const memBytes = Math.max(0, after.arrayBuffers - before.arrayBuffers) + Math.max(0, after.heapUsed - before.heapUsed);
   const base = { index: c.index, target: c.target, ms, memBytes };
   if (ms > budgets.hangMs) return { ...base, outcome: 'hang', detail: `${ms.toFixed(0)} ms` };
-  if (memBytes > budgets.memBytes + 8 * c.bytes.length) return { ...base, outcome: 'memory', detail: `${(memBytes / 2 ** 20).toFixed(0)} MB` };
+  if (memBytes > budgets.memBytes + 8 * c.bytes.length)
+    return { ...base, outcome: 'memory', detail: `${(memBytes / 2 ** 20).toFixed(0)} MB` };
   if (threw) {
     const e = error as { name?: unknown; code?: unknown; message?: unknown } | undefined;
     if (!(error instanceof Error)) return { ...base, outcome: 'crash', detail: `threw ${String(error)}` };
@@ -564,4 +622,3 @@ export async function runCase(c: FuzzCase, budgets: Budgets = DEFAULT_BUDGETS): 
   void result; // kept alive until here, so memBytes counts what the reader returned
   return { ...base, outcome: 'accept' };
 }
-
