@@ -17,7 +17,13 @@ import { removeNativeKernels, restoreStockKernels, setupBackend, type BackendInf
  * threads sleep rather than spin, so its CPU time is its work: project CPU ≤ PyTorch 1-thread CPU
  * means the project's wall time on a quiet machine with ≥ 1 core is ≤ PyTorch's on one thread.
  */
-interface Timing { median: number; min: number; reps: number; cpu?: number; note?: string }
+interface Timing {
+  median: number;
+  min: number;
+  reps: number;
+  cpu?: number;
+  note?: string;
+}
 type Row = { name: string; results: Record<string, Timing | string>; torch?: Timing; torchPer?: Record<string, Timing> };
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -40,7 +46,10 @@ function parseArgs(argv: string[]) {
     reps: Number(value('reps') ?? (quick ? 3 : 5)),
     steps: Number(value('steps') ?? (quick ? 2 : 4)),
     resolutions: (value('resolutions') ?? (quick ? '32' : '32,64')).split(',').map(Number),
-    torchThreads: (value('torch-threads') ?? `${Math.min(2, availableParallelism())},1`).split(',').map(Number).filter((n, i, a) => n > 0 && a.indexOf(n) === i),
+    torchThreads: (value('torch-threads') ?? `${Math.min(2, availableParallelism())},1`)
+      .split(',')
+      .map(Number)
+      .filter((n, i, a) => n > 0 && a.indexOf(n) === i),
   };
 }
 type Args = ReturnType<typeof parseArgs>;
@@ -98,10 +107,29 @@ function findPython(args: Args): string | null {
 
 function runTorchOnce(py: string, args: Args, sections: string[], threads: number, faces?: string): Record<string, unknown> | string {
   try {
-    const out = execFileSync(py, [join(here, 'torch_bench.py'), '--threads', String(threads), '--reps', String(args.reps), '--steps', String(args.steps), '--resolutions', args.resolutions.join(','), '--sections', sections.join(','), ...(faces ? ['--faces', faces] : [])], {
-      encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24,
-      env: { ...process.env, OMP_NUM_THREADS: String(threads) },
-    });
+    const out = execFileSync(
+      py,
+      [
+        join(here, 'torch_bench.py'),
+        '--threads',
+        String(threads),
+        '--reps',
+        String(args.reps),
+        '--steps',
+        String(args.steps),
+        '--resolutions',
+        args.resolutions.join(','),
+        '--sections',
+        sections.join(','),
+        ...(faces ? ['--faces', faces] : []),
+      ],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        maxBuffer: 1 << 24,
+        env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+      },
+    );
     return JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
   } catch (err) {
     return `PyTorch run failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
@@ -132,16 +160,33 @@ function runTorch(py: string, args: Args, sections: string[], faces?: string): R
     }
     const keys = new Set(values.flatMap(([, v]) => (v && typeof v === 'object' ? Object.keys(v as object) : [])));
     if (keys.size === 0) return values[0]![1];
-    return Object.fromEntries([...keys].map((k) => [k, best(values.map(([t, v]) => [t, (v as Record<string, unknown>)[k]] as [number, unknown]).filter(([, v]) => v !== undefined))]));
+    return Object.fromEntries(
+      [...keys].map((k) => [
+        k,
+        best(values.map(([t, v]) => [t, (v as Record<string, unknown>)[k]] as [number, unknown]).filter(([, v]) => v !== undefined)),
+      ]),
+    );
   };
   const merged = best(runs.map(([t, r]) => [t, { conv: r['conv'], gan: r['gan'], plugins: r['plugins'] }])) as Record<string, unknown>;
   // Phases of the thread count whose profiled step is fastest (one consistent run, not a mix).
-  const profiled = runs.filter(([, r]) => r['profile']).sort(([, a], [, b]) => {
-    const step = (r: Record<string, unknown>) => Object.values(r['profile'] as Record<string, { step: number }>).reduce((s, v) => s + v.step, 0);
-    return step(a) - step(b);
-  })[0];
-  if (profiled) merged['profile'] = Object.fromEntries(Object.entries(profiled[1]['profile'] as Record<string, Record<string, number>>).map(([k, v]) => [k, { ...v, threads: profiled[0] }]));
-  return { torch: runs[0]![1]['torch'], blas: runs[0]![1]['blas'], threads: args.torchThreads.join(' or '), ...merged, perThreads: Object.fromEntries(runs.map(([t, r]) => [t, r])) };
+  const profiled = runs
+    .filter(([, r]) => r['profile'])
+    .sort(([, a], [, b]) => {
+      const step = (r: Record<string, unknown>) =>
+        Object.values(r['profile'] as Record<string, { step: number }>).reduce((s, v) => s + v.step, 0);
+      return step(a) - step(b);
+    })[0];
+  if (profiled)
+    merged['profile'] = Object.fromEntries(
+      Object.entries(profiled[1]['profile'] as Record<string, Record<string, number>>).map(([k, v]) => [k, { ...v, threads: profiled[0] }]),
+    );
+  return {
+    torch: runs[0]![1]['torch'],
+    blas: runs[0]![1]['blas'],
+    threads: args.torchThreads.join(' or '),
+    ...merged,
+    perThreads: Object.fromEntries(runs.map(([t, r]) => [t, r])),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -161,9 +206,25 @@ function convOps(reps: number, filterBatch?: number): Record<string, Timing | st
     const b = filterBatch ?? 16;
     const xs = b === 16 ? x : tf.slice(x, [0, 0, 0, 0], [b, 32, 32, 64]);
     const dys = b === 16 ? dy : tf.slice(dy, [0, 0, 0, 0], [b, 32, 32, 64]);
-    const run = () => sync(tf.engine().runKernel('Conv2DBackpropFilter', { x: xs, dy: dys }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: CONV.w } as never) as tf.Tensor);
+    const run = () =>
+      sync(
+        tf.engine().runKernel('Conv2DBackpropFilter', { x: xs, dy: dys }, {
+          strides: 1,
+          pad: 'same',
+          dataFormat: 'NHWC',
+          filterShape: CONV.w,
+        } as never) as tf.Tensor,
+      );
     const t = time(run, b === 16 ? reps : 1, b === 16 ? 1 : 0);
-    out['gradFilter'] = b === 16 ? t : { median: (t.median * 16) / b, min: (t.min * 16) / b, reps: 1, note: `batch ${b} × ${16 / b} (linear in batch); --full measures batch 16` };
+    out['gradFilter'] =
+      b === 16
+        ? t
+        : {
+            median: (t.median * 16) / b,
+            min: (t.min * 16) / b,
+            reps: 1,
+            note: `batch ${b} × ${16 / b} (linear in batch); --full measures batch 16`,
+          };
     if (b !== 16) tf.dispose([xs, dys]);
   }
   tf.dispose([x, w, dy]);
@@ -179,7 +240,11 @@ async function convSection(args: Args): Promise<Row[]> {
   const require = createRequire(import.meta.url);
   const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
   if (!tf.engine().registry['wasm']) {
-    setWasmPaths(Object.fromEntries(['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'].map((f) => [f, join(dist, f)])) as never);
+    setWasmPaths(
+      Object.fromEntries(
+        ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'].map((f) => [f, join(dist, f)]),
+      ) as never,
+    );
   }
   await tf.setBackend('wasm');
   console.error('conv: stock wasm …');
@@ -193,7 +258,10 @@ async function convSection(args: Args): Promise<Row[]> {
   console.error('conv: project wasm kernels without the addon …');
   cols['project: wasm, no addon'] = convOps(args.reps);
   await setupBackend('wasm');
-  return ['forward', 'gradInput', 'gradFilter'].map((op) => ({ name: op, results: Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, v[op]!])) }));
+  return ['forward', 'gradInput', 'gradFilter'].map((op) => ({
+    name: op,
+    results: Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, v[op]!])),
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,7 +280,8 @@ type ShapesMod = typeof import('@gan-control/domain-shapes');
 async function ganSection(args: Args, variants: { label: string; prepare: () => Promise<unknown> }[]): Promise<Row[]> {
   const trainer = await importOptional<TrainerMod>('@gan-control/trainer');
   const shapes = await importOptional<ShapesMod>('@gan-control/domain-shapes');
-  if (!trainer || !shapes) return [{ name: 'StyleGAN2 / training step', results: { all: 'skipped: @gan-control/trainer or @gan-control/domain-shapes missing' } }];
+  if (!trainer || !shapes)
+    return [{ name: 'StyleGAN2 / training step', results: { all: 'skipped: @gan-control/trainer or @gan-control/domain-shapes missing' } }];
   const rows: Row[] = [];
   const plugins = [shapes.color, shapes.position, shapes.size];
   for (const res of args.resolutions) {
@@ -222,7 +291,10 @@ async function ganSection(args: Args, variants: { label: string; prepare: () => 
       console.error(`gan ${res}px: ${v.label} …`);
       const cells: Record<string, Timing | string> = {};
       try {
-        const t = await trainer.GanControlTrainer.create(trainer.preset('shapes-32', { resolution: res, dRegInterval: null }), { plugins, datasets: shapes.shapesDatasets });
+        const t = await trainer.GanControlTrainer.create(trainer.preset('shapes-32', { resolution: res, dRegInterval: null }), {
+          plugins,
+          datasets: shapes.shapesDatasets,
+        });
         const gen = (n: number) => () => {
           const img = tf.tidy(() => {
             const z = tf.randomNormal([n, t.layout.dim]) as tf.Tensor2D;
@@ -234,7 +306,10 @@ async function ganSection(args: Args, variants: { label: string; prepare: () => 
         cells['generatorForward1'] = time(gen(1), args.reps);
         cells['stepNoR1'] = await timeAsync(() => t.step(), args.steps);
         t.dispose();
-        const t1 = await trainer.GanControlTrainer.create(trainer.preset('shapes-32', { resolution: res, dRegInterval: 1 }), { plugins, datasets: shapes.shapesDatasets });
+        const t1 = await trainer.GanControlTrainer.create(trainer.preset('shapes-32', { resolution: res, dRegInterval: 1 }), {
+          plugins,
+          datasets: shapes.shapesDatasets,
+        });
         cells['stepR1'] = await timeAsync(() => t1.step(), args.steps);
         t1.dispose();
       } catch (err) {
@@ -243,15 +318,23 @@ async function ganSection(args: Args, variants: { label: string; prepare: () => 
       r[v.label] = cells;
     }
     for (const op of ['generatorForward16', 'generatorForward1', 'stepNoR1', 'stepR1']) {
-      rows.push({ name: `${res}px ${op}`, results: Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v[op] ?? v['error'] ?? 'n/a'])) });
+      rows.push({
+        name: `${res}px ${op}`,
+        results: Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v[op] ?? v['error'] ?? 'n/a'])),
+      });
     }
     // The lazy-R1 step of the preset (R1 every 16 D steps), from the two measurements.
-    rows.push({ name: `${res}px step (preset, R1/16)`, results: Object.fromEntries(Object.entries(r).map(([k, v]) => {
-      const a = v['stepNoR1'];
-      const b = v['stepR1'];
-      if (typeof a !== 'object' || typeof b !== 'object') return [k, 'n/a'];
-      return [k, { ...lazyR1(a, b), note: 'noR1 + (R1 − noR1)/16' }];
-    })) });
+    rows.push({
+      name: `${res}px step (preset, R1/16)`,
+      results: Object.fromEntries(
+        Object.entries(r).map(([k, v]) => {
+          const a = v['stepNoR1'];
+          const b = v['stepR1'];
+          if (typeof a !== 'object' || typeof b !== 'object') return [k, 'n/a'];
+          return [k, { ...lazyR1(a, b), note: 'noR1 + (R1 − noR1)/16' }];
+        }),
+      ),
+    });
   }
   return rows;
 }
@@ -320,7 +403,11 @@ async function pluginSection(args: Args, variants: { label: string; prepare: () 
 
 // ---------------------------------------------------------------------------------------------
 /** The face plugins the bench compares with PyTorch: bench name → package. */
-const FACE_PLUGINS = { age: '@gan-control/attribute-age', 'face-id': '@gan-control/attribute-face-id', pose: '@gan-control/attribute-pose' } as const;
+const FACE_PLUGINS = {
+  age: '@gan-control/attribute-age',
+  'face-id': '@gan-control/attribute-face-id',
+  pose: '@gan-control/attribute-pose',
+} as const;
 type FaceName = keyof typeof FACE_PLUGINS;
 interface FaceModule {
   default: unknown;
@@ -366,7 +453,11 @@ async function exportFaces(dir: string): Promise<Record<FaceName, FaceModule> | 
     parts.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     offset += data.byteLength;
   };
-  const models: [string, FaceName, string | undefined][] = [['age/', 'age', all.age.AGE_MODEL], ['id/', 'face-id', all['face-id'].FACE_RECOGNITION_MODEL], ['pose/', 'pose', all.pose.LANDMARK_MODEL]];
+  const models: [string, FaceName, string | undefined][] = [
+    ['age/', 'age', all.age.AGE_MODEL],
+    ['id/', 'face-id', all['face-id'].FACE_RECOGNITION_MODEL],
+    ['pose/', 'pose', all.pose.LANDMARK_MODEL],
+  ];
   for (const [prefix, name, model] of models) {
     const m = all[name];
     const weights = await m.loadModelWeights(model!, m.faceApiModelDir(), name);
@@ -394,7 +485,8 @@ const FACE_OUTPUT_SHAPES: Record<FaceName, [number, number]> = { age: [16, 1], '
  * The check differentiates Σ embed ⊙ probe (a fixed random tensor), not the timings' Σ embed²:
  * face-id's rows are unit vectors, so the gradient of Σ embed² is zero up to rounding.
  */
-const faceProbe = (name: string, shape: [number, number]) => tf.randomNormal(shape, 0, 1, 'float32', 17 + Object.keys(FACE_OUTPUT_SHAPES).indexOf(name));
+const faceProbe = (name: string, shape: [number, number]) =>
+  tf.randomNormal(shape, 0, 1, 'float32', 17 + Object.keys(FACE_OUTPUT_SHAPES).indexOf(name));
 
 /** One face plugin on one batch: output and input gradient against PyTorch's. */
 interface FaceCheck {
@@ -421,7 +513,10 @@ async function faceCheck(py: string, dir: string, mods: Record<FaceName, FaceMod
   if (!cl) return 'skipped: @gan-control/contrastive-loss missing';
   try {
     await setupBackend('wasm');
-    execFileSync(py, [join(here, 'torch_bench.py'), '--threads', '1', '--faces', dir, '--check-faces'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    execFileSync(py, [join(here, 'torch_bench.py'), '--threads', '1', '--faces', dir, '--check-faces'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+    });
     const read = (f: string) => {
       const b = readFileSync(join(dir, f));
       return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
@@ -461,7 +556,16 @@ async function faceCheck(py: string, dir: string, mods: Record<FaceName, FaceMod
         tf.dispose([y, g]);
         const gradMedianL2 = median(gr.perImage);
         const flipped = gr.perImage.filter((e) => e > FACE_GRAD_TOLERANCE).length;
-        out[name] = { outMaxAbs: o.maxAbs, outRel: o.rel, gradMaxAbs: gr.maxAbs, gradRel: gr.rel, gradMedianL2, gradWorstL2: Math.max(...gr.perImage), imagesBeyond: flipped, ok: o.rel <= FACE_TOLERANCE && gradMedianL2 <= FACE_GRAD_TOLERANCE };
+        out[name] = {
+          outMaxAbs: o.maxAbs,
+          outRel: o.rel,
+          gradMaxAbs: gr.maxAbs,
+          gradRel: gr.rel,
+          gradMedianL2,
+          gradWorstL2: Math.max(...gr.perImage),
+          imagesBeyond: flipped,
+          ok: o.rel <= FACE_TOLERANCE && gradMedianL2 <= FACE_GRAD_TOLERANCE,
+        };
       } finally {
         attr.dispose();
       }
@@ -476,7 +580,12 @@ async function faceCheck(py: string, dir: string, mods: Record<FaceName, FaceMod
 /** The preset's step with R1 every 16th step, from a step without and one with R1. */
 function lazyR1(a: Timing, b: Timing): Timing {
   const mix = (x: number, y: number) => x + (y - x) / 16;
-  return { median: mix(a.median, b.median), min: mix(a.min, b.min), reps: a.reps, ...(a.cpu !== undefined && b.cpu !== undefined ? { cpu: mix(a.cpu, b.cpu) } : {}) };
+  return {
+    median: mix(a.median, b.median),
+    min: mix(a.min, b.min),
+    reps: a.reps,
+    ...(a.cpu !== undefined && b.cpu !== undefined ? { cpu: mix(a.cpu, b.cpu) } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -491,7 +600,10 @@ async function sameWorkCheck(py: string, res: number): Promise<Record<string, nu
   const shapes = await importOptional<ShapesMod>('@gan-control/domain-shapes');
   if (!trainer || !shapes) return 'skipped: @gan-control/trainer or @gan-control/domain-shapes missing';
   await setupBackend('wasm');
-  const t = await trainer.GanControlTrainer.create(trainer.preset('shapes-32', { resolution: res }), { plugins: [shapes.color, shapes.position, shapes.size], datasets: shapes.shapesDatasets });
+  const t = await trainer.GanControlTrainer.create(trainer.preset('shapes-32', { resolution: res }), {
+    plugins: [shapes.color, shapes.position, shapes.size],
+    datasets: shapes.shapesDatasets,
+  });
   const dir = mkdtempSync(join(tmpdir(), 'gan-control-bench-'));
   try {
     const z = tf.randomNormal([16, t.layout.dim], 0, 1, 'float32', 7) as tf.Tensor2D;
@@ -501,7 +613,11 @@ async function sameWorkCheck(py: string, res: number): Promise<Record<string, nu
     for (const [k, v] of Object.entries(t.D.stateDict())) tensors[`D/${k}`] = v;
     tensors['z'] = { shape: z.shape, data: z.dataSync() as Float32Array };
     tensors['reals'] = { shape: reals.shape, data: reals.dataSync() as Float32Array };
-    const meta: Record<string, unknown> = { __resolution__: res, __groups__: t.G.groups!.map((g) => g.name), __sizes__: t.G.groups!.map((g) => g.size) };
+    const meta: Record<string, unknown> = {
+      __resolution__: res,
+      __groups__: t.G.groups!.map((g) => g.name),
+      __sizes__: t.G.groups!.map((g) => g.size),
+    };
     let offset = 0;
     const parts: Buffer[] = [];
     for (const [k, v] of Object.entries(tensors)) {
@@ -511,16 +627,29 @@ async function sameWorkCheck(py: string, res: number): Promise<Record<string, nu
     }
     writeFileSync(join(dir, 'weights.json'), JSON.stringify(meta));
     writeFileSync(join(dir, 'weights.bin'), Buffer.concat(parts));
-    execFileSync(py, [join(here, 'torch_bench.py'), '--threads', '1', '--check', dir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: '1' } });
-    const theirs = JSON.parse(readFileSync(join(dir, 'check.json'), 'utf8')) as { gAdv: number; d: number; fakeLogits: number[]; realLogits: number[]; w: number[] };
+    execFileSync(py, [join(here, 'torch_bench.py'), '--threads', '1', '--check', dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+    });
+    const theirs = JSON.parse(readFileSync(join(dir, 'check.json'), 'utf8')) as {
+      gAdv: number;
+      d: number;
+      fakeLogits: number[];
+      realLogits: number[];
+      w: number[];
+    };
     const theirImg = new Float32Array(readFileSync(join(dir, 'img.bin')).buffer.slice(0));
     const ours = tf.tidy(() => {
       const img = t.G.synthesis(t.G.mapping(z), { noiseMode: 'none' });
       const fake = t.D.logits(img);
       const real = t.D.logits(reals);
       return {
-        w: t.G.mapW(z).dataSync() as Float32Array, img: img.dataSync() as Float32Array, fake: fake.dataSync() as Float32Array, real: real.dataSync() as Float32Array,
-        gAdv: generatorLoss(fake), d: tf.add(tf.mean(tf.softplus(fake)), tf.mean(tf.softplus(tf.neg(real)))).dataSync()[0]!,
+        w: t.G.mapW(z).dataSync() as Float32Array,
+        img: img.dataSync() as Float32Array,
+        fake: fake.dataSync() as Float32Array,
+        real: real.dataSync() as Float32Array,
+        gAdv: generatorLoss(fake),
+        d: tf.add(tf.mean(tf.softplus(fake)), tf.mean(tf.softplus(tf.neg(real)))).dataSync()[0]!,
       };
     });
     const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -538,8 +667,10 @@ async function sameWorkCheck(py: string, res: number): Promise<Record<string, nu
       realLogitsRelErr: rel(ours.real, theirs.realLogits),
       imageRelErr: rel(ours.img, theirImg),
       logitsRelErr: rel(ours.fake, theirs.fakeLogits),
-      gAdv: ours.gAdv, gAdvTorch: theirs.gAdv,
-      d: ours.d, dTorch: theirs.d,
+      gAdv: ours.gAdv,
+      gAdvTorch: theirs.gAdv,
+      d: ours.d,
+      dTorch: theirs.d,
     };
   } catch (err) {
     return `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
@@ -582,7 +713,10 @@ async function profileSection(args: Args): Promise<StepProfile[]> {
   const out: StepProfile[] = [];
   for (const res of args.resolutions) {
     console.error(`profile ${res}px …`);
-    const t = await trainer.GanControlTrainer.create(trainer.preset('shapes-32', { resolution: res, dRegInterval: 1 }), { plugins: [shapes.color, shapes.position, shapes.size], datasets: shapes.shapesDatasets });
+    const t = await trainer.GanControlTrainer.create(trainer.preset('shapes-32', { resolution: res, dRegInterval: 1 }), {
+      plugins: [shapes.color, shapes.position, shapes.size],
+      datasets: shapes.shapesDatasets,
+    });
     try {
       await t.step();
       const phases: Record<string, number> = {};
@@ -617,9 +751,13 @@ async function profileSection(args: Args): Promise<StepProfile[]> {
       }
       const kernelSum = Object.values(kernels).reduce((a, e) => a + e.ms, 0);
       out.push({
-        resolution: res, steps: args.steps, stepMs: walls[Math.floor(walls.length / 2)]!,
+        resolution: res,
+        steps: args.steps,
+        stepMs: walls[Math.floor(walls.length / 2)]!,
         phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, per(v)])),
-        kernels, profiledStepMs: per(profiled), unattributedMs: per(profiled) - kernelSum,
+        kernels,
+        profiledStepMs: per(profiled),
+        unattributedMs: per(profiled) - kernelSum,
       });
     } finally {
       t.dispose();
@@ -635,16 +773,26 @@ function profileTables(profiles: StepProfile[], torchPhases: Record<string, Reco
   for (const p of profiles) {
     const tp = torchPhases?.[String(p.resolution)];
     const total = Object.values(p.phases).reduce((a, b) => a + b, 0);
-    lines.push('', `### (d) profile of one ${p.resolution} px training step with R1 (project: wasm + native), mean of ${p.steps} steps: phases`, '');
+    lines.push(
+      '',
+      `### (d) profile of one ${p.resolution} px training step with R1 (project: wasm + native), mean of ${p.steps} steps: phases`,
+      '',
+    );
     lines.push(`step median ${f(p.stepMs)} ms${tp ? `, PyTorch ${f(tp['step'])} ms (its phases below, same boundaries)` : ''}`, '');
     lines.push(`| phase | ms | share |${tp ? ' PyTorch ms | ratio |' : ''}`, `|---|---|---|${tp ? '---|---|' : ''}`);
     for (const [k, v] of Object.entries(p.phases)) {
       const tv = tp?.[k];
-      lines.push(`| ${k} | ${f(v)} | ${((100 * v) / total).toFixed(0)}% |${tp ? ` ${f(tv)} | ${tv ? `${(v / tv).toFixed(2)}×` : ''} |` : ''}`);
+      lines.push(
+        `| ${k} | ${f(v)} | ${((100 * v) / total).toFixed(0)}% |${tp ? ` ${f(tv)} | ${tv ? `${(v / tv).toFixed(2)}×` : ''} |` : ''}`,
+      );
     }
     const rows = Object.entries(p.kernels).sort((a, b) => b[1].ms - a[1].ms);
     const ksum = rows.reduce((a, [, e]) => a + e.ms, 0);
-    lines.push('', `### (e) the same step by kernel (tf.profile; ${f(p.profiledStepMs)} ms per step profiled, ${f(p.unattributedMs)} ms of it outside kernels: engine, tape, JS)`, '');
+    lines.push(
+      '',
+      `### (e) the same step by kernel (tf.profile; ${f(p.profiledStepMs)} ms per step profiled, ${f(p.unattributedMs)} ms of it outside kernels: engine, tape, JS)`,
+      '',
+    );
     lines.push('| kernel | ms | share of kernel time | calls | MB allocated |', '|---|---|---|---|---|');
     let rest = 0;
     let restCalls = 0;
@@ -654,9 +802,12 @@ function profileTables(profiles: StepProfile[], torchPhases: Record<string, Reco
         restCalls += e.calls;
         continue;
       }
-      lines.push(`| ${k} | ${f(e.ms)} | ${((100 * e.ms) / ksum).toFixed(1)}% | ${e.calls.toFixed(0)} | ${(e.bytes / 2 ** 20).toFixed(1)} |`);
+      lines.push(
+        `| ${k} | ${f(e.ms)} | ${((100 * e.ms) / ksum).toFixed(1)}% | ${e.calls.toFixed(0)} | ${(e.bytes / 2 ** 20).toFixed(1)} |`,
+      );
     }
-    if (rest > 0) lines.push(`| (${rows.length - 25} other kernels) | ${f(rest)} | ${((100 * rest) / ksum).toFixed(1)}% | ${restCalls.toFixed(0)} | |`);
+    if (rest > 0)
+      lines.push(`| (${rows.length - 25} other kernels) | ${f(rest)} | ${((100 * rest) / ksum).toFixed(1)}% | ${restCalls.toFixed(0)} | |`);
     lines.push(`| **all kernels** | ${f(ksum)} | | ${rows.reduce((a, [, e]) => a + e.calls, 0).toFixed(0)} | |`);
   }
   return lines.join('\n');
@@ -670,21 +821,40 @@ function pluginKernelTable(k: Record<string, Record<string, { ms: number; calls:
     .filter((kn) => names.some((n, i) => (k[n]![kn]?.ms ?? 0) > 0.02 * totals[i]!))
     .sort((a, b) => names.reduce((s, n) => s + (k[n]![b]?.ms ?? 0), 0) - names.reduce((s, n) => s + (k[n]![a]?.ms ?? 0), 0));
   const f = (v: number) => (v < 10 ? v.toFixed(1) : v.toFixed(0));
-  const lines = ['', `### (f) face plugins' forward+backward at batch 16 by kernel (${label}; tf.profile, one call; ms / calls)`, '', `| kernel | ${names.join(' | ')} |`, `|---|${names.map(() => '---').join('|')}|`];
-  for (const kn of kernels) lines.push(`| ${kn} | ${names.map((n) => (k[n]![kn] ? `${f(k[n]![kn]!.ms)} / ${k[n]![kn]!.calls}` : '')).join(' | ')} |`);
+  const lines = [
+    '',
+    `### (f) face plugins' forward+backward at batch 16 by kernel (${label}; tf.profile, one call; ms / calls)`,
+    '',
+    `| kernel | ${names.join(' | ')} |`,
+    `|---|${names.map(() => '---').join('|')}|`,
+  ];
+  for (const kn of kernels)
+    lines.push(`| ${kn} | ${names.map((n) => (k[n]![kn] ? `${f(k[n]![kn]!.ms)} / ${k[n]![kn]!.calls}` : '')).join(' | ')} |`);
   lines.push(`| **all kernels** | ${totals.map((t) => f(t)).join(' | ')} |`);
   return lines.join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
 const f1 = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(0));
-const fmt = (v: Timing | string | undefined) => (v === undefined ? '' : typeof v === 'string' ? v : `${v.median < 10 ? v.median.toFixed(2) : v.median.toFixed(0)}`);
+const fmt = (v: Timing | string | undefined) =>
+  v === undefined ? '' : typeof v === 'string' ? v : `${v.median < 10 ? v.median.toFixed(2) : v.median.toFixed(0)}`;
 
 function table(title: string, rows: Row[]): string {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r.results)))];
   const hasTorch = rows.some((r) => r.torch);
   const per = [...new Set(rows.flatMap((r) => Object.keys(r.torchPer ?? {})))].sort((a, b) => Number(b) - Number(a));
-  const head = ['ms (median)', ...cols, ...(hasTorch ? ['PyTorch (best threads)', ...cols.filter((c) => c.startsWith('project')).map((c) => `${c} / PyTorch`), ...per.map((t) => `PyTorch ${t} thread${t === '1' ? '' : 's'}`), ...(per.includes('1') ? cols.filter((c) => c.startsWith('project')).map((c) => `CPU ms: ${c} / PyTorch 1 thread`) : [])] : [])];
+  const head = [
+    'ms (median)',
+    ...cols,
+    ...(hasTorch
+      ? [
+          'PyTorch (best threads)',
+          ...cols.filter((c) => c.startsWith('project')).map((c) => `${c} / PyTorch`),
+          ...per.map((t) => `PyTorch ${t} thread${t === '1' ? '' : 's'}`),
+          ...(per.includes('1') ? cols.filter((c) => c.startsWith('project')).map((c) => `CPU ms: ${c} / PyTorch 1 thread`) : []),
+        ]
+      : []),
+  ];
   const lines = [`### ${title}`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
     const cells = [r.name, ...cols.map((c) => fmt(r.results[c]))];
@@ -712,19 +882,36 @@ export async function main(argv: string[]): Promise<void> {
   const started = new Date().toISOString();
   const machine = { cpu: cpus()[0]?.model, cores: availableParallelism(), loadAverage: loadavg(), node: process.version };
   console.error(`bench: ${machine.cores} cores (${machine.cpu}), load average ${machine.loadAverage.map((l) => l.toFixed(1)).join(' ')}`);
-  if (machine.loadAverage[0]! > machine.cores * 1.5) console.error('bench: WARNING: the machine is busy; timings (and PyTorch, whose OpenMP threads spin) will be noisy.');
+  if (machine.loadAverage[0]! > machine.cores * 1.5)
+    console.error('bench: WARNING: the machine is busy; timings (and PyTorch, whose OpenMP threads spin) will be noisy.');
   const py = findPython(args);
   const sections: Record<string, Row[]> = {};
   let info: BackendInfo | null = null;
   if (args.only.has('conv')) sections['conv'] = await convSection(args);
   info = await setupBackend('wasm');
-  const variants: { label: string; prepare: () => Promise<unknown> }[] = [{ label: `project: wasm + native ×${info.native.threads}`, prepare: () => setupBackend('wasm') }];
+  const variants: { label: string; prepare: () => Promise<unknown> }[] = [
+    { label: `project: wasm + native ×${info.native.threads}`, prepare: () => setupBackend('wasm') },
+  ];
   if (!info.native.enabled) variants[0]!.label = 'project: wasm, no addon';
   else if (!args.quick) variants.push({ label: 'project: wasm, no addon', prepare: async () => removeNativeKernels('wasm') });
   // Stock tfjs: wasm cannot train (Conv2DBackpropFilter is missing, reported as the failure);
   // cpu takes minutes per step, so it runs with --full only.
-  if (!args.quick) variants.push({ label: 'tfjs wasm (stock)', prepare: async () => { await setupBackend('wasm'); restoreStockKernels('wasm'); } });
-  if (args.full) variants.push({ label: 'tfjs cpu (stock)', prepare: async () => { await setupBackend('wasm'); await tf.setBackend('cpu'); } });
+  if (!args.quick)
+    variants.push({
+      label: 'tfjs wasm (stock)',
+      prepare: async () => {
+        await setupBackend('wasm');
+        restoreStockKernels('wasm');
+      },
+    });
+  if (args.full)
+    variants.push({
+      label: 'tfjs cpu (stock)',
+      prepare: async () => {
+        await setupBackend('wasm');
+        await tf.setBackend('cpu');
+      },
+    });
   if (args.only.has('gan')) {
     sections['gan'] = await ganSection(args, variants);
     await setupBackend('wasm');
@@ -741,12 +928,20 @@ export async function main(argv: string[]): Promise<void> {
   if (args.torch) {
     if (!py) torch = 'PyTorch not found (`python3 -c "import torch"` fails; on Debian: apt-get install -y python3-torch)';
     else {
-      torch = runTorch(py, args, [...args.only].filter((s) => s === 'conv' || s === 'gan' || s === 'profile' || (s === 'plugins' && faceMods)), faceMods ? facesDir : undefined);
+      torch = runTorch(
+        py,
+        args,
+        [...args.only].filter((s) => s === 'conv' || s === 'gan' || s === 'profile' || (s === 'plugins' && faceMods)),
+        faceMods ? facesDir : undefined,
+      );
     }
   }
   if (typeof torch === 'object') {
     const conv = torch['conv'] as Record<string, Timing> | undefined;
-    const perThreads = (torch['perThreads'] ?? {}) as Record<string, { conv?: Record<string, Timing>; gan?: Record<string, Record<string, Timing>> }>;
+    const perThreads = (torch['perThreads'] ?? {}) as Record<
+      string,
+      { conv?: Record<string, Timing>; gan?: Record<string, Record<string, Timing>> }
+    >;
     for (const r of sections['conv'] ?? []) {
       if (conv?.[r.name]) r.torch = conv[r.name];
       r.torchPer = Object.fromEntries(Object.entries(perThreads).flatMap(([t, v]) => (v.conv?.[r.name] ? [[t, v.conv[r.name]!]] : [])));
@@ -768,18 +963,22 @@ export async function main(argv: string[]): Promise<void> {
     const perThreadsPlugins = perThreads as Record<string, { plugins?: Record<string, Record<string, Timing>> }>;
     for (const r of sections['plugins'] ?? []) {
       r.torch = faceRow(torchPlugins, r.name);
-      r.torchPer = Object.fromEntries(Object.entries(perThreadsPlugins).flatMap(([t, v]) => {
-        const x = faceRow(v.plugins, r.name);
-        return x ? [[t, x]] : [];
-      }));
+      r.torchPer = Object.fromEntries(
+        Object.entries(perThreadsPlugins).flatMap(([t, v]) => {
+          const x = faceRow(v.plugins, r.name);
+          return x ? [[t, x]] : [];
+        }),
+      );
     }
     const gan = torch['gan'] as Record<string, Record<string, Timing>> | undefined;
     for (const r of sections['gan'] ?? []) {
       r.torch = ganRow(gan, r.name);
-      r.torchPer = Object.fromEntries(Object.entries(perThreads).flatMap(([t, v]) => {
-        const x = ganRow(v.gan, r.name);
-        return x ? [[t, x]] : [];
-      }));
+      r.torchPer = Object.fromEntries(
+        Object.entries(perThreads).flatMap(([t, v]) => {
+          const x = ganRow(v.gan, r.name);
+          return x ? [[t, x]] : [];
+        }),
+      );
     }
   }
   const titles: Record<string, string> = {
@@ -798,38 +997,70 @@ export async function main(argv: string[]): Promise<void> {
     rmSync(facesDir, { recursive: true, force: true });
   }
   if (typeof torch === 'object') {
-    out.push(`PyTorch ${String(torch['torch'])} (${String(torch['blas'] ?? 'BLAS unknown')}); each PyTorch figure is the faster of ${String(torch['threads'])} threads (both below and in the JSON)`);
-  }
-  else out.push(torch);
+    out.push(
+      `PyTorch ${String(torch['torch'])} (${String(torch['blas'] ?? 'BLAS unknown')}); each PyTorch figure is the faster of ${String(torch['threads'])} threads (both below and in the JSON)`,
+    );
+  } else out.push(torch);
   for (const [k, rows] of Object.entries(sections)) {
     out.push('', table(titles[k] ?? k, rows));
-    const tp = typeof torch === 'object' ? (torch['plugins'] as Record<string, Record<string, Timing & { layout?: string }>> | undefined) : undefined;
+    const tp =
+      typeof torch === 'object'
+        ? (torch['plugins'] as Record<string, Record<string, Timing & { layout?: string }>> | undefined)
+        : undefined;
     if (k === 'plugins' && tp) {
       // PyTorch's face networks: each figure the faster of the thread counts and of NCHW / channels-last memory.
       const how = (t: (Timing & { layout?: string }) | undefined) => (t ? `${t.note ?? ''}, ${t.layout ?? ''}` : 'n/a');
-      out.push('', `PyTorch face networks (the same networks and weights, NCHW or channels-last memory, whichever is faster): ${Object.entries(tp).map(([n, v]) => `${n} forward ${how(v['forward'])}, forward+backward ${how(v['forwardBackward'])}`).join('; ')}`);
+      out.push(
+        '',
+        `PyTorch face networks (the same networks and weights, NCHW or channels-last memory, whichever is faster): ${Object.entries(tp)
+          .map(([n, v]) => `${n} forward ${how(v['forward'])}, forward+backward ${how(v['forwardBackward'])}`)
+          .join('; ')}`,
+      );
     }
   }
   for (const [res, c] of Object.entries(checks)) {
-    out.push('', typeof c === 'string'
-      ? `Same-work check at ${res} px: ${c}`
-      : `Same-work check at ${res} px (the project's G and D loaded into the PyTorch networks, one batch), max |Δ| / max |value|: mapping ${c['mappingRelErr']!.toExponential(1)}, images ${c['imageRelErr']!.toExponential(1)}, D logits on the reals ${c['realLogitsRelErr']!.toExponential(1)}, on the images ${c['logitsRelErr']!.toExponential(1)}; G adversarial loss ${c['gAdv']!.toFixed(6)} vs ${c['gAdvTorch']!.toFixed(6)}, D loss ${c['d']!.toFixed(6)} vs ${c['dTorch']!.toFixed(6)}`);
+    out.push(
+      '',
+      typeof c === 'string'
+        ? `Same-work check at ${res} px: ${c}`
+        : `Same-work check at ${res} px (the project's G and D loaded into the PyTorch networks, one batch), max |Δ| / max |value|: mapping ${c['mappingRelErr']!.toExponential(1)}, images ${c['imageRelErr']!.toExponential(1)}, D logits on the reals ${c['realLogitsRelErr']!.toExponential(1)}, on the images ${c['logitsRelErr']!.toExponential(1)}; G adversarial loss ${c['gAdv']!.toFixed(6)} vs ${c['gAdvTorch']!.toFixed(6)}, D loss ${c['d']!.toFixed(6)} vs ${c['dTorch']!.toFixed(6)}`,
+    );
   }
   let mismatch = false;
   if (faces !== undefined) {
     if (typeof faces === 'string') out.push('', `Same-network check, face plugins: ${faces}`);
     else {
-      out.push('', `Same-network check, face plugins (face-api's weights in the PyTorch networks, one [16, 128, 128, 3] batch; embed and the input gradient of Σ embed ⊙ probe: max |Δ| (max |Δ| / max |PyTorch value|); tolerances: output ${FACE_TOLERANCE}, gradient median ${FACE_GRAD_TOLERANCE}):`);
+      out.push(
+        '',
+        `Same-network check, face plugins (face-api's weights in the PyTorch networks, one [16, 128, 128, 3] batch; embed and the input gradient of Σ embed ⊙ probe: max |Δ| (max |Δ| / max |PyTorch value|); tolerances: output ${FACE_TOLERANCE}, gradient median ${FACE_GRAD_TOLERANCE}):`,
+      );
       for (const [name, c] of Object.entries(faces)) {
-        out.push(`- ${name}: output ${c.outMaxAbs.toExponential(1)} (${c.outRel.toExponential(1)}), input gradient ${c.gradMaxAbs.toExponential(1)} (${c.gradRel.toExponential(1)}), relative L2 per image median ${c.gradMedianL2.toExponential(1)}, worst ${c.gradWorstL2.toExponential(1)} (${c.imagesBeyond} of 16 beyond ${FACE_GRAD_TOLERANCE})${c.ok ? '' : ' — MISMATCH: the PyTorch network is not the plugin\'s; its timings compare different work'}`);
+        out.push(
+          `- ${name}: output ${c.outMaxAbs.toExponential(1)} (${c.outRel.toExponential(1)}), input gradient ${c.gradMaxAbs.toExponential(1)} (${c.gradRel.toExponential(1)}), relative L2 per image median ${c.gradMedianL2.toExponential(1)}, worst ${c.gradWorstL2.toExponential(1)} (${c.imagesBeyond} of 16 beyond ${FACE_GRAD_TOLERANCE})${c.ok ? '' : " — MISMATCH: the PyTorch network is not the plugin's; its timings compare different work"}`,
+        );
         if (!c.ok) mismatch = true;
       }
     }
   }
-  if (profiles.length) out.push(profileTables(profiles, typeof torch === 'object' ? (torch['profile'] as Record<string, Record<string, number>> | undefined) : undefined));
+  if (profiles.length)
+    out.push(
+      profileTables(
+        profiles,
+        typeof torch === 'object' ? (torch['profile'] as Record<string, Record<string, number>> | undefined) : undefined,
+      ),
+    );
   if (Object.keys(pluginKernels).length) out.push(pluginKernelTable(pluginKernels, variants[0]!.label));
   console.log(out.join('\n'));
-  const json = { started, machine, backend: info, torch, sections, profiles, pluginKernels, checks: { ...checks, ...(faces !== undefined ? { faces } : {}) } };
+  const json = {
+    started,
+    machine,
+    backend: info,
+    torch,
+    sections,
+    profiles,
+    pluginKernels,
+    checks: { ...checks, ...(faces !== undefined ? { faces } : {}) },
+  };
   if (args.json) writeFileSync(args.json, JSON.stringify(json, null, 2));
   if (mismatch) {
     console.error('bench: FAILED: a face plugin and its PyTorch network disagree beyond the tolerance (see "Same-network check" above).');

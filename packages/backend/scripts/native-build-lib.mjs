@@ -21,7 +21,12 @@ export function fingerprint() {
     // Not Linux: the CPU model name stands in for the feature flags.
   }
   const source = existsSync(SOURCE) ? createHash('sha256').update(readFileSync(SOURCE)).digest('hex').slice(0, 16) : 'missing';
-  return { source, cpu: `${cpus()[0]?.model ?? 'unknown'}|${createHash('sha256').update(flags).digest('hex').slice(0, 16)}`, platform: `${platform()}-${process.arch}`, napi: 8 };
+  return {
+    source,
+    cpu: `${cpus()[0]?.model ?? 'unknown'}|${createHash('sha256').update(flags).digest('hex').slice(0, 16)}`,
+    platform: `${platform()}-${process.arch}`,
+    napi: 8,
+  };
 }
 
 /** True when build/ holds an addon built from this source for this machine. */
@@ -51,7 +56,12 @@ function findCompiler() {
 
 function findNodeHeaders() {
   const prefix = resolve(dirname(process.execPath), '..');
-  const dirs = [process.env.GAN_CONTROL_NODE_HEADERS, join(prefix, 'include', 'node'), '/usr/include/node', '/usr/local/include/node'].filter(Boolean);
+  const dirs = [
+    process.env.GAN_CONTROL_NODE_HEADERS,
+    join(prefix, 'include', 'node'),
+    '/usr/include/node',
+    '/usr/local/include/node',
+  ].filter(Boolean);
   return dirs.find((d) => existsSync(join(d, 'node_api.h'))) ?? null;
 }
 
@@ -71,18 +81,32 @@ function build(opts) {
   const log = opts.log ?? (() => {});
   if (!opts.force && upToDate()) return { ok: true, built: false, path: ADDON };
   if (!existsSync(SOURCE)) return { ok: false, reason: `source ${SOURCE} is missing` };
-  if (process.platform === 'win32') return { ok: false, reason: 'building on Windows is not supported yet (needs node.lib); use the wasm backend' };
+  if (process.platform === 'win32')
+    return { ok: false, reason: 'building on Windows is not supported yet (needs node.lib); use the wasm backend' };
   const cxx = findCompiler();
   if (!cxx) return { ok: false, reason: 'no C++ compiler found (set CXX, or install g++ / clang++)' };
   const headers = findNodeHeaders();
-  if (!headers) return { ok: false, reason: `Node headers (node_api.h) not found next to ${process.execPath}; set GAN_CONTROL_NODE_HEADERS to the folder holding node_api.h` };
+  if (!headers)
+    return {
+      ok: false,
+      reason: `Node headers (node_api.h) not found next to ${process.execPath}; set GAN_CONTROL_NODE_HEADERS to the folder holding node_api.h`,
+    };
   mkdirSync(dirname(ADDON), { recursive: true });
   const tmp = `${ADDON}.${process.pid}.tmp`;
   const args = [
-    '-O3', '-std=c++17', '-fPIC', '-shared', '-pthread', '-fvisibility=hidden',
+    '-O3',
+    '-std=c++17',
+    '-fPIC',
+    '-shared',
+    '-pthread',
+    '-fvisibility=hidden',
     ...(process.env.GAN_CONTROL_NATIVE_PORTABLE ? [] : ['-march=native']),
-    '-DNODE_GYP_MODULE_NAME=gan_control_native', '-DNAPI_VERSION=8', `-I${headers}`,
-    SOURCE, '-o', tmp,
+    '-DNODE_GYP_MODULE_NAME=gan_control_native',
+    '-DNAPI_VERSION=8',
+    `-I${headers}`,
+    SOURCE,
+    '-o',
+    tmp,
     ...(process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : []),
   ];
   log(`compiling ${SOURCE} with ${cxx} (about 10-20 s)`);

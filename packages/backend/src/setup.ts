@@ -45,7 +45,9 @@ async function tryTensorflow(notes: string[]): Promise<boolean> {
       notes.push(`${spec} loaded`);
       return true;
     }
-    notes.push(`${spec} loaded but did not register the 'tensorflow' backend (two copies of @tensorflow/tfjs-core? run \`npm ls @tensorflow/tfjs-core\`)`);
+    notes.push(
+      `${spec} loaded but did not register the 'tensorflow' backend (two copies of @tensorflow/tfjs-core? run \`npm ls @tensorflow/tfjs-core\`)`,
+    );
   }
   return false;
 }
@@ -105,13 +107,19 @@ export async function setupBackend(preference: BackendPreference = 'auto'): Prom
   if (preference === 'auto' || preference === 'tensorflow') {
     if (await tryTensorflow(notes)) name = 'tensorflow';
     else if (preference === 'tensorflow') {
-      throw new BackendError('BACKEND_UNAVAILABLE', `The 'tensorflow' backend is not available: ${notes.join('; ')}. Install @tensorflow/tfjs-node (or -gpu) where libtensorflow can be downloaded, or use --backend wasm.`);
+      throw new BackendError(
+        'BACKEND_UNAVAILABLE',
+        `The 'tensorflow' backend is not available: ${notes.join('; ')}. Install @tensorflow/tfjs-node (or -gpu) where libtensorflow can be downloaded, or use --backend wasm.`,
+      );
     }
   }
   if (name === null && (preference === 'auto' || preference === 'wasm')) {
     if (await tryWasm(notes)) name = 'wasm';
     else if (preference === 'wasm') {
-      throw new BackendError('BACKEND_INIT_FAILED', `The 'wasm' backend could not start: ${notes.join('; ')}. Reinstall @tensorflow/tfjs-backend-wasm or use --backend cpu.`);
+      throw new BackendError(
+        'BACKEND_INIT_FAILED',
+        `The 'wasm' backend could not start: ${notes.join('; ')}. Reinstall @tensorflow/tfjs-backend-wasm or use --backend cpu.`,
+      );
     }
   }
   if (name === null) {

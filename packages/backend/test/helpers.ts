@@ -17,7 +17,13 @@ export function rand(n: number, seed: number): Float32Array {
 
 /** A tensor of shape `shape` filled with `rand`. */
 export function randT(shape: number[], seed: number): tf.Tensor {
-  return tf.tensor(rand(shape.reduce((a, b) => a * b, 1), seed), shape);
+  return tf.tensor(
+    rand(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  );
 }
 
 /** Runs `fn` on backend `name` and returns the values of the tensors it returns, leak-free. */

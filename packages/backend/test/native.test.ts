@@ -14,7 +14,17 @@ const cases: { x: [number, number, number, number]; w: [number, number, number, 
   { x: [2, 9, 9, 8], w: [3, 3, 8, 16], s: 1, pad: 'same' },
   { x: [3, 11, 7, 5], w: [3, 3, 5, 13], s: 2, pad: 'same' },
   { x: [1, 12, 13, 6], w: [4, 3, 6, 20], s: [2, 3], pad: 'valid' },
-  { x: [2, 10, 10, 9], w: [5, 5, 9, 7], s: 1, pad: [[0, 0], [1, 3], [2, 0], [0, 0]] },
+  {
+    x: [2, 10, 10, 9],
+    w: [5, 5, 9, 7],
+    s: 1,
+    pad: [
+      [0, 0],
+      [1, 3],
+      [2, 0],
+      [0, 0],
+    ],
+  },
   { x: [4, 8, 8, 33], w: [1, 1, 33, 17], s: 1, pad: 'valid' },
   { x: [2, 9, 9, 16], w: [3, 3, 16, 8], s: 2, pad: 1 },
 ];
@@ -46,7 +56,12 @@ function convRun(c: (typeof cases)[number]) {
 describe('native kernels', () => {
   it('are installed or the reason is reported', () => {
     if (info.native.enabled) {
-      expect(installedKernels('wasm')).toMatchObject({ Conv2D: 'native', Conv2DBackpropInput: 'native', Conv2DBackpropFilter: 'native', BatchMatMul: 'native' });
+      expect(installedKernels('wasm')).toMatchObject({
+        Conv2D: 'native',
+        Conv2DBackpropInput: 'native',
+        Conv2DBackpropFilter: 'native',
+        BatchMatMul: 'native',
+      });
       expect(info.native.threads).toBeGreaterThanOrEqual(1);
     } else {
       expect(info.native.reason.length).toBeGreaterThan(10);
@@ -77,10 +92,33 @@ describe('native kernels', () => {
         tf.matMul(a, shared, false, true),
         tf.matMul(tf.reshape(shared, [1, 29, 37]), tf.transpose(a, [0, 2, 1])),
         // Partial broadcasting ([2,3] against [3]) goes to the fallback kernel.
-        tf.matMul(big, tf.pad(b, [[0, 0], [0, 3], [0, 0]])),
-        tf.matMul(big, tf.tile(tf.reshape(tf.pad(b, [[0, 0], [0, 3], [0, 0]]), [1, 3, 40, 29]), [2, 1, 1, 1])),
+        tf.matMul(
+          big,
+          tf.pad(b, [
+            [0, 0],
+            [0, 3],
+            [0, 0],
+          ]),
+        ),
+        tf.matMul(
+          big,
+          tf.tile(
+            tf.reshape(
+              tf.pad(b, [
+                [0, 0],
+                [0, 3],
+                [0, 0],
+              ]),
+              [1, 3, 40, 29],
+            ),
+            [2, 1, 1, 1],
+          ),
+        ),
       ];
-      const [ga, gb] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q, false, true))))([a, tf.transpose(b, [0, 2, 1])]);
+      const [ga, gb] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q, false, true))))([
+        a,
+        tf.transpose(b, [0, 2, 1]),
+      ]);
       return [...outs, ga!, gb!];
     };
     const ref = await on('cpu', run);

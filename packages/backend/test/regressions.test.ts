@@ -56,7 +56,9 @@ describe('ResizeNearestNeighborGrad', () => {
         const xx = randT([3, 4, 5, 2], 25);
         const yy = tf.image.resizeNearestNeighbor(xx as tf.Tensor4D, size, alignCorners, halfPixelCenters);
         const rr = randT(yy.shape, 26);
-        const [g] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.image.resizeNearestNeighbor(a as tf.Tensor4D, size, alignCorners, halfPixelCenters), rr)))([xx]);
+        const [g] = tf.grads((a: tf.Tensor) =>
+          tf.sum(tf.mul(tf.image.resizeNearestNeighbor(a as tf.Tensor4D, size, alignCorners, halfPixelCenters), rr)),
+        )([xx]);
         return [yy, g!, xx, rr];
       });
       // <resize(x), r> = <x, dx> for the linear map resize, checked per batch image.
@@ -86,7 +88,9 @@ describe('ResizeBilinearGrad', () => {
         const xx = randT([3, 4, 5, 2], 41);
         const yy = tf.image.resizeBilinear(xx as tf.Tensor4D, size, alignCorners, halfPixelCenters);
         const rr = randT(yy.shape, 42);
-        const [g] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.image.resizeBilinear(a as tf.Tensor4D, size, alignCorners, halfPixelCenters), rr)))([xx]);
+        const [g] = tf.grads((a: tf.Tensor) =>
+          tf.sum(tf.mul(tf.image.resizeBilinear(a as tf.Tensor4D, size, alignCorners, halfPixelCenters), rr)),
+        )([xx]);
         return [yy, g!, xx, rr];
       });
       expect(dx!.length).toBe(x!.length);
@@ -120,9 +124,26 @@ describe('other kernels a StyleGAN2 step differentiates: wasm matches cpu', () =
     matMul: (x) => tf.matMul(tf.reshape(x, [8, 15]), randT([15, 4], 32)),
     matMulTransposed: (x) => tf.matMul(tf.reshape(x, [15, 8]), randT([4, 15], 33), true, true),
     batchMatMul: (x) => tf.matMul(tf.reshape(x, [2, 10, 6]), randT([2, 6, 3], 34)),
-    pad: (x) => tf.pad(x, [[0, 0], [1, 2], [2, 0], [0, 1]]),
-    padReflect: (x) => tf.mirrorPad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], 'reflect'),
-    transposeSliceConcat: (x) => tf.concat([tf.slice(tf.transpose(x, [0, 2, 1, 3]), [0, 1, 0, 0], [2, 2, 5, 3]), tf.reverse(tf.transpose(x, [0, 2, 1, 3]), [1])], 1),
+    pad: (x) =>
+      tf.pad(x, [
+        [0, 0],
+        [1, 2],
+        [2, 0],
+        [0, 1],
+      ]),
+    padReflect: (x) =>
+      tf.mirrorPad(
+        x,
+        [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ],
+        'reflect',
+      ),
+    transposeSliceConcat: (x) =>
+      tf.concat([tf.slice(tf.transpose(x, [0, 2, 1, 3]), [0, 1, 0, 0], [2, 2, 5, 3]), tf.reverse(tf.transpose(x, [0, 2, 1, 3]), [1])], 1),
     leakyRelu: (x) => tf.leakyRelu(x, 0.2),
     prelu: (x) => tf.prelu(x, tf.fill([3], 0.2)),
     rsqrtSquareMean: (x) => tf.rsqrt(tf.add(tf.mean(tf.square(x), [1, 2], true), 1e-8)),
@@ -135,7 +156,14 @@ describe('other kernels a StyleGAN2 step differentiates: wasm matches cpu', () =
     avgPool: (x) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'),
     resizeBilinear: (x) => tf.image.resizeBilinear(x as tf.Tensor4D, [7, 9], false, true),
     resizeBilinearDown: (x) => tf.image.resizeBilinear(x as tf.Tensor4D, [3, 2], true),
-    conv2dFusedLikeStyleGan: (x) => tf.leakyRelu(tf.add(tf.conv2d(tf.mul(x, randT([2, 1, 1, 3], 36)) as tf.Tensor4D, randT([3, 3, 3, 4], 37) as tf.Tensor4D, 1, 'same'), randT([4], 38)), 0.2),
+    conv2dFusedLikeStyleGan: (x) =>
+      tf.leakyRelu(
+        tf.add(
+          tf.conv2d(tf.mul(x, randT([2, 1, 1, 3], 36)) as tf.Tensor4D, randT([3, 3, 3, 4], 37) as tf.Tensor4D, 1, 'same'),
+          randT([4], 38),
+        ),
+        0.2,
+      ),
     logSoftmax: (x) => tf.logSoftmax(tf.reshape(x, [6, 20])),
     stackUnstack: (x) => tf.stack(tf.unstack(x, 1).reverse(), 2),
     cumsumLastAxis: (x) => tf.cumsum(x, 3),

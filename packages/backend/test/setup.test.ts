@@ -26,7 +26,10 @@ describe('setupBackend', () => {
   });
 
   it('rejects an unknown preference with a stable code and the valid choices', async () => {
-    await expect(setupBackend('webgl' as never)).rejects.toMatchObject({ code: 'BACKEND_UNKNOWN', message: expect.stringContaining('auto, tensorflow, wasm, cpu') });
+    await expect(setupBackend('webgl' as never)).rejects.toMatchObject({
+      code: 'BACKEND_UNKNOWN',
+      message: expect.stringContaining('auto, tensorflow, wasm, cpu'),
+    });
   });
 
   it("'tensorflow' fails with BACKEND_UNAVAILABLE when tfjs-node is not installed", async () => {

@@ -57,15 +57,13 @@ function conv2dFilterGrad(
 ): tf.Tensor4D {
   const backend = tf.getBackend();
   if (backend !== 'cpu' && tf.getKernel('Conv2DBackpropFilter', backend) != null) {
-    return tf
-      .engine()
-      .runKernel('Conv2DBackpropFilter', { x, dy }, {
-        strides,
-        pad,
-        dataFormat: 'NHWC',
-        dimRoundingMode,
-        filterShape,
-      } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+      strides,
+      pad,
+      dataFormat: 'NHWC',
+      dimRoundingMode,
+      filterShape,
+    } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
   }
   const [kh, kw] = filterShape;
   const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;

@@ -70,14 +70,12 @@ describe('gradients', () => {
       const y = tf.conv2d(x, w, stride, pad);
       const r = tf.randomNormal(y.shape, 0, 1, 'float32', 3);
       const got = tf.grad((f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, f as tf.Tensor4D, stride, pad), r)))(w);
-      const want = tf
-        .engine()
-        .runKernel('Conv2DBackpropFilter', { x, dy: r }, {
-          strides: stride,
-          pad,
-          dataFormat: 'NHWC',
-          filterShape: [3, 3, 3, 4],
-        } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      const want = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: r }, {
+        strides: stride,
+        pad,
+        dataFormat: 'NHWC',
+        filterShape: [3, 3, 3, 4],
+      } as unknown as tf.NamedAttrMap) as tf.Tensor;
       expect(maxAbs(got, want), `stride ${stride} ${pad}`).toBeLessThan(1e-4);
       tf.dispose([x, w, y, r, got, want]);
     }

@@ -1,7 +1,15 @@
 // Backend-neutral access to float32 tensor data for the JS and native kernels of this package.
 // The wasm backend keeps tensors on its heap (views are only valid until the heap grows, so take
 // them after every allocation of a kernel); the cpu backend keeps them as typed arrays.
-import { getKernel, util, type DataType, type KernelBackend, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  getKernel,
+  util,
+  type DataType,
+  type KernelBackend,
+  type NamedAttrMap,
+  type NamedTensorInfoMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 
 /** The parts of tfjs-backend-wasm's BackendWasm this package uses. */
 export interface WasmLikeBackend extends KernelBackend {
@@ -39,7 +47,13 @@ export function output(backend: KernelBackend, kind: BackendKind, shape: number[
  * output (on wasm, in place on the heap; the views are taken after the allocation, which may grow
  * and detach the heap).
  */
-export function compute(backend: KernelBackend, kind: BackendKind, shape: number[], inputs: TensorInfo[], fill: (ins: Float32Array[], out: Float32Array) => void): TensorInfo {
+export function compute(
+  backend: KernelBackend,
+  kind: BackendKind,
+  shape: number[],
+  inputs: TensorInfo[],
+  fill: (ins: Float32Array[], out: Float32Array) => void,
+): TensorInfo {
   if (kind === 'wasm') {
     const out = (backend as WasmLikeBackend).makeOutput(shape, 'float32');
     const ins = inputs.map((t) => values(backend, kind, t) as Float32Array);
@@ -47,7 +61,10 @@ export function compute(backend: KernelBackend, kind: BackendKind, shape: number
     return out;
   }
   const data = new Float32Array(util.sizeFromShape(shape));
-  fill(inputs.map((t) => values(backend, kind, t) as Float32Array), data);
+  fill(
+    inputs.map((t) => values(backend, kind, t) as Float32Array),
+    data,
+  );
   return (backend as CpuLikeBackend).makeTensorInfo(shape, 'float32', data);
 }
 
@@ -70,7 +87,9 @@ export function callKernel(
 ): TensorInfo {
   const config = getKernel(kernelName, backendName);
   if (!config) {
-    throw new Error(`@gan-control/backend: kernel '${kernelName}' is not registered for backend '${backendName}', which this package needs to compose a gradient kernel. Install a tfjs backend version >= 4.22.`);
+    throw new Error(
+      `@gan-control/backend: kernel '${kernelName}' is not registered for backend '${backendName}', which this package needs to compose a gradient kernel. Install a tfjs backend version >= 4.22.`,
+    );
   }
   const out = config.kernelFunc({ inputs, backend, attrs });
   return (Array.isArray(out) ? out[0] : out) as TensorInfo;

@@ -30,9 +30,19 @@ export function maxPoolGradJs(kind: BackendKind) {
   return (args: Args): TensorInfo => {
     const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
     const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as {
-      filterSize: [number, number] | number; strides: [number, number] | number; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      filterSize: [number, number] | number;
+      strides: [number, number] | number;
+      pad: 'valid' | 'same' | number;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
     };
-    const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    const info = backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      filterSize,
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+    );
     const x = values(args.backend, kind, input);
     const g = values(args.backend, kind, dy);
     const { batchSize: n, inHeight: h, inWidth: w, inChannels: ch, outHeight: oh, outWidth: ow } = info;
@@ -215,7 +225,15 @@ export function adamUpdateJs(kind: BackendKind) {
     const f = Math.fround;
     const [b1, b2, c1, c2, eps, step, sq] = [f(a.beta1), f(a.beta2), f(1 - a.beta1), f(1 - a.beta2), f(a.eps), f(a.stepSize), f(a.sqrtBc2)];
     const n = util.sizeFromShape(param.shape);
-    const fill = (p: Float32Array, g: Float32Array, mv: Float32Array, vv: Float32Array, po: Float32Array, mo: Float32Array, vo: Float32Array) => {
+    const fill = (
+      p: Float32Array,
+      g: Float32Array,
+      mv: Float32Array,
+      vv: Float32Array,
+      po: Float32Array,
+      mo: Float32Array,
+      vo: Float32Array,
+    ) => {
       for (let i = 0; i < n; i++) {
         const gi = g[i]!;
         const m2 = f(f(mv[i]! * b1) + f(gi * c1));

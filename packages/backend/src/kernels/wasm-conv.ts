@@ -46,7 +46,9 @@ function composer(backend: KernelBackend) {
 
 function assertNhwc(dataFormat: unknown, kernel: string): void {
   if (dataFormat !== undefined && dataFormat !== 'NHWC') {
-    throw new Error(`@gan-control/backend: ${kernel} on wasm supports dataFormat 'NHWC' only (got '${String(dataFormat)}'); transpose NCHW inputs to NHWC first.`);
+    throw new Error(
+      `@gan-control/backend: ${kernel} on wasm supports dataFormat 'NHWC' only (got '${String(dataFormat)}'); transpose NCHW inputs to NHWC first.`,
+    );
   }
 }
 
@@ -68,7 +70,21 @@ function dilateAndPad(
   let w = ow;
   if (sH > 1 || sW > 1) {
     const r = c.k('Reshape', { x: t }, { shape: [n, oh, 1, ow, 1, ch] });
-    const p = c.k('PadV2', { x: r }, { paddings: [[0, 0], [0, 0], [0, sH - 1], [0, 0], [0, sW - 1], [0, 0]], constantValue: 0 });
+    const p = c.k(
+      'PadV2',
+      { x: r },
+      {
+        paddings: [
+          [0, 0],
+          [0, 0],
+          [0, sH - 1],
+          [0, 0],
+          [0, sW - 1],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    );
     h = oh * sH;
     w = ow * sW;
     t = c.k('Reshape', { x: p }, { shape: [n, h, w, ch] });
@@ -83,25 +99,54 @@ function dilateAndPad(
   }
   return {
     t,
-    pad: [[0, 0], [Math.max(0, rows[0]), Math.max(0, rows[1])], [Math.max(0, cols[0]), Math.max(0, cols[1])], [0, 0]],
+    pad: [
+      [0, 0],
+      [Math.max(0, rows[0]), Math.max(0, rows[1])],
+      [Math.max(0, cols[0]), Math.max(0, cols[1])],
+      [0, 0],
+    ],
   };
 }
 
 /** `Conv2DBackpropInput` from the forward `Conv2D`. Also the forward of `conv2dTranspose`. */
-export function conv2DBackpropInputWasm(args: { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap }): TensorInfo {
+export function conv2DBackpropInputWasm(args: {
+  inputs: Record<string, TensorInfo>;
+  backend: KernelBackend;
+  attrs: NamedAttrMap;
+}): TensorInfo {
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as {
-    strides: [number, number] | number; pad: Pad; dataFormat: string; dimRoundingMode: Rounding; inputShape: [number, number, number, number];
+    strides: [number, number] | number;
+    pad: Pad;
+    dataFormat: string;
+    dimRoundingMode: Rounding;
+    inputShape: [number, number, number, number];
   };
   assertNhwc(dataFormat, 'Conv2DBackpropInput');
-  const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const info = backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   const c = composer(args.backend);
   const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w } = info;
   const top = kh - 1 - info.padInfo.top;
   const left = kw - 1 - info.padInfo.left;
   const hz = dy.shape[1] * info.strideHeight;
   const wz = dy.shape[2] * info.strideWidth;
-  const { t, pad: convPad } = dilateAndPad(c, dy, info.strideHeight, info.strideWidth, [top, h + kh - 1 - top - hz], [left, w + kw - 1 - left - wz]);
+  const { t, pad: convPad } = dilateAndPad(
+    c,
+    dy,
+    info.strideHeight,
+    info.strideWidth,
+    [top, h + kh - 1 - top - hz],
+    [left, w + kw - 1 - left - wz],
+  );
   const flipped = c.k('Reverse', { x: filter }, { dims: [0, 1] });
   const wt = c.k('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] });
   const dx = c.k('Conv2D', { x: t, filter: wt }, { strides: [1, 1], pad: convPad, dataFormat: 'NHWC', dilations: [1, 1] });
@@ -109,34 +154,71 @@ export function conv2DBackpropInputWasm(args: { inputs: Record<string, TensorInf
 }
 
 /** `Conv2DBackpropFilter`, missing from stock tfjs wasm. */
-export function conv2DBackpropFilterWasm(args: { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap }): TensorInfo {
+export function conv2DBackpropFilterWasm(args: {
+  inputs: Record<string, TensorInfo>;
+  backend: KernelBackend;
+  attrs: NamedAttrMap;
+}): TensorInfo {
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as {
-    strides: [number, number] | number; pad: Pad; dataFormat: string; dimRoundingMode: Rounding; filterShape: [number, number, number, number];
+    strides: [number, number] | number;
+    pad: Pad;
+    dataFormat: string;
+    dimRoundingMode: Rounding;
+    filterShape: [number, number, number, number];
   };
   assertNhwc(dataFormat, 'Conv2DBackpropFilter');
-  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   const c = composer(args.backend);
   const xt = c.k('Transpose', { x }, { perm: [3, 1, 2, 0] });
   const dyt = c.k('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
   const p = info.padInfo;
-  const full = c.k('Conv2D', { x: xt, filter: dyt }, {
-    strides: [1, 1], dilations: [info.strideHeight, info.strideWidth], dataFormat: 'NHWC',
-    pad: [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]],
-  });
+  const full = c.k(
+    'Conv2D',
+    { x: xt, filter: dyt },
+    {
+      strides: [1, 1],
+      dilations: [info.strideHeight, info.strideWidth],
+      dataFormat: 'NHWC',
+      pad: [
+        [0, 0],
+        [p.top, p.bottom],
+        [p.left, p.right],
+        [0, 0],
+      ],
+    },
+  );
   const [ci, fullH, fullW, co] = full.shape;
-  const cut = fullH === info.filterHeight && fullW === info.filterWidth
-    ? full
-    : c.k('Slice', { x: full }, { begin: [0, 0, 0, 0], size: [ci, info.filterHeight, info.filterWidth, co] });
+  const cut =
+    fullH === info.filterHeight && fullW === info.filterWidth
+      ? full
+      : c.k('Slice', { x: full }, { begin: [0, 0, 0, 0], size: [ci, info.filterHeight, info.filterWidth, co] });
   const dw = c.k('Transpose', { x: cut }, { perm: [1, 2, 0, 3] });
   return c.done(dw);
 }
 
 /** `DepthwiseConv2dNativeBackpropInput` (missing from stock tfjs wasm). */
-export function depthwiseBackpropInputWasm(args: { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap }): TensorInfo {
+export function depthwiseBackpropInputWasm(args: {
+  inputs: Record<string, TensorInfo>;
+  backend: KernelBackend;
+  attrs: NamedAttrMap;
+}): TensorInfo {
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
   const { strides, dilations, pad, dimRoundingMode, inputShape } = args.attrs as unknown as {
-    strides: [number, number] | number; dilations: [number, number] | number; pad: Pad; dimRoundingMode: Rounding; inputShape: [number, number, number, number];
+    strides: [number, number] | number;
+    dilations: [number, number] | number;
+    pad: Pad;
+    dimRoundingMode: Rounding;
+    inputShape: [number, number, number, number];
   };
   const fShape = filter.shape as [number, number, number, number];
   const info = backend_util.computeConv2DInfo(inputShape, fShape, strides, dilations ?? 1, pad, dimRoundingMode, true, 'channelsLast');
@@ -148,14 +230,27 @@ export function depthwiseBackpropInputWasm(args: { inputs: Record<string, Tensor
   const left = ekw - 1 - info.padInfo.left;
   const hz = dy.shape[1] * info.strideHeight;
   const wz = dy.shape[2] * info.strideWidth;
-  const { t, pad: convPad } = dilateAndPad(c, dy, info.strideHeight, info.strideWidth, [top, info.inHeight + ekh - 1 - top - hz], [left, info.inWidth + ekw - 1 - left - wz]);
+  const { t, pad: convPad } = dilateAndPad(
+    c,
+    dy,
+    info.strideHeight,
+    info.strideWidth,
+    [top, info.inHeight + ekh - 1 - top - hz],
+    [left, info.inWidth + ekw - 1 - left - wz],
+  );
   // Each of the C·M channels of dy is correlated with its own flipped filter tap set, then the
   // M contributions of a channel are summed.
   const flipped = c.k('Reverse', { x: filter }, { dims: [0, 1] });
   const f1 = c.k('Reshape', { x: flipped }, { shape: [kh, kw, ch * mult, 1] });
-  const y = c.k('DepthwiseConv2dNative', { x: t, filter: f1 }, {
-    strides: [1, 1], pad: convPad, dilations: [info.dilationHeight, info.dilationWidth],
-  });
+  const y = c.k(
+    'DepthwiseConv2dNative',
+    { x: t, filter: f1 },
+    {
+      strides: [1, 1],
+      pad: convPad,
+      dilations: [info.dilationHeight, info.dilationWidth],
+    },
+  );
   if (mult === 1) return c.done(y);
   const [n, h, w] = y.shape;
   const r = c.k('Reshape', { x: y }, { shape: [n, h, w, ch, mult] });
@@ -164,12 +259,29 @@ export function depthwiseBackpropInputWasm(args: { inputs: Record<string, Tensor
 }
 
 /** `DepthwiseConv2dNativeBackpropFilter` (missing from stock tfjs wasm). */
-export function depthwiseBackpropFilterWasm(args: { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap }): TensorInfo {
+export function depthwiseBackpropFilterWasm(args: {
+  inputs: Record<string, TensorInfo>;
+  backend: KernelBackend;
+  attrs: NamedAttrMap;
+}): TensorInfo {
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const { strides, dilations, pad, dimRoundingMode, filterShape } = args.attrs as unknown as {
-    strides: [number, number] | number; dilations: [number, number] | number; pad: Pad; dimRoundingMode: Rounding; filterShape: [number, number, number, number];
+    strides: [number, number] | number;
+    dilations: [number, number] | number;
+    pad: Pad;
+    dimRoundingMode: Rounding;
+    filterShape: [number, number, number, number];
   };
-  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, dilations ?? 1, pad, dimRoundingMode, true, 'channelsLast');
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    dilations ?? 1,
+    pad,
+    dimRoundingMode,
+    true,
+    'channelsLast',
+  );
   const [kh, kw, ch, mult] = filterShape;
   const [n, h, w] = x.shape;
   const [, oh, ow] = dy.shape;
@@ -181,14 +293,22 @@ export function depthwiseBackpropFilterWasm(args: { inputs: Record<string, Tenso
   const dyt = c.k('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
   const f = c.k('Reshape', { x: dyt }, { shape: [oh, ow, n * ch, mult] });
   const p = info.padInfo;
-  const full = c.k('DepthwiseConv2dNative', { x: x1, filter: f }, {
-    strides: [info.dilationHeight, info.dilationWidth], dilations: [info.strideHeight, info.strideWidth],
-    pad: [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]],
-  });
+  const full = c.k(
+    'DepthwiseConv2dNative',
+    { x: x1, filter: f },
+    {
+      strides: [info.dilationHeight, info.dilationWidth],
+      dilations: [info.strideHeight, info.strideWidth],
+      pad: [
+        [0, 0],
+        [p.top, p.bottom],
+        [p.left, p.right],
+        [0, 0],
+      ],
+    },
+  );
   const [, fullH, fullW] = full.shape;
-  const cut = fullH === kh && fullW === kw
-    ? full
-    : c.k('Slice', { x: full }, { begin: [0, 0, 0, 0], size: [1, kh, kw, n * ch * mult] });
+  const cut = fullH === kh && fullW === kw ? full : c.k('Slice', { x: full }, { begin: [0, 0, 0, 0], size: [1, kh, kw, n * ch * mult] });
   const r = c.k('Reshape', { x: cut }, { shape: [kh, kw, n, ch, mult] });
   const dw = c.k('Sum', { x: r }, { axis: [2], keepDims: false });
   return c.done(dw);

@@ -30,7 +30,16 @@ export interface NativeAddon {
   /** out = lrelu(x + b), b [C] broadcast over the rows of x. */
   biasLeakyRelu(x: Float32Array, b: Float32Array, out: Float32Array, alpha: number): void;
   /** One Adam step into pOut/mOut/vOut; k = β1, β2, 1−β1, 1−β2, eps, stepSize, sqrtBc2 (float32). */
-  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array, k: Float32Array): void;
+  adam(
+    p: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    pOut: Float32Array,
+    mOut: Float32Array,
+    vOut: Float32Array,
+    k: Float32Array,
+  ): void;
   /** out = x > 0 ? dy : α·dy. */
   leakyReluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[p, r] = scale · Σ_q x[p, q, r]; params: P, Q, R. */
@@ -96,7 +105,11 @@ async function load(): Promise<NativeLoad> {
   }
   if (!lib.upToDate()) {
     if (process.env['GAN_CONTROL_NATIVE_BUILD'] === '0') {
-      return { addon: null, reason: 'not built for this machine (run `npm run build:native -w @gan-control/backend`; lazy build disabled by GAN_CONTROL_NATIVE_BUILD=0)' };
+      return {
+        addon: null,
+        reason:
+          'not built for this machine (run `npm run build:native -w @gan-control/backend`; lazy build disabled by GAN_CONTROL_NATIVE_BUILD=0)',
+      };
     }
     let built: ReturnType<BuildLib['buildNative']>;
     try {
@@ -104,12 +117,17 @@ async function load(): Promise<NativeLoad> {
     } catch (err) {
       built = { ok: false, reason: err instanceof Error ? err.message : String(err) };
     }
-    if (!built.ok) return { addon: null, reason: `build failed: ${built.reason} (the wasm kernels are used; see the README's Install section)` };
+    if (!built.ok)
+      return { addon: null, reason: `build failed: ${built.reason} (the wasm kernels are used; see the README's Install section)` };
   }
   try {
     const require = createRequire(import.meta.url);
     const addon = require(lib.ADDON) as NativeAddon;
-    if (addon.info().abi !== NATIVE_ABI) return { addon: null, reason: `${lib.ADDON} has an unexpected ABI; rebuild with \`npm run build:native -w @gan-control/backend -- --force\`` };
+    if (addon.info().abi !== NATIVE_ABI)
+      return {
+        addon: null,
+        reason: `${lib.ADDON} has an unexpected ABI; rebuild with \`npm run build:native -w @gan-control/backend -- --force\``,
+      };
     addon.setThreads(defaultThreads());
     return { addon, path: lib.ADDON };
   } catch (err) {

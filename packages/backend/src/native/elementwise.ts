@@ -5,7 +5,23 @@
 // input first. Below `MIN_ELEMENTS` (thread hand-off costs more than it saves), for non-float32
 // data and for broadcasts that do not collapse to four dims, the replaced kernel runs.
 import { ADAM_UPDATE, BIAS_LEAKY_RELU, LEAKY_RELU_GRAD, UPFIRDN } from '@gan-control/gradients';
-import { Add, backend_util, LeakyRelu, Mean, Multiply, RealDiv, Sub, Sum, Tile, util, type KernelBackend, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  Add,
+  backend_util,
+  LeakyRelu,
+  Mean,
+  Multiply,
+  RealDiv,
+  Sub,
+  Sum,
+  Tile,
+  util,
+  type KernelBackend,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { compute, values, type BackendKind, type CpuLikeBackend, type WasmLikeBackend } from '../kernels/access.js';
 import type { NativeAddon } from './addon.js';
 
@@ -28,7 +44,11 @@ export const NATIVE_ONLY_KERNELS = [UPFIRDN, BIAS_LEAKY_RELU];
  * @example
  * broadcastPlan([16, 8, 8, 64], [16, 8, 8, 64], [64]); // { dims: [1, 1, 1024, 64], sa: [0, 0, 64, 1], sb: [0, 0, 0, 1] }
  */
-export function broadcastPlan(out: number[], a: readonly number[], b: readonly number[]): { dims: number[]; sa: number[]; sb: number[] } | null {
+export function broadcastPlan(
+  out: number[],
+  a: readonly number[],
+  b: readonly number[],
+): { dims: number[]; sa: number[]; sb: number[] } | null {
   const r = out.length;
   const pa = [...new Array(r - a.length).fill(1), ...a];
   const pb = [...new Array(r - b.length).fill(1), ...b];
@@ -99,7 +119,9 @@ export function elementwiseKernels(addon: NativeAddon, kind: BackendKind, prev: 
       const shape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
       const plan = util.sizeFromShape(shape) >= MIN_ELEMENTS ? broadcastPlan(shape, a.shape, b.shape) : null;
       if (!plan) return prev(name)(args);
-      return compute(backend, kind, shape, [a, b], ([av, bv], out) => addon.binary(op, av!, bv!, out, Int32Array.from([...plan.dims, ...plan.sa, ...plan.sb])));
+      return compute(backend, kind, shape, [a, b], ([av, bv], out) =>
+        addon.binary(op, av!, bv!, out, Int32Array.from([...plan.dims, ...plan.sa, ...plan.sb])),
+      );
     },
   });
   const leaky: KernelFunc = (args) => {
@@ -112,26 +134,31 @@ export function elementwiseKernels(addon: NativeAddon, kind: BackendKind, prev: 
     const { inputs, backend, attrs } = args as unknown as Args;
     const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
     if (util.sizeFromShape(x.shape) < MIN_ELEMENTS) return prev(LEAKY_RELU_GRAD)(args);
-    return compute(backend, kind, x.shape, [dy, x], ([dv, xv], out) => addon.leakyReluGrad(dv!, xv!, out, (attrs as unknown as { alpha: number }).alpha));
+    return compute(backend, kind, x.shape, [dy, x], ([dv, xv], out) =>
+      addon.leakyReluGrad(dv!, xv!, out, (attrs as unknown as { alpha: number }).alpha),
+    );
   };
-  const reduce = (name: string, mean: boolean): KernelFunc => (args) => {
-    const { inputs, backend, attrs } = args as unknown as Args;
-    const { x } = inputs as { x: TensorInfo };
-    const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
-    if (x.dtype !== 'float32' || util.sizeFromShape(x.shape) < MIN_ELEMENTS) return prev(name)(args);
-    const axes = util.parseAxisParam(axis, x.shape);
-    const plan = reducePlan(x.shape, axes);
-    if (!plan) return prev(name)(args);
-    let shape = x.shape.filter((_, i) => !axes.includes(i));
-    if (keepDims) shape = backend_util.expandShapeToKeepDim(shape, axes);
-    return compute(backend, kind, shape, [x], ([xv], out) => addon.reduce(xv!, out, Int32Array.from(plan), mean ? 1 / plan[1] : 1));
-  };
+  const reduce =
+    (name: string, mean: boolean): KernelFunc =>
+    (args) => {
+      const { inputs, backend, attrs } = args as unknown as Args;
+      const { x } = inputs as { x: TensorInfo };
+      const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
+      if (x.dtype !== 'float32' || util.sizeFromShape(x.shape) < MIN_ELEMENTS) return prev(name)(args);
+      const axes = util.parseAxisParam(axis, x.shape);
+      const plan = reducePlan(x.shape, axes);
+      if (!plan) return prev(name)(args);
+      let shape = x.shape.filter((_, i) => !axes.includes(i));
+      if (keepDims) shape = backend_util.expandShapeToKeepDim(shape, axes);
+      return compute(backend, kind, shape, [x], ([xv], out) => addon.reduce(xv!, out, Int32Array.from(plan), mean ? 1 / plan[1] : 1));
+    };
   const tile: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;
     const { x } = inputs as { x: TensorInfo };
     const { reps } = attrs as unknown as { reps: number[] };
     const shape = x.shape.map((d, i) => d * reps[i]!);
-    if (x.dtype !== 'float32' || x.shape.length < 1 || x.shape.length > 6 || util.sizeFromShape(shape) < MIN_ELEMENTS) return prev(Tile)(args);
+    if (x.dtype !== 'float32' || x.shape.length < 1 || x.shape.length > 6 || util.sizeFromShape(shape) < MIN_ELEMENTS)
+      return prev(Tile)(args);
     return compute(backend, kind, shape, [x], ([xv], out) => addon.tile(xv!, out, Int32Array.from([...x.shape, ...reps])));
   };
   const fir: KernelFunc = (args) => {
@@ -140,16 +167,22 @@ export function elementwiseKernels(addon: NativeAddon, kind: BackendKind, prev: 
     const a = attrs as unknown as { mh: Float32Array; mw: Float32Array; outH: number; outW: number };
     const [n, h, w, c] = x.shape as [number, number, number, number];
     if (x.dtype !== 'float32') throw new Error(`@gan-control/backend: ${UPFIRDN} takes float32 input (got ${x.dtype})`);
-    return compute(backend, kind, [n, a.outH, a.outW, c], [x], ([xv], out) => addon.fir(xv!, out, Int32Array.from([n, h, w, c, a.outH, a.outW]), a.mh, a.mw));
+    return compute(backend, kind, [n, a.outH, a.outW, c], [x], ([xv], out) =>
+      addon.fir(xv!, out, Int32Array.from([n, h, w, c, a.outH, a.outW]), a.mh, a.mw),
+    );
   };
   const biasLeaky: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;
     const { x, b } = inputs as { x: TensorInfo; b: TensorInfo };
     const c = x.shape[x.shape.length - 1]!;
     if (x.dtype !== 'float32' || b.dtype !== 'float32' || b.shape.length !== 1 || b.shape[0] !== c) {
-      throw new Error(`@gan-control/backend: ${BIAS_LEAKY_RELU} takes float32 x [..., C] and b [C] (got ${x.dtype} [${x.shape}] and ${b.dtype} [${b.shape}])`);
+      throw new Error(
+        `@gan-control/backend: ${BIAS_LEAKY_RELU} takes float32 x [..., C] and b [C] (got ${x.dtype} [${x.shape}] and ${b.dtype} [${b.shape}])`,
+      );
     }
-    return compute(backend, kind, x.shape, [x, b], ([xv, bv], out) => addon.biasLeakyRelu(xv!, bv!, out, (attrs as unknown as { alpha: number }).alpha));
+    return compute(backend, kind, x.shape, [x, b], ([xv, bv], out) =>
+      addon.biasLeakyRelu(xv!, bv!, out, (attrs as unknown as { alpha: number }).alpha),
+    );
   };
   const adam: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;

@@ -38,14 +38,26 @@ const MIN_MACS = 1 << 15;
 
 function convParams(info: backend_util.Conv2DInfo): Int32Array {
   return Int32Array.from([
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
-    info.filterHeight, info.filterWidth, info.outChannels, info.outHeight, info.outWidth,
-    info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
-    info.padInfo.top, info.padInfo.left,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.outChannels,
+    info.outHeight,
+    info.outWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
   ]);
 }
 
-const macs = (info: backend_util.Conv2DInfo) => info.batchSize * info.outHeight * info.outWidth * info.outChannels * info.filterHeight * info.filterWidth * info.inChannels;
+const macs = (info: backend_util.Conv2DInfo) =>
+  info.batchSize * info.outHeight * info.outWidth * info.outChannels * info.filterHeight * info.filterWidth * info.inChannels;
 const fits = (n: number) => n < 2 ** 31;
 const nhwc = (f: unknown) => f === undefined || f === 'NHWC';
 
@@ -53,27 +65,72 @@ function convKernels(addon: NativeAddon, kind: BackendKind, prev: (name: string)
   const conv: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;
     const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
-    const a = attrs as unknown as { strides: number | [number, number]; pad: Pad; dataFormat: string; dilations: number | [number, number]; dimRoundingMode: Rounding };
+    const a = attrs as unknown as {
+      strides: number | [number, number];
+      pad: Pad;
+      dataFormat: string;
+      dilations: number | [number, number];
+      dimRoundingMode: Rounding;
+    };
     if (x.dtype !== 'float32' || filter.dtype !== 'float32' || !nhwc(a.dataFormat)) return prev(Conv2D)(args);
-    const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+    const info = backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      a.strides,
+      a.dilations ?? 1,
+      a.pad,
+      a.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
     if (macs(info) < MIN_MACS || !fits(util.sizeFromShape(info.outShape)) || !fits(util.sizeFromShape(x.shape))) return prev(Conv2D)(args);
     return compute(backend, kind, info.outShape, [x, filter], ([xv, fv], out) => addon.conv(0, xv!, fv!, out, convParams(info)));
   };
   const backInput: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-    const a = attrs as unknown as { strides: number | [number, number]; pad: Pad; dataFormat: string; dimRoundingMode: Rounding; inputShape: [number, number, number, number] };
+    const a = attrs as unknown as {
+      strides: number | [number, number];
+      pad: Pad;
+      dataFormat: string;
+      dimRoundingMode: Rounding;
+      inputShape: [number, number, number, number];
+    };
     if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || !nhwc(a.dataFormat)) return prev(Conv2DBackpropInput)(args);
-    const info = backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+    const info = backend_util.computeConv2DInfo(
+      a.inputShape,
+      filter.shape as [number, number, number, number],
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
     if (macs(info) < MIN_MACS || !fits(util.sizeFromShape(a.inputShape))) return prev(Conv2DBackpropInput)(args);
     return compute(backend, kind, [...a.inputShape], [dy, filter], ([dyv, fv], out) => addon.conv(1, dyv!, fv!, out, convParams(info)));
   };
   const backFilter: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;
     const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-    const a = attrs as unknown as { strides: number | [number, number]; pad: Pad; dataFormat: string; dimRoundingMode: Rounding; filterShape: [number, number, number, number] };
+    const a = attrs as unknown as {
+      strides: number | [number, number];
+      pad: Pad;
+      dataFormat: string;
+      dimRoundingMode: Rounding;
+      filterShape: [number, number, number, number];
+    };
     if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !nhwc(a.dataFormat)) return prev(Conv2DBackpropFilter)(args);
-    const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+    const info = backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      a.filterShape,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
     if (macs(info) < MIN_MACS || !fits(util.sizeFromShape(x.shape))) return prev(Conv2DBackpropFilter)(args);
     return compute(backend, kind, [...a.filterShape], [x, dy], ([xv, dyv], out) => addon.conv(2, xv!, dyv!, out, convParams(info)));
   };
@@ -100,10 +157,13 @@ function convKernels(addon: NativeAddon, kind: BackendKind, prev: (name: string)
     const ba = util.sizeFromShape(outerA);
     const bb = util.sizeFromShape(outerB);
     // The addon broadcasts a whole operand (batch 1) or none; other patterns go to the fallback.
-    const plain = (o: number[], size: number) => size === 1 || (size === batch && util.arraysEqual([...new Array(outer.length - o.length).fill(1), ...o], outer));
-    if (k !== k2 || !plain(outerA, ba) || !plain(outerB, bb) || batch * m * n * k < MIN_MACS || !fits(batch * m * n)) return prev(BatchMatMul)(args);
+    const plain = (o: number[], size: number) =>
+      size === 1 || (size === batch && util.arraysEqual([...new Array(outer.length - o.length).fill(1), ...o], outer));
+    if (k !== k2 || !plain(outerA, ba) || !plain(outerB, bb) || batch * m * n * k < MIN_MACS || !fits(batch * m * n))
+      return prev(BatchMatMul)(args);
     return compute(backend, kind, [...outer, m, n], [a, b], ([av, bv], out) =>
-      addon.matmul(av!, bv!, out, Int32Array.from([batch, ba, bb, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0])));
+      addon.matmul(av!, bv!, out, Int32Array.from([batch, ba, bb, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0])),
+    );
   };
   return [
     { kernelName: Conv2D, backendName: kind, kernelFunc: conv },
@@ -138,7 +198,10 @@ export async function installNativeKernels(kind: BackendKind): Promise<NativeSta
     }
     const prev = (name: string): KernelFunc => {
       const f = previous.get(name);
-      if (!f) throw new Error(`@gan-control/backend: no ${kind} kernel for ${name} to fall back to (the native kernel does not cover this case).`);
+      if (!f)
+        throw new Error(
+          `@gan-control/backend: no ${kind} kernel for ${name} to fall back to (the native kernel does not cover this case).`,
+        );
       return f;
     };
     for (const k of [...convKernels(addon, kind, prev), ...elementwiseKernels(addon, kind, prev), ...spatialKernels(addon, kind, prev)]) {

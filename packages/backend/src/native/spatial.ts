@@ -36,19 +36,42 @@ const nhwc = (f: unknown) => f === undefined || f === 'NHWC';
 
 function poolParams(info: backend_util.Conv2DInfo): Int32Array {
   return Int32Array.from([
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
-    info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
-    info.effectiveFilterHeight, info.effectiveFilterWidth, info.padInfo.top, info.padInfo.left,
-    info.filterHeight, info.filterWidth,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.effectiveFilterHeight,
+    info.effectiveFilterWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+    info.filterHeight,
+    info.filterWidth,
   ]);
 }
 
 function convParams(info: backend_util.Conv2DInfo): Int32Array {
   return Int32Array.from([
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
-    info.filterHeight, info.filterWidth, info.outChannels, info.outHeight, info.outWidth,
-    info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
-    info.padInfo.top, info.padInfo.left,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.outChannels,
+    info.outHeight,
+    info.outWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
   ]);
 }
 
@@ -57,10 +80,23 @@ export function spatialKernels(addon: NativeAddon, kind: BackendKind, prev: (nam
   const maxPoolGrad: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;
     const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
-    const a = attrs as unknown as { filterSize: [number, number] | number; strides: [number, number] | number; pad: Pad; dimRoundingMode?: Rounding };
+    const a = attrs as unknown as {
+      filterSize: [number, number] | number;
+      strides: [number, number] | number;
+      pad: Pad;
+      dimRoundingMode?: Rounding;
+    };
     const n = util.sizeFromShape(input.shape);
-    if (dy.dtype !== 'float32' || input.dtype !== 'float32' || input.shape.length !== 4 || n < MIN_ELEMENTS || !fits(n)) return prev(MaxPoolGrad)(args);
-    const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+    if (dy.dtype !== 'float32' || input.dtype !== 'float32' || input.shape.length !== 4 || n < MIN_ELEMENTS || !fits(n))
+      return prev(MaxPoolGrad)(args);
+    const info = backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      a.filterSize,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+    );
     return compute(backend, kind, [...input.shape], [dy, input], ([g, x], out) => addon.pool(0, g!, x!, out, poolParams(info)));
   };
   const avgPoolGrad: KernelFunc = (args) => {
@@ -76,9 +112,25 @@ export function spatialKernels(addon: NativeAddon, kind: BackendKind, prev: (nam
   const depthwise: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;
     const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
-    const a = attrs as unknown as { strides: [number, number] | number; pad: Pad; dilations: [number, number] | number; dimRoundingMode: Rounding; dataFormat: string };
-    if (x.dtype !== 'float32' || filter.dtype !== 'float32' || !nhwc(a.dataFormat) || x.shape.length !== 4 || filter.shape[3] !== 1) return prev(DepthwiseConv2dNative)(args);
-    const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true, 'channelsLast');
+    const a = attrs as unknown as {
+      strides: [number, number] | number;
+      pad: Pad;
+      dilations: [number, number] | number;
+      dimRoundingMode: Rounding;
+      dataFormat: string;
+    };
+    if (x.dtype !== 'float32' || filter.dtype !== 'float32' || !nhwc(a.dataFormat) || x.shape.length !== 4 || filter.shape[3] !== 1)
+      return prev(DepthwiseConv2dNative)(args);
+    const info = backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      a.strides,
+      a.dilations ?? 1,
+      a.pad,
+      a.dimRoundingMode,
+      true,
+      'channelsLast',
+    );
     const n = util.sizeFromShape(info.outShape);
     if (n < MIN_ELEMENTS || !fits(n) || !fits(util.sizeFromShape(x.shape))) return prev(DepthwiseConv2dNative)(args);
     return compute(backend, kind, info.outShape, [x, filter], ([xv, fv], out) => addon.conv(3, xv!, fv!, out, convParams(info)));
@@ -86,10 +138,26 @@ export function spatialKernels(addon: NativeAddon, kind: BackendKind, prev: (nam
   const depthwiseBackInput: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-    const a = attrs as unknown as { strides: [number, number] | number; pad: Pad; dilations: [number, number] | number; dimRoundingMode: Rounding; inputShape: [number, number, number, number] };
+    const a = attrs as unknown as {
+      strides: [number, number] | number;
+      pad: Pad;
+      dilations: [number, number] | number;
+      dimRoundingMode: Rounding;
+      inputShape: [number, number, number, number];
+    };
     const n = util.sizeFromShape(a.inputShape);
-    if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || filter.shape[3] !== 1 || n < MIN_ELEMENTS || !fits(n)) return prev(DepthwiseConv2dNativeBackpropInput)(args);
-    const info = backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true, 'channelsLast');
+    if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || filter.shape[3] !== 1 || n < MIN_ELEMENTS || !fits(n))
+      return prev(DepthwiseConv2dNativeBackpropInput)(args);
+    const info = backend_util.computeConv2DInfo(
+      a.inputShape,
+      filter.shape as [number, number, number, number],
+      a.strides,
+      a.dilations ?? 1,
+      a.pad,
+      a.dimRoundingMode,
+      true,
+      'channelsLast',
+    );
     return compute(backend, kind, [...a.inputShape], [dy, filter], ([g, fv], out) => addon.conv(4, g!, fv!, out, convParams(info)));
   };
   const slice: KernelFunc = (args) => {
@@ -100,8 +168,11 @@ export function spatialKernels(addon: NativeAddon, kind: BackendKind, prev: (nam
     const [begin, size] = slice_util.parseSliceParams(x as never, a.begin, a.size);
     const n = util.sizeFromShape(size);
     // Contiguous slices are one copy in the stock kernels already.
-    if (n < MIN_ELEMENTS || !fits(util.sizeFromShape(x.shape)) || slice_util.isSliceContinous(x.shape, begin, size)) return prev(Slice)(args);
-    return compute(backend, kind, size, [x], ([xv], out) => addon.box(0, xv!, out, Int32Array.from([x.shape.length, ...x.shape, ...size, ...begin]), 0));
+    if (n < MIN_ELEMENTS || !fits(util.sizeFromShape(x.shape)) || slice_util.isSliceContinous(x.shape, begin, size))
+      return prev(Slice)(args);
+    return compute(backend, kind, size, [x], ([xv], out) =>
+      addon.box(0, xv!, out, Int32Array.from([x.shape.length, ...x.shape, ...size, ...begin]), 0),
+    );
   };
   const pad: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;
@@ -109,8 +180,19 @@ export function spatialKernels(addon: NativeAddon, kind: BackendKind, prev: (nam
     const a = attrs as unknown as { paddings: [number, number][]; constantValue: number };
     const shape = x.shape.map((d, i) => a.paddings[i]![0] + d + a.paddings[i]![1]);
     const n = util.sizeFromShape(shape);
-    if (x.dtype !== 'float32' || x.shape.length < 1 || x.shape.length > 6 || util.sizeFromShape(x.shape) === 0 || a.paddings.some(([b, e]) => b < 0 || e < 0) || n < MIN_ELEMENTS || !fits(n)) return prev(PadV2)(args);
-    return compute(backend, kind, shape, [x], ([xv], out) => addon.box(1, xv!, out, Int32Array.from([x.shape.length, ...x.shape, ...shape, ...a.paddings.map(([b]) => b)]), a.constantValue));
+    if (
+      x.dtype !== 'float32' ||
+      x.shape.length < 1 ||
+      x.shape.length > 6 ||
+      util.sizeFromShape(x.shape) === 0 ||
+      a.paddings.some(([b, e]) => b < 0 || e < 0) ||
+      n < MIN_ELEMENTS ||
+      !fits(n)
+    )
+      return prev(PadV2)(args);
+    return compute(backend, kind, shape, [x], ([xv], out) =>
+      addon.box(1, xv!, out, Int32Array.from([x.shape.length, ...x.shape, ...shape, ...a.paddings.map(([b]) => b)]), a.constantValue),
+    );
   };
   return [
     { kernelName: MaxPoolGrad, backendName: kind, kernelFunc: maxPoolGrad },
