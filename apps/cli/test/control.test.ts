@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { writeTinyModel } from './tiny-model.js';
 import type { Context } from '../src/context.js';
 import { openControl } from '../src/control.js';
@@ -53,24 +54,24 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('openControl', () => {
   it('when the controller refuses the encoders, they and the model are released (no tensor leaks)', async () => {
-    const before = tf.memory().numTensors;
-    await expect(openControl({ path: model, label: 'tiny' }, ctx, { measure: false })).rejects.toMatchObject({
-      code: 'ENCODERS_INVALID_OPTIONS',
+    await expectNoLeaks(async () => {
+      await expect(openControl({ path: model, label: 'tiny' }, ctx, { measure: false })).rejects.toMatchObject({
+        code: 'ENCODERS_INVALID_OPTIONS',
+      });
+      expect(loaded).toHaveLength(2);
+      expect(loaded.every((e) => e.disposed)).toBe(true);
     });
-    expect(loaded).toHaveLength(2);
-    expect(loaded.every((e) => e.disposed)).toBe(true);
-    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('an encoder whose weights hold NaN is CLI_MODEL_CORRUPT naming it, and everything is released', async () => {
     loaded.length = 0;
     poison = Number.NaN;
-    const before = tf.memory().numTensors;
-    await expect(openControl({ path: model, label: 'tiny' }, ctx, { measure: false })).rejects.toMatchObject({
-      code: 'CLI_MODEL_CORRUPT',
-      message: `corrupt encoder 'color' in ${join(model, 'encoders')}: weight 'fc_stack.0.weight' holds NaN (element 5); restore color.safetensors or retrain the encoders (gan-control encoders)`,
+    await expectNoLeaks(async () => {
+      await expect(openControl({ path: model, label: 'tiny' }, ctx, { measure: false })).rejects.toMatchObject({
+        code: 'CLI_MODEL_CORRUPT',
+        message: `corrupt encoder 'color' in ${join(model, 'encoders')}: weight 'fc_stack.0.weight' holds NaN (element 5); restore color.safetensors or retrain the encoders (gan-control encoders)`,
+      });
+      expect(loaded.every((e) => e.disposed)).toBe(true);
     });
-    expect(loaded.every((e) => e.disposed)).toBe(true);
-    expect(tf.memory().numTensors).toBe(before);
   });
 });

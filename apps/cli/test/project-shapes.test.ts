@@ -9,6 +9,7 @@ import { createAttribute } from '@gan-control/contrastive-loss';
 import type { Attribute } from '@gan-control/contrastive-loss';
 import { color, position, size } from '@gan-control/domain-shapes';
 import { Controller, encoderStart, projectImage } from '@gan-control/encoders';
+import { trackTensors } from '@gan-control/test-utils';
 
 const modelDir = resolve(import.meta.dirname, '..', '..', '..', 'packages', 'domain-shapes', 'model');
 const hasModel = existsSync(resolve(modelDir, 'encoders'));
@@ -42,9 +43,9 @@ describe.runIf(hasModel)('projectImage + Controller on the bundled shapes model'
   // (60 steps: 46.1 dB); from the mean w, 60 steps stay at 20 dB on this image (the blob starts at
   // the centre, 8 px from the shape). The bound leaves room for backend rounding.
   it('reproduces an image sampled from the model (PSNR above 35 dB) and an edit changes only its attribute', async () => {
-    const before = tf.memory().numTensors;
+    const leaks = trackTensors();
     const start = encoderStart(controller, target, attributes);
-    expect(tf.memory().numTensors).toBe(before);
+    leaks.expectAlive(0, 'encoderStart');
     const r = await projectImage(controller.generator, target, { steps: 40, statsSamples: 1000, start });
     try {
       expect(r.latent.mode).toBe('groups');
@@ -79,6 +80,6 @@ describe.runIf(hasModel)('projectImage + Controller on the bundled shapes model'
     } finally {
       r.image.dispose();
     }
-    expect(tf.memory().numTensors).toBe(before);
+    leaks.expectAlive(0);
   });
 });

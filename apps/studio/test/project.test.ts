@@ -16,6 +16,7 @@ import { color, position, size } from '@gan-control/domain-shapes';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStudioServer, type StudioServer } from 'gan-control';
+import { trackPageTensors } from '@gan-control/test-utils';
 import { CHROMIUM, SHAPES_MODEL, STUDIO_DIR, buildStudio, haveChromium, launch, move, readCanvas, settled, stats } from './helpers.js';
 
 const available = haveChromium();
@@ -82,8 +83,6 @@ describe.skipIf(!available)('studio: edit your own image', () => {
     return { hue: v[0][0], x: v[1][0], y: v[1][1], size: v[2][0] };
   }
 
-  const numTensors = (page: Page) => page.evaluate(() => (window as unknown as { tf: typeof tf }).tf.memory().numTensors);
-
   it('projects a picture drawn outside the project, then color.hue = 200 changes only the colour', async () => {
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     const uncaught: string[] = [];
@@ -94,7 +93,7 @@ describe.skipIf(!available)('studio: edit your own image', () => {
     });
     await page.goto(`${server.url}?backend=wasm&seed=3&steps=60`);
     await settled(page, 1);
-    const tensorsBefore = await numTensors(page);
+    const leaks = await trackPageTensors(page);
 
     /** Projects the photo; returns what the page reports when the projected picture is shown. */
     const project = async () => {
@@ -204,14 +203,14 @@ describe.skipIf(!available)('studio: edit your own image', () => {
     await shared.close();
 
     // Nothing leaked on the page: the projection's target was released, frames release theirs.
-    expect(await numTensors(page)).toBe(tensorsBefore);
+    await leaks.expectAlive(0, 'the projection');
 
     // Back to samples: the seed's picture again.
     const before = (await stats(page)).frames;
     await page.locator('#back-to-samples').click();
     const back = await settled(page, before + 1);
     expect((back as unknown as { projected: boolean }).projected).toBe(false);
-    expect(await numTensors(page)).toBe(tensorsBefore);
+    await leaks.expectAlive(0, 'back to samples');
 
     expect(uncaught).toEqual([]);
     expect(consoleErrors).toEqual([]);

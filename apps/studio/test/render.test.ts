@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { fileSource, openModel, type StudioModel } from '../src/model.js';
 import { Renderer } from '../src/render.js';
 import { parseSettings, type Settings } from '../src/settings.js';
@@ -66,11 +67,11 @@ describe('studio model and renderer (Node, cpu)', () => {
   it('a frame and a variations batch leave no tensor behind', async () => {
     const s = settings('seed=2&color.hue=200');
     await renderer.render(s); // caches filled
-    const before = tf.memory().numTensors;
-    await renderer.render(s);
-    const frames = await renderer.render(s, 7, (r) => () => 2 + r);
-    await renderer.measureSampled(s);
-    expect(frames).toHaveLength(7);
-    expect(tf.memory().numTensors).toBe(before);
+    await expectNoLeaks(async () => {
+      await renderer.render(s);
+      const frames = await renderer.render(s, 7, (r) => () => 2 + r);
+      await renderer.measureSampled(s);
+      expect(frames).toHaveLength(7);
+    });
   });
 });

@@ -14,6 +14,7 @@ import { color, position, size } from '@gan-control/domain-shapes';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, startStudioServer, type StudioServer } from 'gan-control';
+import { trackPageTensors } from '@gan-control/test-utils';
 import {
   CHROMIUM,
   REPO,
@@ -98,7 +99,7 @@ describe.skipIf(!available)('studio in Chromium', () => {
       size: Number(shown0.settings.get('size.size')),
     };
     expect(Number.isFinite(target.x) && Number.isFinite(target.y) && Number.isFinite(target.size)).toBe(true);
-    const tensorsAfterFirst = await page.evaluate(() => (window as unknown as { tf: typeof tf }).tf.memory().numTensors);
+    const leaks = await trackPageTensors(page);
 
     const report: string[] = [];
     for (const hue of [0, 45, 120, 200, 300]) {
@@ -121,8 +122,7 @@ describe.skipIf(!available)('studio in Chromium', () => {
     console.info(`[studio wasm] target x ${target.x}, y ${target.y}, size ${target.size}\n  ${report.join('\n  ')}`);
 
     // No tensor survives a frame: the count is the same as after the first picture.
-    const tensorsNow = await page.evaluate(() => (window as unknown as { tf: typeof tf }).tf.memory().numTensors);
-    expect(tensorsNow).toBe(tensorsAfterFirst);
+    await leaks.expectAlive(0, 'the page after the frames');
     expect(errors).toEqual([]);
     expect(foreign).toEqual([]);
     await page.close();

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAttribute, type Attribute } from '@gan-control/contrastive-loss';
 import ageAttribute, { agePlugin, disposeAgeNet, faceApiModelDir, loadAgeNet, predictAge, type AgeOptionsInput } from '../src/index.js';
-import { pairGradient, photoFixtures } from '@gan-control/test-utils';
+import { expectNoLeaks, pairGradient, photoFixtures } from '@gan-control/test-utils';
 
 const photos = photoFixtures(join(import.meta.dirname, '..', 'testdata'));
 const reference = photos.reference<{ age: Record<string, number> }>();
@@ -36,13 +36,14 @@ describe('attribute-age', () => {
       const shifted = tf.image.resizeBilinear(tf.slice(astro, [0, 4, 4, 0], [1, 156, 156, 3]), [160, 160]);
       return tf.concat([faces, tf.reverse(astro, 2), tf.clipByValue(tf.add(shifted, 0.24), -1, 1)]) as tf.Tensor4D;
     });
-    const before = tf.memory().numTensors;
-    // the network alone on one photo (short on cpu); the plugin path on both
-    const exact = tf.tidy(() => predictAge(net, tf.image.resizeBilinear(tf.slice(pixels, [0, 5, 5, 0], [1, 150, 150, 3]), [112, 112])));
-    const years = attr.measure!(batch);
-    const [e, y] = [exact.arraySync(), years.arraySync().map((r) => r[0])];
-    tf.dispose([exact, years]);
-    expect(tf.memory().numTensors).toBe(before);
+    const [e, y] = expectNoLeaks(() => {
+      // the network alone on one photo (short on cpu); the plugin path on both
+      const exact = tf.tidy(() => predictAge(net, tf.image.resizeBilinear(tf.slice(pixels, [0, 5, 5, 0], [1, 150, 150, 3]), [112, 112])));
+      const years = attr.measure!(batch);
+      const rows = [exact.arraySync(), years.arraySync().map((r) => r[0])] as const;
+      tf.dispose([exact, years]);
+      return rows;
+    });
     tf.dispose([pixels, faces, batch]);
     disposeAgeNet(net);
     expect(Math.abs(e[0] - reference.age.astronaut) / reference.age.astronaut).toBeLessThan(1e-6);

@@ -12,7 +12,7 @@ import faceId, {
   type FaceIdAttribute,
   type FaceIdOptionsInput,
 } from '../src/index.js';
-import { maxAbsDiff, pairGradient, photoFixtures } from '@gan-control/test-utils';
+import { expectNoLeaks, maxAbsDiff, pairGradient, photoFixtures } from '@gan-control/test-utils';
 
 const photos = photoFixtures(join(import.meta.dirname, '..', 'testdata'));
 const reference = photos.reference<{ descriptors: Record<string, number[]> }>();
@@ -40,12 +40,13 @@ describe('attribute-face-id', () => {
 
   it('rebuilt network equals upstream face-api computeFaceDescriptor bit for bit', async () => {
     const net = await loadFaceRecognitionNet(faceApiModelDir(), 'id');
-    const before = tf.memory().numTensors;
-    const pixels = photos.pixels(['astronaut']); // one photo keeps the cpu test short; the plugin test covers both
-    const d = tf.tidy(() => faceDescriptor(net, tf.slice(pixels, [0, 5, 5, 0], [1, 150, 150, 3])));
-    const rows = d.arraySync();
-    tf.dispose([pixels, d]);
-    expect(tf.memory().numTensors).toBe(before);
+    const rows = expectNoLeaks(() => {
+      const pixels = photos.pixels(['astronaut']); // one photo keeps the cpu test short; the plugin test covers both
+      const d = tf.tidy(() => faceDescriptor(net, tf.slice(pixels, [0, 5, 5, 0], [1, 150, 150, 3])));
+      const r = d.arraySync();
+      tf.dispose([pixels, d]);
+      return r;
+    });
     disposeFaceRecognitionNet(net);
     const { abs, ref } = maxAbsDiff(rows[0], reference.descriptors.astronaut);
     expect(abs / ref).toBeLessThan(1e-6);
@@ -59,11 +60,12 @@ describe('attribute-face-id', () => {
       return tf.clipByValue(tf.add(tf.image.resizeBilinear(a, [160, 160]), 0.24), -1, 1) as tf.Tensor4D;
     });
     const batch = tf.concat([faces, variant]);
-    const before = tf.memory().numTensors;
-    const emb = attr.measure!(batch);
-    const e = emb.arraySync();
-    emb.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    const e = expectNoLeaks(() => {
+      const emb = attr.measure!(batch);
+      const rows = emb.arraySync();
+      emb.dispose();
+      return rows;
+    });
     tf.dispose([faces, variant, batch]);
     for (const [i, name] of ['astronaut', 'camera'].entries()) {
       const r = reference.descriptors[name];

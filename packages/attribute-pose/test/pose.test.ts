@@ -15,7 +15,7 @@ import pose, {
   type PoseAttribute,
   type PoseOptionsInput,
 } from '../src/index.js';
-import { maxAbsDiff, pairGradient, photoFixtures } from '@gan-control/test-utils';
+import { expectNoLeaks, maxAbsDiff, pairGradient, photoFixtures } from '@gan-control/test-utils';
 
 const photos = photoFixtures(join(import.meta.dirname, '..', 'testdata'));
 const reference = photos.reference<{ landmarks: Record<string, number[]> }>();
@@ -77,33 +77,34 @@ describe('attribute-pose', () => {
       [25, -10, 7],
       [-40, 15, -20],
     ];
-    const before = tf.memory().numTensors;
-    const lm = tf.tensor2d(cases.map(([y, p, r]) => project(y, p, r)));
-    const got = poseFromLandmarks(lm);
-    const rows = got.arraySync();
-    // mirror: x → 1 − x and swap left/right landmark labels (68-point scheme)
-    const swap = [
-      [36, 45],
-      [37, 44],
-      [38, 43],
-      [39, 42],
-      [40, 47],
-      [41, 46],
-      [31, 35],
-      [32, 34],
-      [48, 54],
-    ];
-    const mirrored = cases.map(([y, p, r]) => {
-      const l = project(y, p, r);
-      const m = l.map((v, k) => (k % 2 === 0 ? 1 - v : v));
-      for (const [i, j] of swap) for (const o of [0, 1]) [m[2 * i + o], m[2 * j + o]] = [m[2 * j + o], m[2 * i + o]];
-      return m;
+    const [rows, mrows] = expectNoLeaks(() => {
+      const lm = tf.tensor2d(cases.map(([y, p, r]) => project(y, p, r)));
+      const got = poseFromLandmarks(lm);
+      const rows = got.arraySync();
+      // mirror: x → 1 − x and swap left/right landmark labels (68-point scheme)
+      const swap = [
+        [36, 45],
+        [37, 44],
+        [38, 43],
+        [39, 42],
+        [40, 47],
+        [41, 46],
+        [31, 35],
+        [32, 34],
+        [48, 54],
+      ];
+      const mirrored = cases.map(([y, p, r]) => {
+        const l = project(y, p, r);
+        const m = l.map((v, k) => (k % 2 === 0 ? 1 - v : v));
+        for (const [i, j] of swap) for (const o of [0, 1]) [m[2 * i + o], m[2 * j + o]] = [m[2 * j + o], m[2 * i + o]];
+        return m;
+      });
+      const mt = tf.tensor2d(mirrored);
+      const mg = poseFromLandmarks(mt);
+      const mrows = mg.arraySync();
+      tf.dispose([lm, got, mt, mg]);
+      return [rows, mrows];
     });
-    const mt = tf.tensor2d(mirrored);
-    const mg = poseFromLandmarks(mt);
-    const mrows = mg.arraySync();
-    tf.dispose([lm, got, mt, mg]);
-    expect(tf.memory().numTensors).toBe(before);
     cases.forEach((c, i) => {
       c.forEach((v, k) => expect(rows[i][k]).toBeCloseTo(v, 3));
       expect(mrows[i][0]).toBeCloseTo(-c[0], 3);
@@ -115,11 +116,12 @@ describe('attribute-pose', () => {
   it('rebuilt landmark network equals upstream face-api FaceLandmark68Net bit for bit', async () => {
     const net = await loadLandmarkNet(faceApiModelDir(), 'pose');
     const pixels = photos.pixels(['astronaut']); // one photo keeps the cpu test short; the plugin test covers both
-    const before = tf.memory().numTensors;
-    const exact = tf.tidy(() => landmarks(net, tf.image.resizeBilinear(tf.slice(pixels, [0, 5, 5, 0], [1, 150, 150, 3]), [112, 112])));
-    const e = exact.arraySync();
-    exact.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    const e = expectNoLeaks(() => {
+      const exact = tf.tidy(() => landmarks(net, tf.image.resizeBilinear(tf.slice(pixels, [0, 5, 5, 0], [1, 150, 150, 3]), [112, 112])));
+      const rows = exact.arraySync();
+      exact.dispose();
+      return rows;
+    });
     pixels.dispose();
     disposeLandmarkNet(net);
     const a = maxAbsDiff(e[0], reference.landmarks.astronaut);
@@ -135,14 +137,14 @@ describe('attribute-pose', () => {
       const rot = (x: tf.Tensor, deg: number) => tf.sub(tf.image.rotateWithOffset(tf.add(x, 1) as tf.Tensor4D, deg * DEG, 1), 1);
       return tf.concat([astro, rot(astro, 10), rot(astro, -10), tf.reverse(astro, 2), camera, tf.reverse(camera, 2)]) as tf.Tensor4D;
     });
-    const before = tf.memory().numTensors;
-    // measure = poseFromLandmarks(landmarks): one forward gives both (and measure itself is checked equal)
-    const lm = attr.landmarks(batch);
-    const out = poseFromLandmarks(lm);
-    const lmRows = lm.arraySync();
-    const [astro, ccw, cw, astroMirror, camera, cameraMirror] = out.arraySync();
-    tf.dispose([lm, out]);
-    expect(tf.memory().numTensors).toBe(before);
+    const [lmRows, [astro, ccw, cw, astroMirror, camera, cameraMirror]] = expectNoLeaks(() => {
+      // measure = poseFromLandmarks(landmarks): one forward gives both (and measure itself is checked equal)
+      const lm = attr.landmarks(batch);
+      const out = poseFromLandmarks(lm);
+      const rows = [lm.arraySync(), out.arraySync()] as const;
+      tf.dispose([lm, out]);
+      return rows;
+    });
     const single = tf.tidy(() => attr.measure!(tf.slice(batch, [4, 0, 0, 0], [1, -1, -1, -1])).arraySync()[0]);
     expect(maxAbsDiff(single, camera).abs).toBeLessThan(1e-3);
     tf.dispose([faces, batch]);

@@ -1,14 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { faceApiModelDir, loadModelWeights } from '../src/index.js';
 
 describe('face-api weights of this plugin', () => {
   it('loads every face-api model this package uses from disk onto the active backend', async () => {
-    const before = tf.memory().numTensors;
-    const w = await loadModelWeights('face_landmark_68_model', faceApiModelDir(), 'pose');
-    expect(w['dense0/conv0/filters'].shape).toEqual([3, 3, 3, 32]);
-    expect(w['fc/weights'].shape).toEqual([256, 136]);
-    tf.dispose(Object.values(w));
-    expect(tf.memory().numTensors).toBe(before);
+    await expectNoLeaks(async () => {
+      const w = await loadModelWeights('face_landmark_68_model', faceApiModelDir(), 'pose');
+      expect(w['dense0/conv0/filters'].shape).toEqual([3, 3, 3, 32]);
+      expect(w['fc/weights'].shape).toEqual([256, 136]);
+      tf.dispose(Object.values(w));
+    });
   });
 });

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { createRng } from '@gan-control/latent';
 import { pairwiseDistances, scaledDistance, DISTANCE_NAMES, isGanControlError, type DistanceName } from '@gan-control/contrastive-loss';
-import { expectClose, expectNoLeaks } from './helpers.js';
+import { expectClose } from './helpers.js';
 
 /** float64 reference of each built-in distance. */
 const reference: Record<DistanceName, (a: number[], b: number[]) => number> = {
@@ -28,7 +29,7 @@ describe('pairwiseDistances', () => {
     it(`${kind}: matches a float64 reference, symmetric, zero diagonal, no leaks`, async () => {
       const rows = randomRows(5, 12, 3);
       const x = tf.tensor3d(rows.map((r) => [r.slice(0, 4), r.slice(4, 8), r.slice(8)]) as number[][][]);
-      const d = await expectNoLeaks(() => pairwiseDistances(x, kind), 1);
+      const d = await expectNoLeaks(() => pairwiseDistances(x, kind), { allowed: 1 });
       const want = rows.flatMap((a, i) => rows.map((b, j) => (i === j ? 0 : reference[kind](a, b))));
       expectClose(d.dataSync(), want, 1e-5, 1e-6, kind);
       const m = d.arraySync();
@@ -88,7 +89,7 @@ describe('pairwiseDistances', () => {
       [0, 0],
       [0, 0.01],
     ]);
-    const d = await expectNoLeaks(() => pairwiseDistances(f, gram), 1);
+    const d = await expectNoLeaks(() => pairwiseDistances(f, gram), { allowed: 1 });
     f.dispose();
     expectClose(d.dataSync(), [0, 5, 5, 0], 1e-5, 0, 'scaled');
     expect(gram.name).toBe('mse-mean×100000');

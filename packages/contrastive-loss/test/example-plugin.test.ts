@@ -3,10 +3,11 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { buildContrastiveBatch, LatentLayout } from '@gan-control/latent';
 import { AttributeRegistry, createAttribute, FactorizedContrastiveLoss } from '@gan-control/contrastive-loss';
 import meanColourPlugin, { meanColour } from '../examples/mean-colour.js';
-import { expectClose, expectNoLeaks } from './helpers.js';
+import { expectClose } from './helpers.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const source = readFileSync(new URL('../examples/mean-colour.ts', import.meta.url), 'utf8');

@@ -1,15 +1,6 @@
-// Local test helpers. (The shared ones live in @gan-control/test-utils, which depends on this
-// package; importing it from here would make a dependency cycle in the build graph.)
-import * as tf from '@tensorflow/tfjs-core';
+// Local test helpers of this package's tests. (The leak check is the shared one from
+// @gan-control/test-utils.)
 import { expect } from 'vitest';
-
-/** Runs `fn` and asserts that it leaves exactly `allowed` new tensors alive (those it returns). */
-export async function expectNoLeaks<T>(fn: () => T | Promise<T>, allowed = 0): Promise<T> {
-  const before = tf.memory().numTensors;
-  const result = await fn();
-  expect(tf.memory().numTensors - before, 'tensors leaked').toBe(allowed);
-  return result;
-}
 
 /** |actual − expected| ≤ rtol·|expected| + atol, element-wise, with a readable failure. */
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol = 0, label = ''): void {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers gradients only on request (the full @tensorflow/tfjs bundle does it).
 import { describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { LatentLayout, planContrastiveBatch } from '@gan-control/latent';
 import {
   FactorizedContrastiveLoss,
@@ -16,7 +17,7 @@ import {
   type DistanceName,
   type LayerFocus,
 } from '@gan-control/contrastive-loss';
-import { expectClose, expectNoLeaks, flatten } from './helpers.js';
+import { expectClose, flatten } from './helpers.js';
 
 interface LayerExpectation {
   layer_index: number;

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { pairMask } from '@gan-control/latent';
 import { contrastiveTerm } from '@gan-control/contrastive-loss';
-import { expectClose, expectNoLeaks } from './helpers.js';
+import { expectClose } from './helpers.js';
 
 describe('contrastiveTerm', () => {
   it('computes the official hinge arithmetic over unordered pairs (hand-worked example)', async () => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import {
   SHAPE_KIND_BANDS,
   ShapesDataset,
@@ -134,11 +135,12 @@ describe('shape kind (compactness)', () => {
       opts,
     );
     const images = tf.tensor4d(known.images, known.shape);
-    const before = tf.memory().numTensors;
-    const c = compactness(images);
-    const [disc, square, triangle] = (c.arraySync() as number[][]).map((r) => r[0]);
-    c.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    const [disc, square, triangle] = expectNoLeaks(() => {
+      const c = compactness(images);
+      const rows = (c.arraySync() as number[][]).map((r) => r[0]);
+      c.dispose();
+      return rows;
+    });
     expect(disc).toBeCloseTo(1, 1);
     expect(square).toBeCloseTo(3 / Math.PI, 1);
     expect(triangle).toBeCloseTo((3 * Math.sqrt(3)) / (2 * Math.PI), 1);
@@ -181,23 +183,26 @@ describe('plugins', () => {
     for (const p of [color, position, size]) {
       const a = await p.setup(p.options.parse({}));
       const dist = a.distance as (f: tf.Tensor) => tf.Tensor2D;
-      const before = tf.memory().numTensors;
-      const g = tf.grad((x: tf.Tensor) => tf.sum(dist(a.embed(x as tf.Tensor4D) as tf.Tensor)))(images);
-      const data = g.dataSync();
-      let norm = 0,
-        finite = true;
-      for (const v of data) {
-        norm += v * v;
-        if (!Number.isFinite(v)) finite = false;
-      }
-      expect(finite, p.name).toBe(true);
-      expect(norm, p.name).toBeGreaterThan(0);
-      g.dispose();
-      const m = a.measure!(images);
-      const e = tf.tidy(() => dist(a.embed(images) as tf.Tensor));
-      m.dispose();
-      e.dispose();
-      expect(tf.memory().numTensors, p.name).toBe(before);
+      expectNoLeaks(
+        () => {
+          const g = tf.grad((x: tf.Tensor) => tf.sum(dist(a.embed(x as tf.Tensor4D) as tf.Tensor)))(images);
+          const data = g.dataSync();
+          let norm = 0,
+            finite = true;
+          for (const v of data) {
+            norm += v * v;
+            if (!Number.isFinite(v)) finite = false;
+          }
+          expect(finite, p.name).toBe(true);
+          expect(norm, p.name).toBeGreaterThan(0);
+          g.dispose();
+          const m = a.measure!(images);
+          const e = tf.tidy(() => dist(a.embed(images) as tf.Tensor));
+          m.dispose();
+          e.dispose();
+        },
+        { label: p.name },
+      );
     }
     images.dispose();
   });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,24 +31,24 @@ describe('AttributeEncoder', () => {
     const file = readSafetensors(new Uint8Array(await readFile(join(import.meta.dirname, '../testdata/fcstack-orientation.safetensors'))));
     const weights: Record<string, tf.Tensor> = {};
     for (const [k, v] of Object.entries(file.tensors)) if (k.startsWith('fc_stack.')) weights[k] = entryToTensor(v, k);
-    const before = tf.memory().numTensors;
-    const enc = encoderFromWeights(spec, weights);
-    const y = entryToTensor(file.tensors.edit_y) as tf.Tensor2D;
-    const want = file.tensors.edit_slice.data as Float32Array;
-    const got = enc.encode(y);
-    expect(got.shape).toEqual([4, 16]);
-    const g = got.dataSync();
-    let maxRef = 0;
-    let maxDiff = 0;
-    for (let i = 0; i < want.length; i++) {
-      maxRef = Math.max(maxRef, Math.abs(want[i]));
-      maxDiff = Math.max(maxDiff, Math.abs(g[i] - want[i]));
-    }
-    expect(maxRef).toBeGreaterThan(0.1);
-    expect(maxDiff).toBeLessThan(1e-4 + 1e-5 * maxRef);
-    tf.dispose([got, y]);
-    enc.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoLeaks(() => {
+      const enc = encoderFromWeights(spec, weights);
+      const y = entryToTensor(file.tensors.edit_y) as tf.Tensor2D;
+      const want = file.tensors.edit_slice.data as Float32Array;
+      const got = enc.encode(y);
+      expect(got.shape).toEqual([4, 16]);
+      const g = got.dataSync();
+      let maxRef = 0;
+      let maxDiff = 0;
+      for (let i = 0; i < want.length; i++) {
+        maxRef = Math.max(maxRef, Math.abs(want[i]));
+        maxDiff = Math.max(maxDiff, Math.abs(g[i] - want[i]));
+      }
+      expect(maxRef).toBeGreaterThan(0.1);
+      expect(maxDiff).toBeLessThan(1e-4 + 1e-5 * maxRef);
+      tf.dispose([got, y]);
+      enc.dispose();
+    });
     tf.dispose(Object.values(weights));
   });
 
@@ -88,18 +89,18 @@ describe('AttributeEncoder', () => {
     ]);
     expect(st.tensors['fc_stack.0.weight'].shape).toEqual([7, 2]);
 
-    const before = tf.memory().numTensors;
-    const [loaded] = await loadEncoders(dir);
-    const y = tf.tensor2d([[0], [90], [359.5], [-0.5]]);
-    const a = enc.encode(y);
-    const b = loaded.encode(y);
-    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
-    // Circular input: 359.5° and −0.5° are the same hue.
-    const d = b.dataSync();
-    for (let i = 0; i < 5; i++) expect(d[2 * 5 + i]).toBeCloseTo(d[3 * 5 + i], 5);
-    tf.dispose([y, a, b]);
-    loaded.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    await expectNoLeaks(async () => {
+      const [loaded] = await loadEncoders(dir);
+      const y = tf.tensor2d([[0], [90], [359.5], [-0.5]]);
+      const a = enc.encode(y);
+      const b = loaded.encode(y);
+      expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+      // Circular input: 359.5° and −0.5° are the same hue.
+      const d = b.dataSync();
+      for (let i = 0; i < 5; i++) expect(d[2 * 5 + i]).toBeCloseTo(d[3 * 5 + i], 5);
+      tf.dispose([y, a, b]);
+      loaded.dispose();
+    });
     enc.dispose();
   });
 
@@ -116,11 +117,11 @@ describe('AttributeEncoder', () => {
     const json = JSON.parse(await readFile(join(dir, 'orientation.json'), 'utf8'));
     json.architecture.hidden = [5];
     await writeFile(join(dir, 'orientation.json'), JSON.stringify(json));
-    const before = tf.memory().numTensors;
-    await expect(loadEncoder(join(dir, 'orientation.json'))).rejects.toThrow(
-      /orientation\.safetensors: encoder 'pose': weight 'fc_stack\.0\.weight' has shape \[4, 3\], the architecture needs \[5, 3\]/,
-    );
-    expect(tf.memory().numTensors).toBe(before);
+    await expectNoLeaks(async () => {
+      await expect(loadEncoder(join(dir, 'orientation.json'))).rejects.toThrow(
+        /orientation\.safetensors: encoder 'pose': weight 'fc_stack\.0\.weight' has shape \[4, 3\], the architecture needs \[5, 3\]/,
+      );
+    });
     json.architecture.hidden = 'wide';
     await writeFile(join(dir, 'orientation.json'), JSON.stringify(json));
     await expect(loadEncoder(join(dir, 'orientation.json'))).rejects.toThrow(

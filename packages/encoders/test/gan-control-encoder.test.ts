@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors } from '@gan-control/tensor-io';
 import { describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { loadGanControlEncoder, replaceGanControlSlice } from '../src/gan-control-encoder.js';
 
 const dir = join(import.meta.dirname, '..', 'testdata', 'gan-control');
@@ -19,25 +20,25 @@ function bound(r: tf.Tensor): number {
 
 describe('loadGanControlEncoder (official FcStack)', () => {
   it.each(['controller_orientation.pt', 'E_orientation.safetensors'])('reproduces edit_slice and the official w+ edit from %s', (f) => {
-    const before = tf.memory().numTensors;
-    const E = loadGanControlEncoder(file(f), { source: f });
-    expect([E.inDim, E.outDim, E.numLayers]).toEqual([3, 16, 4]);
-    tf.tidy(() => {
-      const slice = E.encode(ref('edit_y') as tf.Tensor2D);
-      const want = ref('edit_slice');
-      expect(slice.shape).toEqual([4, 16]);
-      const d = maxDiff(slice, want);
-      expect(d).toBeLessThanOrEqual(bound(want));
-      const wplus = tf.tile(tf.expandDims(ref('trunc_w'), 1), [1, 8, 1]) as tf.Tensor3D;
-      const edited = replaceGanControlSlice(wplus, slice, 16);
-      expect(maxDiff(edited, ref('edit_wplus'))).toBeLessThanOrEqual(bound(ref('edit_wplus')));
-      const edited2d = replaceGanControlSlice(ref('trunc_w') as tf.Tensor2D, slice, 16);
-      expect(maxDiff(edited2d, tf.squeeze(tf.slice(ref('edit_wplus'), [0, 0, 0], [-1, 1, -1]), [1]))).toBeLessThanOrEqual(
-        bound(ref('edit_wplus')),
-      );
+    expectNoLeaks(() => {
+      const E = loadGanControlEncoder(file(f), { source: f });
+      expect([E.inDim, E.outDim, E.numLayers]).toEqual([3, 16, 4]);
+      tf.tidy(() => {
+        const slice = E.encode(ref('edit_y') as tf.Tensor2D);
+        const want = ref('edit_slice');
+        expect(slice.shape).toEqual([4, 16]);
+        const d = maxDiff(slice, want);
+        expect(d).toBeLessThanOrEqual(bound(want));
+        const wplus = tf.tile(tf.expandDims(ref('trunc_w'), 1), [1, 8, 1]) as tf.Tensor3D;
+        const edited = replaceGanControlSlice(wplus, slice, 16);
+        expect(maxDiff(edited, ref('edit_wplus'))).toBeLessThanOrEqual(bound(ref('edit_wplus')));
+        const edited2d = replaceGanControlSlice(ref('trunc_w') as tf.Tensor2D, slice, 16);
+        expect(maxDiff(edited2d, tf.squeeze(tf.slice(ref('edit_wplus'), [0, 0, 0], [-1, 1, -1]), [1]))).toBeLessThanOrEqual(
+          bound(ref('edit_wplus')),
+        );
+      });
+      E.dispose();
     });
-    E.dispose();
-    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('validates inputs and refuses files that are not an FcStack', () => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,117 +55,117 @@ describe('pipeline', () => {
   it('sets values by name and the measured values follow', async () => {
     const encoders = await loadEncoders(join(dir, 'encoders'));
     const controller = new Controller({ generator: G, encoders, attributes });
-    const before = tf.memory().numTensors;
-    const r = controller.generate({ set: { bright: [-0.3, 0, 0.3, 0.5], hue: 200, tilt: { x: 0.8, y: -0.5 } }, seed: 4, count: 4 });
-    expect(r.images.shape).toEqual([4, 8, 8, 3]);
-    expect(r.ws.shape).toEqual([4, 3, 10]);
-    expect(r.values.tilt).toEqual([
-      [0.8, -0.5],
-      [0.8, -0.5],
-      [0.8, -0.5],
-      [0.8, -0.5],
-    ]);
-    const [bright, hue, tilt] = ['bright', 'hue', 'tilt'].map((k) => measure(k, r.images));
-    [-0.3, 0, 0.3, 0.5].forEach((v, i) => expect(Math.abs(bright[i][0] - v)).toBeLessThan(0.05));
-    for (let i = 0; i < 4; i++) {
-      expect(Math.abs(hue[i][0] - 200)).toBeLessThan(6);
-      expect(Math.abs(tilt[i][0] - 0.8)).toBeLessThan(0.1);
-      expect(Math.abs(tilt[i][1] + 0.5)).toBeLessThan(0.1);
-    }
-    // The w+ edit is the same on every layer.
-    const ws = r.ws.arraySync();
-    for (const row of ws) for (const layer of row) expect(layer).toEqual(row[0]);
-    tf.dispose([r.images, r.ws]);
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoLeaks(() => {
+      const r = controller.generate({ set: { bright: [-0.3, 0, 0.3, 0.5], hue: 200, tilt: { x: 0.8, y: -0.5 } }, seed: 4, count: 4 });
+      expect(r.images.shape).toEqual([4, 8, 8, 3]);
+      expect(r.ws.shape).toEqual([4, 3, 10]);
+      expect(r.values.tilt).toEqual([
+        [0.8, -0.5],
+        [0.8, -0.5],
+        [0.8, -0.5],
+        [0.8, -0.5],
+      ]);
+      const [bright, hue, tilt] = ['bright', 'hue', 'tilt'].map((k) => measure(k, r.images));
+      [-0.3, 0, 0.3, 0.5].forEach((v, i) => expect(Math.abs(bright[i][0] - v)).toBeLessThan(0.05));
+      for (let i = 0; i < 4; i++) {
+        expect(Math.abs(hue[i][0] - 200)).toBeLessThan(6);
+        expect(Math.abs(tilt[i][0] - 0.8)).toBeLessThan(0.1);
+        expect(Math.abs(tilt[i][1] + 0.5)).toBeLessThan(0.1);
+      }
+      // The w+ edit is the same on every layer.
+      const ws = r.ws.arraySync();
+      for (const row of ws) for (const layer of row) expect(layer).toEqual(row[0]);
+      tf.dispose([r.images, r.ws]);
+    });
     controller.dispose();
   });
 
   it('keeps sampled sub-vectors, fills partial sets, truncates per group and takes references', async () => {
     const encoders = await loadEncoders(join(dir, 'encoders'));
     const controller = new Controller({ generator: G, encoders, attributes });
-    const before = tf.memory().numTensors;
-    // Unset attributes are sampled from the seed: same seed, same images.
-    const a = controller.generate({ seed: 11, count: 3 });
-    const b = controller.generate({ seed: 11, count: 3 });
-    expect(Array.from(b.images.dataSync())).toEqual(Array.from(a.images.dataSync()));
-    // keep: every row gets row 0's hue and tilt; the brightness varies as set.
-    const k = controller.generate({ seed: 11, count: 3, keep: ['hue', 'tilt', 'other'], set: { bright: [-0.4, 0, 0.4] } });
-    const kh = measure('hue', k.images);
-    const kt = measure('tilt', k.images);
-    const ah = measure('hue', a.images);
-    for (let i = 0; i < 3; i++) {
-      expect(kh[i][0]).toBeCloseTo(ah[0][0], 3);
-      expect(kt[i][0]).toBeCloseTo(kt[0][0], 4);
-    }
-    // Partial set: the missing tilt.y is measured on the seed's own image.
-    const at = measure('tilt', a.images);
-    const p = controller.generate({ seed: 11, count: 3, set: { tilt: { x: 0.5 } } });
-    p.values.tilt.forEach((row, i) => {
-      expect(row[0]).toBe(0.5);
-      expect(row[1]).toBeCloseTo(at[i][1], 5);
+    expectNoLeaks(() => {
+      // Unset attributes are sampled from the seed: same seed, same images.
+      const a = controller.generate({ seed: 11, count: 3 });
+      const b = controller.generate({ seed: 11, count: 3 });
+      expect(Array.from(b.images.dataSync())).toEqual(Array.from(a.images.dataSync()));
+      // keep: every row gets row 0's hue and tilt; the brightness varies as set.
+      const k = controller.generate({ seed: 11, count: 3, keep: ['hue', 'tilt', 'other'], set: { bright: [-0.4, 0, 0.4] } });
+      const kh = measure('hue', k.images);
+      const kt = measure('tilt', k.images);
+      const ah = measure('hue', a.images);
+      for (let i = 0; i < 3; i++) {
+        expect(kh[i][0]).toBeCloseTo(ah[0][0], 3);
+        expect(kt[i][0]).toBeCloseTo(kt[0][0], 4);
+      }
+      // Partial set: the missing tilt.y is measured on the seed's own image.
+      const at = measure('tilt', a.images);
+      const p = controller.generate({ seed: 11, count: 3, set: { tilt: { x: 0.5 } } });
+      p.values.tilt.forEach((row, i) => {
+        expect(row[0]).toBe(0.5);
+        expect(row[1]).toBeCloseTo(at[i][1], 5);
+      });
+      const pm = controller.generate({ seed: 11, count: 1, set: { tilt: { x: 0.5 } }, fill: 'mean' });
+      expect(Math.abs(pm.values.tilt[0][1])).toBeLessThan(0.2); // the training mean of a zero-mean slope
+      // Truncation of one group pulls only that group toward the average w.
+      const t = controller.generate({ seed: 11, count: 3, truncation: { tilt: 0 } });
+      const tt = measure('tilt', t.images);
+      const tb = measure('bright', t.images);
+      const ab = measure('bright', a.images);
+      for (let i = 0; i < 3; i++) {
+        expect(Math.abs(tt[i][0])).toBeLessThan(1e-4);
+        expect(tb[i][0]).toBeCloseTo(ab[i][0], 5);
+      }
+      // Reference: hue measured on another image.
+      const ref = controller.generate({ seed: 99, count: 1, set: { hue: 40 } });
+      const r = controller.generate({ seed: 11, count: 3, reference: { attribute: 'hue', image: ref.images } });
+      const rh = measure('hue', r.images);
+      const refHue = measure('hue', ref.images)[0][0];
+      for (let i = 0; i < 3; i++) expect(Math.abs(rh[i][0] - refHue)).toBeLessThan(6);
+      const rv = controller.generate({ seed: 11, count: 2, reference: { attribute: 'hue', values: [[100], [300]] } });
+      expect(rv.values.hue).toEqual([[100], [300]]);
+      const rb = controller.generate({ seed: 11, count: 2, reference: { attribute: 'hue', values: [100] } });
+      expect(rb.values.hue).toEqual([[100], [100]]);
+      for (const x of [a, b, k, p, pm, t, ref, r, rv, rb]) tf.dispose([x.images, x.ws]);
     });
-    const pm = controller.generate({ seed: 11, count: 1, set: { tilt: { x: 0.5 } }, fill: 'mean' });
-    expect(Math.abs(pm.values.tilt[0][1])).toBeLessThan(0.2); // the training mean of a zero-mean slope
-    // Truncation of one group pulls only that group toward the average w.
-    const t = controller.generate({ seed: 11, count: 3, truncation: { tilt: 0 } });
-    const tt = measure('tilt', t.images);
-    const tb = measure('bright', t.images);
-    const ab = measure('bright', a.images);
-    for (let i = 0; i < 3; i++) {
-      expect(Math.abs(tt[i][0])).toBeLessThan(1e-4);
-      expect(tb[i][0]).toBeCloseTo(ab[i][0], 5);
-    }
-    // Reference: hue measured on another image.
-    const ref = controller.generate({ seed: 99, count: 1, set: { hue: 40 } });
-    const r = controller.generate({ seed: 11, count: 3, reference: { attribute: 'hue', image: ref.images } });
-    const rh = measure('hue', r.images);
-    const refHue = measure('hue', ref.images)[0][0];
-    for (let i = 0; i < 3; i++) expect(Math.abs(rh[i][0] - refHue)).toBeLessThan(6);
-    const rv = controller.generate({ seed: 11, count: 2, reference: { attribute: 'hue', values: [[100], [300]] } });
-    expect(rv.values.hue).toEqual([[100], [300]]);
-    const rb = controller.generate({ seed: 11, count: 2, reference: { attribute: 'hue', values: [100] } });
-    expect(rb.values.hue).toEqual([[100], [100]]);
-    for (const x of [a, b, k, p, pm, t, ref, r, rv, rb]) tf.dispose([x.images, x.ws]);
-    expect(tf.memory().numTensors).toBe(before);
     controller.dispose();
   });
 
   it('rejects unknown names, wrong shapes and out-of-range values, listing what the model supports', async () => {
     const encoders = await loadEncoders(join(dir, 'encoders'));
     const controller = new Controller({ generator: G, encoders });
-    const before = tf.memory().numTensors;
-    const err = (o: Parameters<Controller['generate']>[0]) => {
-      try {
-        controller.generate(o);
-      } catch (e) {
-        return e as Error & { code: string };
-      }
-      throw new Error('expected an error');
-    };
-    const unknown = err({ set: { pose: { yaw: 30 } } });
-    expect(unknown.code).toBe('ENCODERS_UNKNOWN_ATTRIBUTE');
-    expect(unknown.message).toMatch(
-      /unknown attribute 'pose'; this model controls:\nbright: level \[-?[\d.]+, [\d.]+\] level\nhue: hue \(circular, period 360\) deg\ntilt: x \[.+\] slope, y \[.+\] slope/,
-    );
-    expect(err({ set: { other: 1 } }).message).toMatch(/'other' is a latent group without an encoder/);
-    const value = err({ set: { tilt: { z: 1 } } });
-    expect(value.code).toBe('ENCODERS_UNKNOWN_VALUE');
-    expect(value.message).toMatch(/set\.tilt: unknown value name\(s\) 'z' for 'tilt'; its values are: x \(slope\), y \(slope\)/);
-    const range = err({ set: { bright: 5 } });
-    expect(range.code).toBe('ENCODERS_VALUE_OUT_OF_RANGE');
-    expect(range.message).toMatch(/'bright': level = 5 level \(supported \[-?[\d.]+, [\d.]+\]\)/);
-    expect(err({ set: { tilt: 1 } }).message).toMatch(/set\.tilt: a single number was given; 'tilt' has 2 value\(s\): x, y/);
-    expect(err({ set: { bright: [0.1, 0.2] }, count: 3 }).message).toMatch(/the array has 2 per-row values but count is 3/);
-    expect(err({ set: { tilt: { x: 0.1 } }, fill: 'measured' }).code).toBe('ENCODERS_NO_MEASURE');
-    expect(err({ keep: ['hue'], set: { hue: 10 } }).message).toMatch(/'hue' is both kept and set/);
-    expect(err({ count: 0 }).message).toMatch(/invalid options for Controller.generate: count: /);
-    expect(err({ truncation: { nope: 0.5 } }).message).toMatch(
-      /truncation: unknown latent group 'nope'; the groups are: bright, hue, tilt, other/,
-    );
-    // Circular values are never out of range; everything created before an error was released.
-    const out = controller.generate({ set: { hue: 720 }, count: 1 });
-    tf.dispose([out.images, out.ws]);
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoLeaks(() => {
+      const err = (o: Parameters<Controller['generate']>[0]) => {
+        try {
+          controller.generate(o);
+        } catch (e) {
+          return e as Error & { code: string };
+        }
+        throw new Error('expected an error');
+      };
+      const unknown = err({ set: { pose: { yaw: 30 } } });
+      expect(unknown.code).toBe('ENCODERS_UNKNOWN_ATTRIBUTE');
+      expect(unknown.message).toMatch(
+        /unknown attribute 'pose'; this model controls:\nbright: level \[-?[\d.]+, [\d.]+\] level\nhue: hue \(circular, period 360\) deg\ntilt: x \[.+\] slope, y \[.+\] slope/,
+      );
+      expect(err({ set: { other: 1 } }).message).toMatch(/'other' is a latent group without an encoder/);
+      const value = err({ set: { tilt: { z: 1 } } });
+      expect(value.code).toBe('ENCODERS_UNKNOWN_VALUE');
+      expect(value.message).toMatch(/set\.tilt: unknown value name\(s\) 'z' for 'tilt'; its values are: x \(slope\), y \(slope\)/);
+      const range = err({ set: { bright: 5 } });
+      expect(range.code).toBe('ENCODERS_VALUE_OUT_OF_RANGE');
+      expect(range.message).toMatch(/'bright': level = 5 level \(supported \[-?[\d.]+, [\d.]+\]\)/);
+      expect(err({ set: { tilt: 1 } }).message).toMatch(/set\.tilt: a single number was given; 'tilt' has 2 value\(s\): x, y/);
+      expect(err({ set: { bright: [0.1, 0.2] }, count: 3 }).message).toMatch(/the array has 2 per-row values but count is 3/);
+      expect(err({ set: { tilt: { x: 0.1 } }, fill: 'measured' }).code).toBe('ENCODERS_NO_MEASURE');
+      expect(err({ keep: ['hue'], set: { hue: 10 } }).message).toMatch(/'hue' is both kept and set/);
+      expect(err({ count: 0 }).message).toMatch(/invalid options for Controller.generate: count: /);
+      expect(err({ truncation: { nope: 0.5 } }).message).toMatch(
+        /truncation: unknown latent group 'nope'; the groups are: bright, hue, tilt, other/,
+      );
+      // Circular values are never out of range; everything created before an error was released.
+      const out = controller.generate({ set: { hue: 720 }, count: 1 });
+      tf.dispose([out.images, out.ws]);
+    });
     // An encoder from another model is refused.
     const bad = {
       ...encoders[0],
@@ -182,20 +183,20 @@ describe('pipeline', () => {
     const encoders = await loadEncoders(join(dir, 'encoders'));
     const controller = new Controller({ generator: G, encoders, attributes });
     const gridDir = join(dir, 'eval');
-    const before = tf.memory().numTensors;
     const seen: string[] = [];
-    const report = await evaluateControl(controller, attributes, {
-      seeds: 3,
-      steps: 5,
-      rangeSamples: 96,
-      gridDir,
-      seed: 2,
-      batchSize: 32,
-      onProgress: (p) => seen.push(`${p.phase}:${p.attribute ?? ''}:${p.done}/${p.total}`),
-    });
+    const report = await expectNoLeaks(() =>
+      evaluateControl(controller, attributes, {
+        seeds: 3,
+        steps: 5,
+        rangeSamples: 96,
+        gridDir,
+        seed: 2,
+        batchSize: 32,
+        onProgress: (p) => seen.push(`${p.phase}:${p.attribute ?? ''}:${p.done}/${p.total}`),
+      }),
+    );
     expect(seen[0]).toBe('range::32/150'); // 96 random images + 3 attributes × 3 seeds × (1 + 5)
     expect(seen.at(-1)).toBe('sweep:tilt:150/150');
-    expect(tf.memory().numTensors).toBe(before);
     console.log(formatControlReport(report));
     expect(Object.keys(report)).toEqual(['bright', 'hue', 'tilt']);
     for (const [name, r] of Object.entries(report)) {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,9 +21,7 @@ describe('AttributeEncoder.addSeam', () => {
       [300, 1],
     ]);
     const plain = enc.encode(y);
-    const before = tf.memory().numTensors;
-    enc.addSeam(0, 55);
-    expect(tf.memory().numTensors).toBe(before); // the first layer's variable was replaced, not added
+    expectNoLeaks(() => enc.addSeam(0, 55), { label: 'addSeam' }); // the first layer's variable was replaced, not added
     expect(enc.architecture.inDim).toBe(4);
     expect(enc.values[0]).toMatchObject({ kind: 'circular', seam: 55 });
     const seamed = enc.encode(y);
@@ -112,9 +111,7 @@ describe('refineEncoders', () => {
   it('gives the value a seam and moves the encoder onto one branch: every knot reaches its value', async () => {
     const encoders = trained.map(copy);
     const controller = new Controller({ generator: G, encoders, attributes });
-    const tensors = tf.memory().numTensors;
-    const report = await refineEncoders(controller, attributes, options);
-    expect(tf.memory().numTensors).toBe(tensors);
+    const report = await expectNoLeaks(() => refineEncoders(controller, attributes, options));
     const r = report.hue;
     const before = r.probeBefore[0]!;
     const after = r.probeAfter[0]!;

@@ -4,6 +4,7 @@
 // reach the requested tilt, and (residual edit) leave the other attributes as they were.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectNoLeaks, trackTensors } from '@gan-control/test-utils';
 import { createRng, sampleLatents } from '@gan-control/latent';
 import { evaluateMethod, regressionEdit, regressionMethod, regressionRows, trainEncoder } from '../src/index.js';
 import type { AttributeEncoder } from '../src/index.js';
@@ -59,14 +60,14 @@ describe('value regressor (unpartitioned W)', () => {
     // Tilt explains 2 of the 10 dims of w: the whole-w error can only fall by about that share.
     expect(relativeValError).toBeLessThan(0.9);
     const { w } = sample(1, 3);
-    const before = tf.memory().numTensors;
-    const measured = tf.tidy(() =>
-      Array.from(
-        attributes.tilt.measure!(G.synthesis(tf.tile(tf.reshape(tf.tensor2d(w, [1, 10]), [1, 1, 10]), [1, G.numWs, 1]))).dataSync(),
-      ),
-    );
-    const edited = regressionEdit(tilt, w, [[measured[0] + 0.5, measured[1] - 0.5]], { mode: 'residual', measured });
-    expect(tf.memory().numTensors).toBe(before);
+    const [measured, edited] = expectNoLeaks(() => {
+      const measured = tf.tidy(() =>
+        Array.from(
+          attributes.tilt.measure!(G.synthesis(tf.tile(tf.reshape(tf.tensor2d(w, [1, 10]), [1, 1, 10]), [1, G.numWs, 1]))).dataSync(),
+        ),
+      );
+      return [measured, regressionEdit(tilt, w, [[measured[0] + 0.5, measured[1] - 0.5]], { mode: 'residual', measured })] as const;
+    });
     const dw = Array.from(edited, (v, i) => v - w[i]);
     const along = Math.hypot(dw[5], dw[6]);
     const across = Math.hypot(...dw.filter((_, i) => i !== 5 && i !== 6));
@@ -85,11 +86,11 @@ describe('value regressor (unpartitioned W)', () => {
 
   it('evaluateMethod: reaches the requested tilt; residual keeps the other attributes, replace does not; deterministic', async () => {
     const opts = { seeds: 3, steps: 5, rangeSamples: 96, seed: 2, batchSize: 32, only: ['tilt'] };
-    const before = tf.memory().numTensors;
+    const leaks = trackTensors();
     const residual = await evaluateMethod(regressionMethod(G, [tilt], attributes), attributes, opts);
     const again = await evaluateMethod(regressionMethod(G, [tilt], attributes), attributes, opts);
     const replace = await evaluateMethod(regressionMethod(G, [tilt], attributes, { mode: 'replace' }), attributes, opts);
-    expect(tf.memory().numTensors).toBe(before);
+    leaks.expectAlive(0);
     expect(again).toEqual(residual);
     const r = residual.tilt;
     const width = r.range[1] - r.range[0];

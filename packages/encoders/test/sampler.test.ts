@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,9 +40,7 @@ function crashing(attribute: Attribute, failAt: number): Attribute {
 describe('sampleEncoderDataset', () => {
   it('writes shards with z, w and y per attribute, and y is measure(G(w))', async () => {
     const dir = await tmp();
-    const before = tf.memory().numTensors;
-    const manifest = await sampleEncoderDataset({ generator: G, attributes, dir, ...settings });
-    expect(tf.memory().numTensors).toBe(before);
+    const manifest = await expectNoLeaks(() => sampleEncoderDataset({ generator: G, attributes, dir, ...settings }));
     expect(manifest.complete).toBe(true);
     expect(manifest.shards.map((s) => s.rows)).toEqual([32, 32, 32, 4]);
     const shard = readSafetensors(new Uint8Array(await readFile(join(dir, shardFileName(1)))));
@@ -95,9 +94,7 @@ describe('sampleEncoderDataset', () => {
     await expect(readEncoderDataset(dir)).rejects.toMatchObject({ code: 'ENCODERS_DATASET_INCOMPLETE' });
 
     const seen: number[] = [];
-    const before = tf.memory().numTensors;
-    await sampleEncoderDataset({ generator: G, attributes, dir, ...settings, onProgress: (p) => seen.push(p.done) });
-    expect(tf.memory().numTensors).toBe(before);
+    await expectNoLeaks(() => sampleEncoderDataset({ generator: G, attributes, dir, ...settings, onProgress: (p) => seen.push(p.done) }));
     expect(seen[0]).toBe(64 + 16); // resumed after the two complete shards
     for (const i of [0, 1, 2, 3]) {
       const a = await readFile(join(ref, shardFileName(i)));
@@ -143,11 +140,11 @@ describe('sampleEncoderDataset', () => {
       code: 'ENCODERS_DATASET_MISMATCH',
     });
     const bad: Attribute = { ...attributes.bright, measure: (im) => tf.zeros([im.shape[0], 3]) };
-    const before = tf.memory().numTensors;
-    await expect(sampleEncoderDataset({ generator: G, attributes: { bright: bad }, dir: await tmp(), ...settings })).rejects.toThrow(
-      /attribute 'bright': measure\(images\) returned \[16, 3\], expected \[16, 1\]/,
-    );
-    expect(tf.memory().numTensors).toBe(before);
+    await expectNoLeaks(async () => {
+      await expect(sampleEncoderDataset({ generator: G, attributes: { bright: bad }, dir: await tmp(), ...settings })).rejects.toThrow(
+        /attribute 'bright': measure\(images\) returned \[16, 3\], expected \[16, 1\]/,
+      );
+    });
     await expect(
       sampleEncoderDataset({ generator: G, attributes: { pose: attributes.bright }, dir: await tmp(), ...settings }),
     ).rejects.toThrow(

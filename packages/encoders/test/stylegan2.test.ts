@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { expectNoLeaks, trackTensors } from '@gan-control/test-utils';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,23 +60,24 @@ describe('with @gan-control/stylegan2', () => {
     );
     // The generator keeps a few tensors it builds on its first synthesis call (not a leak).
     tf.dispose(tf.tidy(() => G.synthesis(G.mapping(tf.zeros([1, 24])), { noiseMode: 'const' })));
-    const before = tf.memory().numTensors;
-    const built = await buildEncodersForModel({
-      generator: G,
-      attributes: { color: meanColor },
-      dir: modelDir,
-      count: 96,
-      epochs: 3,
-      sampler: { batchSize: 32, shardSize: 64 },
-      training: { architecture: { hidden: [16] }, batchSize: 32 },
+    const built = await expectNoLeaks(async () => {
+      const built = await buildEncodersForModel({
+        generator: G,
+        attributes: { color: meanColor },
+        dir: modelDir,
+        count: 96,
+        epochs: 3,
+        sampler: { batchSize: 32, shardSize: 64 },
+        training: { architecture: { hidden: [16] }, batchSize: 32 },
+      });
+      for (const e of built.encoders) e.dispose();
+      return built;
     });
-    for (const e of built.encoders) e.dispose();
-    expect(tf.memory().numTensors).toBe(before);
     expect((await readdir(join(modelDir, 'encoders'))).sort()).toEqual(['color.json', 'color.safetensors']);
     expect(built.dataset.shards.length).toBe(2);
     expect(built.metrics.color.epochsRun).toBe(3);
 
-    const beforeLoad = tf.memory().numTensors;
+    const leaks = trackTensors();
     const controller = await Controller.load(modelDir, { attributes: { color: meanColor } });
     expect(controller.supported.map((a) => a.name)).toEqual(['color']);
     // Nothing set: exactly the generator's own sample for the seed.
@@ -91,7 +93,7 @@ describe('with @gan-control/stylegan2', () => {
     expect(set.values.color[0].length).toBe(3);
     tf.dispose([plain.images, plain.ws, ref, set.images, set.ws]);
     controller.dispose(); // also disposes the generator it loaded
-    expect(tf.memory().numTensors).toBe(beforeLoad);
+    leaks.expectAlive(0, 'Controller.load');
     await expect(Controller.load(join(modelDir, 'encoders'))).rejects.toThrow(/generator\.safetensors/);
     // The CLI's model.json form: generator { kind, config, weights } and a custom encoders folder.
     await writeFile(
@@ -107,56 +109,56 @@ describe('with @gan-control/stylegan2', () => {
     const c2 = await Controller.load(modelDir);
     expect(c2.groups.map((g) => g.name)).toEqual(['orientation', 'color', 'other']);
     c2.dispose();
-    expect(tf.memory().numTensors).toBe(beforeLoad);
+    leaks.expectAlive(0, 'Controller.load of model.json');
   });
 
   it('drives a group with an official GAN-Control controller encoder (w+ slice replaced on every layer)', async () => {
     const bytes = new Uint8Array(await readFile(join(import.meta.dirname, '../testdata/fcstack-orientation.safetensors')));
-    const before = tf.memory().numTensors;
-    const E = loadGanControlEncoder(bytes, { source: 'fcstack-orientation.safetensors' });
-    const controller = new Controller({
-      generator: G,
-      encoders: [
-        wrapEncoder(E, {
-          attribute: 'orientation',
-          wSlice: { offset: 0, size: 16 },
-          values: ['yaw', 'pitch', 'roll'].map((name) => ({ name, unit: 'deg', range: [-10, 10] as const })),
-        }),
-      ],
+    expectNoLeaks(() => {
+      const E = loadGanControlEncoder(bytes, { source: 'fcstack-orientation.safetensors' });
+      const controller = new Controller({
+        generator: G,
+        encoders: [
+          wrapEncoder(E, {
+            attribute: 'orientation',
+            wSlice: { offset: 0, size: 16 },
+            values: ['yaw', 'pitch', 'roll'].map((name) => ({ name, unit: 'deg', range: [-10, 10] as const })),
+          }),
+        ],
+      });
+      const r = controller.generate({ seed: 1, count: 3, set: { orientation: { yaw: 5 } } });
+      expect(r.values.orientation).toEqual([
+        [5, 0, 0],
+        [5, 0, 0],
+        [5, 0, 0],
+      ]); // fill 'mean': mid-range
+      const want = tf.tidy(() => E.encode(tf.tensor2d([[5, 0, 0]])));
+      const w = want.dataSync();
+      const ws = r.ws.arraySync();
+      for (const row of ws) for (const layer of row) for (let c = 0; c < 16; c++) expect(layer[c]).toBeCloseTo(w[c], 5);
+      expect(() => controller.generate({ set: { orientation: { yaw: 30 } } })).toThrow(/yaw = 30 deg \(supported \[-10, 10\]\)/);
+      tf.dispose([r.images, r.ws, want]);
+      controller.dispose();
+      // Only values the caller gives are range-checked; filled ones come from the model.
+      const E2 = loadGanControlEncoder(bytes);
+      const c2 = new Controller({
+        generator: G,
+        encoders: [
+          wrapEncoder(E2, {
+            attribute: 'orientation',
+            wSlice: { offset: 0, size: 16 },
+            values: [
+              { name: 'yaw', unit: 'deg', range: [-10, 10] },
+              { name: 'pitch', unit: 'deg', range: [-10, 10], mean: 12 },
+              { name: 'roll', unit: 'deg', range: [-10, 10] },
+            ],
+          }),
+        ],
+      });
+      const r2 = c2.generate({ set: { orientation: { yaw: 1 } } });
+      expect(r2.values.orientation).toEqual([[1, 12, 0]]);
+      tf.dispose([r2.images, r2.ws]);
+      c2.dispose();
     });
-    const r = controller.generate({ seed: 1, count: 3, set: { orientation: { yaw: 5 } } });
-    expect(r.values.orientation).toEqual([
-      [5, 0, 0],
-      [5, 0, 0],
-      [5, 0, 0],
-    ]); // fill 'mean': mid-range
-    const want = tf.tidy(() => E.encode(tf.tensor2d([[5, 0, 0]])));
-    const w = want.dataSync();
-    const ws = r.ws.arraySync();
-    for (const row of ws) for (const layer of row) for (let c = 0; c < 16; c++) expect(layer[c]).toBeCloseTo(w[c], 5);
-    expect(() => controller.generate({ set: { orientation: { yaw: 30 } } })).toThrow(/yaw = 30 deg \(supported \[-10, 10\]\)/);
-    tf.dispose([r.images, r.ws, want]);
-    controller.dispose();
-    // Only values the caller gives are range-checked; filled ones come from the model.
-    const E2 = loadGanControlEncoder(bytes);
-    const c2 = new Controller({
-      generator: G,
-      encoders: [
-        wrapEncoder(E2, {
-          attribute: 'orientation',
-          wSlice: { offset: 0, size: 16 },
-          values: [
-            { name: 'yaw', unit: 'deg', range: [-10, 10] },
-            { name: 'pitch', unit: 'deg', range: [-10, 10], mean: 12 },
-            { name: 'roll', unit: 'deg', range: [-10, 10] },
-          ],
-        }),
-      ],
-    });
-    const r2 = c2.generate({ set: { orientation: { yaw: 1 } } });
-    expect(r2.values.orientation).toEqual([[1, 12, 0]]);
-    tf.dispose([r2.images, r2.ws]);
-    c2.dispose();
-    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { trainEncoder, trainEncoders } from '../src/index.js';
 import type { AttributeRows, TrainProgress } from '../src/index.js';
 import { createRng } from '@gan-control/latent';
@@ -36,30 +36,30 @@ function rows(n: number, learnable: boolean, seed = 1): AttributeRows {
 
 describe('trainEncoder', () => {
   it('learns, stores the normalisation and the training range, and leaks nothing', async () => {
-    const before = tf.memory().numTensors;
-    const progress: TrainProgress[] = [];
-    const { encoder, metrics } = await trainEncoder({
-      data: rows(256, true),
-      architecture: { hidden: [16, 16] },
-      batchSize: 32,
-      epochs: 12,
-      learningRate: 1e-2,
-      onProgress: (p) => progress.push(p),
+    await expectNoLeaks(async () => {
+      const progress: TrainProgress[] = [];
+      const { encoder, metrics } = await trainEncoder({
+        data: rows(256, true),
+        architecture: { hidden: [16, 16] },
+        batchSize: 32,
+        epochs: 12,
+        learningRate: 1e-2,
+        onProgress: (p) => progress.push(p),
+      });
+      expect(metrics.relativeValError).toBeLessThan(0.3);
+      expect(metrics.valError).toBe(Math.min(...progress.map((p) => p.valError)));
+      expect(progress[metrics.bestEpoch - 1].valError).toBe(metrics.valError);
+      const a = encoder.values[0];
+      expect(a.kind).toBe('linear');
+      if (a.kind === 'linear') {
+        expect(a.mean).toBeGreaterThan(48);
+        expect(a.mean).toBeLessThan(52);
+        expect(a.std).toBeGreaterThan(8);
+        expect(a.range[0]).toBeLessThan(30);
+      }
+      expect(encoder.training).toMatchObject({ loss: 'l1', learningRate: 1e-2, batchSize: 32, bestEpoch: metrics.bestEpoch });
+      encoder.dispose();
     });
-    expect(metrics.relativeValError).toBeLessThan(0.3);
-    expect(metrics.valError).toBe(Math.min(...progress.map((p) => p.valError)));
-    expect(progress[metrics.bestEpoch - 1].valError).toBe(metrics.valError);
-    const a = encoder.values[0];
-    expect(a.kind).toBe('linear');
-    if (a.kind === 'linear') {
-      expect(a.mean).toBeGreaterThan(48);
-      expect(a.mean).toBeLessThan(52);
-      expect(a.std).toBeGreaterThan(8);
-      expect(a.range[0]).toBeLessThan(30);
-    }
-    expect(encoder.training).toMatchObject({ loss: 'l1', learningRate: 1e-2, batchSize: 32, bestEpoch: metrics.bestEpoch });
-    encoder.dispose();
-    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('stops early when the validation error stops improving, keeping the best epoch', async () => {
@@ -89,17 +89,19 @@ describe('trainEncoder', () => {
     expect(metrics.droppedRows).toBe(2);
     expect(metrics.trainRows + metrics.valRows).toBe(58);
     encoder.dispose();
-    const before = tf.memory().numTensors;
-    await expect(trainEncoder({ data: rows(1, true), epochs: 1 })).rejects.toThrow(/attribute 'thing': 1 usable rows \(of 1\) are too few/);
-    await expect(trainEncoder({ data, epochs: 0 })).rejects.toThrow(/invalid options for trainEncoder\('thing'\): epochs: /);
-    await expect(trainEncoders({ dataset: { attributes: { g: data } }, only: ['pose'] })).rejects.toThrow(
-      /no attribute for group 'pose'; it has: g/,
-    );
-    const ctl = new AbortController();
-    ctl.abort();
-    await expect(trainEncoder({ data, architecture: { hidden: [4] }, signal: ctl.signal })).rejects.toMatchObject({
-      code: 'ENCODERS_ABORTED',
+    await expectNoLeaks(async () => {
+      await expect(trainEncoder({ data: rows(1, true), epochs: 1 })).rejects.toThrow(
+        /attribute 'thing': 1 usable rows \(of 1\) are too few/,
+      );
+      await expect(trainEncoder({ data, epochs: 0 })).rejects.toThrow(/invalid options for trainEncoder\('thing'\): epochs: /);
+      await expect(trainEncoders({ dataset: { attributes: { g: data } }, only: ['pose'] })).rejects.toThrow(
+        /no attribute for group 'pose'; it has: g/,
+      );
+      const ctl = new AbortController();
+      ctl.abort();
+      await expect(trainEncoder({ data, architecture: { hidden: [4] }, signal: ctl.signal })).rejects.toMatchObject({
+        code: 'ENCODERS_ABORTED',
+      });
     });
-    expect(tf.memory().numTensors).toBe(before);
   });
 });

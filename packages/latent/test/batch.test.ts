@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import {
   buildContrastiveBatch,
   createRng,
@@ -69,38 +70,38 @@ describe('planContrastiveBatch', () => {
 describe('buildContrastiveBatch', () => {
   it('pairs share exactly their group sub-vector; everything else is independent', () => {
     const layout = officialFfhqLayout();
-    const before = tf.memory().numTensors;
-    const batch = buildContrastiveBatch(layout, { rng: 3 });
-    expect(batch.z.shape).toEqual([16, 512]);
-    const z = batch.z.arraySync();
-    for (const [name, pairs] of Object.entries(batch.pairs)) {
-      for (const [i, j] of pairs) {
-        for (const g of layout.groups) {
-          const a = z[i].slice(g.offset, g.offset + g.size);
-          const b = z[j].slice(g.offset, g.offset + g.size);
-          if (g.name === name) expect(b).toEqual(a);
-          else expect(a.some((v, k) => v !== b[k])).toBe(true);
+    expectNoLeaks(() => {
+      const batch = buildContrastiveBatch(layout, { rng: 3 });
+      expect(batch.z.shape).toEqual([16, 512]);
+      const z = batch.z.arraySync();
+      for (const [name, pairs] of Object.entries(batch.pairs)) {
+        for (const [i, j] of pairs) {
+          for (const g of layout.groups) {
+            const a = z[i].slice(g.offset, g.offset + g.size);
+            const b = z[j].slice(g.offset, g.offset + g.size);
+            if (g.name === name) expect(b).toEqual(a);
+            else expect(a.some((v, k) => v !== b[k])).toBe(true);
+          }
         }
       }
-    }
-    // masks: symmetric 0/1, zero diagonal, exactly the pairs
-    for (const g of layout.groups) {
-      const m = batch.masks[g.name].arraySync();
-      expect(batch.masks[g.name].shape).toEqual([16, 16]);
-      let ones = 0;
-      for (let i = 0; i < 16; i++) {
-        expect(m[i][i]).toBe(0);
-        for (let j = 0; j < 16; j++) {
-          expect(m[i][j]).toBe(m[j][i]);
-          expect([0, 1]).toContain(m[i][j]);
-          ones += m[i][j];
+      // masks: symmetric 0/1, zero diagonal, exactly the pairs
+      for (const g of layout.groups) {
+        const m = batch.masks[g.name].arraySync();
+        expect(batch.masks[g.name].shape).toEqual([16, 16]);
+        let ones = 0;
+        for (let i = 0; i < 16; i++) {
+          expect(m[i][i]).toBe(0);
+          for (let j = 0; j < 16; j++) {
+            expect(m[i][j]).toBe(m[j][i]);
+            expect([0, 1]).toContain(m[i][j]);
+            ones += m[i][j];
+          }
         }
+        expect(ones).toBe(2 * batch.pairs[g.name].length);
+        for (const [i, j] of batch.pairs[g.name]) expect(m[i][j]).toBe(1);
       }
-      expect(ones).toBe(2 * batch.pairs[g.name].length);
-      for (const [i, j] of batch.pairs[g.name]) expect(m[i][j]).toBe(1);
-    }
-    tf.dispose([batch.z, ...Object.values(batch.masks)]);
-    expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([batch.z, ...Object.values(batch.masks)]);
+    });
   });
 
   it('is deterministic per seed / rng state and resumes bit-exactly', () => {
@@ -125,27 +126,27 @@ describe('buildContrastiveBatch', () => {
 
 describe('sampleLatents and pairMask', () => {
   it('samples [batch, dim] N(0, I) from a seed deterministically, without leaks', () => {
-    const before = tf.memory().numTensors;
-    const a = sampleLatents(8, 3, 5);
-    const b = sampleLatents(8, 3, createRng(5));
-    expect(a.shape).toEqual([3, 8]);
-    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
-    tf.dispose([a, b]);
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoLeaks(() => {
+      const a = sampleLatents(8, 3, 5);
+      const b = sampleLatents(8, 3, createRng(5));
+      expect(a.shape).toEqual([3, 8]);
+      expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+      tf.dispose([a, b]);
+    });
     expect(() => sampleLatents(0, 1, 1)).toThrow(/positive integers/);
   });
 
   it('builds symmetric masks and rejects bad pairs', () => {
-    const before = tf.memory().numTensors;
-    const m = pairMask(3, [[0, 2]]);
-    expect(m.arraySync()).toEqual([
-      [0, 0, 1],
-      [0, 0, 0],
-      [1, 0, 0],
-    ]);
-    m.dispose();
-    expect(() => pairMask(3, [[0, 5]])).toThrow();
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoLeaks(() => {
+      const m = pairMask(3, [[0, 2]]);
+      expect(m.arraySync()).toEqual([
+        [0, 0, 1],
+        [0, 0, 0],
+        [1, 0, 0],
+      ]);
+      m.dispose();
+      expect(() => pairMask(3, [[0, 5]])).toThrow();
+    });
     expect(() => pairMask(3, [[1, 1]])).toThrow(/two different rows/);
     expect(() => pairMask(3, [[0, 3]])).toThrow(/two different rows/);
   });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers gradients only on request (the full @tensorflow/tfjs bundle does it).
 import { describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { LatentLayout, latentLayoutSchema, officialFfhqLayout, isGanControlError } from '../src/index.js';
 
 function catchError(fn: () => unknown): Error & { code?: string } {
@@ -81,18 +82,18 @@ describe('LatentLayout', () => {
       [0, 1, 2, 3, 4, 5],
       [6, 7, 8, 9, 10, 11],
     ]);
-    const before = tf.memory().numTensors;
-    const b = layout.slice(z, 'b');
-    expect(b.arraySync()).toEqual([
-      [2, 3, 4],
-      [8, 9, 10],
-    ]);
-    const parts = layout.split(z);
-    expect(parts.other.arraySync()).toEqual([[5], [11]]);
-    const joined = layout.join(parts);
-    expect(joined.arraySync()).toEqual(z.arraySync());
-    tf.dispose([b, joined, ...Object.values(parts)]);
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoLeaks(() => {
+      const b = layout.slice(z, 'b');
+      expect(b.arraySync()).toEqual([
+        [2, 3, 4],
+        [8, 9, 10],
+      ]);
+      const parts = layout.split(z);
+      expect(parts.other.arraySync()).toEqual([[5], [11]]);
+      const joined = layout.join(parts);
+      expect(joined.arraySync()).toEqual(z.arraySync());
+      tf.dispose([b, joined, ...Object.values(parts)]);
+    });
     // gradients flow through slice/join
     const g = tf.grad((x: tf.Tensor) => tf.sum(layout.slice(x as tf.Tensor2D, 'b')))(z);
     expect(g.arraySync()).toEqual([

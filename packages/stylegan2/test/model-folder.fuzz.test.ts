@@ -4,11 +4,11 @@
 // truncation, a forged header length), read from memory through `readModelFolder`. Each case must
 // end in the project's own coded error or a correct load, within a second and without a leaked
 // tensor; a generic error (TypeError, RangeError…), a hang or a leak fails the test.
-import * as tf from '@tensorflow/tfjs-core';
 import { isGanControlError } from '@gan-control/errors';
 import { createRng, type Rng } from '@gan-control/latent';
 import { TINY_CONFIG, TINY_LATENT } from './helpers.js';
 import { describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { createGenerator, encodeModelFolder, readModelFolder, type ModelFolderFiles } from '../src/index.js';
 
 /** Hostile or broken values a field may be replaced with. */
@@ -126,43 +126,43 @@ describe('model-folder reader fuzz (seeded)', () => {
     const rng = createRng(SEED);
     const counts: Record<Outcome, number> = { accept: 0, coded: 0, generic: 0, slow: 0 };
     const generic: string[] = [];
-    const before = tf.memory().numTensors;
-    for (let c = 0; c < CASES; c++) {
-      const folder = new Map(original);
-      const which = rng.nextInt(3);
-      if (which !== 1)
-        folder.set('model.json', new TextEncoder().encode(mutateJson(new TextDecoder().decode(original.get('model.json')!), rng)));
-      if (which !== 0) folder.set('generator.safetensors', mutateBytes(original.get('generator.safetensors')!, rng));
-      const source: ModelFolderFiles = {
-        label: `case-${c}`,
-        bytes: async (name) => {
-          const b = folder.get(name);
-          if (!b) throw Object.assign(new Error(`ENOENT: ${name}`), { code: 'ENOENT' });
-          return b;
-        },
-        text: async (name) => new TextDecoder().decode(await source.bytes(name)),
-      };
-      const t0 = performance.now();
-      let outcome: Outcome;
-      try {
-        const m = await readModelFolder(source);
-        m.generator.dispose();
-        outcome = 'accept';
-      } catch (e) {
-        if (isGanControlError(e)) outcome = 'coded';
-        else {
-          outcome = 'generic';
-          generic.push(`case ${c}: ${(e as Error)?.name}: ${String((e as Error)?.message).slice(0, 160)}`);
+    await expectNoLeaks(async () => {
+      for (let c = 0; c < CASES; c++) {
+        const folder = new Map(original);
+        const which = rng.nextInt(3);
+        if (which !== 1)
+          folder.set('model.json', new TextEncoder().encode(mutateJson(new TextDecoder().decode(original.get('model.json')!), rng)));
+        if (which !== 0) folder.set('generator.safetensors', mutateBytes(original.get('generator.safetensors')!, rng));
+        const source: ModelFolderFiles = {
+          label: `case-${c}`,
+          bytes: async (name) => {
+            const b = folder.get(name);
+            if (!b) throw Object.assign(new Error(`ENOENT: ${name}`), { code: 'ENOENT' });
+            return b;
+          },
+          text: async (name) => new TextDecoder().decode(await source.bytes(name)),
+        };
+        const t0 = performance.now();
+        let outcome: Outcome;
+        try {
+          const m = await readModelFolder(source);
+          m.generator.dispose();
+          outcome = 'accept';
+        } catch (e) {
+          if (isGanControlError(e)) outcome = 'coded';
+          else {
+            outcome = 'generic';
+            generic.push(`case ${c}: ${(e as Error)?.name}: ${String((e as Error)?.message).slice(0, 160)}`);
+          }
         }
+        if (performance.now() - t0 > 1000) outcome = 'slow';
+        counts[outcome]++;
+        expect(({} as Record<string, unknown>).polluted, `case ${c} polluted Object.prototype`).toBeUndefined();
       }
-      if (performance.now() - t0 > 1000) outcome = 'slow';
-      counts[outcome]++;
-      expect(({} as Record<string, unknown>).polluted, `case ${c} polluted Object.prototype`).toBeUndefined();
-    }
-    console.info(`[model-folder fuzz] ${JSON.stringify(counts)}`);
-    expect(generic).toEqual([]);
-    expect(counts.slow).toBe(0);
-    expect(counts.coded).toBeGreaterThan(CASES / 2);
-    expect(tf.memory().numTensors).toBe(before);
+      console.info(`[model-folder fuzz] ${JSON.stringify(counts)}`);
+      expect(generic).toEqual([]);
+      expect(counts.slow).toBe(0);
+      expect(counts.coded).toBeGreaterThan(CASES / 2);
+    });
   }, 300_000);
 });

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, writeSafetensors } from '@gan-control/tensor-io';
 import { TINY_CONFIG, TINY_LATENT } from './helpers.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { createGenerator, parseModelManifest, readModelFolder, readModelManifest } from '../src/index.js';
 import { writeModelFolder } from '../src/node.js';
 
@@ -67,22 +68,22 @@ describe('model folders', () => {
       bytes: readFileSync(join(dir, 'generator.safetensors')).length,
     });
     expect(json).toMatchObject({ format: 'gan-control-model', version: 1, name: 'tiny', training: { name: 'tiny-run' }, step: 3 });
-    const before = tf.memory().numTensors;
-    const folder = await readModelFolder(dir);
-    expect(folder.kind).toBe('stylegan2');
-    expect(folder.groups).toEqual([
-      { name: 'hue', offset: 0, size: 3, controlled: true },
-      { name: 'other', offset: 3, size: 5, controlled: false },
-    ]);
-    expect(folder.report).toEqual({ missing: [], unused: [] });
-    const G = createGenerator(TINY_CONFIG, { seed: 7 });
-    const z = tf.randomNormal([2, 8], 0, 1, 'float32', 3) as tf.Tensor2D;
-    const [a, b] = [folder.generator, G].map((g) => tf.tidy(() => g.synthesis(g.mapping(z), { noiseMode: 'const' })));
-    expect(Array.from(await a.data())).toEqual(Array.from(await b.data()));
-    tf.dispose([a, b, z]);
-    G.dispose();
-    folder.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    await expectNoLeaks(async () => {
+      const folder = await readModelFolder(dir);
+      expect(folder.kind).toBe('stylegan2');
+      expect(folder.groups).toEqual([
+        { name: 'hue', offset: 0, size: 3, controlled: true },
+        { name: 'other', offset: 3, size: 5, controlled: false },
+      ]);
+      expect(folder.report).toEqual({ missing: [], unused: [] });
+      const G = createGenerator(TINY_CONFIG, { seed: 7 });
+      const z = tf.randomNormal([2, 8], 0, 1, 'float32', 3) as tf.Tensor2D;
+      const [a, b] = [folder.generator, G].map((g) => tf.tidy(() => g.synthesis(g.mapping(z), { noiseMode: 'const' })));
+      expect(Array.from(await a.data())).toEqual(Array.from(await b.data()));
+      tf.dispose([a, b, z]);
+      G.dispose();
+      folder.dispose();
+    });
     // The same folder read by URL (file:) and through a files interface.
     (await readModelFolder(pathToFileURL(dir))).dispose();
   });
@@ -101,20 +102,20 @@ describe('model folders', () => {
     expect(err.message).toContain(`missing (1): ${renamed}`);
     expect(err.message).toContain(`not used (1): ${renamed}_renamed`);
     expect(err.message).toContain(join(dir, 'generator.safetensors'));
-    const before = tf.memory().numTensors;
-    const folder = await readModelFolder(dir, { partial: true });
-    expect(folder.report).toEqual({ missing: [renamed], unused: [`${renamed}_renamed`] });
-    // Loaded tensors come from the file, the missing one keeps the seed-0 initialisation.
-    const seed0 = createGenerator(TINY_CONFIG, { seed: 0 });
-    const file = readSafetensors(new Uint8Array(readFileSync(join(dir, 'generator.safetensors')))).tensors;
-    if (folder.kind !== 'stylegan2') throw new Error('expected a stylegan2 folder');
-    const sd = folder.generator.stateDict();
-    expect(Array.from(sd[renamed].data)).toEqual(Array.from(seed0.stateDict()[renamed].data));
-    const other = Object.keys(sd).find((k) => k !== renamed && k.startsWith('mapping.'))!;
-    expect(Array.from(sd[other].data)).toEqual(Array.from(file[other].data as Float32Array));
-    seed0.dispose();
-    folder.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    await expectNoLeaks(async () => {
+      const folder = await readModelFolder(dir, { partial: true });
+      expect(folder.report).toEqual({ missing: [renamed], unused: [`${renamed}_renamed`] });
+      // Loaded tensors come from the file, the missing one keeps the seed-0 initialisation.
+      const seed0 = createGenerator(TINY_CONFIG, { seed: 0 });
+      const file = readSafetensors(new Uint8Array(readFileSync(join(dir, 'generator.safetensors')))).tensors;
+      if (folder.kind !== 'stylegan2') throw new Error('expected a stylegan2 folder');
+      const sd = folder.generator.stateDict();
+      expect(Array.from(sd[renamed].data)).toEqual(Array.from(seed0.stateDict()[renamed].data));
+      const other = Object.keys(sd).find((k) => k !== renamed && k.startsWith('mapping.'))!;
+      expect(Array.from(sd[other].data)).toEqual(Array.from(file[other].data as Float32Array));
+      seed0.dispose();
+      folder.dispose();
+    });
   });
 
   it('a file changed after writing is an error naming it; a folder without checksums still loads', async () => {

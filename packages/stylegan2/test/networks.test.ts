@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, writeSafetensors } from '@gan-control/tensor-io';
 import { describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import {
   createDiscriminator,
   createGenerator,
@@ -31,9 +32,7 @@ const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(t
 
 function expectNoLeak(fn: () => void) {
   fn(); // warm caches (FIR matrices are created once per network)
-  const before = tf.memory().numTensors;
-  fn();
-  expect(tf.memory().numTensors).toBe(before);
+  expectNoLeaks(fn);
 }
 
 describe('configs', () => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import {
   createDiscriminator,
   createGenerator,
@@ -182,9 +183,7 @@ describe('training step', () => {
 
     const before = snapshot();
     step(10); // the first step creates the optimiser slots
-    const n0 = tf.memory().numTensors;
-    step(20);
-    expect(tf.memory().numTensors).toBe(n0);
+    expectNoLeaks(() => step(20));
     const after = snapshot();
     const changed = Object.keys(before).filter((k) => before[k].some((x, i) => x !== after[k][i]));
     const trainable = new Set([...G.trainableVariables(), ...D.trainableVariables()]);
@@ -216,9 +215,7 @@ describe('training helpers', () => {
     const p = G.variables()['synthesis.b4.const'];
     const pe = E.variables()['synthesis.b4.const'];
     const want = tf.tidy(() => tf.add(p, tf.mul(tf.sub(pe, p), 0.9)));
-    const before = tf.memory().numTensors;
-    updateEma(E, G, 0.9);
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoLeaks(() => updateEma(E, G, 0.9));
     expect(tf.tidy(() => val(tf.max(tf.abs(tf.sub(pe, want)))))).toBeLessThan(1e-6);
     const nc = 'synthesis.b8.conv0.noise_const';
     expect(Array.from(E.variables()[nc].dataSync())).toEqual(Array.from(G.variables()[nc].dataSync()));
@@ -258,19 +255,19 @@ describe('training helpers', () => {
     const x = tf.randomUniform([2, 8, 8, 3], -1, 1, 'float32', 3) as tf.Tensor4D;
     const l = tf.tensor2d([[0.5], [-1]]);
     tf.dispose([D.logits(x), G.generate(tf.zeros([2, 8]) as tf.Tensor2D)]); // networks cache their FIR matrices on first use
-    const before = tf.memory().numTensors;
-    tf.dispose(generatorLogisticNS(l));
-    const d = discriminatorLogistic(l, l, { reduction: 'none' });
-    tf.dispose([d.real, d.fake, discriminatorLogistic(l, l)]);
-    const r1 = r1Penalty((t) => D.logits(t), x);
-    tf.dispose([r1.penalty, r1.logits, r1.grads]);
-    const ws = tf.tidy(() => G.mapping(tf.zeros([2, 8]) as tf.Tensor2D));
-    const p = pathLengths(G, ws);
-    tf.dispose([p.lengths, p.grads, p.images]);
-    const reg = new PathLengthRegularizer({ mean: 1 });
-    const out = reg.loss(G, ws, { seed: 1 });
-    tf.dispose([out.loss, out.lengths, out.penalty, out.images, ws]);
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoLeaks(() => {
+      tf.dispose(generatorLogisticNS(l));
+      const d = discriminatorLogistic(l, l, { reduction: 'none' });
+      tf.dispose([d.real, d.fake, discriminatorLogistic(l, l)]);
+      const r1 = r1Penalty((t) => D.logits(t), x);
+      tf.dispose([r1.penalty, r1.logits, r1.grads]);
+      const ws = tf.tidy(() => G.mapping(tf.zeros([2, 8]) as tf.Tensor2D));
+      const p = pathLengths(G, ws);
+      tf.dispose([p.lengths, p.grads, p.images]);
+      const reg = new PathLengthRegularizer({ mean: 1 });
+      const out = reg.loss(G, ws, { seed: 1 });
+      tf.dispose([out.loss, out.lengths, out.penalty, out.images, ws]);
+    });
     const sp = (v: number) => Math.log1p(Math.exp(v));
     expect(val(generatorLogisticNS(l))).toBeCloseTo((sp(-0.5) + sp(1)) / 2, 6);
     expect(val(discriminatorLogistic(l, l))).toBeCloseTo((sp(0.5) + sp(-1)) / 2 + (sp(-0.5) + sp(1)) / 2, 6);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { decodeImage, imageToTensor, tensorToPng, tensorToPngs } from '../src/image.js';
 import { crc32 } from '../src/crc32.js';
 import { encodePng } from '../src/png.js';
@@ -85,26 +86,29 @@ describe('PNG and images', () => {
   });
 
   it('tensorToPng maps x*0.5+0.5 clamped, builds grids, and leaks nothing', async () => {
-    const before = tf.memory().numTensors;
-    const img = tf.tensor4d([-1, 0, 1, 2, -3, 0.5], [1, 1, 2, 3]);
-    const png = await tensorToPng(img);
-    const { data } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
-    expect(Array.from(data)).toEqual([0, 128, 255, 255, 0, 191]);
-    const batch = tf.tidy(() => tf.concat([img, tf.neg(img), img, tf.neg(img), img], 0));
-    const grid = await tensorToPng(batch, { grid: { rows: 2, cols: 3 }, padding: 1, padValue: 7 });
-    const meta = await sharp(grid).metadata();
-    expect([meta.width, meta.height]).toEqual([3 * (2 + 1) + 1, 2 * (1 + 1) + 1]);
-    const g = await sharp(grid).raw().toBuffer();
-    expect(Array.from(g.subarray(0, 3))).toEqual([7, 7, 7]);
-    const W = 10;
-    // second cell of the first row: x0 = 1 + 3 = 4, y0 = 1 → the negated image
-    expect(Array.from(g.subarray((1 * W + 4) * 3, (1 * W + 4) * 3 + 3))).toEqual([255, 128, 0]);
-    await expect(tensorToPng(batch, { grid: { rows: 1, cols: 2 } })).rejects.toThrow(/cannot hold 5 images/);
-    await expect(tensorToPng(tf.zeros([1, 3, 6, 6]))).rejects.toThrow(/NCHW/);
-    const pngs = await tensorToPngs(batch);
-    expect(pngs).toHaveLength(5);
-    img.dispose();
-    batch.dispose();
-    expect(tf.memory().numTensors).toBe(before + 1); // the rejected NCHW zeros tensor (test-owned)
+    await expectNoLeaks(
+      async () => {
+        const img = tf.tensor4d([-1, 0, 1, 2, -3, 0.5], [1, 1, 2, 3]);
+        const png = await tensorToPng(img);
+        const { data } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+        expect(Array.from(data)).toEqual([0, 128, 255, 255, 0, 191]);
+        const batch = tf.tidy(() => tf.concat([img, tf.neg(img), img, tf.neg(img), img], 0));
+        const grid = await tensorToPng(batch, { grid: { rows: 2, cols: 3 }, padding: 1, padValue: 7 });
+        const meta = await sharp(grid).metadata();
+        expect([meta.width, meta.height]).toEqual([3 * (2 + 1) + 1, 2 * (1 + 1) + 1]);
+        const g = await sharp(grid).raw().toBuffer();
+        expect(Array.from(g.subarray(0, 3))).toEqual([7, 7, 7]);
+        const W = 10;
+        // second cell of the first row: x0 = 1 + 3 = 4, y0 = 1 → the negated image
+        expect(Array.from(g.subarray((1 * W + 4) * 3, (1 * W + 4) * 3 + 3))).toEqual([255, 128, 0]);
+        await expect(tensorToPng(batch, { grid: { rows: 1, cols: 2 } })).rejects.toThrow(/cannot hold 5 images/);
+        await expect(tensorToPng(tf.zeros([1, 3, 6, 6]))).rejects.toThrow(/NCHW/);
+        const pngs = await tensorToPngs(batch);
+        expect(pngs).toHaveLength(5);
+        img.dispose();
+        batch.dispose();
+      },
+      { allowed: 1, label: 'tensorToPng' },
+    ); // the rejected NCHW zeros tensor (test-owned)
   });
 });

@@ -1,5 +1,5 @@
-export { expectNoLeaks } from './leaks.js';
-export type { LeakCheckOptions } from './leaks.js';
+export { expectNoLeaks, trackTensors, trackPageTensors } from './leaks.js';
+export type { LeakCheckOptions, TrackTensorsOptions, TensorTracker, PageTensorTracker, TfPage } from './leaks.js';
 export { fakeAttributePlugin, fakeOptionsSchema } from './fake-plugin.js';
 export type { FakePlugin, FakePluginCalls } from './fake-plugin.js';
 export { solidImages, randomImages } from './images.js';

@@ -16,6 +16,8 @@ import {
   randomImages,
   readPpm,
   solidImages,
+  trackPageTensors,
+  trackTensors,
 } from '../src/index.js';
 
 describe('expectNoLeaks', () => {
@@ -32,6 +34,49 @@ describe('expectNoLeaks', () => {
     expect(() => expectNoLeaks(() => void kept.push(tf.zeros([2])), { label: 'leaky' })).toThrow(/Tensor leak in leaky: 1 tensor/);
     await expect(expectNoLeaks(async () => void kept.push(tf.zeros([2])))).rejects.toThrow(/Tensor leak/);
     tf.dispose(kept);
+  });
+});
+
+describe('trackTensors', () => {
+  it('checks the count at several points of one flow, across awaits', async () => {
+    const leaks = trackTensors();
+    leaks.expectAlive(0);
+    const y = tf.ones([2]);
+    expect(leaks.alive()).toBe(1);
+    leaks.expectAlive(1);
+    await y.data();
+    y.dispose();
+    leaks.expectAlive(0);
+  });
+
+  it('fails with the label and both counts, and also when tensors were disposed that it did not own', () => {
+    const x = tf.zeros([1]);
+    const leaks = trackTensors({ label: 'setup' });
+    const kept = tf.zeros([2]);
+    expect(() => leaks.expectAlive(0)).toThrow(/Tensor leak in setup: 1 tensor\(s\) more alive than when tracking started \(expected 0; /);
+    expect(() => leaks.expectAlive(0, 'teardown')).toThrow(/Tensor leak in teardown: 1 tensor/);
+    tf.dispose([x, kept]);
+    expect(() => leaks.expectAlive(0)).toThrow(/-1 tensor\(s\) more alive/);
+  });
+});
+
+describe('trackPageTensors', () => {
+  // A stand-in for a playwright Page: evaluate runs the function where `window.tf` is this
+  // process's tf, after a round trip through its source text as playwright does.
+  const page = {
+    evaluate: async (fn: () => number): Promise<number> => {
+      const run = new Function('globalThis', `return (${fn.toString()})();`) as (g: unknown) => number;
+      return run({ tf });
+    },
+  };
+
+  it('counts the tensors of the page’s window.tf, and fails on a leak there', async () => {
+    const leaks = await trackPageTensors(page, { label: 'the page' });
+    const y = tf.ones([3]);
+    expect(await leaks.alive()).toBe(1);
+    await expect(leaks.expectAlive(0)).rejects.toThrow(/Tensor leak in the page: 1 tensor\(s\) more alive in the page/);
+    y.dispose();
+    await leaks.expectAlive(0);
   });
 });
 
@@ -115,11 +160,11 @@ describe('test photographs', () => {
   });
 
   it('measureRows disposes input and output and catches a leaking forward', () => {
-    const before = tf.memory().numTensors;
-    expect(measureRows((x) => tf.tidy(() => tf.reshape(tf.mean(x, [1, 2]), [-1, 3]) as tf.Tensor2D), solidImages([[1, 0, 0]], 2))).toEqual([
-      [1, -1, -1],
-    ]);
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoLeaks(() =>
+      expect(
+        measureRows((x) => tf.tidy(() => tf.reshape(tf.mean(x, [1, 2]), [-1, 3]) as tf.Tensor2D), solidImages([[1, 0, 0]], 2)),
+      ).toEqual([[1, -1, -1]]),
+    );
     const kept: tf.Tensor[] = [];
     expect(() =>
       measureRows(
@@ -151,9 +196,7 @@ describe('pairGradient', () => {
   it('differentiates a plugin through its contrastive term, without leaks', async () => {
     const attribute = await createAttribute(fakeAttributePlugin({ name: 'colour' }));
     const images = randomImages(2, 4, 4, 3, 5);
-    const before = tf.memory().numTensors;
-    const { finite, maxAbs } = pairGradient(attribute, images);
-    expect(tf.memory().numTensors).toBe(before);
+    const { finite, maxAbs } = expectNoLeaks(() => pairGradient(attribute, images));
     expect(finite).toBe(true);
     expect(maxAbs).toBeGreaterThan(0);
     const three = randomImages(3, 4, 4, 3, 5);

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { shapesDatasets } from '@gan-control/domain-shapes';
 import { GanControlTrainer, preset } from '../src/index.js';
 
@@ -17,18 +17,19 @@ describe('shapes-32-baseline preset', () => {
       batch: base.batchSize,
       dataset: base.dataset,
     });
-    const t = await GanControlTrainer.create(
-      preset('shapes-32-baseline', {
-        resolution: 8,
-        generator: { channelBase: 64, channelMax: 8 },
-        discriminator: { channelBase: 64, channelMax: 8 },
-      }),
-      { datasets: shapesDatasets },
-    );
-    const m = await t.step();
-    expect(Number.isFinite(m.gAdv) && Number.isFinite(m.d)).toBe(true);
-    expect(Object.keys(m.perAttribute)).toEqual([]);
-    t.dispose();
-    expect(tf.memory().numTensors).toBeGreaterThanOrEqual(0);
+    await expectNoLeaks(async () => {
+      const t = await GanControlTrainer.create(
+        preset('shapes-32-baseline', {
+          resolution: 8,
+          generator: { channelBase: 64, channelMax: 8 },
+          discriminator: { channelBase: 64, channelMax: 8 },
+        }),
+        { datasets: shapesDatasets },
+      );
+      const m = await t.step();
+      expect(Number.isFinite(m.gAdv) && Number.isFinite(m.d)).toBe(true);
+      expect(Object.keys(m.perAttribute)).toEqual([]);
+      t.dispose();
+    });
   });
 });

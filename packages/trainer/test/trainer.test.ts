@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { expectNoLeaks, trackTensors } from '@gan-control/test-utils';
 import { buildContrastiveBatch, createRng } from '@gan-control/latent';
 import { FactorizedContrastiveLoss } from '@gan-control/contrastive-loss';
 import { readSafetensors, writeSafetensors } from '@gan-control/tensor-io';
@@ -47,15 +48,15 @@ async function checkpointTensors(dir: string): Promise<Record<string, Float32Arr
 
 describe('datasets come from the caller', () => {
   it('a procedural dataset the caller did not give is a TRAINER_DATASET error naming what to pass', async () => {
-    const leak = tf.memory().numTensors;
-    await expect(GanControlTrainer.create(preset('tiny-8'), { plugins: shapesPlugins })).rejects.toMatchObject({
-      code: 'TRAINER_DATASET',
-      message: expect.stringMatching(/no procedural dataset "shapes".*shapesDatasets/),
+    await expectNoLeaks(async () => {
+      await expect(GanControlTrainer.create(preset('tiny-8'), { plugins: shapesPlugins })).rejects.toMatchObject({
+        code: 'TRAINER_DATASET',
+        message: expect.stringMatching(/no procedural dataset "shapes".*shapesDatasets/),
+      });
+      await expect(
+        GanControlTrainer.create(preset('tiny-8'), { plugins: shapesPlugins, datasets: { waves: shapesDatasets.shapes } }),
+      ).rejects.toThrow(/Given: waves/);
     });
-    await expect(
-      GanControlTrainer.create(preset('tiny-8'), { plugins: shapesPlugins, datasets: { waves: shapesDatasets.shapes } }),
-    ).rejects.toThrow(/Given: waves/);
-    expect(tf.memory().numTensors).toBe(leak);
   });
 });
 
@@ -67,10 +68,10 @@ describe('training step (tiny config)', () => {
     const m1 = await t.step(); // step 0 runs every phase (G main, PL, D main, R1)
     for (const v of [m1.gAdv, m1.gContrastive, m1.d, m1.dReal, m1.dFake, m1.r1, m1.pl]) expect(Number.isFinite(v)).toBe(true);
     expect(Object.keys(m1.perAttribute).sort()).toEqual(['color', 'position', 'size']);
-    const before = tf.memory().numTensors;
-    await t.step();
-    await t.step();
-    expect(tf.memory().numTensors).toBe(before);
+    await expectNoLeaks(async () => {
+      await t.step();
+      await t.step();
+    });
     const g1 = await values(t.G.variables());
     const d1 = await values(t.D.variables());
     const changed = (a: Record<string, Float32Array>, b: Record<string, Float32Array>) =>
@@ -347,13 +348,13 @@ describe('the bundled shapes model', () => {
     expect(model.attributes.map((a) => a.name)).toEqual(['color', 'position', 'size']);
     const z = tf.randomNormal([2, model.layout.dim], 0, 1, 'float32', 1) as tf.Tensor2D;
     model.generator.generate(z, { noiseMode: 'const' }).dispose(); // first call fills the generator's filter caches
-    const before = tf.memory().numTensors;
-    const img = model.generator.generate(z, { noiseMode: 'const' });
-    expect(img.shape).toEqual([2, 32, 32, 3]);
-    const v = img.dataSync();
-    expect(v.every((x) => Number.isFinite(x) && Math.abs(x) < 3)).toBe(true);
-    img.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoLeaks(() => {
+      const img = model.generator.generate(z, { noiseMode: 'const' });
+      expect(img.shape).toEqual([2, 32, 32, 3]);
+      const v = img.dataSync();
+      expect(v.every((x) => Number.isFinite(x) && Math.abs(x) < 3)).toBe(true);
+      img.dispose();
+    });
     z.dispose();
     model.dispose();
   });
@@ -369,7 +370,7 @@ describe('the bundled shapes model', () => {
       const renamed = names.find((n) => n.endsWith('.weight'))!; // a parameter (buffers such as resample_filter are optional)
       const tensors = Object.fromEntries(names.map((n) => [n === renamed ? `${n}_renamed` : n, file.tensors[n]]));
       await writeFile(join(copy, 'generator.safetensors'), writeSafetensors(tensors as never));
-      const before = tf.memory().numTensors;
+      const leaks = trackTensors();
       await expect(loadTrainedModel(copy)).rejects.toMatchObject({
         code: 'MODEL_FOLDER_CHECKSUM',
         details: { file: join(copy, 'generator.safetensors') },
@@ -380,13 +381,13 @@ describe('the bundled shapes model', () => {
       await expect(loadTrainedModel(copy)).rejects.toThrow(
         new RegExp(`missing \\(1\\): ${renamed.replace(/[.[\]]/g, '\\$&')}[\\s\\S]*${renamed.replace(/[.[\]]/g, '\\$&')}_renamed`),
       );
-      expect(tf.memory().numTensors).toBe(before);
+      leaks.expectAlive(0, 'refused loads');
       // A name from a file is a name: a tensor called `__proto__` is reported as unused, not lost.
       const proto = Object.create(null) as Record<string, unknown>;
       for (const n of names) proto[n === renamed ? '__proto__' : n] = file.tensors[n];
       await writeFile(join(copy, 'generator.safetensors'), writeSafetensors(proto as never));
       await expect(loadTrainedModel(copy)).rejects.toThrow(/not used \(1\): __proto__/);
-      expect(tf.memory().numTensors).toBe(before);
+      leaks.expectAlive(0, 'the refused __proto__ load');
     } finally {
       await rm(copy, { recursive: true, force: true });
     }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, readTorchCheckpoint, torchStateDict } from '@gan-control/tensor-io';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import {
   convertGanControlGenerator,
   loadGanControlDiscriminator,
@@ -177,35 +178,33 @@ describe('official GAN-Control networks (fixture gan-control-official)', () => {
   it('noise modes none/random differ from const; no tensor leaks; clear errors', () => {
     // Warm-up: FIR filters are created (and kept) on first use per channel count.
     tf.tidy(() => D.logits(G.synthesis(G.mapping(ref('z') as tf.Tensor2D))));
-    const before = tf.memory().numTensors;
-    tf.tidy(() => {
-      const ws = G.mapping(ref('z') as tf.Tensor2D);
-      const c = G.synthesis(ws);
-      const none = G.synthesis(ws, { noiseMode: 'none' });
-      const r1 = G.synthesis(ws, { noiseMode: 'random' });
-      expect(tf.max(tf.abs(tf.sub(c, none))).dataSync()[0]).toBeGreaterThan(1e-2);
-      expect(tf.max(tf.abs(tf.sub(c, r1))).dataSync()[0]).toBeGreaterThan(1e-2);
-      expect(() => G.synthesis(tf.zeros([1, 8, 63]))).toThrow(/ws must be/);
-      expect(() => G.synthesis(ws, { noise: [tf.zeros([4, 4, 4, 1])] })).toThrow(/7 noise tensors/);
-      expect(() => D.logits(tf.zeros([1, 3, 32, 32]) as tf.Tensor4D)).toThrow(/NHWC/);
-      // meanW: deterministic for a seed, the mean of G.style over its samples.
-      const m1 = G.meanW({ samples: 300, seed: 5, batchSize: 128 });
-      const m2 = G.meanW({ samples: 300, seed: 5, batchSize: 128 });
-      expect(m1.shape).toEqual([1, 64]);
-      expect(tf.max(tf.abs(tf.sub(m1, m2))).dataSync()[0]).toBe(0);
-      expect(
-        tf.max(tf.abs(tf.sub(m1, tf.mean(G.style(tf.randomNormal([128, 64], 0, 1, 'float32', 5)), 0, true)))).dataSync()[0],
-      ).toBeGreaterThan(0);
-    });
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoLeaks(() =>
+      tf.tidy(() => {
+        const ws = G.mapping(ref('z') as tf.Tensor2D);
+        const c = G.synthesis(ws);
+        const none = G.synthesis(ws, { noiseMode: 'none' });
+        const r1 = G.synthesis(ws, { noiseMode: 'random' });
+        expect(tf.max(tf.abs(tf.sub(c, none))).dataSync()[0]).toBeGreaterThan(1e-2);
+        expect(tf.max(tf.abs(tf.sub(c, r1))).dataSync()[0]).toBeGreaterThan(1e-2);
+        expect(() => G.synthesis(tf.zeros([1, 8, 63]))).toThrow(/ws must be/);
+        expect(() => G.synthesis(ws, { noise: [tf.zeros([4, 4, 4, 1])] })).toThrow(/7 noise tensors/);
+        expect(() => D.logits(tf.zeros([1, 3, 32, 32]) as tf.Tensor4D)).toThrow(/NHWC/);
+        // meanW: deterministic for a seed, the mean of G.style over its samples.
+        const m1 = G.meanW({ samples: 300, seed: 5, batchSize: 128 });
+        const m2 = G.meanW({ samples: 300, seed: 5, batchSize: 128 });
+        expect(m1.shape).toEqual([1, 64]);
+        expect(tf.max(tf.abs(tf.sub(m1, m2))).dataSync()[0]).toBe(0);
+        expect(
+          tf.max(tf.abs(tf.sub(m1, tf.mean(G.style(tf.randomNormal([128, 64], 0, 1, 'float32', 5)), 0, true)))).dataSync()[0],
+        ).toBeGreaterThan(0);
+      }),
+    );
   });
 
   it('refuses mismatched args.json and wrong state_dicts with named errors', () => {
     const wrongSize = { ...args, model_config: { ...args.model_config, size: 64 } };
     expect(() => loadGanControlGenerator(file('G.safetensors'), wrongSize)).toThrow(/convs\.6\.conv\.weight/);
-    const before = tf.memory().numTensors;
-    expect(() => loadGanControlGenerator(ckptBytes, args, { key: 'd' })).toThrow(/style\.id\.1\.weight" is missing/);
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoLeaks(() => expect(() => loadGanControlGenerator(ckptBytes, args, { key: 'd' })).toThrow(/style\.id\.1\.weight" is missing/));
     const badGroups = structuredClone(args);
     badGroups.training_config.sub_groups_dict.age.place_in_latent = [30, 48];
     expect(() => parseGanControlArgs(badGroups)).toThrow(/tile/);
