@@ -563,6 +563,107 @@ void adam(const float* p, const float* g, const float* m, const float* v, float*
   parallelRange(n, 32768, [&](int64_t i0, int64_t i1) { adamRange(p, g, m, v, po, mo, vo, i0, i1, k); });
 }
 
+// One EMA step (@gan-control/gradients' EMA_UPDATE): out = s + (e − s)·β, each operation rounded
+// to float as the composed tfjs ops (Sub, Mul, Add) round it, so no fused multiply-add.
+GAN_NO_CONTRACT void emaRange(const float* e, const float* s, float* o, int64_t i0, int64_t i1, float beta) {
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+  for (int64_t i = i0; i < i1; i++) {
+    const float diff = e[i] - s[i];
+    const float step = diff * beta;
+    o[i] = s[i] + step;
+  }
+}
+
+void ema(const float* e, const float* s, float* o, int64_t n, float beta) {
+  parallelRange(n, 32768, [&](int64_t i0, int64_t i1) { emaRange(e, s, o, i0, i1, beta); });
+}
+
+// Σ over the KK taps of w² for w [KK, I·O] (the demodulation's weight factor), in tap order and
+// rounded op by op as the composed ops compute it (Square, then a ones-row matMul that adds the
+// taps in order: 1·x is exact, so with or without FMA each step is one rounded addition).
+GAN_NO_CONTRACT void tapSquares(const float* w, float* W, int64_t KK, int64_t IO) {
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+  for (int64_t j = 0; j < IO; j++) W[j] = 0.f;
+  for (int64_t t = 0; t < KK; t++) {
+    const float* wt = w + t * IO;
+    for (int64_t j = 0; j < IO; j++) {
+      const float sq = wt[j] * wt[j];
+      W[j] = W[j] + sq;
+    }
+  }
+}
+
+// q[n, o] = Σ_i S[n, i]·W[i, o] accumulated over i in order from 0 as the GEMM micro-kernel does
+// (fused multiply-add where the CPU has it, as the compiler contracts the GEMM's `c += a·b`).
+inline float dotAcc(float acc, float a, float b) {
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+  return std::fma(a, b, acc);
+#else
+  return acc + a * b;
+#endif
+}
+
+// StyleGAN2's demodulation coefficients (@gan-control/gradients' MODCONV_DEMOD):
+// d[n, o] = gain · rsqrt(Σ_i s[n, i]² · Σ_taps w[t, i, o]² + eps), w [KK, I, O]. Small (N·I·O
+// multiply-adds), so one thread. Each step rounds as the composed ops do (see tapSquares, dotAcc).
+GAN_NO_CONTRACT void modconvDemod(const float* s, const float* w, float* d, int64_t N, int64_t I, int64_t O, int64_t KK, float gain, float eps) {
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+  std::vector<float> W(static_cast<size_t>(I * O));
+  tapSquares(w, W.data(), KK, I * O);
+  std::vector<float> q(static_cast<size_t>(O));
+  for (int64_t n = 0; n < N; n++) {
+    std::fill(q.begin(), q.end(), 0.f);
+    for (int64_t i = 0; i < I; i++) {
+      const float si = s[n * I + i];
+      const float sq = si * si;
+      const float* Wi = W.data() + i * O;
+      for (int64_t o = 0; o < O; o++) q[o] = dotAcc(q[o], sq, Wi[o]);
+    }
+    for (int64_t o = 0; o < O; o++) {
+      const float r = 1.f / std::sqrt(q[o] + eps);
+      d[n * O + o] = r * gain;
+    }
+  }
+}
+
+// The gradient of modconvDemod (MODCONV_DEMOD_GRAD): with S = s², W = Σ_taps w², q = S·W + eps and
+// t = dd·(−gain/2)·q^(−3/2): ds = 2·s ⊙ (t·Wᵀ), dw[t, i, o] = 2·w[t, i, o]·(Sᵀ·t)[i, o]. Sums in double.
+void modconvDemodGrad(const float* dd, const float* s, const float* w, float* ds, float* dw, int64_t N, int64_t I, int64_t O, int64_t KK, float gain, float eps) {
+  std::vector<double> W(static_cast<size_t>(I * O), 0.0), A(static_cast<size_t>(I * O), 0.0), t(static_cast<size_t>(O));
+  for (int64_t k = 0; k < KK; k++)
+    for (int64_t j = 0; j < I * O; j++) W[j] += static_cast<double>(w[k * I * O + j]) * w[k * I * O + j];
+  for (int64_t n = 0; n < N; n++) {
+    std::fill(t.begin(), t.end(), 0.0);
+    for (int64_t i = 0; i < I; i++) {
+      const double sq = static_cast<double>(s[n * I + i]) * s[n * I + i];
+      for (int64_t o = 0; o < O; o++) t[o] += sq * W[i * O + o];
+    }
+    for (int64_t o = 0; o < O; o++) {
+      const double q = t[o] + eps;
+      t[o] = dd[n * O + o] * (-0.5 * gain) / (q * std::sqrt(q));
+    }
+    for (int64_t i = 0; i < I; i++) {
+      const double si = s[n * I + i];
+      const double sq = si * si;
+      double acc = 0.0;
+      for (int64_t o = 0; o < O; o++) {
+        acc += t[o] * W[i * O + o];
+        A[i * O + o] += sq * t[o];
+      }
+      ds[n * I + i] = static_cast<float>(2.0 * si * acc);
+    }
+  }
+  parallelRange(KK * I * O, 16384, [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; j++) dw[j] = static_cast<float>(2.0 * w[j] * A[j % (I * O)]);
+  });
+}
+
 // y = lrelu(x + b), b broadcast over rows of C (bias + activation in one pass).
 void biasLeakyRelu(const float* x, const float* b, float* y, int64_t rows, int64_t C, float alpha) {
   parallelRange(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, C)), [&](int64_t r0, int64_t r1) {
@@ -1133,6 +1234,67 @@ napi_value LeakyReluGradCall(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// ema(e, s, out, beta): same-length arrays; out = s + (e − s)·β.
+napi_value EmaCall(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float *e, *s, *o;
+  size_t le, ls, lo;
+  double beta;
+  if (argc != 4 || !floatArray(env, argv[0], &e, &le) || !floatArray(env, argv[1], &s, &ls) || !floatArray(env, argv[2], &o, &lo)) {
+    if (argc != 4) napi_throw_error(env, "GAN_NATIVE", "gan_control_native.ema(ema, source, out, beta) takes 4 arguments");
+    return nullptr;
+  }
+  CHECK(napi_get_value_double(env, argv[3], &beta));
+  if (le != ls || ls != lo) {
+    napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.ema: ema, source and out differ in length");
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(callMu);
+  ema(e, s, o, static_cast<int64_t>(le), static_cast<float>(beta));
+  return nullptr;
+}
+
+// demod(kind, dd, s, w, out0, out1, params[4], k[2]) — params N, I, O, KK; k gain, eps (float32).
+// kind 0: out0 = d [N, O] from (s, w) (dd and out1 unread); kind 1: out0 = ds [N, I], out1 = dw
+// [KK, I, O] from (dd, s, w).
+napi_value DemodCall(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc != 8) {
+    napi_throw_error(env, "GAN_NATIVE", "gan_control_native.demod(kind, dd, s, w, out0, out1, params, k) takes 8 arguments");
+    return nullptr;
+  }
+  int32_t kind;
+  CHECK(napi_get_value_int32(env, argv[0], &kind));
+  float* a[6];
+  size_t len[6];
+  for (int i = 0; i < 5; i++)
+    if (!floatArray(env, argv[i + 1], &a[i], &len[i])) return nullptr;
+  if (!floatArray(env, argv[7], &a[5], &len[5])) return nullptr;
+  int32_t* q;
+  size_t lq;
+  if (!intArray(env, argv[6], &q, &lq)) return nullptr;
+  bool ok = lq == 4 && len[5] == 2 && (kind == 0 || kind == 1);
+  for (size_t i = 0; ok && i < 4; i++) ok = q[i] >= 1;
+  if (ok) {
+    const int64_t N = q[0], I = q[1], O = q[2], KK = q[3];
+    ok = static_cast<int64_t>(len[1]) == N * I && static_cast<int64_t>(len[2]) == KK * I * O;
+    if (kind == 0) ok = ok && static_cast<int64_t>(len[3]) == N * O;
+    else ok = ok && static_cast<int64_t>(len[0]) == N * O && static_cast<int64_t>(len[3]) == N * I && static_cast<int64_t>(len[4]) == KK * I * O;
+  }
+  if (!ok) {
+    napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.demod: array sizes do not match the parameters");
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(callMu);
+  if (kind == 0) modconvDemod(a[1], a[2], a[3], q[0], q[1], q[2], q[3], a[5][0], a[5][1]);
+  else modconvDemodGrad(a[0], a[1], a[2], a[3], a[4], q[0], q[1], q[2], q[3], a[5][0], a[5][1]);
+  return nullptr;
+}
+
 // reduce(x, out, params[3], scale): out[p, r] = scale · Σ_q x[p, q, r], params = P, Q, R.
 napi_value ReduceCall(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -1307,7 +1469,7 @@ napi_value Info(napi_env env, napi_callback_info) {
   CHECK(napi_set_named_property(env, out, "threads", v));
   CHECK(napi_create_int32(env, VW * 32, &v));
   CHECK(napi_set_named_property(env, out, "simdBits", v));
-  CHECK(napi_create_int32(env, 6, &v));
+  CHECK(napi_create_int32(env, 7, &v));
   CHECK(napi_set_named_property(env, out, "abi", v));
   return out;
 }
@@ -1322,6 +1484,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"leakyReluGrad", nullptr, LeakyReluGradCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"biasLeakyRelu", nullptr, BiasLeakyReluCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, AdamCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"ema", nullptr, EmaCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"demod", nullptr, DemodCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduce", nullptr, ReduceCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"tile", nullptr, TileCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"fir", nullptr, FirCall, nullptr, nullptr, nullptr, napi_default, nullptr},

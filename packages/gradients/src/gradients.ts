@@ -135,6 +135,34 @@ export const UPFIRDN = 'GanControlUpfirdn';
  */
 export const BIAS_LEAKY_RELU = 'GanControlBiasLeakyRelu';
 
+/**
+ * Kernel name of the fused exponential moving average (no gradient): inputs `ema`, `source` (float32,
+ * one shape), attr `beta`; output `source + (ema − source)·β`, each operation rounded to float32 as
+ * the composed ops round it (the same values as `tf.add(source, tf.mul(tf.sub(ema, source), beta))`).
+ * One kernel per parameter of the generator's EMA (`training_loop.py:301-305`) and of `w_avg`
+ * instead of three; `@gan-control/backend` registers it on wasm and cpu.
+ */
+export const EMA_UPDATE = 'GanControlEmaUpdate';
+
+/**
+ * Kernel name of StyleGAN2's demodulation coefficients (`networks.py:55-58`, with the layer's
+ * output gain folded in): inputs `styles` `[N, I]`, `weight` `[k, k, I, O]`; attrs `gain`, `eps`;
+ * output `d [N, O] = gain · rsqrt(Σ_i styles[n,i]² · Σ_{k,k} weight[·,·,i,o]² + eps)`. One kernel instead
+ * of ten (Square, Reshape, Fill, MatMul, Reshape, Square, MatMul, Add, Rsqrt, Mul); its gradient is
+ * one `MODCONV_DEMOD_GRAD`. `@gan-control/stylegan2`'s `modulatedConv2d` uses it where the backend
+ * has it (the native addon) and composes the same ops elsewhere.
+ */
+export const MODCONV_DEMOD = 'GanControlModconvDemod';
+
+/**
+ * Kernel name of `MODCONV_DEMOD`'s gradient: inputs `dd` `[N, O]`, `styles`, `weight`; attrs
+ * `gain`, `eps`; outputs `[dstyles [N, I], dweight [k, k, I, O]]`. With `S = styles²`,
+ * `W = Σ_{k,k} weight²` `[I, O]`, `q = S·W + eps`, `d = gain·q^(−1/2)` and `t = dd · (−½)·gain·q^(−3/2)`:
+ * `dstyles = 2·styles ⊙ (t·Wᵀ)`, `dweight = 2·weight ⊙ (Sᵀ·t)` (broadcast over the taps). Its own
+ * gradient (path-length regularisation differentiates it again) is composed from stock ops.
+ */
+export const MODCONV_DEMOD_GRAD = 'GanControlModconvDemodGrad';
+
 /** `dy · (x > 0 ? 1 : α)`, fused where the backend has `LEAKY_RELU_GRAD`; differentiable (see its gradient). */
 function leakyReluGrad(dy: tf.Tensor, x: tf.Tensor, alpha: number): tf.Tensor {
   if (
@@ -148,6 +176,24 @@ function leakyReluGrad(dy: tf.Tensor, x: tf.Tensor, alpha: number): tf.Tensor {
   // slope = alpha + (1 - alpha) * [x > 0]; the mask has a zero gradient.
   return tf.mul(dy, tf.add(tf.mul(f32(tf.greater(x, 0)), 1 - alpha), alpha));
 }
+/** `Σ_{k,k} weight²` as `[I, O]` and `styles²` (the two factors of the demodulation sum). */
+function demodParts(styles: tf.Tensor, weight: tf.Tensor): { S: tf.Tensor2D; W: tf.Tensor2D } {
+  return { S: tf.square(styles) as tf.Tensor2D, W: tf.sum(tf.square(weight), [0, 1]) as tf.Tensor2D };
+}
+
+/**
+ * The gradient of `MODCONV_DEMOD` (see `MODCONV_DEMOD_GRAD`), composed from stock ops: used where the
+ * backend has no `MODCONV_DEMOD_GRAD` kernel.
+ */
+function demodGradComposed(dd: tf.Tensor, styles: tf.Tensor, weight: tf.Tensor, gain: number, eps: number): [tf.Tensor, tf.Tensor] {
+  const { S, W } = demodParts(styles, weight);
+  const q = tf.add(tf.matMul(S, W), eps);
+  const t = tf.mul(tf.mul(dd, tf.pow(q, -1.5)), -0.5 * gain);
+  const ds = tf.mul(tf.mul(styles, 2), tf.matMul(t, W, false, true));
+  const dw = tf.mul(tf.mul(weight, 2), tf.matMul(S, t, true, false));
+  return [ds, dw];
+}
+
 const zeroGrad =
   (names: string[]): GradFn =>
   (_dy, saved) =>
@@ -205,6 +251,53 @@ const CONFIGS: { kernelName: string; inputsToSave?: string[]; outputsToSave?: bo
       let dx: tf.Tensor | null = null;
       const once = () => (dx ??= leakyReluGrad(dy, y, attrs.alpha as number));
       return { x: () => tf.reshape(once(), dy.shape), b: () => reduceTo(once(), [dy.shape[dy.rank - 1]]) };
+    },
+  },
+  {
+    kernelName: MODCONV_DEMOD,
+    inputsToSave: ['styles', 'weight'],
+    gradFunc: (dd, [styles, weight], attrs) => {
+      // Both gradients at once, here (not in the per-input closures, whose tidy would free the
+      // other one): one kernel where the backend has it.
+      const { gain, eps } = attrs as { gain: number; eps: number };
+      const [ds, dw] = tf.getKernel(MODCONV_DEMOD_GRAD, tf.getBackend())
+        ? (tf.engine().runKernel(MODCONV_DEMOD_GRAD, { dd, styles, weight }, { gain, eps }) as tf.Tensor[])
+        : demodGradComposed(dd, styles, weight, gain, eps);
+      return { styles: () => ds, weight: () => dw };
+    },
+  },
+  {
+    // Second order (path-length regularisation differentiates MODCONV_DEMOD's gradient): with
+    // u = 2·gs ⊙ s, v = Σ_taps 2·gw ⊙ w, r = u·W + S·v, the loss Σ gs ⊙ ds + gw ⊙ dw is Σ t ⊙ r, so
+    // ∂/∂dd = c·q^(−3/2) ⊙ r (c = −gain/2), and with p = −(3/2)·t ⊙ r / q:
+    // ∂/∂s = 2·gs ⊙ (t·Wᵀ) + 2·s ⊙ (p·Wᵀ + t·vᵀ), ∂/∂w = 2·gw ⊙ (Sᵀ·t) + 2·w ⊙ (Sᵀ·p + uᵀ·t).
+    kernelName: MODCONV_DEMOD_GRAD,
+    inputsToSave: ['dd', 'styles', 'weight'],
+    gradFunc: (dys, [dd, styles, weight], attrs) => {
+      const [gs, gw] = dys as unknown as tf.Tensor[];
+      const { gain, eps } = attrs as { gain: number; eps: number };
+      const { S, W } = demodParts(styles!, weight!);
+      const q = tf.add(tf.matMul(S, W), eps);
+      const q32 = tf.pow(q, -1.5);
+      const t = tf.mul(tf.mul(dd!, q32), -0.5 * gain);
+      const u = tf.mul(tf.mul(gs!, styles!), 2);
+      const v = tf.sum(tf.mul(tf.mul(gw!, weight!), 2), [0, 1]);
+      const r = tf.add(tf.matMul(u, W), tf.matMul(S, v));
+      const p = tf.div(tf.mul(tf.mul(t, r), -1.5), q);
+      const sT = tf.matMul(S, t, true, false); // [I, O], broadcast over the taps
+      return {
+        dd: () => tf.mul(tf.mul(q32, r), -0.5 * gain),
+        styles: () =>
+          tf.add(
+            tf.mul(tf.mul(gs!, 2), tf.matMul(t, W, false, true)),
+            tf.mul(tf.mul(styles!, 2), tf.add(tf.matMul(p, W, false, true), tf.matMul(t, v, false, true))),
+          ),
+        weight: () =>
+          tf.add(
+            tf.mul(tf.mul(gw!, 2), sT),
+            tf.mul(tf.mul(weight!, 2), tf.add(tf.matMul(S, p, true, false), tf.matMul(u, t, true, false))),
+          ),
+      };
     },
   },
   {

@@ -16,4 +16,14 @@ import { ensureGradients } from './gradients.js';
 
 ensureGradients();
 
-export { ADAM_UPDATE, BIAS_LEAKY_RELU, ensureGradients, GRADIENT_KERNELS, LEAKY_RELU_GRAD, UPFIRDN } from './gradients.js';
+export {
+  ADAM_UPDATE,
+  BIAS_LEAKY_RELU,
+  EMA_UPDATE,
+  ensureGradients,
+  GRADIENT_KERNELS,
+  LEAKY_RELU_GRAD,
+  MODCONV_DEMOD,
+  MODCONV_DEMOD_GRAD,
+  UPFIRDN,
+} from './gradients.js';

@@ -7,6 +7,7 @@ import type { StyleGenerator } from './style-generator.js';
 import { channelsAt, numWsFor, parseGeneratorConfig, StyleGan2Error, type GeneratorConfig, type GeneratorConfigInput } from './config.js';
 import { addSpatial, biasAct, FirCache, modulatedConv2d, normalize2ndMoment, SQRT2 } from './ops.js';
 import { ParamStore, paramSeed, type LoadReport, type TensorRecord } from './params.js';
+import { lerpTowards } from './training.js';
 
 export type NoiseMode = 'const' | 'random' | 'none';
 
@@ -347,8 +348,7 @@ export class Generator implements StyleGenerator {
     const beta = this.config.mapping.wAvgBeta;
     const next = tf.tidy(() => {
       const w = ws.rank === 3 ? tf.reshape(tf.slice(ws, [0, 0, 0], [ws.shape[0], 1, this.wDim]), [ws.shape[0], this.wDim]) : ws;
-      const mean = tf.mean(w, 0);
-      return tf.add(mean, tf.mul(tf.sub(this.wAvg, mean), beta));
+      return lerpTowards(this.wAvg, tf.mean(w, 0), beta);
     });
     this.wAvg.assign(next);
     next.dispose();

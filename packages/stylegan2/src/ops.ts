@@ -4,7 +4,7 @@
  * `wasm` backends and whose gradients are themselves differentiable (see `gradients.ts`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BIAS_LEAKY_RELU, UPFIRDN } from '@gan-control/gradients';
+import { BIAS_LEAKY_RELU, MODCONV_DEMOD, UPFIRDN } from '@gan-control/gradients';
 
 export const SQRT2 = Math.SQRT2;
 export const SQRT_HALF = Math.SQRT1_2;
@@ -213,14 +213,28 @@ export function modulatedConv2d(
   } else {
     y = tf.conv2d(xs, weight, 1, 'same');
   }
-  if (opts.demodulate) {
-    // Σ over the k×k taps as a matMul with ones (a reduction over leading axes needs a transpose on cpu).
-    const wsq = tf.reshape(tf.matMul(tf.ones([1, k * k]), tf.reshape(tf.square(weight), [k * k, i * o])), [i, o]);
-    let d = tf.rsqrt(tf.add(tf.matMul(tf.square(styles), wsq), 1e-8)) as tf.Tensor2D;
-    if (opts.gain !== undefined && opts.gain !== 1) d = tf.mul(d, opts.gain);
-    y = scaleChannels(y, d);
-  }
+  if (opts.demodulate) y = scaleChannels(y, demodCoefficients(weight, styles, opts.gain ?? 1));
   return y;
+}
+
+/**
+ * The demodulation coefficients of `modulatedConv2d` (`networks.py:55-58`), times `gain`:
+ * `d [N, O] = gain · rsqrt(styles² · Σ_{k,k} weight² + 1e-8)`. One `MODCONV_DEMOD` kernel where the
+ * backend has it (`@gan-control/backend`'s native addon: the same float32 steps as the ops below
+ * where their matMuls run on the addon), else ten stock kernels.
+ *
+ * @example
+ * const d = demodCoefficients(weight, styles, Math.SQRT2); // [N, O]
+ */
+export function demodCoefficients(weight: tf.Tensor4D, styles: tf.Tensor2D, gain: number): tf.Tensor2D {
+  if (weight.dtype === 'float32' && styles.dtype === 'float32' && tf.getKernel(MODCONV_DEMOD, tf.getBackend())) {
+    return tf.engine().runKernel(MODCONV_DEMOD, { styles, weight }, { gain, eps: 1e-8 }) as tf.Tensor2D;
+  }
+  const [k, , i, o] = weight.shape;
+  // Σ over the k×k taps as a matMul with ones (a reduction over leading axes needs a transpose on cpu).
+  const wsq = tf.reshape(tf.matMul(tf.ones([1, k * k]), tf.reshape(tf.square(weight), [k * k, i * o])), [i, o]);
+  const d = tf.rsqrt(tf.add(tf.matMul(tf.square(styles), wsq), 1e-8)) as tf.Tensor2D;
+  return gain !== 1 ? tf.mul(d, gain) : d;
 }
 
 /** Official conv weight `[O, I, kh, kw]` (row-major data) → TF.js `[kh, kw, I, O]`. */

@@ -3,6 +3,7 @@
  * `training/loss.py`): generator EMA, lazy-regularisation correction of Adam, style mixing.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { EMA_UPDATE } from '@gan-control/gradients';
 
 /** Options of `emaBeta` (official `ema_kimg`, `ema_rampup`). */
 export interface EmaOptions {
@@ -52,10 +53,29 @@ export function updateEma(ema: NamedVariables, source: NamedVariables, beta: num
       d.assign(s);
       continue;
     }
-    const next = tf.tidy(() => tf.add(s, tf.mul(tf.sub(d, s), beta)));
+    const next = lerpTowards(d, s, beta);
     d.assign(next);
     next.dispose();
   }
+}
+
+/**
+ * `source + β·(ema − source)` as a new tensor: one `EMA_UPDATE` kernel where the backend has it
+ * (`@gan-control/backend`, JS or native: the same float32 values as the three ops), else Sub, Mul, Add.
+ *
+ * @example
+ * const next = lerpTowards(wAvg, tf.mean(w, 0), 0.995);
+ */
+export function lerpTowards(ema: tf.Tensor, source: tf.Tensor, beta: number): tf.Tensor {
+  if (
+    ema.dtype === 'float32' &&
+    source.dtype === 'float32' &&
+    tf.util.arraysEqual(ema.shape, source.shape) &&
+    tf.getKernel(EMA_UPDATE, tf.getBackend())
+  ) {
+    return tf.engine().runKernel(EMA_UPDATE, { ema, source }, { beta }) as tf.Tensor;
+  }
+  return tf.tidy(() => tf.add(source, tf.mul(tf.sub(ema, source), beta)));
 }
 
 /** Adam settings after the lazy-regularisation correction. */

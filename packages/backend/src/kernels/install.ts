@@ -51,11 +51,22 @@ export function dropKernel(kernelName: string, backendName: string): void {
   stock.delete(key);
 }
 
+/**
+ * Kernel names listed in `GAN_CONTROL_EXCLUDE_KERNELS` (comma-separated): this package installs
+ * none of them, so the backend's own kernel (or, for the project's fused kernels, the caller's
+ * composed ops) runs — for A/B timings of one kernel in one tree.
+ */
+export function excludedKernels(): Set<string> {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return new Set((env?.['GAN_CONTROL_EXCLUDE_KERNELS'] ?? '').split(',').map((n) => n.trim()));
+}
+
 /** Installs the correct gradient kernels for `kind` (idempotent). */
 export function installGradientKernels(kind: BackendKind): void {
   const list = kind === 'wasm' ? [...wasmConvGradKernels, ...jsKernels('wasm')] : jsKernels('cpu');
+  const excluded = excludedKernels();
   for (const k of list) {
-    if (installed.has(`${k.backendName}_${k.kernelName}`)) continue;
+    if (installed.has(`${k.backendName}_${k.kernelName}`) || excluded.has(k.kernelName)) continue;
     replaceKernel(k, 'js');
   }
 }

@@ -4,7 +4,7 @@
 // input's batch stride and ignores halfPixelCenters, so batch > 1 is wrong; cpu
 // ResizeBilinearGrad returns [N,W,H,C] (wrong for non-square images) and both backends' ignore
 // halfPixelCenters).
-import { ADAM_UPDATE, LEAKY_RELU_GRAD } from '@gan-control/gradients';
+import { ADAM_UPDATE, EMA_UPDATE, LEAKY_RELU_GRAD } from '@gan-control/gradients';
 import {
   backend_util,
   Identity,
@@ -18,7 +18,7 @@ import {
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { output, values, type BackendKind, type WasmLikeBackend } from './access.js';
+import { compute, output, values, type BackendKind, type WasmLikeBackend } from './access.js';
 
 type Args = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
 
@@ -261,6 +261,22 @@ export function adamUpdateJs(kind: BackendKind) {
 }
 
 /**
+ * The fused EMA step (`@gan-control/gradients`' `EMA_UPDATE`): `source + (ema − source)·β`, each
+ * operation rounded to float32 as the composed Sub, Mul and Add round it (the same values).
+ */
+export function emaUpdateJs(kind: BackendKind) {
+  return (args: Args): TensorInfo => {
+    const { ema, source } = args.inputs as { ema: TensorInfo; source: TensorInfo };
+    const f = Math.fround;
+    const beta = f((args.attrs as unknown as { beta: number }).beta);
+    const fill = (e: Float32Array, s: Float32Array, o: Float32Array) => {
+      for (let i = 0; i < o.length; i++) o[i] = s[i]! + f(f(e[i]! - s[i]!) * beta);
+    };
+    return compute(args.backend, kind, source.shape, [ema, source], ([e, s], o) => fill(e!, s!, o));
+  };
+}
+
+/**
  * Identity on wasm without a copy: the output shares the input's heap buffer (reference-counted,
  * as the wasm Reshape and the cpu backend's Identity do). Tensors are immutable, so sharing is
  * safe; the stock kernel copies, and the engine runs Identity for every tensor it saves for a
@@ -279,6 +295,7 @@ export function jsKernels(kind: BackendKind): KernelConfig[] {
     { kernelName: ResizeBilinearGrad, backendName: kind, kernelFunc: resizeBilinearGradJs(kind) as never },
     { kernelName: LEAKY_RELU_GRAD, backendName: kind, kernelFunc: leakyReluGradJs(kind) as never },
     { kernelName: ADAM_UPDATE, backendName: kind, kernelFunc: adamUpdateJs(kind) as never },
+    { kernelName: EMA_UPDATE, backendName: kind, kernelFunc: emaUpdateJs(kind) as never },
   ];
   if (kind === 'wasm') {
     list.push({ kernelName: MaxPoolGrad, backendName: kind, kernelFunc: maxPoolGradJs(kind) as never });

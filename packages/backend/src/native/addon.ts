@@ -40,6 +40,22 @@ export interface NativeAddon {
     vOut: Float32Array,
     k: Float32Array,
   ): void;
+  /** out = source + (ema − source)·β, rounded op by op (EMA_UPDATE). */
+  ema(ema: Float32Array, source: Float32Array, out: Float32Array, beta: number): void;
+  /**
+   * kind 0: out0 = d [N, O] from (s, w) (MODCONV_DEMOD; dd and out1 unread); kind 1: out0 = ds
+   * [N, I], out1 = dw [KK, I, O] from (dd, s, w) (MODCONV_DEMOD_GRAD). params: N, I, O, KK; k: gain, eps.
+   */
+  demod(
+    kind: 0 | 1,
+    dd: Float32Array,
+    s: Float32Array,
+    w: Float32Array,
+    out0: Float32Array,
+    out1: Float32Array,
+    params: Int32Array,
+    k: Float32Array,
+  ): void;
   /** out = x > 0 ? dy : α·dy. */
   leakyReluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[p, r] = scale · Σ_q x[p, q, r]; params: P, Q, R. */
@@ -73,7 +89,7 @@ interface BuildLib {
 let cached: NativeLoad | null = null;
 
 /** The addon interface version this code expects (`info().abi`; bumped with every new export). */
-const NATIVE_ABI = 6;
+const NATIVE_ABI = 7;
 
 /** Default worker count: GAN_CONTROL_THREADS, else the CPUs this process may run on. */
 export function defaultThreads(): number {

@@ -4,7 +4,15 @@
 // broadcast gradients) that the wasm backend runs on one thread, and its Sum/Mean transpose the
 // input first. Below `MIN_ELEMENTS` (thread hand-off costs more than it saves), for non-float32
 // data and for broadcasts that do not collapse to four dims, the replaced kernel runs.
-import { ADAM_UPDATE, BIAS_LEAKY_RELU, LEAKY_RELU_GRAD, UPFIRDN } from '@gan-control/gradients';
+import {
+  ADAM_UPDATE,
+  BIAS_LEAKY_RELU,
+  EMA_UPDATE,
+  LEAKY_RELU_GRAD,
+  MODCONV_DEMOD,
+  MODCONV_DEMOD_GRAD,
+  UPFIRDN,
+} from '@gan-control/gradients';
 import {
   Add,
   backend_util,
@@ -22,7 +30,16 @@ import {
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { compute, values, type BackendKind, type CpuLikeBackend, type WasmLikeBackend } from '../kernels/access.js';
+import {
+  callKernel,
+  compute,
+  output,
+  release,
+  values,
+  type BackendKind,
+  type CpuLikeBackend,
+  type WasmLikeBackend,
+} from '../kernels/access.js';
 import type { NativeAddon } from './addon.js';
 
 type Args = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
@@ -30,11 +47,14 @@ type Args = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs:
 /** Below this many output elements the replaced kernel runs. */
 export const MIN_ELEMENTS = 1 << 14;
 
+/** Below this many multiply-adds a convolution or matMul runs on the replaced kernel (no thread hand-off). */
+export const MIN_MACS = 1 << 15;
+
 /** The kernel names this module replaces (and falls back to). */
-export const ELEMENTWISE_KERNELS = [Add, Sub, Multiply, RealDiv, LeakyRelu, LEAKY_RELU_GRAD, Sum, Mean, Tile, ADAM_UPDATE];
+export const ELEMENTWISE_KERNELS = [Add, Sub, Multiply, RealDiv, LeakyRelu, LEAKY_RELU_GRAD, Sum, Mean, Tile, ADAM_UPDATE, EMA_UPDATE];
 
 /** Kernels only the addon provides (no kernel to replace; their callers compose the op without them). */
-export const NATIVE_ONLY_KERNELS = [UPFIRDN, BIAS_LEAKY_RELU];
+export const NATIVE_ONLY_KERNELS = [UPFIRDN, BIAS_LEAKY_RELU, MODCONV_DEMOD, MODCONV_DEMOD_GRAD];
 
 /**
  * A broadcast `a op b → out` as at most 4 collapsed output dims with each operand's element
@@ -205,8 +225,72 @@ export function elementwiseKernels(addon: NativeAddon, kind: BackendKind, prev: 
     addon.adam(pv!, gv!, mv!, vv!, po, mo, vo, k);
     return [po, mo, vo].map((d) => (backend as CpuLikeBackend).makeTensorInfo(param.shape, 'float32', d));
   };
+  const ema: KernelFunc = (args) => {
+    const { inputs, backend, attrs } = args as unknown as Args;
+    const { ema: e, source } = inputs as { ema: TensorInfo; source: TensorInfo };
+    if (util.sizeFromShape(source.shape) < MIN_ELEMENTS) return prev(EMA_UPDATE)(args);
+    return compute(backend, kind, source.shape, [e, source], ([ev, sv], out) =>
+      addon.ema(ev!, sv!, out, (attrs as unknown as { beta: number }).beta),
+    );
+  };
+  const demodArgs = (styles: TensorInfo, weight: TensorInfo, attrs: NamedAttrMap) => {
+    const [kh, kw, i, o] = weight.shape as [number, number, number, number];
+    const [n, si] = styles.shape as [number, number];
+    if (styles.dtype !== 'float32' || weight.dtype !== 'float32' || styles.shape.length !== 2 || weight.shape.length !== 4 || si !== i) {
+      throw new Error(
+        `@gan-control/backend: ${MODCONV_DEMOD} takes float32 styles [N, I] and weight [k, k, I, O] (got ${styles.dtype} [${styles.shape}] and ${weight.dtype} [${weight.shape}])`,
+      );
+    }
+    const a = attrs as unknown as { gain: number; eps: number };
+    return { n, i, o, params: Int32Array.from([n, i, o, kh * kw]), k: Float32Array.from([a.gain, a.eps]) };
+  };
+  const none = new Float32Array(0);
+  const demod: KernelFunc = (args) => {
+    const { inputs, backend, attrs } = args as unknown as Args;
+    const { styles, weight } = inputs as { styles: TensorInfo; weight: TensorInfo };
+    const d = demodArgs(styles, weight, attrs);
+    const taps = d.params[3]!;
+    // The addon replicates the composed ops' float32 steps where both of their matMuls run on its
+    // GEMM; below that size they run on the replaced matMul, whose summation order differs, so
+    // the same kernels are called here in the composed order (one engine op and tape entry instead
+    // of ten, and the same bits).
+    if (taps * d.i * d.o >= MIN_MACS && d.n * d.i * d.o >= MIN_MACS) {
+      return compute(backend, kind, [d.n, d.o], [styles, weight], ([sv, wv], out) =>
+        addon.demod(0, none, sv!, wv!, out, none, d.params, d.k),
+      );
+    }
+    return demodComposed(backend, kind, styles, weight, taps, d.n, d.i, d.o, attrs as unknown as { gain: number; eps: number });
+  };
+  const demodGrad: KernelFunc = (args) => {
+    const { inputs, backend, attrs } = args as unknown as Args;
+    const { dd, styles, weight } = inputs as { dd: TensorInfo; styles: TensorInfo; weight: TensorInfo };
+    const d = demodArgs(styles, weight, attrs);
+    if (dd.dtype !== 'float32' || !util.arraysEqual(dd.shape, [d.n, d.o])) {
+      throw new Error(`@gan-control/backend: ${MODCONV_DEMOD_GRAD} takes float32 dd [${d.n}, ${d.o}] (got ${dd.dtype} [${dd.shape}])`);
+    }
+    const ins = [dd, styles, weight];
+    if (kind === 'wasm') {
+      const b = backend as WasmLikeBackend;
+      const outs = [b.makeOutput(styles.shape, 'float32'), b.makeOutput(weight.shape, 'float32')];
+      // Views after every allocation (allocating may grow the heap and detach older views).
+      const [dv, sv, wv] = ins.map((t) => values(backend, kind, t) as Float32Array);
+      const [dso, dwo] = outs.map((t) => b.typedArrayFromHeap(t) as Float32Array);
+      addon.demod(1, dv!, sv!, wv!, dso!, dwo!, d.params, d.k);
+      return outs;
+    }
+    const [dso, dwo] = [new Float32Array(util.sizeFromShape(styles.shape)), new Float32Array(util.sizeFromShape(weight.shape))];
+    const [dv, sv, wv] = ins.map((t) => values(backend, kind, t) as Float32Array);
+    addon.demod(1, dv!, sv!, wv!, dso, dwo, d.params, d.k);
+    return [
+      (backend as CpuLikeBackend).makeTensorInfo(styles.shape, 'float32', dso),
+      (backend as CpuLikeBackend).makeTensorInfo(weight.shape, 'float32', dwo),
+    ];
+  };
   return [
     { kernelName: ADAM_UPDATE, backendName: kind, kernelFunc: adam },
+    { kernelName: EMA_UPDATE, backendName: kind, kernelFunc: ema },
+    { kernelName: MODCONV_DEMOD, backendName: kind, kernelFunc: demod },
+    { kernelName: MODCONV_DEMOD_GRAD, backendName: kind, kernelFunc: demodGrad },
     { kernelName: UPFIRDN, backendName: kind, kernelFunc: fir },
     { kernelName: BIAS_LEAKY_RELU, backendName: kind, kernelFunc: biasLeaky },
     binary(Add, 0),
@@ -219,4 +303,43 @@ export function elementwiseKernels(addon: NativeAddon, kind: BackendKind, prev: 
     { kernelName: Mean, backendName: kind, kernelFunc: reduce(Mean, true) },
     { kernelName: Tile, backendName: kind, kernelFunc: tile },
   ];
+}
+
+/**
+ * `MODCONV_DEMOD` as the composed ops compute it (`@gan-control/stylegan2`'s `demodCoefficients`
+ * without the fused kernel): Square, the ones-row BatchMatMul over the taps, Square, BatchMatMul,
+ * Add, Rsqrt, Multiply, each the kernel registered for `kind`, called directly (no engine op).
+ */
+function demodComposed(
+  backend: KernelBackend,
+  kind: BackendKind,
+  styles: TensorInfo,
+  weight: TensorInfo,
+  taps: number,
+  n: number,
+  i: number,
+  o: number,
+  a: { gain: number; eps: number },
+): TensorInfo {
+  const as = (t: TensorInfo, shape: number[]): TensorInfo => ({ dataId: t.dataId, shape, dtype: t.dtype }); // a reshape (same data)
+  const call = (name: string, ins: Record<string, TensorInfo>, attrs: NamedAttrMap = {}) => callKernel(backend, kind, name, ins, attrs);
+  const mm = { transposeA: false, transposeB: false } as unknown as NamedAttrMap;
+  const temps: TensorInfo[] = [];
+  const keep = (t: TensorInfo) => (temps.push(t), t);
+  try {
+    const ones = keep(output(backend, kind, [1, 1, taps], new Float32Array(taps).fill(1)));
+    const sq = keep(call('Square', { x: weight }));
+    const wsq = keep(call('BatchMatMul', { a: ones, b: as(sq, [1, taps, i * o]) }, mm));
+    const s2 = keep(call('Square', { x: styles }));
+    const q = keep(call('BatchMatMul', { a: as(s2, [1, n, i]), b: as(wsq, [1, i, o]) }, mm));
+    const eps = keep(output(backend, kind, [], Float32Array.of(a.eps)));
+    const q2 = keep(call('Add', { a: as(q, [n, o]), b: eps }));
+    const r = call('Rsqrt', { x: q2 });
+    if (a.gain === 1) return r;
+    keep(r);
+    const gain = keep(output(backend, kind, [], Float32Array.of(a.gain)));
+    return call('Multiply', { a: r, b: gain });
+  } finally {
+    for (const t of temps) release(backend, kind, t);
+  }
 }

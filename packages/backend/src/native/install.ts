@@ -16,9 +16,9 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { compute, output, type BackendKind } from '../kernels/access.js';
-import { dropKernel, installedTag, onRestoreStock, putBackKernel, replaceKernel } from '../kernels/install.js';
+import { dropKernel, excludedKernels, installedTag, onRestoreStock, putBackKernel, replaceKernel } from '../kernels/install.js';
 import { defaultThreads, loadNative, type NativeAddon } from './addon.js';
-import { ELEMENTWISE_KERNELS, elementwiseKernels, NATIVE_ONLY_KERNELS } from './elementwise.js';
+import { ELEMENTWISE_KERNELS, elementwiseKernels, MIN_MACS, NATIVE_ONLY_KERNELS } from './elementwise.js';
 import { SPATIAL_KERNELS, spatialKernels } from './spatial.js';
 
 /** Whether multi-threaded native kernels serve the active backend. */
@@ -32,9 +32,6 @@ export interface NativeStatus {
 type Args = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
 type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
-
-/** Below this many multiply-adds the previous kernel runs (no thread hand-off). */
-const MIN_MACS = 1 << 15;
 
 function convParams(info: backend_util.Conv2DInfo): Int32Array {
   return Int32Array.from([
@@ -204,7 +201,9 @@ export async function installNativeKernels(kind: BackendKind): Promise<NativeSta
         );
       return f;
     };
+    const excluded = excludedKernels(); // GAN_CONTROL_EXCLUDE_KERNELS (A/B timings)
     for (const k of [...convKernels(addon, kind, prev), ...elementwiseKernels(addon, kind, prev), ...spatialKernels(addon, kind, prev)]) {
+      if (excluded.has(k.kernelName)) continue;
       if (previous.has(k.kernelName) || NATIVE_ONLY_KERNELS.includes(k.kernelName)) replaceKernel(k, 'native');
     }
     replaced.set(kind, saved);
