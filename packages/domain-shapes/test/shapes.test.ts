@@ -203,6 +203,7 @@ describe('plugins', () => {
         },
         { label: p.name },
       );
+      a.dispose();
     }
     images.dispose();
   });
