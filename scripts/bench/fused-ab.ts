@@ -1,14 +1,17 @@
-// `npx tsx scripts/bench/fused-ab.ts [reps]`: interleaved A/B in one process — the shapes preset's
-// generator (32 and 64 px, batch 16) with the fused MODCONV_DEMOD(+_GRAD) and EMA_UPDATE kernels
-// registered vs unregistered (the composed ops), alternating call by call so that the machine's
-// load drifts equally into both; median ms per call. (The whole step: `npm run bench` with and
-// without GAN_CONTROL_EXCLUDE_KERNELS.)
+// `npx tsx --tsconfig tsconfig.base.json scripts/bench/fused-ab.ts [reps] [kernel,…]` (workspace
+// packages from src/): interleaved A/B in one process — the shapes preset's generator (32 and 64 px,
+// batch 16) with the fused kernels (default: MODCONV_DEMOD(+_GRAD), SCALE_CHANNELS, CHANNEL_DOT,
+// EMA_UPDATE) registered vs unregistered (the composed ops), alternating call by call so that the
+// machine's load drifts equally into both; median ms per call. (The whole step: `npm run bench`
+// with and without GAN_CONTROL_EXCLUDE_KERNELS.)
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@gan-control/backend';
 import { createGenerator, updateEma } from '@gan-control/stylegan2';
 const info = await setupBackend('wasm');
 console.log(info.reason);
-const NAMES = ['GanControlModconvDemod', 'GanControlModconvDemodGrad', 'GanControlEmaUpdate'];
+const NAMES = (
+  process.argv[3] ?? 'GanControlModconvDemod,GanControlModconvDemodGrad,GanControlScaleChannels,GanControlChannelDot,GanControlEmaUpdate'
+).split(',');
 const saved = NAMES.map((n) => tf.getKernel(n, 'wasm')!);
 const off = () => NAMES.forEach((n) => tf.unregisterKernel(n, 'wasm'));
 const on = () => saved.forEach((c) => tf.registerKernel(c));

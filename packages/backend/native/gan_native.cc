@@ -664,6 +664,32 @@ void modconvDemodGrad(const float* dd, const float* s, const float* w, float* ds
   });
 }
 
+// out[n, c] = Σ_p a[n, p, c]·b[n, p, c] (@gan-control/gradients' CHANNEL_DOT: the style gradient of
+// a per-sample channel scaling, without the full-size product). One task per sample (or per slice
+// of its rows when there are fewer samples than threads, added in order afterwards); double sums.
+void channelDot(const float* a, const float* b, float* out, int64_t N, int64_t P, int64_t C) {
+  const int64_t threads = pool->size();
+  const int64_t slices = N >= threads ? 1 : std::min<int64_t>((threads + N - 1) / N, std::max<int64_t>(1, P / 64));
+  const int64_t rows = (P + slices - 1) / slices;
+  std::vector<double> part(static_cast<size_t>(N * slices * C), 0.0);
+  pool->run(N * slices, [&](int64_t t) {
+    const int64_t n = t / slices, k = t % slices;
+    const int64_t p0 = k * rows, p1 = std::min(P, p0 + rows);
+    double* acc = part.data() + t * C;
+    for (int64_t p = p0; p < p1; p++) {
+      const float* ar = a + (n * P + p) * C;
+      const float* br = b + (n * P + p) * C;
+      for (int64_t c = 0; c < C; c++) acc[c] += static_cast<double>(ar[c] * br[c]);
+    }
+  });
+  for (int64_t n = 0; n < N; n++)
+    for (int64_t c = 0; c < C; c++) {
+      double v = 0.0;
+      for (int64_t k = 0; k < slices; k++) v += part[(n * slices + k) * C + c];
+      out[n * C + c] = static_cast<float>(v);
+    }
+}
+
 // y = lrelu(x + b), b broadcast over rows of C (bias + activation in one pass).
 void biasLeakyRelu(const float* x, const float* b, float* y, int64_t rows, int64_t C, float alpha) {
   parallelRange(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, C)), [&](int64_t r0, int64_t r1) {
@@ -1295,6 +1321,29 @@ napi_value DemodCall(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// channelDot(a, b, out, params[3]): params N, P, C; a and b [N·P·C], out [N·C].
+napi_value ChannelDotCall(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float *a, *b, *o;
+  size_t la, lb, lo, lq;
+  int32_t* q;
+  if (argc != 4) {
+    napi_throw_error(env, "GAN_NATIVE", "gan_control_native.channelDot(a, b, out, params) takes 4 arguments");
+    return nullptr;
+  }
+  if (!floatArray(env, argv[0], &a, &la) || !floatArray(env, argv[1], &b, &lb) || !floatArray(env, argv[2], &o, &lo) || !intArray(env, argv[3], &q, &lq)) return nullptr;
+  if (lq != 3 || q[0] < 1 || q[1] < 1 || q[2] < 1 || static_cast<int64_t>(q[0]) * q[1] * q[2] != static_cast<int64_t>(la) || la != lb ||
+      static_cast<int64_t>(q[0]) * q[2] != static_cast<int64_t>(lo)) {
+    napi_throw_range_error(env, "GAN_NATIVE", "gan_control_native.channelDot: array sizes do not match the parameters");
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(callMu);
+  channelDot(a, b, o, q[0], q[1], q[2]);
+  return nullptr;
+}
+
 // reduce(x, out, params[3], scale): out[p, r] = scale · Σ_q x[p, q, r], params = P, Q, R.
 napi_value ReduceCall(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -1469,7 +1518,7 @@ napi_value Info(napi_env env, napi_callback_info) {
   CHECK(napi_set_named_property(env, out, "threads", v));
   CHECK(napi_create_int32(env, VW * 32, &v));
   CHECK(napi_set_named_property(env, out, "simdBits", v));
-  CHECK(napi_create_int32(env, 7, &v));
+  CHECK(napi_create_int32(env, 8, &v));
   CHECK(napi_set_named_property(env, out, "abi", v));
   return out;
 }
@@ -1486,6 +1535,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"adam", nullptr, AdamCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"ema", nullptr, EmaCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"demod", nullptr, DemodCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"channelDot", nullptr, ChannelDotCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduce", nullptr, ReduceCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"tile", nullptr, TileCall, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"fir", nullptr, FirCall, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -4,9 +4,11 @@
 // loop where their matMuls run on its GEMM, the same kernels called directly elsewhere); MODCONV_DEMOD_GRAD — first derivatives against
 // the composed ops' and finite differences, second derivatives (its own gradient) against the
 // composed ops'; EMA_UPDATE — bit-identical to Sub, Mul, Add (native above MIN_ELEMENTS, JS below
-// and on cpu). Odd shapes and batch sizes, 1 and 3 native threads.
+// and on cpu); SCALE_CHANNELS (the per-sample channel scaling) — bit-identical to the broadcast
+// Multiply, and its style gradient CHANNEL_DOT — first and second derivatives against the composed
+// ops', finite differences. Odd shapes and batch sizes, 1 and 3 native threads.
 import * as tf from '@tensorflow/tfjs-core';
-import { EMA_UPDATE, MODCONV_DEMOD, MODCONV_DEMOD_GRAD } from '@gan-control/gradients';
+import { CHANNEL_DOT, EMA_UPDATE, MODCONV_DEMOD, MODCONV_DEMOD_GRAD, SCALE_CHANNELS } from '@gan-control/gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_ELEMENTS } from '../src/native/elementwise.js';
 import { installedKernels, setNativeThreads, setupBackend, type BackendInfo } from '../src/index.js';
@@ -201,5 +203,104 @@ describe('EMA_UPDATE', () => {
     fusedEma(e, s, 0.9).dispose();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([e, s]);
+  });
+});
+
+describe('SCALE_CHANNELS and CHANNEL_DOT (native addon)', () => {
+  const scale = (x: tf.Tensor, s: tf.Tensor) => tf.engine().runKernel(SCALE_CHANNELS, { x, s }) as tf.Tensor;
+  const dot = (a: tf.Tensor, b: tf.Tensor) => tf.engine().runKernel(CHANNEL_DOT, { a, b }) as tf.Tensor;
+  const composedScale = (x: tf.Tensor, s: tf.Tensor) => tf.mul(x, tf.reshape(s, [s.shape[0]!, 1, 1, s.shape[1]!]));
+  // Below and above MIN_ELEMENTS, odd sizes, batch 1 and batch 16 with few channels (one sample per task or slices of rows).
+  const shapes: [number, number, number, number][] = [
+    [3, 5, 7, 11],
+    [1, 33, 31, 17],
+    [16, 32, 32, 64],
+    [5, 9, 13, 65],
+    [2, 64, 64, 3],
+    [16, 4, 4, 64],
+  ];
+
+  it('are installed with the addon', () => {
+    if (!native()) return;
+    expect(installedKernels('wasm')[SCALE_CHANNELS]).toBe('native');
+    expect(installedKernels('wasm')[CHANNEL_DOT]).toBe('native');
+  });
+
+  it('scale to the bit as the broadcast Multiply, and CHANNEL_DOT sums the product (1 and 3 threads)', async () => {
+    if (!native()) return;
+    for (const threads of [1, 3]) {
+      await setNativeThreads(threads);
+      for (const [si, shape] of shapes.entries()) {
+        const [n, , , c] = shape;
+        const [got, ref, d, dref] = await on('wasm', () => {
+          const x = randT(shape, si);
+          const s = tf.add(randT([n, c], si + 50), 1);
+          const y = randT(shape, si + 60);
+          return [scale(x, s), composedScale(x, s), dot(x, y), tf.sum(tf.mul(x, y), [1, 2])];
+        });
+        expect(Array.from(got!), `[${shape}], ${threads} threads`).toEqual(Array.from(ref!));
+        expectClose(d!, dref!, 2e-6, `CHANNEL_DOT [${shape}], ${threads} threads`);
+      }
+    }
+    await setNativeThreads();
+  });
+
+  it('have the composed ops’ first and second derivatives, and finite differences agree', async () => {
+    if (!native()) return;
+    for (const threads of [1, 3]) {
+      await setNativeThreads(threads);
+      for (const [si, shape] of shapes.entries()) {
+        const [n, , , c] = shape;
+        const derivs = (f: typeof scale) => () => {
+          const x = randT(shape, si);
+          const s = tf.add(randT([n, c], si + 50), 1);
+          const probe = randT(shape, si + 70);
+          const gx = randT(shape, si + 80);
+          const gs = randT([n, c], si + 90);
+          const loss = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), probe));
+          const first = tf.grads(loss)([x, s]);
+          // The gradient's gradient (both CHANNEL_DOT's and SCALE_CHANNELS' own gradients).
+          const second = tf.grads((a: tf.Tensor, b: tf.Tensor) => {
+            const [da, db] = tf.grads(loss)([a, b]);
+            return tf.add(tf.sum(tf.mul(tf.square(da!), gx)), tf.sum(tf.mul(tf.square(db!), gs)));
+          })([x, s]);
+          return [...first, ...second];
+        };
+        const got = await on('wasm', derivs(scale));
+        const ref = await on('wasm', derivs(composedScale));
+        for (const [j, what] of ['dx', 'ds', 'd²x', 'd²s'].entries()) {
+          expectClose(got[j]!, ref[j]!, 2e-5, `[${shape}] ${what}, ${threads} threads`);
+        }
+      }
+    }
+    await setNativeThreads();
+    const [fd, an] = await on('wasm', () => {
+      const x = randT([3, 9, 7, 5], 1);
+      const s = tf.add(randT([3, 5], 2), 1);
+      const probe = randT([3, 9, 7, 5], 3);
+      const [px, ps] = [randT(x.shape, 4), randT(s.shape, 5)];
+      const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.square(scale(a, b)), probe));
+      const h = 1e-2;
+      const plus = f(tf.add(x, tf.mul(px, h)), tf.add(s, tf.mul(ps, h)));
+      const minus = f(tf.sub(x, tf.mul(px, h)), tf.sub(s, tf.mul(ps, h)));
+      const [gx, gs] = tf.grads(f)([x, s]);
+      return [
+        tf.reshape(tf.div(tf.sub(plus, minus), 2 * h), [1]),
+        tf.reshape(tf.add(tf.sum(tf.mul(gx!, px)), tf.sum(tf.mul(gs!, ps))), [1]),
+      ];
+    });
+    expect(Math.abs(fd![0]! - an![0]!), `finite difference ${fd![0]} vs ${an![0]}`).toBeLessThanOrEqual(
+      2e-3 * Math.max(1, Math.abs(an![0]!)),
+    );
+  });
+
+  it('reject mismatched shapes with the kernel name', async () => {
+    if (!native()) return;
+    await tf.setBackend('wasm');
+    const x = tf.ones([2, 3, 3, 4]);
+    const s = tf.ones([2, 5]);
+    expect(() => scale(x, s)).toThrow(/GanControlScaleChannels/);
+    expect(() => dot(x, tf.ones([2, 3, 3, 5]))).toThrow(/GanControlChannelDot/);
+    tf.dispose([x, s]);
   });
 });

@@ -163,6 +163,30 @@ export const MODCONV_DEMOD = 'GanControlModconvDemod';
  */
 export const MODCONV_DEMOD_GRAD = 'GanControlModconvDemodGrad';
 
+/**
+ * Kernel name of StyleGAN2's per-sample channel scaling (the modulation `x·styles` and the
+ * demodulation `y·d` of `networks.py:60-70`): inputs `x` `[N, H, W, C]`, `s` `[N, C]`; output
+ * `x[n,h,w,c]·s[n,c]` (the same values as `tf.mul(x, reshape(s, [N, 1, 1, C]))`). Its gradient is
+ * `dx = SCALE_CHANNELS(dy, s)` and `ds = CHANNEL_DOT(dy, x)`: one pass each, where the composed
+ * gradient multiplies `dy·x` into a full-size tensor before summing it.
+ * `@gan-control/stylegan2`'s `scaleChannels` uses it where the backend has it (the native addon).
+ */
+export const SCALE_CHANNELS = 'GanControlScaleChannels';
+
+/**
+ * Kernel name of `out[n,c] = Σ_{h,w} a[n,h,w,c]·b[n,h,w,c]` (inputs `a`, `b` `[N, H, W, C]`),
+ * `SCALE_CHANNELS`' style gradient. Bilinear: its gradient is `da = SCALE_CHANNELS(b, g)`,
+ * `db = SCALE_CHANNELS(a, g)`.
+ */
+export const CHANNEL_DOT = 'GanControlChannelDot';
+
+/** `x [N, H, W, C] · s [N, C]` per sample and channel: the fused kernel, else the broadcast multiply. */
+function scaleChannelsOp(x: tf.Tensor, s: tf.Tensor): tf.Tensor {
+  if (tf.getKernel(SCALE_CHANNELS, tf.getBackend())) return tf.engine().runKernel(SCALE_CHANNELS, { x, s }) as tf.Tensor;
+  const [n, , , c] = x.shape;
+  return tf.mul(x, tf.reshape(s, [n!, 1, 1, c!]));
+}
+
 /** `dy · (x > 0 ? 1 : α)`, fused where the backend has `LEAKY_RELU_GRAD`; differentiable (see its gradient). */
 function leakyReluGrad(dy: tf.Tensor, x: tf.Tensor, alpha: number): tf.Tensor {
   if (
@@ -299,6 +323,22 @@ const CONFIGS: { kernelName: string; inputsToSave?: string[]; outputsToSave?: bo
           ),
       };
     },
+  },
+  {
+    kernelName: SCALE_CHANNELS,
+    inputsToSave: ['x', 's'],
+    gradFunc: (dy, [x, s]) => ({
+      x: () => scaleChannelsOp(dy, s!),
+      s: () =>
+        tf.getKernel(CHANNEL_DOT, tf.getBackend())
+          ? (tf.engine().runKernel(CHANNEL_DOT, { a: dy, b: x! }) as tf.Tensor)
+          : tf.sum(tf.mul(dy, x!), [1, 2]),
+    }),
+  },
+  {
+    kernelName: CHANNEL_DOT,
+    inputsToSave: ['a', 'b'],
+    gradFunc: (g, [a, b]) => ({ a: () => scaleChannelsOp(b!, g), b: () => scaleChannelsOp(a!, g) }),
   },
   {
     kernelName: UPFIRDN,

@@ -19,11 +19,13 @@ ensureGradients();
 export {
   ADAM_UPDATE,
   BIAS_LEAKY_RELU,
+  CHANNEL_DOT,
   EMA_UPDATE,
   ensureGradients,
   GRADIENT_KERNELS,
   LEAKY_RELU_GRAD,
   MODCONV_DEMOD,
   MODCONV_DEMOD_GRAD,
+  SCALE_CHANNELS,
   UPFIRDN,
 } from './gradients.js';

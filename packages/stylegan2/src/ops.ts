@@ -4,7 +4,7 @@
  * `wasm` backends and whose gradients are themselves differentiable (see `gradients.ts`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BIAS_LEAKY_RELU, MODCONV_DEMOD, UPFIRDN } from '@gan-control/gradients';
+import { BIAS_LEAKY_RELU, MODCONV_DEMOD, SCALE_CHANNELS, UPFIRDN } from '@gan-control/gradients';
 
 export const SQRT2 = Math.SQRT2;
 export const SQRT_HALF = Math.SQRT1_2;
@@ -152,12 +152,17 @@ export class FirCache {
 
 /**
  * `x [N, H, W, C] · s` with `s [N, C]` broadcast over H and W (per-sample channel scaling).
- * The `cpu` backend runs broadcasts that are not a trailing-dimension repeat through a slow
- * per-element index path, so there `s` is first expanded with a K = 1 matMul (fast, and
- * differentiable to any order); other backends broadcast natively.
+ * The fused `SCALE_CHANNELS` kernel where the backend has it (`@gan-control/backend`'s native
+ * addon: the same values, and a style gradient in one pass). The `cpu` backend runs broadcasts
+ * that are not a trailing-dimension repeat through a slow per-element index path, so there `s` is
+ * first expanded with a K = 1 matMul (fast, and differentiable to any order); other backends
+ * broadcast natively.
  */
 export function scaleChannels(x: tf.Tensor4D, s: tf.Tensor2D): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
+  if (x.dtype === 'float32' && s.dtype === 'float32' && tf.getKernel(SCALE_CHANNELS, tf.getBackend())) {
+    return tf.engine().runKernel(SCALE_CHANNELS, { x, s }) as tf.Tensor4D;
+  }
   if (tf.getBackend() !== 'cpu') return tf.mul(x, tf.reshape(s, [n, 1, 1, c]));
   const expanded = tf.matMul(tf.ones([1, h * w, 1]), tf.reshape(s, [n, 1, c])); // [N, HW, C]
   return tf.reshape(tf.mul(tf.reshape(x, [n, h * w, c]), expanded), [n, h, w, c]);

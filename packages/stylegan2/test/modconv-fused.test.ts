@@ -1,10 +1,11 @@
 // The generator with `@gan-control/backend`'s fused kernels (MODCONV_DEMOD for the demodulation
-// coefficients, EMA_UPDATE for G_ema and w_avg) against the same generator on the composed ops:
+// coefficients, SCALE_CHANNELS / CHANNEL_DOT for the modulation and demodulation scalings,
+// EMA_UPDATE for G_ema and w_avg) against the same generator on the composed ops:
 // images, first derivatives of a loss w.r.t. every parameter and w, the path-length gradient's
 // gradient, and the EMA / w_avg updates, at odd batch sizes and channel counts, 1 and 3 threads.
 import * as tf from '@tensorflow/tfjs-core';
 import { setNativeThreads, setupBackend, type BackendInfo } from '@gan-control/backend';
-import { EMA_UPDATE, MODCONV_DEMOD } from '@gan-control/gradients';
+import { CHANNEL_DOT, EMA_UPDATE, MODCONV_DEMOD, MODCONV_DEMOD_GRAD, SCALE_CHANNELS } from '@gan-control/gradients';
 import { expectNoLeaks } from '@gan-control/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGenerator, updateEma, type Generator } from '../src/index.js';
@@ -18,17 +19,22 @@ afterAll(async () => {
   await tf.setBackend('cpu');
 });
 
-/** Runs `fn` with `kernelName` unregistered on the active backend (the callers' composed ops), then restores it. */
-function without<T>(kernelName: string, fn: () => T): T {
-  const config = tf.getKernel(kernelName, tf.getBackend());
-  if (!config) return fn();
-  tf.unregisterKernel(kernelName, config.backendName);
+/** Runs `fn` with `kernelNames` unregistered on the active backend (the callers' composed ops), then restores them. */
+function without<T>(kernelNames: string | string[], fn: () => T): T {
+  const configs = [kernelNames].flat().flatMap((name) => {
+    const config = tf.getKernel(name, tf.getBackend());
+    return config ? [config] : [];
+  });
+  for (const c of configs) tf.unregisterKernel(c.kernelName, c.backendName);
   try {
     return fn();
   } finally {
-    tf.registerKernel(config);
+    for (const c of configs) tf.registerKernel(c);
   }
 }
+
+/** The modulated convolution's fused kernels. */
+const MODCONV = [MODCONV_DEMOD, MODCONV_DEMOD_GRAD, SCALE_CHANNELS, CHANNEL_DOT];
 
 function maxRel(a: Float32Array, b: Float32Array): number {
   let scale = 1e-12;
@@ -52,14 +58,14 @@ const CONFIGS = [
   },
 ];
 
-describe('generator with the fused MODCONV_DEMOD kernel', () => {
+describe('generator with the fused modulated-convolution kernels', () => {
   it('renders the composed ops’ images, to the bit', () => {
     if (!info.native.enabled) return;
     for (const { label, batch, config } of CONFIGS) {
       const G = createGenerator(config, { seed: 3 });
       const z = tf.randomNormal([batch, G.zDim], 0, 1, 'float32', 5) as tf.Tensor2D;
       const fused = tf.tidy(() => G.generate(z));
-      const ref = without(MODCONV_DEMOD, () => tf.tidy(() => G.generate(z)));
+      const ref = without(MODCONV, () => tf.tidy(() => G.generate(z)));
       const a = fused.dataSync() as Float32Array;
       const b = ref.dataSync() as Float32Array;
       expect(Array.from(a), label).toEqual(Array.from(b));
@@ -88,7 +94,7 @@ describe('generator with the fused MODCONV_DEMOD kernel', () => {
         const synth = vars.filter((v) => !v.name.includes('mapping'));
         expectNoLeaks(() => tf.dispose(grads()), { label: 'fused gradients' });
         const got = grads();
-        const ref = without(MODCONV_DEMOD, grads);
+        const ref = without(MODCONV, grads);
         expect(got.length).toBe(ref.length);
         expect(got.length).toBeGreaterThan(synth.length / 2);
         for (let i = 0; i < got.length; i++) {
@@ -122,7 +128,7 @@ describe('generator with the fused MODCONV_DEMOD kernel', () => {
         return vars.flatMap((v) => (g[v.name] ? [g[v.name]!] : []));
       });
     const got = plGrads();
-    const ref = without(MODCONV_DEMOD, plGrads);
+    const ref = without(MODCONV, plGrads);
     expect(got.length).toBe(ref.length);
     expect(got.length).toBeGreaterThan(vars.length / 2);
     for (let i = 0; i < got.length; i++) {

@@ -56,6 +56,8 @@ export interface NativeAddon {
     params: Int32Array,
     k: Float32Array,
   ): void;
+  /** out[n, c] = Σ_p a[n, p, c]·b[n, p, c] (CHANNEL_DOT); params: N, P, C. */
+  channelDot(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
   /** out = x > 0 ? dy : α·dy. */
   leakyReluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[p, r] = scale · Σ_q x[p, q, r]; params: P, Q, R. */
@@ -89,7 +91,7 @@ interface BuildLib {
 let cached: NativeLoad | null = null;
 
 /** The addon interface version this code expects (`info().abi`; bumped with every new export). */
-const NATIVE_ABI = 7;
+const NATIVE_ABI = 8;
 
 /** Default worker count: GAN_CONTROL_THREADS, else the CPUs this process may run on. */
 export function defaultThreads(): number {

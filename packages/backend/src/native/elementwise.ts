@@ -7,10 +7,12 @@
 import {
   ADAM_UPDATE,
   BIAS_LEAKY_RELU,
+  CHANNEL_DOT,
   EMA_UPDATE,
   LEAKY_RELU_GRAD,
   MODCONV_DEMOD,
   MODCONV_DEMOD_GRAD,
+  SCALE_CHANNELS,
   UPFIRDN,
 } from '@gan-control/gradients';
 import {
@@ -54,7 +56,7 @@ export const MIN_MACS = 1 << 15;
 export const ELEMENTWISE_KERNELS = [Add, Sub, Multiply, RealDiv, LeakyRelu, LEAKY_RELU_GRAD, Sum, Mean, Tile, ADAM_UPDATE, EMA_UPDATE];
 
 /** Kernels only the addon provides (no kernel to replace; their callers compose the op without them). */
-export const NATIVE_ONLY_KERNELS = [UPFIRDN, BIAS_LEAKY_RELU, MODCONV_DEMOD, MODCONV_DEMOD_GRAD];
+export const NATIVE_ONLY_KERNELS = [UPFIRDN, BIAS_LEAKY_RELU, MODCONV_DEMOD, MODCONV_DEMOD_GRAD, SCALE_CHANNELS, CHANNEL_DOT];
 
 /**
  * A broadcast `a op b → out` as at most 4 collapsed output dims with each operand's element
@@ -286,7 +288,45 @@ export function elementwiseKernels(addon: NativeAddon, kind: BackendKind, prev: 
       (backend as CpuLikeBackend).makeTensorInfo(weight.shape, 'float32', dwo),
     ];
   };
+  const nhwcPair = (name: string, x: TensorInfo, other: TensorInfo, otherShape: number[]) => {
+    if (x.dtype !== 'float32' || other.dtype !== 'float32' || x.shape.length !== 4 || !util.arraysEqual(other.shape, otherShape)) {
+      throw new Error(
+        `@gan-control/backend: ${name} takes float32 [N, H, W, C] and [${otherShape.length === 2 ? 'N, C' : 'N, H, W, C'}] (got ${x.dtype} [${x.shape}] and ${other.dtype} [${other.shape}])`,
+      );
+    }
+    return x.shape as [number, number, number, number];
+  };
+  const scaleChannels: KernelFunc = (args) => {
+    const { inputs, backend } = args as unknown as Args;
+    const { x, s } = inputs as { x: TensorInfo; s: TensorInfo };
+    const [n, , , c] = nhwcPair(SCALE_CHANNELS, x, s, [x.shape[0]!, x.shape[3]!]);
+    // The broadcast Multiply it stands for (the same values): the addon's, or the replaced kernel's when small.
+    const sb: TensorInfo = { dataId: s.dataId, shape: [n, 1, 1, c], dtype: s.dtype };
+    const plan = util.sizeFromShape(x.shape) >= MIN_ELEMENTS ? broadcastPlan(x.shape, x.shape, sb.shape) : null;
+    if (!plan) return callKernel(backend, kind, Multiply, { a: x, b: sb });
+    return compute(backend, kind, x.shape, [x, s], ([xv, sv], out) =>
+      addon.binary(2, xv!, sv!, out, Int32Array.from([...plan.dims, ...plan.sa, ...plan.sb])),
+    );
+  };
+  const channelDot: KernelFunc = (args) => {
+    const { inputs, backend } = args as unknown as Args;
+    const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+    const [n, h, w, c] = nhwcPair(CHANNEL_DOT, a, b, a.shape);
+    const p = h * w;
+    return compute(backend, kind, [n, c], [a, b], ([av, bv], out) => {
+      if (n * p * c >= MIN_ELEMENTS) return addon.channelDot(av!, bv!, out, Int32Array.from([n, p, c]));
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < c; j++) {
+          let acc = 0;
+          for (let q = 0; q < p; q++) acc += Math.fround(av![(i * p + q) * c + j]! * bv![(i * p + q) * c + j]!);
+          out[i * c + j] = acc;
+        }
+      }
+    });
+  };
   return [
+    { kernelName: SCALE_CHANNELS, backendName: kind, kernelFunc: scaleChannels },
+    { kernelName: CHANNEL_DOT, backendName: kind, kernelFunc: channelDot },
     { kernelName: ADAM_UPDATE, backendName: kind, kernelFunc: adam },
     { kernelName: EMA_UPDATE, backendName: kind, kernelFunc: ema },
     { kernelName: MODCONV_DEMOD, backendName: kind, kernelFunc: demod },
