@@ -7,6 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@gan-control/backend';
 import { createGenerator, updateEma } from '@gan-control/stylegan2';
+import { GanControlTrainer, preset } from '@gan-control/trainer';
+import { color, position, shapesDatasets, size } from '@gan-control/domain-shapes';
 const info = await setupBackend('wasm');
 console.log(info.reason);
 const NAMES = (
@@ -65,4 +67,31 @@ for (const res of [32, 64]) {
   tf.dispose([z, probe]);
   G.dispose();
   E.dispose();
+}
+// The whole training step (the shapes preset; R1 on every step or on none, so that alternating
+// steps do the same work), fused and composed steps alternating on one trainer.
+for (const res of [32, 64]) {
+  for (const dRegInterval of [null, 1]) {
+    const t = await GanControlTrainer.create(preset('shapes-32', { resolution: res, dRegInterval }), {
+      plugins: [color, position, size],
+      datasets: shapesDatasets,
+    });
+    await t.step();
+    const times: Record<string, number[]> = { fused: [], composed: [] };
+    for (let i = 0; i < Math.ceil(reps / 2) + 1; i++) {
+      for (const v of i % 2 ? ['fused', 'composed'] : ['composed', 'fused']) {
+        if (v === 'composed') off();
+        const s = performance.now();
+        await t.step();
+        const e = performance.now() - s;
+        if (v === 'composed') on();
+        if (i >= 1) times[v]!.push(e);
+      }
+    }
+    t.dispose();
+    const what = dRegInterval ? 'training step with R1' : 'training step, no R1';
+    console.log(
+      `${res} px ${what}: fused ${med(times.fused!).toFixed(1)} ms, composed ${med(times.composed!).toFixed(1)} ms (median of ${times.fused!.length}, interleaved)`,
+    );
+  }
 }
