@@ -39,9 +39,8 @@ const pluginRule = [
   /^gan-control$/,
 ];
 const rules = forbidden[pkg.name] ?? (pkg.name.startsWith('@gan-control/attribute-') ? pluginRule : [/^gan-control$/]);
-// Packages whose tests may count tensors themselves: test-utils owns the shared leak check (and
-// tests it); backend's tests are still to be migrated to it by that package's owner.
-const ownLeakCount = new Set(['@gan-control/test-utils', '@gan-control/backend']);
+// The one package whose tests may count tensors themselves: test-utils owns the shared leak check (and tests it).
+const ownLeakCount = new Set(['@gan-control/test-utils']);
 
 const problems = [];
 function walk(dir) {

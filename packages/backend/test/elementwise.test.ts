@@ -5,6 +5,7 @@
 // derivatives. Without the addon the same comparisons check the fallback kernels.
 import * as tf from '@tensorflow/tfjs-core';
 import { ADAM_UPDATE, BIAS_LEAKY_RELU, LEAKY_RELU_GRAD, UPFIRDN } from '@gan-control/gradients';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { broadcastPlan, MIN_ELEMENTS, reducePlan } from '../src/native/elementwise.js';
 import { installedKernels, setNativeThreads, setupBackend, type BackendInfo } from '../src/index.js';
@@ -386,17 +387,17 @@ describe('wasm Identity', () => {
   it('shares the input buffer: a clone outlives its source, no bytes are copied', async () => {
     await tf.setBackend('wasm');
     try {
-      const before = tf.memory().numTensors;
-      const x = randT([3, 17, 19, 23], 71);
-      const want = x.dataSync().slice();
-      const c = tf.clone(x);
-      expect(c.dataId).toBe(x.dataId);
-      x.dispose();
-      expect(Array.from(c.dataSync())).toEqual(Array.from(want));
-      const y = tf.add(c, 1); // the shared buffer stays readable by kernels
-      expect(y.dataSync()[5]).toBeCloseTo(want[5]! + 1, 6);
-      tf.dispose([c, y]);
-      expect(tf.memory().numTensors).toBe(before);
+      expectNoLeaks(() => {
+        const x = randT([3, 17, 19, 23], 71);
+        const want = x.dataSync().slice();
+        const c = tf.clone(x);
+        expect(c.dataId).toBe(x.dataId);
+        x.dispose();
+        expect(Array.from(c.dataSync())).toEqual(Array.from(want));
+        const y = tf.add(c, 1); // the shared buffer stays readable by kernels
+        expect(y.dataSync()[5]).toBeCloseTo(want[5]! + 1, 6);
+        tf.dispose([c, y]);
+      });
     } finally {
       await tf.setBackend('cpu');
     }

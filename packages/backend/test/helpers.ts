@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { expect } from 'vitest';
 
 /** Deterministic pseudo-random values in [-1, 1) (mulberry32). */
@@ -31,12 +32,15 @@ export async function on(name: string, fn: () => tf.Tensor[]): Promise<Float32Ar
   const previous = tf.getBackend();
   await tf.setBackend(name);
   try {
-    const before = tf.memory().numTensors;
-    const outs = tf.tidy(fn);
-    const vals = outs.map((t) => t.dataSync() as Float32Array);
-    tf.dispose(outs);
-    expect(tf.memory().numTensors, `tensor leak on ${name}`).toBe(before);
-    return vals;
+    return expectNoLeaks(
+      () => {
+        const outs = tf.tidy(fn);
+        const vals = outs.map((t) => t.dataSync() as Float32Array);
+        tf.dispose(outs);
+        return vals;
+      },
+      { label: name },
+    );
   } finally {
     await tf.setBackend(previous);
   }

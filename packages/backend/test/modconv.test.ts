@@ -9,6 +9,7 @@
 // ops', finite differences. Odd shapes and batch sizes, 1 and 3 native threads.
 import * as tf from '@tensorflow/tfjs-core';
 import { CHANNEL_DOT, EMA_UPDATE, MODCONV_DEMOD, MODCONV_DEMOD_GRAD, SCALE_CHANNELS } from '@gan-control/gradients';
+import { expectNoLeaks } from '@gan-control/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_ELEMENTS } from '../src/native/elementwise.js';
 import { installedKernels, setNativeThreads, setupBackend, type BackendInfo } from '../src/index.js';
@@ -146,10 +147,10 @@ describe('MODCONV_DEMOD and its gradient (native addon)', () => {
     if (!native()) return;
     const c = CASES[0]!;
     const { s, w, dd } = inputs(c, 3);
-    const before = tf.memory().numTensors;
-    const [gs, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(fusedDemod(a, b, c.gain), dd)))([s, w]);
-    tf.dispose([gs!, gw!]);
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoLeaks(() => {
+      const [gs, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(fusedDemod(a, b, c.gain), dd)))([s, w]);
+      tf.dispose([gs!, gw!]);
+    });
     tf.dispose([s, w, dd]);
   });
 
@@ -199,9 +200,7 @@ describe('EMA_UPDATE', () => {
     await tf.setBackend('wasm');
     const e = randT([MIN_ELEMENTS + 1], 1);
     const s = randT([MIN_ELEMENTS + 1], 2);
-    const before = tf.memory().numTensors;
-    fusedEma(e, s, 0.9).dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoLeaks(() => fusedEma(e, s, 0.9).dispose());
     tf.dispose([e, s]);
   });
 });
