@@ -9,7 +9,7 @@ import { expectNoLeaks } from '@gan-control/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { broadcastPlan, MIN_ELEMENTS, reducePlan } from '../src/native/elementwise.js';
 import { installedKernels, setNativeThreads, setupBackend, type BackendInfo } from '../src/index.js';
-import { expectClose, on, randT } from './helpers.js';
+import { expectClose, matchesCpu, on, randT } from './helpers.js';
 
 let info: BackendInfo;
 beforeAll(async () => {
@@ -20,17 +20,6 @@ afterAll(async () => {
   await setNativeThreads();
   await tf.setBackend('cpu');
 });
-
-/** Runs `fn` on cpu (reference) and on wasm with 1 and 3 native threads; compares every output. */
-async function matchesCpu(fn: () => tf.Tensor[], tol: number, what: string): Promise<void> {
-  const ref = await on('cpu', fn);
-  for (const threads of [1, 3]) {
-    await setNativeThreads(threads);
-    const got = await on('wasm', fn);
-    for (let i = 0; i < ref.length; i++) expectClose(got[i]!, ref[i]!, tol, `${what}: output ${i}, ${threads} threads`);
-  }
-  await setNativeThreads();
-}
 
 describe('broadcastPlan and reducePlan', () => {
   it('collapse broadcasts to four dims with strides', () => {

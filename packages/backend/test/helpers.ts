@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expectNoLeaks } from '@gan-control/test-utils';
 import { expect } from 'vitest';
+import { setNativeThreads } from '../src/index.js';
 
 /** Deterministic pseudo-random values in [-1, 1) (mulberry32). */
 export function rand(n: number, seed: number): Float32Array {
@@ -61,4 +62,15 @@ export function expectClose(a: Float32Array, b: Float32Array, tol: number, what:
     }
   }
   expect(worst, `${what}: worst at ${at}: ${a[at]} vs ${b[at]} (scale ${scale})`).toBeLessThanOrEqual(tol * scale);
+}
+
+/** Runs `fn` on cpu (the stock reference kernels) and on wasm with 1 and 3 native threads; compares every output. */
+export async function matchesCpu(fn: () => tf.Tensor[], tol: number, what: string): Promise<void> {
+  const ref = await on('cpu', fn);
+  for (const threads of [1, 3]) {
+    await setNativeThreads(threads);
+    const got = await on('wasm', fn);
+    for (let i = 0; i < ref.length; i++) expectClose(got[i]!, ref[i]!, tol, `${what}: output ${i}, ${threads} threads`);
+  }
+  await setNativeThreads();
 }

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { backend_util } from '@tensorflow/tfjs-core';
 
 /** The functions the addon exports (see native/gan_native.cc). */
 export interface NativeAddon {
@@ -68,6 +69,27 @@ export interface NativeAddon {
   fir(x: Float32Array, out: Float32Array, params: Int32Array, mh: Float32Array, mw: Float32Array): void;
   setThreads(n: number): number;
   info(): { threads: number; simdBits: number; abi: number };
+}
+
+/** The 15 int32 parameters of the addon's `conv` (every mode) from tfjs's convolution info. */
+export function convParams(info: backend_util.Conv2DInfo): Int32Array {
+  return Int32Array.from([
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.outChannels,
+    info.outHeight,
+    info.outWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ]);
 }
 
 export type NativeLoad = { addon: NativeAddon; path: string } | { addon: null; reason: string };

@@ -17,7 +17,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { compute, output, type BackendKind } from '../kernels/access.js';
 import { dropKernel, excludedKernels, installedTag, onRestoreStock, putBackKernel, replaceKernel } from '../kernels/install.js';
-import { defaultThreads, loadNative, type NativeAddon } from './addon.js';
+import { convParams, defaultThreads, loadNative, type NativeAddon } from './addon.js';
 import { ELEMENTWISE_KERNELS, elementwiseKernels, MIN_MACS, NATIVE_ONLY_KERNELS } from './elementwise.js';
 import { SPATIAL_KERNELS, spatialKernels } from './spatial.js';
 
@@ -32,26 +32,6 @@ export interface NativeStatus {
 type Args = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
 type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
-
-function convParams(info: backend_util.Conv2DInfo): Int32Array {
-  return Int32Array.from([
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.filterHeight,
-    info.filterWidth,
-    info.outChannels,
-    info.outHeight,
-    info.outWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-  ]);
-}
 
 const macs = (info: backend_util.Conv2DInfo) =>
   info.batchSize * info.outHeight * info.outWidth * info.outChannels * info.filterHeight * info.filterWidth * info.inChannels;

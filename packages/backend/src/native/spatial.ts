@@ -21,7 +21,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { compute, type BackendKind } from '../kernels/access.js';
-import type { NativeAddon } from './addon.js';
+import { convParams, type NativeAddon } from './addon.js';
 import { MIN_ELEMENTS } from './elementwise.js';
 
 type Args = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
@@ -52,26 +52,6 @@ function poolParams(info: backend_util.Conv2DInfo): Int32Array {
     info.padInfo.left,
     info.filterHeight,
     info.filterWidth,
-  ]);
-}
-
-function convParams(info: backend_util.Conv2DInfo): Int32Array {
-  return Int32Array.from([
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.filterHeight,
-    info.filterWidth,
-    info.outChannels,
-    info.outHeight,
-    info.outWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    info.padInfo.top,
-    info.padInfo.left,
   ]);
 }
 
