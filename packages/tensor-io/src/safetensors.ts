@@ -9,7 +9,8 @@ import { describeValue, limitError, resolveLimits, type TensorIoLimits } from '.
 /** Element types of the safetensors format. */
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
 
-const DTYPE_BYTES: Record<SafetensorsDtype, number> = {
+/** Bytes per element of each safetensors dtype (also the torch reader's storage sizes). */
+export const DTYPE_BYTES: Record<SafetensorsDtype, number> = {
   F64: 8,
   F32: 4,
   F16: 2,

@@ -4,7 +4,7 @@
 import { TensorIoError } from './errors.js';
 import { describeValue, ExpansionBudget, limitError, resolveLimits, type TensorIoLimits } from './limits.js';
 import { PICKLE_STATE, PickleGlobal, restrictedUnpickle } from './pickle.js';
-import { decodeLittleEndian, type SafetensorsDtype, type SafetensorsEntry, type TensorData } from './safetensors.js';
+import { decodeLittleEndian, DTYPE_BYTES, type SafetensorsDtype, type SafetensorsEntry, type TensorData } from './safetensors.js';
 import { ZipArchive } from './zip.js';
 
 const STORAGE_DTYPES: Record<string, SafetensorsDtype> = {
@@ -18,21 +18,6 @@ const STORAGE_DTYPES: Record<string, SafetensorsDtype> = {
   CharStorage: 'I8',
   ByteStorage: 'U8',
   BoolStorage: 'BOOL',
-};
-const ELEMENT_BYTES: Record<SafetensorsDtype, number> = {
-  F64: 8,
-  F32: 4,
-  F16: 2,
-  BF16: 2,
-  I64: 8,
-  I32: 4,
-  I16: 2,
-  I8: 1,
-  U64: 8,
-  U32: 4,
-  U16: 2,
-  U8: 1,
-  BOOL: 1,
 };
 
 class StorageType {
@@ -56,7 +41,7 @@ class Storage {
   get data(): TensorData {
     if (!this.decoded) {
       const raw = this.readRaw();
-      const needBytes = this.numel * ELEMENT_BYTES[this.dtype];
+      const needBytes = this.numel * DTYPE_BYTES[this.dtype];
       if (raw.length < needBytes) {
         throw new TensorIoError(
           'TORCH_STORAGE_MISSING',
@@ -279,7 +264,7 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpo
       );
     }
     const entry = zip.entries.get(record)!;
-    const needBytes = numel * ELEMENT_BYTES[type.dtype];
+    const needBytes = numel * DTYPE_BYTES[type.dtype];
     if (entry.size < needBytes) {
       throw new TensorIoError(
         'TORCH_STORAGE_MISSING',

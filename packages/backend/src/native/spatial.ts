@@ -55,6 +55,14 @@ function poolParams(info: backend_util.Conv2DInfo): Int32Array {
   ]);
 }
 
+/** The attributes both depthwise kernels read. */
+type DepthwiseAttrs = {
+  strides: [number, number] | number;
+  pad: Pad;
+  dilations: [number, number] | number;
+  dimRoundingMode: Rounding;
+};
+
 /** The native spatial kernels for `kind`; `prev(name)` is the kernel each replaces. */
 export function spatialKernels(addon: NativeAddon, kind: BackendKind, prev: (name: string) => KernelFunc): KernelConfig[] {
   const maxPoolGrad: KernelFunc = (args) => {
@@ -92,13 +100,7 @@ export function spatialKernels(addon: NativeAddon, kind: BackendKind, prev: (nam
   const depthwise: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;
     const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
-    const a = attrs as unknown as {
-      strides: [number, number] | number;
-      pad: Pad;
-      dilations: [number, number] | number;
-      dimRoundingMode: Rounding;
-      dataFormat: string;
-    };
+    const a = attrs as unknown as DepthwiseAttrs & { dataFormat: string };
     if (x.dtype !== 'float32' || filter.dtype !== 'float32' || !nhwc(a.dataFormat) || x.shape.length !== 4 || filter.shape[3] !== 1)
       return prev(DepthwiseConv2dNative)(args);
     const info = backend_util.computeConv2DInfo(
@@ -118,13 +120,7 @@ export function spatialKernels(addon: NativeAddon, kind: BackendKind, prev: (nam
   const depthwiseBackInput: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as Args;
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-    const a = attrs as unknown as {
-      strides: [number, number] | number;
-      pad: Pad;
-      dilations: [number, number] | number;
-      dimRoundingMode: Rounding;
-      inputShape: [number, number, number, number];
-    };
+    const a = attrs as unknown as DepthwiseAttrs & { inputShape: [number, number, number, number] };
     const n = util.sizeFromShape(a.inputShape);
     if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || filter.shape[3] !== 1 || n < MIN_ELEMENTS || !fits(n))
       return prev(DepthwiseConv2dNativeBackpropInput)(args);
