@@ -5,8 +5,6 @@ import { color } from './plugins/color.js';
 import { position } from './plugins/position.js';
 import { size } from './plugins/size.js';
 
-export { createShapesRng, mixSeed } from './rng.js';
-export type { ShapesRng, ShapesRngState } from './rng.js';
 export {
   COLOR_AMPLITUDE,
   COLOR_MEAN,

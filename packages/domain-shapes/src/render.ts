@@ -1,7 +1,7 @@
 import { formatZodIssues } from '@gan-control/errors';
 import { z } from 'zod';
 import { ShapesError } from './errors.js';
-import { createShapesRng, mixSeed, type ShapesRng } from './rng.js';
+import { createRng, type Rng } from '@gan-control/latent';
 
 /** The shapes the dataset can draw. */
 export const SHAPE_KINDS = ['circle', 'square', 'triangle'] as const;
@@ -128,16 +128,17 @@ function bounds(f: ShapeFactors, side: number): [number, number, number, number]
  * Draws the factors of one image from a PRNG. Centres whose shape would come closer than
  * `marginPx` to the border are redrawn (so shapes are never cut and measurements stay exact).
  */
-export function sampleShapeFactors(rng: ShapesRng, options: ShapesOptions): ShapeFactors {
+export function sampleShapeFactors(rng: Rng, options: ShapesOptions): ShapeFactors {
   const side = options.resolution;
-  const shape = options.shapes[rng.int(options.shapes.length)];
-  const hue = ((rng.uniform(options.hueRange[0], options.hueRange[1]) % 360) + 360) % 360;
-  const size = rng.uniform(options.sizeRange[0], options.sizeRange[1]);
-  const rotation = rng.uniform(0, 360);
+  const uniform = (lo: number, hi: number) => lo + (hi - lo) * rng.nextFloat();
+  const shape = options.shapes[rng.nextInt(options.shapes.length)];
+  const hue = ((uniform(options.hueRange[0], options.hueRange[1]) % 360) + 360) % 360;
+  const size = uniform(options.sizeRange[0], options.sizeRange[1]);
+  const rotation = uniform(0, 360);
   const [p0, p1] = options.positionRange;
   for (let attempt = 0; attempt < 200; attempt++) {
-    const x = rng.uniform(p0, p1) * side;
-    const y = rng.uniform(p0, p1) * side;
+    const x = uniform(p0, p1) * side;
+    const y = uniform(p0, p1) * side;
     const f: ShapeFactors = { shape, hue, size, x, y, rotation };
     const [x0, y0, x1, y1] = bounds(f, side);
     const m = options.marginPx;
@@ -221,11 +222,12 @@ export interface ShapesBatch {
 }
 
 /**
- * The factors of image `index` of the stream `seed`: each image has its own PRNG seeded from
- * (seed, index), so any image can be regenerated on its own, in any order.
+ * The factors of image `index` of the stream `seed`: each image draws from its own sub-stream of
+ * the project's PRNG (`createRng(seed, index)` of `@gan-control/latent`), so any image can be
+ * regenerated on its own, in any order.
  */
 export function shapeFactorsAt(seed: number, index: number, options: ShapesOptions): ShapeFactors {
-  return sampleShapeFactors(createShapesRng(mixSeed(seed, index)), options);
+  return sampleShapeFactors(createRng(seed, index), options);
 }
 
 /**

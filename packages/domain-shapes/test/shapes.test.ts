@@ -1,19 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectNoLeaks } from '@gan-control/test-utils';
+import { createRng } from '@gan-control/latent';
 import {
   SHAPE_KIND_BANDS,
   ShapesDataset,
   centroidPixels,
   compactness,
   color,
-  createShapesRng,
   generateShapes,
   hueDegrees,
   parseShapesOptions,
   position,
   renderFactors,
+  sampleShapeFactors,
   shape,
+  shapeFactorsAt,
   shapesPlugins,
   size,
   sizeFraction,
@@ -76,11 +78,13 @@ describe('dataset', () => {
     expect(() => parseShapesOptions({ resolution: 3 })).toThrow(/resolution/);
   });
 
-  it('own PRNG restores from its state', () => {
-    const r = createShapesRng(5);
-    r.next();
-    const r2 = createShapesRng(r.state());
-    expect([r.next(), r.next()]).toEqual([r2.next(), r2.next()]);
+  it("draws image i from the project PRNG's sub-stream (seed, i), in any order", () => {
+    const options = parseShapesOptions({ resolution: 32 });
+    for (const i of [0, 1, 17, 2 ** 33]) expect(shapeFactorsAt(7, i, options)).toEqual(sampleShapeFactors(createRng(7, i), options));
+    const forward = Array.from({ length: 6 }, (_, i) => shapeFactorsAt(3, i, options));
+    const backward = Array.from({ length: 6 }, (_, i) => shapeFactorsAt(3, 5 - i, options)).reverse();
+    expect(backward).toEqual(forward);
+    expect(new Set(forward.map((f) => f.hue)).size).toBe(6);
   });
 });
 

@@ -123,7 +123,8 @@ class Xoshiro128 implements Rng {
   }
 
   fork(): Rng {
-    return new Xoshiro128(seedWords(this.nextUint32(), this.nextUint32()));
+    const lo = this.nextUint32();
+    return new Xoshiro128(seedWords(lo ^ Math.imul(this.nextUint32(), 0x632be5ab), []));
   }
 }
 
@@ -133,7 +134,12 @@ class Xoshiro128 implements Rng {
  * (integer-only generator; Box–Muller uses `Math.log/sqrt/cos/sin`, which V8 computes with
  * its own portable fdlibm port).
  *
- * Throws `GanControlError` `LATENT_RNG_INVALID_SEED` for a non-integer or unsafe seed.
+ * Further arguments name a sub-stream: `createRng(seed, i)` is a generator of its own for item
+ * `i` of the stream `seed` (a dataset's image `i`, say), reachable directly, in any order,
+ * without drawing items 0 … i − 1. Sub-streams of one seed never share their starting state
+ * (for indices below 2^32); `createRng(seed)` with no path is the plain stream.
+ *
+ * Throws `GanControlError` `LATENT_RNG_INVALID_SEED` for a non-integer or unsafe seed or path element.
  *
  * @example
  * ```ts
@@ -141,21 +147,36 @@ class Xoshiro128 implements Rng {
  * const a = rng.nextNormal();
  * const saved = JSON.stringify(rng.state());
  * const b = restoreRng(JSON.parse(saved)).nextNormal(); // continues exactly where `rng` is
+ * const image7 = createRng(42, 7); // image 7's own generator
  * ```
  */
-export function createRng(seed: number): Rng {
-  if (!Number.isSafeInteger(seed)) {
-    throw new LatentError(
-      'LATENT_RNG_INVALID_SEED',
-      `createRng(seed): the seed must be a safe integer (for example 0, 42 or Date.now()), got ${String(seed)}.`,
-    );
+export function createRng(seed: number, ...path: number[]): Rng {
+  for (const [i, v] of [seed, ...path].entries()) {
+    if (!Number.isSafeInteger(v)) {
+      throw new LatentError(
+        'LATENT_RNG_INVALID_SEED',
+        i === 0
+          ? `createRng(seed): the seed must be a safe integer (for example 0, 42 or Date.now()), got ${String(v)}.`
+          : `createRng(seed, ...path): path element ${i - 1} must be a safe integer (an index such as 0 or 7), got ${String(v)}.`,
+      );
+    }
   }
-  return new Xoshiro128(seedWords(seed >>> 0, Math.floor(seed / TWO_POW_32) >>> 0));
+  return new Xoshiro128(seedWords(fold(seed), path.map(fold)));
 }
 
-/** Four state words from the low and high 32 bits of a seed. */
-function seedWords(lo: number, hi: number): [number, number, number, number] {
-  const sm = { x: lo ^ Math.imul(hi, 0x632be5ab) };
+/** The low and high 32 bits of a safe integer, folded into one word. */
+function fold(v: number): number {
+  return (v >>> 0) ^ Math.imul(Math.floor(v / TWO_POW_32) >>> 0, 0x632be5ab);
+}
+
+/**
+ * Four state words from a folded seed and a folded sub-stream path: splitmix32's state starts at
+ * the seed; each path element replaces it by (a hash of the state so far) XOR (the element), a
+ * bijection in the element, so distinct indices under one prefix start apart.
+ */
+function seedWords(seed: number, path: readonly number[]): [number, number, number, number] {
+  const sm = { x: seed };
+  for (const p of path) sm.x = splitmix32(sm) ^ p;
   const s: [number, number, number, number] = [splitmix32(sm), splitmix32(sm), splitmix32(sm), splitmix32(sm)];
   // xoshiro must not start from the all-zero state (splitmix32 makes that practically impossible).
   if ((s[0] | s[1] | s[2] | s[3]) === 0) s[0] = 1;

@@ -77,6 +77,32 @@ describe('createRng', () => {
     }
   });
 
+  it('gives item i of a seed its own sub-stream, reachable directly (pinned by the restatement below)', () => {
+    const draw = (r: ReturnType<typeof createRng>, n: number) => Array.from({ length: n }, () => r.nextUint32());
+    expect(draw(createRng(42, 7), 5)).toEqual(referenceStream(42, 5, [7]));
+    expect(draw(createRng(3, 2 ** 40 + 1, 9), 5)).toEqual(referenceStream(3, 5, [2 ** 40 + 1, 9]));
+    expect(draw(createRng(42, 7), 4)).toEqual(draw(createRng(42, 7), 4));
+    expect(draw(createRng(42, 7), 4)).not.toEqual(draw(createRng(42, 8), 4));
+    expect(draw(createRng(42, 7), 4)).not.toEqual(draw(createRng(42), 4));
+    expect(draw(createRng(42, 7), 4)).not.toEqual(draw(createRng(43, 7), 4));
+    // Distinct indices under one seed start from distinct states (the first word is a bijection of the index).
+    const firstWords = new Set(Array.from({ length: 100_000 }, (_, i) => createRng(1, i).state().s[0]));
+    expect(firstWords.size).toBe(100_000);
+    // The first draw of consecutive sub-streams is uniform: mean of 100,000 floats within 5σ of 1/2.
+    let sum = 0;
+    for (let i = 0; i < 100_000; i++) sum += createRng(9, i).nextFloat();
+    expect(Math.abs(sum / 100_000 - 0.5)).toBeLessThan(5 * Math.sqrt(1 / 12 / 100_000));
+    for (const bad of [0.5, -1.5, 2 ** 60, Number.NaN]) {
+      try {
+        createRng(1, bad);
+        expect.unreachable();
+      } catch (e) {
+        expect(isGanControlError(e, 'LATENT_RNG_INVALID_SEED')).toBe(true);
+        expect((e as Error).message).toMatch(/path element 0/);
+      }
+    }
+  });
+
   it('forks independent deterministic streams', () => {
     const f1 = createRng(5).fork();
     const f2 = createRng(5).fork();
@@ -86,13 +112,12 @@ describe('createRng', () => {
 });
 
 /** Independent restatement with BigInt arithmetic (no Math.imul / bit tricks shared with the implementation). */
-function referenceStream(seed: number, n: number): number[] {
+function referenceStream(seed: number, n: number, path: number[] = []): number[] {
   const M = 0xffffffffn;
   const mul = (a: bigint, b: bigint) => (a * b) & M;
   const rot = (x: bigint, k: bigint) => ((x << k) | (x >> (32n - k))) & M;
-  const lo = BigInt(seed >>> 0);
-  const hi = BigInt(Math.floor(seed / 2 ** 32) >>> 0);
-  let x = lo ^ mul(hi, 0x632be5abn);
+  const fold = (v: number) => BigInt(v >>> 0) ^ mul(BigInt(Math.floor(v / 2 ** 32) >>> 0), 0x632be5abn);
+  let x = fold(seed);
   const sm = () => {
     x = (x + 0x9e3779b9n) & M;
     let z = x;
@@ -100,6 +125,7 @@ function referenceStream(seed: number, n: number): number[] {
     z = mul(z ^ (z >> 13n), 0xc2b2ae35n);
     return z ^ (z >> 16n);
   };
+  for (const p of path) x = sm() ^ fold(p);
   let [a, b, c, d] = [sm(), sm(), sm(), sm()];
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
