@@ -499,8 +499,10 @@ type Target = { shift: number } | { set: number };
  * projector onto the orthogonal complement of the `keep` normals and p = a + Bw the prediction,
  * Δw = P Bᵀ u with (B P Bᵀ) u = t − p. For a linear value this is Δw = (t − p)/(slope·|Pn|²)·Pn,
  * InterFaceGAN's `w + α n` with α in value units; for a circular value the 2×2 system rotates
- * the predicted (cos, sin) to the requested angle exactly (keeping its length). Every kept
- * direction's prediction is unchanged, because its normals are orthogonal to the move.
+ * the predicted (cos, sin) to the requested angle exactly (keeping its length) — or, where its
+ * two normals are parallel in the allowed span (a hue fitted on one GANSpace component), moves it
+ * to the nearest point it can reach (least squares). Every kept direction's prediction is
+ * unchanged, because its normals are orthogonal to the move.
  */
 function edit(w: ArrayLike<number>, direction: Direction, target: Target, options: EditOptions, what: string): Float32Array {
   const N = checkW(w, direction, what);
@@ -539,12 +541,20 @@ function edit(w: ArrayLike<number>, direction: Direction, target: Target, option
   const G = Array.from({ length: m }, (_, i) => Array.from({ length: m }, (_, j) => dot(PB[i], PB[j])));
   const scale = Math.max(...B.map((b) => dot(b, b)));
   const det = m === 1 ? G[0][0] : G[0][0] * G[1][1] - G[0][1] * G[1][0];
-  if (!(Math.abs(det) > 1e-12 * scale ** m)) {
+  const trace = m === 1 ? G[0][0] : G[0][0] + G[1][1];
+  if (!(trace > 1e-12 * scale)) {
     throw new DirectionsError(
       'DIRECTIONS_DEGENERATE',
-      `${what}: '${key}' cannot move while keeping ${keep.map(directionKey).join(', ')} fixed: its normal lies in their span; keep fewer directions`,
+      keep.length
+        ? `${what}: '${key}' cannot move while keeping ${keep.map(directionKey).join(', ')} fixed: its normal lies in their span; keep fewer directions`
+        : `${what}: '${key}' has a zero normal: its fitted value does not depend on w, so no move can change it; refit it on more varied samples`,
     );
   }
+  // A circular value whose cos and sin normals are parallel in the allowed span (fitted on a
+  // single GANSpace component, or with the other normal kept) can only move along one line of
+  // the (cos, sin) plane: G has rank 1 and its pseudo-inverse G / tr(G)² gives the least-squares
+  // move, to the point of that line nearest the requested angle.
+  const rankOne = m === 2 && !(Math.abs(det) > 1e-12 * scale ** 2);
   const out = Float32Array.from(w);
   const minRadius = direction.kind === 'circular' ? (options.minRadius ?? 0.25) * direction.meanRadius : 0;
   for (let i = 0; i < N; i++) {
@@ -561,7 +571,12 @@ function edit(w: ArrayLike<number>, direction: Direction, target: Target, option
       t = ['set' in target ? value : p[0] + value];
     }
     const e = t.map((x, j) => x - p[j]);
-    const u = m === 1 ? [e[0] / G[0][0]] : [(G[1][1] * e[0] - G[0][1] * e[1]) / det, (G[0][0] * e[1] - G[1][0] * e[0]) / det];
+    const u =
+      m === 1
+        ? [e[0] / G[0][0]]
+        : rankOne
+          ? [(G[0][0] * e[0] + G[0][1] * e[1]) / trace ** 2, (G[1][0] * e[0] + G[1][1] * e[1]) / trace ** 2]
+          : [(G[1][1] * e[0] - G[0][1] * e[1]) / det, (G[0][0] * e[1] - G[1][0] * e[0]) / det];
     for (let a = 0; a < D; a++) {
       let s = 0;
       for (let j = 0; j < m; j++) s += PB[j][a] * u[j];

@@ -101,6 +101,46 @@ describe('circular directions', () => {
   });
 });
 
+describe('a circular direction with parallel cos and sin normals (fitted on one component)', () => {
+  // One coordinate: the hue is 0° or 180° by the sign of w (with a little spread), so its cos and
+  // sin models share their only normal and the angle can move along one line of the (cos, sin) plane.
+  const n = 400;
+  const w1 = gaussian(n, 1, 41);
+  const noise = gaussian(n, 1, 42);
+  const hue = Float32Array.from(w1, (x, i) => ((x > 0 ? 0 : 180) + 20 * noise[i] + 360) % 360);
+  const d = fitDirection(matrix(w1, 1), hue, { kind: 'circular', attribute: 'color', value: 'hue', period: 360 }) as CircularDirection;
+
+  it('moves to the reachable point nearest the requested angle (least squares) instead of refusing', () => {
+    expect(d.cos.normal.length).toBe(1);
+    const w0 = w1.slice(0, 20);
+    const k = Math.PI / 180;
+    for (const target of [0, 180, 90]) {
+      const moved = setTo(w0, d, target);
+      for (let i = 0; i < w0.length; i++) {
+        // The prediction after the move is p + B Δw, with Δw chosen to minimise |t − (p + B Δw)|:
+        // the derivative of that squared distance in Δw vanishes.
+        const pc = (x: number) => d.cos.intercept + d.cos.slope * d.cos.normal[0] * x;
+        const ps = (x: number) => d.sin.intercept + d.sin.slope * d.sin.normal[0] * x;
+        const r = Math.max(Math.hypot(pc(w0[i]), ps(w0[i])), 0.25 * d.meanRadius);
+        const [tc, ts] = [r * Math.cos(k * target), r * Math.sin(k * target)];
+        const x = moved[i];
+        const grad = (pc(x) - tc) * d.cos.slope * d.cos.normal[0] + (ps(x) - ts) * d.sin.slope * d.sin.normal[0];
+        expect(Math.abs(grad)).toBeLessThan(1e-4);
+        // And it is the best point of the line: no nearby step along w comes closer to the target.
+        const dist = (y: number) => (pc(y) - tc) ** 2 + (ps(y) - ts) ** 2;
+        for (const step of [-0.1, -0.01, 0.01, 0.1]) expect(dist(x)).toBeLessThanOrEqual(dist(x + step));
+      }
+      const worst = Math.max(...Array.from(predict(moved, d), (h) => Math.abs(angleDiff(h, target))));
+      if (target === 90) expect(worst).toBeGreaterThan(45); // 90° is far from the reachable line
+    }
+  });
+
+  it('still refuses a move that its kept directions forbid, naming them', () => {
+    const size = fitDirection(matrix(w1, 1), w1, { kind: 'linear', attribute: 'size', value: 'size' });
+    expect(() => setTo(w1.slice(0, 2), d, 90, { keep: [size] })).toThrow(/keeping size\.size fixed/);
+  });
+});
+
 describe('threshold directions (logistic)', () => {
   it('recovers the boundary normal; setTo takes a probability', () => {
     const { w, n1, y } = toy(21);
