@@ -4,19 +4,20 @@
 # table, "Compared with post-hoc methods"). Run from the repository root after
 # `npx nx run gan-control:build`:
 #
-#   docs/comparison/run.sh <baseline model folder> [gan-control] [baseline]   # default: both models
+#   docs/comparison/run.sh [gan-control] [baseline]   # default: both models
 #
-# e.g. with a copy of the baseline run's model: cp -r runs/shapes-32-baseline/model /tmp/baseline.
-# OUT=<folder> writes the reports elsewhere. The model folders are copied to a temporary directory
-# (fits are written into a model folder; the bundled one and the run folder are left alone). The
-# baseline's model.json names no attributes (it was trained without them), so the copy records the
-# shapes plugins, as `convert --attribute` does for a converted model.
+# The baseline is packages/domain-shapes/baseline-model (BASELINE=<model folder> takes another, e.g.
+# a training run's runs/shapes-32-baseline/model). OUT=<folder> writes the reports elsewhere. The
+# model folders are copied to a temporary directory (fits are written into a model folder; the
+# committed ones are left alone). A trained baseline's model.json names no attributes (it was
+# trained without them), so the copy records the shapes plugins, as `convert --attribute` does for a
+# converted model (the committed baseline-model already records them).
 set -euo pipefail
 # Backend: the CLI's default (wasm here, with the native addon when it is built); GAN_CONTROL_NATIVE=0
 # turns the addon off. Training the regressors is not bit-identical across kernels, so their rows'
 # last digits can differ between the two (docs/comparison/README.md says which the table used).
-baseline=${1:?usage: docs/comparison/run.sh <baseline model folder> [gan-control] [baseline]}
-shift
+baseline=${BASELINE:-packages/domain-shapes/baseline-model}
+[ -f "$baseline/model.json" ] || { echo "run.sh: no model.json in $baseline (usage: [BASELINE=<model folder>] docs/comparison/run.sh [gan-control] [baseline])" >&2; exit 2; }
 models=("$@")
 [ ${#models[@]} -gt 0 ] || models=(gan-control baseline)
 out=${OUT:-$(cd "$(dirname "$0")" && pwd)}
