@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@gan-control/backend';
 import { sampleLatents } from '@gan-control/latent';
-import { createDiscriminator, r1Penalty, discriminatorLogistic } from '@gan-control/stylegan2';
+import { createDiscriminator, discriminatorLogistic, lazyRegularizationAdam, r1Penalty } from '@gan-control/stylegan2';
 import { SHAPE_KIND_BANDS, ShapesDataset, compactness, sizeFraction } from '@gan-control/domain-shapes';
 import { Adam, loadTrainedModel } from '../src/index.js';
 
@@ -57,8 +57,8 @@ const byTfName = new Map(Object.entries(params).map(([name, v]) => [v.name, name
 const list = Object.values(params);
 const byName = (grads: tf.NamedTensorMap) => Object.fromEntries(Object.entries(grads).map(([k, g]) => [byTfName.get(k)!, g]));
 // Adam as the trainer runs it (β = (0, 0.99)), with StyleGAN2's lazy-regularisation correction.
-const c = gamma > 0 ? r1Interval / (r1Interval + 1) : 1;
-const opt = new Adam({ lr: Number(values.lr) * c, betas: [0, 0.99 ** c], eps: 1e-8 });
+const lazy = lazyRegularizationAdam({ learningRate: Number(values.lr), beta1: 0, beta2: 0.99, interval: gamma > 0 ? r1Interval : null });
+const opt = new Adam({ lr: lazy.learningRate, betas: [lazy.beta1, lazy.beta2], eps: 1e-8 });
 
 const train = new ShapesDataset({ resolution: res, seed: 0 });
 const t0 = Date.now();
