@@ -1,14 +1,26 @@
 // Realism of a shapes model: the factor distributions measured on generated images against the
 // dataset's, as a two-sample Kolmogorov–Smirnov statistic per factor, plus a sample grid.
+// Also the background haze (faint light on pixels outside the shape: the compactness weighs a pixel
+// by its squared distance from the centroid, so a haze too faint to see moves it), the KS of the
+// kind label itself (shares of the three bands), and the same statistics on images whose pixels
+// under `HAZE_COVERAGE` are set to the background on both sides: how much of each gap is the haze.
 //
 //   npx tsx --tsconfig packages/trainer/tsconfig.json packages/trainer/scripts/evaluate-shapes.ts \
-//     [--model packages/domain-shapes/model] [--count 2000] [--grid out.png] [--json out.json]
+//     [--model packages/domain-shapes/model] [--count 2000] [--seed 2024] [--data-seed 99] [--grid out.png] [--json out.json]
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@gan-control/backend';
 import { sampleLatents } from '@gan-control/latent';
-import { SHAPE_KIND_BANDS, generateShapes, hueDegrees, centroidPixels, compactness, sizeFraction } from '@gan-control/domain-shapes';
+import {
+  SHAPE_KIND_BANDS,
+  coverage,
+  generateShapes,
+  hueDegrees,
+  centroidPixels,
+  compactness,
+  sizeFraction,
+} from '@gan-control/domain-shapes';
 import { tensorToPng } from '@gan-control/tensor-io/node';
 import { loadTrainedModel } from '../src/index.js';
 
@@ -17,6 +29,8 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'packages/domain-shapes/model' },
     count: { type: 'string', default: '2000' },
     seed: { type: 'string', default: '2024' },
+    // Seed of the dataset images compared with (another seed: an independent sample of the dataset).
+    'data-seed': { type: 'string', default: '99' },
     grid: { type: 'string' },
     json: { type: 'string' },
     backend: { type: 'string', default: 'auto' },
@@ -27,7 +41,33 @@ const N = Number(values.count);
 const model = await loadTrainedModel(values.model!);
 const res = model.generator.resolution;
 
-type Factors = { hue: number[]; x: number[]; y: number[]; size: number[]; coverage: number[]; compactness: number[] };
+type Factors = {
+  hue: number[];
+  x: number[];
+  y: number[];
+  size: number[];
+  coverage: number[];
+  compactness: number[];
+  /** Coverage summed over the pixels under `HAZE_COVERAGE` (≈ 0 for a rendered image but its edges). */
+  haze: number[];
+  /** Size and compactness of the image with those pixels set to the background. */
+  sizeDehazed: number[];
+  compactnessDehazed: number[];
+};
+const factors = (): Factors => ({
+  hue: [],
+  x: [],
+  y: [],
+  size: [],
+  coverage: [],
+  compactness: [],
+  haze: [],
+  sizeDehazed: [],
+  compactnessDehazed: [],
+});
+
+/** Pixels whose coverage is below this count as haze: 1/10 of a shape's light, well below visible edges. */
+const HAZE_COVERAGE = 0.1;
 
 function measure(images: tf.Tensor4D, into: Factors): void {
   const h = hueDegrees(images).dataSync();
@@ -41,7 +81,21 @@ function measure(images: tf.Tensor4D, into: Factors): void {
       return tf.mean(tf.cast(tf.logicalAnd(tf.greater(a, 0.1), tf.less(a, 0.9)), 'float32'), [1, 2]);
     })
     .dataSync();
+  const [haze, dehazed] = tf.tidy(() => {
+    const cov = coverage(images);
+    const faint = tf.cast(tf.less(cov, HAZE_COVERAGE), 'float32');
+    const keep = tf.expandDims(tf.sub(1, faint), 3);
+    // Background is −1: scale the offset from it, so kept pixels are unchanged and the rest become −1.
+    return [tf.sum(tf.mul(cov, faint), [1, 2]), tf.sub(tf.mul(tf.add(images, 1), keep), 1) as tf.Tensor4D] as const;
+  });
+  const hz = haze.dataSync();
+  const sd = tf.tidy(() => sizeFraction(dehazed)).dataSync();
+  const cd = tf.tidy(() => compactness(dehazed)).dataSync();
+  tf.dispose([haze, dehazed]);
   for (let i = 0; i < images.shape[0]; i++) {
+    into.haze.push(hz[i]);
+    into.sizeDehazed.push(sd[i]);
+    into.compactnessDehazed.push(cd[i]);
     into.hue.push(h[i]);
     into.x.push(xy[2 * i]);
     into.y.push(xy[2 * i + 1]);
@@ -51,8 +105,8 @@ function measure(images: tf.Tensor4D, into: Factors): void {
   }
 }
 
-const gen: Factors = { hue: [], x: [], y: [], size: [], coverage: [], compactness: [] };
-const data: Factors = { hue: [], x: [], y: [], size: [], coverage: [], compactness: [] };
+const gen = factors();
+const data = factors();
 const B = 100;
 const t0 = Date.now();
 for (let k = 0; k < N; k += B) {
@@ -61,7 +115,7 @@ for (let k = 0; k < N; k += B) {
   const img = tf.tidy(() => model.generator.generate(z, { noiseMode: 'const' }));
   measure(img, gen);
   tf.dispose([z, img]);
-  const d = generateShapes({ seed: 99, start: k, count: n, resolution: res });
+  const d = generateShapes({ seed: Number(values['data-seed']), start: k, count: n, resolution: res });
   const dt = tf.tensor4d(d.images, d.shape);
   measure(dt, data);
   dt.dispose();
@@ -90,6 +144,12 @@ function kindShares(c: number[]) {
   const share = (k: string) => c.filter((v) => kindOf(v) === k).length / n;
   return { triangle: share('triangle'), square: share('square'), disc: share('disc') };
 }
+/** KS of the kind label, the bands in compactness order: the largest gap of the cumulative shares. */
+function kindKs(a: number[], b: number[]): number {
+  const p = kindShares(a),
+    q = kindShares(b);
+  return Math.max(Math.abs(p.triangle - q.triangle), Math.abs(p.triangle + p.square - q.triangle - q.square));
+}
 /** Counts per size bin (edges `SIZE_BINS`, open at both ends) and kind band: where each kind's sizes lie. */
 const SIZE_BINS = [0.15, 0.2, 0.25, 0.3, 0.35];
 function sizeByKind(f: Factors) {
@@ -106,6 +166,7 @@ function sizeByKind(f: Factors) {
 const report = {
   model: values.model,
   images: N,
+  seeds: { latents: Number(values.seed), dataset: Number(values['data-seed']) },
   seconds: (Date.now() - t0) / 1000,
   ks: { hue: ks(gen.hue, data.hue), x: ks(gen.x, data.x), y: ks(gen.y, data.y), size: ks(gen.size, data.size) },
   // Critical value of the two-sample KS test at α = 0.05 for these sample sizes.
@@ -114,9 +175,21 @@ const report = {
   // Shape kind: KS of the compactness, and the share of each kind's band (triangle < 0.89 ≤ square < 0.975 ≤ disc).
   compactness: {
     ks: ks(gen.compactness, data.compactness),
+    kindKs: kindKs(gen.compactness, data.compactness),
     kinds: { generated: kindShares(gen.compactness), dataset: kindShares(data.compactness) },
     sizeBins: SIZE_BINS,
     sizeByKind: { generated: sizeByKind(gen), dataset: sizeByKind(data) },
+  },
+  haze: {
+    coverageBelow: HAZE_COVERAGE,
+    perImage: { generated: mean(gen.haze), dataset: mean(data.haze) },
+    // The same statistics with the haze set to background on both sides (hue and position barely move).
+    dehazed: {
+      sizeKs: ks(gen.sizeDehazed, data.sizeDehazed),
+      compactnessKs: ks(gen.compactnessDehazed, data.compactnessDehazed),
+      kindKs: kindKs(gen.compactnessDehazed, data.compactnessDehazed),
+      kinds: { generated: kindShares(gen.compactnessDehazed), dataset: kindShares(data.compactnessDehazed) },
+    },
   },
   ranges: {
     generated: { size: [Math.min(...gen.size), Math.max(...gen.size)], x: [Math.min(...gen.x), Math.max(...gen.x)] },
