@@ -69,6 +69,13 @@ export const synthesisConfigSchema = z
     resampleFilter: filter,
     architecture: z.literal('skip').default('skip'),
     useNoise: z.boolean().default(true),
+    /**
+     * Clamp the images to the data range [-1, 1] at the synthesis output (not in the official
+     * network, whose images are clamped only when converted to pixels). A generator trained with
+     * it can put its background a margin below −1 and show exactly the data's black, where an
+     * unclamped one leaves a faint residue of its upsampled lower resolutions around each shape.
+     */
+    clampOutput: z.boolean().default(false),
   })
   .strict();
 
@@ -91,6 +98,7 @@ export const generatorConfigSchema = z
       resampleFilter: [1, 3, 3, 1],
       architecture: 'skip',
       useNoise: true,
+      clampOutput: false,
     }),
   })
   .strict()

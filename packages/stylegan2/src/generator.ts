@@ -239,7 +239,8 @@ export class Generator implements StyleGenerator {
   }
 
   /**
-   * Synthesis network: `ws [N, numWs, wDim]` → images NHWC `[N, R, R, C]` (≈[-1, 1] once trained).
+   * Synthesis network: `ws [N, numWs, wDim]` → images NHWC `[N, R, R, C]` (≈[-1, 1] once trained;
+   * within [-1, 1] with `synthesis.clampOutput`).
    *
    * @example
    * const img = G.synthesis(G.mapping(z), { noiseMode: 'const' });
@@ -277,7 +278,7 @@ export class Generator implements StyleGenerator {
         const y = this.toRgb(x, rows[rgb.wIndex], rgb);
         img = img ? (tf.add(img, y) as tf.Tensor4D) : y;
       }
-      return img!;
+      return this.config.synthesis.clampOutput ? (tf.clipByValue(img!, -1, 1) as tf.Tensor4D) : img!;
     });
   }
 

@@ -88,6 +88,31 @@ describe('generator', () => {
     [a, b, c].forEach((g) => g.dispose());
   });
 
+  it('clamps its images to [-1, 1] with synthesis.clampOutput, and passes no gradient through a clamped pixel', () => {
+    const clamped = { ...TINY_G, synthesis: { ...TINY_G.synthesis, clampOutput: true } };
+    expect(parseGeneratorConfig(TINY_G).synthesis.clampOutput).toBe(false); // official behaviour by default
+    const [plain, clamp] = [createGenerator(TINY_G, { seed: 1 }), createGenerator(clamped, { seed: 1 })];
+    // Large toRGB weights, so that the untrained output leaves [-1, 1].
+    for (const G of [plain, clamp])
+      for (const [k, v] of Object.entries(G.variables())) if (/torgb\.weight$/.test(k)) v.assign(tf.mul(v, 40));
+    const ws = plain.mapping(tf.randomNormal([4, 8], 0, 1, 'float32', 2) as tf.Tensor2D);
+    const a = plain.synthesis(ws);
+    const b = clamp.synthesis(ws);
+    const outside = tf.tidy(() => tf.cast(tf.greater(tf.abs(a), 1), 'float32'));
+    const nOutside = tf.sum(outside).dataSync()[0];
+    expect(nOutside).toBeGreaterThan(10);
+    expect(nOutside).toBeLessThan(a.size - 10); // some pixels inside too
+    expect(maxAbsDiff(b, tf.clipByValue(a, -1, 1))).toBe(0);
+    expect(tf.max(tf.abs(b)).dataSync()[0]).toBeLessThanOrEqual(1);
+    // d(sum of the clamped pixels)/d(ws) is zero with the clamp, not without.
+    const gradOutside = (G: typeof plain) =>
+      tf.tidy(() => tf.sum(tf.abs(tf.grad((w: tf.Tensor) => tf.sum(tf.mul(G.synthesis(w as tf.Tensor3D), outside)))(ws))).dataSync()[0]);
+    expect(gradOutside(clamp)).toBe(0);
+    expect(gradOutside(plain)).toBeGreaterThan(0);
+    tf.dispose([ws, a, b, outside]);
+    [plain, clamp].forEach((g) => g.dispose());
+  });
+
   it('runs mapping, synthesis (every noise mode), generate, updateWAvg, clone without leaking', () => {
     const G = createGenerator(TINY_G, { seed: 1 });
     // non-zero noise strengths, so the noise modes differ

@@ -59,6 +59,8 @@ export const trainConfigSchema = z
         mappingHidden: z.number().int().positive().default(256),
         mappingLrMultiplier: z.number().positive().default(0.01),
         useNoise: z.boolean().default(true),
+        /** Clamp G's images to [-1, 1] (stylegan2's `synthesis.clampOutput`); D then sees them clamped too. */
+        clampOutput: z.boolean().default(false),
       })
       .prefault({}),
     discriminator: z

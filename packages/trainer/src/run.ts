@@ -166,7 +166,15 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
           const { totalKimg: _t, checkpointEvery: _c, keepCheckpoints: _k, metricsEvery: _m, ...rest } = c as Record<string, unknown>;
           return JSON.stringify(rest);
         };
-        const saved = dynamics((ckpt.state as { config: unknown }).config);
+        // The saved config read through today's schema: options added since it was written take
+        // their defaults (the behaviour it was trained with), so they do not count as a change.
+        const savedConfig = (ckpt.state as { config: unknown }).config;
+        let saved: string;
+        try {
+          saved = dynamics(parseTrainConfig(savedConfig));
+        } catch {
+          saved = dynamics(savedConfig);
+        }
         configHistory = ((ckpt.state as { configHistory?: ConfigChange[] }).configHistory ?? []).slice();
         if (saved !== dynamics(config)) {
           if (!options.allowConfigChange) {

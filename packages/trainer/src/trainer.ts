@@ -87,7 +87,7 @@ export function networkConfigs(config: TrainConfig): { generator: GeneratorConfi
         lrMultiplier: g.mappingLrMultiplier,
         groups: layout.groups.map((x) => ({ name: x.name, size: x.size })),
       },
-      synthesis: { channelBase: g.channelBase, channelMax: g.channelMax, useNoise: g.useNoise },
+      synthesis: { channelBase: g.channelBase, channelMax: g.channelMax, useNoise: g.useNoise, clampOutput: g.clampOutput },
     },
     discriminator: {
       resolution: config.resolution,

@@ -225,6 +225,29 @@ describe('checkpoints and resume', () => {
       resume: true,
     });
     expect(longer.images).toBe(40);
+    // A checkpoint written before an option existed (here: its config has no generator.clampOutput)
+    // resumes as the same config: the option takes its default, the behaviour it was trained with.
+    const latest = JSON.parse(await readFile(join(split, 'checkpoints', 'latest.json'), 'utf8')) as { checkpoint: string };
+    const ckptFile = join(split, 'checkpoints', `${latest.checkpoint}.json`);
+    const ckpt = JSON.parse(await readFile(ckptFile, 'utf8'));
+    expect(ckpt.state.config.generator.clampOutput).toBe(false);
+    delete ckpt.state.config.generator.clampOutput;
+    await writeFile(ckptFile, JSON.stringify(ckpt));
+    const older = await train(preset('tiny-8', { totalKimg: 0.048 }), {
+      outDir: split,
+      plugins: shapesPlugins,
+      datasets: shapesDatasets,
+      resume: true,
+    });
+    expect(older.images).toBe(48);
+    await expect(
+      train(preset('tiny-8', { totalKimg: 0.056, generator: { clampOutput: true } }), {
+        outDir: split,
+        plugins: shapesPlugins,
+        datasets: shapesDatasets,
+        resume: true,
+      }),
+    ).rejects.toThrow(/different config/);
     await expect(
       train(preset('tiny-8', { r1Gamma: 1 }), { outDir: split, plugins: shapesPlugins, datasets: shapesDatasets, resume: true }),
     ).rejects.toThrow(/different config/);
@@ -233,6 +256,7 @@ describe('checkpoints and resume', () => {
       'ckpt-000000016.png',
       'ckpt-000000032.png',
       'ckpt-000000040.png',
+      'ckpt-000000048.png',
       'latest.png',
     ]);
   });
