@@ -215,6 +215,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--allow-config-change', 'with --resume: continue a run under a changed config (e.g. a longer --kimg)')
     .option('--r1-gamma <g>', "override the config's R1 weight γ (recorded in the checkpoint's configHistory on a resumed run)")
     .option('--lr <lr>', "override the config's G and D learning rates")
+    .option(
+      '--clamp-output',
+      "clamp the generator's images to [-1, 1] (generator.clampOutput; off in the presets, as in the official network)",
+    )
     .option('--minutes <m>', 'stop cleanly (checkpoint saved, exit 0) after this many minutes; --resume continues')
     .option('--json', 'print the result as JSON')
     .example('  gan-control train --preset shapes-32 --out runs/shapes')

@@ -88,23 +88,46 @@ describe('train', () => {
     expect(JSON.parse(allowed.stdout)).toMatchObject({ images: 12, finished: true });
   });
 
-  it('--minutes stops cleanly with exit 0 and a resume hint that keeps --r1-gamma and --lr; a resumed override needs --allow-config-change', async () => {
+  it('--minutes stops cleanly with exit 0 and a resume hint that keeps --r1-gamma, --lr and --clamp-output; a resumed override needs --allow-config-change', async () => {
     writeFileSync(join(project, 'long.json'), JSON.stringify({ ...config, totalKimg: 4 }));
     const r = await runCli(
-      ['train', 'long.json', '--out', 'long', '--minutes', '0.001', '--r1-gamma', '0.05', '--lr', '0.001', '--backend', 'cpu'],
+      [
+        'train',
+        'long.json',
+        '--out',
+        'long',
+        '--minutes',
+        '0.001',
+        '--r1-gamma',
+        '0.05',
+        '--lr',
+        '0.001',
+        '--clamp-output',
+        '--backend',
+        'cpu',
+      ],
       { cwd: project },
     );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
-      /--minutes 0\.001: stopped after \d+ of 4000 images with a checkpoint; continue with: gan-control train long\.json --out long --resume --r1-gamma 0\.05 --lr 0\.001/,
+      /--minutes 0\.001: stopped after \d+ of 4000 images with a checkpoint; continue with: gan-control train long\.json --out long --resume --r1-gamma 0\.05 --lr 0\.001 --clamp-output/,
     );
     const ckpt = JSON.parse(readFileSync(join(project, 'long', 'checkpoints', 'latest.json'), 'utf8')) as {
-      config?: { r1Gamma: number; optim: { gLr: number; dLr: number } };
+      config?: { r1Gamma: number; optim: { gLr: number; dLr: number }; generator: { clampOutput: boolean } };
     };
     const saved =
       ckpt.config ??
-      (JSON.parse(readFileSync(join(project, 'long', 'config.json'), 'utf8')) as { r1Gamma: number; optim: { gLr: number; dLr: number } });
-    expect(saved).toMatchObject({ r1Gamma: 0.05, optim: { gLr: 0.001, dLr: 0.001 } });
+      (JSON.parse(readFileSync(join(project, 'long', 'config.json'), 'utf8')) as {
+        r1Gamma: number;
+        optim: { gLr: number; dLr: number };
+        generator: { clampOutput: boolean };
+      });
+    expect(saved).toMatchObject({ r1Gamma: 0.05, optim: { gLr: 0.001, dLr: 0.001 }, generator: { clampOutput: true } });
+    // The exported model clamps its images as it was trained to.
+    const exported = JSON.parse(readFileSync(join(project, 'long', 'model', 'model.json'), 'utf8')) as {
+      generator: { synthesis: { clampOutput: boolean } };
+    };
+    expect(exported.generator.synthesis.clampOutput).toBe(true);
     const other = await runCli(
       ['train', 'long.json', '--out', 'long', '--resume', '--minutes', '0.001', '--r1-gamma', '0.5', '--backend', 'cpu'],
       { cwd: project },

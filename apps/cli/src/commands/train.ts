@@ -96,6 +96,9 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
   if (r1Gamma !== undefined) config.r1Gamma = r1Gamma;
   const lr = opts.lr === undefined ? undefined : numberFlag(opts.lr, '--lr', { min: 1e-9, max: 10, fallback: 0 });
   if (lr !== undefined) config.optim = { ...(config.optim as Record<string, unknown> | undefined), gLr: lr, dLr: lr };
+  // cac camel-cases '--clamp-output' to clampOutput (letter-dash-letter).
+  const clampOutput = Boolean(opts.clampOutput ?? opts['clamp-output']);
+  if (clampOutput) config.generator = { ...(config.generator as Record<string, unknown> | undefined), clampOutput: true };
   const minutes = opts.minutes === undefined ? undefined : numberFlag(opts.minutes, '--minutes', { min: 0.001, max: 1e6, fallback: 0 });
   const trainer = await import('@gan-control/trainer');
   // Validate before any work, so config errors come by field path.
@@ -161,6 +164,7 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
     kimg === undefined ? '' : ` --kimg ${kimg}`,
     r1Gamma === undefined ? '' : ` --r1-gamma ${r1Gamma}`,
     lr === undefined ? '' : ` --lr ${lr}`,
+    clampOutput ? ' --clamp-output' : '',
   ].join('');
   const resume = `gan-control train ${file ?? `--preset ${String(opts.preset)}`} --out ${relative(ctx.cwd, outDir) || '.'} --resume${overrides}`;
   if (json) ctx.out(JSON.stringify({ ...result, outDir }, null, 2));
