@@ -7,6 +7,7 @@
 //
 //   npx tsx --tsconfig packages/trainer/tsconfig.json packages/trainer/scripts/evaluate-shapes.ts \
 //     [--model packages/domain-shapes/model] [--count 2000] [--seed 2024] [--data-seed 99] [--grid out.png] [--json out.json]
+//   --null-seed S: a second dataset sample (seed S) in place of the model — the statistics' own spread at this count.
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -31,6 +32,9 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '2024' },
     // Seed of the dataset images compared with (another seed: an independent sample of the dataset).
     'data-seed': { type: 'string', default: '99' },
+    // Instead of a model's images, a second dataset sample of this seed: the statistics two samples
+    // of one distribution give at this count (what a generator that draws the dataset exactly would show).
+    'null-seed': { type: 'string' },
     grid: { type: 'string' },
     json: { type: 'string' },
     backend: { type: 'string', default: 'auto' },
@@ -38,8 +42,17 @@ const { values } = parseArgs({
 });
 await setupBackend(values.backend as 'auto');
 const N = Number(values.count);
-const model = await loadTrainedModel(values.model!);
-const res = model.generator.resolution;
+const nullSeed = values['null-seed'] === undefined ? undefined : Number(values['null-seed']);
+const model = nullSeed === undefined ? await loadTrainedModel(values.model!) : undefined;
+const res = model?.generator.resolution ?? 32;
+/** `n` images from index `k` on: the model's (latents of seed `--seed` + k), or the null sample's. */
+function sampleImages(k: number, n: number): tf.Tensor4D {
+  if (!model) {
+    const d = generateShapes({ seed: nullSeed!, start: k, count: n, resolution: res });
+    return tf.tensor4d(d.images, d.shape);
+  }
+  return tf.tidy(() => model.generator.generate(sampleLatents(model.layout.dim, n, Number(values.seed) + k), { noiseMode: 'const' }));
+}
 
 type Factors = {
   hue: number[];
@@ -111,10 +124,9 @@ const B = 100;
 const t0 = Date.now();
 for (let k = 0; k < N; k += B) {
   const n = Math.min(B, N - k);
-  const z = sampleLatents(model.layout.dim, n, Number(values.seed) + k);
-  const img = tf.tidy(() => model.generator.generate(z, { noiseMode: 'const' }));
+  const img = sampleImages(k, n);
   measure(img, gen);
-  tf.dispose([z, img]);
+  img.dispose();
   const d = generateShapes({ seed: Number(values['data-seed']), start: k, count: n, resolution: res });
   const dt = tf.tensor4d(d.images, d.shape);
   measure(dt, data);
@@ -164,7 +176,7 @@ function sizeByKind(f: Factors) {
   return out;
 }
 const report = {
-  model: values.model,
+  model: nullSeed === undefined ? values.model : `dataset (seed ${nullSeed})`,
   images: N,
   seeds: { latents: Number(values.seed), dataset: Number(values['data-seed']) },
   seconds: (Date.now() - t0) / 1000,
@@ -198,10 +210,10 @@ const report = {
 };
 console.log(JSON.stringify(report, null, 2));
 if (values.json) await writeFile(values.json, JSON.stringify(report, null, 2));
-if (values.grid) {
+if (values.grid && model) {
   const z = sampleLatents(model.layout.dim, 64, 7);
   const img = tf.tidy(() => model.generator.generate(z, { noiseMode: 'const' }));
   await writeFile(values.grid, await tensorToPng(img, { grid: { rows: 8, cols: 8 } }));
   tf.dispose([z, img]);
 }
-model.dispose();
+model?.dispose();
