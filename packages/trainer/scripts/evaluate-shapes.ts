@@ -8,6 +8,7 @@
 //   npx tsx --tsconfig packages/trainer/tsconfig.json packages/trainer/scripts/evaluate-shapes.ts \
 //     [--model packages/domain-shapes/model] [--count 2000] [--seed 2024] [--data-seed 99] [--grid out.png] [--json out.json]
 //   --null-seed S: a second dataset sample (seed S) in place of the model — the statistics' own spread at this count.
+//   --shift δ: the model's images shifted down by δ and clamped to [-1, 1] before they are measured.
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -35,6 +36,9 @@ const { values } = parseArgs({
     // Instead of a model's images, a second dataset sample of this seed: the statistics two samples
     // of one distribution give at this count (what a generator that draws the dataset exactly would show).
     'null-seed': { type: 'string' },
+    // Measure the model's images shifted down by this much and clamped to [-1, 1]: what the same
+    // generator would show with its background that much below black (the halo clamped away).
+    shift: { type: 'string', default: '0' },
     grid: { type: 'string' },
     json: { type: 'string' },
     backend: { type: 'string', default: 'auto' },
@@ -51,7 +55,11 @@ function sampleImages(k: number, n: number): tf.Tensor4D {
     const d = generateShapes({ seed: nullSeed!, start: k, count: n, resolution: res });
     return tf.tensor4d(d.images, d.shape);
   }
-  return tf.tidy(() => model.generator.generate(sampleLatents(model.layout.dim, n, Number(values.seed) + k), { noiseMode: 'const' }));
+  const shift = Number(values.shift);
+  return tf.tidy(() => {
+    const img = model.generator.generate(sampleLatents(model.layout.dim, n, Number(values.seed) + k), { noiseMode: 'const' });
+    return shift === 0 ? img : (tf.clipByValue(tf.sub(img, shift), -1, 1) as tf.Tensor4D);
+  });
 }
 
 type Factors = {
@@ -179,6 +187,7 @@ const report = {
   model: nullSeed === undefined ? values.model : `dataset (seed ${nullSeed})`,
   images: N,
   seeds: { latents: Number(values.seed), dataset: Number(values['data-seed']) },
+  shift: Number(values.shift),
   seconds: (Date.now() - t0) / 1000,
   ks: { hue: ks(gen.hue, data.hue), x: ks(gen.x, data.x), y: ks(gen.y, data.y), size: ks(gen.size, data.size) },
   // Critical value of the two-sample KS test at α = 0.05 for these sample sizes.
