@@ -155,7 +155,12 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
         const w = parts.length === 1 ? parts[0] : tf.concat(parts, 1);
         return (rows === 1 ? broadcastW(w as tf.Tensor2D, G.numWs) : tf.reshape(w, [1, G.numWs, G.wDim])) as tf.Tensor3D;
       });
-    const synth = (ws: tf.Tensor3D) => G.synthesis(ws, noiseVars.length ? { noise: noiseVars as tf.Tensor4D[] } : { noiseMode: 'const' });
+    // A clamped generator's background passes no gradient: straight-through, so a misplaced shape can move.
+    const synth = (ws: tf.Tensor3D) =>
+      G.synthesis(ws, {
+        ...(noiseVars.length ? { noise: noiseVars as tf.Tensor4D[] } : { noiseMode: 'const' as const }),
+        clampGradient: 'straight-through',
+      });
 
     // The target's pooled pyramid and embeddings are fixed: computed once, released at the end.
     const probe = tf.tidy(() => synth(assemble()));

@@ -30,7 +30,20 @@ export interface SynthesisOptions {
   noise?: tf.Tensor4D[];
   /** Seed for `noiseMode: 'random'` (unseeded otherwise). */
   noiseSeed?: number;
+  /**
+   * With `synthesis.clampOutput`: `'straight-through'` passes the gradient through the clamp as if it
+   * were not there (the images are still clamped). For fitting a latent to an image (projection),
+   * where a shape drawn in the wrong place lies in background clamped below −1 and
+   * would otherwise get no gradient to move it; training uses the true (zero) gradient.
+   */
+  clampGradient?: 'true' | 'straight-through';
 }
+
+/** Clamp to [-1, 1] whose gradient is the identity (straight-through). */
+const clampStraightThrough = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+  value: tf.clipByValue(inputs[0] as tf.Tensor, -1, 1),
+  gradFunc: (dy: tf.Tensor) => dy,
+})) as (x: tf.Tensor4D) => tf.Tensor4D;
 
 interface ConvLayer {
   name: string; // e.g. synthesis.b8.conv0
@@ -278,7 +291,8 @@ export class Generator implements StyleGenerator {
         const y = this.toRgb(x, rows[rgb.wIndex], rgb);
         img = img ? (tf.add(img, y) as tf.Tensor4D) : y;
       }
-      return this.config.synthesis.clampOutput ? (tf.clipByValue(img!, -1, 1) as tf.Tensor4D) : img!;
+      if (!this.config.synthesis.clampOutput) return img!;
+      return opts.clampGradient === 'straight-through' ? clampStraightThrough(img!) : (tf.clipByValue(img!, -1, 1) as tf.Tensor4D);
     });
   }
 

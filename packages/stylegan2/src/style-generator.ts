@@ -40,7 +40,11 @@ export interface StyleGenerator {
   /** z `[N, zDim]` → ws `[N, numWs, wDim]` (w broadcast), pulled toward `wAvg` by ψ when asked. */
   mapping(z: tf.Tensor2D, options?: { truncationPsi?: number }): tf.Tensor3D;
   /** ws `[N, numWs, wDim]` → images NHWC, ≈ [-1, 1]; `noiseMode` `'const'` (default) uses the stored noise. */
-  synthesis(ws: tf.Tensor3D, options?: { noiseMode?: 'const' | 'random' | 'none'; noise?: tf.Tensor4D[] }): tf.Tensor4D;
+  // clampGradient: see SynthesisOptions (a generator that does not clamp its images ignores it).
+  synthesis(
+    ws: tf.Tensor3D,
+    options?: { noiseMode?: 'const' | 'random' | 'none'; noise?: tf.Tensor4D[]; clampGradient?: 'true' | 'straight-through' },
+  ): tf.Tensor4D;
   /** Shapes of the per-layer noise inputs, in layer order (what `synthesis` takes as `noise`). */
   noiseShapes(): { name: string; shape: [number, number, number, number] }[];
   /**

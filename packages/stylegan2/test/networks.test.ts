@@ -12,6 +12,7 @@ import {
   parseGeneratorConfig,
   upfirdnMatrix,
   type GeneratorConfigInput,
+  type SynthesisOptions,
 } from '../src/index.js';
 import { fixtureConfig, readBytes, TINY_D, TINY_G } from './helpers.js';
 
@@ -109,6 +110,14 @@ describe('generator', () => {
       tf.tidy(() => tf.sum(tf.abs(tf.grad((w: tf.Tensor) => tf.sum(tf.mul(G.synthesis(w as tf.Tensor3D), outside)))(ws))).dataSync()[0]);
     expect(gradOutside(clamp)).toBe(0);
     expect(gradOutside(plain)).toBeGreaterThan(0);
+    // Straight-through: the same clamped images, the unclamped network's gradient.
+    const st = clamp.synthesis(ws, { clampGradient: 'straight-through' });
+    expect(maxAbsDiff(st, b)).toBe(0);
+    const gradAll = (G: typeof plain, o: SynthesisOptions) =>
+      tf.tidy(() => tf.grad((w: tf.Tensor) => tf.sum(tf.mul(G.synthesis(w as tf.Tensor3D, o), outside)))(ws));
+    const [g1, g2] = [gradAll(clamp, { clampGradient: 'straight-through' }), gradAll(plain, {})];
+    expect(maxAbsDiff(g1, g2)).toBe(0);
+    tf.dispose([st, g1, g2]);
     tf.dispose([ws, a, b, outside]);
     [plain, clamp].forEach((g) => g.dispose());
   });
