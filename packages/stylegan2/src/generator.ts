@@ -3,7 +3,7 @@
  * synthesis), NHWC, with GAN-Control's partitioned mapping network as an option.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { StyleGenerator } from './style-generator.js';
+import type { ClampGradient, StyleGenerator } from './style-generator.js';
 import { channelsAt, numWsFor, parseGeneratorConfig, StyleGan2Error, type GeneratorConfig, type GeneratorConfigInput } from './config.js';
 import { addSpatial, biasAct, FirCache, modulatedConv2d, normalize2ndMoment, SQRT2 } from './ops.js';
 import { ParamStore, paramSeed, type LoadReport, type TensorRecord } from './params.js';
@@ -36,7 +36,7 @@ export interface SynthesisOptions {
    * where a shape drawn in the wrong place lies in background clamped below −1 and
    * would otherwise get no gradient to move it; training uses the true (zero) gradient.
    */
-  clampGradient?: 'true' | 'straight-through';
+  clampGradient?: ClampGradient;
 }
 
 /** Clamp to [-1, 1] whose gradient is the identity (straight-through). */

@@ -15,7 +15,7 @@ export {
 } from './config.js';
 export type { GeneratorConfig, GeneratorConfigInput, DiscriminatorConfig, DiscriminatorConfigInput, MappingGroup } from './config.js';
 export { Generator, createGenerator, filter2d } from './generator.js';
-export type { LatentGroupSlice, StyleGenerator } from './style-generator.js';
+export type { ClampGradient, LatentGroupSlice, StyleGenerator } from './style-generator.js';
 export type { MappingOptions, SynthesisOptions, NoiseMode } from './generator.js';
 export { Discriminator, createDiscriminator, minibatchStd } from './discriminator.js';
 export type { LoadReport, TensorRecord } from './params.js';

@@ -24,6 +24,9 @@ export interface LatentGroupSlice {
  * }
  * ```
  */
+/** Gradient of a clamped generator's output clamp: the true one (zero where clamped) or straight-through. */
+export type ClampGradient = 'true' | 'straight-through';
+
 export interface StyleGenerator {
   /** Which upstream implementation the network (and its weight names) follows. */
   readonly upstream: 'nvidia-stylegan2-ada' | 'gan-control';
@@ -43,7 +46,7 @@ export interface StyleGenerator {
   // clampGradient: see SynthesisOptions (a generator that does not clamp its images ignores it).
   synthesis(
     ws: tf.Tensor3D,
-    options?: { noiseMode?: 'const' | 'random' | 'none'; noise?: tf.Tensor4D[]; clampGradient?: 'true' | 'straight-through' },
+    options?: { noiseMode?: 'const' | 'random' | 'none'; noise?: tf.Tensor4D[]; clampGradient?: ClampGradient },
   ): tf.Tensor4D;
   /** Shapes of the per-layer noise inputs, in layer order (what `synthesis` takes as `noise`). */
   noiseShapes(): { name: string; shape: [number, number, number, number] }[];

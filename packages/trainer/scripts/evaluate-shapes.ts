@@ -49,12 +49,14 @@ const N = Number(values.count);
 const nullSeed = values['null-seed'] === undefined ? undefined : Number(values['null-seed']);
 const model = nullSeed === undefined ? await loadTrainedModel(values.model!) : undefined;
 const res = model?.generator.resolution ?? 32;
+/** Dataset images `k … k + n − 1` of a seed. */
+function datasetImages(seed: number, k: number, n: number): tf.Tensor4D {
+  const d = generateShapes({ seed, start: k, count: n, resolution: res });
+  return tf.tensor4d(d.images, d.shape);
+}
 /** `n` images from index `k` on: the model's (latents of seed `--seed` + k), or the null sample's. */
 function sampleImages(k: number, n: number): tf.Tensor4D {
-  if (!model) {
-    const d = generateShapes({ seed: nullSeed!, start: k, count: n, resolution: res });
-    return tf.tensor4d(d.images, d.shape);
-  }
+  if (!model) return datasetImages(nullSeed!, k, n);
   const shift = Number(values.shift);
   return tf.tidy(() => {
     const img = model.generator.generate(sampleLatents(model.layout.dim, n, Number(values.seed) + k), { noiseMode: 'const' });
@@ -135,8 +137,7 @@ for (let k = 0; k < N; k += B) {
   const img = sampleImages(k, n);
   measure(img, gen);
   img.dispose();
-  const d = generateShapes({ seed: Number(values['data-seed']), start: k, count: n, resolution: res });
-  const dt = tf.tensor4d(d.images, d.shape);
+  const dt = datasetImages(Number(values['data-seed']), k, n);
   measure(dt, data);
   dt.dispose();
 }

@@ -6,7 +6,7 @@ import type { AttributePlugin } from '@gan-control/contrastive-loss';
 import { writeModelFolder } from '@gan-control/stylegan2/node';
 import { removeStaleTemporaries, tensorToPng, writeFileAtomic } from '@gan-control/tensor-io/node';
 import { checkpointName, loadLatestCheckpoint, saveCheckpoint, type FileWriter } from './checkpoint.js';
-import { parseTrainConfig, TrainerError, type TrainConfig } from './config.js';
+import { parseTrainConfig, trainConfigSchema, TrainerError, type TrainConfig } from './config.js';
 import { GanControlTrainer, networkConfigs, type StepMetrics } from './trainer.js';
 import type { ProceduralDataset } from './datasets.js';
 
@@ -169,12 +169,8 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
         // The saved config read through today's schema: options added since it was written take
         // their defaults (the behaviour it was trained with), so they do not count as a change.
         const savedConfig = (ckpt.state as { config: unknown }).config;
-        let saved: string;
-        try {
-          saved = dynamics(parseTrainConfig(savedConfig));
-        } catch {
-          saved = dynamics(savedConfig);
-        }
+        const reread = trainConfigSchema.safeParse(savedConfig);
+        const saved = dynamics(reread.success ? reread.data : savedConfig);
         configHistory = ((ckpt.state as { configHistory?: ConfigChange[] }).configHistory ?? []).slice();
         if (saved !== dynamics(config)) {
           if (!options.allowConfigChange) {

@@ -97,7 +97,7 @@ export async function trainCommand([file]: string[], opts: Record<string, unknow
   const lr = opts.lr === undefined ? undefined : numberFlag(opts.lr, '--lr', { min: 1e-9, max: 10, fallback: 0 });
   if (lr !== undefined) config.optim = { ...(config.optim as Record<string, unknown> | undefined), gLr: lr, dLr: lr };
   // cac camel-cases '--clamp-output' to clampOutput (letter-dash-letter).
-  const clampOutput = Boolean(opts.clampOutput ?? opts['clamp-output']);
+  const clampOutput = Boolean(opts.clampOutput);
   if (clampOutput) config.generator = { ...(config.generator as Record<string, unknown> | undefined), clampOutput: true };
   const minutes = opts.minutes === undefined ? undefined : numberFlag(opts.minutes, '--minutes', { min: 0.001, max: 1e6, fallback: 0 });
   const trainer = await import('@gan-control/trainer');
