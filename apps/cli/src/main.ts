@@ -107,7 +107,11 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--start <encoders|mean>', "start from the encoders applied to the image's measured values, or from the mean w", {
       default: 'encoders',
     })
-    .option('--seed <n>', 'seed of the latent noise (the same seed gives the same latent)', { default: 0 })
+    .option('--starts <n>', "starts to screen: the encoders' one and n − 1 with the uncontrolled groups drawn from --seed", {
+      default: 8,
+    })
+    .option('--screen-steps <n>', 'steps each start gets before the best one goes on for --steps', { default: 20 })
+    .option('--seed <n>', 'seed of the latent noise and the extra starts (the same seed gives the same latent)', { default: 0 })
     .option('--prior <weight>', 'pull toward the latent distribution (0: projector.py; 0.001 measured to edit far better)', {
       default: 0.001,
     })
@@ -135,7 +139,13 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     .option('--steps <n>', 'projection steps when the input is an image', { default: 300 })
     .option('--mode <w|groups|w+>', 'projection mode when the input is an image', { default: 'groups' })
     .option('--start <encoders|mean>', 'projection start when the input is an image', { default: 'encoders' })
+    .option('--starts <n>', 'projection: starts to screen (the uncontrolled groups drawn from --seed)', { default: 8 })
+    .option('--screen-steps <n>', 'projection: steps each start gets before the best goes on', { default: 20 })
     .option('--prior <weight>', 'projection: pull toward the latent distribution (0: projector.py)', { default: 0.001 })
+    .option(
+      '--feedback <n>',
+      'closed-loop passes: measure the edited picture, correct the encoder inputs by the miss (default 1 where the plugins measure; 0: the open-loop edit)',
+    )
     .option('--save-latent <latent.json>', 'also save the projected latent')
     .option('--allow-grayscale', 'project an image without colour anyway')
     .option(

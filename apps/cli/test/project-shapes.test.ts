@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAttribute } from '@gan-control/contrastive-loss';
 import type { Attribute } from '@gan-control/contrastive-loss';
 import { color, position, size } from '@gan-control/domain-shapes';
-import { Controller, encoderStart, projectImage } from '@gan-control/encoders';
+import { Controller, encoderStart, encoderStarts, projectImage } from '@gan-control/encoders';
 import { trackTensors } from '@gan-control/test-utils';
 
 const modelDir = resolve(import.meta.dirname, '..', '..', '..', 'packages', 'domain-shapes', 'model');
@@ -44,9 +44,10 @@ describe.runIf(hasModel)('projectImage + Controller on the bundled shapes model'
   // the centre, 8 px from the shape). The bound leaves room for backend rounding.
   it('reproduces an image sampled from the model (PSNR above 35 dB) and an edit changes only its attribute', async () => {
     const leaks = trackTensors();
-    const start = encoderStart(controller, target, attributes);
-    leaks.expectAlive(0, 'encoderStart');
-    const r = await projectImage(controller.generator, target, { steps: 40, statsSamples: 1000, start });
+    // `gan-control invert`'s settings: 8 starts screened, latent prior 0.001 (here 40 steps).
+    const start = encoderStarts(controller, target, attributes, { count: 8 });
+    leaks.expectAlive(0, 'encoderStarts');
+    const r = await projectImage(controller.generator, target, { steps: 40, statsSamples: 1000, start, latentPrior: 0.001 });
     try {
       expect(r.latent.mode).toBe('groups');
       expect(r.psnr).toBeGreaterThan(35);
@@ -77,9 +78,54 @@ describe.runIf(hasModel)('projectImage + Controller on the bundled shapes model'
       expect(Math.abs(pd.xy[0] - 12)).toBeLessThan(1);
       expect(Math.abs(pd.xy[1] - rec.xy[1])).toBeLessThan(1);
       expect(hueDiff(pd.hue, rec.hue)).toBeLessThan(5);
+      // Closed loop: one pass of feedback lands the hue within 1° (also across 0°/360°), size within 1 %.
+      for (const [hue, sz] of [
+        [200, 0.3],
+        [2, 0.2],
+        [355, 0.25],
+      ]) {
+        const f = controller.generate({ latent: r.latent, set: { color: hue, size: sz }, feedback: 1 });
+        const fd = measure(f.images);
+        expect(f.values).toEqual({ color: [[hue]], size: [[sz]] });
+        tf.dispose([f.images, f.ws]);
+        expect(hueDiff(fd.hue, hue), `hue ${hue}: ${fd.hue}`).toBeLessThan(1);
+        expect(Math.abs(fd.size - sz) / sz, `size ${sz}: ${fd.size}`).toBeLessThan(0.01);
+      }
     } finally {
       r.image.dispose();
     }
     leaks.expectAlive(0);
+  });
+
+  it("encoderStarts: the encoders' start first, then starts that share its controlled sub-vectors and draw the rest from the seed", () => {
+    const leaks = trackTensors();
+    const one = encoderStart(controller, target, attributes);
+    const starts = encoderStarts(controller, target, attributes, { count: 4, seed: 3 });
+    leaks.expectAlive(0, 'encoderStarts');
+    expect(starts).toHaveLength(4);
+    expect(starts[0]).toEqual(one);
+    const slice = (code: { ws: number[][] }, group: string) => {
+      const g = controller.groups.find((x) => x.name === group)!;
+      return code.ws[0].slice(g.offset, g.offset + g.size);
+    };
+    for (const s of starts.slice(1)) {
+      for (const g of ['color', 'position', 'size']) expect(slice(s, g)).toEqual(slice(one, g));
+      expect(slice(s, 'other')).not.toEqual(slice(one, 'other'));
+    }
+    expect(slice(starts[1], 'other')).not.toEqual(slice(starts[2], 'other'));
+    expect(encoderStarts(controller, target, attributes, { count: 4, seed: 3 })).toEqual(starts);
+    expect(encoderStarts(controller, target, attributes, { count: 4, seed: 4 })[1]).not.toEqual(starts[1]);
+    expect(() => encoderStarts(controller, target, attributes, { count: 0 })).toThrow(/count must be a positive integer/);
+  });
+
+  it('feedback without the attribute runtimes says what is missing', async () => {
+    const bare = await Controller.load(modelDir);
+    try {
+      expect(() => bare.generate({ set: { color: 200 }, feedback: 1 })).toThrow(
+        /feedback: 1 measures 'color' .*needs its attribute runtime/,
+      );
+    } finally {
+      bare.dispose();
+    }
   });
 });

@@ -603,7 +603,7 @@ async function projectFile(file: File): Promise<void> {
       $('project-cancel').hidden = true;
       $('project-status').dataset.psnr = String(m.psnr);
       setStatus(
-        `PSNR ${m.psnr.toFixed(2)} dB · ${m.steps} steps from the ${m.start === 'encoders' ? "encoders' start" : 'mean w'} · ${(m.ms / 1000).toFixed(1)} s on ${m.backend}`,
+        `PSNR ${m.psnr.toFixed(2)} dB · ${m.steps} steps from the best of ${m.starts} starts (${m.start === 'encoders' ? "the encoders' values" : 'no encoders'}) · ${(m.ms / 1000).toFixed(1)} s on ${m.backend}`,
       );
       Object.assign(stats.projection, { state: 'done', step: m.steps, psnr: m.psnr, ms: m.ms, workerTensors: m.tensors });
       void enterProjection(m.latent.ws[0]).catch(showError);

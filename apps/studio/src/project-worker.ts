@@ -10,11 +10,12 @@
  * which the page hands to its own `Controller.generate({ latent })`.
  *
  * The settings are the CLI's `gan-control invert` defaults (apps/cli/src/commands/invert.ts):
- * mode 'groups', a start from the encoders (`encoderStart`) where the model has them and the
- * browser can measure, latent prior 0.001, seed 0; steps from the page (default 300).
+ * mode 'groups', 8 starts screened for 20 steps each (`encoderStarts`: the encoders' sub-vectors
+ * where the model has encoders and the browser can measure, the other groups drawn from seed 0),
+ * latent prior 0.001, seed 0; steps from the page (default 300).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { encoderStart, projectImage, type GeneratorLike, type LatentCode } from '@gan-control/encoders';
+import { encoderStarts, projectImage, type GeneratorLike, type LatentCode } from '@gan-control/encoders';
 import type { Attribute } from '@gan-control/contrastive-loss';
 import { startBackend } from './backend.js';
 import { openModel, sourceOf, type SourceSpec, type StudioModel } from './model.js';
@@ -46,12 +47,16 @@ export type ProjectMessage =
       ms: number;
       image: Uint8ClampedArray;
       start: 'encoders' | 'mean';
+      /** Starts screened before the final `steps`. */
+      starts: number;
       tensors: number;
       backend: string;
     }
   | { type: 'error'; message: string };
 
 const PRIOR = 0.001;
+const STARTS = 8;
+const SCREEN_STEPS = 20;
 
 let opened: { key: string; model: StudioModel } | undefined;
 let backend: string | undefined;
@@ -92,10 +97,8 @@ async function run(job: ProjectJob): Promise<void> {
   try {
     const runtimes: Record<string, Attribute> = {};
     for (const a of model.attributes) if (a.runtime?.measure) runtimes[a.group] = a.runtime;
-    const start =
-      Object.keys(runtimes).length > 0 && model.controller.encoders.length > 0
-        ? encoderStart(model.controller, target, runtimes)
-        : undefined;
+    const encoders = Object.keys(runtimes).length > 0 && model.controller.encoders.length > 0;
+    const start = encoderStarts(model.controller, target, encoders ? runtimes : {}, { count: STARTS, seed: 0 });
 
     // The generator as projectImage sees it, with a tap on synthesis: at the steps the page wants
     // a preview, the picture the loss scores is read back (a copy; the tensor stays the tape's).
@@ -127,6 +130,7 @@ async function run(job: ProjectJob): Promise<void> {
       mode: 'groups',
       seed: 0,
       start,
+      screenSteps: SCREEN_STEPS,
       latentPrior: PRIOR,
       layout: model.controller.groups.length ? { groups: model.controller.groups } : undefined,
       onProgress: (p) => {
@@ -157,7 +161,8 @@ async function run(job: ProjectJob): Promise<void> {
         steps: result.steps,
         ms,
         image: rgba,
-        start: start ? 'encoders' : 'mean',
+        start: encoders ? 'encoders' : 'mean',
+        starts: result.starts,
         tensors: tf.memory().numTensors,
         backend: tf.getBackend(),
       },

@@ -100,7 +100,7 @@ describe.skipIf(!available)('studio: edit your own image', () => {
       const n = (await stats(page)).frames;
       await page.locator('#open-image').setInputFiles(join(work, 'photo.png'));
       // Progress is shown while it runs.
-      await page.waitForFunction(() => /step \d+\/60/.test(document.getElementById('project-status')!.textContent ?? ''), undefined, {
+      await page.waitForFunction(() => /step \d+\/220/.test(document.getElementById('project-status')!.textContent ?? ''), undefined, {
         timeout: 240_000,
         polling: 50,
       });
@@ -231,7 +231,7 @@ describe.skipIf(!available)('studio: edit your own image', () => {
       return dt;
     }, png);
     await page.dispatchEvent('body', 'drop', { dataTransfer: drop });
-    await page.waitForFunction(() => /step \d+\/60/.test(document.getElementById('project-status')!.textContent ?? ''), undefined, {
+    await page.waitForFunction(() => /step \d+\/220/.test(document.getElementById('project-status')!.textContent ?? ''), undefined, {
       timeout: 240_000,
       polling: 50,
     });

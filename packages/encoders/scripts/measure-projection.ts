@@ -9,6 +9,8 @@
 //     [--steps 300] [--configs groups:encoders,w:encoders,w+:encoders,groups:mean] [--json out.json] [--grid out.png]
 //     [--attribute-weight λ]   (adds the shapes plugins' embeddings as loss terms, λ each)
 //     [--prior λ]              (projectImage's latentPrior)
+//     [--starts n]             (from the encoders: n starts screened, encoderStarts; default 1)
+//     [--feedback n]           (closed-loop passes of the edits, Controller.generate's feedback; default 0)
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -17,7 +19,7 @@ import { createAttribute } from '@gan-control/contrastive-loss';
 import type { Attribute } from '@gan-control/contrastive-loss';
 import { color, position, size } from '@gan-control/domain-shapes';
 import { decodeImage, tensorToPng } from '@gan-control/tensor-io/node';
-import { Controller, encoderStart, prepareImage, projectImage } from '../src/index.js';
+import { Controller, encoderStarts, prepareImage, projectImage } from '../src/index.js';
 import type { ProjectionMode } from '../src/index.js';
 
 const { values: args } = parseArgs({
@@ -31,11 +33,15 @@ const { values: args } = parseArgs({
     backend: { type: 'string', default: 'auto' },
     'attribute-weight': { type: 'string', default: '0' },
     prior: { type: 'string', default: '0' },
+    starts: { type: 'string', default: '1' },
+    feedback: { type: 'string', default: '0' },
   },
 });
 const backend = await setupBackend(args.backend as 'auto');
 const STEPS = Number(args.steps);
 const LAMBDA = Number(args['attribute-weight']);
+const STARTS = Number(args.starts);
+const FEEDBACK = Number(args.feedback);
 const R = 32;
 const CANVAS = 128; // the SVG is drawn at 4× and brought to 32 px by prepareImage (area average)
 const K = CANVAS / R;
@@ -155,7 +161,9 @@ const configs = args.configs!.split(',').map((c) => {
   const [mode, start] = c.split(':');
   const terms =
     (Number(args['attribute-weight']) > 0 ? `, plugin terms λ ${args['attribute-weight']}` : '') +
-    (Number(args.prior) > 0 ? `, latent prior ${args.prior}` : '');
+    (Number(args.prior) > 0 ? `, latent prior ${args.prior}` : '') +
+    (STARTS > 1 && start === 'encoders' ? `, ${STARTS} starts` : '') +
+    (FEEDBACK > 0 ? `, feedback ${FEEDBACK}` : '');
   return {
     mode: mode as ProjectionMode,
     start: start as 'encoders' | 'mean',
@@ -192,7 +200,8 @@ for (const c of cases) {
   const truth =
     c.shapes.length === 1 && !c.fill ? { hue: c.shapes[0].hue, x: c.shapes[0].x, y: c.shapes[0].y, size: c.shapes[0].size } : undefined;
   for (const cfg of configs) {
-    const start = cfg.start === 'encoders' ? encoderStart(controller, target, attributes) : undefined;
+    const starts = cfg.start === 'encoders' ? encoderStarts(controller, target, attributes, { count: STARTS }) : undefined;
+    const start = starts && starts.length === 1 ? starts[0] : starts;
     const t0 = performance.now();
     const terms = LAMBDA > 0 ? { attributes, attributeWeights: { color: LAMBDA, position: LAMBDA, size: LAMBDA } } : {};
     const r = await projectImage(controller.generator, target, {
@@ -216,7 +225,7 @@ for (const c of cases) {
     ];
     const editImages: tf.Tensor4D[] = [];
     for (const q of requests) {
-      const e = controller.generate({ latent: r.latent, set: q.set, fill: 'measured', outOfRange: 'allow' });
+      const e = controller.generate({ latent: r.latent, set: q.set, fill: 'measured', outOfRange: 'allow', feedback: FEEDBACK });
       const m = measure(e.images);
       const mv = moved(m, recon);
       const error =
@@ -252,7 +261,7 @@ const max = (xs: number[]) => (xs.length ? Math.max(...xs) : NaN);
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const lines: string[] = [];
 lines.push(
-  `Bundled shapes model, ${STEPS} steps per projection, backend ${backend.name}; ${cases.length} images (9 in distribution, 3 at its edges, 3 out of it).`,
+  `Shapes model ${args.model}, ${STEPS} steps per projection, backend ${backend.name}; ${cases.length} images (9 in distribution, 3 at its edges, 3 out of it).`,
 );
 lines.push('');
 lines.push(

@@ -96,6 +96,14 @@ export const generateOptionsSchema = z.object({
   fill: z.enum(['measured', 'mean']).optional(),
   /** `'error'` (default) rejects values outside the range the encoder was trained on. */
   outOfRange: z.enum(['error', 'allow']).default('error'),
+  /**
+   * Closed-loop passes (not in GAN-Control; 0 = its open-loop edit): the picture is rendered, each
+   * set attribute measured on it (needs `attributes`), every encoder input moved by its row's miss
+   * (circular values wrapped) and the picture rendered again. For latents the encoders were not
+   * trained around — a projected picture — where the other groups pull a value off its request.
+   * `values` stays what was requested.
+   */
+  feedback: z.number().int().min(0).max(10).default(0),
 });
 export type GenerateOptions = z.input<typeof generateOptionsSchema>;
 
@@ -295,6 +303,15 @@ export class Controller {
     const G = this.generator;
     const plan = this.planValues(opts);
     const values: Record<string, number[][]> = {};
+    if (opts.feedback > 0) {
+      for (const group of plan.keys()) {
+        if (typeof this.runtimes.get(group)?.measure !== 'function')
+          throw new EncodersError(
+            'ENCODERS_NO_MEASURE',
+            `feedback: ${opts.feedback} measures '${this.byName.get(group)!.attribute}' on the picture, which needs its attribute runtime (with measure) in the controller's \`attributes\`; pass it, or use feedback: 0`,
+          );
+      }
+    }
     // A latent's noise buffers are made inside each synthesis' tidy (small; nothing to release by hand).
     const synth = (ws: tf.Tensor3D) =>
       tf.tidy(() => {
@@ -317,12 +334,32 @@ export class Controller {
         }
       }
       const parts: Record<string, tf.Tensor2D> = {};
+      const inputs: Record<string, number[][]> = {};
       for (const [group, p] of plan) {
         const enc = this.byName.get(group)!;
         const rows = p.resolve(n, measured?.get(group));
         this.checkRange(enc, rows, opts.outOfRange, p.given);
         values[group] = rows;
+        inputs[group] = rows;
         parts[group] = enc.encode(tf.tensor2d(rows.flat(), [n, enc.values.length]));
+      }
+      // Closed loop: measure what was made, move each encoder's input by the miss, encode again.
+      for (let pass = 0; pass < opts.feedback; pass++) {
+        const images = synth(this.broadcast(this.replaceSlices(w2, parts)));
+        for (const group of plan.keys()) {
+          const enc = this.byName.get(group)!;
+          const got = this.measure(group, images).arraySync();
+          inputs[group] = inputs[group].map((row, i) =>
+            row.map((x, j) => {
+              const v = enc.values[j];
+              const miss = values[group][i][j] - got[i][j];
+              if (v.kind !== 'circular') return x + miss;
+              const p = v.period;
+              return (((x + ((((miss + p / 2) % p) + p) % p) - p / 2) % p) + p) % p;
+            }),
+          );
+          parts[group] = enc.encode(tf.tensor2d(inputs[group].flat(), [n, enc.values.length]));
+        }
       }
       return this.replaceSlices(w2, parts);
     });

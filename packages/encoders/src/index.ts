@@ -60,7 +60,7 @@ export { calibrationSchema, calibrationOffset, applyCalibration } from './calibr
 export type { Calibration } from './calibration.js';
 export { importGanControlEncoder } from './import-gan-control.js';
 export type { ImportGanControlEncoderOptions } from './import-gan-control.js';
-export { projectImage, projectOptionsSchema, learningRateRamp, encoderStart } from './project.js';
+export { projectImage, projectOptionsSchema, learningRateRamp, encoderStart, encoderStarts } from './project.js';
 export type { ProjectOptions, ProjectProgress, ProjectionResult } from './project.js';
 export { GREYSCALE_REFUSAL, prepareImage } from './project-image.js';
 export type { PrepareImageOptions } from './project-image.js';

@@ -56,17 +56,28 @@ export const projectOptionsSchema = z.object({
   /** Latents sampled for the mean w and w_std (`w_avg_samples`). */
   statsSamples: z.number().int().min(2).default(10000),
   /**
-   * Where the optimisation starts: the mean w (projector.py; default), or a given latent code,
-   * e.g. `encoderStart(...)` (the controller's encoders applied to the target's measured values).
+   * Where the optimisation starts: the mean w (projector.py; default), a given latent code, e.g.
+   * `encoderStart(...)` (the controller's encoders applied to the target's measured values), or
+   * several (e.g. `encoderStarts(...)`): each is optimised for `screenSteps` steps, and the one
+   * whose latent then reconstructs the target best (the loss without latent noise) continues for
+   * `steps` steps. Several starts find what no encoder sets (a shape's kind, a background) where one
+   * start's gradient descent stays with the wrong one.
    */
-  start: latentCodeSchema.optional(),
+  start: z.union([latentCodeSchema, z.array(latentCodeSchema).min(1)]).optional(),
+  /**
+   * Steps each of several starts gets before the best is kept (its own learning-rate schedule and
+   * latent noise over these steps; the synthesis noise buffers, with `noise`, stay at their start).
+   */
+  screenSteps: z.number().int().positive().default(20),
   /** Seed of the latent noise, the noise buffers' start and the statistics' samples. */
   seed: z.number().int().nonnegative().default(0),
 });
 
 /** One step of a projection, as `onProgress` receives it. */
 export interface ProjectProgress {
+  /** Steps done so far, the screening of several starts included. */
   readonly step: number;
+  /** Steps in all: `steps`, plus `screenSteps` per start when several are given. */
   readonly steps: number;
   /** The loss minimised at this step (with latent noise added to w). */
   readonly loss: number;
@@ -95,14 +106,19 @@ export interface ProjectionResult {
   readonly psnr: number;
   /** The loss of the last step. */
   readonly loss: number;
+  /** Steps of the final optimisation (`steps`; the screening of several starts not counted). */
   readonly steps: number;
+  /** The starts screened (1 with none or one given) and which of them was kept (its index). */
+  readonly starts: number;
+  readonly startKept: number;
 }
 
 /**
  * Projects an image into a generator's latent (NVIDIA stylegan2-ada-pytorch `projector.py`,
  * `project()`), with GAN-Control's partitioned W:
  *
- * - start: the mean w of `statsSamples` mapped latents (or `start`, e.g. `encoderStart`);
+ * - start: the mean w of `statsSamples` mapped latents (or `start`, e.g. `encoderStart`; with several
+ *   starts, `screenSteps` steps from each and the lowest noise-free loss continues — not in projector.py);
  *   w_std = √(Σ‖w − w̄‖² / N) (per group in mode `'groups'`, over the group's slice);
  * - step t = i / steps: lr = lr₀ · min(1, t / rampUp) · (½ − ½·cos(π · min(1, (1 − t) / rampDown))),
  *   Adam (β 0.9, 0.999, ε 1e-8); latent noise N(0, 1) · w_std · latentNoise · max(0, 1 − t / latentNoiseRamp)²
@@ -132,24 +148,24 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
   const { mean, std, columnStd } = wStats(G, groups, opts.statsSamples, rng.nextUint32());
 
   const owned: tf.Tensor[] = [];
-  const optimizer = tf.train.adam(opts.learningRate, 0.9, 0.999, 1e-8);
   try {
     const rows = opts.mode === 'w+' ? G.numWs : 1;
-    // One variable per group (one group `w` in modes 'w' and 'w+'), each [rows, size], at the mean w.
-    const init = startRows(G, opts.start, mean, rows);
-    const vars = groups.map((g) => {
-      const v0 = tf.tensor2d(
-        init.flatMap((r) => r.slice(g.offset, g.offset + g.size)),
-        [rows, g.size],
-      );
-      const v = tf.variable(v0, true);
-      v0.dispose(); // the variable holds its own reference to the data
-      owned.push(v);
-      return v;
-    });
+    const starts = Array.isArray(opts.start) ? opts.start : [opts.start];
+    const inits = starts.map((st) => startRows(G, st, mean, rows));
+    /** One variable per group (one group `w` in modes 'w' and 'w+'), each [rows, size], at `init`. */
+    const variables = (init: number[][]): tf.Variable[] =>
+      groups.map((g) => {
+        const v0 = tf.tensor2d(
+          init.flatMap((r) => r.slice(g.offset, g.offset + g.size)),
+          [rows, g.size],
+        );
+        const v = tf.variable(v0, true);
+        v0.dispose(); // the variable holds its own reference to the data
+        return v;
+      });
     const noiseVars = opts.noise ? noiseBuffers(G, rng) : [];
     owned.push(...noiseVars);
-    const assemble = (latentNoise?: tf.Tensor2D[]): tf.Tensor3D =>
+    const assemble = (vars: tf.Variable[], latentNoise?: tf.Tensor2D[]): tf.Tensor3D =>
       tf.tidy(() => {
         const parts = vars.map((v, i) => (latentNoise ? tf.add(v, latentNoise[i]) : v));
         const w = parts.length === 1 ? parts[0] : tf.concat(parts, 1);
@@ -163,7 +179,7 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
       });
 
     // The target's pooled pyramid and embeddings are fixed: computed once, released at the end.
-    const probe = tf.tidy(() => synth(assemble()));
+    const probe = tf.tidy(() => synth(broadcastW(tf.tensor2d(mean, [1, G.wDim]), G.numWs) as tf.Tensor3D));
     const shape = probe.shape;
     probe.dispose();
     if (target.rank !== 4 || target.shape[0] !== 1 || target.shape.slice(1).join() !== shape.slice(1).join()) {
@@ -198,7 +214,7 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
           })
         : [];
 
-    const loss = (ws: tf.Tensor3D): tf.Scalar =>
+    const loss = (vars: tf.Variable[], ws: tf.Tensor3D): tf.Scalar =>
       tf.tidy(() => {
         const image = synth(ws);
         let total: tf.Tensor = tf.mul(
@@ -218,40 +234,88 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
         return total as tf.Scalar;
       });
 
-    const start = performance.now();
-    const varList = [...vars, ...noiseVars];
-    let last = NaN;
-    for (let step = 0; step < opts.steps; step++) {
-      if (signal?.aborted) throw new EncodersError('ENCODERS_ABORTED', `projectImage aborted at step ${step} of ${opts.steps}`);
-      const t = step / opts.steps;
-      const lr = opts.learningRate * learningRateRamp(t, opts.rampUp, opts.rampDown);
-      // tf.train.adam reads `learningRate` at every applyGradients: this is projector.py's
-      // `param_group['lr'] = lr` (tfjs keeps the field protected, hence the cast).
-      (optimizer as unknown as { learningRate: number }).learningRate = lr;
-      const fade = Math.max(0, 1 - t / opts.latentNoiseRamp) ** 2;
-      const latentNoise =
-        fade > 0 && opts.latentNoise > 0
-          ? groups.map(
-              (g, i) =>
-                tf.tidy(() =>
-                  tf.mul(tf.tensor2d(rng.fillNormal(new Float32Array(rows * g.size)), [rows, g.size]), std[i] * opts.latentNoise * fade),
-                ) as tf.Tensor2D,
-            )
-          : undefined;
+    const clock = performance.now();
+    const screening = inits.length > 1 ? opts.screenSteps : 0;
+    const totalSteps = screening * inits.length + opts.steps;
+    let done = 0;
+    /**
+     * projector.py's loop from `init` for `steps` steps (its own schedule over them); `withNoise`
+     * also optimises the noise buffers. Returns the latent variables (the caller disposes them) and
+     * the last step's loss.
+     */
+    const optimise = async (init: number[][], steps: number, withNoise: boolean): Promise<{ vars: tf.Variable[]; last: number }> => {
+      const vars = variables(init);
+      const optimizer = tf.train.adam(opts.learningRate, 0.9, 0.999, 1e-8);
+      const varList = withNoise ? [...vars, ...noiseVars] : vars;
+      let last = NaN;
       try {
-        const cost = optimizer.minimize(() => loss(assemble(latentNoise)), true, varList)!;
-        try {
-          last = (await cost.data())[0];
-        } finally {
-          cost.dispose();
+        for (let step = 0; step < steps; step++) {
+          if (signal?.aborted) throw new EncodersError('ENCODERS_ABORTED', `projectImage aborted at step ${done} of ${totalSteps}`);
+          const t = step / steps;
+          const lr = opts.learningRate * learningRateRamp(t, opts.rampUp, opts.rampDown);
+          // tf.train.adam reads `learningRate` at every applyGradients: this is projector.py's
+          // `param_group['lr'] = lr` (tfjs keeps the field protected, hence the cast).
+          (optimizer as unknown as { learningRate: number }).learningRate = lr;
+          const fade = Math.max(0, 1 - t / opts.latentNoiseRamp) ** 2;
+          const latentNoise =
+            fade > 0 && opts.latentNoise > 0
+              ? groups.map(
+                  (g, i) =>
+                    tf.tidy(() =>
+                      tf.mul(
+                        tf.tensor2d(rng.fillNormal(new Float32Array(rows * g.size)), [rows, g.size]),
+                        std[i] * opts.latentNoise * fade,
+                      ),
+                    ) as tf.Tensor2D,
+                )
+              : undefined;
+          try {
+            const cost = optimizer.minimize(() => loss(vars, assemble(vars, latentNoise)), true, varList)!;
+            try {
+              last = (await cost.data())[0];
+            } finally {
+              cost.dispose();
+            }
+          } finally {
+            tf.dispose(latentNoise);
+          }
+          if (withNoise && noiseVars.length) normalizeNoise(noiseVars);
+          done++;
+          onProgress?.({ step: done, steps: totalSteps, loss: last, learningRate: lr, elapsedMs: performance.now() - clock });
         }
+        return { vars, last };
+      } catch (e) {
+        tf.dispose(vars);
+        throw e;
       } finally {
-        tf.dispose(latentNoise);
+        optimizer.dispose();
       }
-      if (noiseVars.length) normalizeNoise(noiseVars);
-      onProgress?.({ step: step + 1, steps: opts.steps, loss: last, learningRate: lr, elapsedMs: performance.now() - start });
+    };
+
+    // Several starts: a short optimisation from each; the lowest loss without latent noise goes on.
+    let init = inits[0];
+    let kept = 0;
+    if (inits.length > 1) {
+      let best = Infinity;
+      for (const [k, from] of inits.entries()) {
+        const { vars } = await optimise(from, screening, false);
+        try {
+          const cost = tf.tidy(() => loss(vars, assemble(vars)));
+          const value = (await cost.data())[0];
+          cost.dispose();
+          if (value < best) {
+            best = value;
+            kept = k;
+            init = await latentRows(vars, rows);
+          }
+        } finally {
+          tf.dispose(vars);
+        }
+      }
     }
 
+    const { vars, last } = await optimise(init, opts.steps, true);
+    owned.push(...vars);
     const latent: LatentCode = {
       format: 'gan-control-latent',
       version: 1,
@@ -265,11 +329,11 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
           }
         : {}),
     };
-    const image = tf.tidy(() => synth(assemble()));
+    const image = tf.tidy(() => synth(assemble(vars)));
     const mseT = tf.tidy(() => tf.mean(tf.squaredDifference(image, target)));
     try {
       const mse = (await mseT.data())[0] / 4; // [-1, 1] → [0, 1] scale
-      return { latent, image, mse, psnr: 10 * Math.log10(1 / mse), loss: last, steps: opts.steps };
+      return { latent, image, mse, psnr: 10 * Math.log10(1 / mse), loss: last, steps: opts.steps, starts: inits.length, startKept: kept };
     } catch (e) {
       image.dispose();
       throw e;
@@ -277,7 +341,6 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
       mseT.dispose();
     }
   } finally {
-    optimizer.dispose();
     tf.dispose(owned);
   }
 }
@@ -287,31 +350,63 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
  * the target (its runtime's `measure`) and encoded to its group's w^k (E_k, as `Controller.generate`
  * sets a value); groups without an encoder (or whose measurement is not finite) start at the
  * generator's mean w (truncation ψ = 0). The pixel loss then starts near the right hue, position
- * and size instead of the average picture.
+ * and size instead of the average picture. It is `encoderStarts(…)[0]`.
  *
  * @example
  * const start = encoderStart(controller, target, { color, position, size });
  * const r = await projectImage(controller.generator, target, { start });
  */
 export function encoderStart(controller: Controller, target: tf.Tensor4D, attributes: AttributeBinding): LatentCode {
+  return encoderStarts(controller, target, attributes, { count: 1 })[0];
+}
+
+/**
+ * Several starts for `projectImage` (which screens them, `screenSteps` each): all share the
+ * encoders' sub-vectors of the target's measured values (as `encoderStart`); the first has the
+ * other groups at the mean w, the rest draw them from `seed` (truncation 1). What no encoder sets
+ * — a shape's kind, a face's hair — then starts in several places, not only at the average.
+ *
+ * @example
+ * const start = encoderStarts(controller, target, { color, position, size }, { count: 8 });
+ * const r = await projectImage(controller.generator, target, { start, steps: 150 });
+ */
+export function encoderStarts(
+  controller: Controller,
+  target: tf.Tensor4D,
+  attributes: AttributeBinding,
+  options: { readonly count?: number; readonly seed?: number } = {},
+): LatentCode[] {
+  const count = options.count ?? 8;
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(seed) || seed < 0)
+    throw new EncodersError(
+      'ENCODERS_INVALID_OPTIONS',
+      `encoderStarts: count must be a positive integer and seed a non-negative integer (got count ${count}, seed ${seed})`,
+    );
   const bound = bindAttributes(attributes, controller.groups);
-  const set: Record<string, number[]> = {};
+  const set: Record<string, number[][]> = {};
   for (const enc of controller.encoders) {
     const a = bound.find((b) => b.group === enc.group)?.attribute;
     if (!a) continue;
     const y = tf.tidy(() => a.measure!(target));
     const row = Array.from(y.dataSync()).slice(0, enc.values.length);
     y.dispose();
-    if (row.length === enc.values.length && row.every(Number.isFinite)) set[enc.group] = row;
+    if (row.length === enc.values.length && row.every(Number.isFinite)) set[enc.group] = [row];
   }
-  const truncation = Object.fromEntries(controller.groups.filter((g) => !(g.name in set)).map((g) => [g.name, 0]));
-  const r = controller.generate({ set, truncation, outOfRange: 'allow' });
-  try {
-    const row = tf.tidy(() => tf.slice(r.ws, [0, 0, 0], [1, 1, controller.generator.wDim]).dataSync());
-    return { format: 'gan-control-latent', version: 1, mode: 'w', ws: [Array.from(row)] };
-  } finally {
-    tf.dispose([r.images, r.ws]);
-  }
+  const wRows = (options: { count?: number; seed?: number; truncation?: Record<string, number> }): number[][] => {
+    const r = controller.generate({ set, outOfRange: 'allow', ...options });
+    try {
+      const n = options.count ?? 1;
+      const wDim = controller.generator.wDim;
+      const data = tf.tidy(() => tf.slice(r.ws, [0, 0, 0], [n, 1, wDim]).dataSync());
+      return Array.from({ length: n }, (_, i) => Array.from(data.subarray(i * wDim, (i + 1) * wDim)));
+    } finally {
+      tf.dispose([r.images, r.ws]);
+    }
+  };
+  const atMean = Object.fromEntries(controller.groups.filter((g) => !(g.name in set)).map((g) => [g.name, 0]));
+  const rows = [...wRows({ truncation: atMean }), ...(count > 1 ? wRows({ count: count - 1, seed }) : [])];
+  return rows.map((row) => ({ format: 'gan-control-latent', version: 1, mode: 'w', ws: [row] }));
 }
 
 /** The starting rows `[rows][wDim]`: the mean w, or the given latent (one row broadcast to every style input). */

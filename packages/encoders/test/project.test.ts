@@ -142,6 +142,42 @@ describe.runIf(hasModel)('projectImage on the bundled shapes model', () => {
     expect((await run(7, 'w')).ws).toHaveLength(1);
   });
 
+  it('several starts: each gets screenSteps steps, the one nearest the target goes on; one start in an array is that start', async () => {
+    const G = controller.generator;
+    const avg = Array.from(tf.tidy(() => tf.reshape(G.wAvg!, [-1]).dataSync()));
+    const s2 = controller.generate({ seed: 2 });
+    const w2 = Array.from(tf.tidy(() => tf.slice(s2.ws, [0, 0, 0], [1, 1, G.wDim]).dataSync()));
+    tf.dispose([s2.images, s2.ws]);
+    const code = (w: number[]): LatentCode => ({ format: 'gan-control-latent', version: 1, mode: 'w', ws: [w] });
+    // The target is seed 2's picture: of the mean w, seed 2's own w and the mean again, the second must win.
+    const seen: { step: number; steps: number }[] = [];
+    const r = await expectNoLeaks(
+      () =>
+        projectImage(G, target, {
+          steps: 3,
+          screenSteps: 2,
+          statsSamples: 200,
+          start: [code(avg), code(w2), code(avg)],
+          onProgress: (p) => seen.push({ step: p.step, steps: p.steps }),
+        }),
+      { allowed: 1, label: 'projectImage with three starts (the returned image only)' },
+    );
+    r.image.dispose();
+    expect(r.starts).toBe(3);
+    expect(r.startKept).toBe(1);
+    expect(r.steps).toBe(3);
+    expect(seen.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(new Set(seen.map((p) => p.steps))).toEqual(new Set([9]));
+    // A one-element array runs exactly as the start itself (no screening).
+    const one = await projectImage(G, target, { steps: 3, statsSamples: 200, start: [code(avg)] });
+    const plain = await projectImage(G, target, { steps: 3, statsSamples: 200, start: code(avg) });
+    tf.dispose([one.image, plain.image]);
+    expect(one.latent.ws).toEqual(plain.latent.ws);
+    expect([one.starts, one.startKept]).toEqual([1, 0]);
+    // The kept start's run reconstructs the target better than the same steps from the mean w.
+    expect(r.psnr).toBeGreaterThan(plain.psnr + 3);
+  });
+
   it('latentPrior pulls w toward the latent distribution (alone, from a far start, it walks back to the mean)', async () => {
     const G = controller.generator;
     const avg = Array.from(tf.tidy(() => tf.reshape(G.wAvg!, [-1]).dataSync()));

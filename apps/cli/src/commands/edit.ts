@@ -37,6 +37,7 @@ export async function editCommand(args: string[], opts: Record<string, unknown>,
     );
   }
   const seed = intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 });
+  const feedbackFlag = opts.feedback === undefined ? undefined : intFlag(opts.feedback, '--feedback', { min: 0, max: 10, fallback: 1 });
   const plan = planProjection(opts);
   const json = Boolean(opts.json);
   const target = prepareOut(stringFlag(opts.out, '--out') ?? 'edited.png', ctx.cwd, { allowFile: true });
@@ -98,8 +99,11 @@ export async function editCommand(args: string[], opts: Record<string, unknown>,
         }
       }
 
-      // 2. The edits, on the latent exactly as on a sampled one.
+      // 2. The edits, on the latent exactly as on a sampled one; one closed-loop pass by default
+      // where the plugins can measure (a projected picture's other groups pull values off).
+      const canMeasure = session.controller.encoders.every((e) => typeof session.runtimes[e.group]?.measure === 'function');
       const base = {
+        feedback: feedbackFlag ?? (canMeasure ? 1 : 0),
         latent,
         keep,
         resample,

@@ -22,6 +22,9 @@ export interface ProjectionPlan {
   steps: number;
   mode: 'w' | 'groups' | 'w+';
   start: 'encoders' | 'mean';
+  /** With `start: 'encoders'`: starts screened (`encoderStarts`), each for `screenSteps` steps. */
+  starts: number;
+  screenSteps: number;
   seed: number;
   prior: number;
   allowGrayscale: boolean;
@@ -39,6 +42,8 @@ export function planProjection(opts: Record<string, unknown>): ProjectionPlan {
     steps: intFlag(opts.steps, '--steps', { min: 1, max: 100_000, fallback: 300 }),
     mode,
     start,
+    starts: intFlag(opts.starts, '--starts', { min: 1, max: 256, fallback: 8 }),
+    screenSteps: intFlag(opts.screenSteps, '--screen-steps', { min: 1, max: 100_000, fallback: 20 }),
     seed: intFlag(opts.seed, '--seed', { min: 0, max: 2 ** 31 - 1, fallback: 0 }),
     prior: numberFlag(opts.prior, '--prior', { min: 0, max: 1e6, fallback: 0.001 }),
     allowGrayscale: Boolean(opts.allowGrayscale),
@@ -136,17 +141,25 @@ export async function projectFile(
   }
   try {
     const hasRuntimes = Object.keys(session.runtimes).length > 0;
+    const hasEncoders = hasRuntimes && session.controller.encoders.length > 0;
+    // Several starts share the encoders' sub-vectors (where there are encoders) and draw the rest.
     const start =
-      plan.start === 'encoders' && hasRuntimes && session.controller.encoders.length > 0
-        ? enc.encoderStart(session.controller, target, session.runtimes)
-        : undefined;
-    const bar = createProgress({ label: 'invert', total: plan.steps, enabled: !json && ctx.isTTY });
+      plan.start !== 'encoders'
+        ? undefined
+        : plan.starts > 1
+          ? enc.encoderStarts(session.controller, target, session.runtimes, { count: plan.starts, seed: plan.seed })
+          : hasEncoders
+            ? enc.encoderStart(session.controller, target, session.runtimes)
+            : undefined;
+    const total = plan.steps + (Array.isArray(start) ? start.length * plan.screenSteps : 0);
+    const bar = createProgress({ label: 'invert', total, enabled: !json && ctx.isTTY });
     const t0 = performance.now();
     const result = await enc.projectImage(session.controller.generator, target, {
       steps: plan.steps,
       mode: plan.mode,
       seed: plan.seed,
       start,
+      screenSteps: plan.screenSteps,
       latentPrior: plan.prior,
       layout: session.controller.groups.length ? { groups: session.controller.groups } : undefined,
       onProgress: (p) => bar.update(p.step, `loss ${p.loss.toExponential(2)}`),
@@ -172,7 +185,16 @@ export function latentFile(
     model: session.label,
     image,
     resolution: session.model.generator.resolution,
-    projection: { steps: plan.steps, mode: plan.mode, start: plan.start, seed: plan.seed, prior: plan.prior },
+    projection: {
+      steps: plan.steps,
+      mode: plan.mode,
+      start: plan.start,
+      starts: result.starts,
+      startKept: result.startKept,
+      screenSteps: plan.screenSteps,
+      seed: plan.seed,
+      prior: plan.prior,
+    },
     psnr: result.psnr,
     mse: result.mse,
     measured,
@@ -209,14 +231,23 @@ export async function invertCommand(args: string[], opts: Record<string, unknown
       if (json) {
         ctx.out(
           JSON.stringify(
-            { latent: outPath, png: pngTarget?.path, psnr: result.psnr, mse: result.mse, seconds: ms / 1000, measured },
+            {
+              latent: outPath,
+              png: pngTarget?.path,
+              psnr: result.psnr,
+              mse: result.mse,
+              starts: result.starts,
+              startKept: result.startKept,
+              seconds: ms / 1000,
+              measured,
+            },
             null,
             2,
           ),
         );
       } else {
         ctx.out(
-          `wrote ${outPath} (${plan.mode} latent of ${image}, ${plan.steps} steps from the ${plan.start === 'encoders' ? "encoders' start" : 'mean w'}, ${(ms / 1000).toFixed(1)} s)`,
+          `wrote ${outPath} (${plan.mode} latent of ${image}, ${plan.steps} steps from the ${plan.start === 'encoders' ? (result.starts > 1 ? `best of ${result.starts} starts` : "encoders' start") : 'mean w'}, ${(ms / 1000).toFixed(1)} s)`,
         );
         if (pngTarget) ctx.out(`wrote ${pngTarget.path} (the reconstruction)`);
         ctx.out(`reconstruction: PSNR ${result.psnr.toFixed(2)} dB, MSE ${result.mse.toExponential(3)} (pixels in [0, 1])`);
