@@ -214,8 +214,9 @@ export const presets = {
   /**
    * The baseline for the bundled shapes model (GAN-Control vs post-hoc methods): the same
    * architecture, dataset, optimiser and schedule as `shapes-32`, but a plain StyleGAN2 — one
-   * mapping network over the whole 40-d latent and no contrastive loss (no attributes) — trained
-   * as long as the bundled model was.
+   * mapping network over the whole 40-d latent and no contrastive loss (no attributes) — to the
+   * bundled model's first 949.4 kimg; both then had a late phase (`--resume --r1-gamma …
+   * --clamp-output`, commands in each model's README).
    */
   'shapes-32-baseline': {
     ...shapes32,
