@@ -301,8 +301,12 @@ export async function projectImage(generator: GeneratorLike, target: tf.Tensor4D
         const { vars } = await optimise(from, screening, false);
         try {
           const cost = tf.tidy(() => loss(vars, assemble(vars)));
-          const value = (await cost.data())[0];
-          cost.dispose();
+          let value: number;
+          try {
+            value = (await cost.data())[0];
+          } finally {
+            cost.dispose();
+          }
           if (value < best) {
             best = value;
             kept = k;

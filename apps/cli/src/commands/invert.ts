@@ -146,7 +146,7 @@ export async function projectFile(
     const start =
       plan.start !== 'encoders'
         ? undefined
-        : plan.starts > 1
+        : plan.starts > 1 && session.controller.generator.wAvg
           ? enc.encoderStarts(session.controller, target, session.runtimes, { count: plan.starts, seed: plan.seed })
           : hasEncoders
             ? enc.encoderStart(session.controller, target, session.runtimes)
