@@ -200,8 +200,7 @@ for (const c of cases) {
   const truth =
     c.shapes.length === 1 && !c.fill ? { hue: c.shapes[0].hue, x: c.shapes[0].x, y: c.shapes[0].y, size: c.shapes[0].size } : undefined;
   for (const cfg of configs) {
-    const starts = cfg.start === 'encoders' ? encoderStarts(controller, target, attributes, { count: STARTS }) : undefined;
-    const start = starts && starts.length === 1 ? starts[0] : starts;
+    const start = cfg.start === 'encoders' ? encoderStarts(controller, target, attributes, { count: STARTS }) : undefined;
     const t0 = performance.now();
     const terms = LAMBDA > 0 ? { attributes, attributeWeights: { color: LAMBDA, position: LAMBDA, size: LAMBDA } } : {};
     const r = await projectImage(controller.generator, target, {

@@ -9,7 +9,7 @@ import type { EncoderInput } from './encoder.js';
 import { loadEncoders } from './io.js';
 import { latentCodeSchema } from './latent-code.js';
 import type { LatentCode } from './latent-code.js';
-import { resolveGroups } from './model.js';
+import { circularDiff, resolveGroups } from './model.js';
 import type { AttributeBinding, GeneratorLike, GroupSlice, LayoutLike } from './model.js';
 
 /**
@@ -352,10 +352,9 @@ export class Controller {
           inputs[group] = inputs[group].map((row, i) =>
             row.map((x, j) => {
               const v = enc.values[j];
-              const miss = values[group][i][j] - got[i][j];
-              if (v.kind !== 'circular') return x + miss;
-              const p = v.period;
-              return (((x + ((((miss + p / 2) % p) + p) % p) - p / 2) % p) + p) % p;
+              if (v.kind !== 'circular') return x + values[group][i][j] - got[i][j];
+              const next = x + circularDiff(values[group][i][j], got[i][j], v.period);
+              return ((next % v.period) + v.period) % v.period;
             }),
           );
           parts[group] = enc.encode(tf.tensor2d(inputs[group].flat(), [n, enc.values.length]));

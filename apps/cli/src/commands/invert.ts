@@ -88,6 +88,23 @@ function fmt(v: number | undefined): string {
 }
 
 /**
+ * The start of `--start encoders`: several starts screened (`encoderStarts`, centred on the
+ * generator's w average), or, with `--starts 1` or no w average, the encoders' one start where
+ * the model has encoders and the plugins measure (else none: the mean w).
+ */
+function projectionStart(
+  session: ControlSession,
+  target: tf.Tensor4D,
+  plan: ProjectionPlan,
+  enc: typeof import('@gan-control/encoders'),
+): import('@gan-control/encoders').LatentCode | import('@gan-control/encoders').LatentCode[] | undefined {
+  if (plan.starts > 1 && session.controller.generator.wAvg)
+    return enc.encoderStarts(session.controller, target, session.runtimes, { count: plan.starts, seed: plan.seed });
+  const hasEncoders = Object.keys(session.runtimes).length > 0 && session.controller.encoders.length > 0;
+  return hasEncoders ? enc.encoderStart(session.controller, target, session.runtimes) : undefined;
+}
+
+/**
  * Reads an image file (PNG or JPEG, any size), prepares it by `prepareImage`'s rule (centred
  * square, area resize to the model's resolution) and projects it, with a progress bar.
  */
@@ -140,17 +157,7 @@ export async function projectFile(
     throw err;
   }
   try {
-    const hasRuntimes = Object.keys(session.runtimes).length > 0;
-    const hasEncoders = hasRuntimes && session.controller.encoders.length > 0;
-    // Several starts share the encoders' sub-vectors (where there are encoders) and draw the rest.
-    const start =
-      plan.start !== 'encoders'
-        ? undefined
-        : plan.starts > 1 && session.controller.generator.wAvg
-          ? enc.encoderStarts(session.controller, target, session.runtimes, { count: plan.starts, seed: plan.seed })
-          : hasEncoders
-            ? enc.encoderStart(session.controller, target, session.runtimes)
-            : undefined;
+    const start = plan.start === 'encoders' ? projectionStart(session, target, plan, enc) : undefined;
     const total = plan.steps + (Array.isArray(start) ? start.length * plan.screenSteps : 0);
     const bar = createProgress({ label: 'invert', total, enabled: !json && ctx.isTTY });
     const t0 = performance.now();
