@@ -99,9 +99,7 @@ async function run(job: ProjectJob): Promise<void> {
     for (const a of model.attributes) if (a.runtime?.measure) runtimes[a.group] = a.runtime;
     const encoders = Object.keys(runtimes).length > 0 && model.controller.encoders.length > 0;
     // The starts' uncontrolled groups sit at (and around) the tracked w average; without one, the mean w.
-    const start = model.generator.wAvg
-      ? encoderStarts(model.controller, target, encoders ? runtimes : {}, { count: STARTS, seed: 0 })
-      : undefined;
+    const start = model.generator.wAvg ? encoderStarts(model.controller, target, runtimes, { count: STARTS, seed: 0 }) : undefined;
 
     // The generator as projectImage sees it, with a tap on synthesis: at the steps the page wants
     // a preview, the picture the loss scores is read back (a copy; the tensor stays the tape's).
