@@ -102,6 +102,15 @@ describe('prepareImage: the crop/resize rule and bad images', () => {
 describe.runIf(hasModel)('projectImage on the bundled shapes model', () => {
   let controller: Controller;
   let target: tf.Tensor4D;
+  /** The generator's mean w, as numbers. */
+  const meanW = () => Array.from(tf.tidy(() => tf.reshape(controller.generator.wAvg!, [-1]).dataSync()));
+  /** The w of one seed's sample, as numbers (its images and ws disposed). */
+  const sampledW = (seed: number) => {
+    const s = controller.generate({ seed, count: 1 });
+    const w = Array.from(tf.tidy(() => tf.slice(s.ws, [0, 0, 0], [1, 1, controller.generator.wDim]).dataSync()));
+    tf.dispose([s.images, s.ws]);
+    return w;
+  };
 
   beforeAll(async () => {
     controller = await Controller.load(modelDir);
@@ -144,10 +153,8 @@ describe.runIf(hasModel)('projectImage on the bundled shapes model', () => {
 
   it('several starts: each gets screenSteps steps, the one nearest the target goes on; one start in an array is that start', async () => {
     const G = controller.generator;
-    const avg = Array.from(tf.tidy(() => tf.reshape(G.wAvg!, [-1]).dataSync()));
-    const s2 = controller.generate({ seed: 2 });
-    const w2 = Array.from(tf.tidy(() => tf.slice(s2.ws, [0, 0, 0], [1, 1, G.wDim]).dataSync()));
-    tf.dispose([s2.images, s2.ws]);
+    const avg = meanW();
+    const w2 = sampledW(2);
     const code = (w: number[]): LatentCode => ({ format: 'gan-control-latent', version: 1, mode: 'w', ws: [w] });
     // The target is seed 2's picture: of the mean w, seed 2's own w and the mean again, the second must win.
     const seen: { step: number; steps: number }[] = [];
@@ -180,10 +187,8 @@ describe.runIf(hasModel)('projectImage on the bundled shapes model', () => {
 
   it('latentPrior pulls w toward the latent distribution (alone, from a far start, it walks back to the mean)', async () => {
     const G = controller.generator;
-    const avg = Array.from(tf.tidy(() => tf.reshape(G.wAvg!, [-1]).dataSync()));
-    const s5 = controller.generate({ seed: 5 });
-    const w5 = Array.from(tf.tidy(() => tf.slice(s5.ws, [0, 0, 0], [1, 1, G.wDim]).dataSync()));
-    tf.dispose([s5.images, s5.ws]);
+    const avg = meanW();
+    const w5 = sampledW(5);
     const far = avg.map((a, i) => a + 5 * (w5[i] - a));
     const dist = (w: number[]) => Math.hypot(...w.map((x, i) => x - avg[i]));
     const r = await projectImage(G, target, {
@@ -216,9 +221,7 @@ describe.runIf(hasModel)('projectImage on the bundled shapes model', () => {
   it('applies every Controller operation to a given latent exactly as to the sampled one', () => {
     const G = controller.generator;
     // The latent of seed 5's sample, as a latent code.
-    const sampled = controller.generate({ seed: 5, count: 1 });
-    const w = Array.from(tf.tidy(() => tf.slice(sampled.ws, [0, 0, 0], [1, 1, G.wDim]).dataSync()));
-    tf.dispose([sampled.images, sampled.ws]);
+    const w = sampledW(5);
     const latent: LatentCode = { format: 'gan-control-latent', version: 1, mode: 'groups', ws: [w] };
     const same = (a: { images: tf.Tensor; ws: tf.Tensor }, b: { images: tf.Tensor; ws: tf.Tensor }) => {
       const d = tf.tidy(() => tf.max(tf.abs(tf.sub(a.images, b.images))).dataSync()[0]);
